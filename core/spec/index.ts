@@ -1,0 +1,5 @@
+export * from './kubernetes.ts';
+export * from './spicepodset.ts';
+export * from './spicepodcluster.ts';
+export * from './normalize.ts';
+export * from './crds.ts';
