@@ -1,0 +1,126 @@
+// The cluster root CA: a self-signed ECDSA P-256 certificate limited to
+// signing leaves (pathLen 0), and loading a CA (ours or a user's) for signing.
+import * as pkijs from 'pkijs';
+import type { Bytes } from './bytes.ts';
+import { nameDer, readCertificates, spkiDer } from './certificate.ts';
+import { basicConstraints, decodeExtensions, keyIdentifier, keyUsage, subjectKeyIdentifier, authorityKeyIdentifier } from './extensions.ts';
+import { PkiError } from './errors.ts';
+import {
+  exportPrivateKeyPem,
+  exportSpki,
+  generateKeyPair,
+  importPrivateKey,
+  importPrivateKeyWithSpki,
+  privateKeyMatchesSpki,
+  publicKeyAlgorithm,
+  type SigningKey,
+} from './keys.ts';
+import { encodeName, OID_COMMON_NAME, OID_ORGANIZATIONAL_UNIT, validateNameValue } from './names.ts';
+import { BACKDATE_MS, checkDate, checkValidityDays, DAY_MS, signCertificate, truncateToSecond } from './sign.ts';
+
+/** PEM certificate and PKCS#8 private key, as stored in a Secret. */
+export interface CertificateAndKey {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface CreateCAOptions {
+  commonName: string;
+  organizationalUnit?: string;
+  /** Default 3650 (10 years). */
+  validityDays?: number;
+  /** Default the current time; notBefore is 5 minutes earlier. */
+  now?: Date;
+  /**
+   * Re-sign with this existing private key (PEM) instead of generating one:
+   * renewing a CA this way, with the same names, keeps the leaves it issued
+   * verifying against the new certificate. Returned again as PKCS#8.
+   */
+  keyPem?: string;
+}
+
+/** Creates a self-signed root CA (ECDSA P-256 unless keyPem is given): basicConstraints CA:TRUE pathlen:0, keyUsage keyCertSign + cRLSign + digitalSignature, both critical. */
+export async function createCA(options: CreateCAOptions): Promise<CertificateAndKey> {
+  const commonName = validateNameValue(options?.commonName, 'commonName');
+  const attributes: Array<[string, string]> = [[OID_COMMON_NAME, commonName]];
+  if (options.organizationalUnit !== undefined) {
+    attributes.push([OID_ORGANIZATIONAL_UNIT, validateNameValue(options.organizationalUnit, 'organizationalUnit')]);
+  }
+  const validityDays = checkValidityDays(options.validityDays ?? 3650);
+  const now = checkDate(options.now ?? new Date(), 'now');
+
+  let signer: SigningKey;
+  let spki: Bytes;
+  if (options.keyPem !== undefined) {
+    ({ spki, ...signer } = await importPrivateKeyWithSpki(options.keyPem));
+  } else {
+    const keys = await generateKeyPair();
+    spki = await exportSpki(keys.publicKey);
+    signer = { privateKey: keys.privateKey, algorithm: publicKeyAlgorithm(spki) };
+  }
+  const keyId = await keyIdentifier(spki);
+  const name = encodeName(attributes);
+  const { pem } = await signCertificate(
+    {
+      subject: name,
+      issuer: name,
+      spki,
+      notBefore: new Date(now.getTime() - BACKDATE_MS),
+      notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+      extensions: [
+        basicConstraints(true, 0),
+        keyUsage(['digitalSignature', 'keyCertSign', 'cRLSign']),
+        subjectKeyIdentifier(keyId),
+        authorityKeyIdentifier(keyId),
+      ],
+    },
+    signer,
+  );
+  return { certPem: pem, keyPem: await exportPrivateKeyPem(signer.privateKey) };
+}
+
+/** A CA ready to sign: its certificate read and its key imported and checked once. */
+export interface LoadedCA {
+  readonly kind: 'LoadedCA';
+  readonly certPem: string;
+  /** DER of the CA's subject, copied verbatim into each leaf's issuer. */
+  readonly subject: Bytes;
+  readonly keyId: Bytes;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly signer: SigningKey;
+}
+
+/**
+ * Reads a CA certificate and key for signing. The PEM may be a bundle: the
+ * certificate that matches the key is used. Throws a PkiError when the key
+ * matches no certificate, or the certificate is not a CA allowed to sign
+ * certificates.
+ */
+export async function loadCA(ca: CertificateAndKey): Promise<LoadedCA> {
+  if (!ca || typeof ca !== 'object') throw new PkiError('ca must be { certPem, keyPem }');
+  const certs = readCertificates(ca.certPem);
+  const signer = await importPrivateKey(ca.keyPem);
+  let chosen: { der: Bytes; cert: pkijs.Certificate } | undefined;
+  for (const c of certs) {
+    if (await privateKeyMatchesSpki(signer, spkiDer(c.cert))) {
+      chosen = c;
+      break;
+    }
+  }
+  if (!chosen) throw new PkiError('the CA private key does not match the CA certificate');
+  const ext = decodeExtensions(chosen.cert.extensions);
+  if (!ext.isCA) throw new PkiError('the CA certificate is not a CA (basicConstraints CA:TRUE is missing)');
+  if (chosen.cert.extensions?.some((e) => e.extnID === '2.5.29.15') && !ext.keyUsages.includes('keyCertSign')) {
+    throw new PkiError('the CA certificate may not sign certificates (keyUsage lacks keyCertSign)');
+  }
+  return {
+    kind: 'LoadedCA',
+    certPem: ca.certPem,
+    subject: nameDer(chosen.cert.subject),
+    keyId: ext.subjectKeyId ?? (await keyIdentifier(spkiDer(chosen.cert))),
+    notBefore: truncateToSecond(chosen.cert.notBefore.value),
+    notAfter: truncateToSecond(chosen.cert.notAfter.value),
+    signer,
+  };
+}
