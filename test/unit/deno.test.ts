@@ -2,7 +2,7 @@
 // type-check them with Deno's own libraries, then run core under Deno and
 // compare with Node.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
@@ -30,6 +30,20 @@ test('deno type-checks every module of core/ and functions/', () => {
   assert.ok(files.length > 0);
   const r = spawnSync(deno, ['check', '--quiet', ...files], { cwd: root, env, encoding: 'utf8' });
   assert.is(r.status, 0, `deno check failed:\n${r.stderr}${r.stdout}`);
+});
+
+test('core/ and functions/ use no Node-only globals or modules (Deno would accept Buffer and process)', () => {
+  const banned = /\bBuffer\b|\bprocess\.|\brequire\(|__dirname|__filename|from ['"](node:|fs|path|os|http|https|net|tls|child_process|prom-client|@kubernetes\/client-node)['"]/;
+  const offenders: string[] = [];
+  for (const file of [...sources('core'), ...sources('functions')]) {
+    readFileSync(join(root, file), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, '');
+        if (banned.test(code)) offenders.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  assert.equal(offenders, []);
 });
 
 test('core runs under deno and gives the same results as on node', () => {

@@ -1,0 +1,105 @@
+// The contract between the shim and a handler. A handler is a function from
+// observed state to desired state: it never talks to the API server, holds
+// nothing between calls, and can be served over HTTP as it is (plain JSON).
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface TypeRef {
+  apiVersion: string;
+  kind: string;
+}
+
+export interface ObjectRef extends TypeRef {
+  namespace?: string;
+  name: string;
+}
+
+/** Operator-wide settings from the `run` flags. */
+export interface HandlerConfig {
+  operatorNamespace: string;
+  clusterDomain: string;
+  /** Dead-pod observations before a set is paused; 0 disables. */
+  pauseCrashloopingPodsThreshold: number;
+  telemetryProperties: Record<string, string>;
+}
+
+export interface Observed {
+  parent: KubeObject;
+  /** Current children of the kinds the handler owns (labelled with its name and owned by the parent). */
+  children: KubeObject[];
+  /** Related objects the handler reads but does not own, by kind (e.g. Pod, PersistentVolumeClaim). */
+  related: Record<string, KubeObject[]>;
+  /** Milliseconds since the epoch; handlers never read the clock themselves. */
+  now: number;
+  config: HandlerConfig;
+}
+
+export interface RecordedEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface Desired {
+  /** Children to server-side apply. The shim adds the owner reference and handler label. */
+  apply: KubeObject[];
+  /** Existing children to leave exactly as they are (not applied, not pruned). */
+  keep?: ObjectRef[];
+  /** Merge patches to existing objects the handler does not own (e.g. PVC resize, clearing an annotation). */
+  patch?: { target: ObjectRef; patch: Record<string, unknown> }[];
+  /** The parent's status; the shim adds observedGeneration. */
+  status?: Record<string, unknown>;
+  events?: RecordedEvent[];
+  /** Reconcile again after this many seconds even if nothing changes (rollout steps, expiry). */
+  requeueAfterSeconds?: number;
+}
+
+export interface RelatedKind extends TypeRef {
+  /** Label whose value names the parent (in the object's namespace). */
+  parentLabel: string;
+}
+
+export interface Handler {
+  name: string;
+  parent: TypeRef;
+  /** Kinds this handler creates; children of these kinds that it stops returning are deleted. */
+  children: TypeRef[];
+  related?: RelatedKind[];
+  reconcile(observed: Observed): Promise<Desired>;
+}
+
+export const refOf = (o: KubeObject): ObjectRef => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  namespace: o.metadata.namespace,
+  name: o.metadata.name,
+});
+
+export const refKey = (r: ObjectRef): string => `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;

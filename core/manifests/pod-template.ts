@@ -1,0 +1,140 @@
+// The pod template of a SpicepodSet: spiced with the mounted Spicepod,
+// probes on the HTTP port, and the user's scheduling, resources and env.
+import type { HandlerConfig } from '../handler.ts';
+import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
+import {
+  ANNOTATION_SPICEPOD_CHECKSUM,
+  DATA_VOLUME,
+  SPICEPOD_KEY,
+  commonLabels,
+  names,
+  withoutReserved,
+} from './names.ts';
+
+export const CONTAINER_NAME = 'spiced';
+export const CLUSTER_PORT = 50052;
+export const TLS_MOUNT = '/etc/spice/tls';
+/** The spiced image runs as nobody (reference §6). */
+const NOBODY = 65534;
+/** Probe timings when the user gives none: the Spice Helm chart's (reference §1.11). */
+const DEFAULT_PROBE = { timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 };
+
+export function imageRef(spec: SpicepodSetSpec): string {
+  const { registry, name, tag } = spec.image;
+  const repository = registry ? `${registry.replace(/\/+$/, '')}/${name}` : name;
+  return `${repository}:${tag}`;
+}
+
+/** The stable DNS name of a StatefulSet pod under the set's headless Service. */
+export function podDnsName(set: string, namespace: string, podName: string, clusterDomain: string): string {
+  return `${podName}.${names.headlessService(set)}.${namespace}.svc.${clusterDomain}`;
+}
+
+export function headlessServiceDnsName(set: string, namespace: string, clusterDomain: string): string {
+  return `${names.headlessService(set)}.${namespace}.svc.${clusterDomain}`;
+}
+
+function spicedArgs(set: string, namespace: string, spec: SpicepodSetSpec, config: HandlerConfig): string[] {
+  const args = [
+    '--http', `0.0.0.0:${spec.httpPort}`,
+    '--flight', `0.0.0.0:${spec.flightPort}`,
+    '--metrics', `0.0.0.0:${spec.metricsPort}`,
+  ];
+  for (const [key, value] of Object.entries(config.telemetryProperties).sort()) {
+    args.push('--set-runtime', `telemetry.properties.${key}=${value}`);
+  }
+  const cluster = spec.cluster;
+  if (cluster) {
+    args.push('--role', cluster.role);
+    args.push('--node-bind-address', cluster.bindAddress ?? `0.0.0.0:${CLUSTER_PORT}`);
+    // $(POD_NAME) is expanded by the kubelet, so every replica advertises its own stable name.
+    args.push('--node-advertise-address', cluster.advertiseAddress ?? podDnsName(set, namespace, '$(POD_NAME)', config.clusterDomain));
+    if (cluster.role === 'executor' && cluster.schedulerAddress) args.push('--scheduler-address', cluster.schedulerAddress);
+    if (cluster.allowInsecureConnections) {
+      args.push('--allow-insecure-connections');
+    } else {
+      args.push(
+        '--node-mtls-ca-certificate-file', `${TLS_MOUNT}/ca.crt`,
+        '--node-mtls-certificate-file', `${TLS_MOUNT}/tls.crt`,
+        '--node-mtls-key-file', `${TLS_MOUNT}/tls.key`,
+      );
+    }
+  }
+  return args;
+}
+
+/** Executors run no HTTP server worth probing (reference §1.11). */
+export const hasHttpProbes = (spec: SpicepodSetSpec) => spec.cluster?.role !== 'executor';
+
+export interface PodTemplateInput {
+  set: string;
+  namespace: string;
+  spec: SpicepodSetSpec;
+  config: HandlerConfig;
+  spicepodChecksum: string;
+  /** Labels the workload selects on, added to the pod labels. */
+  selectorLabels: Record<string, string>;
+}
+
+export function podTemplate({ set, namespace, spec, config, spicepodChecksum, selectorLabels }: PodTemplateInput) {
+  const probes = hasHttpProbes(spec)
+    ? {
+        livenessProbe: { httpGet: { path: '/health', port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.liveness },
+        readinessProbe: { httpGet: { path: '/v1/ready', port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.readiness },
+      }
+    : {};
+  const volumeMounts: Record<string, unknown>[] = [{ name: 'spicepod', mountPath: `/app/${SPICEPOD_KEY}`, subPath: SPICEPOD_KEY, readOnly: true }];
+  if (spec.volume) volumeMounts.push({ name: DATA_VOLUME, mountPath: '/data' });
+  if (spec.cluster && !spec.cluster.allowInsecureConnections) volumeMounts.push({ name: 'node-tls', mountPath: TLS_MOUNT, readOnly: true });
+  const ports = [
+    { name: 'http', containerPort: spec.httpPort, protocol: 'TCP' },
+    { name: 'flight', containerPort: spec.flightPort, protocol: 'TCP' },
+    { name: 'metrics', containerPort: spec.metricsPort, protocol: 'TCP' },
+  ];
+  if (spec.cluster) ports.push({ name: 'cluster', containerPort: CLUSTER_PORT, protocol: 'TCP' });
+  const env: Record<string, unknown>[] = [...(spec.env ?? [])];
+  if (spec.cluster) env.push({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+  const affinity =
+    spec.nodeAffinity || spec.podAntiAffinity ? { nodeAffinity: spec.nodeAffinity, podAntiAffinity: spec.podAntiAffinity } : undefined;
+  return {
+    metadata: {
+      labels: { ...commonLabels(set, spec), ...selectorLabels } as Record<string, string>,
+      annotations: { ...withoutReserved(spec.annotations), [ANNOTATION_SPICEPOD_CHECKSUM]: spicepodChecksum } as Record<string, string>,
+    },
+    spec: {
+      serviceAccountName: spec.serviceAccount.enabled ? names.serviceAccount(set, spec) : undefined,
+      imagePullSecrets: spec.image.pullSecret ? [{ name: spec.image.pullSecret }] : undefined,
+      securityContext: { runAsNonRoot: true, runAsUser: NOBODY, runAsGroup: NOBODY, fsGroup: NOBODY },
+      containers: [
+        {
+          name: CONTAINER_NAME,
+          image: imageRef(spec),
+          imagePullPolicy: spec.image.pullPolicy,
+          command: ['/usr/local/bin/spiced'],
+          args: spicedArgs(set, namespace, spec, config),
+          workingDir: '/app',
+          ports,
+          env: env.length ? env : undefined,
+          envFrom: spec.envFromSource,
+          resources: spec.resources,
+          volumeMounts,
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          ...probes,
+        },
+      ],
+      volumes: [{ name: 'spicepod', configMap: { name: names.configMap(set), items: [{ key: SPICEPOD_KEY, path: SPICEPOD_KEY }] } }],
+      nodeSelector: spec.nodeSelector,
+      affinity,
+      tolerations: spec.tolerations,
+      topologySpreadConstraints: spec.topologySpreadConstraints?.map((c) => ({
+        ...c,
+        labelSelector: c.labelSelector ?? { matchLabels: { 'spice.ai/app': set } },
+      })),
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+      dnsPolicy: spec.network?.dnsPolicy,
+      dnsConfig: spec.network?.dnsConfig,
+    },
+  };
+}
+
+export type PodTemplate = ReturnType<typeof podTemplate>;

@@ -1,0 +1,220 @@
+// SpicepodSet spec -> the Kubernetes objects it is made of (pure functions).
+import { stringify } from 'yaml';
+import type { HandlerConfig, KubeObject } from '../handler.ts';
+import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
+import { contentHash } from './hash.ts';
+import {
+  ANNOTATION_REVISION,
+  DATA_VOLUME,
+  LABEL_APP,
+  LABEL_REPLICA,
+  LABEL_VERSION,
+  LABEL_WORKLOAD,
+  SPICEPOD_KEY,
+  commonLabels,
+  names,
+  withoutReserved,
+} from './names.ts';
+import { CLUSTER_PORT, podTemplate, type PodTemplate } from './pod-template.ts';
+
+export interface SetContext {
+  set: string;
+  namespace: string;
+  spec: SpicepodSetSpec;
+  config: HandlerConfig;
+}
+
+/** Public Service ports (reference §2.4): fixed service ports, targeting the configured container ports. */
+export const SERVICE_PORTS = { http: 8090, flight: 50051, metrics: 9090 } as const;
+
+function meta(ctx: SetContext, name: string, extraLabels: Record<string, string> = {}) {
+  return {
+    name,
+    namespace: ctx.namespace,
+    labels: { ...commonLabels(ctx.set, ctx.spec), ...extraLabels },
+    annotations: Object.keys(withoutReserved(ctx.spec.annotations)).length ? withoutReserved(ctx.spec.annotations) : undefined,
+  };
+}
+
+/** A Deployment for the simple case; per-replica StatefulSets for volume, cluster role or several replicas. */
+export function workloadMode(spec: SpicepodSetSpec): 'Deployment' | 'StatefulSets' {
+  return !spec.volume && !spec.cluster && spec.replicas <= 1 ? 'Deployment' : 'StatefulSets';
+}
+
+export function spicepodYaml(spec: SpicepodSetSpec): string {
+  return stringify(spec.spicepod, { lineWidth: 0 });
+}
+
+export function desiredConfigMap(ctx: SetContext): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(ctx, names.configMap(ctx.set)),
+    data: { [SPICEPOD_KEY]: spicepodYaml(ctx.spec) },
+  };
+}
+
+export function desiredService(ctx: SetContext, version?: string): KubeObject {
+  const { spec } = ctx;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(ctx, names.service(ctx.set)),
+    spec: {
+      type: 'ClusterIP',
+      selector: { [LABEL_APP]: ctx.set, ...(version ? { [LABEL_VERSION]: version } : {}) },
+      ports: [
+        { name: 'http', port: SERVICE_PORTS.http, targetPort: spec.httpPort, protocol: 'TCP' },
+        { name: 'flight', port: SERVICE_PORTS.flight, targetPort: spec.flightPort, protocol: 'TCP' },
+        { name: 'metrics', port: SERVICE_PORTS.metrics, targetPort: spec.metricsPort, protocol: 'TCP' },
+      ],
+    },
+  };
+}
+
+/** Stable per-pod DNS for the StatefulSets; cluster peers dial each other through it. */
+export function desiredHeadlessService(ctx: SetContext): KubeObject {
+  const { spec } = ctx;
+  const ports = [
+    { name: 'http', port: spec.httpPort, targetPort: spec.httpPort, protocol: 'TCP' },
+    { name: 'flight', port: spec.flightPort, targetPort: spec.flightPort, protocol: 'TCP' },
+  ];
+  if (spec.cluster) ports.push({ name: 'cluster', port: CLUSTER_PORT, targetPort: CLUSTER_PORT, protocol: 'TCP' });
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(ctx, names.headlessService(ctx.set)),
+    spec: {
+      clusterIP: 'None',
+      // Peers must resolve each other before they are Ready, or a cluster cannot form.
+      publishNotReadyAddresses: true,
+      selector: { [LABEL_APP]: ctx.set },
+      ports,
+    },
+  };
+}
+
+/** ServiceAccount (annotations only here: IRSA), Role and RoleBinding, when the set creates its own. */
+export function desiredServiceAccountObjects(ctx: SetContext): KubeObject[] {
+  const sa = ctx.spec.serviceAccount;
+  if (!sa.enabled || !sa.create) return [];
+  const saName = names.serviceAccount(ctx.set, ctx.spec);
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { ...meta(ctx, saName), annotations: sa.annotations },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(ctx, names.role(ctx.set)),
+      // Read access for spiced's kubernetes secret store and ConfigMap-backed settings, in its own namespace only.
+      rules: [{ apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(ctx, names.role(ctx.set)),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: names.role(ctx.set) },
+      subjects: [{ kind: 'ServiceAccount', name: saName, namespace: ctx.namespace }],
+    },
+  ];
+}
+
+/** The rendered template plus its revision: a hash of everything that should roll the pods. */
+export async function revisionedTemplate(ctx: SetContext, selectorLabels: Record<string, string>) {
+  const spicepodChecksum = await contentHash(spicepodYaml(ctx.spec), 16);
+  const template = podTemplate({ ...ctx, spicepodChecksum, selectorLabels: {} });
+  const revision = await contentHash(template);
+  return {
+    revision,
+    template: withSelector(template, selectorLabels, revision),
+  };
+}
+
+function withSelector(template: PodTemplate, selectorLabels: Record<string, string>, revision: string): PodTemplate {
+  return {
+    ...template,
+    metadata: {
+      labels: { ...template.metadata.labels, ...selectorLabels },
+      annotations: { ...template.metadata.annotations, [ANNOTATION_REVISION]: revision },
+    },
+  };
+}
+
+export function deploymentSelector(set: string): Record<string, string> {
+  return { [LABEL_APP]: set, [LABEL_WORKLOAD]: 'deployment' };
+}
+
+export function desiredDeployment(ctx: SetContext, template: PodTemplate, replicas: number): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(ctx, names.deployment(ctx.set)),
+    spec: {
+      replicas,
+      selector: { matchLabels: deploymentSelector(ctx.set) },
+      // The new pod is Ready before the old one goes.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template,
+    },
+  };
+}
+
+export function statefulSetSelector(set: string, ordinal: number, version?: string): Record<string, string> {
+  return { [LABEL_APP]: set, [LABEL_REPLICA]: String(ordinal), ...(version ? { [LABEL_VERSION]: version } : {}) };
+}
+
+export function desiredVolumeClaimTemplates(ctx: SetContext) {
+  const volume = ctx.spec.volume;
+  if (!volume) return undefined;
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: DATA_VOLUME, labels: { [LABEL_APP]: ctx.set } },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: volume.storageClassName,
+        resources: { requests: { storage: String(volume.storageRequests ?? '1Gi') } },
+      },
+    },
+  ];
+}
+
+export interface StatefulSetInput {
+  ordinal: number;
+  /** The template with this replica's selector labels. */
+  template: PodTemplate;
+  replicas: 0 | 1;
+  version?: string;
+  /** volumeClaimTemplates are immutable: an existing StatefulSet keeps its own. */
+  volumeClaimTemplates?: unknown[];
+  /** BlueGreen generations get fresh claims and drop them with the generation. */
+  ephemeralClaims?: boolean;
+}
+
+export function desiredStatefulSet(ctx: SetContext, input: StatefulSetInput): KubeObject {
+  const name = names.statefulSet(ctx.set, input.ordinal, input.version);
+  const claims = input.volumeClaimTemplates ?? desiredVolumeClaimTemplates(ctx);
+  const extra: Record<string, string> = { [LABEL_REPLICA]: String(input.ordinal) };
+  if (input.version) extra[LABEL_VERSION] = input.version;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta(ctx, name, extra),
+    spec: {
+      replicas: input.replicas,
+      serviceName: names.headlessService(ctx.set),
+      selector: { matchLabels: statefulSetSelector(ctx.set, input.ordinal, input.version) },
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+      persistentVolumeClaimRetentionPolicy: claims
+        ? { whenDeleted: input.ephemeralClaims ? 'Delete' : 'Retain', whenScaled: 'Retain' }
+        : undefined,
+      template: input.template,
+      volumeClaimTemplates: claims,
+    },
+  };
+}

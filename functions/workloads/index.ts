@@ -1,0 +1,274 @@
+// The workloads handler: a SpicepodSet and what it observes in, the objects
+// that should exist, its status and events out. Pure: no I/O, no clock.
+import { setConditions, findCondition, type ConditionInput } from '../../core/conditions.ts';
+import type { Desired, Handler, KubeObject, Observed, ObjectRef, RecordedEvent } from '../../core/handler.ts';
+import { refOf } from '../../core/handler.ts';
+import { parseQuantity } from '../../core/manifests/quantity.ts';
+import { ANNOTATION_REVISION, LABEL_APP, LABEL_WORKLOAD, names } from '../../core/manifests/names.ts';
+import {
+  deploymentSelector,
+  desiredConfigMap,
+  desiredDeployment,
+  desiredHeadlessService,
+  desiredService,
+  desiredServiceAccountObjects,
+  desiredStatefulSet,
+  revisionedTemplate,
+  statefulSetSelector,
+  workloadMode,
+  type SetContext,
+} from '../../core/manifests/spicepodset.ts';
+import { isPodReady, podDeaths } from '../../core/pods.ts';
+import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
+import type { SpicepodSetSpec, SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
+import { planRollout, type ReplicaState } from './rollout.ts';
+
+export const PAUSE_SCALED = 'ScaledToZero';
+export const PAUSE_CRASHLOOPING = 'CrashLooping';
+/** Re-check a rollout in progress even if no event arrives. */
+const PROGRESS_RECHECK_SECONDS = 30;
+
+interface Workload {
+  apply: KubeObject[];
+  keep: ObjectRef[];
+  /** Desired replicas that are Ready (any revision), for status. */
+  ready: number;
+  /** Replicas on the desired revision and Ready. */
+  updatedReady: number;
+  waiting?: string;
+  revision: string;
+}
+
+const ofKind = (objects: KubeObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const revisionOf = (o: KubeObject | undefined): string | undefined =>
+  ((o as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } })?.spec?.template?.metadata?.annotations ?? {})[
+    ANNOTATION_REVISION
+  ];
+const podRevision = (pod: KubeObject) => pod.metadata.annotations?.[ANNOTATION_REVISION];
+
+function deploymentWorkload(ctx: SetContext, observed: Observed, replicas: number, template: Awaited<ReturnType<typeof revisionedTemplate>>): Workload {
+  const pods = (observed.related.Pod ?? []).filter((p) => p.metadata.labels?.[LABEL_WORKLOAD] === 'deployment');
+  const updatedReady = pods.filter((p) => isPodReady(p) && podRevision(p) === template.revision).length;
+  const ready = pods.filter(isPodReady).length;
+  const keep: ObjectRef[] = [];
+  // Switching from StatefulSets: they serve until the Deployment's pods are Ready.
+  const statefulSets = ofKind(observed.children, 'StatefulSet');
+  if (statefulSets.length && updatedReady < replicas) {
+    keep.push(...statefulSets.map(refOf));
+    const headless = observed.children.find((o) => o.kind === 'Service' && o.metadata.name === names.headlessService(ctx.set));
+    if (headless) keep.push(refOf(headless));
+  }
+  return {
+    apply: [desiredDeployment(ctx, template.template, replicas)],
+    keep,
+    ready: Math.min(ready, replicas),
+    updatedReady,
+    revision: template.revision,
+    waiting: updatedReady < replicas ? 'waiting for the new pod to become Ready' : undefined,
+  };
+}
+
+async function statefulSetWorkload(ctx: SetContext, observed: Observed, replicas: number): Promise<Workload> {
+  const { set } = ctx;
+  const existing = new Map(ofKind(observed.children, 'StatefulSet').map((s) => [s.metadata.name, s]));
+  const pods = new Map((observed.related.Pod ?? []).map((p) => [p.metadata.name, p]));
+  // A paused set keeps its StatefulSets (and their claims) at zero replicas.
+  const ordinals = replicas > 0 ? replicas : [...existing.keys()].filter((n) => /-\d+$/.test(n) && n.startsWith(`${set}-`)).length;
+  const templates = await Promise.all(
+    Array.from({ length: ordinals }, (_, i) => revisionedTemplate(ctx, statefulSetSelector(set, i))),
+  );
+  const revision = templates[0]?.revision ?? (await revisionedTemplate(ctx, {})).revision;
+  const states: ReplicaState[] = templates.map((t, ordinal) => {
+    const sts = existing.get(names.statefulSet(set, ordinal));
+    const pod = pods.get(names.statefulSetPod(names.statefulSet(set, ordinal)));
+    return {
+      ordinal,
+      exists: !!sts,
+      updated: revisionOf(sts) === t.revision,
+      ready: !!sts && !!pod && isPodReady(pod) && podRevision(pod) === revisionOf(sts),
+    };
+  });
+  const plan = replicas > 0 ? planRollout(ctx.spec.updateStrategy, states) : { update: new Set(states.map((s) => s.ordinal)) };
+  const apply: KubeObject[] = [desiredHeadlessService(ctx)];
+  const keep: ObjectRef[] = [];
+  for (const state of states) {
+    const sts = existing.get(names.statefulSet(set, state.ordinal));
+    if (state.updated || plan.update.has(state.ordinal)) {
+      apply.push(
+        desiredStatefulSet(ctx, {
+          ordinal: state.ordinal,
+          template: templates[state.ordinal]!.template,
+          replicas: replicas > 0 ? 1 : 0,
+          volumeClaimTemplates: (sts as { spec?: { volumeClaimTemplates?: unknown[] } } | undefined)?.spec?.volumeClaimTemplates,
+        }),
+      );
+    } else {
+      keep.push(refOf(sts!));
+    }
+  }
+  const readyStates = states.filter((s) => s.ready);
+  const updatedReady = states.filter((s) => s.ready && s.updated).length;
+  // Switching from a Deployment: it serves until every StatefulSet replica is Ready.
+  const deployment = ofKind(observed.children, 'Deployment')[0];
+  if (deployment && readyStates.length < replicas) keep.push(refOf(deployment));
+  return {
+    apply,
+    keep,
+    ready: readyStates.length,
+    updatedReady,
+    revision,
+    waiting: plan.waiting ?? (updatedReady < replicas ? `${replicas - updatedReady} replicas are not Ready yet` : undefined),
+  };
+}
+
+/** PVCs are resized in place: StatefulSet claim templates are immutable. Shrinking is not possible. */
+function volumeResizes(ctx: SetContext, observed: Observed) {
+  const wanted = ctx.spec.volume?.storageRequests;
+  const patches: NonNullable<Desired['patch']> = [];
+  const shrinks: string[] = [];
+  if (wanted === undefined) return { patches, shrinks };
+  const wantedBytes = parseQuantity(wanted);
+  for (const pvc of observed.related.PersistentVolumeClaim ?? []) {
+    const current = (pvc as { spec?: { resources?: { requests?: { storage?: string } } } }).spec?.resources?.requests?.storage;
+    if (current === undefined) continue;
+    const currentBytes = parseQuantity(current);
+    if (wantedBytes > currentBytes) {
+      patches.push({ target: refOf(pvc), patch: { spec: { resources: { requests: { storage: String(wanted) } } } } });
+    } else if (wantedBytes < currentBytes) {
+      shrinks.push(`${pvc.metadata.name} (${current})`);
+    }
+  }
+  return { patches, shrinks };
+}
+
+function invalidSpec(observed: Observed, problems: { field: string; message: string }[]): Desired {
+  const status = (observed.parent.status ?? {}) as SpicepodSetStatus;
+  const message = problems.map((p) => `${p.field} ${p.message}`).join('; ');
+  const conditions = setConditions(
+    status.conditions,
+    [
+      { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+      ...(status.conditions ?? []).filter((c) => c.type !== 'Ready').map((c) => ({ ...c, reason: c.reason ?? '', message: c.message ?? '' })),
+    ],
+    observed.now,
+    observed.parent.metadata.generation,
+  );
+  const previous = findCondition(status.conditions, 'Ready');
+  const events: RecordedEvent[] =
+    previous?.reason === 'InvalidSpec' && previous.message === message ? [] : [{ type: 'Warning', reason: 'InvalidSpec', message }];
+  // Nothing is changed or deleted while the spec cannot be acted on.
+  return { apply: [], keep: observed.children.map(refOf), status: { ...status, conditions }, events };
+}
+
+export async function reconcileSpicepodSet(observed: Observed): Promise<Desired> {
+  const parent = observed.parent;
+  const normalized = normalizeSpicepodSetSpec(parent.spec);
+  if (!normalized.ok) return invalidSpec(observed, normalized.problems);
+  const spec: SpicepodSetSpec = normalized.spec;
+  const ctx: SetContext = { set: parent.metadata.name, namespace: parent.metadata.namespace ?? 'default', spec, config: observed.config };
+  const previous = (parent.status ?? {}) as SpicepodSetStatus;
+  const events: RecordedEvent[] = [];
+
+  // Crashloop protection: deaths of the set's unhealthy pods against the threshold. The pause holds
+  // until the spec changes (a new generation), so fixing the spec or re-setting replicas resumes.
+  const threshold = observed.config.pauseCrashloopingPodsThreshold;
+  const deaths = (observed.related.Pod ?? []).filter((p) => !isPodReady(p)).reduce((n, p) => n + podDeaths(p), 0);
+  const pausedBefore = findCondition(previous.conditions, 'Paused');
+  const wasCrashLooping =
+    pausedBefore?.status === 'True' && pausedBefore.reason === PAUSE_CRASHLOOPING && pausedBefore.observedGeneration === parent.metadata.generation;
+  const crashLooping = spec.replicas > 0 && threshold > 0 && (wasCrashLooping || deaths > threshold);
+  const replicas = crashLooping ? 0 : spec.replicas;
+  const pauseReason = crashLooping ? PAUSE_CRASHLOOPING : spec.replicas === 0 ? PAUSE_SCALED : undefined;
+
+  const objects: KubeObject[] = [desiredConfigMap(ctx), ...desiredServiceAccountObjects(ctx)];
+  if (spec.enableService) objects.push(desiredService(ctx));
+  const mode = workloadMode(spec);
+  const workload =
+    mode === 'Deployment'
+      ? deploymentWorkload(ctx, observed, replicas, await revisionedTemplate(ctx, deploymentSelector(ctx.set)))
+      : await statefulSetWorkload(ctx, observed, replicas);
+
+  const { patches, shrinks } = volumeResizes(ctx, observed);
+  const rolling = replicas > 0 && workload.updatedReady < replicas;
+  const conditions: ConditionInput[] = [
+    pauseReason
+      ? { type: 'Ready', status: 'False', reason: 'Paused', message: crashLooping ? 'paused after repeated pod failures' : 'replicas is 0' }
+      : rolling
+        ? { type: 'Ready', status: 'False', reason: 'RolloutInProgress', message: `${workload.updatedReady}/${replicas} replicas updated and Ready` }
+        : { type: 'Ready', status: 'True', reason: 'AllReplicasReady', message: `${replicas}/${replicas} replicas Ready` },
+    rolling
+      ? { type: 'Progressing', status: 'True', reason: 'RollingUpdate', message: `${spec.updateStrategy.type}: ${workload.waiting ?? 'in progress'}` }
+      : { type: 'Progressing', status: 'False', reason: 'RolloutComplete', message: `revision ${workload.revision} is rolled out` },
+    crashLooping
+      ? {
+          type: 'Paused',
+          status: 'True',
+          reason: PAUSE_CRASHLOOPING,
+          message: wasCrashLooping
+            ? (pausedBefore?.message ?? '')
+            : `${deaths} dead-pod observations exceed the threshold of ${threshold}; fix the spec (any change resumes the set)`,
+        }
+      : pauseReason
+        ? { type: 'Paused', status: 'True', reason: PAUSE_SCALED, message: 'replicas is 0; supporting objects are kept' }
+        : { type: 'Paused', status: 'False', reason: 'Running', message: 'the workload is running' },
+  ];
+  if (shrinks.length) {
+    conditions.push({
+      type: 'VolumeResized',
+      status: 'False',
+      reason: 'ShrinkNotSupported',
+      message: `volume.storageRequests is below the size of ${shrinks.join(', ')}; volumes cannot shrink, so they keep their size`,
+    });
+  } else if (patches.length) {
+    conditions.push({ type: 'VolumeResized', status: 'True', reason: 'Resizing', message: `resizing ${patches.length} volumes to ${spec.volume?.storageRequests}` });
+  }
+  const nextConditions = setConditions(previous.conditions, conditions, observed.now, parent.metadata.generation);
+
+  for (const next of nextConditions) {
+    const before = findCondition(previous.conditions, next.type);
+    const changed = !before || before.status !== next.status || before.reason !== next.reason;
+    if (!changed) continue;
+    if (next.type === 'Paused' && next.status === 'True' && next.reason === PAUSE_CRASHLOOPING) events.push({ type: 'Warning', reason: 'CrashLooping', message: next.message ?? '' });
+    if (next.type === 'Paused' && next.status === 'True' && next.reason === PAUSE_SCALED) events.push({ type: 'Normal', reason: 'Paused', message: next.message ?? '' });
+    if (next.type === 'Progressing' && next.status === 'True') events.push({ type: 'Normal', reason: 'RollingUpdate', message: `rolling out revision ${workload.revision} (${spec.updateStrategy.type})` });
+    if (next.type === 'Ready' && next.status === 'True' && before) events.push({ type: 'Normal', reason: 'Ready', message: next.message ?? '' });
+    if (next.type === 'VolumeResized' && next.reason === 'ShrinkNotSupported') events.push({ type: 'Warning', reason: 'ShrinkNotSupported', message: next.message ?? '' });
+    if (next.type === 'VolumeResized' && next.reason === 'Resizing') events.push({ type: 'Normal', reason: 'Resizing', message: next.message ?? '' });
+  }
+
+  const status: SpicepodSetStatus = {
+    replicas: `${workload.ready}/${spec.replicas}`,
+    readyReplicas: workload.ready,
+    totalReplicas: spec.replicas,
+    role: spec.cluster?.role ?? '<none>',
+    pauseReason,
+    conditions: nextConditions,
+  };
+  return {
+    apply: [...objects, ...workload.apply],
+    keep: workload.keep,
+    patch: patches,
+    status: status as Record<string, unknown>,
+    events,
+    requeueAfterSeconds: rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined,
+  };
+}
+
+export const workloadsHandler: Handler = {
+  name: 'workloads',
+  parent: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' },
+  children: [
+    { apiVersion: 'v1', kind: 'ConfigMap' },
+    { apiVersion: 'v1', kind: 'Service' },
+    { apiVersion: 'v1', kind: 'ServiceAccount' },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+    { apiVersion: 'apps/v1', kind: 'Deployment' },
+    { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  ],
+  related: [
+    { apiVersion: 'v1', kind: 'Pod', parentLabel: LABEL_APP },
+    { apiVersion: 'v1', kind: 'PersistentVolumeClaim', parentLabel: LABEL_APP },
+  ],
+  reconcile: reconcileSpicepodSet,
+};

@@ -1,0 +1,33 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sameJson, satisfies } from '../../shim/diff.ts';
+
+test('fields the server adds do not count as a difference', () => {
+  const desired = { spec: { replicas: 1, template: { spec: { containers: [{ name: 'a', image: 'x' }] } } } };
+  const observed = { spec: { replicas: 1, revisionHistoryLimit: 10, template: { spec: { containers: [{ name: 'a', image: 'x', terminationMessagePath: '/dev/termination-log' }], dnsPolicy: 'ClusterFirst' } } }, status: {} };
+  assert.ok(satisfies(desired, observed));
+});
+
+test('a changed value, a missing field or a different list length is a difference', () => {
+  assert.not.ok(satisfies({ spec: { replicas: 2 } }, { spec: { replicas: 1 } }));
+  assert.not.ok(satisfies({ data: { a: '1' } }, { data: {} }));
+  assert.not.ok(satisfies({ ports: [1, 2] }, { ports: [1] }));
+  assert.not.ok(satisfies({ ports: [1] }, { ports: [1, 2] }));
+  assert.not.ok(satisfies({ a: { b: 1 } }, { a: 'x' }));
+  assert.not.ok(satisfies({ a: null }, { a: 1 }));
+});
+
+test('values compare by meaning: quantities and int-or-string', () => {
+  assert.ok(satisfies({ cpu: '1000m' }, { cpu: '1' }));
+  assert.ok(satisfies({ memory: '1Gi' }, { memory: '1024Mi' }));
+  assert.ok(satisfies({ port: 8090 }, { port: '8090' }));
+  assert.not.ok(satisfies({ memory: '1Gi' }, { memory: '1G' }));
+  assert.not.ok(satisfies({ name: 'http' }, { name: 'https' }));
+});
+
+test('sameJson ignores undefined and key order, nothing else', () => {
+  assert.ok(sameJson({ a: 1, b: undefined, c: { d: [1] } }, { c: { d: [1] }, a: 1 }));
+  assert.not.ok(sameJson({ a: 1 }, { a: 1, b: 2 }));
+});
+
+test.run();

@@ -1,0 +1,380 @@
+// The workloads handler, rule by rule, with plain objects. `World` plays the
+// cluster between passes: it keeps what the handler applies or keeps, and
+// gives each StatefulSet/Deployment a pod at the template's revision.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Desired, HandlerConfig, KubeObject } from '../../core/handler.ts';
+import { refKey, refOf } from '../../core/handler.ts';
+import { ANNOTATION_REVISION } from '../../core/manifests/names.ts';
+import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
+
+const config: HandlerConfig = {
+  operatorNamespace: 'spiceai-operator-system',
+  clusterDomain: 'cluster.local',
+  pauseCrashloopingPodsThreshold: 10,
+  telemetryProperties: {},
+};
+const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+
+class World {
+  parent: KubeObject;
+  children = new Map<string, KubeObject>();
+  pods = new Map<string, KubeObject>();
+  pvcs: KubeObject[] = [];
+  now = Date.parse('2026-01-01T00:00:00Z');
+  last!: Desired;
+  config = config;
+
+  constructor(spec: Record<string, unknown>) {
+    this.parent = { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: 'app', namespace: 'ns', uid: 'u1', generation: 1 }, spec };
+  }
+
+  setSpec(spec: Record<string, unknown>) {
+    this.parent = { ...this.parent, metadata: { ...this.parent.metadata, generation: (this.parent.metadata.generation ?? 0) + 1 }, spec };
+  }
+
+  async pass(): Promise<Desired> {
+    const desired = await reconcileSpicepodSet({
+      parent: this.parent,
+      children: [...this.children.values()],
+      related: { Pod: [...this.pods.values()], PersistentVolumeClaim: this.pvcs },
+      now: this.now,
+      config: this.config,
+    });
+    const next = new Map<string, KubeObject>();
+    for (const ref of desired.keep ?? []) next.set(refKey(ref), this.children.get(refKey(ref))!);
+    for (const obj of desired.apply) next.set(refKey(refOf(obj)), obj);
+    this.children = next;
+    if (desired.status) this.parent = { ...this.parent, status: desired.status };
+    // Pods follow their workloads: a changed template replaces the pod (not Ready yet).
+    const pods = new Map<string, KubeObject>();
+    for (const w of this.children.values()) {
+      if (w.kind !== 'StatefulSet' && w.kind !== 'Deployment') continue;
+      const spec = w.spec as { replicas: number; template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } };
+      if (spec.replicas === 0) continue;
+      const name = w.kind === 'StatefulSet' ? `${w.metadata.name}-0` : `${w.metadata.name}-pod`;
+      const revision = spec.template.metadata.annotations[ANNOTATION_REVISION];
+      const old = this.pods.get(name);
+      pods.set(
+        name,
+        old && old.metadata.annotations?.[ANNOTATION_REVISION] === revision
+          ? old
+          : { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', labels: spec.template.metadata.labels, annotations: spec.template.metadata.annotations }, status: { phase: 'Pending' } },
+      );
+    }
+    this.pods = pods;
+    this.last = desired;
+    return desired;
+  }
+
+  ready(...names: string[]) {
+    for (const name of names.length ? names : [...this.pods.keys()]) {
+      const pod = this.pods.get(name)!;
+      pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
+    }
+  }
+
+  /** Passes until nothing changes, with every pod becoming Ready. */
+  async converge(max = 20) {
+    for (let i = 0; i < max; i++) {
+      const before = JSON.stringify([...this.children.keys()].sort()) + JSON.stringify(this.last?.apply);
+      await this.pass();
+      this.ready();
+      const after = JSON.stringify([...this.children.keys()].sort()) + JSON.stringify(this.last.apply);
+      if (before === after && this.condition('Ready')?.status === 'True') return;
+    }
+  }
+
+  kinds() {
+    return [...this.children.values()].map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  }
+  condition(type: string) {
+    return ((this.parent.status as { conditions?: { type: string; status: string; reason: string; message: string }[] })?.conditions ?? []).find((c) => c.type === type);
+  }
+  revisionOf(name: string) {
+    const w = [...this.children.values()].find((o) => o.metadata.name === name) as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+    return w.spec.template.metadata.annotations[ANNOTATION_REVISION];
+  }
+  object(kind: string, name: string): any {
+    return [...this.children.values()].find((o) => o.kind === kind && o.metadata.name === name);
+  }
+}
+
+test('a minimal set gets a ConfigMap, a Service and a Deployment, and becomes Ready', async () => {
+  const w = new World({ spicepod });
+  await w.pass();
+  assert.equal(w.kinds(), ['ConfigMap/app-spicepod', 'Deployment/app', 'Service/app']);
+  assert.is(w.condition('Ready')?.status, 'False');
+  assert.is((w.parent.status as any).replicas, '0/1');
+  w.ready();
+  await w.pass();
+  assert.is(w.condition('Ready')?.status, 'True');
+  assert.is(w.condition('Progressing')?.status, 'False');
+  assert.is((w.parent.status as any).replicas, '1/1');
+  assert.is((w.parent.status as any).role, '<none>');
+});
+
+test('the ConfigMap holds the Spicepod and the pods mount it', async () => {
+  const w = new World({ spicepod: 'name: app\nkind: Spicepod\nversion: v1\n' });
+  await w.pass();
+  assert.match(w.object('ConfigMap', 'app-spicepod').data['spicepod.yaml'], /name: app/);
+  const pod = w.object('Deployment', 'app').spec.template.spec;
+  assert.equal(pod.volumes[0].configMap.name, 'app-spicepod');
+  assert.equal(pod.containers[0].volumeMounts[0], { name: 'spicepod', mountPath: '/app/spicepod.yaml', subPath: 'spicepod.yaml', readOnly: true });
+});
+
+test('the spiced container: args, ports, probes with the user timings, scheduling', async () => {
+  const w = new World({
+    spicepod,
+    httpPort: 8000,
+    image: { registry: 'registry.example', name: 'spice/spiced', tag: '1.2.3', pullSecret: 'regcred' },
+    probes: { liveness: { periodSeconds: 30, failureThreshold: 5 } },
+    nodeSelector: { disk: 'ssd' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'spice', effect: 'NoSchedule' }],
+    terminationGracePeriodSeconds: 45,
+    env: [{ name: 'SPICED_LOG', value: 'DEBUG' }],
+    network: { dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'] } },
+  });
+  w.config = { ...config, telemetryProperties: { env: 'prod' } };
+  await w.pass();
+  const pod = w.object('Deployment', 'app').spec.template.spec;
+  const c = pod.containers[0];
+  assert.equal(c.args, ['--http', '0.0.0.0:8000', '--flight', '0.0.0.0:50051', '--metrics', '0.0.0.0:9090', '--set-runtime', 'telemetry.properties.env=prod']);
+  assert.is(c.image, 'registry.example/spice/spiced:1.2.3');
+  assert.is(c.imagePullPolicy, 'IfNotPresent');
+  assert.equal(pod.imagePullSecrets, [{ name: 'regcred' }]);
+  assert.equal(c.livenessProbe, { httpGet: { path: '/health', port: 'http' }, timeoutSeconds: 1, periodSeconds: 30, failureThreshold: 5 });
+  assert.is(c.readinessProbe.httpGet.path, '/v1/ready');
+  assert.equal(c.ports.map((p: any) => p.containerPort), [8000, 50051, 9090]);
+  assert.equal(pod.nodeSelector, { disk: 'ssd' });
+  assert.is(pod.tolerations.length, 1);
+  assert.is(pod.terminationGracePeriodSeconds, 45);
+  assert.equal(c.env, [{ name: 'SPICED_LOG', value: 'DEBUG' }]);
+  assert.is(pod.dnsPolicy, 'None');
+  const svc = w.object('Service', 'app').spec;
+  assert.equal(svc.ports.map((p: any) => [p.port, p.targetPort]), [[8090, 8000], [50051, 50051], [9090, 9090]]);
+});
+
+test('enableService: false creates no Service', async () => {
+  const w = new World({ spicepod, enableService: false });
+  await w.pass();
+  assert.not.ok(w.kinds().includes('Service/app'));
+});
+
+test('serviceAccount: create makes a ServiceAccount (annotations only there), a Role and a RoleBinding', async () => {
+  const w = new World({ spicepod, serviceAccount: { enabled: true, create: true, annotations: { 'eks.amazonaws.com/role-arn': 'arn' } } });
+  await w.pass();
+  assert.ok(w.kinds().includes('ServiceAccount/app'));
+  assert.ok(w.kinds().includes('Role/app-spicepod'));
+  assert.ok(w.kinds().includes('RoleBinding/app-spicepod'));
+  assert.equal(w.object('ServiceAccount', 'app').metadata.annotations, { 'eks.amazonaws.com/role-arn': 'arn' });
+  assert.is(w.object('Deployment', 'app').metadata.annotations, undefined, 'IRSA annotations stay on the ServiceAccount');
+  assert.is(w.object('Deployment', 'app').spec.template.spec.serviceAccountName, 'app');
+  const existing = new World({ spicepod, serviceAccount: { enabled: true, name: 'shared' } });
+  await existing.pass();
+  assert.not.ok(existing.kinds().some((k) => k.startsWith('ServiceAccount/')));
+  assert.is(existing.object('Deployment', 'app').spec.template.spec.serviceAccountName, 'shared');
+});
+
+test('an invalid spec sets Ready=False InvalidSpec naming the field, records one Event, and touches nothing', async () => {
+  const w = new World({ spicepod });
+  await w.converge();
+  const before = w.kinds();
+  w.setSpec({ spicepod, serviceAccount: { enabled: true, create: false } });
+  const desired = await w.pass();
+  assert.equal(desired.apply, []);
+  assert.equal(w.kinds(), before, 'every child is kept as it was');
+  assert.is(w.condition('Ready')?.reason, 'InvalidSpec');
+  assert.match(w.condition('Ready')!.message, /spec\.serviceAccount\.name/);
+  assert.equal(desired.events?.map((e) => [e.type, e.reason]), [['Warning', 'InvalidSpec']]);
+  const again = await w.pass();
+  assert.equal(again.events, [], 'the same problem is not reported twice');
+});
+
+test('1 -> 3 replicas switches to per-replica StatefulSets; the Deployment stays until they are Ready', async () => {
+  const w = new World({ spicepod });
+  await w.converge();
+  w.setSpec({ spicepod, replicas: 3 });
+  await w.pass();
+  assert.ok(w.kinds().includes('Deployment/app'), 'old pods keep serving');
+  for (const name of ['StatefulSet/app-0', 'StatefulSet/app-1', 'StatefulSet/app-2', 'Service/app-headless']) assert.ok(w.kinds().includes(name), name);
+  w.ready('app-0-0', 'app-1-0');
+  await w.pass();
+  assert.ok(w.kinds().includes('Deployment/app'), 'still one replica short');
+  w.ready();
+  await w.pass();
+  assert.not.ok(w.kinds().includes('Deployment/app'), 'dropped once all new replicas are Ready');
+  assert.is(w.object('StatefulSet', 'app-1').spec.serviceName, 'app-headless');
+  assert.is(w.object('StatefulSet', 'app-1').spec.replicas, 1);
+  // ... and back to one replica: the Deployment is Ready before the StatefulSets go.
+  w.setSpec({ spicepod, replicas: 1 });
+  await w.pass();
+  assert.ok(w.kinds().includes('StatefulSet/app-0') && w.kinds().includes('Deployment/app'));
+  w.ready();
+  await w.pass();
+  assert.equal(w.kinds(), ['ConfigMap/app-spicepod', 'Deployment/app', 'Service/app']);
+});
+
+test('a volume means StatefulSets even with one replica, with a claim per replica', async () => {
+  const w = new World({ spicepod, volume: { storageClassName: 'fast', storageRequests: '10Gi' } });
+  await w.pass();
+  const sts = w.object('StatefulSet', 'app-0').spec;
+  assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, '10Gi');
+  assert.is(sts.volumeClaimTemplates[0].spec.storageClassName, 'fast');
+  assert.ok(sts.template.spec.containers[0].volumeMounts.some((m: any) => m.mountPath === '/data'));
+});
+
+async function rolledOut(spec: Record<string, unknown>, replicas: number) {
+  const w = new World({ ...spec, replicas, spicepod });
+  await w.converge();
+  const old = w.revisionOf('app-0');
+  w.setSpec({ ...spec, replicas, spicepod: { ...spicepod, datasets: [] } });
+  return { w, old };
+}
+const updatedOrdinals = (w: World, old: string, n: number) =>
+  Array.from({ length: n }, (_, i) => i).filter((i) => w.revisionOf(`app-${i}`) !== old);
+
+test('RollingOrdered: one replica at a time in ordinal order, each Ready before the next', async () => {
+  const { w, old } = await rolledOut({}, 3);
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 3), [0]);
+  assert.is(w.condition('Progressing')?.status, 'True');
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 3), [0], 'waits while replica 0 is not Ready');
+  w.ready('app-0-0');
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 3), [0, 1]);
+  w.ready('app-1-0');
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 3), [0, 1, 2]);
+  w.ready();
+  await w.pass();
+  assert.is(w.condition('Ready')?.status, 'True');
+  assert.is(w.condition('Progressing')?.reason, 'RolloutComplete');
+});
+
+test('RollingParallel: at most maxUnavailable at once, unready replicas first', async () => {
+  const { w, old } = await rolledOut({ updateStrategy: { type: 'RollingParallel', maxUnavailable: 2 } }, 5);
+  (w.pods.get('app-3-0')!.status as any) = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] };
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 5), [0, 3], 'the unready replica 3 first, then one healthy one within the budget of 2');
+  w.ready('app-0-0', 'app-3-0');
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 5), [0, 1, 2, 3]);
+  w.ready();
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 5), [0, 1, 2, 3, 4]);
+});
+
+test('RollingParallel defaults to one unavailable replica; percentages round down', async () => {
+  const { w, old } = await rolledOut({ updateStrategy: { type: 'RollingParallel', maxUnavailable: '50%' } }, 4);
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 4), [0, 1]);
+  const d = await rolledOut({ updateStrategy: { type: 'RollingParallel' } }, 3);
+  await d.w.pass();
+  assert.equal(updatedOrdinals(d.w, d.old, 3), [0]);
+});
+
+test('Parallel: every replica at once', async () => {
+  const { w, old } = await rolledOut({ updateStrategy: { type: 'Parallel' } }, 4);
+  await w.pass();
+  assert.equal(updatedOrdinals(w, old, 4), [0, 1, 2, 3]);
+});
+
+test('changing spec.annotations or spec.labels rolls every pod; reserved keys are dropped', async () => {
+  const w = new World({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' } });
+  await w.converge();
+  const old = w.revisionOf('app-0');
+  w.setSpec({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' }, annotations: { 'rollout-trigger': 'now', 'spice.ai/version': 'x' } });
+  await w.pass();
+  assert.is.not(w.revisionOf('app-0'), old);
+  const template = w.object('StatefulSet', 'app-1').spec.template.metadata;
+  assert.is(template.annotations['rollout-trigger'], 'now');
+  assert.is(template.annotations['spice.ai/version'], undefined);
+  const afterAnnotation = w.revisionOf('app-0');
+  w.setSpec({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' }, annotations: { 'rollout-trigger': 'now' }, labels: { team: 'a', 'spice.ai/app': 'evil' } });
+  await w.pass();
+  assert.is.not(w.revisionOf('app-0'), afterAnnotation);
+  assert.is(w.object('StatefulSet', 'app-0').spec.template.metadata.labels['spice.ai/app'], 'app');
+  assert.is(w.object('StatefulSet', 'app-0').spec.template.metadata.labels.team, 'a');
+});
+
+test('replicas 0 pauses: workloads at zero, supporting objects kept, pauseReason set', async () => {
+  const w = new World({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 2, serviceAccount: { enabled: true, create: true } });
+  await w.converge();
+  w.setSpec({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 0, serviceAccount: { enabled: true, create: true } });
+  const desired = await w.pass();
+  assert.is(w.object('StatefulSet', 'app-0').spec.replicas, 0);
+  assert.is(w.object('StatefulSet', 'app-1').spec.replicas, 0);
+  for (const k of ['ConfigMap/app-spicepod', 'Service/app', 'ServiceAccount/app']) assert.ok(w.kinds().includes(k), k);
+  assert.is((w.parent.status as any).pauseReason, 'ScaledToZero');
+  assert.is(w.condition('Paused')?.status, 'True');
+  assert.ok(desired.events?.some((e) => e.reason === 'Paused'));
+  const d = new World({ spicepod, replicas: 0 });
+  await d.pass();
+  assert.is(d.object('Deployment', 'app').spec.replicas, 0);
+});
+
+test('raising storageRequests resizes existing claims; lowering it changes nothing and says so', async () => {
+  const w = new World({ spicepod, volume: { storageRequests: '10Gi' }, replicas: 2 });
+  await w.converge();
+  w.pvcs = [0, 1].map((i) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `data-app-${i}-0`, namespace: 'ns' }, spec: { resources: { requests: { storage: '10Gi' } } } }));
+  w.setSpec({ spicepod, volume: { storageRequests: '20Gi' }, replicas: 2 });
+  const grow = await w.pass();
+  assert.equal(grow.patch?.map((p) => [p.target.name, (p.patch as any).spec.resources.requests.storage]), [['data-app-0-0', '20Gi'], ['data-app-1-0', '20Gi']]);
+  assert.equal(w.object('StatefulSet', 'app-0').spec.volumeClaimTemplates[0].spec.resources.requests.storage, '10Gi', 'claim templates are immutable');
+  w.setSpec({ spicepod, volume: { storageRequests: '5Gi' }, replicas: 2 });
+  const shrink = await w.pass();
+  assert.equal(shrink.patch, []);
+  assert.is(w.condition('VolumeResized')?.reason, 'ShrinkNotSupported');
+  assert.ok(shrink.events?.some((e) => e.type === 'Warning' && e.reason === 'ShrinkNotSupported'));
+});
+
+function crash(pod: KubeObject, restarts: number) {
+  pod.status = {
+    phase: 'Running',
+    conditions: [{ type: 'Ready', status: 'False' }],
+    containerStatuses: [{ name: 'spiced', restartCount: restarts, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+  };
+}
+
+test('crashloop protection pauses above the threshold until the spec changes', async () => {
+  const w = new World({ spicepod, replicas: 2 });
+  await w.converge();
+  crash(w.pods.get('app-0-0')!, 6);
+  crash(w.pods.get('app-1-0')!, 4);
+  await w.pass();
+  assert.is(w.condition('Paused')?.status, 'False', '10 deaths is not above the threshold of 10');
+  crash(w.pods.get('app-1-0')!, 5);
+  const paused = await w.pass();
+  assert.is((w.parent.status as any).pauseReason, 'CrashLooping');
+  assert.is(w.object('StatefulSet', 'app-0').spec.replicas, 0);
+  assert.ok(paused.events?.some((e) => e.type === 'Warning' && e.reason === 'CrashLooping'));
+  await w.pass();
+  assert.is((w.parent.status as any).pauseReason, 'CrashLooping', 'stays paused with no pods left');
+  w.setSpec({ spicepod: { ...spicepod, name: 'fixed' }, replicas: 2 });
+  await w.pass();
+  assert.is((w.parent.status as any).pauseReason, undefined, 'a new spec resumes');
+  assert.is(w.object('StatefulSet', 'app-0').spec.replicas, 1);
+});
+
+test('a threshold of 0 disables crashloop protection', async () => {
+  const w = new World({ spicepod, replicas: 2 });
+  w.config = { ...config, pauseCrashloopingPodsThreshold: 0 };
+  await w.converge();
+  crash(w.pods.get('app-0-0')!, 500);
+  await w.pass();
+  assert.is((w.parent.status as any).pauseReason, undefined);
+});
+
+test('a converged set reconciles to the same output: same status, no events', async () => {
+  const w = new World({ spicepod, replicas: 3, volume: { storageRequests: '1Gi' } });
+  await w.converge();
+  const first = JSON.stringify(await w.pass());
+  w.now += 3_600_000;
+  const second = await w.pass();
+  assert.is(JSON.stringify(second), first);
+  assert.equal(second.events, []);
+});
+
+test.run();
