@@ -1,10 +1,11 @@
 // The spiceai-operator executable: one binary, one subcommand per job.
 import { crdCommand } from './commands/crd.ts';
 import { jsonSchemaCommand } from './commands/json-schema.ts';
+import { pkiCommand } from './commands/pki.ts';
 import { runCommand } from './commands/run.ts';
 import { helpText, parseCommandArgs, UsageError, type Command } from './usage.ts';
 
-const commands: Command[] = [crdCommand, runCommand, jsonSchemaCommand];
+const commands: Command[] = [crdCommand, runCommand, jsonSchemaCommand, pkiCommand];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
