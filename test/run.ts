@@ -5,6 +5,7 @@
 //   --unit / --integration   run only one half
 //   --filter TEXT            only files whose path contains TEXT
 //   SPICEAI_TEST_KUBECONFIG  use an already running cluster instead of starting one
+//   SPICEAI_TEST_AUDIT_LOG   with it: that cluster's API audit log (write verbs), for write counting
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -84,6 +85,7 @@ if (wantIntegration) {
   const files = testFiles(join(root, 'test', 'integration'));
   if (files.length) {
     let kubeconfig = process.env.SPICEAI_TEST_KUBECONFIG;
+    let auditLog = process.env.SPICEAI_TEST_AUDIT_LOG ?? '';
     let stop = async () => {};
     if (!kubeconfig) {
       const { startControlPlane } = await import('./controlplane/cluster.ts');
@@ -95,6 +97,7 @@ if (wantIntegration) {
         log: (msg: string) => process.stdout.write(`  ${msg}\n`),
       });
       kubeconfig = cp.kubeconfigPath;
+      auditLog = cp.auditLogPath;
       stop = () => cp.stop();
       process.stdout.write(`integration tests: control plane up at ${cp.server} in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
     }
@@ -113,7 +116,7 @@ if (wantIntegration) {
         });
       });
       process.stdout.write(`integration tests: ${files.length} files against a real kube-apiserver ${version}\n`);
-      await runAll(files, { ...process.env, SPICEAI_TEST_KIND: 'integration', SPICEAI_TEST_KUBECONFIG: kubeconfig }, 1);
+      await runAll(files, { ...process.env, SPICEAI_TEST_KIND: 'integration', SPICEAI_TEST_KUBECONFIG: kubeconfig, SPICEAI_TEST_AUDIT_LOG: auditLog }, 1);
     } finally {
       await stop();
     }

@@ -33,9 +33,9 @@ export function toStructural(node: Schema): Schema {
     return out;
   }
   if (out['x-kubernetes-preserve-unknown-fields']) {
-    // Free-form content (the Spicepod): any JSON value, kept as given.
+    // Free-form content (the Spicepod), kept as given: any JSON value, or any object when typed as one.
     delete out.anyOf;
-    delete out.type;
+    if (out.type !== 'object') delete out.type;
     delete out.properties;
     delete out.additionalProperties;
     return out;

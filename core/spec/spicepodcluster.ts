@@ -18,7 +18,7 @@ export const executorSetSpecSchema = z
     ...nodeSpecFields,
     // Declared only so the API server can refuse it by name instead of pruning it silently.
     spicepod: z
-      .unknown()
+      .record(z.string(), z.unknown())
       .optional()
       .meta({ 'x-kubernetes-preserve-unknown-fields': true })
       .describe('Not allowed: executors fetch the Spicepod from the scheduler.'),

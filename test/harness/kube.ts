@@ -1,0 +1,77 @@
+// Helpers for integration tests: kubectl against the test cluster, and
+// polling. The cluster comes from the test runner (SPICEAI_TEST_KUBECONFIG).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { kubectlPath } from './tools.ts';
+
+export function testKubeconfig(): string {
+  const path = process.env.SPICEAI_TEST_KUBECONFIG;
+  if (!path) throw new Error('SPICEAI_TEST_KUBECONFIG is not set: run integration tests through npm test');
+  return path;
+}
+
+export interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+export function kubectl(args: string[], input?: string): Run {
+  const r = spawnSync(kubectlPath(), ['--kubeconfig', testKubeconfig(), ...args], { input, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** kubectl that must succeed; returns stdout. */
+export function kubectlOk(args: string[], input?: string): string {
+  const r = kubectl(args, input);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.err}`);
+  return r.out;
+}
+
+export function kubectlJson<T = any>(args: string[]): T {
+  return JSON.parse(kubectlOk([...args, '-o', 'json'])) as T;
+}
+
+export async function eventually<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 60_000, intervalMs = 250): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as NonNullable<T>;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** A fresh namespace for one test file. */
+export function freshNamespace(prefix: string): string {
+  const name = `${prefix}-${Math.random().toString(36).slice(2, 7)}`;
+  kubectlOk(['create', 'namespace', name]);
+  return name;
+}
+
+export interface AuditEntry {
+  verb: string;
+  userAgent?: string;
+  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
+  requestReceivedTimestamp: string;
+}
+
+/** Write requests (create, update, patch, delete) in the API server's audit log since `sinceMs`. */
+export function auditWrites(sinceMs: number, filter: (e: AuditEntry) => boolean = () => true): AuditEntry[] {
+  const path = process.env.SPICEAI_TEST_AUDIT_LOG;
+  if (!path) throw new Error('SPICEAI_TEST_AUDIT_LOG is not set: run integration tests through npm test');
+  const out: AuditEntry[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as AuditEntry & { stage?: string };
+    if (e.stage !== 'ResponseComplete' || Date.parse(e.requestReceivedTimestamp) < sinceMs) continue;
+    if (['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb) && filter(e)) out.push(e);
+  }
+  return out;
+}
