@@ -36,9 +36,13 @@ function meta(ctx: SetContext, name: string, extraLabels: Record<string, string>
   };
 }
 
-/** A Deployment for the simple case; per-replica StatefulSets for volume, cluster role or several replicas. */
+/**
+ * A Deployment for the simple case; per-replica StatefulSets for volume, cluster role or several
+ * replicas, and for BlueGreen, whose generations and standby are sets of StatefulSets.
+ */
 export function workloadMode(spec: SpicepodSetSpec): 'Deployment' | 'StatefulSets' {
-  return !spec.volume && !spec.cluster && spec.replicas <= 1 ? 'Deployment' : 'StatefulSets';
+  const simple = !spec.volume && !spec.cluster && spec.replicas <= 1 && spec.updateStrategy.type !== 'BlueGreen';
+  return simple ? 'Deployment' : 'StatefulSets';
 }
 
 export function spicepodYaml(spec: SpicepodSetSpec): string {

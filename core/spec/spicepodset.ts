@@ -229,6 +229,7 @@ export const spicepodSetStatusSchema = z
     activeVersion: z.string().optional().describe('Version hash of the generation receiving traffic.'),
     standbyVersion: z.string().optional().describe('Version hash of the standby generation kept for instant rollback.'),
     standbyExpiresAt: z.int().optional().describe('When the standby generation is removed, in epoch seconds.'),
+    rolledBackVersion: z.string().optional().describe('Version the set was rolled back from; it is not rolled out again until the spec changes.'),
     observedGeneration: z.int().optional().describe('The .metadata.generation this status reflects.'),
     conditions: conditions().optional(),
   })

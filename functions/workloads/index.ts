@@ -4,7 +4,7 @@ import { setConditions, findCondition, type ConditionInput } from '../../core/co
 import type { Desired, Handler, KubeObject, Observed, ObjectRef, RecordedEvent } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 import { parseQuantity } from '../../core/manifests/quantity.ts';
-import { ANNOTATION_REVISION, LABEL_APP, LABEL_WORKLOAD, names } from '../../core/manifests/names.ts';
+import { ANNOTATION_REVISION, LABEL_APP, LABEL_VERSION, LABEL_WORKLOAD, names } from '../../core/manifests/names.ts';
 import {
   deploymentSelector,
   desiredConfigMap,
@@ -21,6 +21,7 @@ import {
 import { isPodReady, podDeaths } from '../../core/pods.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import type { SpicepodSetSpec, SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
+import { blueGreenWorkload } from './bluegreen.ts';
 import { planRollout, type ReplicaState } from './rollout.ts';
 
 export const PAUSE_SCALED = 'ScaledToZero';
@@ -31,6 +32,12 @@ const PROGRESS_RECHECK_SECONDS = 30;
 interface Workload {
   apply: KubeObject[];
   keep: ObjectRef[];
+  /** BlueGreen: the version the Service selects, and the rollback bookkeeping. */
+  serviceVersion?: string;
+  status?: Partial<SpicepodSetStatus>;
+  events?: RecordedEvent[];
+  parentPatch?: Record<string, unknown>;
+  requeueAfterSeconds?: number;
   /** Desired replicas that are Ready (any revision), for status. */
   ready: number;
   /** Replicas on the desired revision and Ready. */
@@ -108,9 +115,12 @@ async function statefulSetWorkload(ctx: SetContext, observed: Observed, replicas
   }
   const readyStates = states.filter((s) => s.ready);
   const updatedReady = states.filter((s) => s.ready && s.updated).length;
-  // Switching from a Deployment: it serves until every StatefulSet replica is Ready.
-  const deployment = ofKind(observed.children, 'Deployment')[0];
-  if (deployment && readyStates.length < replicas) keep.push(refOf(deployment));
+  // Switching from a Deployment or from BlueGreen generations: they serve until every replica here is Ready.
+  if (readyStates.length < replicas) {
+    const deployment = ofKind(observed.children, 'Deployment')[0];
+    if (deployment) keep.push(refOf(deployment));
+    keep.push(...ofKind(observed.children, 'StatefulSet').filter((s) => s.metadata.labels?.[LABEL_VERSION]).map(refOf));
+  }
   return {
     apply,
     keep,
@@ -180,13 +190,16 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   const replicas = crashLooping ? 0 : spec.replicas;
   const pauseReason = crashLooping ? PAUSE_CRASHLOOPING : spec.replicas === 0 ? PAUSE_SCALED : undefined;
 
-  const objects: KubeObject[] = [desiredConfigMap(ctx), ...desiredServiceAccountObjects(ctx)];
-  if (spec.enableService) objects.push(desiredService(ctx));
   const mode = workloadMode(spec);
-  const workload =
+  const workload: Workload =
     mode === 'Deployment'
       ? deploymentWorkload(ctx, observed, replicas, await revisionedTemplate(ctx, deploymentSelector(ctx.set)))
-      : await statefulSetWorkload(ctx, observed, replicas);
+      : spec.updateStrategy.type === 'BlueGreen'
+        ? await blueGreenWorkload(ctx, observed, replicas)
+        : await statefulSetWorkload(ctx, observed, replicas);
+  const objects: KubeObject[] = [desiredConfigMap(ctx), ...desiredServiceAccountObjects(ctx)];
+  if (spec.enableService) objects.push(desiredService(ctx, workload.serviceVersion));
+  events.push(...(workload.events ?? []));
 
   const { patches, shrinks } = volumeResizes(ctx, observed);
   const rolling = replicas > 0 && workload.updatedReady < replicas;
@@ -242,15 +255,18 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     totalReplicas: spec.replicas,
     role: spec.cluster?.role ?? '<none>',
     pauseReason,
+    ...workload.status,
     conditions: nextConditions,
   };
+  if (workload.parentPatch) patches.push({ target: refOf(parent), patch: workload.parentPatch });
+  const requeues = [workload.requeueAfterSeconds, rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined].filter((n): n is number => n !== undefined);
   return {
     apply: [...objects, ...workload.apply],
     keep: workload.keep,
     patch: patches,
     status: status as Record<string, unknown>,
     events,
-    requeueAfterSeconds: rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined,
+    requeueAfterSeconds: requeues.length ? Math.max(1, Math.min(...requeues)) : undefined,
   };
 }
 

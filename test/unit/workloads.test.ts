@@ -377,4 +377,137 @@ test('a converged set reconciles to the same output: same status, no events', as
   assert.equal(second.events, []);
 });
 
+const bg = (extra: Record<string, unknown> = {}) => ({
+  replicas: 3,
+  updateStrategy: { type: 'BlueGreen' },
+  instantRollback: { enabled: true, retentionPeriodSeconds: 900 },
+  ...extra,
+});
+const stsNames = (w: World) => w.kinds().filter((k) => k.startsWith('StatefulSet/')).map((k) => k.slice('StatefulSet/'.length));
+const serviceVersion = (w: World) => w.object('Service', 'app').spec.selector['spice.ai/version'];
+const status = (w: World) => w.parent.status as any;
+
+async function blueGreenAt(spec: Record<string, unknown>) {
+  const w = new World({ ...spec, spicepod });
+  await w.converge();
+  const v1 = status(w).activeVersion as string;
+  w.setSpec({ ...spec, spicepod: { ...spicepod, datasets: [] } });
+  await w.pass();
+  const v2 = (stsNames(w).find((n) => !n.includes(v1)) ?? '').split('-')[1]!;
+  return { w, v1, v2 };
+}
+
+test('BlueGreen: the first generation serves at once, with the Service pinned to its version', async () => {
+  const w = new World({ ...bg(), spicepod });
+  await w.converge();
+  const v1 = status(w).activeVersion;
+  assert.ok(v1);
+  assert.equal(stsNames(w), [`app-${v1}-0`, `app-${v1}-1`, `app-${v1}-2`]);
+  assert.is(serviceVersion(w), v1);
+  assert.is(w.object('StatefulSet', `app-${v1}-0`).spec.template.metadata.labels['spice.ai/version'], v1);
+});
+
+test('BlueGreen: a new generation comes up alongside; the Service switches in one write when all of it is Ready', async () => {
+  const { w, v1, v2 } = await blueGreenAt(bg());
+  assert.is(stsNames(w).length, 6, 'both generations run');
+  assert.is(serviceVersion(w), v1);
+  w.ready(`app-${v2}-0-0`, `app-${v2}-1-0`);
+  await w.pass();
+  assert.is(serviceVersion(w), v1, 'two of three is not enough');
+  w.ready();
+  const cut = await w.pass();
+  assert.is(serviceVersion(w), v2);
+  assert.is(status(w).activeVersion, v2);
+  assert.is(status(w).standbyVersion, v1);
+  assert.is(status(w).standbyExpiresAt, Math.floor(w.now / 1000) + 900);
+  assert.ok(cut.events?.some((e) => e.reason === 'CutOver'));
+  assert.is(stsNames(w).length, 6, 'the old generation is kept as the standby');
+  assert.ok(cut.requeueAfterSeconds! <= 900);
+});
+
+test('BlueGreen: minReadyForCutover switches early', async () => {
+  const { w, v2 } = await blueGreenAt(bg({ updateStrategy: { type: 'BlueGreen', minReadyForCutover: 2 } }));
+  w.ready(`app-${v2}-0-0`, `app-${v2}-2-0`);
+  await w.pass();
+  assert.is(serviceVersion(w), v2);
+});
+
+test('instant rollback: the annotation switches back at once, is cleared, and the new version is not rolled out again', async () => {
+  const { w, v1, v2 } = await blueGreenAt(bg());
+  w.ready();
+  await w.pass();
+  assert.is(serviceVersion(w), v2);
+  w.parent.metadata.annotations = { 'spice.ai/rollback': 'true' };
+  const back = await w.pass();
+  assert.is(serviceVersion(w), v1);
+  assert.equal([status(w).activeVersion, status(w).standbyVersion, status(w).rolledBackVersion], [v1, v2, v2]);
+  assert.equal(back.patch?.find((p) => p.target.kind === 'SpicepodSet')?.patch, { metadata: { annotations: { 'spice.ai/rollback': null } } });
+  assert.ok(back.events?.some((e) => e.reason === 'RolledBack'));
+  w.parent.metadata.annotations = {};
+  await w.pass();
+  await w.pass();
+  assert.is(serviceVersion(w), v1, 'stays rolled back while the spec is unchanged');
+  w.setSpec({ ...bg(), spicepod: { ...spicepod, name: 'v3' } });
+  await w.pass();
+  w.ready();
+  await w.pass();
+  assert.is.not(serviceVersion(w), v1, 'a new spec rolls forward again');
+  assert.is(status(w).rolledBackVersion, undefined);
+});
+
+test('the rollback annotation without a standby is refused with a Warning and cleared', async () => {
+  const w = new World({ ...bg({ instantRollback: { enabled: false } }), spicepod });
+  await w.converge();
+  w.parent.metadata.annotations = { 'spice.ai/rollback': 'true' };
+  const d = await w.pass();
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'RollbackUnavailable'));
+  assert.ok(d.patch?.some((p) => p.target.kind === 'SpicepodSet'));
+});
+
+test('the standby is removed when it expires; without instant rollback it stays only while endpoints move', async () => {
+  const { w, v1, v2 } = await blueGreenAt(bg());
+  w.ready();
+  await w.pass();
+  w.now += 899_000;
+  await w.pass();
+  assert.ok(stsNames(w).some((n) => n.includes(v1)));
+  w.now += 2_000;
+  const expired = await w.pass();
+  assert.equal(stsNames(w), [`app-${v2}-0`, `app-${v2}-1`, `app-${v2}-2`]);
+  assert.is(status(w).standbyVersion, undefined);
+  assert.ok(expired.events?.some((e) => e.reason === 'StandbyRemoved'));
+  const quick = await blueGreenAt(bg({ instantRollback: { enabled: false } }));
+  quick.w.ready();
+  const cut = await quick.w.pass();
+  assert.is(cut.requeueAfterSeconds, 30);
+  quick.w.now += 31_000;
+  await quick.w.pass();
+  assert.is(stsNames(quick.w).length, 3);
+});
+
+test('re-applying the previous spec switches straight back to the standby', async () => {
+  const { w, v1, v2 } = await blueGreenAt(bg());
+  w.ready();
+  await w.pass();
+  assert.is(serviceVersion(w), v2);
+  w.setSpec({ ...bg(), spicepod });
+  await w.pass();
+  assert.is(serviceVersion(w), v1);
+  assert.is(status(w).standbyVersion, v2);
+});
+
+test('moving from RollingOrdered to BlueGreen keeps the old StatefulSets serving until the first generation is Ready', async () => {
+  const w = new World({ spicepod, replicas: 2 });
+  await w.converge();
+  w.setSpec({ spicepod, replicas: 2, updateStrategy: { type: 'BlueGreen' } });
+  await w.pass();
+  assert.ok(w.kinds().includes('StatefulSet/app-0'));
+  assert.is(serviceVersion(w), undefined, 'the Service is not pinned while the old pods serve');
+  w.ready();
+  await w.pass();
+  await w.pass();
+  assert.not.ok(w.kinds().includes('StatefulSet/app-0'));
+  assert.ok(serviceVersion(w));
+});
+
 test.run();

@@ -1,0 +1,18 @@
+// npm run build: one file, dist/spiceai-operator.mjs, that `node` runs with no node_modules.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['shim/cli/main.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  outfile: 'dist/spiceai-operator.mjs',
+  // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  minify: false,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+console.log('wrote dist/spiceai-operator.mjs');

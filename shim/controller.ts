@@ -1,0 +1,334 @@
+// Runs one handler: watches its parent kind, its children (by handler label)
+// and related kinds into caches; a keyed queue of parent keys; for each key,
+// calls the handler with what the caches hold and carries out its answer:
+// server-side apply (skipped when the cache already matches), pruning of
+// children it no longer returns, patches, status, Events, requeues.
+import { hostname } from 'node:os';
+import type { Desired, Handler, HandlerConfig, KubeObject, Observed, ObjectRef } from '../core/handler.ts';
+import { refKey, refOf } from '../core/handler.ts';
+import { sameJson, satisfies } from './diff.ts';
+import { Informer } from './informer.ts';
+import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
+import type { Logger } from './log.ts';
+import { WorkQueue, type WorkQueueMetrics } from './queue.ts';
+
+export const LABEL_HANDLER = 'spice.ai/handler';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'spiceai-operator';
+
+export interface ControllerMetrics {
+  queue?: WorkQueueMetrics;
+  /** One reconcile finished: result is success, error or requeue_after. */
+  onReconcile?(handler: string, result: 'success' | 'error' | 'requeue_after', seconds: number): void;
+  /** Counts of the objects this controller manages, by kind. */
+  onManaged?(handler: string, counts: Record<string, number>): void;
+}
+
+export interface ControllerOptions {
+  client: KubeClient;
+  handler: Handler;
+  config: HandlerConfig;
+  log: Logger;
+  /** Namespaces to watch; all when empty. */
+  namespaces?: string[];
+  workers?: number;
+  /** Replay the parent cache this often, to catch anything missed. Default 10 min. */
+  resyncMs?: number;
+  /** Writes happen only while this says so (leader election). Default: always. */
+  canWrite?: () => boolean;
+  metrics?: ControllerMetrics;
+  now?: () => number;
+}
+
+const parentKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+
+export class Controller {
+  readonly fieldManager: string;
+  private readonly queue: WorkQueue;
+  private readonly parents: Informer[] = [];
+  private readonly children = new Map<string, Informer[]>();
+  private readonly related = new Map<string, Informer[]>();
+  private workers: Promise<void>[] = [];
+  private started = false;
+  /** Writes issued, by kind of write (tests and the steady-state benchmark read them). */
+  readonly writes = { apply: 0, delete: 0, patch: 0, status: 0, event: 0 };
+
+  constructor(private readonly o: ControllerOptions) {
+    this.fieldManager = `${MANAGED_BY}-${o.handler.name}`;
+    this.queue = new WorkQueue({ metrics: o.metrics?.queue });
+  }
+
+  private scopes(): (string | undefined)[] {
+    return this.o.namespaces?.length ? this.o.namespaces : [undefined];
+  }
+
+  async start(): Promise<void> {
+    const { handler, client, log } = this.o;
+    const onError = (error: unknown, during: string) => log.warn('watch problem', { handler: handler.name, during, error });
+    for (const namespace of this.scopes()) {
+      this.parents.push(
+        new Informer(client, {
+          ...handler.parent,
+          namespace,
+          resyncMs: this.o.resyncMs ?? 600_000,
+          onError,
+          onEvent: (type, obj, old) => {
+            // Our own status writes come back as updates; only spec, labels, annotations or deletion matter.
+            if (type === 'update' && old && !this.parentChanged(old, obj)) return;
+            this.queue.add(parentKey(obj.metadata.namespace, obj.metadata.name));
+          },
+        }),
+      );
+      for (const kind of handler.children) {
+        const informer = new Informer(client, {
+          ...kind,
+          namespace,
+          labelSelector: `${LABEL_HANDLER}=${handler.name}`,
+          onError,
+          onEvent: (_type, obj) => {
+            const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === handler.parent.kind);
+            if (owner) this.queue.add(parentKey(obj.metadata.namespace, owner.name));
+          },
+        });
+        this.children.set(kind.kind, [...(this.children.get(kind.kind) ?? []), informer]);
+      }
+      for (const kind of handler.related ?? []) {
+        const informer = new Informer(client, {
+          ...kind,
+          namespace,
+          labelSelector: kind.parentLabel,
+          onError,
+          onEvent: (_type, obj) => {
+            const parent = obj.metadata.labels?.[kind.parentLabel];
+            if (parent) this.queue.add(parentKey(obj.metadata.namespace, parent));
+          },
+        });
+        informer.addIndex('parent', (obj) => [parentKey(obj.metadata.namespace, obj.metadata.labels?.[kind.parentLabel] ?? '')]);
+        this.related.set(kind.kind, [...(this.related.get(kind.kind) ?? []), informer]);
+      }
+    }
+    // Children and related caches first, so the first reconciles see the world as it is.
+    await Promise.all([...this.children.values(), ...this.related.values()].flat().map((i) => i.start()));
+    await Promise.all(this.parents.map((i) => i.start()));
+    this.started = true;
+    const workers = this.o.workers ?? 2;
+    this.workers = Array.from({ length: workers }, () => this.work());
+    log.info('controller started', { handler: handler.name, namespaces: this.o.namespaces?.length ? this.o.namespaces : 'all', workers });
+  }
+
+  hasSynced(): boolean {
+    return this.started && [...this.parents, ...[...this.children.values()].flat(), ...[...this.related.values()].flat()].every((i) => i.hasSynced());
+  }
+
+  /** Finishes in-flight reconciles, then stops watching. */
+  async stop(): Promise<void> {
+    await this.queue.shutDownWithDrain();
+    await Promise.all(this.workers);
+    await Promise.all([...this.parents, ...[...this.children.values()].flat(), ...[...this.related.values()].flat()].map((i) => i.stop()));
+  }
+
+  /** Queue every known parent (e.g. when this process becomes the leader). */
+  enqueueAll(): void {
+    for (const informer of this.parents) for (const p of informer.list()) this.queue.add(parentKey(p.metadata.namespace, p.metadata.name));
+  }
+
+  private parentChanged(old: KObject, obj: KObject): boolean {
+    return (
+      old.metadata.generation !== obj.metadata.generation ||
+      old.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp ||
+      !sameJson(old.metadata.labels, obj.metadata.labels) ||
+      !sameJson(old.metadata.annotations, obj.metadata.annotations)
+    );
+  }
+
+  private async work(): Promise<void> {
+    for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
+      const started = performance.now();
+      let result: 'success' | 'error' | 'requeue_after' = 'success';
+      try {
+        const requeue = await this.reconcile(key);
+        this.queue.forget(key);
+        if (requeue !== undefined) {
+          result = 'requeue_after';
+          this.queue.addAfter(key, requeue * 1000);
+        }
+      } catch (error) {
+        result = 'error';
+        this.o.log.error('reconcile failed', { handler: this.o.handler.name, key, error, retries: this.queue.numRequeues(key) });
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+        this.o.metrics?.onReconcile?.(this.o.handler.name, result, (performance.now() - started) / 1000);
+      }
+    }
+  }
+
+  private findParent(key: string): KObject | undefined {
+    const [namespace, name] = key.split('/') as [string, string];
+    for (const informer of this.parents) {
+      const found = informer.get(namespace || undefined, name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private observedChildren(parent: KObject): KObject[] {
+    const uid = parent.metadata.uid!;
+    return [...this.children.values()]
+      .flat()
+      .flatMap((i) => i.byOwnerUid(uid))
+      .filter((c) => c.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller));
+  }
+
+  private observedRelated(parent: KObject): Record<string, KubeObject[]> {
+    const key = parentKey(parent.metadata.namespace, parent.metadata.name);
+    return Object.fromEntries([...this.related.entries()].map(([kind, informers]) => [kind, informers.flatMap((i) => i.byIndex('parent', key)) as KubeObject[]]));
+  }
+
+  /** Returns the requeue delay in seconds, if the handler asked for one. */
+  async reconcile(key: string): Promise<number | undefined> {
+    const { handler, log } = this.o;
+    const parent = this.findParent(key);
+    // Deleted parents need nothing: the garbage collector removes owned children.
+    if (!parent || parent.metadata.deletionTimestamp) return undefined;
+    const children = this.observedChildren(parent);
+    const observed: Observed = {
+      parent: parent as KubeObject,
+      children: children as KubeObject[],
+      related: this.observedRelated(parent),
+      now: (this.o.now ?? Date.now)(),
+      config: this.o.config,
+    };
+    const desired = await handler.reconcile(observed);
+    if (!(this.o.canWrite?.() ?? true)) return desired.requeueAfterSeconds;
+    await this.carryOut(parent, children, desired, log.child({ handler: handler.name, key }));
+    this.o.metrics?.onManaged?.(handler.name, this.managedCounts());
+    return desired.requeueAfterSeconds;
+  }
+
+  private managedCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [kind, informers] of this.children) counts[kind] = informers.reduce((n, i) => n + i.list().length, 0);
+    for (const informer of this.parents) counts[this.o.handler.parent.kind] = (counts[this.o.handler.parent.kind] ?? 0) + informer.list().length;
+    return counts;
+  }
+
+  private ownedForm(parent: KObject, obj: KubeObject): KObject {
+    return {
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        namespace: obj.metadata.namespace ?? parent.metadata.namespace,
+        labels: { ...obj.metadata.labels, [LABEL_HANDLER]: this.o.handler.name, [LABEL_MANAGED_BY]: MANAGED_BY },
+        ownerReferences: [
+          { apiVersion: parent.apiVersion, kind: parent.kind, name: parent.metadata.name, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        ],
+      },
+    };
+  }
+
+  private async carryOut(parent: KObject, children: KObject[], desired: Desired, log: Logger): Promise<void> {
+    const { client } = this.o;
+    const observedByRef = new Map(children.map((c) => [refKey(refOf(c as KubeObject)), c]));
+    const wanted = new Set<string>((desired.keep ?? []).map(refKey));
+    const failures: unknown[] = [];
+
+    for (const obj of desired.apply) {
+      const owned = this.ownedForm(parent, obj);
+      const key = refKey(refOf(owned as KubeObject));
+      wanted.add(key);
+      if (satisfies(owned, observedByRef.get(key))) continue;
+      try {
+        await client.apply(owned, { fieldManager: this.fieldManager, force: true });
+        this.writes.apply++;
+        log.info('applied', { kind: owned.kind, name: owned.metadata.name });
+      } catch (error) {
+        failures.push(error);
+        log.warn('apply failed', { kind: owned.kind, name: owned.metadata.name, error });
+      }
+    }
+
+    for (const child of children) {
+      const key = refKey(refOf(child as KubeObject));
+      if (wanted.has(key) || child.metadata.deletionTimestamp) continue;
+      try {
+        await client.delete(child.apiVersion, child.kind, child.metadata.namespace, child.metadata.name, { uid: child.metadata.uid });
+        this.writes.delete++;
+        log.info('deleted', { kind: child.kind, name: child.metadata.name });
+      } catch (error) {
+        if (!isApiError(error, 409)) failures.push(error); // 409: a different object by that name now; next pass sees it
+      }
+    }
+
+    for (const { target, patch } of desired.patch ?? []) {
+      if (satisfies(patch, this.findRelated(target))) continue;
+      try {
+        await client.mergePatch(target.apiVersion, target.kind, target.namespace, target.name, patch);
+        this.writes.patch++;
+        log.info('patched', { kind: target.kind, name: target.name });
+      } catch (error) {
+        if (!isApiError(error, 404)) failures.push(error);
+      }
+    }
+
+    if (desired.status) {
+      const status = { ...desired.status, observedGeneration: parent.metadata.generation };
+      if (!sameJson(JSON.parse(JSON.stringify(status)), parent.status ?? {})) {
+        try {
+          await client.applyStatus(
+            { apiVersion: parent.apiVersion, kind: parent.kind, metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace }, status },
+            { fieldManager: this.fieldManager, force: true },
+          );
+          this.writes.status++;
+        } catch (error) {
+          if (!isApiError(error, 404) && !isApiError(error, 409)) failures.push(error);
+        }
+      }
+    }
+
+    for (const event of desired.events ?? []) {
+      try {
+        await client.create(this.eventFor(parent, event));
+        this.writes.event++;
+        log.info('event', { type: event.type, reason: event.reason, message: event.message });
+      } catch (error) {
+        log.warn('could not record an event', { reason: event.reason, error });
+      }
+    }
+    if (failures.length) throw failures[0];
+  }
+
+  private findRelated(target: ObjectRef): KObject | undefined {
+    for (const informer of this.related.get(target.kind) ?? []) {
+      const found = informer.get(target.namespace, target.name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private eventFor(parent: KObject, event: { type: string; reason: string; message: string }): KObject {
+    const now = new Date().toISOString();
+    return {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${parent.metadata.name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 6)}`, namespace: parent.metadata.namespace },
+      involvedObject: {
+        apiVersion: parent.apiVersion,
+        kind: parent.kind,
+        name: parent.metadata.name,
+        namespace: parent.metadata.namespace,
+        uid: parent.metadata.uid,
+        resourceVersion: parent.metadata.resourceVersion,
+      },
+      type: event.type,
+      reason: event.reason,
+      message: event.message.slice(0, 1024),
+      source: { component: MANAGED_BY },
+      reportingComponent: MANAGED_BY,
+      reportingInstance: hostname(),
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+  }
+}

@@ -1,0 +1,594 @@
+// A small JSON REST client for the Kubernetes API: get/list/watch, server-side
+// apply, merge patch, create/update/delete. TLS and credentials come from the
+// KubeConfig (client certs, bearer tokens, token files, exec plugins), applied
+// per request so rotated credentials are picked up; connections are pooled in
+// one keep-alive agent per distinct TLS identity.
+//
+// Errors never carry request bodies: the only text in an ApiError is the API
+// server's own Status message, so Secret data we send cannot leak into logs.
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { objectPath, toResourceRef, type ResourceLike, type ResourceRef } from './resources.ts';
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: OwnerReference[];
+    deletionTimestamp?: string;
+    creationTimestamp?: string;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+export type Verb = 'get' | 'list' | 'watch' | 'apply' | 'patch' | 'create' | 'update' | 'delete';
+
+/** Reported after every request; code is the HTTP status, or 0 when no response arrived. */
+export interface RequestInfo {
+  verb: Verb;
+  kind: string;
+  code: number;
+  seconds: number;
+}
+
+export interface KubeClientOptions {
+  /** Called after every request (for a watch: when the response headers arrive, or it fails before). */
+  onRequest?: (info: RequestInfo) => void;
+  /** Deadline for one non-watch request. Default 30 s. */
+  timeoutMs?: number;
+  /** fieldValidation for create/update/apply/patch. Default 'Strict'. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  userAgent?: string;
+}
+
+/** A non-2xx answer from the API server (or an ERROR event on a watch). */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  /** HTTP status code (from the Status body's code for watch ERROR events). */
+  readonly status: number;
+  /** Status.reason, e.g. NotFound, AlreadyExists, Conflict, Expired, Gone; '' when absent. */
+  readonly reason: string;
+  readonly details?: Record<string, unknown>;
+  readonly verb: Verb;
+  readonly path: string;
+  /** From the Retry-After header or Status.details.retryAfterSeconds. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(init: { status: number; reason: string; message: string; verb: Verb; path: string; details?: Record<string, unknown>; retryAfterSeconds?: number }) {
+    super(init.message);
+    this.status = init.status;
+    this.reason = init.reason;
+    this.details = init.details;
+    this.verb = init.verb;
+    this.path = init.path;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+  }
+}
+
+export function isApiError(error: unknown, status?: number): error is ApiError {
+  return error instanceof ApiError && (status === undefined || error.status === status);
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
+  /** Page size; pages are followed internally until the list is complete. */
+  limit?: number;
+  continue?: string;
+  /** Aborts the list (it then rejects with an AbortError). */
+  signal?: AbortSignal;
+}
+
+export interface ListResult {
+  items: KObject[];
+  resourceVersion: string;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion: string;
+  timeoutSeconds: number;
+  allowWatchBookmarks: true;
+  /** Called once the server has accepted the watch (200 and headers received). */
+  onConnected?: () => void;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: any;
+}
+
+/** Extra client-side slack over timeoutSeconds before a silent watch connection is abandoned. */
+const WATCH_GRACE_MS = 60_000;
+
+type Response = { status: number; headers: http.IncomingHttpHeaders; body: any };
+
+export class KubeClient {
+  readonly server: string;
+  private readonly kc: KubeConfig;
+  private readonly base: URL;
+  private readonly options: Required<Pick<KubeClientOptions, 'timeoutMs' | 'fieldValidation' | 'userAgent'>> & KubeClientOptions;
+  private agent?: { key: string; agent: http.Agent };
+
+  constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.kc = kc;
+    this.server = cluster.server;
+    this.base = new URL(cluster.server);
+    this.options = { timeoutMs: 30_000, fieldValidation: 'Strict', userAgent: 'spiceai-operator', ...options };
+  }
+
+  static fromKubeConfig(kc: KubeConfig, options?: KubeClientOptions): KubeClient {
+    return new KubeClient(kc, options);
+  }
+
+  /** Closes pooled connections. In-flight requests fail. */
+  close(): void {
+    this.agent?.agent.destroy();
+    this.agent = undefined;
+  }
+
+  /** The object, or undefined when the API server answers 404. */
+  async get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KObject | undefined> {
+    const ref = toResourceRef({ apiVersion, kind });
+    try {
+      const res = await this.request('get', ref, 'GET', objectPath(ref, namespace, name));
+      return withType(res.body, ref);
+    } catch (error) {
+      if (isApiError(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Lists the collection; with `limit`, follows `continue` until all pages are read. */
+  async list(resource: ResourceLike, options: ListOptions = {}): Promise<ListResult> {
+    const ref = toResourceRef(resource);
+    const path = objectPath(ref, options.namespace);
+    const items: KObject[] = [];
+    let token = options.continue;
+    let resourceVersion = '';
+    for (;;) {
+      const query: Record<string, string | undefined> = {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        limit: options.limit ? String(options.limit) : undefined,
+        continue: token,
+        // A continue token carries its own resourceVersion; sending both is refused.
+        resourceVersion: token ? undefined : options.resourceVersion,
+        resourceVersionMatch: token ? undefined : options.resourceVersionMatch,
+      };
+      let res: Response;
+      try {
+        res = await this.request('list', ref, 'GET', path, query, undefined, undefined, options.signal);
+      } catch (error) {
+        // The snapshot behind a continue token was compacted: start over with
+        // one unpaginated list rather than mixing two snapshots (client-go's pager does the same).
+        if (isApiError(error, 410) && token && token !== options.continue) {
+          return this.list(ref, { ...options, limit: undefined, continue: undefined });
+        }
+        throw error;
+      }
+      for (const item of (res.body?.items ?? []) as KObject[]) items.push(withType(item, ref));
+      resourceVersion = res.body?.metadata?.resourceVersion ?? resourceVersion;
+      token = res.body?.metadata?.continue || undefined;
+      if (!token || !options.limit) break;
+    }
+    return { items, resourceVersion };
+  }
+
+  /**
+   * Streams watch events to onEvent (synchronously, in order). Resolves when
+   * the server ends the stream or `signal` aborts; rejects on transport errors,
+   * on a non-2xx answer, and after an ERROR event (with an ApiError carrying
+   * the Status code, e.g. 410 when the resourceVersion is too old). An
+   * exception thrown by onEvent ends the watch and rejects with it.
+   */
+  async watch(resource: ResourceLike, options: WatchOptions, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+    const ref = toResourceRef(resource);
+    const path = objectPath(ref, options.namespace);
+    const query = {
+      watch: 'true',
+      resourceVersion: options.resourceVersion,
+      allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
+      timeoutSeconds: String(options.timeoutSeconds),
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+    };
+    if (signal.aborted) return;
+    const started = performance.now();
+    let reported = false;
+    const report = (code: number) => {
+      if (reported) return;
+      reported = true;
+      this.observe('watch', ref, code, started);
+    };
+    let req: http.ClientRequest;
+    try {
+      req = await this.open('GET', path, query);
+    } catch (error) {
+      report(0);
+      throw error;
+    }
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const guard = setTimeout(
+        () => finish(new Error(`watch ${ref.kind}: no end of stream ${options.timeoutSeconds}s + ${WATCH_GRACE_MS / 1000}s after it started`)),
+        options.timeoutSeconds * 1000 + WATCH_GRACE_MS,
+      );
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(guard);
+        signal.removeEventListener('abort', onAbort);
+        if (error !== undefined) {
+          req.destroy();
+          reject(error);
+        } else resolve();
+      };
+      const onAbort = () => {
+        req.destroy();
+        finish();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (error) => {
+        report(0);
+        finish(signal.aborted ? undefined : transportError('watch', ref, error));
+      });
+      req.on('response', (res) => {
+        report(res.statusCode ?? 0);
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          readBody(res).then(
+            (text) => finish(apiErrorFrom('watch', path, status, res.headers, text)),
+            (error) => finish(transportError('watch', ref, error)),
+          );
+          return;
+        }
+        options.onConnected?.();
+        res.setEncoding('utf8');
+        let buffer = '';
+        res.on('data', (chunk: string) => {
+          if (settled) return;
+          buffer += chunk;
+          let nl: number;
+          while (!settled && (nl = buffer.indexOf('\n')) !== -1) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            if (line) deliver(line);
+          }
+        });
+        res.on('end', () => {
+          if (!settled && buffer.trim()) deliver(buffer.trim());
+          finish();
+        });
+        res.on('error', (error) => finish(signal.aborted ? undefined : transportError('watch', ref, error)));
+        res.on('close', () => finish(res.complete || signal.aborted ? undefined : new Error(`watch ${ref.kind}: connection closed mid-stream`)));
+      });
+      const deliver = (line: string) => {
+        let event: WatchEvent;
+        try {
+          event = JSON.parse(line) as WatchEvent;
+        } catch {
+          finish(new Error(`watch ${ref.kind}: undecodable event (${line.length} bytes)`));
+          return;
+        }
+        if (signal.aborted) return finish();
+        try {
+          if (event.type === 'ERROR') {
+            onEvent(event);
+            const s = event.object ?? {};
+            finish(
+              new ApiError({
+                status: typeof s.code === 'number' ? s.code : 500,
+                reason: s.reason ?? '',
+                message: s.message ?? 'watch ERROR event',
+                details: s.details,
+                verb: 'watch',
+                path,
+              }),
+            );
+            return;
+          }
+          if (event.type !== 'BOOKMARK') withType(event.object, ref);
+          onEvent(event);
+        } catch (error) {
+          finish(error);
+        }
+      };
+      req.end();
+    });
+  }
+
+  /** Server-side apply (force defaults to true): the object as the field manager's full intent. */
+  async apply(obj: KObject, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<KObject> {
+    return this.applyTo(obj, undefined, options);
+  }
+
+  /** Server-side apply to the status subresource. */
+  async applyStatus(obj: KObject, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<KObject> {
+    return this.applyTo(obj, 'status', options);
+  }
+
+  private async applyTo(obj: KObject, subresource: string | undefined, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<KObject> {
+    const ref = toResourceRef(obj);
+    const res = await this.request('apply', ref, 'PATCH', objectPath(ref, obj.metadata.namespace, obj.metadata.name, subresource), {
+      fieldManager: options.fieldManager,
+      force: String(options.force ?? true),
+      dryRun: options.dryRun ? 'All' : undefined,
+      fieldValidation: this.options.fieldValidation,
+    }, obj, 'application/apply-patch+yaml');
+    return withType(res.body, ref);
+  }
+
+  /** JSON merge patch (RFC 7386) of an object or one of its subresources. */
+  async mergePatch(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    options: { subresource?: string; fieldManager?: string } = {},
+  ): Promise<KObject> {
+    const ref = toResourceRef({ apiVersion, kind });
+    const res = await this.request('patch', ref, 'PATCH', objectPath(ref, namespace, name, options.subresource), {
+      fieldManager: options.fieldManager,
+      fieldValidation: this.options.fieldValidation,
+    }, patch, 'application/merge-patch+json');
+    return withType(res.body, ref);
+  }
+
+  /** POST; fails with 409 AlreadyExists when the name is taken. */
+  async create(obj: KObject, options: { fieldManager?: string; dryRun?: boolean } = {}): Promise<KObject> {
+    const ref = toResourceRef(obj);
+    const res = await this.request('create', ref, 'POST', objectPath(ref, obj.metadata.namespace), {
+      fieldManager: options.fieldManager,
+      dryRun: options.dryRun ? 'All' : undefined,
+      fieldValidation: this.options.fieldValidation,
+    }, obj);
+    return withType(res.body, ref);
+  }
+
+  /** PUT; metadata.resourceVersion, when set, is a precondition (409 Conflict if stale). */
+  async update(obj: KObject, options: { fieldManager?: string; subresource?: string } = {}): Promise<KObject> {
+    const ref = toResourceRef(obj);
+    const res = await this.request('update', ref, 'PUT', objectPath(ref, obj.metadata.namespace, obj.metadata.name, options.subresource), {
+      fieldManager: options.fieldManager,
+      fieldValidation: this.options.fieldValidation,
+    }, obj);
+    return withType(res.body, ref);
+  }
+
+  /**
+   * Deletes an object. True when the server accepted the delete, false when it
+   * was already gone (404). With `uid`, only that incarnation is deleted: a
+   * different uid under the same name fails with 409 Conflict.
+   */
+  async delete(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    options: { uid?: string; propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {},
+  ): Promise<boolean> {
+    const ref = toResourceRef({ apiVersion, kind });
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      propagationPolicy: options.propagationPolicy ?? 'Background',
+      ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
+    };
+    try {
+      await this.request('delete', ref, 'DELETE', objectPath(ref, namespace, name), {}, body);
+      return true;
+    } catch (error) {
+      if (isApiError(error, 404)) return false;
+      throw error;
+    }
+  }
+
+  // --- transport ---
+
+  private observe(verb: Verb, ref: ResourceRef, code: number, started: number): void {
+    try {
+      this.options.onRequest?.({ verb, kind: ref.kind, code, seconds: (performance.now() - started) / 1000 });
+    } catch {
+      // metrics must never break a request
+    }
+  }
+
+  private async request(
+    verb: Verb,
+    ref: ResourceRef,
+    method: string,
+    path: string,
+    query: Record<string, string | undefined> = {},
+    body?: unknown,
+    contentType = 'application/json',
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const started = performance.now();
+    let code = 0;
+    try {
+      signal?.throwIfAborted();
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = await this.open(method, path, query, payload && { type: contentType, length: payload.length });
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.options.timeoutMs / 1000}s`)), this.options.timeoutMs);
+        const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new DOMException('aborted', 'AbortError'));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const settle = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        req.on('response', (r) => {
+          r.on('end', settle);
+          r.on('close', settle);
+          resolve(r);
+        });
+        req.on('error', (error) => {
+          settle();
+          reject(error);
+        });
+        req.end(payload);
+      }).catch((error) => {
+        throw transportError(verb, ref, error);
+      });
+      code = res.statusCode ?? 0;
+      const text = await readBody(res).catch((error) => {
+        throw transportError(verb, ref, error);
+      });
+      if (code < 200 || code >= 300) throw apiErrorFrom(verb, path, code, res.headers, text);
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        throw new Error(`${verb} ${ref.kind}: the API server answered ${code} with a body that is not JSON`);
+      }
+      return { status: code, headers: res.headers, body: parsed };
+    } finally {
+      this.observe(verb, ref, code, started);
+    }
+  }
+
+  /** Builds an authenticated request (not yet ended). */
+  private async open(
+    method: string,
+    path: string,
+    query: Record<string, string | undefined>,
+    content?: { type: string; length: number },
+  ): Promise<http.ClientRequest> {
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') search.set(k, v);
+    const qs = search.toString();
+    const isHttps = this.base.protocol === 'https:';
+    const opts: https.RequestOptions = {
+      protocol: this.base.protocol,
+      hostname: this.base.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: this.base.port || (isHttps ? 443 : 80),
+      method,
+      path: `${this.base.pathname.replace(/\/$/, '')}${path}${qs ? `?${qs}` : ''}`,
+      headers: {
+        Accept: 'application/json',
+        'User-Agent': this.options.userAgent,
+        // Explicit length: Node sends a DELETE body without one, which breaks keep-alive framing.
+        ...(content ? { 'Content-Type': content.type, 'Content-Length': String(content.length) } : {}),
+      },
+    };
+    try {
+      await this.kc.applyToHTTPSOptions(opts);
+    } catch (error) {
+      // For http:// servers (kubectl proxy) client-node refuses to build an agent
+      // unless skipTLSVerify is set; credentials were already applied by then.
+      if (isHttps || !/HTTP protocol is not allowed/.test((error as Error).message)) throw error;
+    }
+    opts.agent = this.agentFor(opts, isHttps);
+    return (isHttps ? https : http).request(opts);
+  }
+
+  /** One keep-alive agent per TLS identity; replaced when a rotated credential changes it. */
+  private agentFor(opts: https.RequestOptions, isHttps: boolean): http.Agent {
+    const cluster = this.kc.getCurrentCluster();
+    const proxied = Boolean(cluster?.proxyUrl);
+    const hash = createHash('sha256');
+    for (const part of [opts.ca, opts.cert, opts.key, opts.pfx, opts.passphrase, String(opts.rejectUnauthorized), opts.servername, cluster?.proxyUrl]) {
+      hash.update(part === undefined ? '-' : Array.isArray(part) ? part.map(String).join(',') : String(part));
+      hash.update('\0');
+    }
+    const key = hash.digest('hex');
+    if (this.agent?.key === key) return this.agent.agent;
+    this.agent?.agent.destroy();
+    let agent: http.Agent;
+    if (proxied && opts.agent instanceof http.Agent) {
+      agent = opts.agent; // client-node built a proxy agent; keep it
+    } else if (isHttps) {
+      agent = new https.Agent({
+        keepAlive: true,
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        pfx: opts.pfx,
+        passphrase: opts.passphrase,
+        servername: opts.servername,
+        ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+      });
+    } else {
+      agent = new http.Agent({ keepAlive: true });
+    }
+    this.agent = { key, agent };
+    return agent;
+  }
+}
+
+function withType<T>(obj: T, ref: ResourceRef): T {
+  // Items of typed lists come without apiVersion/kind.
+  const o = obj as { apiVersion?: string; kind?: string } | undefined;
+  if (o && typeof o === 'object') {
+    o.apiVersion ??= ref.apiVersion;
+    o.kind ??= ref.kind;
+  }
+  return obj;
+}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('connection closed before the answer was complete')));
+  });
+}
+
+function apiErrorFrom(verb: Verb, path: string, status: number, headers: http.IncomingHttpHeaders, text: string): ApiError {
+  let s: { reason?: string; message?: string; details?: Record<string, unknown> & { retryAfterSeconds?: number } } = {};
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && parsed.kind === 'Status') s = parsed;
+  } catch {
+    // not a Status: keep a short excerpt of the server's text (never our request)
+  }
+  const header = Number(headers['retry-after']);
+  const retryAfterSeconds = Number.isFinite(header) && header > 0 ? header : s.details?.retryAfterSeconds;
+  return new ApiError({
+    status,
+    reason: s.reason ?? '',
+    message: s.message ?? `the API server answered ${status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`,
+    details: s.details,
+    verb,
+    path,
+    retryAfterSeconds,
+  });
+}
+
+function transportError(verb: Verb, ref: ResourceRef, error: unknown): Error {
+  const e = error as NodeJS.ErrnoException;
+  const wrapped = new Error(`${verb} ${ref.kind}: ${e?.code ? `${e.code} ` : ''}${e?.message ?? String(error)}`, { cause: error });
+  return wrapped;
+}

@@ -1,0 +1,81 @@
+// Runs `spiceai-operator run` as a separate process against the test
+// cluster, the way a user runs it, and reads its JSON log lines.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { testKubeconfig } from './kube.ts';
+
+// SPICEAI_OPERATOR_BIN runs another build, e.g. the bundle (dist/spiceai-operator.mjs).
+const bin = process.env.SPICEAI_OPERATOR_BIN ?? new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname;
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  httpPort: number;
+  metricsPort: number;
+  logs: Record<string, any>[];
+  /** SIGTERM and wait for a clean exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash, nothing finishes. */
+  kill(): Promise<void>;
+  waitForLog(predicate: (line: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
+}
+
+export async function startOperator(args: string[] = []): Promise<OperatorProcess> {
+  const child = spawn(
+    process.execPath,
+    [bin, 'run', '--kubeconfig', testKubeconfig(), '--http-endpoint', '127.0.0.1:0', '--metrics-endpoint', '127.0.0.1:0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs: Record<string, any>[] = [];
+  const waiters: { predicate: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
+  let buffer = '';
+  let stderrText = '';
+  child.stderr!.on('data', (chunk) => {
+    buffer += chunk;
+    stderrText += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let parsed: Record<string, any>;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = { msg: line, raw: true };
+      }
+      logs.push(parsed);
+      for (const w of [...waiters]) {
+        if (w.predicate(parsed)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(parsed);
+        }
+      }
+      if (process.env.VERBOSE_TESTS) process.stderr.write(`[operator ${child.pid}] ${line}\n`);
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitForLog = (predicate: (l: Record<string, any>) => boolean, timeoutMs = 60_000) => {
+    const found = logs.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise<Record<string, any>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`operator log line not seen in ${timeoutMs}ms; stderr:\n${stderrText.slice(-3000)}`)), timeoutMs);
+      waiters.push({ predicate, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      void exited.then((code) => reject(new Error(`operator exited (${code}) before the log line; stderr:\n${stderrText.slice(-3000)}`)));
+    });
+  };
+  const serving = await waitForLog((l) => l.msg === 'serving');
+  await waitForLog((l) => l.msg === 'controller started');
+  return {
+    child,
+    httpPort: Number(String(serving.http).split(':').pop()),
+    metricsPort: Number(String(serving.metrics).split(':').pop()),
+    logs,
+    waitForLog,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

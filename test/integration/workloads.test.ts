@@ -1,0 +1,311 @@
+// SpicepodSets end to end: the operator runs as its own process against the
+// real control plane; kwok plays the kubelets, so pods are scheduled and
+// become Ready. Rollout order is recorded from watch events, not polling.
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { stringify } from 'yaml';
+import { ANNOTATION_REVISION } from '../../core/manifests/names.ts';
+import { Informer } from '../../shim/informer.ts';
+import { KubeClient } from '../../shim/kube/client.ts';
+import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
+import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
+import { startOperator, type OperatorProcess } from '../harness/operator.ts';
+
+const OPERATOR_NS = 'spiceai-operator-system';
+const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+let ns = '';
+let operator: OperatorProcess | undefined;
+const client = new KubeClient(loadKubeConfig(testKubeconfig()));
+
+function applySet(name: string, spec: Record<string, unknown>) {
+  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name }, spec }));
+}
+const getSet = (name: string) => kubectlJson(['get', 'spicepodset', name, '-n', ns]);
+const condition = (set: any, type: string) => set.status?.conditions?.find((c: any) => c.type === type);
+const owned = (kind: string, set: string) =>
+  kubectlJson(['get', kind, '-n', ns, '-l', `spice.ai/app=${set}`]).items.filter((o: any) => !o.metadata.deletionTimestamp).map((o: any) => o.metadata.name).sort();
+
+async function waitReady(name: string, timeoutMs = 90_000) {
+  return eventually(`${name} Ready`, () => {
+    const set = getSet(name);
+    return set.status?.observedGeneration === set.metadata.generation && condition(set, 'Ready')?.status === 'True' ? set : undefined;
+  }, timeoutMs, 500);
+}
+
+test.before(async () => {
+  kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL('../../crds/spicepodsets.spice.ai.yaml', import.meta.url), 'utf8'));
+  kubectl(['create', 'namespace', OPERATOR_NS]);
+  ns = freshNamespace('wl');
+  operator = await startOperator(['--namespaces', ns, '--handlers', 'workloads']);
+});
+
+test('a new set gets every child and its pod becomes Ready; kubectl wait works', async () => {
+  applySet('basic', { spicepod, serviceAccount: { enabled: true, create: true, annotations: { 'eks.amazonaws.com/role-arn': 'arn:x' } } });
+  const r = kubectl(['wait', '--for=condition=Ready', 'spicepodset/basic', '-n', ns, '--timeout=90s']);
+  assert.is(r.code, 0, r.err);
+  assert.equal(owned('configmap', 'basic'), ['basic-spicepod']);
+  assert.equal(owned('service', 'basic'), ['basic']);
+  assert.equal(owned('deployment', 'basic'), ['basic']);
+  assert.equal(owned('serviceaccount', 'basic'), ['basic']);
+  assert.equal(owned('role', 'basic'), ['basic-spicepod']);
+  assert.equal(owned('rolebinding', 'basic'), ['basic-spicepod']);
+  const pods = kubectlJson(['get', 'pods', '-n', ns, '-l', 'spice.ai/app=basic']).items;
+  assert.is(pods.length, 1);
+  assert.is(pods[0].status.phase, 'Running');
+  assert.is(pods[0].spec.serviceAccountName, 'basic');
+  const set = getSet('basic');
+  assert.is(set.status.replicas, '1/1');
+  assert.is(set.status.role, '<none>');
+  assert.match(kubectlOk(['get', 'spicepodset', 'basic', '-n', ns]), /basic\s+1\/1\s+<none>/);
+  const dep = kubectlJson(['get', 'deployment', 'basic', '-n', ns]);
+  assert.is(dep.metadata.ownerReferences[0].kind, 'SpicepodSet');
+  assert.is(dep.metadata.labels['app.kubernetes.io/managed-by'], 'spiceai-operator');
+});
+
+test('1 -> 3 replicas moves to per-replica StatefulSets, 3 -> 1 back, with no orphans', async () => {
+  applySet('scale', { spicepod });
+  await waitReady('scale');
+  applySet('scale', { spicepod, replicas: 3 });
+  await waitReady('scale');
+  await eventually('the Deployment to go', () => owned('deployment', 'scale').length === 0);
+  assert.equal(owned('statefulset', 'scale'), ['scale-0', 'scale-1', 'scale-2']);
+  assert.equal(owned('service', 'scale'), ['scale', 'scale-headless']);
+  assert.is(getSet('scale').status.replicas, '3/3');
+  applySet('scale', { spicepod, replicas: 1 });
+  await waitReady('scale');
+  await eventually('the StatefulSets to go', () => owned('statefulset', 'scale').length === 0);
+  assert.equal(owned('deployment', 'scale'), ['scale']);
+  assert.equal(owned('service', 'scale'), ['scale']);
+  await eventually('only one pod left', () => owned('pod', 'scale').length === 1);
+});
+
+interface Step {
+  at: number;
+  what: 'template' | 'ready';
+  ordinal: number;
+}
+
+/** Records when each StatefulSet moves to a new template and when each new pod is Ready. */
+async function recordRollout(set: string, oldRevision: string) {
+  const steps: Step[] = [];
+  const ordinal = (name: string) => Number(/-(\d+)(?:-0)?$/.exec(name)![1]);
+  const seenTemplate = new Set<string>();
+  const seenReady = new Set<string>();
+  const sts = new Informer(client, {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    namespace: ns,
+    labelSelector: `spice.ai/app=${set}`,
+    onEvent: (_t, o: any) => {
+      const rev = o.spec.template.metadata.annotations[ANNOTATION_REVISION];
+      if (rev !== oldRevision && !seenTemplate.has(o.metadata.name)) {
+        seenTemplate.add(o.metadata.name);
+        steps.push({ at: performance.now(), what: 'template', ordinal: ordinal(o.metadata.name) });
+      }
+    },
+  });
+  const pods = new Informer(client, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    namespace: ns,
+    labelSelector: `spice.ai/app=${set}`,
+    onEvent: (_t, p: any) => {
+      const ready = p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+      if (ready && p.metadata.annotations?.[ANNOTATION_REVISION] !== oldRevision && !seenReady.has(p.metadata.name)) {
+        seenReady.add(p.metadata.name);
+        steps.push({ at: performance.now(), what: 'ready', ordinal: ordinal(p.metadata.name) });
+      }
+    },
+  });
+  await Promise.all([sts.start(), pods.start()]);
+  return { steps, stop: () => Promise.all([sts.stop(), pods.stop()]) };
+}
+
+const revisionOf = (set: string) => kubectlJson(['get', 'statefulset', `${set}-0`, '-n', ns]).spec.template.metadata.annotations[ANNOTATION_REVISION];
+
+test('RollingOrdered replaces one replica at a time, in ordinal order, each Ready before the next', async () => {
+  applySet('ordered', { spicepod, replicas: 3 });
+  await waitReady('ordered');
+  const recorder = await recordRollout('ordered', revisionOf('ordered'));
+  applySet('ordered', { spicepod: { ...spicepod, datasets: [] }, replicas: 3 });
+  await eventually('3 new pods Ready', () => recorder.steps.filter((s) => s.what === 'ready').length === 3, 120_000);
+  await waitReady('ordered');
+  await recorder.stop();
+  const order = recorder.steps.map((s) => `${s.what}:${s.ordinal}`);
+  assert.equal(order, ['template:0', 'ready:0', 'template:1', 'ready:1', 'template:2', 'ready:2'], `observed ${order.join(' ')}`);
+});
+
+test('Parallel replaces every replica at once', async () => {
+  applySet('parallel', { spicepod, replicas: 3, updateStrategy: { type: 'Parallel' } });
+  await waitReady('parallel');
+  const recorder = await recordRollout('parallel', revisionOf('parallel'));
+  applySet('parallel', { spicepod: { ...spicepod, datasets: [] }, replicas: 3, updateStrategy: { type: 'Parallel' } });
+  await eventually('3 new pods Ready', () => recorder.steps.filter((s) => s.what === 'ready').length === 3, 120_000);
+  await recorder.stop();
+  const firstReady = recorder.steps.findIndex((s) => s.what === 'ready');
+  const templatesBefore = recorder.steps.slice(0, firstReady).filter((s) => s.what === 'template').length;
+  assert.is(templatesBefore, 3, `all three templates changed before any new pod was Ready: ${recorder.steps.map((s) => `${s.what}:${s.ordinal}`).join(' ')}`);
+});
+
+test('replicas 0 pauses: no pods, supporting objects kept, pauseReason set', async () => {
+  applySet('pause', { spicepod, replicas: 2 });
+  await waitReady('pause');
+  applySet('pause', { spicepod, replicas: 0 });
+  await eventually('pods gone', () => owned('pod', 'pause').length === 0);
+  const set = await eventually('Paused condition', () => {
+    const s = getSet('pause');
+    return condition(s, 'Paused')?.status === 'True' ? s : undefined;
+  });
+  assert.is(set.status.pauseReason, 'ScaledToZero');
+  assert.equal(owned('configmap', 'pause'), ['pause-spicepod']);
+  assert.equal(owned('service', 'pause'), ['pause']);
+});
+
+test('an invalid spec is reported in status and as an Event, and nothing is touched', async () => {
+  applySet('invalid', { spicepod });
+  await waitReady('invalid');
+  const before = owned('deployment', 'invalid');
+  applySet('invalid', { spicepod, serviceAccount: { enabled: true, create: false } });
+  const set = await eventually('InvalidSpec', () => {
+    const s = getSet('invalid');
+    return condition(s, 'Ready')?.reason === 'InvalidSpec' ? s : undefined;
+  });
+  assert.match(condition(set, 'Ready').message, /spec\.serviceAccount\.name/);
+  const events = await eventually('an InvalidSpec Event', () =>
+    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=invalid,reason=InvalidSpec']).items.length > 0 ? true : undefined,
+  );
+  assert.ok(events);
+  assert.equal(owned('deployment', 'invalid'), before);
+});
+
+test('the operator restarted mid-rollout converges with no duplicates', async () => {
+  applySet('restart', { spicepod, replicas: 3 });
+  await waitReady('restart');
+  applySet('restart', { spicepod: { ...spicepod, datasets: [] }, replicas: 3 });
+  await eventually('the rollout to start', () => condition(getSet('restart'), 'Progressing')?.status === 'True');
+  await operator!.kill();
+  operator = await startOperator(['--namespaces', ns, '--handlers', 'workloads']);
+  await waitReady('restart', 120_000);
+  assert.equal(owned('statefulset', 'restart'), ['restart-0', 'restart-1', 'restart-2']);
+  await eventually('exactly three pods', () => owned('pod', 'restart').length === 3);
+});
+
+test('an unchanged set causes no writes over a full resync', async () => {
+  applySet('steady', { spicepod, replicas: 2 });
+  await waitReady('steady');
+  await new Promise((r) => setTimeout(r, 3000));
+  // A fresh operator lists every object and reconciles every set once: nothing may be written.
+  await operator!.stop();
+  const since = Date.now();
+  operator = await startOperator(['--namespaces', ns, '--handlers', 'workloads']);
+  await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
+  await new Promise((r) => setTimeout(r, 8000));
+  const writes = auditWrites(since, (e) => !!e.userAgent?.startsWith('spiceai-operator') && e.objectRef?.resource !== 'leases');
+  assert.equal(writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`), []);
+  const reconciles = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  assert.match(reconciles, /spiceai_operator_reconcile_total\{controller="workloads",result="[a-z_]+"\} [1-9]/, 'the sets were reconciled');
+});
+
+const serviceVersion = (name: string) => kubectlJson(['get', 'service', name, '-n', ns]).spec.selector['spice.ai/version'];
+
+test('BlueGreen: the Service switches once the new generation is Ready; the rollback annotation switches it back', async () => {
+  const spec = { replicas: 2, updateStrategy: { type: 'BlueGreen' }, instantRollback: { enabled: true, retentionPeriodSeconds: 600 } };
+  applySet('bg', { ...spec, spicepod });
+  const first = await waitReady('bg');
+  const v1 = first.status.activeVersion;
+  assert.is(serviceVersion('bg'), v1);
+  applySet('bg', { ...spec, spicepod: { ...spicepod, datasets: [] } });
+  const switched = await eventually('the cutover', () => {
+    const s = getSet('bg');
+    return s.status.activeVersion && s.status.activeVersion !== v1 ? s : undefined;
+  }, 120_000);
+  const v2 = switched.status.activeVersion;
+  assert.is(serviceVersion('bg'), v2);
+  assert.is(switched.status.standbyVersion, v1);
+  // The new generation was all Ready before the Service moved to it.
+  const newPods = kubectlJson(['get', 'pods', '-n', ns, '-l', `spice.ai/version=${v2}`]).items;
+  assert.is(newPods.length, 2);
+  assert.is(owned('statefulset', 'bg').length, 4, 'the standby generation is retained');
+  kubectlOk(['annotate', 'spicepodset', 'bg', '-n', ns, 'spice.ai/rollback=true', '--overwrite']);
+  const back = await eventually('the rollback', () => {
+    const s = getSet('bg');
+    return s.status.activeVersion === v1 && !s.metadata.annotations?.['spice.ai/rollback'] ? s : undefined;
+  });
+  assert.is(serviceVersion('bg'), v1);
+  assert.is(back.status.standbyVersion, v2);
+  assert.ok(back.status.standbyExpiresAt > Date.now() / 1000);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.is(serviceVersion('bg'), v1, 'it does not roll forward again on its own');
+});
+
+test('raising storageRequests resizes the PVCs; lowering it is refused in a condition and an Event', async () => {
+  kubectlOk(['apply', '-f', '-'], stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'expandable' }, provisioner: 'kubernetes.io/no-provisioner', allowVolumeExpansion: true, volumeBindingMode: 'Immediate' }));
+  for (const i of [0, 1]) {
+    kubectlOk(['apply', '-f', '-'], stringify({
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${ns}-pv-${i}` },
+      spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'expandable', hostPath: { path: `/tmp/${ns}-${i}` } },
+    }));
+  }
+  applySet('vol', { spicepod, replicas: 2, volume: { storageClassName: 'expandable', storageRequests: '1Gi' } });
+  await waitReady('vol', 120_000);
+  const pvcs = () => kubectlJson(['get', 'pvc', '-n', ns, '-l', 'spice.ai/app=vol']).items;
+  assert.equal(pvcs().map((p: any) => p.metadata.name).sort(), ['data-vol-0-0', 'data-vol-1-0']);
+  applySet('vol', { spicepod, replicas: 2, volume: { storageClassName: 'expandable', storageRequests: '2Gi' } });
+  await eventually('both claims to ask for 2Gi', () => pvcs().every((p: any) => p.spec.resources.requests.storage === '2Gi'));
+  applySet('vol', { spicepod, replicas: 2, volume: { storageClassName: 'expandable', storageRequests: '1Gi' } });
+  const set = await eventually('ShrinkNotSupported', () => {
+    const s = getSet('vol');
+    return condition(s, 'VolumeResized')?.reason === 'ShrinkNotSupported' ? s : undefined;
+  });
+  assert.match(condition(set, 'VolumeResized').message, /cannot shrink/);
+  assert.ok(pvcs().every((p: any) => p.spec.resources.requests.storage === '2Gi'), 'claims keep their size');
+  assert.ok(kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=vol,reason=ShrinkNotSupported']).items.length > 0);
+});
+
+test('pods that keep crashing pause the set; a spec change resumes it', async () => {
+  applySet('crash', { spicepod, replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } });
+  const paused = await eventually('CrashLooping', () => {
+    const s = getSet('crash');
+    return s.status?.pauseReason === 'CrashLooping' ? s : undefined;
+  }, 120_000);
+  assert.is(condition(paused, 'Paused').status, 'True');
+  assert.is(condition(paused, 'Paused').reason, 'CrashLooping');
+  await eventually('no pods while paused', () => owned('pod', 'crash').length === 0);
+  assert.ok(kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=crash,reason=CrashLooping,type=Warning']).items.length > 0);
+  applySet('crash', { spicepod, replicas: 2 });
+  const resumed = await waitReady('crash');
+  assert.is(resumed.status.pauseReason, undefined);
+});
+
+test('two operators at once: only the Lease holder writes, and the other takes over when it stops', async () => {
+  const second = await startOperator(['--namespaces', ns, '--handlers', 'workloads']);
+  try {
+    const since = Date.now();
+    applySet('duo', { spicepod, replicas: 2 });
+    await waitReady('duo');
+    applySet('duo', { spicepod, replicas: 3 });
+    await waitReady('duo');
+    const writers = new Set(
+      auditWrites(since, (e) => !!e.userAgent?.startsWith('spiceai-operator') && e.objectRef?.namespace === ns && e.objectRef?.resource !== 'leases').map((e) => e.userAgent),
+    );
+    assert.is(writers.size, 1, `writers: ${[...writers].join(', ')}`);
+    assert.ok([...writers][0]!.includes(`-${operator!.child.pid})`), 'the first operator holds the Lease');
+    // The leader stops (releasing the Lease); the other one takes over and acts.
+    await operator!.stop();
+    await second.waitForLog((l) => l.msg === 'became leader', 30_000);
+    applySet('duo', { spicepod, replicas: 1 });
+    await waitReady('duo');
+    await eventually('back to a Deployment', () => owned('deployment', 'duo').length === 1);
+  } finally {
+    operator = second;
+  }
+});
+
+test.after(async () => {
+  await operator?.stop();
+  if (ns) kubectl(['delete', 'namespace', ns, '--wait=false']);
+  client.close();
+});
+
+test.run();
