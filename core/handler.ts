@@ -74,7 +74,16 @@ export interface Desired {
   keep?: ObjectRef[];
   /** Merge patches to existing objects the handler does not own (e.g. PVC resize, clearing an annotation). */
   patch?: { target: ObjectRef; patch: Record<string, unknown> }[];
-  /** The parent's status; the shim adds observedGeneration. */
+  /**
+   * Objects outside the parent's ownership written with care: created only if absent (an
+   * existing one is never overwritten), or replaced only if still at `ifResourceVersion`.
+   */
+  write?: { object: KubeObject; ifResourceVersion?: string }[];
+  /**
+   * The parent's status fields this handler owns; the shim adds observedGeneration. Several
+   * handlers may share a parent: each writes (and is compared on) only its own keys, and its
+   * own condition types. A key present with the value undefined means "remove it".
+   */
   status?: Record<string, unknown>;
   events?: RecordedEvent[];
   /** Reconcile again after this many seconds even if nothing changes (rollout steps, expiry). */
@@ -82,8 +91,10 @@ export interface Desired {
 }
 
 export interface RelatedKind extends TypeRef {
-  /** Label whose value names the parent (in the object's namespace). */
+  /** Label whose value names the parent. */
   parentLabel: string;
+  /** Watch only the operator's namespace; the parent's namespace is then in this label. */
+  inOperatorNamespace?: { parentNamespaceLabel: string };
 }
 
 export interface Handler {
@@ -92,6 +103,8 @@ export interface Handler {
   /** Kinds this handler creates; children of these kinds that it stops returning are deleted. */
   children: TypeRef[];
   related?: RelatedKind[];
+  /** Condition types this handler owns in the parent's status (a type it stops returning is removed). */
+  conditionTypes: string[];
   reconcile(observed: Observed): Promise<Desired>;
 }
 

@@ -3,10 +3,12 @@
 // calls the handler with what the caches hold and carries out its answer:
 // server-side apply (skipped when the cache already matches), pruning of
 // children it no longer returns, patches, status, Events, requeues.
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Desired, Handler, HandlerConfig, KubeObject, Observed, ObjectRef } from '../core/handler.ts';
+import type { Desired, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
 import { refKey, refOf } from '../core/handler.ts';
-import { sameJson, satisfies } from './diff.ts';
+import { sameJson, satisfies } from '../core/diff.ts';
+import { canonicalJson } from '../core/manifests/hash.ts';
 import { Informer } from './informer.ts';
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
 import type { Logger } from './log.ts';
@@ -15,6 +17,14 @@ import { WorkQueue, type WorkQueueMetrics } from './queue.ts';
 export const LABEL_HANDLER = 'spice.ai/handler';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'spiceai-operator';
+/**
+ * Hash of what the handler last applied. The cache check (`satisfies`) ignores fields the
+ * server adds, so on its own it cannot see a field the handler stopped setting; a changed
+ * hash makes such an object differ, and the apply then removes the field.
+ */
+export const ANNOTATION_APPLIED = 'spice.ai/applied-hash';
+
+const appliedHash = (obj: KubeObject) => createHash('sha256').update(canonicalJson(obj)).digest('hex').slice(0, 16);
 
 export interface ControllerMetrics {
   queue?: WorkQueueMetrics;
@@ -41,6 +51,29 @@ export interface ControllerOptions {
 }
 
 const parentKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+
+interface TypedCondition {
+  type: string;
+}
+
+/**
+ * Whether the parent's status already holds this handler's status: its keys (a key set to
+ * undefined must be absent) and its condition types. Other handlers' fields are not compared.
+ */
+export function ownStatusCurrent(desired: Record<string, unknown>, observed: Record<string, unknown>, conditionTypes: string[]): boolean {
+  for (const [key, value] of Object.entries(desired)) {
+    if (key === 'conditions') {
+      const current = (observed.conditions ?? []) as TypedCondition[];
+      const wanted = (value ?? []) as TypedCondition[];
+      for (const type of new Set([...conditionTypes, ...wanted.map((c) => c.type)])) {
+        if (!sameJson(wanted.find((c) => c.type === type), current.find((o) => o.type === type))) return false;
+      }
+    } else if (!sameJson(value, observed[key])) {
+      return false;
+    }
+  }
+  return true;
+}
 
 export class Controller {
   readonly fieldManager: string;
@@ -93,19 +126,12 @@ export class Controller {
         this.children.set(kind.kind, [...(this.children.get(kind.kind) ?? []), informer]);
       }
       for (const kind of handler.related ?? []) {
-        const informer = new Informer(client, {
-          ...kind,
-          namespace,
-          labelSelector: kind.parentLabel,
-          onError,
-          onEvent: (_type, obj) => {
-            const parent = obj.metadata.labels?.[kind.parentLabel];
-            if (parent) this.queue.add(parentKey(obj.metadata.namespace, parent));
-          },
-        });
-        informer.addIndex('parent', (obj) => [parentKey(obj.metadata.namespace, obj.metadata.labels?.[kind.parentLabel] ?? '')]);
-        this.related.set(kind.kind, [...(this.related.get(kind.kind) ?? []), informer]);
+        if (kind.inOperatorNamespace) continue;
+        this.addRelated(kind, namespace, onError);
       }
+    }
+    for (const kind of handler.related ?? []) {
+      if (kind.inOperatorNamespace) this.addRelated(kind, this.o.config.operatorNamespace, onError);
     }
     // Children and related caches first, so the first reconciles see the world as it is.
     await Promise.all([...this.children.values(), ...this.related.values()].flat().map((i) => i.start()));
@@ -114,6 +140,27 @@ export class Controller {
     const workers = this.o.workers ?? 2;
     this.workers = Array.from({ length: workers }, () => this.work());
     log.info('controller started', { handler: handler.name, namespaces: this.o.namespaces?.length ? this.o.namespaces : 'all', workers });
+  }
+
+  private addRelated(kind: RelatedKind, namespace: string | undefined, onError: (error: unknown, during: string) => void): void {
+    const parentOf = (obj: KObject) => {
+      const name = obj.metadata.labels?.[kind.parentLabel];
+      const ns = kind.inOperatorNamespace ? obj.metadata.labels?.[kind.inOperatorNamespace.parentNamespaceLabel] : obj.metadata.namespace;
+      return name ? parentKey(ns, name) : undefined;
+    };
+    const informer = new Informer(this.o.client, {
+      apiVersion: kind.apiVersion,
+      kind: kind.kind,
+      namespace,
+      labelSelector: kind.parentLabel,
+      onError,
+      onEvent: (_type, obj) => {
+        const key = parentOf(obj);
+        if (key) this.queue.add(key);
+      },
+    });
+    informer.addIndex('parent', (obj) => [parentOf(obj) ?? '']);
+    this.related.set(kind.kind, [...(this.related.get(kind.kind) ?? []), informer]);
   }
 
   hasSynced(): boolean {
@@ -125,6 +172,11 @@ export class Controller {
     await this.queue.shutDownWithDrain();
     await Promise.all(this.workers);
     await Promise.all([...this.parents, ...[...this.children.values()].flat(), ...[...this.related.values()].flat()].map((i) => i.stop()));
+  }
+
+  /** The caches of this controller (parents, children, related), for read-only use by other parts of the shim. */
+  caches(): readonly Informer[] {
+    return [...this.parents, ...[...this.children.values()].flat(), ...[...this.related.values()].flat()];
   }
 
   /** Queue every known parent (e.g. when this process becomes the leader). */
@@ -220,6 +272,7 @@ export class Controller {
         ...obj.metadata,
         namespace: obj.metadata.namespace ?? parent.metadata.namespace,
         labels: { ...obj.metadata.labels, [LABEL_HANDLER]: this.o.handler.name, [LABEL_MANAGED_BY]: MANAGED_BY },
+        annotations: { ...obj.metadata.annotations, [ANNOTATION_APPLIED]: appliedHash(obj) },
         ownerReferences: [
           { apiVersion: parent.apiVersion, kind: parent.kind, name: parent.metadata.name, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true },
         ],
@@ -271,9 +324,24 @@ export class Controller {
       }
     }
 
+    for (const { object, ifResourceVersion } of desired.write ?? []) {
+      const target = { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_MANAGED_BY]: MANAGED_BY } } } as KObject;
+      try {
+        if (ifResourceVersion === undefined) await client.create(target);
+        else await client.update({ ...target, metadata: { ...target.metadata, resourceVersion: ifResourceVersion } });
+        this.writes.apply++;
+        log.info(ifResourceVersion === undefined ? 'created' : 'replaced', { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name });
+      } catch (error) {
+        // Someone else created or changed it first: never overwrite; the next pass sees what is there.
+        if (isApiError(error, 409)) log.info('left as found', { kind: object.kind, name: object.metadata.name, reason: error.reason });
+        else failures.push(error);
+        this.queue.addAfter(parentKey(parent.metadata.namespace, parent.metadata.name), 1000);
+      }
+    }
+
     if (desired.status) {
       const status = { ...desired.status, observedGeneration: parent.metadata.generation };
-      if (!sameJson(JSON.parse(JSON.stringify(status)), parent.status ?? {})) {
+      if (!ownStatusCurrent(status, (parent.status ?? {}) as Record<string, unknown>, this.o.handler.conditionTypes)) {
         try {
           await client.applyStatus(
             { apiVersion: parent.apiVersion, kind: parent.kind, metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace }, status },

@@ -46,6 +46,8 @@ export const names = {
   /** The pod of a per-replica StatefulSet (always ordinal 0 within it). */
   statefulSetPod: (statefulSet: string) => `${statefulSet}-0`,
   pvc: (statefulSet: string) => `${DATA_VOLUME}-${statefulSet}-0`,
+  /** The node certificate Secret of a cluster node's StatefulSet (ca.crt, tls.crt, tls.key). */
+  nodeTlsSecret: (statefulSet: string) => `${statefulSet}-tls`,
 };
 
 export function withoutReserved(map: Record<string, string> | undefined): Record<string, string> {

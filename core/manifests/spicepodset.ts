@@ -202,6 +202,17 @@ export interface StatefulSetInput {
 export function desiredStatefulSet(ctx: SetContext, input: StatefulSetInput): KubeObject {
   const name = names.statefulSet(ctx.set, input.ordinal, input.version);
   const claims = input.volumeClaimTemplates ?? desiredVolumeClaimTemplates(ctx);
+  // A cluster node mounts its own certificate, so each replica's template names its Secret.
+  const template =
+    ctx.spec.cluster && !ctx.spec.cluster.allowInsecureConnections
+      ? {
+          ...input.template,
+          spec: {
+            ...input.template.spec,
+            volumes: [...input.template.spec.volumes, { name: 'node-tls', secret: { secretName: names.nodeTlsSecret(name), defaultMode: 0o400 } }],
+          },
+        }
+      : input.template;
   const extra: Record<string, string> = { [LABEL_REPLICA]: String(input.ordinal) };
   if (input.version) extra[LABEL_VERSION] = input.version;
   return {
@@ -217,7 +228,7 @@ export function desiredStatefulSet(ctx: SetContext, input: StatefulSetInput): Ku
       persistentVolumeClaimRetentionPolicy: claims
         ? { whenDeleted: input.ephemeralClaims ? 'Delete' : 'Retain', whenScaled: 'Retain' }
         : undefined,
-      template: input.template,
+      template,
       volumeClaimTemplates: claims,
     },
   };

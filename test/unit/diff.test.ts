@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sameJson, satisfies } from '../../shim/diff.ts';
+import { ownStatusCurrent } from '../../shim/controller.ts';
+import { sameJson, satisfies } from '../../core/diff.ts';
 
 test('fields the server adds do not count as a difference', () => {
   const desired = { spec: { replicas: 1, template: { spec: { containers: [{ name: 'a', image: 'x' }] } } } };
@@ -28,6 +29,24 @@ test('values compare by meaning: quantities and int-or-string', () => {
 test('sameJson ignores undefined and key order, nothing else', () => {
   assert.ok(sameJson({ a: 1, b: undefined, c: { d: [1] } }, { c: { d: [1] }, a: 1 }));
   assert.not.ok(sameJson({ a: 1 }, { a: 1, b: 2 }));
+});
+
+test('a handler compares only its own status keys and condition types', () => {
+  const observed = {
+    replicas: '1/1',
+    rootCertificateReady: true,
+    conditions: [
+      { type: 'Ready', status: 'True' },
+      { type: 'CertificatesReady', status: 'True' },
+    ],
+  };
+  const owned = ['Ready', 'Progressing'];
+  assert.ok(ownStatusCurrent({ replicas: '1/1', conditions: [{ type: 'Ready', status: 'True' }] }, observed, owned), "another handler's fields are not a difference");
+  assert.not.ok(ownStatusCurrent({ replicas: '2/2', conditions: [{ type: 'Ready', status: 'True' }] }, observed, owned));
+  assert.not.ok(ownStatusCurrent({ replicas: '1/1', pauseReason: undefined, conditions: [] }, { ...observed, pauseReason: 'X' }, owned), 'a key set to undefined must be absent');
+  assert.not.ok(ownStatusCurrent({ conditions: [] }, observed, owned), 'an owned condition type that is no longer wanted must go');
+  assert.ok(ownStatusCurrent({ conditions: [{ type: 'Ready', status: 'True' }] }, observed, owned));
+  assert.not.ok(ownStatusCurrent({ conditions: [{ type: 'Ready', status: 'True' }, { type: 'Progressing', status: 'False' }] }, observed, owned));
 });
 
 test.run();

@@ -2,7 +2,7 @@
 // says, so the apply can be skipped: a no-op reconcile then writes nothing.
 // Fields the server adds (defaults, status, metadata) are ignored; values
 // the server rewrites (quantities, int-or-string) compare by meaning.
-import { parseQuantity } from '../core/manifests/quantity.ts';
+import { parseQuantity } from './manifests/quantity.ts';
 
 export function satisfies(desired: unknown, observed: unknown): boolean {
   if (desired === undefined) return true;

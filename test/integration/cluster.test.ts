@@ -1,0 +1,158 @@
+// SpicepodCluster end to end on the real control plane: child sets, per-node
+// certificates checked with openssl, scale-up, restart, a corrupted CA.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { stringify } from 'yaml';
+import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { startOperator, type OperatorProcess } from '../harness/operator.ts';
+
+const OPERATOR_NS = 'spiceai-operator-system';
+const pod = { version: 'v1', kind: 'Spicepod', name: 'q' };
+let ns = '';
+let operator: OperatorProcess | undefined;
+const tmp = mkdtempSync(join(tmpdir(), 'cluster-it-'));
+const args = () => ['--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS];
+
+const secret = (namespace: string, name: string) => kubectlJson(['get', 'secret', name, '-n', namespace]);
+const text = (s: any, key: string) => Buffer.from(s.data[key], 'base64').toString('utf8');
+const caName = () => `spiceai-ca-${ns}-q`;
+function applyCluster(executors: number) {
+  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({
+    apiVersion: 'spice.ai/v1alpha1',
+    kind: 'SpicepodCluster',
+    metadata: { name: 'q' },
+    spec: { schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: executors } },
+  }));
+}
+const cluster = () => kubectlJson(['get', 'spicepodcluster', 'q', '-n', ns]);
+const condition = (o: any, type: string) => o.status?.conditions?.find((c: any) => c.type === type);
+
+function openssl(args: string[]) {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+test.before(async () => {
+  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
+    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
+  }
+  kubectl(['create', 'namespace', OPERATOR_NS]);
+  ns = freshNamespace('cl');
+  operator = await startOperator(args());
+});
+
+test('a cluster brings up its CA, node Secrets, child sets, StatefulSets and headless Services', async () => {
+  applyCluster(3);
+  const ready = await eventually('the cluster to be Ready', () => {
+    const c = cluster();
+    return condition(c, 'Ready')?.status === 'True' && condition(c, 'CertificatesReady')?.status === 'True' ? c : undefined;
+  }, 180_000, 1000);
+  assert.is(ready.status.rootCertificateReady, true);
+  assert.is(ready.status.rootSecretName, caName());
+  assert.ok(Date.parse(ready.status.rootExpiresAt) > Date.now() + 9 * 365 * 24 * 3600 * 1000);
+  assert.equal([ready.status.schedulerSpicepodsetName, ready.status.executorSpicepodsetName], ['q-scheduler', 'q-executor']);
+  assert.equal([ready.status.schedulerReadyReplicas, ready.status.executorReadyReplicas], [1, 3]);
+  // The CA key stays in the operator namespace.
+  const ca = secret(OPERATOR_NS, caName());
+  assert.ok(text(ca, 'ca.key').includes('PRIVATE KEY'));
+  const nodeSecrets = kubectlJson(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster=q']).items.map((s: any) => s.metadata.name).sort();
+  assert.equal(nodeSecrets, ['q-ca', 'q-executor-0-tls', 'q-executor-1-tls', 'q-executor-2-tls', 'q-scheduler-0-tls']);
+  for (const name of nodeSecrets) assert.not.ok(secret(ns, name).data['ca.key'], `${name} holds no CA key`);
+  assert.equal(kubectlJson(['get', 'statefulsets', '-n', ns, '-l', 'spice.ai/cluster=q']).items.map((s: any) => s.metadata.name).sort(), ['q-executor-0', 'q-executor-1', 'q-executor-2', 'q-scheduler-0']);
+  for (const svc of ['q-scheduler-headless', 'q-executor-headless']) {
+    const ports = kubectlJson(['get', 'service', svc, '-n', ns]).spec.ports.map((p: any) => p.port);
+    assert.ok(ports.includes(50052), `${svc} exposes 50052`);
+  }
+  // The pods run spiced with the cluster flags.
+  const exec = kubectlJson(['get', 'pod', 'q-executor-1-0', '-n', ns]);
+  const a: string[] = exec.spec.containers[0].args;
+  assert.is(a[a.indexOf('--role') + 1], 'executor');
+  assert.is(a[a.indexOf('--scheduler-address') + 1], `https://q-scheduler-headless.${ns}.svc.cluster.local:50052`);
+  assert.is(a[a.indexOf('--node-mtls-key-file') + 1], '/etc/spice/tls/tls.key');
+  assert.ok(exec.spec.volumes.some((v: any) => v.secret?.secretName === 'q-executor-1-tls'));
+  assert.equal(exec.metadata.labels['spice.ai/cluster-role'], 'executor');
+});
+
+test('/metrics exports the CA expiry and each node certificate expiry', async () => {
+  const text = await eventually('the expiry gauges', async () => {
+    const t = await (await fetch(`http://127.0.0.1:${operator!.metricsPort}/metrics`)).text();
+    return t.includes('spiceai_operator_cluster_node_certificate_expiry_timestamp_seconds{') ? t : undefined;
+  });
+  const ca = new RegExp(`spiceai_operator_cluster_ca_expiry_timestamp_seconds\\{namespace="${ns}",cluster="q"\\} (\\d+)`).exec(text);
+  assert.ok(ca, 'CA expiry gauge for the cluster');
+  assert.is(Number(ca![1]), Date.parse(cluster().status.rootExpiresAt) / 1000);
+  for (const node of ['q-scheduler-0-0', 'q-executor-0-0', 'q-executor-2-0']) {
+    const m = new RegExp(`spiceai_operator_cluster_node_certificate_expiry_timestamp_seconds\\{namespace="${ns}",cluster="q",node="${node}"\\} (\\d+)`).exec(text);
+    assert.ok(m, `leaf expiry of ${node}`);
+    const days = (Number(m![1]) - Date.now() / 1000) / 86400;
+    assert.ok(days > 360 && days < 366, `${node}: a one-year leaf (${days.toFixed(1)} days left)`);
+  }
+});
+
+test('openssl verifies every leaf against the CA and shows the SANs, EKUs and pathLen', () => {
+  const caFile = join(tmp, 'ca.crt');
+  writeFileSync(caFile, text(secret(OPERATOR_NS, caName()), 'ca.crt'));
+  assert.match(openssl(['x509', '-in', caFile, '-noout', '-text']).out, /CA:TRUE, pathlen:0/);
+  for (const name of ['q-scheduler-0-tls', 'q-executor-0-tls', 'q-executor-2-tls']) {
+    const s = secret(ns, name);
+    const leafFile = join(tmp, `${name}.crt`);
+    writeFileSync(leafFile, text(s, 'tls.crt'));
+    const verify = openssl(['verify', '-CAfile', caFile, leafFile]);
+    assert.is(verify.code, 0, verify.out);
+    assert.is(text(s, 'ca.crt').trim(), readFileSync(caFile, 'utf8').trim(), 'each node trusts the cluster CA');
+    const shown = openssl(['x509', '-in', leafFile, '-noout', '-text']).out;
+    assert.match(shown, /TLS Web Server Authentication, TLS Web Client Authentication/);
+    const podName = name.replace(/-tls$/, '-0');
+    const set = name.startsWith('q-scheduler') ? 'q-scheduler' : 'q-executor';
+    assert.match(shown, new RegExp(`DNS:${podName}\\.${set}-headless\\.${ns}\\.svc\\.cluster\\.local`));
+    assert.match(shown, new RegExp(`DNS:${set}-headless\\.${ns}\\.svc, `));
+    assert.match(shown, /DNS:localhost/);
+    assert.match(shown, /IP Address:127\.0\.0\.1/);
+  }
+});
+
+test('executors 3 -> 5 issues exactly two new leaves and leaves the others untouched', async () => {
+  const before = Object.fromEntries(['q-scheduler-0-tls', 'q-executor-0-tls', 'q-executor-1-tls', 'q-executor-2-tls'].map((n) => [n, secret(ns, n).data['tls.crt']]));
+  applyCluster(5);
+  await eventually('five executor Secrets', () => kubectlJson(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster-role=executor']).items.length === 5);
+  await eventually('5 executors Ready', () => cluster().status?.executorReadyReplicas === 5, 120_000, 1000);
+  for (const [name, crt] of Object.entries(before)) assert.is(secret(ns, name).data['tls.crt'], crt, `${name} unchanged`);
+  const issued = kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CertificatesIssued']).items.map((e: any) => e.message);
+  assert.ok(issued.some((m: string) => /issued 2 node certificates: q-executor-3-0 \(new node\), q-executor-4-0 \(new node\)/.test(m)), issued.join(' | '));
+});
+
+test('the operator restarted keeps the CA Secret (same UID)', async () => {
+  const uid = secret(OPERATOR_NS, caName()).metadata.uid;
+  await operator!.kill();
+  operator = await startOperator(args());
+  await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
+  await new Promise((r) => setTimeout(r, 5000));
+  assert.is(secret(OPERATOR_NS, caName()).metadata.uid, uid);
+  assert.is(condition(cluster(), 'CertificatesReady')?.status, 'True');
+});
+
+test('a corrupted CA Secret is reported, not replaced', async () => {
+  kubectlOk(['patch', 'secret', caName(), '-n', OPERATOR_NS, '--type', 'merge', '-p', JSON.stringify({ data: { 'ca.crt': Buffer.from('not a certificate').toString('base64') } })]);
+  const corrupted = secret(OPERATOR_NS, caName());
+  const degraded = await eventually('Degraded', () => {
+    const c = cluster();
+    return condition(c, 'Degraded')?.status === 'True' ? c : undefined;
+  });
+  assert.match(condition(degraded, 'Degraded').message, /cannot be used: ca\.crt is not a certificate/);
+  assert.ok(kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CACorrupt,type=Warning']).items.length > 0);
+  await new Promise((r) => setTimeout(r, 3000));
+  const after = secret(OPERATOR_NS, caName());
+  assert.is(after.metadata.uid, corrupted.metadata.uid);
+  assert.is(after.metadata.resourceVersion, corrupted.metadata.resourceVersion, 'nothing was written to it');
+});
+
+test.after(async () => {
+  await operator?.stop();
+  if (ns) kubectl(['delete', 'namespace', ns, '--wait=false']);
+});
+
+test.run();

@@ -1,0 +1,128 @@
+// The cluster handler (SpicepodCluster -> two child SpicepodSets), and the
+// spiced pods the workloads handler renders for those children.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { HandlerConfig, KubeObject } from '../../core/handler.ts';
+import { reconcileSpicepodCluster } from '../../functions/cluster/index.ts';
+import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
+
+const config: HandlerConfig = { operatorNamespace: 'op', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
+const pod = { version: 'v1', kind: 'Spicepod', name: 's' };
+const now = Date.parse('2026-01-01T00:00:00Z');
+
+function clusterObject(spec: Record<string, unknown>, generation = 1): KubeObject {
+  return { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'c', namespace: 'ns', uid: 'u', generation }, spec };
+}
+const baseSpec = { schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: 2 } };
+
+/** A child as the API server would store it after the workloads handler settled it. */
+function settled(child: KubeObject, generation = 1, ready = true): KubeObject {
+  const replicas = (child.spec as { replicas?: number }).replicas ?? 1;
+  return {
+    ...child,
+    metadata: { ...child.metadata, generation },
+    status: {
+      observedGeneration: generation,
+      readyReplicas: ready ? replicas : 0,
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'x', message: 'x' }],
+    },
+  };
+}
+
+const run = (parent: KubeObject, children: KubeObject[] = []) => reconcileSpicepodCluster({ parent, children, related: {}, now, config });
+const child = (d: { apply: KubeObject[] }, role: string) => d.apply.find((o) => o.metadata.name === `c-${role}`) as any;
+
+test('a cluster becomes a scheduler set (with the Spicepod) and an executor set (without one)', async () => {
+  const d = await run(clusterObject(baseSpec));
+  const scheduler = child(d, 'scheduler');
+  const executor = child(d, 'executor');
+  assert.equal(scheduler.spec.spicepod, pod);
+  assert.equal(scheduler.spec.cluster, { role: 'scheduler', clusterName: 'c', allowInsecureConnections: false, schedulerAddress: undefined });
+  assert.is(executor.spec.spicepod.name, 'c-executor', 'a placeholder: executors fetch the Spicepod from the scheduler');
+  assert.is(executor.spec.cluster.schedulerAddress, 'https://c-scheduler-headless.ns.svc.cluster.local:50052');
+  assert.is(executor.spec.replicas, 2);
+  assert.equal(scheduler.metadata.labels, { 'spice.ai/cluster': 'c', 'spice.ai/cluster-role': 'scheduler' });
+  const status = d.status as any;
+  assert.is(status.schedulerSpicepodsetName, 'c-scheduler');
+  assert.is(status.executorSpicepodsetName, 'c-executor');
+  assert.is(status.executors, '0/2');
+});
+
+test('the child sets render spiced with the cluster flags, per-node certificates, and no probes on executors', async () => {
+  const d = await run(clusterObject(baseSpec));
+  const render = (c: KubeObject) => reconcileSpicepodSet({ parent: { ...c, metadata: { ...c.metadata, uid: 'x', generation: 1 } }, children: [], related: {}, now, config });
+  const sched = (await render(child(d, 'scheduler'))).apply.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'c-scheduler-0') as any;
+  const args: string[] = sched.spec.template.spec.containers[0].args;
+  const flag = (name: string) => args[args.indexOf(name) + 1];
+  assert.is(flag('--role'), 'scheduler');
+  assert.is(flag('--node-bind-address'), '0.0.0.0:50052');
+  assert.is(flag('--node-advertise-address'), '$(POD_NAME).c-scheduler-headless.ns.svc.cluster.local');
+  assert.is(flag('--node-mtls-ca-certificate-file'), '/etc/spice/tls/ca.crt');
+  assert.is(flag('--node-mtls-certificate-file'), '/etc/spice/tls/tls.crt');
+  assert.is(flag('--node-mtls-key-file'), '/etc/spice/tls/tls.key');
+  assert.ok(sched.spec.template.spec.volumes.some((v: any) => v.secret?.secretName === 'c-scheduler-0-tls'));
+  assert.ok(sched.spec.template.spec.containers[0].readinessProbe);
+  const execObjects = (await render(child(d, 'executor'))).apply;
+  const exec = execObjects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'c-executor-1') as any;
+  const eargs: string[] = exec.spec.template.spec.containers[0].args;
+  assert.is(eargs[eargs.indexOf('--role') + 1], 'executor');
+  assert.is(eargs[eargs.indexOf('--scheduler-address') + 1], 'https://c-scheduler-headless.ns.svc.cluster.local:50052');
+  assert.is(exec.spec.template.spec.containers[0].readinessProbe, undefined);
+  assert.is(exec.spec.template.spec.containers[0].livenessProbe, undefined);
+  assert.ok(exec.spec.template.spec.volumes.some((v: any) => v.secret?.secretName === 'c-executor-1-tls'));
+  const headless = execObjects.find((o) => o.kind === 'Service' && o.metadata.name === 'c-executor-headless') as any;
+  assert.ok(headless.spec.ports.some((p: any) => p.port === 50052));
+  assert.is(exec.spec.template.metadata.labels['spice.ai/cluster'], 'c');
+  assert.is(exec.spec.template.metadata.labels['spice.ai/cluster-role'], 'executor');
+});
+
+test('allowInsecureConnections: --allow-insecure-connections, http, no certificates mounted, and a Warning once', async () => {
+  const parent = clusterObject({ ...baseSpec, allowInsecureConnections: true });
+  const d = await run(parent);
+  assert.is(child(d, 'executor').spec.cluster.schedulerAddress, 'http://c-scheduler-headless.ns.svc.cluster.local:50052');
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'InsecureConnections'));
+  const again = await run({ ...parent, status: d.status });
+  assert.not.ok(again.events?.some((e) => e.reason === 'InsecureConnections'), 'not repeated');
+  const set = await reconcileSpicepodSet({ parent: { ...child(d, 'scheduler'), metadata: { name: 'c-scheduler', namespace: 'ns', uid: 'x', generation: 1 } }, children: [], related: {}, now, config });
+  const sts = set.apply.find((o) => o.kind === 'StatefulSet') as any;
+  assert.ok(sts.spec.template.spec.containers[0].args.includes('--allow-insecure-connections'));
+  assert.not.ok(sts.spec.template.spec.volumes.some((v: any) => v.name === 'node-tls'));
+});
+
+test('upgrades roll schedulers first: the executor set waits until the schedulers are updated and Ready', async () => {
+  const first = await run(clusterObject(baseSpec));
+  const children = [settled(child(first, 'scheduler')), settled(child(first, 'executor'))];
+  const upgraded = { schedulerSetSpec: { replicas: 1, spicepod: pod, image: { tag: '2.0' } }, executorSetSpec: { replicas: 2, image: { tag: '2.0' } } };
+  const step1 = await run(clusterObject(upgraded, 2), children);
+  assert.is(child(step1, 'scheduler').spec.image.tag, '2.0');
+  assert.is(child(step1, 'executor'), undefined, 'the executor set is kept as it is');
+  assert.ok(step1.keep?.some((r) => r.name === 'c-executor'));
+  assert.is((step1.status as any).conditions.find((c: any) => c.type === 'Progressing').reason, 'SchedulersFirst');
+  // The scheduler set takes the new spec but is not Ready yet: executors still wait.
+  const rolling = [settled(child(step1, 'scheduler'), 2, false), children[1]!];
+  assert.is(child(await run(clusterObject(upgraded, 2), rolling), 'executor'), undefined);
+  // Schedulers updated and Ready: now the executors.
+  const done = [settled(child(step1, 'scheduler'), 2, true), children[1]!];
+  const step2 = await run(clusterObject(upgraded, 2), done);
+  assert.is(child(step2, 'executor').spec.image.tag, '2.0');
+});
+
+test('an invalid cluster spec is reported and nothing is touched', async () => {
+  const first = await run(clusterObject(baseSpec));
+  const children = [settled(child(first, 'scheduler')), settled(child(first, 'executor'))];
+  const d = await run(clusterObject({ ...baseSpec, executorSetSpec: { replicas: 2, updateStrategy: { type: 'BlueGreen' } } }, 2), children);
+  assert.equal(d.apply, []);
+  assert.is(d.keep?.length, 2);
+  assert.match((d.status as any).conditions[0].message, /spec\.executorSetSpec\.updateStrategy\.type BlueGreen is not supported/);
+});
+
+test('Ready once both sets are settled on the current spec', async () => {
+  const first = await run(clusterObject(baseSpec));
+  const d = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), settled(child(first, 'executor'))]);
+  const status = d.status as any;
+  assert.is(status.conditions.find((c: any) => c.type === 'Ready').status, 'True');
+  assert.equal([status.schedulerReadyReplicas, status.executorReadyReplicas, status.schedulers, status.executors], [1, 2, '1/1', '2/2']);
+  assert.ok(d.events?.some((e) => e.reason === 'Ready'));
+});
+
+test.run();
