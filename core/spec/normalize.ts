@@ -11,6 +11,7 @@ import {
   type SpicepodSetSpecInput,
 } from './spicepodset.ts';
 import { spicepodClusterSpecSchema, type SpicepodClusterSpec } from './spicepodcluster.ts';
+import { clusterPortProblems, networkRuleProblems } from './network.ts';
 
 export interface SpecProblem {
   /** Path of the offending field, e.g. spec.serviceAccount.name. */
@@ -147,6 +148,10 @@ function crossFieldProblems(spec: SpicepodSetSpec): SpecProblem[] {
       }
     }
   }
+  if (spec.cluster) problems.push(...clusterPortProblems(spec, 'spec'));
+  if (spec.cluster && spec.updateStrategy.type === 'BlueGreen') {
+    problems.push({ field: 'spec.updateStrategy.type', message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered' });
+  }
   if (spec.cluster?.role === 'executor' && spec.probes?.readiness) {
     // Executors run no HTTP server, so readiness timings would configure nothing.
     problems.push({ field: 'spec.probes', message: 'must not be set on cluster executors: they run no HTTP server to probe' });
@@ -164,7 +169,13 @@ export function normalizeSpicepodSetSpec(raw: unknown): Normalized<SpicepodSetSp
   if (!normalized.success) return { ok: false, problems: problemsOf(normalized.error, 'spec') };
   const spec = normalized.data;
   spec.image.pullPolicy ??= defaultPullPolicy(spec.image.tag);
-  const problems = crossFieldProblems(spec);
+  // Name the rules where the user wrote them: the older spelling keeps them at the top level.
+  const written = admitted.data;
+  const networkFields = {
+    ingress: written.network?.ingress === undefined && written.ingress !== undefined ? 'spec.ingress' : 'spec.network.ingress',
+    egress: written.network?.egress === undefined && written.egress !== undefined ? 'spec.egress' : 'spec.network.egress',
+  };
+  const problems = [...crossFieldProblems(spec), ...networkRuleProblems(spec.network, networkFields, !!spec.cluster)];
   return problems.length ? { ok: false, problems } : { ok: true, spec };
 }
 
@@ -178,6 +189,20 @@ export function normalizeSpicepodClusterSpec(raw: unknown): Normalized<SpicepodC
       problems: [{ field: 'spec.executorSetSpec.spicepod', message: 'is not allowed: executors fetch the Spicepod from the scheduler' }],
     };
   }
+  for (const role of ['schedulerSetSpec', 'executorSetSpec'] as const) {
+    if (spec[role].updateStrategy?.type === 'BlueGreen') {
+      return {
+        ok: false,
+        problems: [{ field: `spec.${role}.updateStrategy.type`, message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered' }],
+      };
+    }
+  }
+  // Every node is a cluster node: its rules may not open 50052, nor its public ports take it.
+  const problems = (['schedulerSetSpec', 'executorSetSpec'] as const).flatMap((role) => [
+    ...clusterPortProblems(spec[role], `spec.${role}`),
+    ...networkRuleProblems(spec[role].network, { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` }, true),
+  ]);
+  if (problems.length) return { ok: false, problems };
   const pod = parseSpicepod(spec.schedulerSetSpec.spicepod, 'spec.schedulerSetSpec.spicepod');
   if (!pod.ok) return { ok: false, problems: [pod.problem] };
   return { ok: true, spec: { ...spec, schedulerSetSpec: { ...spec.schedulerSetSpec, spicepod: pod.spicepod } } };

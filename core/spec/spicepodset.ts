@@ -109,8 +109,16 @@ export const instantRollbackSpec = z
 
 export const networkSpec = z
   .object({
-    ingress: z.array(networkPolicyIngressRule).optional().describe('NetworkPolicy ingress rules, written as given.'),
-    egress: z.array(networkPolicyEgressRule).optional().describe('NetworkPolicy egress rules, written as given; DNS egress is added when egress is restricted.'),
+    ingress: z
+      .array(networkPolicyIngressRule)
+      .optional()
+      .describe(
+        'NetworkPolicy ingress rules (ports are container ports), written as given; the operator adds ingress from its own namespace on the HTTP port. On cluster nodes port 50052 is reserved for the cluster\'s pods and a rule without ports covers the public ports.',
+      ),
+    egress: z
+      .array(networkPolicyEgressRule)
+      .optional()
+      .describe('NetworkPolicy egress rules, written as given; DNS (UDP and TCP 53) is added unless a rule lists port 53, and on cluster nodes egress to the cluster\'s pods on 50052.'),
     dnsPolicy: dnsPolicy.optional().describe('Pod DNS policy: ClusterFirst, ClusterFirstWithHostNet, Default or None.'),
     dnsConfig: podDNSConfig.optional().describe('Pod DNS configuration (required with dnsPolicy None).'),
   })
