@@ -5,19 +5,28 @@ import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import {
   ANNOTATION_SPICEPOD_CHECKSUM,
   DATA_VOLUME,
-  SPICEPOD_KEY,
   commonLabels,
   names,
   withoutReserved,
 } from './names.ts';
+import {
+  DEFAULT_PROBE,
+  HEALTH_PATH,
+  NOBODY,
+  READY_PATH,
+  SPICED_BINARY,
+  SPICED_WORKING_DIR,
+  containerSecurityContext,
+  spicedArgs as listenArgs,
+  spicepodMount,
+  spicepodVolume,
+} from './spiced.ts';
+import { CLUSTER_PORT, CLUSTER_PORT_NAME } from '../spec/network.ts';
 
 export const CONTAINER_NAME = 'spiced';
-export const CLUSTER_PORT = 50052;
+/** The internal cluster port (defined with the spec rules that reserve it). */
+export { CLUSTER_PORT };
 export const TLS_MOUNT = '/etc/spice/tls';
-/** The spiced image runs as nobody (reference §6). */
-const NOBODY = 65534;
-/** Probe timings when the user gives none: the Spice Helm chart's (reference §1.11). */
-const DEFAULT_PROBE = { timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 };
 
 export function imageRef(spec: SpicepodSetSpec): string {
   const { registry, name, tag } = spec.image;
@@ -35,14 +44,7 @@ export function headlessServiceDnsName(set: string, namespace: string, clusterDo
 }
 
 function spicedArgs(set: string, namespace: string, spec: SpicepodSetSpec, config: HandlerConfig): string[] {
-  const args = [
-    '--http', `0.0.0.0:${spec.httpPort}`,
-    '--flight', `0.0.0.0:${spec.flightPort}`,
-    '--metrics', `0.0.0.0:${spec.metricsPort}`,
-  ];
-  for (const [key, value] of Object.entries(config.telemetryProperties).sort()) {
-    args.push('--set-runtime', `telemetry.properties.${key}=${value}`);
-  }
+  const args = listenArgs({ http: spec.httpPort, flight: spec.flightPort, metrics: spec.metricsPort }, config.telemetryProperties);
   const cluster = spec.cluster;
   if (cluster) {
     args.push('--role', cluster.role);
@@ -79,11 +81,11 @@ export interface PodTemplateInput {
 export function podTemplate({ set, namespace, spec, config, spicepodChecksum, selectorLabels }: PodTemplateInput) {
   const probes = hasHttpProbes(spec)
     ? {
-        livenessProbe: { httpGet: { path: '/health', port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.liveness },
-        readinessProbe: { httpGet: { path: '/v1/ready', port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.readiness },
+        livenessProbe: { httpGet: { path: HEALTH_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.liveness },
+        readinessProbe: { httpGet: { path: READY_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.readiness },
       }
     : {};
-  const volumeMounts: Record<string, unknown>[] = [{ name: 'spicepod', mountPath: `/app/${SPICEPOD_KEY}`, subPath: SPICEPOD_KEY, readOnly: true }];
+  const volumeMounts: Record<string, unknown>[] = [spicepodMount('spicepod')];
   if (spec.volume) volumeMounts.push({ name: DATA_VOLUME, mountPath: '/data' });
   if (spec.cluster && !spec.cluster.allowInsecureConnections) volumeMounts.push({ name: 'node-tls', mountPath: TLS_MOUNT, readOnly: true });
   const ports = [
@@ -91,7 +93,7 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
     { name: 'flight', containerPort: spec.flightPort, protocol: 'TCP' },
     { name: 'metrics', containerPort: spec.metricsPort, protocol: 'TCP' },
   ];
-  if (spec.cluster) ports.push({ name: 'cluster', containerPort: CLUSTER_PORT, protocol: 'TCP' });
+  if (spec.cluster) ports.push({ name: CLUSTER_PORT_NAME, containerPort: CLUSTER_PORT, protocol: 'TCP' });
   const env: Record<string, unknown>[] = [...(spec.env ?? [])];
   if (spec.cluster) env.push({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
   const affinity =
@@ -110,19 +112,19 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
           name: CONTAINER_NAME,
           image: imageRef(spec),
           imagePullPolicy: spec.image.pullPolicy,
-          command: ['/usr/local/bin/spiced'],
+          command: [SPICED_BINARY],
           args: spicedArgs(set, namespace, spec, config),
-          workingDir: '/app',
+          workingDir: SPICED_WORKING_DIR,
           ports,
           env: env.length ? env : undefined,
           envFrom: spec.envFromSource,
           resources: spec.resources,
           volumeMounts,
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          securityContext: containerSecurityContext(),
           ...probes,
         },
       ],
-      volumes: [{ name: 'spicepod', configMap: { name: names.configMap(set), items: [{ key: SPICEPOD_KEY, path: SPICEPOD_KEY }] } }],
+      volumes: [spicepodVolume('spicepod', names.configMap(set))],
       nodeSelector: spec.nodeSelector,
       affinity,
       tolerations: spec.tolerations,

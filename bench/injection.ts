@@ -1,0 +1,345 @@
+// Benchmark of the sidecar injector's admission path (prints figures, asserts nothing).
+//
+// HTTPS servers on loopback, each in its own Node process, same certificate:
+//  - served: the injector exactly as `run` serves it (shim/webhook.ts: functions/injection's
+//    admission with metrics and JSON logs to a discarding sink, POST /mutate on the server's
+//    text route), with an in-memory getConfigMap instead of the API server read;
+//  - fetch: the same, but every request through the fetch handler (Request/Response objects),
+//    as on a fetch runtime;
+//  - bare: node:https reading the body and answering a constant AdmissionReview (the same
+//    bytes the injector answers, so responses are equal in size).
+// The load generator (this process) replays a realistic Pod CREATE AdmissionReview
+// (an annotated ReplicaSet Pod, ~4 KB) that the injector injects.
+//  1. fixed rate: --rate requests/s, open loop, for --seconds, latency measured from the
+//     scheduled send time (no coordinated omission): throughput ratio to bare (target >= 0.9)
+//     and p99 (target < 2 ms at 500/s);
+//  2. saturation: --concurrency requests in flight, closed loop: the most each sustains.
+// Rounds alternate the servers to spread drift; the machine's load is printed, as the
+// figures mean little on a busy machine.
+//
+//   node --import tsx bench/injection.ts [--rate 500] [--seconds 10] [--rounds 2] [--concurrency 16]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, createServer, request, type Server } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createCA, issueLeaf } from '../core/pki/index.ts';
+import { serveFetchTls } from '../shim/http.ts';
+import { jsonLogger } from '../shim/log.ts';
+import { OperatorMetrics } from '../shim/metrics.ts';
+import { createWebhookHandler } from '../shim/webhook.ts';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '500' },
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '16' },
+    serve: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+  },
+  // bench/run.ts passes every benchmark the same arguments: ignore the others' flags.
+  strict: false,
+  allowPositionals: true,
+}) as { values: Record<string, string | undefined> };
+
+/** A Pod as the ReplicaSet controller creates it, after the API server's defaulting and built-in admission. */
+function admissionReview(i: number) {
+  const name = `web-7d9f8c6b5-${i.toString(36).padStart(5, '0')}`;
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      requestKind: { group: '', version: 'v1', kind: 'Pod' },
+      requestResource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'shop',
+      operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', uid: 'u', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          generateName: 'web-7d9f8c6b5-',
+          namespace: 'shop',
+          labels: { app: 'web', 'pod-template-hash': '7d9f8c6b5', 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/part-of': 'shop' },
+          annotations: { 'spice.ai/inject': 'shop-spicepod', 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z', 'prometheus.io/scrape': 'true' },
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f8c6b5', uid: 'a3c1b2d4-0000-4000-8000-000000000001', controller: true, blockOwnerDeletion: true }],
+          managedFields: [
+            {
+              manager: 'kube-controller-manager',
+              operation: 'Update',
+              apiVersion: 'v1',
+              time: '2026-01-01T00:00:00Z',
+              fieldsType: 'FieldsV1',
+              fieldsV1: { 'f:metadata': { 'f:generateName': {}, 'f:labels': { '.': {}, 'f:app': {}, 'f:pod-template-hash': {} }, 'f:ownerReferences': {} }, 'f:spec': { 'f:containers': {} } },
+            },
+          ],
+        },
+        spec: {
+          volumes: [
+            { name: 'kube-api-access-abcde', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }, { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } }], defaultMode: 420 } },
+            { name: 'cache', emptyDir: {} },
+          ],
+          initContainers: [{ name: 'migrate', image: 'shop/migrate:1.2.3', command: ['/migrate', '--up'], resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' }],
+          containers: [
+            {
+              name: 'web',
+              image: 'shop/web:1.2.3',
+              ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'admin', containerPort: 9901, protocol: 'TCP' }],
+              env: [{ name: 'SPICE_URL', value: 'http://localhost:18090' }, { name: 'LOG_LEVEL', value: 'info' }, { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } }],
+              resources: { limits: { cpu: '1', memory: '512Mi' }, requests: { cpu: '250m', memory: '256Mi' } },
+              volumeMounts: [{ name: 'cache', mountPath: '/cache' }, { name: 'kube-api-access-abcde', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+              livenessProbe: { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 5, successThreshold: 1, failureThreshold: 3 },
+              terminationMessagePath: '/dev/termination-log',
+              terminationMessagePolicy: 'File',
+              imagePullPolicy: 'IfNotPresent',
+              securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
+            },
+          ],
+          restartPolicy: 'Always',
+          terminationGracePeriodSeconds: 30,
+          dnsPolicy: 'ClusterFirst',
+          serviceAccountName: 'default',
+          serviceAccount: 'default',
+          securityContext: { fsGroup: 2000 },
+          schedulerName: 'default-scheduler',
+          tolerations: [
+            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+          ],
+          priority: 0,
+          enableServiceLinks: true,
+          preemptionPolicy: 'PreemptLowerPriority',
+        },
+        status: { phase: 'Pending', qosClass: 'Burstable' },
+      },
+      oldObject: null,
+      dryRun: false,
+      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
+    },
+  };
+}
+
+const configMaps = new Map([['shop/shop-spicepod', { data: { 'spicepod.yaml': 'version: v1\nkind: Spicepod\nname: shop\n' } }]]);
+const webhookHandler = () =>
+  createWebhookHandler({
+    defaults: { image: 'spiceai/spiceai:latest-models', imagePullPolicy: 'IfNotPresent' },
+    operatorNamespace: 'spiceai-operator-system',
+    telemetryProperties: {},
+    getConfigMap: async (namespace, name) => configMaps.get(`${namespace}/${name}`),
+    metrics: new OperatorMetrics(),
+    // JSON lines are built as in the operator, then discarded instead of written to stderr.
+    log: jsonLogger({ write: () => {} }).child({ component: 'sidecar-injector' }),
+  });
+
+// ---------------------------------------------------------------- server processes
+
+if (values.serve) {
+  const tls = { certPem: Buffer.from(values.cert!, 'base64').toString(), keyPem: Buffer.from(values.key!, 'base64').toString() };
+  let port: number;
+  let server: Server;
+  const injector = webhookHandler();
+  if (values.serve === 'served') {
+    ({ port, server } = await serveFetchTls(injector.fetch, '127.0.0.1:0', tls, { maxBodyBytes: 8 * 1024 * 1024, textRoutes: { 'POST /mutate': injector.mutate } }));
+  } else if (values.serve === 'fetch') {
+    ({ port, server } = await serveFetchTls(injector.fetch, '127.0.0.1:0', tls, { maxBodyBytes: 8 * 1024 * 1024 }));
+  } else {
+    // The constant answer: what the injector answers to the same request.
+    const answer = Buffer.from((await injector.mutate(JSON.stringify(admissionReview(0)))).body);
+    server = createServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
+      req.on('data', () => {});
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+        res.end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  }
+  // In-server time of each request (parsed headers to response written), reset and reported on the
+  // load generator's request: what the server itself adds, apart from the network and the generator.
+  let inServer: number[] = [];
+  server.prependListener('request', (_req, res) => {
+    const t = performance.now();
+    res.on('finish', () => inServer.push(performance.now() - t));
+  });
+  process.on('message', (m) => {
+    if (m === 'reset') inServer = [];
+    if (m === 'report') process.send!(inServer);
+  });
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+  process.once('SIGTERM', () => process.exit(0)); // a clean exit, so --cpu-prof (BENCH_SERVER_NODE_FLAGS) is written
+  await new Promise(() => {}); // until killed
+}
+
+// ---------------------------------------------------------------- load generator
+
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+const CONCURRENCY = Number(values.concurrency);
+
+const ca = await createCA({ commonName: 'bench-ca' });
+const leaf = await issueLeaf({ ca, commonName: 'injector', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+const bodies = Array.from({ length: 64 }, (_, i) => Buffer.from(JSON.stringify(admissionReview(i))));
+
+type Kind = 'bare' | 'served' | 'fetch';
+
+async function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', new URL(import.meta.url).pathname, '--serve', kind, '--cert', Buffer.from(leaf.certPem).toString('base64'), '--key', Buffer.from(leaf.keyPem!).toString('base64')],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)).port);
+    });
+    child.on('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+  });
+  return { port, child };
+}
+
+function send(agent: Agent, port: number, body: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/mutate', agent, ca: ca.certPem, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      (res) => {
+        let n = 0;
+        res.on('data', (d: Buffer) => (n += d.length));
+        res.on('end', () => (res.statusCode === 200 && n > 0 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** Open loop at RATE/s for `seconds`: latencies from the scheduled send time, and completions per second. */
+async function fixedRate(agent: Agent, port: number, seconds: number): Promise<{ latencies: number[]; service: number[]; throughput: number; errors: number }> {
+  const total = Math.round(RATE * seconds);
+  const latencies: number[] = [];
+  /** From the actual send: without the load generator's own timer lag. */
+  const service: number[] = [];
+  let errors = 0;
+  const inflight: Promise<void>[] = [];
+  const start = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE) + 1);
+      for (; sent < due; sent++) {
+        const scheduled = start + (sent / RATE) * 1000;
+        const sentAt = performance.now();
+        inflight.push(
+          send(agent, port, bodies[sent % bodies.length]!).then(
+            () => {
+              const now = performance.now();
+              latencies.push(now - scheduled);
+              service.push(now - sentAt);
+            },
+            () => void errors++,
+          ),
+        );
+      }
+      if (sent < total) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - start) / 1000;
+  return { latencies, service, throughput: latencies.length / elapsed, errors };
+}
+
+/** Closed loop with CONCURRENCY in flight: requests per second sustained. */
+async function saturation(port: number, seconds: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: ca.certPem });
+  let done = 0;
+  const end = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, w) => {
+      for (let i = w; performance.now() < end; i += CONCURRENCY) {
+        await send(agent, port, bodies[i % bodies.length]!);
+        done++;
+      }
+    }),
+  );
+  agent.destroy();
+  return done / ((performance.now() - start) / 1000);
+}
+
+const KINDS: Kind[] = ['bare', 'served', 'fetch'];
+const results = Object.fromEntries(KINDS.map((k) => [k, { latencies: [] as number[], service: [] as number[], inServer: [] as number[], throughput: [] as number[], saturation: [] as number[], errors: 0 }])) as Record<
+  Kind,
+  { latencies: number[]; service: number[]; inServer: number[]; throughput: number[]; saturation: number[]; errors: number }
+>;
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadBefore = load();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const kind of KINDS) {
+    const { port, child } = await startServer(kind);
+    // Like the API server's webhook client: a pool of kept-alive TLS connections.
+    const agent = new Agent({ keepAlive: true, maxSockets: 16, ca: ca.certPem });
+    try {
+      await fixedRate(agent, port, 2); // warm-up: JIT, TLS handshakes, connection pool
+      child.send('reset');
+      const r = await fixedRate(agent, port, SECONDS);
+      const reported = new Promise<number[]>((resolve) => child.once('message', (m) => resolve(m as number[])));
+      child.send('report');
+      results[kind].inServer.push(...(await reported));
+      results[kind].latencies.push(...r.latencies);
+      results[kind].service.push(...r.service);
+      results[kind].throughput.push(r.throughput);
+      results[kind].errors += r.errors;
+      results[kind].saturation.push(await saturation(port, Math.max(3, SECONDS / 2)));
+    } finally {
+      agent.destroy();
+      child.kill();
+    }
+  }
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const summary = (kind: Kind) => {
+  const sorted = [...results[kind].latencies].sort((a, b) => a - b);
+  const service = [...results[kind].service].sort((a, b) => a - b);
+  const inServer = [...results[kind].inServer].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
+    serviceP99: percentile(service, 99),
+    inServerP50: percentile(inServer, 50),
+    inServerP99: percentile(inServer, 99),
+    throughput: mean(results[kind].throughput),
+    saturation: mean(results[kind].saturation),
+    errors: results[kind].errors,
+  };
+};
+const s = Object.fromEntries(KINDS.map((k) => [k, summary(k)])) as Record<Kind, ReturnType<typeof summary>>;
+const ms = (x: number) => `${x.toFixed(2)}ms`;
+console.log(`injector admission over loopback HTTPS, ${availableParallelism()} CPUs, load average ${loadBefore} before / ${load()} after`);
+console.log(`  served = the injector as run serves it, fetch = the same through Request/Response objects (both with an in-memory getConfigMap: no API server read), bare = node:https answering a constant AdmissionReview`);
+console.log(`fixed rate ${RATE}/s, ${SECONDS}s x ${ROUNDS} rounds:`);
+for (const k of KINDS) {
+  console.log(
+    `  ${k.padEnd(6)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)})  errors ${s[k].errors}`,
+  );
+}
+for (const k of ['served', 'fetch'] as const) {
+  console.log(`  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}`);
+}
+console.log(`saturation (${CONCURRENCY} in flight): ${KINDS.map((k) => `${k} ${s[k].saturation.toFixed(0)}/s`).join(', ')}; served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}, fetch/bare ${(s.fetch.saturation / s.bare.saturation).toFixed(3)}`);

@@ -1,0 +1,54 @@
+// What every spiced container the operator writes has in common, whether it
+// is the main container of a SpicepodSet pod or a sidecar injected into a
+// user's Pod: the binary, its listen flags, the Spicepod mount, the probe
+// paths and the locked-down security context.
+import { SPICEPOD_KEY } from './names.ts';
+
+export const SPICED_BINARY = '/usr/local/bin/spiced';
+/** spiced reads ./spicepod.yaml from its working directory. */
+export const SPICED_WORKING_DIR = '/app';
+/** The spiced image runs as nobody (reference §6). */
+export const NOBODY = 65534;
+/** Liveness: the process serves HTTP. */
+export const HEALTH_PATH = '/health';
+/** Readiness: the Spicepod is loaded and datasets are ready. */
+export const READY_PATH = '/v1/ready';
+/** Probe timings when the user gives none: the Spice Helm chart's (reference §1.11). */
+export const DEFAULT_PROBE = { timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 };
+
+export interface SpicedPorts {
+  http: number;
+  flight: number;
+  metrics: number;
+}
+
+/** `--http/--flight/--metrics` on all interfaces, then one `--set-runtime` per telemetry property (sorted). */
+export function spicedArgs(ports: SpicedPorts, telemetryProperties: Record<string, string> = {}): string[] {
+  const args = [
+    '--http', `0.0.0.0:${ports.http}`,
+    '--flight', `0.0.0.0:${ports.flight}`,
+    '--metrics', `0.0.0.0:${ports.metrics}`,
+  ];
+  for (const [key, value] of Object.entries(telemetryProperties).sort()) {
+    args.push('--set-runtime', `telemetry.properties.${key}=${value}`);
+  }
+  return args;
+}
+
+/**
+ * The Spicepod file mounted alone (subPath) at /app/spicepod.yaml, so the
+ * rest of the working directory stays the image's and writable.
+ */
+export function spicepodMount(volume: string) {
+  return { name: volume, mountPath: `${SPICED_WORKING_DIR}/${SPICEPOD_KEY}`, subPath: SPICEPOD_KEY, readOnly: true };
+}
+
+/** A ConfigMap volume exposing `key` as spicepod.yaml. */
+export function spicepodVolume(volume: string, configMap: string, key: string = SPICEPOD_KEY) {
+  return { name: volume, configMap: { name: configMap, items: [{ key, path: SPICEPOD_KEY }] } };
+}
+
+/** A fresh object per call: manifests are plain data that callers may extend. */
+export function containerSecurityContext(): { allowPrivilegeEscalation: boolean; capabilities: { drop: string[] }; [field: string]: unknown } {
+  return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+}
