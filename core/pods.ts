@@ -46,3 +46,12 @@ export function podProblem(pod: KubeObject): { reason: string; message?: string 
   if (p.status?.phase === 'Failed') return { reason: 'Failed' };
   return undefined;
 }
+
+/**
+ * The dead-pod observations of a set's pods, as crashloop protection counts
+ * them: deaths of the pods that are not Ready (a pod that recovered and is
+ * Ready no longer counts).
+ */
+export function deadPodObservations(pods: KubeObject[]): number {
+  return pods.filter((p) => !isPodReady(p)).reduce((n, p) => n + podDeaths(p), 0);
+}

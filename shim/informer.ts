@@ -139,6 +139,11 @@ export class Informer {
     return this.synced;
   }
 
+  /** What this cache holds: objects of its kind in its namespace (all when undefined) matching its selectors. */
+  get scope(): { namespace?: string; labelSelector?: string; fieldSelector?: string } {
+    return { namespace: this.options.namespace, labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector };
+  }
+
   /**
    * Lists again now (interrupting the watch) and reports the differences from
    * the cache as add/update/delete events; then watching resumes from the new

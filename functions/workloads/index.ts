@@ -18,7 +18,7 @@ import {
   workloadMode,
   type SetContext,
 } from '../../core/manifests/spicepodset.ts';
-import { isPodReady, podDeaths } from '../../core/pods.ts';
+import { deadPodObservations, isPodReady } from '../../core/pods.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import type { SpicepodSetSpec, SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { blueGreenWorkload } from './bluegreen.ts';
@@ -182,7 +182,7 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   // Crashloop protection: deaths of the set's unhealthy pods against the threshold. The pause holds
   // until the spec changes (a new generation), so fixing the spec or re-setting replicas resumes.
   const threshold = observed.config.pauseCrashloopingPodsThreshold;
-  const deaths = (observed.related.Pod ?? []).filter((p) => !isPodReady(p)).reduce((n, p) => n + podDeaths(p), 0);
+  const deaths = deadPodObservations(observed.related.Pod ?? []);
   const pausedBefore = findCondition(previous.conditions, 'Paused');
   const wasCrashLooping =
     pausedBefore?.status === 'True' && pausedBefore.reason === PAUSE_CRASHLOOPING && pausedBefore.observedGeneration === parent.metadata.generation;
@@ -286,5 +286,6 @@ export const workloadsHandler: Handler = {
     { apiVersion: 'v1', kind: 'Pod', parentLabel: LABEL_APP },
     { apiVersion: 'v1', kind: 'PersistentVolumeClaim', parentLabel: LABEL_APP },
   ],
+  conditionTypes: ['Ready', 'Progressing', 'Paused', 'VolumeResized'],
   reconcile: reconcileSpicepodSet,
 };
