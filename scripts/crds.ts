@@ -10,6 +10,8 @@ export function expectedCrdFiles(): Map<string, string> {
   for (const crd of allCrds()) {
     const name = (crd.metadata as { name: string }).name;
     files.set(`crds/${name}.yaml`, HEADER + stringify(crd, { lineWidth: 0 }));
+    // The chart installs the same CRDs (installCRDs).
+    files.set(`chart/files/crds/${name}.yaml`, HEADER + stringify(crd, { lineWidth: 0 }));
   }
   return files;
 }

@@ -4,12 +4,16 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { HandlerConfig } from '../core/handler.ts';
 import { Controller } from './controller.ts';
+import type { HandlerName } from './handler-names.ts';
 import { HANDLERS } from './handlers.ts';
 import { serveFetch } from './http.ts';
 import { KubeClient } from './kube/client.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
+import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook.ts';
+import { provideCertificateMetrics } from './pki-metrics.ts';
+import { provideStatusMetrics, statusHandler, statusReader } from './status.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -18,8 +22,12 @@ export interface OperatorOptions {
   namespaces: string[];
   httpEndpoint: string;
   metricsEndpoint: string;
+  /** Timeout of each spiced probe of the status API (default 1000 ms). */
+  probeTimeoutMs?: number;
   leaderElection: boolean;
   leaseName: string;
+  /** The sidecar injector (`run` always passes it); undefined leaves injection alone. */
+  webhook?: SidecarInjectorOptions;
   identity?: string;
   log: Logger;
 }
@@ -27,6 +35,8 @@ export interface OperatorOptions {
 export interface RunningOperator {
   httpPort: number;
   metricsPort: number;
+  /** The injector's HTTPS port, when it runs. */
+  webhookPort?: number;
   controllers: Controller[];
   stop(): Promise<void>;
 }
@@ -42,7 +52,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     (name) =>
       new Controller({
         client,
-        handler: HANDLERS[name]!,
+        handler: HANDLERS[name as HandlerName],
         config: o.config,
         log: o.log,
         namespaces: o.namespaces,
@@ -52,15 +62,14 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   );
 
   let ready = false;
-  const http = await serveFetch((request) => {
-    const path = new URL(request.url).pathname;
-    if (path === '/health') return new Response('OK', { headers: { 'content-type': 'text/plain' } });
-    if (path === '/ready') {
-      const ok = ready && controllers.every((c) => c.hasSynced());
-      return new Response(ok ? 'ready' : 'not ready', { status: ok ? 200 : 503 });
-    }
-    return Response.json({ error: `no route for ${path}` }, { status: 404 });
-  }, o.httpEndpoint);
+  // The HTTP API (functions/status) and the status metrics read the controllers' caches, or the API server.
+  const reader = statusReader(controllers, client);
+  provideStatusMetrics(metrics, reader);
+  provideCertificateMetrics(metrics, reader);
+  const http = await serveFetch(
+    statusHandler(reader, () => ready && controllers.every((c) => c.hasSynced()), o.probeTimeoutMs),
+    o.httpEndpoint,
+  );
   const metricsServer = await serveFetch(async (request) => {
     if (new URL(request.url).pathname !== '/metrics') return new Response('not found\n', { status: 404 });
     return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
@@ -68,6 +77,16 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   o.log.info('serving', { http: `${o.httpEndpoint.replace(/:\d+$/, '')}:${http.port}`, metrics: `${o.metricsEndpoint.replace(/:\d+$/, '')}:${metricsServer.port}` });
 
   await Promise.all(controllers.map((c) => c.start()));
+  let webhook: RunningWebhook | undefined;
+  try {
+    webhook = o.webhook && (await startSidecarInjector({ ...o.webhook, kubeConfig: o.kubeConfig, client, log: o.log, metrics, config: o.config, namespaces: o.namespaces }));
+  } catch (error) {
+    // Nothing may keep the process alive once start has failed.
+    await Promise.all(controllers.map((c) => c.stop()));
+    await Promise.all([http.close(), metricsServer.close()]);
+    client.close();
+    throw error;
+  }
   if (o.leaderElection) {
     elector = new LeaderElector({
       client,
@@ -85,11 +104,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   return {
     httpPort: http.port,
     metricsPort: metricsServer.port,
+    webhookPort: webhook?.port,
     controllers,
     async stop() {
       ready = false;
       await Promise.all(controllers.map((c) => c.stop()));
       await elector?.stop();
+      await webhook?.stop();
       await Promise.all([http.close(), metricsServer.close()]);
       client.close();
     },

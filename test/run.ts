@@ -4,17 +4,21 @@
 //
 //   --unit / --integration   run only one half
 //   --filter TEXT            only files whose path contains TEXT
+//   --no-chart-rbac          skip the second pass of scenarios under the chart's RBAC
 //   SPICEAI_TEST_KUBECONFIG  use an already running cluster instead of starting one
 //   SPICEAI_TEST_AUDIT_LOG   with it: that cluster's API audit log (write verbs), for write counting
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
-  options: { unit: { type: 'boolean' }, integration: { type: 'boolean' }, filter: { type: 'string' } },
+  options: { unit: { type: 'boolean' }, integration: { type: 'boolean' }, filter: { type: 'string' }, 'no-chart-rbac': { type: 'boolean' } },
 });
+/** Scenario files run a second time with the operator under the chart's RBAC. */
+const CHART_RBAC_SCENARIOS = ['workloads', 'cluster', 'injection', 'status'];
 const wantUnit = values.unit || !values.integration;
 const wantIntegration = values.integration || !values.unit;
 
@@ -35,7 +39,7 @@ interface Totals {
 }
 const totals: Totals = { passed: 0, failed: 0, skipped: 0 };
 
-function runFile(file: string, env: NodeJS.ProcessEnv): Promise<void> {
+function runFile(file: string, env: NodeJS.ProcessEnv, suffix = ''): Promise<void> {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,7 +51,7 @@ function runFile(file: string, env: NodeJS.ProcessEnv): Promise<void> {
       const total = num('Total');
       const passed = num('Passed');
       const skipped = num('Skipped');
-      const name = relative(root, file);
+      const name = relative(root, file) + suffix;
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       if (Number.isNaN(total)) {
         totals.failed += 1;
@@ -66,11 +70,11 @@ function runFile(file: string, env: NodeJS.ProcessEnv): Promise<void> {
   });
 }
 
-async function runAll(files: string[], env: NodeJS.ProcessEnv, parallel: number): Promise<void> {
+async function runAll(files: string[], env: NodeJS.ProcessEnv, parallel: number, suffix = ''): Promise<void> {
   const queue = [...files];
   await Promise.all(
     Array.from({ length: parallel }, async () => {
-      for (let file = queue.shift(); file; file = queue.shift()) await runFile(file, env);
+      for (let file = queue.shift(); file; file = queue.shift()) await runFile(file, env, suffix);
     }),
   );
 }
@@ -116,7 +120,16 @@ if (wantIntegration) {
         });
       });
       process.stdout.write(`integration tests: ${files.length} files against a real kube-apiserver ${version}\n`);
-      await runAll(files, { ...process.env, SPICEAI_TEST_KIND: 'integration', SPICEAI_TEST_KUBECONFIG: kubeconfig, SPICEAI_TEST_AUDIT_LOG: auditLog }, 1);
+      const env = { ...process.env, SPICEAI_TEST_KIND: 'integration', SPICEAI_TEST_KUBECONFIG: kubeconfig, SPICEAI_TEST_AUDIT_LOG: auditLog };
+      await runAll(files, env, 1);
+      // The same scenarios again with the operator holding only what the Helm chart grants it.
+      const underChart = files.filter((f) => CHART_RBAC_SCENARIOS.some((name) => f.endsWith(`/${name}.test.ts`)));
+      if (underChart.length && !values['no-chart-rbac']) {
+        const { chartServiceAccountKubeconfig } = await import('./harness/chart.ts');
+        const saKubeconfig = chartServiceAccountKubeconfig(kubeconfig!, mkdtempSync(join(tmpdir(), 'chart-rbac-')));
+        process.stdout.write(`integration tests: ${underChart.length} files again, the operator running with the chart's ServiceAccount token and RBAC\n`);
+        await runAll(underChart, { ...env, SPICEAI_TEST_OPERATOR_KUBECONFIG: saKubeconfig }, 1, ' [chart RBAC]');
+      }
     } finally {
       await stop();
     }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { testKubeconfig } from './kube.ts';
 
 // SPICEAI_OPERATOR_BIN runs another build, e.g. the bundle (dist/spiceai-operator.mjs).
+export const LOOPBACK_GUARD = new URL('./loopback-fetch-guard.mjs', import.meta.url).href;
 const bin = process.env.SPICEAI_OPERATOR_BIN ?? new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname;
 
 export interface OperatorProcess {
@@ -21,8 +22,16 @@ export interface OperatorProcess {
 export async function startOperator(args: string[] = []): Promise<OperatorProcess> {
   const child = spawn(
     process.execPath,
-    [bin, 'run', '--kubeconfig', testKubeconfig(), '--http-endpoint', '127.0.0.1:0', '--metrics-endpoint', '127.0.0.1:0', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      // SPICEAI_TEST_OPERATOR_KUBECONFIG: the operator acts with other credentials (the chart's ServiceAccount).
+      bin, 'run', '--kubeconfig', process.env.SPICEAI_TEST_OPERATOR_KUBECONFIG || testKubeconfig(), '--http-endpoint', '127.0.0.1:0', '--metrics-endpoint', '127.0.0.1:0', '--webhook-endpoint', '127.0.0.1:0',
+      // The sidecar injector registers a cluster-wide webhook: only the tests that want it turn it on.
+      ...(args.includes('--enable-sidecar-injector') ? [] : ['--no-sidecar-injector']),
+      ...args,
+    ],
+    // Every operator a test starts may reach loopback only: kwok pods have 10.0.0.0/16 IPs that are not
+    // on this machine, and the status API's probes must not leave it (harness/loopback-fetch-guard.mjs).
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${LOOPBACK_GUARD}`].filter(Boolean).join(' ') } },
   );
   const logs: Record<string, any>[] = [];
   const waiters: { predicate: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];

@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
-import { allCrds } from '../../../core/spec/crds.ts';
 import { UsageError, type Command } from '../usage.ts';
 
-export function crdsYaml(): string {
+export async function crdsYaml(): Promise<string> {
+  const [{ stringify }, { allCrds }] = await Promise.all([import('yaml'), import('../../../core/spec/crds.ts')]);
   return allCrds().map((crd) => stringify(crd, { lineWidth: 0 })).join('---\n');
 }
 
@@ -35,7 +34,7 @@ export const crdCommand: Command = {
       return;
     }
     if (values.kubeconfig || values.context) throw new UsageError('--kubeconfig and --context only apply with --apply');
-    const text = crdsYaml();
+    const text = await crdsYaml();
     if (values.output) writeFileSync(values.output as string, text);
     else process.stdout.write(text);
   },

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { specJsonSchema, type CrdKind } from '../../../core/spec/crds.ts';
+import type { CrdKind } from '../../../core/spec/crds.ts';
 import { UsageError, type Command } from '../usage.ts';
 
 const KINDS: CrdKind[] = ['SpicepodSet', 'SpicepodCluster'];
@@ -17,6 +17,7 @@ export const jsonSchemaCommand: Command = {
   async run(values) {
     const kind = KINDS.find((k) => k.toLowerCase() === String(values.kind).toLowerCase());
     if (!kind) throw new UsageError(`unknown --kind ${values.kind}: use SpicepodSet or SpicepodCluster`);
+    const { specJsonSchema } = await import('../../../core/spec/crds.ts');
     const text = JSON.stringify(specJsonSchema(kind), null, 2) + '\n';
     if (values.output) writeFileSync(values.output as string, text);
     else process.stdout.write(text);

@@ -1,4 +1,4 @@
-import { HANDLERS } from '../../handlers.ts';
+import { HANDLER_NAMES, type HandlerName } from '../../handler-names.ts';
 import { UsageError, type Command } from '../usage.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -11,6 +11,49 @@ export function parseTelemetryProperties(values: string[]): Record<string, strin
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
+}
+
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
+  if (values['enable-sidecar-injector'] && values['no-sidecar-injector']) {
+    throw new UsageError('--enable-sidecar-injector and --no-sidecar-injector contradict each other: pass one');
+  }
+  const policy = String(values['sidecar-default-image-pull-policy']);
+  if (!PULL_POLICIES.includes(policy)) {
+    throw new UsageError(`--sidecar-default-image-pull-policy ${policy}: expected one of ${PULL_POLICIES.join(', ')}`);
+  }
+  const image = String(values['sidecar-default-image']);
+  if (!image || /\s/.test(image)) throw new UsageError(`--sidecar-default-image ${JSON.stringify(image)}: expected an image reference`);
+  for (const flag of ['webhook-service', 'webhook-configuration', 'webhook-secret']) {
+    const name = String(values[flag]);
+    if (!(flag === 'webhook-service' ? DNS_LABEL.test(name) && name.length <= 63 : /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && name.length <= 253)) {
+      throw new UsageError(`--${flag} ${name}: expected a Kubernetes object name (lower-case letters, digits, '-')`);
+    }
+  }
+  const url = values['webhook-url'] as string | undefined;
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.protocol !== 'https:' || parsed.username || parsed.password || parsed.search || parsed.hash) {
+      throw new UsageError(`--webhook-url ${url}: expected https://HOST[:PORT]/PATH without user, query or fragment (the API server calls webhooks over TLS only)`);
+    }
+  }
+  return {
+    enabled: !values['no-sidecar-injector'],
+    endpoint: String(values['webhook-endpoint']),
+    serviceName: String(values['webhook-service']),
+    configurationName: String(values['webhook-configuration']),
+    secretName: String(values['webhook-secret']),
+    url,
+    defaultImage: image,
+    defaultImagePullPolicy: policy,
+  };
 }
 
 export const runCommand: Command = {
@@ -31,21 +74,38 @@ export const runCommand: Command = {
     'lease-name': { type: 'string', default: 'spiceai-operator-leader' },
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
+    'webhook-endpoint': { type: 'string', default: '0.0.0.0:8443' },
+    'webhook-service': { type: 'string', default: 'spiceai-operator-webhook' },
+    'webhook-configuration': { type: 'string', default: 'spiceai-operator-sidecar-injector' },
+    'webhook-secret': { type: 'string', default: 'spiceai-operator-webhook-tls' },
+    'webhook-url': { type: 'string' },
+    'sidecar-default-image': { type: 'string', default: 'spiceai/spiceai:latest-models' },
+    'sidecar-default-image-pull-policy': { type: 'string', default: 'IfNotPresent' },
+    'enable-sidecar-injector': { type: 'boolean' },
+    'no-sidecar-injector': { type: 'boolean' },
   },
   flags: [
-    ['--http-endpoint ADDR', 'operator HTTP API bind address: /health, /ready (default 0.0.0.0:8090)'],
+    ['--http-endpoint ADDR', 'operator HTTP API bind address: /health, /ready, /{namespace}/{name}[?kind=SpicepodCluster] pod status (default 0.0.0.0:8090)'],
     ['--metrics-endpoint ADDR', 'Prometheus /metrics bind address (default 0.0.0.0:9090)'],
     ['--operator-namespace NS', 'namespace of the operator: its Lease and cluster-shared Secrets (default spiceai-operator-system)'],
     ['--cluster-domain DOMAIN', 'Kubernetes cluster domain for internal DNS names (default cluster.local)'],
     ['--pause-crashlooping-pods-threshold N', 'dead-pod observations before a SpicepodSet is paused; 0 disables (default 10)'],
     ['--telemetry-properties KEY=VALUE', 'telemetry property forwarded to every spiced (repeatable)'],
     ['--verbose', 'debug-level logs'],
-    ['--handlers LIST', `handlers this process runs, comma-separated (default all: ${Object.keys(HANDLERS).join(',')})`],
+    ['--handlers LIST', `handlers this process runs, comma-separated (default all: ${HANDLER_NAMES.join(',')})`],
     ['--namespaces LIST', 'namespaces to watch, comma-separated (default all)'],
     ['--no-leader-elect', 'act without holding the Lease (only when exactly one copy runs)'],
     ['--lease-name NAME', 'name of the leader-election Lease (default spiceai-operator-leader)'],
     ['--kubeconfig PATH', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)'],
     ['--context NAME', 'kubeconfig context'],
+    ['--no-sidecar-injector', 'do not serve the sidecar-injection webhook (and remove its configuration); --enable-sidecar-injector is the default'],
+    ['--webhook-endpoint ADDR', 'HTTPS bind address of the sidecar injector (default 0.0.0.0:8443)'],
+    ['--webhook-service NAME', 'Service in the operator namespace the API server dials; the certificate names <NAME>.<ns>.svc (default spiceai-operator-webhook)'],
+    ['--webhook-configuration NAME', 'MutatingWebhookConfiguration the operator manages (default spiceai-operator-sidecar-injector)'],
+    ['--webhook-secret NAME', 'Secret in the operator namespace holding the webhook CA and certificate (default spiceai-operator-webhook-tls)'],
+    ['--webhook-url URL', 'register the webhook by URL instead of Service (development, tests); port 0 means the bound port'],
+    ['--sidecar-default-image IMAGE', 'image of injected sidecars without spice.ai/image (default spiceai/spiceai:latest-models)'],
+    ['--sidecar-default-image-pull-policy POLICY', 'pull policy of injected sidecars without spice.ai/image-pull-policy: Always, IfNotPresent, Never (default IfNotPresent)'],
     ['-h, --help', 'show this help'],
   ],
   async run(values) {
@@ -53,17 +113,18 @@ export const runCommand: Command = {
     if (!Number.isInteger(threshold) || threshold < 0) {
       throw new UsageError(`--pause-crashlooping-pods-threshold ${values['pause-crashlooping-pods-threshold']}: expected a whole number >= 0`);
     }
-    const handlers = values.handlers ? list(values.handlers) : Object.keys(HANDLERS);
-    const unknown = handlers.filter((h) => !HANDLERS[h]);
-    if (unknown.length) throw new UsageError(`--handlers: unknown ${unknown.join(', ')} (known: ${Object.keys(HANDLERS).join(', ')})`);
+    const handlers = values.handlers ? list(values.handlers) : [...HANDLER_NAMES];
+    const unknown = handlers.filter((h) => !(HANDLER_NAMES as readonly string[]).includes(h));
+    if (unknown.length) throw new UsageError(`--handlers: unknown ${unknown.join(', ')} (known: ${HANDLER_NAMES.join(', ')})`);
     const { parseEndpoint } = await import('../../http.ts');
-    for (const flag of ['http-endpoint', 'metrics-endpoint']) {
+    for (const flag of ['http-endpoint', 'metrics-endpoint', 'webhook-endpoint']) {
       try {
         parseEndpoint(String(values[flag]));
       } catch (error) {
         throw new UsageError(`--${flag}: ${(error as Error).message}`);
       }
     }
+    const webhook = parseSidecarInjectorFlags(values);
     const telemetryProperties = parseTelemetryProperties((values['telemetry-properties'] as string[] | undefined) ?? []);
     const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
     const kubeConfig = loadKubeConfig(values.kubeconfig as string | undefined, values.context as string | undefined);
@@ -84,6 +145,7 @@ export const runCommand: Command = {
       metricsEndpoint: String(values['metrics-endpoint']),
       leaderElection: !values['no-leader-elect'],
       leaseName: String(values['lease-name']),
+      webhook,
       log,
     });
     await new Promise<void>((resolve) => {

@@ -1,0 +1,22 @@
+# The operator image: one bundled file on a small, non-root Node runtime.
+#   docker build -t spiceai-operator .
+# Stage 1 builds dist/spiceai-operator.mjs (esbuild bundle, no node_modules needed at run time).
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY core core
+COPY functions functions
+COPY shim shim
+COPY scripts scripts
+RUN node scripts/bundle.mjs
+
+# Stage 2: distroless Node 20 (no shell, no package manager), running as the nonroot user (65532).
+FROM gcr.io/distroless/nodejs20-debian12:nonroot
+WORKDIR /app
+COPY --from=build /src/dist/spiceai-operator.mjs /app/spiceai-operator.mjs
+USER 65532:65532
+EXPOSE 8090 9090 8443
+ENTRYPOINT ["/nodejs/bin/node", "/app/spiceai-operator.mjs"]
+CMD ["run"]

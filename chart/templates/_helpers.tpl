@@ -1,0 +1,33 @@
+{{- define "spiceai-operator.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "spiceai-operator.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "spiceai-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+spice.ai/app: spiceai-operator
+{{- end -}}
+
+{{- define "spiceai-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "spiceai-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "spiceai-operator.webhookService" -}}{{ include "spiceai-operator.fullname" . }}-webhook{{- end -}}
+{{- define "spiceai-operator.webhookConfiguration" -}}{{ include "spiceai-operator.fullname" . }}-sidecar-injector{{- end -}}
+{{- define "spiceai-operator.webhookSecret" -}}{{ include "spiceai-operator.fullname" . }}-webhook-tls{{- end -}}

@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readmeWithTable, valuesTable } from '../../scripts/chart-docs.ts';
+
+test("README's Helm values table is what the chart says (run npm run chart:docs when this fails)", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  assert.fixture(readmeWithTable(readme), readme);
+});
+
+test('every value of the seed table is documented with its default', () => {
+  const table = valuesTable();
+  for (const key of [
+    'image.repository', 'image.name', 'image.tag', 'image.pullPolicy', 'image.pullSecrets', 'installCRDs',
+    'serviceAccount.create', 'serviceAccount.name', 'serviceAccount.annotations', 'resources', 'nodeSelector',
+    'tolerations', 'affinity', 'serviceMonitor.enabled', 'serviceMonitor.interval', 'cluster.domain',
+    'pauseCrashloopingPodsThreshold', 'sidecarInjector.defaultImage', 'sidecarInjector.defaultImagePullPolicy', 'telemetryProperties',
+  ]) {
+    assert.match(table, new RegExp(`\\| \`${key.replace('.', '\\.')}\` \\| [^|]+ \\|`), key);
+  }
+  assert.match(table, /`pauseCrashloopingPodsThreshold` \| .* \| `10` \|/);
+  assert.match(table, /`serviceMonitor\.interval` \| .* \| `"30s"` \|/);
+});
+
+test.run();
