@@ -13,6 +13,7 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
+  [field: string]: unknown;
 }
 
 export interface OwnerReference {
