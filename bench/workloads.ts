@@ -112,7 +112,10 @@ try {
   await waitFor('memory children', async () => (await count('Deployment', 'apps/v1', 'memory', 'spice.ai/app')) >= MEMORY_SETS, 1_200_000);
   await new Promise((r) => setTimeout(r, 10_000));
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${operator.child.pid}/status`, 'utf8'))![1]) / 1024;
-  console.log(`memory: operator RSS ${rss.toFixed(0)} MiB with ${MEMORY_SETS + SETS} SpicepodSets and their children cached (target <= 150 MiB)`);
+  // The operator's own view (prom-client process metrics): how much of that is live JavaScript heap.
+  const metrics = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  const heapUsed = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+  console.log(`memory: operator RSS ${rss.toFixed(0)} MiB (V8 heap in use ${heapUsed.toFixed(0)} MiB) with ${MEMORY_SETS + SETS} SpicepodSets and their children cached (target <= 150 MiB RSS)`);
   await operator.stop();
 } finally {
   client.close();
