@@ -56,7 +56,7 @@ async function namespace(name: string) {
 }
 
 try {
-  for (const crd of ['spicepodsets.spice.ai.yaml']) {
+  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
     const { parse } = await import('yaml');
     await client.apply(parse(readFileSync(new URL(`../crds/${crd}`, import.meta.url), 'utf8')) as KObject, { fieldManager: 'bench' });
   }

@@ -97,7 +97,17 @@ export class Controller {
 
   async start(): Promise<void> {
     const { handler, client, log } = this.o;
-    const onError = (error: unknown, during: string) => log.warn('watch problem', { handler: handler.name, during, error });
+    const onError = (error: unknown, during: string) => {
+      // A kind the API server does not serve at all is nearly always a CRD that is not installed.
+      if (isApiError(error, 404) && during === 'list') {
+        log.warn('the API server does not serve a kind this handler watches: install the CRDs (spiceai-operator crd --apply) or leave the handler out (--handlers)', {
+          handler: handler.name,
+          path: error.path,
+        });
+      } else {
+        log.warn('watch problem', { handler: handler.name, during, error });
+      }
+    };
     for (const namespace of this.scopes()) {
       this.parents.push(
         new Informer(client, {
@@ -286,20 +296,23 @@ export class Controller {
     const wanted = new Set<string>((desired.keep ?? []).map(refKey));
     const failures: unknown[] = [];
 
-    for (const obj of desired.apply) {
-      const owned = this.ownedForm(parent, obj);
-      const key = refKey(refOf(owned as KubeObject));
-      wanted.add(key);
-      if (satisfies(owned, observedByRef.get(key))) continue;
-      try {
-        await client.apply(owned, { fieldManager: this.fieldManager, force: true });
-        this.writes.apply++;
-        log.info('applied', { kind: owned.kind, name: owned.metadata.name });
-      } catch (error) {
-        failures.push(error);
-        log.warn('apply failed', { kind: owned.kind, name: owned.metadata.name, error });
-      }
-    }
+    // Children are independent of each other (Kubernetes retries what needs another object), so they are applied together.
+    await Promise.all(
+      desired.apply.map(async (obj) => {
+        const owned = this.ownedForm(parent, obj);
+        const key = refKey(refOf(owned as KubeObject));
+        wanted.add(key);
+        if (satisfies(owned, observedByRef.get(key))) return;
+        try {
+          await client.apply(owned, { fieldManager: this.fieldManager, force: true });
+          this.writes.apply++;
+          log.info('applied', { kind: owned.kind, name: owned.metadata.name });
+        } catch (error) {
+          failures.push(error);
+          log.warn('apply failed', { kind: owned.kind, name: owned.metadata.name, error });
+        }
+      }),
+    );
 
     for (const child of children) {
       const key = refKey(refOf(child as KubeObject));

@@ -26,6 +26,8 @@ export interface OperatorOptions {
   probeTimeoutMs?: number;
   leaderElection: boolean;
   leaseName: string;
+  /** Keys each controller reconciles at once. */
+  workers?: number;
   /** The sidecar injector (`run` always passes it); undefined leaves injection alone. */
   webhook?: SidecarInjectorOptions;
   identity?: string;
@@ -58,6 +60,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         namespaces: o.namespaces,
         canWrite,
         metrics: metrics.forController(name),
+        workers: o.workers,
       }),
   );
 

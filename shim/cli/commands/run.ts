@@ -72,6 +72,7 @@ export const runCommand: Command = {
     namespaces: { type: 'string' },
     'no-leader-elect': { type: 'boolean' },
     'lease-name': { type: 'string', default: 'spiceai-operator-leader' },
+    workers: { type: 'string', default: '4' },
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
     'webhook-endpoint': { type: 'string', default: '0.0.0.0:8443' },
@@ -96,6 +97,7 @@ export const runCommand: Command = {
     ['--namespaces LIST', 'namespaces to watch, comma-separated (default all)'],
     ['--no-leader-elect', 'act without holding the Lease (only when exactly one copy runs)'],
     ['--lease-name NAME', 'name of the leader-election Lease (default spiceai-operator-leader)'],
+    ['--workers N', 'objects each handler reconciles at once (default 4; one object is never reconciled twice at once)'],
     ['--kubeconfig PATH', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)'],
     ['--context NAME', 'kubeconfig context'],
     ['--no-sidecar-injector', 'do not serve the sidecar-injection webhook (and remove its configuration); --enable-sidecar-injector is the default'],
@@ -113,6 +115,8 @@ export const runCommand: Command = {
     if (!Number.isInteger(threshold) || threshold < 0) {
       throw new UsageError(`--pause-crashlooping-pods-threshold ${values['pause-crashlooping-pods-threshold']}: expected a whole number >= 0`);
     }
+    const workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers ${values.workers}: expected a whole number from 1 to 64`);
     const handlers = values.handlers ? list(values.handlers) : [...HANDLER_NAMES];
     const unknown = handlers.filter((h) => !(HANDLER_NAMES as readonly string[]).includes(h));
     if (unknown.length) throw new UsageError(`--handlers: unknown ${unknown.join(', ')} (known: ${HANDLER_NAMES.join(', ')})`);
@@ -145,6 +149,7 @@ export const runCommand: Command = {
       metricsEndpoint: String(values['metrics-endpoint']),
       leaderElection: !values['no-leader-elect'],
       leaseName: String(values['lease-name']),
+      workers,
       webhook,
       log,
     });
