@@ -1,11 +1,12 @@
 // KubeClient against a real kube-apiserver: server-side apply (idempotent,
 // status subresource), preconditioned delete, 404 handling, pagination,
 // errors as ApiError, watch events and 410 on a too-old resourceVersion.
+import { WIDGET_API, widgetCrd } from '../harness/widget.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiError, KubeClient, type KObject, type RequestInfo, type WatchEvent } from '../../shim/kube/client.ts';
 import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
-import { registerResource, resourceFor } from '../../shim/kube/resources.ts';
+import { resourceFor } from '../../shim/kube/resources.ts';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
 
 const requests: RequestInfo[] = [];
@@ -15,35 +16,6 @@ let ns = '';
 
 // A tiny CRD of our own with a status subresource, so the test does not
 // depend on the project's CRDs (another test file deletes and re-creates them).
-const WIDGET_API = 'shimtest.spice.ai/v1';
-registerResource(WIDGET_API, 'Widget', 'widgets', true);
-const widgetCrd: KObject = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'widgets.shimtest.spice.ai' },
-  spec: {
-    group: 'shimtest.spice.ai',
-    scope: 'Namespaced',
-    names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: {
-              spec: { type: 'object', properties: { size: { type: 'integer' } } },
-              status: { type: 'object', properties: { observedGeneration: { type: 'integer' }, phase: { type: 'string' } } },
-            },
-          },
-        },
-      },
-    ],
-  },
-};
 
 function configMap(name: string, data: Record<string, string>, labels?: Record<string, string>): KObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ...(labels ? { labels } : {}) }, data };

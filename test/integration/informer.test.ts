@@ -2,12 +2,12 @@
 // the watch, label selectors, stop, relist after 410 Gone with a diff of what
 // changed meanwhile, resuming after the server ends a watch, indexes, resync.
 // Objects are changed with kubectl so the code under test does not check itself.
+import { WIDGET_API, widgetCrd } from '../harness/widget.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Informer, type InformerEventType, type InformerOptions } from '../../shim/informer.ts';
 import { KubeClient, type KObject } from '../../shim/kube/client.ts';
 import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
-import { registerResource } from '../../shim/kube/resources.ts';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
 
 const client = new KubeClient(loadKubeConfig(testKubeconfig()));
@@ -42,35 +42,6 @@ function record(options: Omit<InformerOptions, 'apiVersion' | 'kind' | 'onEvent'
 // A tiny CRD (the same one client.test.ts uses): a custom resource's watch
 // cache starts at the revision its CRD was established at, so a watch from
 // resourceVersion 1 is refused with 410 Gone on any cluster, however young.
-const WIDGET_API = 'shimtest.spice.ai/v1';
-registerResource(WIDGET_API, 'Widget', 'widgets', true);
-const widgetCrd = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'widgets.shimtest.spice.ai' },
-  spec: {
-    group: 'shimtest.spice.ai',
-    scope: 'Namespaced',
-    names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: {
-              spec: { type: 'object', properties: { size: { type: 'integer' } } },
-              status: { type: 'object', properties: { observedGeneration: { type: 'integer' }, phase: { type: 'string' } } },
-            },
-          },
-        },
-      },
-    ],
-  },
-};
 
 function applyWidget(name: string, labels: Record<string, string>, size: number): void {
   kubectlOk(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: WIDGET_API, kind: 'Widget', metadata: { name, labels }, spec: { size } }));
