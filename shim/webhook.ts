@@ -441,16 +441,10 @@ export async function removeWebhookConfiguration(client: KubeClient, name: strin
 }
 
 /** What `run` passes to the operator about the injector. */
-export interface SidecarInjectorOptions {
-  enabled: boolean;
-  endpoint: string;
-  serviceName: string;
-  configurationName: string;
-  secretName?: string;
-  url?: string;
-  defaultImage: string;
-  defaultImagePullPolicy: string;
-}
+export type SidecarInjectorOptions = { enabled: boolean } & Pick<
+  WebhookOptions,
+  'endpoint' | 'serviceName' | 'configurationName' | 'secretName' | 'url' | 'defaultImage' | 'defaultImagePullPolicy'
+>;
 
 /** The injector as the operator runs it: started when enabled, its configuration removed when not. */
 export async function startSidecarInjector(
