@@ -1,6 +1,10 @@
 // Content hashes for revisions and versions: canonical JSON (sorted keys)
-// through SHA-256 from WebCrypto, so the same input hashes the same on every runtime.
-import { subtle } from '../webcrypto.ts';
+// through SHA-256, so the same input hashes the same on every runtime.
+// @noble/hashes is synchronous and pure JavaScript: a reconcile hashes its
+// template each time, and WebCrypto's asynchronous digest costs far more per
+// call than hashing a few kilobytes.
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -14,7 +18,6 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Hex SHA-256 of the canonical JSON of value, shortened to `length` characters. */
-export async function contentHash(value: unknown, length = 10): Promise<string> {
-  const digest = await subtle().digest('SHA-256', new TextEncoder().encode(canonicalJson(value)));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('').slice(0, length);
+export function contentHash(value: unknown, length = 10): string {
+  return bytesToHex(sha256(utf8ToBytes(canonicalJson(value)))).slice(0, length);
 }

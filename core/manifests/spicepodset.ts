@@ -3,6 +3,8 @@ import { stringify } from 'yaml';
 import type { HandlerConfig, KubeObject } from '../handler.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import { contentHash } from './hash.ts';
+import { deepFreeze } from '../spec/normalize.ts';
+import { Memo } from '../memo.ts';
 import {
   ANNOTATION_REVISION,
   DATA_VOLUME,
@@ -126,16 +128,24 @@ export function desiredServiceAccountObjects(ctx: SetContext): KubeObject[] {
   ];
 }
 
-/** The rendered template plus its revision: a hash of everything that should roll the pods. */
-export async function revisionedTemplate(ctx: SetContext, selectorLabels: Record<string, string>) {
-  const spicepodChecksum = await contentHash(spicepodYaml(ctx.spec), 16);
-  const template = podTemplate({ ...ctx, spicepodChecksum, selectorLabels: {} });
-  const revision = await contentHash(template);
-  return {
-    revision,
-    template: withSelector(template, selectorLabels, revision),
-  };
+/**
+ * The rendered pod template's revision (a hash of everything that should roll the pods), and
+ * the template itself for a workload's selector labels (which do not change the revision).
+ */
+export function revisionedTemplate(ctx: SetContext): { revision: string; template: (selectorLabels: Record<string, string>) => PodTemplate } {
+  // Rendering the Spicepod and hashing are most of a reconcile's work: remembered per set for the
+  // same (frozen, normalized) spec object and configuration.
+  const key = `${ctx.namespace}/${ctx.set}`;
+  const hit = revisioned.get(key);
+  if (hit && hit.spec === ctx.spec && hit.config === ctx.config) return hit.result;
+  const spicepodChecksum = contentHash(spicepodYaml(ctx.spec), 16);
+  const template = deepFreeze(podTemplate({ ...ctx, spicepodChecksum, selectorLabels: {} }));
+  const revision = contentHash(template);
+  const result = { revision, template: (selectorLabels: Record<string, string>) => withSelector(template, selectorLabels, revision) };
+  if (Object.isFrozen(ctx.spec)) revisioned.set(key, { spec: ctx.spec, config: ctx.config, result });
+  return result;
 }
+const revisioned = new Memo<string, { spec: SpicepodSetSpec; config: SetContext['config']; result: ReturnType<typeof revisionedTemplate> }>(4096);
 
 function withSelector(template: PodTemplate, selectorLabels: Record<string, string>, revision: string): PodTemplate {
   return {

@@ -2,6 +2,7 @@
 // legacy snake_case spellings folded into camelCase (camelCase wins), a YAML
 // string Spicepod parsed, defaults applied. Problems a user can fix come back
 // as data naming the field, never as exceptions.
+import { Memo } from '../memo.ts';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import {
@@ -159,7 +160,27 @@ function crossFieldProblems(spec: SpicepodSetSpec): SpecProblem[] {
   return problems;
 }
 
+// Normalizing is the costliest step of most reconciles, and most reconciles see a set whose spec
+// has not changed (a child, a pod or its own status did). Results are remembered by the spec's JSON
+// (sets with equal specs share one), and frozen so that no caller can change what the next one gets.
+const normalizedSets = new Memo<string, Normalized<SpicepodSetSpec>>(4096);
+
+/** Validates a SpicepodSet spec (either spelling) and returns it in the G2 form with defaults. The result is frozen. */
 export function normalizeSpicepodSetSpec(raw: unknown): Normalized<SpicepodSetSpec> {
+  const key = JSON.stringify(raw) ?? 'undefined';
+  return normalizedSets.get(key) ?? normalizedSets.set(key, deepFreeze(normalizeSetSpec(raw)));
+}
+
+/** Freezes value and everything reachable from it; returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function normalizeSetSpec(raw: unknown): Normalized<SpicepodSetSpec> {
   const admitted = spicepodSetSpecSchema.safeParse(raw);
   if (!admitted.success) return { ok: false, problems: problemsOf(admitted.error, 'spec') };
   const pod = parseSpicepod(admitted.data.spicepod, 'spec.spicepod');

@@ -54,7 +54,8 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
   const readyIn = (version: string, count: number) =>
     Array.from({ length: count }, (_, i) => pods.get(names.statefulSetPod(names.statefulSet(set, i, version)))).filter((p) => p && isPodReady(p)).length;
 
-  const desired = (await revisionedTemplate(ctx, {})).revision;
+  const rendered = revisionedTemplate(ctx);
+  const desired = rendered.revision;
   let active = previous.activeVersion && generations.has(previous.activeVersion) ? previous.activeVersion : undefined;
   let standby = previous.standbyVersion && generations.has(previous.standbyVersion) ? previous.standbyVersion : undefined;
   let standbyExpiresAt = standby ? previous.standbyExpiresAt : undefined;
@@ -125,7 +126,7 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
     if (version === target) {
       const ordinals = replicas > 0 ? replicas : (generations.get(version)?.length ?? 0);
       for (let i = 0; i < ordinals; i++) {
-        const { template } = await revisionedTemplate(ctx, statefulSetSelector(set, i, version));
+        const template = rendered.template(statefulSetSelector(set, i, version));
         const existing = generations.get(version)?.find((s) => s.metadata.name === names.statefulSet(set, i, version));
         apply.push(
           desiredStatefulSet(ctx, {

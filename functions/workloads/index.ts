@@ -53,7 +53,7 @@ const revisionOf = (o: KubeObject | undefined): string | undefined =>
   ];
 const podRevision = (pod: KubeObject) => pod.metadata.annotations?.[ANNOTATION_REVISION];
 
-function deploymentWorkload(ctx: SetContext, observed: Observed, replicas: number, template: Awaited<ReturnType<typeof revisionedTemplate>>): Workload {
+function deploymentWorkload(ctx: SetContext, observed: Observed, replicas: number, template: ReturnType<typeof revisionedTemplate>): Workload {
   const pods = (observed.related.Pod ?? []).filter((p) => p.metadata.labels?.[LABEL_WORKLOAD] === 'deployment');
   const updatedReady = pods.filter((p) => isPodReady(p) && podRevision(p) === template.revision).length;
   const ready = pods.filter(isPodReady).length;
@@ -66,7 +66,7 @@ function deploymentWorkload(ctx: SetContext, observed: Observed, replicas: numbe
     if (headless) keep.push(refOf(headless));
   }
   return {
-    apply: [desiredDeployment(ctx, template.template, replicas)],
+    apply: [desiredDeployment(ctx, template.template(deploymentSelector(ctx.set)), replicas)],
     keep,
     ready: Math.min(ready, replicas),
     updatedReady,
@@ -81,17 +81,14 @@ async function statefulSetWorkload(ctx: SetContext, observed: Observed, replicas
   const pods = new Map((observed.related.Pod ?? []).map((p) => [p.metadata.name, p]));
   // A paused set keeps its StatefulSets (and their claims) at zero replicas.
   const ordinals = replicas > 0 ? replicas : [...existing.keys()].filter((n) => /-\d+$/.test(n) && n.startsWith(`${set}-`)).length;
-  const templates = await Promise.all(
-    Array.from({ length: ordinals }, (_, i) => revisionedTemplate(ctx, statefulSetSelector(set, i))),
-  );
-  const revision = templates[0]?.revision ?? (await revisionedTemplate(ctx, {})).revision;
-  const states: ReplicaState[] = templates.map((t, ordinal) => {
+  const { revision, template } = revisionedTemplate(ctx);
+  const states: ReplicaState[] = Array.from({ length: ordinals }, (_, ordinal) => {
     const sts = existing.get(names.statefulSet(set, ordinal));
     const pod = pods.get(names.statefulSetPod(names.statefulSet(set, ordinal)));
     return {
       ordinal,
       exists: !!sts,
-      updated: revisionOf(sts) === t.revision,
+      updated: revisionOf(sts) === revision,
       ready: !!sts && !!pod && isPodReady(pod) && podRevision(pod) === revisionOf(sts),
     };
   });
@@ -104,7 +101,7 @@ async function statefulSetWorkload(ctx: SetContext, observed: Observed, replicas
       apply.push(
         desiredStatefulSet(ctx, {
           ordinal: state.ordinal,
-          template: templates[state.ordinal]!.template,
+          template: template(statefulSetSelector(set, state.ordinal)),
           replicas: replicas > 0 ? 1 : 0,
           volumeClaimTemplates: (sts as { spec?: { volumeClaimTemplates?: unknown[] } } | undefined)?.spec?.volumeClaimTemplates,
         }),
@@ -193,7 +190,7 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   const mode = workloadMode(spec);
   const workload: Workload =
     mode === 'Deployment'
-      ? deploymentWorkload(ctx, observed, replicas, await revisionedTemplate(ctx, deploymentSelector(ctx.set)))
+      ? deploymentWorkload(ctx, observed, replicas, revisionedTemplate(ctx))
       : spec.updateStrategy.type === 'BlueGreen'
         ? await blueGreenWorkload(ctx, observed, replicas)
         : await statefulSetWorkload(ctx, observed, replicas);

@@ -2,15 +2,20 @@
 // APIs available and prints results for comparison with the same calls on Node.
 import { allCrds } from '../../core/spec/crds.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
+import { revisionedTemplate } from '../../core/manifests/spicepodset.ts';
 
 export function probe(): unknown {
+  const normalized = normalizeSpicepodSetSpec({
+    spicepod: 'name: a\nkind: Spicepod\nversion: v1',
+    spiceai_image_tag: '1.0.0',
+    update_strategy: { max_unavailable: 2 },
+  });
+  const config = { operatorNamespace: 'ops', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
   return {
     crds: allCrds(),
-    normalized: normalizeSpicepodSetSpec({
-      spicepod: 'name: a\nkind: Spicepod\nversion: v1',
-      spiceai_image_tag: '1.0.0',
-      update_strategy: { max_unavailable: 2 },
-    }),
+    normalized,
+    // The pod template and its revision hash: a runtime that rendered or hashed differently would roll every pod.
+    revisioned: normalized.ok ? (({ revision, template }) => ({ revision, template: template({ app: 'a' }) }))(revisionedTemplate({ set: 'a', namespace: 'ns', spec: normalized.spec, config })) : undefined,
   };
 }
 

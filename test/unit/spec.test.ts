@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { normalizeSpicepodClusterSpec, normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
+import { Memo } from '../../core/memo.ts';
 
 const example = (name: string) => parse(readFileSync(new URL(`../../examples/${name}.yaml`, import.meta.url), 'utf8'));
 const pod = { version: 'v1', kind: 'Spicepod', name: 'p' };
@@ -168,6 +169,34 @@ test('a cluster spec: the scheduler keeps its Spicepod, executors may not have o
   const missing = normalizeSpicepodClusterSpec({ schedulerSetSpec: {}, executorSetSpec: {} });
   assert.not.ok(missing.ok);
   if (!missing.ok) assert.ok(missing.problems.some((p) => p.field === 'spec.schedulerSetSpec.spicepod'));
+});
+
+test('normalized specs are remembered by content, frozen, and never go stale', () => {
+  const raw = { spicepod: { version: 'v1', kind: 'Spicepod', name: 'a' }, replicas: 2 };
+  const first = normalizeSpicepodSetSpec(raw);
+  const again = normalizeSpicepodSetSpec(JSON.parse(JSON.stringify(raw)));
+  assert.ok(first.ok && again.ok);
+  assert.is(again, first, 'an equal spec (another object) gets the remembered result');
+  assert.throws(() => {
+    (first as { spec: { replicas: number } }).spec.replicas = 5;
+  }, TypeError);
+  raw.replicas = 3; // a changed object is a different key: no stale answer
+  const changed = normalizeSpicepodSetSpec(raw);
+  assert.ok(changed.ok);
+  assert.is(changed.ok && changed.spec.replicas, 3);
+  const bad = normalizeSpicepodSetSpec({ ...raw, replicas: -1 });
+  assert.is(bad.ok, false);
+});
+
+test('Memo keeps the most recently used entries', () => {
+  const memo = new Memo<string, number>(2);
+  memo.set('a', 1);
+  memo.set('b', 2);
+  assert.is(memo.get('a'), 1); // a is now the most recent
+  memo.set('c', 3); // evicts b
+  assert.is(memo.get('b'), undefined);
+  assert.is(memo.get('a'), 1);
+  assert.is(memo.get('c'), 3);
 });
 
 test.run();

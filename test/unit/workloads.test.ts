@@ -7,6 +7,8 @@ import type { Desired, HandlerConfig, KubeObject } from '../../core/handler.ts';
 import { refKey, refOf } from '../../core/handler.ts';
 import { ANNOTATION_REVISION } from '../../core/manifests/names.ts';
 import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
+import { canonicalJson, contentHash } from '../../core/manifests/hash.ts';
+import { createHash } from 'node:crypto';
 
 const config: HandlerConfig = {
   operatorNamespace: 'spiceai-operator-system',
@@ -99,6 +101,14 @@ class World {
     return [...this.children.values()].find((o) => o.kind === kind && o.metadata.name === name);
   }
 }
+
+test('revisions are SHA-256 of canonical JSON, as in earlier releases, so an upgrade of the operator rolls no pods', () => {
+  const template = { spec: { containers: [{ name: 'spiced', image: 'x' }] }, metadata: { labels: { b: '1', a: '2' } } };
+  const expected = createHash('sha256').update(canonicalJson(template)).digest('hex');
+  assert.is(contentHash(template), expected.slice(0, 10));
+  assert.is(contentHash(template, 16), expected.slice(0, 16));
+  assert.is(canonicalJson(template), '{"metadata":{"labels":{"a":"2","b":"1"}},"spec":{"containers":[{"image":"x","name":"spiced"}]}}');
+});
 
 test('a minimal set gets a ConfigMap, a Service and a Deployment, and becomes Ready', async () => {
   const w = new World({ spicepod });

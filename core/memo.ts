@@ -1,0 +1,22 @@
+// A bounded memo for pure functions of immutable inputs: at most `size`
+// entries, the least recently used dropped first (a Map keeps insertion order).
+export class Memo<K, V> {
+  private readonly entries = new Map<K, V>();
+  constructor(private readonly size: number) {}
+
+  get(key: K): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: K, value: V): V {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value as K);
+    return value;
+  }
+}
