@@ -3,9 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { testKubeconfig } from './kube.ts';
 
-// SPICEAI_OPERATOR_BIN runs another build, e.g. the bundle (dist/spiceai-operator.mjs).
+// SPICEAI_OPERATOR_BIN runs another build, e.g. the bundle (dist/spiceai-operator.mjs);
+// SPICEAI_OPERATOR_NODE_FLAGS adds flags to its node command line (e.g. --cpu-prof).
 export const LOOPBACK_GUARD = new URL('./loopback-fetch-guard.mjs', import.meta.url).href;
-const bin = process.env.SPICEAI_OPERATOR_BIN ?? new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname;
+// Both are read when an operator starts, so a script may set them after importing this module.
+const operatorBin = () => process.env.SPICEAI_OPERATOR_BIN ?? new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname;
 
 export interface OperatorProcess {
   child: ChildProcess;
@@ -23,8 +25,9 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
   const child = spawn(
     process.execPath,
     [
+      ...(process.env.SPICEAI_OPERATOR_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       // SPICEAI_TEST_OPERATOR_KUBECONFIG: the operator acts with other credentials (the chart's ServiceAccount).
-      bin, 'run', '--kubeconfig', process.env.SPICEAI_TEST_OPERATOR_KUBECONFIG || testKubeconfig(), '--http-endpoint', '127.0.0.1:0', '--metrics-endpoint', '127.0.0.1:0', '--webhook-endpoint', '127.0.0.1:0',
+      operatorBin(), 'run', '--kubeconfig', process.env.SPICEAI_TEST_OPERATOR_KUBECONFIG || testKubeconfig(), '--http-endpoint', '127.0.0.1:0', '--metrics-endpoint', '127.0.0.1:0', '--webhook-endpoint', '127.0.0.1:0',
       // The sidecar injector registers a cluster-wide webhook: only the tests that want it turn it on.
       ...(args.includes('--enable-sidecar-injector') ? [] : ['--no-sidecar-injector']),
       ...args,
