@@ -38,15 +38,50 @@ interface Totals {
   skipped: number;
 }
 const totals: Totals = { passed: 0, failed: 0, skipped: 0 };
+/** A test file still running after this long has hung: it is stopped and counted as failed. */
+const FILE_TIMEOUT_S = Number(process.env.SPICEAI_TEST_FILE_TIMEOUT_S ?? 900);
+// Test files run in their own process groups: a Ctrl-C or SIGTERM here stops them too.
+const running = new Set<number>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    process.kill(process.pid, signal);
+  });
+}
 
 function runFile(file: string, env: NodeJS.ProcessEnv, suffix = ''): Promise<void> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that a file that hangs is stopped together with the operators it started.
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
+    running.add(child.pid!);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, FILE_TIMEOUT_S * 1000);
     child.on('close', (code) => {
+      running.delete(child.pid!);
+      clearTimeout(timer);
+      if (timedOut) {
+        totals.failed += 1;
+        process.stdout.write(`\n✘ ${relative(root, file)}${suffix}: still running after ${FILE_TIMEOUT_S}s, stopped (SPICEAI_TEST_FILE_TIMEOUT_S); its output so far:\n${output}\n`);
+        resolve();
+        return;
+      }
       const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? NaN);
       const total = num('Total');
       const passed = num('Passed');

@@ -9,6 +9,8 @@ export const LOOPBACK_GUARD = new URL('./loopback-fetch-guard.mjs', import.meta.
 // Both are read when an operator starts, so a script may set them after importing this module.
 const operatorBin = () => process.env.SPICEAI_OPERATOR_BIN ?? new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname;
 
+const STOP_TIMEOUT_MS = 60_000;
+
 export interface OperatorProcess {
   child: ChildProcess;
   httpPort: number;
@@ -83,7 +85,19 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
     waitForLog,
     async stop() {
       child.kill('SIGTERM');
-      return exited;
+      // A graceful stop that hangs is a bug: fail with the operator's last words instead of waiting forever.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`operator did not stop within ${STOP_TIMEOUT_MS / 1000}s of SIGTERM; stderr:\n${stderrText.slice(-3000)}`));
+        }, STOP_TIMEOUT_MS);
+      });
+      try {
+        return await Promise.race([exited, hung]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async kill() {
       child.kill('SIGKILL');
