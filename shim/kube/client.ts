@@ -234,6 +234,8 @@ export class KubeClient {
         finish();
       };
       signal.addEventListener('abort', onAbort, { once: true });
+      // Aborted while the request was being built: no event will come for it now.
+      if (signal.aborted) onAbort();
       req.on('error', (error) => {
         report(0);
         finish(signal.aborted ? undefined : transportError('watch', ref, error));
@@ -420,6 +422,7 @@ export class KubeClient {
         const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.options.timeoutMs / 1000}s`)), this.options.timeoutMs);
         const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new DOMException('aborted', 'AbortError'));
         signal?.addEventListener('abort', onAbort, { once: true });
+        if (signal?.aborted) onAbort(); // aborted while the request was being built
         const settle = () => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);

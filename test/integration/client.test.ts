@@ -189,6 +189,22 @@ test('watch streams ADDED/MODIFIED/DELETED in order, and resolves when the serve
   assert.is(ended, 'ended', 'a watch with timeoutSeconds=1 ends by itself');
 });
 
+test('an abort that comes while a request is still being built stops it: a list rejects, a watch ends', async () => {
+  // The abort lands while the client awaits its credentials, before the request exists
+  // (informers are stopped this way; a lost abort held a watch open until the server's timeout).
+  const listAbort = new AbortController();
+  const listing = client.list(resourceFor('v1', 'ConfigMap'), { namespace: ns, signal: listAbort.signal });
+  listAbort.abort();
+  const outcome = await listing.then(() => 'listed', (error: Error) => `rejected: ${error.message}`);
+  assert.match(outcome, /^rejected: .*abort/i);
+
+  const watchAbort = new AbortController();
+  const watching = client.watch(resourceFor('v1', 'ConfigMap'), { namespace: ns, resourceVersion: '', timeoutSeconds: 300, allowWatchBookmarks: true }, () => {}, watchAbort.signal);
+  watchAbort.abort();
+  const ended = await Promise.race([watching.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('still open'), 30_000))]);
+  assert.is(ended, 'ended', 'the aborted watch ends long before its 300 s timeout');
+});
+
 test('a watch from a resourceVersion the server no longer has rejects with ApiError 410', async () => {
   // A custom resource's watch cache starts at the revision its CRD was
   // established at, so resourceVersion 1 is always too old for it. (For
