@@ -48,7 +48,19 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const identity = o.identity ?? `${hostname()}-${process.pid}`;
   // The identity in the user agent tells the API server's audit log which copy wrote what.
   const client = new KubeClient(o.kubeConfig, { onRequest: metrics.onRequest, userAgent: `spiceai-operator (${identity})` });
-  let elector: LeaderElector | undefined;
+  // The elector exists before any controller does: from their first reconcile on, only the
+  // Lease holder writes (it is started, and may lead, only once the controllers have started).
+  const elector = o.leaderElection
+    ? new LeaderElector({
+        client,
+        namespace: o.config.operatorNamespace,
+        name: o.leaseName,
+        identity,
+        log: o.log,
+        // What changed while we were not leading was observed but not acted on.
+        onStartedLeading: () => controllers.forEach((c) => c.enqueueAll()),
+      })
+    : undefined;
   const canWrite = () => !elector || elector.isLeader();
   const controllers = o.handlers.map(
     (name) =>
@@ -90,18 +102,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     client.close();
     throw error;
   }
-  if (o.leaderElection) {
-    elector = new LeaderElector({
-      client,
-      namespace: o.config.operatorNamespace,
-      name: o.leaseName,
-      identity,
-      log: o.log,
-      // What changed while we were not leading was observed but not acted on.
-      onStartedLeading: () => controllers.forEach((c) => c.enqueueAll()),
-    });
-    elector.start();
-  }
+  elector?.start();
   ready = true;
 
   return {

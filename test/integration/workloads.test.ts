@@ -298,7 +298,10 @@ test('two operators at once: only the Lease holder writes, and the other takes o
     await waitReady('duo');
     await eventually('back to a Deployment', () => owned('deployment', 'duo').length === 1);
   } finally {
+    // Whatever failed, the first operator must not outlive the test (it would keep this file running).
+    const first = operator;
     operator = second;
+    await first?.stop();
   }
 });
 
