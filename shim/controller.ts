@@ -270,8 +270,8 @@ export class Controller {
 
   private managedCounts(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const [kind, informers] of this.children) counts[kind] = informers.reduce((n, i) => n + i.list().length, 0);
-    for (const informer of this.parents) counts[this.o.handler.parent.kind] = (counts[this.o.handler.parent.kind] ?? 0) + informer.list().length;
+    for (const [kind, informers] of this.children) counts[kind] = informers.reduce((n, i) => n + i.size, 0);
+    for (const informer of this.parents) counts[this.o.handler.parent.kind] = (counts[this.o.handler.parent.kind] ?? 0) + informer.size;
     return counts;
   }
 

@@ -168,6 +168,11 @@ export class Informer {
     return [...this.cache.values()];
   }
 
+  /** How many objects the cache holds. */
+  get size(): number {
+    return this.cache.size;
+  }
+
   listBy(predicate: (obj: KObject) => boolean): KObject[] {
     return this.list().filter(predicate);
   }
