@@ -2,11 +2,12 @@
 //  1. convergence: 200 SpicepodSets until every child exists, against two baselines in the same
 //     run: "end state", a client that writes everything the operator run ends with (the sets, their
 //     children, status and Events) directly, and "children", one that writes only the children;
-//     prints operator / baseline for each (target <= 1.2), and the CPU each process used;
+//     prints operator / baseline for each (target <= 1.2), and the CPU each process used; the three
+//     runs alternate, --rounds times, and the median ratios are printed last (the machine is noisy);
 //  2. steady state: writes the operator issues over 60 s with those 200 sets unchanged (target 0);
 //  3. memory: the operator's RSS with 1,000 SpicepodSets and their children cached (target <= 150 MiB).
 //
-//   node --import tsx bench/workloads.ts [--sets 200] [--memory-sets 1000] [--steady-seconds 60]
+//   node --import tsx bench/workloads.ts [--sets 200] [--rounds 3] [--memory-sets 1000] [--steady-seconds 60]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,10 +21,11 @@ import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
 import { auditWrites } from '../test/harness/kube.ts';
 
-const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '3' } } });
 const SETS = Number(values.sets);
 const MEMORY_SETS = Number(values['memory-sets']);
 const STEADY_SECONDS = Number(values['steady-seconds']);
+const ROUNDS = Number(values.rounds);
 const WORKERS = 4; // the operator's default --workers; the baseline gets the same concurrency
 
 // The operator runs as its bundled build, as the image ships it (tsx's transpiler would inflate its memory),
@@ -117,82 +119,94 @@ try {
   );
   const childKinds = [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'v1', kind: 'Service' }, { apiVersion: 'apps/v1', kind: 'Deployment' }];
 
-  // 1a. Baseline "children": the same three children per set, applied directly with the operator's
-  // concurrency (WORKERS sets at a time, a set's children together).
-  await namespace('baseline');
   const spec = normalizeSpicepodSetSpec({ spicepod, replicas: 0 });
   if (!spec.ok) throw new Error('bad bench spec');
-  const childrenRun = await timed(pids, () =>
-    pool(names('set', SETS), WORKERS, async (set) => {
-      const ctx = { set, namespace: 'baseline', spec: spec.spec, config };
-      const template = revisionedTemplate(ctx).template(deploymentSelector(set));
-      await Promise.all([desiredConfigMap(ctx), desiredService(ctx), desiredDeployment(ctx, template, 0)].map((obj) => client.apply(obj as KObject, { fieldManager: 'bench-baseline' })));
-    }),
-  );
-  await new Promise((r) => setTimeout(r, 5000)); // the controller-manager finishes with the baseline's Deployments
-
-  // 1b. Baseline "end state": everything the operator run ends with, written directly by one client
-  // that runs the workloads handler inline: each set created, then the handler's children applied,
-  // its status applied and its Events created. The operator run differs only by going through the
-  // API server's watch, the operator's caches and its queue.
-  await namespace('baseline-all');
-  const endStateRun = await timed(pids, () =>
-    pool(names('set', SETS), WORKERS, async (set) => {
-      const parent = await client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: 'baseline-all' }, spec: { spicepod, replicas: 0 } });
-      const desired = await workloadsHandler.reconcile({ parent: parent as KubeObject, children: [], related: {}, now: Date.now(), config });
-      const owner = { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true };
-      await Promise.all(desired.apply.map((obj) => client.apply({ ...obj, metadata: { ...obj.metadata, namespace: 'baseline-all', ownerReferences: [owner] } } as KObject, { fieldManager: 'bench-baseline' })));
-      await client.applyStatus({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: 'baseline-all' }, status: { ...desired.status, observedGeneration: 1 } }, { fieldManager: 'bench-baseline' });
-      for (const [i, event] of (desired.events ?? []).entries()) {
-        const now = new Date().toISOString();
-        await client.create({ apiVersion: 'v1', kind: 'Event', metadata: { name: `${set}.${i}`, namespace: 'baseline-all' }, involvedObject: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, namespace: 'baseline-all', uid: parent.metadata.uid }, ...event, source: { component: 'bench-baseline' }, firstTimestamp: now, lastTimestamp: now, count: 1 } as KObject);
-      }
-    }),
-  );
-  await new Promise((r) => setTimeout(r, 5000));
-
-  // 1c. The operator: create the sets, time until every child exists.
-  await namespace('operator');
-  const operator = await startOperator(['--namespaces', 'operator,memory', '--operator-namespace', 'spiceai-operator-system']);
+  // The operator watches only its rounds' namespaces and the memory one, never the baselines'.
+  const operatorNamespaces = Array.from({ length: ROUNDS }, (_, r) => `operator-${r + 1}`);
+  const operator = await startOperator(['--namespaces', [...operatorNamespaces, 'memory'].join(','), '--operator-namespace', 'spiceai-operator-system']);
   await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
   pids.operator = operator.child.pid!;
-  // Watched, not polled: a poll's lists would load the API server during the timed run only.
-  const watcher = watchUntilAll('operator', childKinds, SETS);
-  await new Promise((r) => setTimeout(r, 1000));
-  const opWall = Date.now();
-  const operatorRun = await timed(pids, async () => {
-    await pool(names('set', SETS), WORKERS, (set) =>
-      client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: 'operator' }, spec: { spicepod, replicas: 0 } }),
+  const rounds: { children: number; endState: number; operator: number }[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    // 1a. Baseline "children": the same three children per set, applied directly with the operator's
+    // concurrency (WORKERS sets at a time, a set's children together).
+    const childrenNs = `baseline-${round}`;
+    await namespace(childrenNs);
+    const childrenRun = await timed(pids, () =>
+      pool(names('set', SETS), WORKERS, async (set) => {
+        const ctx = { set, namespace: childrenNs, spec: spec.spec, config };
+        const template = revisionedTemplate(ctx).template(deploymentSelector(set));
+        await Promise.all([desiredConfigMap(ctx), desiredService(ctx), desiredDeployment(ctx, template, 0)].map((obj) => client.apply(obj as KObject, { fieldManager: 'bench-baseline' })));
+      }),
     );
-    await watcher.done;
-  });
-  const operatorMs = operatorRun.ms;
-  watcher.stop();
-  const ratio = (base: { ms: number }) => (operatorRun.ms / base.ms).toFixed(2);
-  console.log(`convergence: ${SETS} sets until every child exists: operator ${(operatorRun.ms / 1000).toFixed(2)}s`);
-  console.log(`  vs. baseline "end state" (sets, children, status, Events written directly) ${(endStateRun.ms / 1000).toFixed(2)}s: ratio ${ratio(endStateRun)} (target <= 1.2)`);
-  console.log(`  vs. baseline "children" (only the children written directly) ${(childrenRun.ms / 1000).toFixed(2)}s: ratio ${ratio(childrenRun)}`);
-  console.log(`  CPU seconds, baseline "children": ${childrenRun.cpu}`);
-  console.log(`  CPU seconds, baseline "end state": ${endStateRun.cpu}`);
-  console.log(`  CPU seconds, operator: ${operatorRun.cpu}`);
-  await new Promise((r) => setTimeout(r, 3000));
-  const byWriter = new Map<string, number>();
-  for (const e of auditWrites(opWall, (e) => Date.parse(e.requestReceivedTimestamp) <= opWall + operatorMs && e.objectRef?.resource !== 'leases')) {
-    const key = `${(e.userAgent ?? '').split(' ')[0]!.split('/')[0]} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
-    byWriter.set(key, (byWriter.get(key) ?? 0) + 1);
+    await new Promise((r) => setTimeout(r, 5000)); // the controller-manager finishes with the baseline's Deployments
+
+    // 1b. Baseline "end state": everything the operator run ends with, written directly by one client
+    // that runs the workloads handler inline: each set created, then the handler's children applied,
+    // its status applied and its Events created. The operator run differs only by going through the
+    // API server's watch, the operator's caches and its queue.
+    const endStateNs = `baseline-all-${round}`;
+    await namespace(endStateNs);
+    const endStateRun = await timed(pids, () =>
+      pool(names('set', SETS), WORKERS, async (set) => {
+        const parent = await client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: endStateNs }, spec: { spicepod, replicas: 0 } });
+        const desired = await workloadsHandler.reconcile({ parent: parent as KubeObject, children: [], related: {}, now: Date.now(), config });
+        const owner = { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true };
+        await Promise.all(desired.apply.map((obj) => client.apply({ ...obj, metadata: { ...obj.metadata, namespace: endStateNs, ownerReferences: [owner] } } as KObject, { fieldManager: 'bench-baseline' })));
+        await client.applyStatus({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: endStateNs }, status: { ...desired.status, observedGeneration: 1 } }, { fieldManager: 'bench-baseline' });
+        for (const [i, event] of (desired.events ?? []).entries()) {
+          const now = new Date().toISOString();
+          await client.create({ apiVersion: 'v1', kind: 'Event', metadata: { name: `${set}.${i}`, namespace: endStateNs }, involvedObject: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, namespace: endStateNs, uid: parent.metadata.uid }, ...event, source: { component: 'bench-baseline' }, firstTimestamp: now, lastTimestamp: now, count: 1 } as KObject);
+        }
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 5000));
+
+    // 1c. The operator: create the sets, time until every child exists (watched, not polled: a poll's
+    // lists would load the API server during this run only).
+    const operatorNs = `operator-${round}`;
+    await namespace(operatorNs);
+    const watcher = watchUntilAll(operatorNs, childKinds, SETS);
+    await new Promise((r) => setTimeout(r, 1000));
+    const opWall = Date.now();
+    const operatorRun = await timed(pids, async () => {
+      await pool(names('set', SETS), WORKERS, (set) =>
+        client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: operatorNs }, spec: { spicepod, replicas: 0 } }),
+      );
+      await watcher.done;
+    });
+    watcher.stop();
+    rounds.push({ children: childrenRun.ms, endState: endStateRun.ms, operator: operatorRun.ms });
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+    console.log(`convergence round ${round}: ${SETS} sets until every child exists: operator ${s(operatorRun.ms)}; baseline "end state" ${s(endStateRun.ms)} (ratio ${(operatorRun.ms / endStateRun.ms).toFixed(2)}); baseline "children" ${s(childrenRun.ms)} (ratio ${(operatorRun.ms / childrenRun.ms).toFixed(2)})`);
+    console.log(`  CPU seconds, baseline "children": ${childrenRun.cpu}`);
+    console.log(`  CPU seconds, baseline "end state": ${endStateRun.cpu}`);
+    console.log(`  CPU seconds, operator: ${operatorRun.cpu}`);
+    await new Promise((r) => setTimeout(r, 3000));
+    const byWriter = new Map<string, number>();
+    for (const e of auditWrites(opWall, (e) => Date.parse(e.requestReceivedTimestamp) <= opWall + operatorRun.ms && e.objectRef?.resource !== 'leases')) {
+      const key = `${(e.userAgent ?? '').split(' ')[0]!.split('/')[0]} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+      byWriter.set(key, (byWriter.get(key) ?? 0) + 1);
+    }
+    console.log(`  writes during the operator run: ${[...byWriter].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
-  console.log(`  writes during the operator run: ${[...byWriter].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ratios = (base: 'children' | 'endState') => rounds.map((r) => r.operator / r[base]);
+  console.log(
+    `convergence, median of ${ROUNDS} rounds: operator / baseline "end state" ${median(ratios('endState')).toFixed(2)} (target <= 1.2; rounds ${ratios('endState').map((x) => x.toFixed(2)).join(', ')}); ` +
+      `operator / baseline "children" ${median(ratios('children')).toFixed(2)} (rounds ${ratios('children').map((x) => x.toFixed(2)).join(', ')})`,
+  );
 
   // 2. Steady state: nothing changes, nothing may be written (Lease renewals aside).
   await waitFor('statuses to settle', async () => {
-    const sets = (await client.list({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }, { namespace: 'operator' })).items;
+    const sets = (await Promise.all(operatorNamespaces.map(async (namespace) => (await client.list({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }, { namespace })).items))).flat();
     return sets.every((s: any) => s.status?.observedGeneration === s.metadata.generation);
   });
   await new Promise((r) => setTimeout(r, 5000));
   const since = Date.now();
   await new Promise((r) => setTimeout(r, STEADY_SECONDS * 1000));
   const writes = auditWrites(since, (e) => !!e.userAgent?.startsWith('spiceai-operator') && e.objectRef?.resource !== 'leases');
-  console.log(`steady state: ${writes.length} writes in ${STEADY_SECONDS}s with ${SETS} unchanged sets (target 0)`);
+  console.log(`steady state: ${writes.length} writes in ${STEADY_SECONDS}s with ${ROUNDS * SETS} unchanged sets (target 0)`);
 
   // 3. Memory with many sets and their children cached.
   await namespace('memory');
@@ -205,7 +219,7 @@ try {
   // The operator's own view (prom-client process metrics): how much of that is live JavaScript heap.
   const metrics = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
   const heapUsed = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
-  console.log(`memory: operator RSS ${rss.toFixed(0)} MiB (V8 heap in use ${heapUsed.toFixed(0)} MiB) with ${MEMORY_SETS + SETS} SpicepodSets and their children cached (target <= 150 MiB RSS)`);
+  console.log(`memory: operator RSS ${rss.toFixed(0)} MiB (V8 heap in use ${heapUsed.toFixed(0)} MiB) with ${MEMORY_SETS + ROUNDS * SETS} SpicepodSets and their children cached (target <= 150 MiB RSS)`);
   await operator.stop();
 } finally {
   client.close();
