@@ -20,3 +20,12 @@ export class Memo<K, V> {
     return value;
   }
 }
+
+/** Freezes value and everything reachable from it, so that what a memo hands out stays as it was; returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -3,8 +3,7 @@ import { stringify } from 'yaml';
 import type { HandlerConfig, KubeObject } from '../handler.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import { contentHash } from './hash.ts';
-import { deepFreeze } from '../spec/normalize.ts';
-import { Memo } from '../memo.ts';
+import { deepFreeze, Memo } from '../memo.ts';
 import {
   ANNOTATION_REVISION,
   DATA_VOLUME,

@@ -2,7 +2,7 @@
 // legacy snake_case spellings folded into camelCase (camelCase wins), a YAML
 // string Spicepod parsed, defaults applied. Problems a user can fix come back
 // as data naming the field, never as exceptions.
-import { Memo } from '../memo.ts';
+import { deepFreeze, Memo } from '../memo.ts';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import {
@@ -169,15 +169,6 @@ const normalizedSets = new Memo<string, Normalized<SpicepodSetSpec>>(4096);
 export function normalizeSpicepodSetSpec(raw: unknown): Normalized<SpicepodSetSpec> {
   const key = JSON.stringify(raw) ?? 'undefined';
   return normalizedSets.get(key) ?? normalizedSets.set(key, deepFreeze(normalizeSetSpec(raw)));
-}
-
-/** Freezes value and everything reachable from it; returns it. */
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 function normalizeSetSpec(raw: unknown): Normalized<SpicepodSetSpec> {
