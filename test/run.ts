@@ -42,15 +42,16 @@ const totals: Totals = { passed: 0, failed: 0, skipped: 0 };
 const FILE_TIMEOUT_S = Number(process.env.SPICEAI_TEST_FILE_TIMEOUT_S ?? 900);
 // Test files run in their own process groups: a Ctrl-C or SIGTERM here stops them too.
 const running = new Set<number>();
+const killGroup = (pid: number) => {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    for (const pid of running) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    running.forEach(killGroup);
     process.kill(process.pid, signal);
   });
 }
@@ -67,11 +68,7 @@ function runFile(file: string, env: NodeJS.ProcessEnv, suffix = ''): Promise<voi
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      killGroup(child.pid!);
     }, FILE_TIMEOUT_S * 1000);
     child.on('close', (code) => {
       running.delete(child.pid!);
