@@ -47,8 +47,16 @@ export function workloadMode(spec: SpicepodSetSpec): 'Deployment' | 'StatefulSet
 }
 
 export function spicepodYaml(spec: SpicepodSetSpec): string {
-  return stringify(spec.spicepod, { lineWidth: 0 });
+  // Rendering YAML is a reconcile's costliest step; a normalized spec is frozen, so its
+  // Spicepod object stands for its content.
+  const spicepod = spec.spicepod as object;
+  const hit = rendered.get(spicepod);
+  if (hit !== undefined) return hit;
+  const yaml = stringify(spicepod, { lineWidth: 0 });
+  if (Object.isFrozen(spicepod)) rendered.set(spicepod, yaml);
+  return yaml;
 }
+const rendered = new WeakMap<object, string>();
 
 export function desiredConfigMap(ctx: SetContext): KubeObject {
   return {

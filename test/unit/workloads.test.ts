@@ -133,6 +133,23 @@ test('the ConfigMap holds the Spicepod and the pods mount it', async () => {
   assert.equal(pod.containers[0].volumeMounts[0], { name: 'spicepod', mountPath: '/app/spicepod.yaml', subPath: 'spicepod.yaml', readOnly: true });
 });
 
+test('a changed Spicepod is rendered anew into the ConfigMap and rolls the pod; the same one renders the same', async () => {
+  const w = new World({ spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } });
+  await w.pass();
+  const before = w.object('ConfigMap', 'app-spicepod').data['spicepod.yaml'];
+  const revision = w.object('Deployment', 'app').spec.template.metadata.annotations['spice.ai/revision'];
+  await w.pass();
+  assert.is(w.object('ConfigMap', 'app-spicepod').data['spicepod.yaml'], before);
+  w.setSpec({ spicepod: { version: 'v1', kind: 'Spicepod', name: 'app', datasets: [{ from: 'spice.ai:x', name: 'x' }] } });
+  await w.pass();
+  assert.match(w.object('ConfigMap', 'app-spicepod').data['spicepod.yaml'], /from: spice.ai:x/);
+  assert.is.not(w.object('Deployment', 'app').spec.template.metadata.annotations['spice.ai/revision'], revision);
+  w.setSpec({ spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } });
+  await w.pass();
+  assert.is(w.object('ConfigMap', 'app-spicepod').data['spicepod.yaml'], before);
+  assert.is(w.object('Deployment', 'app').spec.template.metadata.annotations['spice.ai/revision'], revision);
+});
+
 test('the spiced container: args, ports, probes with the user timings, scheduling', async () => {
   const w = new World({
     spicepod,
