@@ -9,7 +9,8 @@ import type { Desired, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, 
 import { refKey, refOf } from '../core/handler.ts';
 import { sameJson, satisfies } from '../core/diff.ts';
 import { canonicalJson } from '../core/manifests/hash.ts';
-import { Informer } from './informer.ts';
+import type { Informer } from './informer.ts';
+import { SharedInformers, type InformerListener, type SharedInformerOptions } from './informers.ts';
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
 import type { Logger } from './log.ts';
 import { WorkQueue, type WorkQueueMetrics } from './queue.ts';
@@ -47,6 +48,8 @@ export interface ControllerOptions {
   /** Writes happen only while this says so (leader election). Default: always. */
   canWrite?: () => boolean;
   metrics?: ControllerMetrics;
+  /** Where the caches come from; controllers given the same one share what they both watch. Default: a set of their own. */
+  informers?: SharedInformers;
   now?: () => number;
 }
 
@@ -80,7 +83,10 @@ export class Controller {
   private readonly queue: WorkQueue;
   private readonly parents: Informer[] = [];
   private readonly children = new Map<string, Informer[]>();
-  private readonly related = new Map<string, Informer[]>();
+  private readonly related = new Map<string, { informer: Informer; index: string }[]>();
+  private readonly informers: SharedInformers;
+  /** What this controller acquired from `informers`, to release on stop. */
+  private readonly held: { informer: Informer; listener: InformerListener }[] = [];
   private workers: Promise<void>[] = [];
   private started = false;
   /** Writes issued, by kind of write (tests and the steady-state benchmark read them). */
@@ -89,6 +95,13 @@ export class Controller {
   constructor(private readonly o: ControllerOptions) {
     this.fieldManager = `${MANAGED_BY}-${o.handler.name}`;
     this.queue = new WorkQueue({ metrics: o.metrics?.queue });
+    this.informers = o.informers ?? new SharedInformers(o.client);
+  }
+
+  private watch(options: SharedInformerOptions, listener: InformerListener): Informer {
+    const informer = this.informers.acquire(options, listener);
+    this.held.push({ informer, listener });
+    return informer;
   }
 
   private scopes(): (string | undefined)[] {
@@ -96,7 +109,7 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const { handler, client, log } = this.o;
+    const { handler, log } = this.o;
     const onError = (error: unknown, during: string) => {
       // A kind the API server does not serve at all is nearly always a CRD that is not installed.
       if (isApiError(error, 404) && during === 'list') {
@@ -110,29 +123,29 @@ export class Controller {
     };
     for (const namespace of this.scopes()) {
       this.parents.push(
-        new Informer(client, {
-          ...handler.parent,
-          namespace,
-          resyncMs: this.o.resyncMs ?? 600_000,
-          onError,
-          onEvent: (type, obj, old) => {
-            // Our own status writes come back as updates; only spec, labels, annotations or deletion matter.
-            if (type === 'update' && old && !this.parentChanged(old, obj)) return;
-            this.queue.add(parentKey(obj.metadata.namespace, obj.metadata.name));
+        this.watch(
+          { ...handler.parent, namespace, resyncMs: this.o.resyncMs ?? 600_000 },
+          {
+            onError,
+            onEvent: (type, obj, old) => {
+              // Our own status writes come back as updates; only spec, labels, annotations or deletion matter.
+              if (type === 'update' && old && !this.parentChanged(old, obj)) return;
+              this.queue.add(parentKey(obj.metadata.namespace, obj.metadata.name));
+            },
           },
-        }),
+        ),
       );
       for (const kind of handler.children) {
-        const informer = new Informer(client, {
-          ...kind,
-          namespace,
-          labelSelector: `${LABEL_HANDLER}=${handler.name}`,
-          onError,
-          onEvent: (_type, obj) => {
-            const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === handler.parent.kind);
-            if (owner) this.queue.add(parentKey(obj.metadata.namespace, owner.name));
+        const informer = this.watch(
+          { ...kind, namespace, labelSelector: `${LABEL_HANDLER}=${handler.name}` },
+          {
+            onError,
+            onEvent: (_type, obj) => {
+              const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === handler.parent.kind);
+              if (owner) this.queue.add(parentKey(obj.metadata.namespace, owner.name));
+            },
           },
-        });
+        );
         this.children.set(kind.kind, [...(this.children.get(kind.kind) ?? []), informer]);
       }
       for (const kind of handler.related ?? []) {
@@ -144,7 +157,7 @@ export class Controller {
       if (kind.inOperatorNamespace) this.addRelated(kind, this.o.config.operatorNamespace, onError);
     }
     // Children and related caches first, so the first reconciles see the world as it is.
-    await Promise.all([...this.children.values(), ...this.related.values()].flat().map((i) => i.start()));
+    await Promise.all([...[...this.children.values()].flat(), ...this.relatedInformers()].map((i) => i.start()));
     await Promise.all(this.parents.map((i) => i.start()));
     this.started = true;
     const workers = this.o.workers ?? 2;
@@ -158,35 +171,40 @@ export class Controller {
       const ns = kind.inOperatorNamespace ? obj.metadata.labels?.[kind.inOperatorNamespace.parentNamespaceLabel] : obj.metadata.namespace;
       return name ? parentKey(ns, name) : undefined;
     };
-    const informer = new Informer(this.o.client, {
-      apiVersion: kind.apiVersion,
-      kind: kind.kind,
-      namespace,
-      labelSelector: kind.parentLabel,
-      onError,
-      onEvent: (_type, obj) => {
-        const key = parentOf(obj);
-        if (key) this.queue.add(key);
+    const informer = this.watch(
+      { apiVersion: kind.apiVersion, kind: kind.kind, namespace, labelSelector: kind.parentLabel },
+      {
+        onError,
+        onEvent: (_type, obj) => {
+          const key = parentOf(obj);
+          if (key) this.queue.add(key);
+        },
       },
-    });
-    informer.addIndex('parent', (obj) => [parentOf(obj) ?? '']);
-    this.related.set(kind.kind, [...(this.related.get(kind.kind) ?? []), informer]);
+    );
+    // Named by how it finds the parent: another handler sharing the cache may find parents differently.
+    const index = `parent:${kind.parentLabel}:${kind.inOperatorNamespace?.parentNamespaceLabel ?? ''}`;
+    if (!informer.hasIndex(index)) informer.addIndex(index, (obj) => [parentOf(obj) ?? '']);
+    this.related.set(kind.kind, [...(this.related.get(kind.kind) ?? []), { informer, index }]);
+  }
+
+  private relatedInformers(): Informer[] {
+    return [...this.related.values()].flat().map((r) => r.informer);
   }
 
   hasSynced(): boolean {
-    return this.started && [...this.parents, ...[...this.children.values()].flat(), ...[...this.related.values()].flat()].every((i) => i.hasSynced());
+    return this.started && this.caches().every((i) => i.hasSynced());
   }
 
-  /** Finishes in-flight reconciles, then stops watching. */
+  /** Finishes in-flight reconciles, then stops watching (a cache another controller still uses keeps running). */
   async stop(): Promise<void> {
     await this.queue.shutDownWithDrain();
     await Promise.all(this.workers);
-    await Promise.all([...this.parents, ...[...this.children.values()].flat(), ...[...this.related.values()].flat()].map((i) => i.stop()));
+    await Promise.all(this.held.splice(0).map(({ informer, listener }) => this.informers.release(informer, listener)));
   }
 
   /** The caches of this controller (parents, children, related), for read-only use by other parts of the shim. */
   caches(): readonly Informer[] {
-    return [...this.parents, ...[...this.children.values()].flat(), ...[...this.related.values()].flat()];
+    return [...this.parents, ...[...this.children.values()].flat(), ...this.relatedInformers()];
   }
 
   /** Queue every known parent (e.g. when this process becomes the leader). */
@@ -244,7 +262,7 @@ export class Controller {
 
   private observedRelated(parent: KObject): Record<string, KubeObject[]> {
     const key = parentKey(parent.metadata.namespace, parent.metadata.name);
-    return Object.fromEntries([...this.related.entries()].map(([kind, informers]) => [kind, informers.flatMap((i) => i.byIndex('parent', key)) as KubeObject[]]));
+    return Object.fromEntries([...this.related.entries()].map(([kind, caches]) => [kind, caches.flatMap((r) => r.informer.byIndex(r.index, key)) as KubeObject[]]));
   }
 
   /** Returns the requeue delay in seconds, if the handler asked for one. */
@@ -380,7 +398,7 @@ export class Controller {
   }
 
   private findRelated(target: ObjectRef): KObject | undefined {
-    for (const informer of this.related.get(target.kind) ?? []) {
+    for (const { informer } of this.related.get(target.kind) ?? []) {
       const found = informer.get(target.namespace, target.name);
       if (found) return found;
     }

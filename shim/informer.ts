@@ -185,6 +185,10 @@ export class Informer {
     for (const [key, obj] of this.cache) this.indexAdd(index, key, obj);
   }
 
+  hasIndex(name: string): boolean {
+    return this.indexes.has(name);
+  }
+
   byIndex(name: string, value: string): KObject[] {
     const index = this.indexes.get(name);
     if (!index) throw new Error(`${this.describe()}: no index named ${name}`);

@@ -6,6 +6,7 @@ import type { HandlerConfig } from '../core/handler.ts';
 import { Controller } from './controller.ts';
 import type { HandlerName } from './handler-names.ts';
 import { HANDLERS } from './handlers.ts';
+import { SharedInformers } from './informers.ts';
 import { serveFetch } from './http.ts';
 import { KubeClient } from './kube/client.ts';
 import { LeaderElector } from './leader.ts';
@@ -62,6 +63,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       })
     : undefined;
   const canWrite = () => !elector || elector.isLeader();
+  // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
+  // cluster and pki) share one cache of it.
+  const informers = new SharedInformers(client);
   const controllers = o.handlers.map(
     (name) =>
       new Controller({
@@ -73,6 +77,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         canWrite,
         metrics: metrics.forController(name),
         workers: o.workers,
+        informers,
       }),
   );
 

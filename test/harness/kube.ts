@@ -17,7 +17,7 @@ export interface Run {
 }
 
 export function kubectl(args: string[], input?: string): Run {
-  const r = spawnSync(kubectlPath(), ['--kubeconfig', testKubeconfig(), ...args], { input, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(kubectlPath(), ['--kubeconfig', testKubeconfig(), ...args], { input, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -26,6 +26,14 @@ export function kubectlOk(args: string[], input?: string): string {
   const r = kubectl(args, input);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.err}`);
   return r.out;
+}
+
+/** Watches the API server is serving now, of a resource (plural) in one namespace (`apiserver_longrunning_requests`). */
+export function namespacedWatches(resource: string): number {
+  const line = kubectlOk(['get', '--raw', '/metrics'])
+    .split('\n')
+    .find((l) => l.startsWith('apiserver_longrunning_requests{') && l.includes(`resource="${resource}"`) && l.includes('scope="namespace"') && l.includes('verb="WATCH"'));
+  return line ? Number(line.split(' ').pop()) : 0;
 }
 
 export function kubectlJson<T = any>(args: string[]): T {

@@ -6,6 +6,7 @@ import { WIDGET_API, widgetCrd } from '../harness/widget.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Informer, type InformerEventType, type InformerOptions } from '../../shim/informer.ts';
+import { SharedInformers, type InformerListener } from '../../shim/informers.ts';
 import { KubeClient, type KObject } from '../../shim/kube/client.ts';
 import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
@@ -311,6 +312,55 @@ test('stop() before the first list completes rejects start()', async () => {
   }
   await stopped;
   assert.equal(informer.list(), [], 'still readable (nothing matches t=never)');
+});
+
+test('SharedInformers: one cache per watched thing, every listener told everything, stopped when the last leaves', async () => {
+  const shared = new SharedInformers(client);
+  const listen = () => {
+    const seen: string[] = [];
+    const errors: string[] = [];
+    const listener: InformerListener = {
+      onEvent: (type, obj) => seen.push(`${type} ${obj.metadata.name}`),
+      onError: (error, during) => errors.push(`${during}: ${(error as Error).message}`),
+    };
+    return { seen, errors, listener };
+  };
+  applyCm('shared-1', { t: 'shared' });
+  const a = listen();
+  const b = listen();
+  const informer = shared.acquire({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, labelSelector: 't=shared' }, a.listener);
+  const other = shared.acquire({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, labelSelector: 't=other' }, b.listener);
+  assert.is.not(other, informer, 'a different selector is a different cache');
+  await shared.release(other, b.listener);
+  assert.is(shared.acquire({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, labelSelector: 't=shared' }, b.listener), informer, 'the same options share one cache');
+  await informer.start();
+  await eventually('the watch to connect', () => informer.watchConnected);
+  // A listener that joins a running cache is told what it holds; one whose handling throws harms no other.
+  const late = listen();
+  const broken: InformerListener = {
+    onEvent: () => {
+      throw new Error('broken listener');
+    },
+    onError: (error, during) => late.errors.push(`${during}: ${(error as Error).message}`),
+  };
+  assert.is(shared.acquire({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, labelSelector: 't=shared' }, broken), informer);
+  assert.is(shared.acquire({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, labelSelector: 't=shared' }, late.listener), informer);
+  applyCm('shared-2', { t: 'shared' });
+  await eventually('shared-2 to reach every listener', () => [a, b, late].every((l) => l.seen.includes('add shared-2')));
+  for (const l of [a, b, late]) assert.equal(l.seen, ['add shared-1', 'add shared-2']);
+  assert.equal(late.errors, ['handler: broken listener', 'handler: broken listener']);
+  // Released listeners hear nothing more; the cache runs on while anyone uses it.
+  await shared.release(informer, a.listener);
+  await shared.release(informer, broken);
+  applyCm('shared-3', { t: 'shared' });
+  await eventually('shared-3', () => b.seen.includes('add shared-3') && late.seen.includes('add shared-3'));
+  assert.equal(a.seen, ['add shared-1', 'add shared-2']);
+  assert.ok(informer.watchConnected);
+  await shared.release(informer, b.listener);
+  await shared.release(informer, late.listener);
+  assert.is(informer.watchConnected, false, 'the last release stops the informer');
+  assert.equal(shared.all(), []);
+  assert.equal([...a.errors, ...b.errors], []);
 });
 
 test.run();

@@ -7,13 +7,14 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, namespacedWatches } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
 let ns = '';
 let operator: OperatorProcess | undefined;
+let setWatchesBefore = 0;
 const args = () => ['--namespaces', ns, '--handlers', 'workloads,cluster,network-policy', '--operator-namespace', OPERATOR_NS];
 
 const apply = (kind: string, apiVersion: string, name: string, spec: Record<string, unknown>) =>
@@ -45,7 +46,15 @@ test.before(async () => {
   }
   kubectl(['create', 'namespace', OPERATOR_NS]);
   ns = freshNamespace('np');
+  setWatchesBefore = namespacedWatches('spicepodsets');
   operator = await startOperator(args());
+});
+
+test('the workloads and network-policy handlers share one watch (and cache) of SpicepodSets', async () => {
+  // Two watches: the SpicepodSets both handlers reconcile, and the cluster handler's own (its children, by label).
+  await eventually('the operator to watch SpicepodSets', () => namespacedWatches('spicepodsets') - setWatchesBefore >= 2);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.is(namespacedWatches('spicepodsets') - setWatchesBefore, 2);
 });
 
 test('a SpicepodSet\'s policy is accepted as generated, owned by the set, and follows spec changes', async () => {
