@@ -106,6 +106,13 @@ export interface Handler {
   related?: RelatedKind[];
   /** Condition types this handler owns in the parent's status (a type it stops returning is removed). */
   conditionTypes: string[];
+  /**
+   * Whether what the handler returns depends on its children's status (or on annotations others
+   * add to them). When false, a child's update that changes nothing but its status or adds
+   * annotations (a Deployment's replica counts, the controller-manager's revision annotation) does
+   * not reconcile the parent again; any change to what the handler set still does. Default true.
+   */
+  readsChildStatus?: boolean;
   reconcile(observed: Observed): Promise<Desired>;
 }
 

@@ -55,6 +55,23 @@ export interface ControllerOptions {
 
 const parentKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 
+/**
+ * Whether a child's update (old to new) changes nothing but its status, its resourceVersion and
+ * annotations others added (the controller-manager's revision annotation on a Deployment, say).
+ * The generation is not compared: the spec is, and a Deployment's generation also counts
+ * annotation changes.
+ */
+export function onlyStatusOrAddedAnnotations(a: KObject, b: KObject): boolean {
+  const { resourceVersion: _a, generation: _ga, annotations: annotationsA = {}, ...metaA } = a.metadata;
+  const { resourceVersion: _b, generation: _gb, annotations: annotationsB = {}, ...metaB } = b.metadata;
+  if (!sameJson(metaA, metaB)) return false;
+  for (const [key, value] of Object.entries(annotationsA)) if (annotationsB[key] !== value) return false;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (key !== 'status' && key !== 'metadata' && !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
 interface TypedCondition {
   type: string;
 }
@@ -140,7 +157,8 @@ export class Controller {
           { ...kind, namespace, labelSelector: `${LABEL_HANDLER}=${handler.name}` },
           {
             onError,
-            onEvent: (_type, obj) => {
+            onEvent: (type, obj, old) => {
+              if (type === 'update' && old && handler.readsChildStatus === false && onlyStatusOrAddedAnnotations(old, obj)) return;
               const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === handler.parent.kind);
               if (owner) this.queue.add(parentKey(obj.metadata.namespace, owner.name));
             },

@@ -284,5 +284,8 @@ export const workloadsHandler: Handler = {
     { apiVersion: 'v1', kind: 'PersistentVolumeClaim', parentLabel: LABEL_APP },
   ],
   conditionTypes: ['Ready', 'Progressing', 'Paused', 'VolumeResized'],
+  // Readiness comes from the Pods (related), never from a Deployment's or StatefulSet's status;
+  // nor does anything here read annotations others put on the children.
+  readsChildStatus: false,
   reconcile: reconcileSpicepodSet,
 };

@@ -63,6 +63,35 @@ test('a new set gets every child and its pod becomes Ready; kubectl wait works',
   assert.is(dep.metadata.labels['app.kubernetes.io/managed-by'], 'spiceai-operator');
 });
 
+async function reconciles(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${operator!.metricsPort}/metrics`)).text();
+  return [...text.matchAll(/^spiceai_operator_reconcile_total\{controller="workloads",[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+test('children changed by hand are put back; a child whose status changes, or that gets new annotations, is not reconciled for', async () => {
+  const hash = kubectlJson(['get', 'deployment', 'basic', '-n', ns]).metadata.annotations['spice.ai/applied-hash'];
+  kubectlOk(['annotate', 'deployment', 'basic', '-n', ns, '--overwrite', 'spice.ai/applied-hash=edited']);
+  await eventually('the applied-hash annotation put back', () => kubectlJson(['get', 'deployment', 'basic', '-n', ns]).metadata.annotations['spice.ai/applied-hash'] === hash);
+  kubectlOk(['scale', 'deployment', 'basic', '-n', ns, '--replicas=3']);
+  kubectlOk(['patch', 'configmap', 'basic-spicepod', '-n', ns, '--type=merge', '-p', JSON.stringify({ data: { 'spicepod.yaml': 'edited' } })]);
+  kubectlOk(['patch', 'service', 'basic', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'spice.ai/app': 'other' } } })]);
+  await eventually('the Deployment scaled back', () => kubectlJson(['get', 'deployment', 'basic', '-n', ns]).spec.replicas === 1);
+  await eventually('the Spicepod put back', () => /name: app/.test(kubectlJson(['get', 'configmap', 'basic-spicepod', '-n', ns]).data['spicepod.yaml']));
+  await eventually('the selector put back', () => kubectlJson(['get', 'service', 'basic', '-n', ns]).spec.selector['spice.ai/app'] === 'basic');
+  await waitReady('basic');
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  // The workloads handler reads readiness from pods, never a Deployment's status, nor annotations
+  // others add: five status changes (and whatever the controller-manager writes back) and three
+  // new annotations cause no reconcile.
+  const before = await reconciles();
+  for (let i = 1; i <= 5; i++) {
+    kubectlOk(['patch', 'deployment', 'basic', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { collisionCount: i } })]);
+  }
+  for (let i = 1; i <= 3; i++) kubectlOk(['annotate', 'deployment', 'basic', '-n', ns, `example.com/note-${i}=x`]);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  assert.ok((await reconciles()) - before <= 1, `${(await reconciles()) - before} reconciles after status changes and added annotations`);
+});
+
 test('1 -> 3 replicas moves to per-replica StatefulSets, 3 -> 1 back, with no orphans', async () => {
   applySet('scale', { spicepod });
   await waitReady('scale');
