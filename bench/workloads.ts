@@ -10,7 +10,7 @@
 //  2. steady state: writes the operator issues over 60 s with those 200 sets unchanged (target 0);
 //  3. memory: the operator's RSS with 1,000 SpicepodSets and their children cached (target <= 150 MiB).
 //
-//   node --import tsx bench/workloads.ts [--sets 200] [--rounds 3] [--memory-sets 1000] [--steady-seconds 60]
+//   node --import tsx bench/workloads.ts [--sets 200] [--rounds 5] [--memory-sets 1000] [--steady-seconds 60]
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,7 +24,7 @@ import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
 import { auditWrites, type AuditEntry } from '../test/harness/kube.ts';
 
-const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' } } });
 const SETS = Number(values.sets);
 const MEMORY_SETS = Number(values['memory-sets']);
 const STEADY_SECONDS = Number(values['steady-seconds']);
