@@ -8,7 +8,6 @@ import { hostname } from 'node:os';
 import type { Desired, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
 import { refKey, refOf } from '../core/handler.ts';
 import { sameJson, satisfies } from '../core/diff.ts';
-import { canonicalJson } from '../core/manifests/hash.ts';
 import type { Informer } from './informer.ts';
 import { SharedInformers, type InformerListener, type SharedInformerOptions } from './informers.ts';
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
@@ -25,7 +24,10 @@ export const MANAGED_BY = 'spiceai-operator';
  */
 export const ANNOTATION_APPLIED = 'spice.ai/applied-hash';
 
-const appliedHash = (obj: KubeObject) => createHash('sha256').update(canonicalJson(obj)).digest('hex').slice(0, 16);
+// Plain JSON, not canonical: it is computed for every child on every pass, and handlers build
+// their objects in a fixed key order (user maps keep the order the API server sends them in,
+// which is sorted), so equal content gives an equal hash.
+const appliedHash = (obj: KubeObject) => createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
 
 export interface ControllerMetrics {
   queue?: WorkQueueMetrics;
@@ -331,6 +333,7 @@ export class Controller {
     const observedByRef = new Map(children.map((c) => [refKey(refOf(c as KubeObject)), c]));
     const wanted = new Set<string>((desired.keep ?? []).map(refKey));
     const failures: unknown[] = [];
+    const applied: string[] = [];
 
     // Children are independent of each other (Kubernetes retries what needs another object), so they are applied together.
     await Promise.all(
@@ -342,13 +345,15 @@ export class Controller {
         try {
           await client.apply(owned, { fieldManager: this.fieldManager, force: true });
           this.writes.apply++;
-          log.info('applied', { kind: owned.kind, name: owned.metadata.name });
+          applied.push(`${owned.kind}/${owned.metadata.name}`);
         } catch (error) {
           failures.push(error);
           log.warn('apply failed', { kind: owned.kind, name: owned.metadata.name, error });
         }
       }),
     );
+    // One line for what this pass applied.
+    if (applied.length) log.info('applied', { objects: applied.sort() });
 
     for (const child of children) {
       const key = refKey(refOf(child as KubeObject));
