@@ -37,7 +37,11 @@ export class SharedInformers {
 
   constructor(private readonly client: KubeClient) {}
 
-  /** The shared informer for these options, with listener added (not started: start() is idempotent). */
+  /**
+   * The shared informer for these options, with listener added (not started: start() is
+   * idempotent). What is watched (kind, namespace, selectors) and the resync period tell
+   * informers apart; the other options (backoff, page size, ...) are those of the first user.
+   */
   acquire(options: SharedInformerOptions, listener: InformerListener): Informer {
     const key = JSON.stringify([options.apiVersion, options.kind, options.namespace ?? null, options.labelSelector ?? '', options.fieldSelector ?? '', options.resyncMs ?? 0]);
     let entry = this.entries.get(key);
