@@ -1,8 +1,9 @@
 // A small JSON REST client for the Kubernetes API: get/list/watch, server-side
 // apply, merge patch, create/update/delete. TLS and credentials come from the
 // KubeConfig (client certs, bearer tokens, token files, exec plugins), applied
-// per request so rotated credentials are picked up; connections are pooled in
-// one keep-alive agent per distinct TLS identity.
+// again at most once a second (and at once after a 401) so rotated credentials
+// are picked up; connections are pooled in one keep-alive agent per distinct
+// TLS identity.
 //
 // Errors never carry request bodies: the only text in an ApiError is the API
 // server's own Status message, so Secret data we send cannot leak into logs.
@@ -101,6 +102,13 @@ export interface WatchEvent {
   object: any;
 }
 
+/**
+ * How long the credentials the KubeConfig applied are reused. Applying them per request (client-node
+ * builds an https.Agent each time and may read files) was a tenth of the client's CPU under load;
+ * client-node itself re-reads a token file only once a minute.
+ */
+const CREDENTIALS_TTL_MS = 1000;
+
 /** Extra client-side slack over timeoutSeconds before a silent watch connection is abandoned. */
 const WATCH_GRACE_MS = 60_000;
 
@@ -112,6 +120,8 @@ export class KubeClient {
   private readonly base: URL;
   private readonly options: Required<Pick<KubeClientOptions, 'timeoutMs' | 'fieldValidation' | 'userAgent'>> & KubeClientOptions;
   private agent?: { key: string; agent: http.Agent };
+  /** Request options carrying the current credentials (TLS material, headers, agent), and when they were applied. */
+  private credentials?: { at: number; opts: https.RequestOptions };
 
   constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -130,6 +140,7 @@ export class KubeClient {
   close(): void {
     this.agent?.agent.destroy();
     this.agent = undefined;
+    this.credentials = undefined;
   }
 
   /** The object, or undefined when the API server answers 404. */
@@ -245,7 +256,7 @@ export class KubeClient {
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
           readBody(res).then(
-            (text) => finish(apiErrorFrom('watch', path, status, res.headers, text)),
+            (text) => finish(this.apiError('watch', path, status, res.headers, text)),
             (error) => finish(transportError('watch', ref, error)),
           );
           return;
@@ -444,7 +455,7 @@ export class KubeClient {
       const text = await readBody(res).catch((error) => {
         throw transportError(verb, ref, error);
       });
-      if (code < 200 || code >= 300) throw apiErrorFrom(verb, path, code, res.headers, text);
+      if (code < 200 || code >= 300) throw this.apiError(verb, path, code, res.headers, text);
       let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;
@@ -468,19 +479,30 @@ export class KubeClient {
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') search.set(k, v);
     const qs = search.toString();
     const isHttps = this.base.protocol === 'https:';
+    const credentials = await this.credentialOptions(isHttps);
     const opts: https.RequestOptions = {
+      ...credentials,
       protocol: this.base.protocol,
       hostname: this.base.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: this.base.port || (isHttps ? 443 : 80),
       method,
       path: `${this.base.pathname.replace(/\/$/, '')}${path}${qs ? `?${qs}` : ''}`,
       headers: {
+        ...credentials.headers,
         Accept: 'application/json',
         'User-Agent': this.options.userAgent,
         // Explicit length: Node sends a DELETE body without one, which breaks keep-alive framing.
         ...(content ? { 'Content-Type': content.type, 'Content-Length': String(content.length) } : {}),
       },
     };
+    return (isHttps ? https : http).request(opts);
+  }
+
+  /** The KubeConfig's credentials as request options (with the agent for them), applied again after CREDENTIALS_TTL_MS. */
+  private async credentialOptions(isHttps: boolean): Promise<https.RequestOptions> {
+    const now = performance.now();
+    if (this.credentials && now - this.credentials.at < CREDENTIALS_TTL_MS) return this.credentials.opts;
+    const opts: https.RequestOptions = { headers: {} };
     try {
       await this.kc.applyToHTTPSOptions(opts);
     } catch (error) {
@@ -489,7 +511,14 @@ export class KubeClient {
       if (isHttps || !/HTTP protocol is not allowed/.test((error as Error).message)) throw error;
     }
     opts.agent = this.agentFor(opts, isHttps);
-    return (isHttps ? https : http).request(opts);
+    this.credentials = { at: now, opts };
+    return opts;
+  }
+
+  /** An ApiError for a non-2xx answer; a 401 also drops the credentials, so the next request applies them afresh. */
+  private apiError(verb: Verb, path: string, status: number, headers: http.IncomingHttpHeaders, text: string): ApiError {
+    if (status === 401) this.credentials = undefined;
+    return apiErrorFrom(verb, path, status, headers, text);
   }
 
   /** One keep-alive agent per TLS identity; replaced when a rotated credential changes it. */

@@ -5,6 +5,7 @@ import { WIDGET_API, widgetCrd } from '../harness/widget.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiError, KubeClient, type KObject, type RequestInfo, type WatchEvent } from '../../shim/kube/client.ts';
+import { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
 import { resourceFor } from '../../shim/kube/resources.ts';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
@@ -247,6 +248,27 @@ test('errors about a Secret do not contain its data', async () => {
   const error = await rejection(client.create(secret));
   assert.is(error.status, 422);
   assert.not.match(`${error.message} ${JSON.stringify(error.details ?? {})} ${error.stack}`, /hunter2/);
+});
+
+test('a changed bearer token is used at once after a 401, and within seconds otherwise', async () => {
+  kubectlOk(['create', 'serviceaccount', 'rotator', '-n', ns]);
+  const token = kubectlOk(['create', 'token', 'rotator', '-n', ns]).trim();
+  const cluster = loadKubeConfig(testKubeconfig()).getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({ clusters: [cluster], users: [{ name: 'rotator', token: 'not-a-token' }], contexts: [{ name: 'c', cluster: cluster.name, user: 'rotator' }], currentContext: 'c' });
+  const user = kc.getCurrentUser() as { token?: string };
+  const rotating = new KubeClient(kc);
+  // 401: the token is not accepted; 403: it is (the ServiceAccount may not read ConfigMaps).
+  const status = () => rotating.get('v1', 'ConfigMap', ns, 'absent').then(() => 200, (error) => (error instanceof ApiError ? error.status : -1));
+  try {
+    assert.is(await status(), 401);
+    user.token = token;
+    assert.is(await status(), 403, 'the request right after a 401 uses the new token');
+    user.token = 'revoked';
+    await eventually('the replaced token to be used', async () => (await status()) === 401, 5000, 100);
+  } finally {
+    rotating.close();
+  }
 });
 
 test('an unknown kind fails before any request, naming the table', async () => {
