@@ -108,6 +108,10 @@ test('revisions are SHA-256 of canonical JSON, as in earlier releases, so an upg
   assert.is(contentHash(template), expected.slice(0, 10));
   assert.is(contentHash(template, 16), expected.slice(0, 16));
   assert.is(canonicalJson(template), '{"metadata":{"labels":{"a":"2","b":"1"}},"spec":{"containers":[{"image":"x","name":"spiced"}]}}');
+  // The corners, as the first release wrote them: keys in code-unit order (integer-like ones too),
+  // undefined members dropped and undefined array items left as empty slots, JSON.stringify's scalars.
+  const corners = { z: [1, 'two', null, undefined, { b: undefined, a: [[]] }, true], '10': 'ten', '2': 'two', é: { ß: 1.5e-7, A: -0, a: '"quoted"\n' }, empty: {}, arr: [], n: null, u: undefined };
+  assert.is(canonicalJson(corners), '{"10":"ten","2":"two","arr":[],"empty":{},"n":null,"z":[1,"two",null,,{"a":[[]]},true],"é":{"A":0,"a":"\\"quoted\\"\\n","ß":1.5e-7}}');
 });
 
 test('a minimal set gets a ConfigMap, a Service and a Deployment, and becomes Ready', async () => {
