@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../core/handler.ts';
 import { objectPath, toResourceRef, type ResourceLike, type ResourceRef } from './resources.ts';
@@ -510,9 +511,11 @@ export class KubeClient {
       // unless skipTLSVerify is set; credentials were already applied by then.
       if (isHttps || !/HTTP protocol is not allowed/.test((error as Error).message)) throw error;
     }
-    opts.agent = this.agentFor(opts, isHttps);
-    this.credentials = { at: now, opts };
-    return opts;
+    const agent = this.agentFor(opts, isHttps);
+    // Our own agent holds the TLS material (as one SecureContext); a proxy agent takes it per request.
+    const applied: https.RequestOptions = this.kc.getCurrentCluster()?.proxyUrl ? { ...opts, agent } : { headers: opts.headers, auth: opts.auth, agent };
+    this.credentials = { at: now, opts: applied };
+    return applied;
   }
 
   /** An ApiError for a non-2xx answer; a 401 also drops the credentials, so the next request applies them afresh. */
@@ -537,13 +540,11 @@ export class KubeClient {
     if (proxied && opts.agent instanceof http.Agent) {
       agent = opts.agent; // client-node built a proxy agent; keep it
     } else if (isHttps) {
+      // One SecureContext for every connection: given ca/cert/key instead, Node parses them into a new
+      // one per connection, and turns them into strings on every request to name its socket pool.
       agent = new https.Agent({
         keepAlive: true,
-        ca: opts.ca,
-        cert: opts.cert,
-        key: opts.key,
-        pfx: opts.pfx,
-        passphrase: opts.passphrase,
+        secureContext: createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase }),
         servername: opts.servername,
         ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
       });
