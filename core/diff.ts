@@ -7,15 +7,22 @@ import { parseQuantity } from './manifests/quantity.ts';
 export function satisfies(desired: unknown, observed: unknown): boolean {
   if (desired === undefined) return true;
   if (desired === null) return observed === null || observed === undefined;
+  // Plain loops: this walks every child of every reconcile, and entries()/every() allocated more than the rest of it.
   if (Array.isArray(desired)) {
-    return Array.isArray(observed) && observed.length === desired.length && desired.every((d, i) => satisfies(d, observed[i]));
+    if (!Array.isArray(observed) || observed.length !== desired.length) return false;
+    for (let i = 0; i < desired.length; i++) if (!satisfies(desired[i], observed[i])) return false;
+    return true;
   }
   if (typeof desired === 'object') {
+    const d = desired as Record<string, unknown>;
     if (!observed || typeof observed !== 'object' || Array.isArray(observed)) {
       // An empty desired object is satisfied by an absent one: the server drops empty structs.
-      return Object.values(desired).every((v) => v === undefined) && observed === undefined;
+      for (const k of Object.keys(d)) if (d[k] !== undefined) return false;
+      return observed === undefined;
     }
-    return Object.entries(desired).every(([k, v]) => satisfies(v, (observed as Record<string, unknown>)[k]));
+    const o = observed as Record<string, unknown>;
+    for (const k of Object.keys(d)) if (!satisfies(d[k], o[k])) return false;
+    return true;
   }
   if (desired === observed) return true;
   if (typeof desired === 'number' || typeof observed === 'number') return String(desired) === String(observed);

@@ -302,9 +302,17 @@ export class Controller {
     const desired = await handler.reconcile(observed);
     if (!(this.o.canWrite?.() ?? true)) return desired.requeueAfterSeconds;
     await this.carryOut(parent, children, desired, log.child({ handler: handler.name, key }));
-    this.o.metrics?.onManaged?.(handler.name, this.managedCounts());
+    if (this.o.metrics?.onManaged) {
+      const counts = this.managedCounts();
+      const summary = Object.values(counts).join(); // the kinds come in a fixed order
+      if (summary !== this.managedSummary) this.o.metrics.onManaged(handler.name, counts);
+      this.managedSummary = summary;
+    }
     return desired.requeueAfterSeconds;
   }
+
+  /** The managed counts last reported to the metrics (only changes are). */
+  private managedSummary = '';
 
   private managedCounts(): Record<string, number> {
     const counts: Record<string, number> = {};
