@@ -131,6 +131,15 @@ async function timed(pids: Record<string, number>, run: () => Promise<unknown>, 
 async function namespace(name: string) {
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
+/**
+ * Deletes a baseline's namespace and waits until it is gone, so that every run of a round meets the
+ * same cluster: creating a Service costs the API server more the more Services exist (its ClusterIP
+ * allocator counts them), so a run after a baseline that left its 200 behind would pay for them.
+ */
+async function dropNamespace(name: string) {
+  await client.delete('v1', 'Namespace', undefined, name);
+  await waitFor(`namespace ${name} to be deleted`, async () => (await client.get('v1', 'Namespace', undefined, name)) === undefined);
+}
 
 try {
   for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
@@ -171,6 +180,8 @@ try {
       (writes) => writes.length >= 3 * SETS,
     );
     await new Promise((r) => setTimeout(r, 5000)); // the controller-manager finishes with the baseline's Deployments
+    await dropNamespace(childrenNs);
+    await new Promise((r) => setTimeout(r, 5000));
 
     // 1b. Baseline "end state": everything the operator run ends with, written directly by one client
     // that runs the workloads handler inline: each set created, then the handler's children applied,
@@ -197,6 +208,8 @@ try {
       (e) => agentOf(e) === 'bench' && e.objectRef?.namespace === endStateNs,
       (writes) => writes.length >= endStateWrites,
     );
+    await new Promise((r) => setTimeout(r, 5000));
+    await dropNamespace(endStateNs);
     await new Promise((r) => setTimeout(r, 5000));
 
     // 1c. The operator: create the sets; done when the operator has created every child.
