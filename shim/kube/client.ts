@@ -121,7 +121,7 @@ export class KubeClient {
   private readonly base: URL;
   private readonly options: Required<Pick<KubeClientOptions, 'timeoutMs' | 'fieldValidation' | 'userAgent'>> & KubeClientOptions;
   private agent?: { key: string; agent: http.Agent };
-  /** Request options carrying the current credentials (TLS material, headers, agent), and when they were applied. */
+  /** Request options carrying the current credentials (auth headers and the agent holding the TLS material), and when they were applied. */
   private credentials?: { at: number; opts: https.RequestOptions };
 
   constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
