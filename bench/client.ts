@@ -44,7 +44,7 @@ function bareApply(obj: KObject): Promise<unknown> {
         method: 'PATCH',
         path: `/api/v1/namespaces/${obj.metadata.namespace}/configmaps/${obj.metadata.name}?${query}`,
         agent: bareAgent,
-        headers: { 'Content-Type': 'application/apply-patch+yaml', 'Content-Length': body.length, Accept: 'application/json', Authorization: (tls.headers as Record<string, string>).Authorization ?? '' },
+        headers: { ...(tls.headers as Record<string, string>), 'Content-Type': 'application/apply-patch+yaml', 'Content-Length': body.length, Accept: 'application/json' },
       },
       (res) => {
         const chunks: Buffer[] = [];
