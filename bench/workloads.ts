@@ -7,8 +7,10 @@
 //     Every run is timed by the API server's clock, from its audit log: from the first write the
 //     run's client sent to the response to its last one (for the operator: the last child created),
 //     so no run pays for watching or polling how far it has got;
-//  2. steady state: writes the operator issues over 60 s with those 200 sets unchanged (target 0);
-//  3. memory: the operator's RSS with 1,000 SpicepodSets and their children cached (target <= 150 MiB).
+//     Every run starts from the same cluster: each run's namespace is deleted before the next run
+//     (the last round's operator run aside), as the cost of creating a Service grows with their number;
+//  2. memory: the operator's RSS with 1,000 more SpicepodSets and their children cached (target <= 150 MiB);
+//  3. steady state: writes the operator issues over 60 s with all those sets unchanged (target 0).
 //
 //   node --import tsx bench/workloads.ts [--sets 200] [--rounds 5] [--memory-sets 1000] [--steady-seconds 60]
 import { execFileSync } from 'node:child_process';
@@ -132,9 +134,9 @@ async function namespace(name: string) {
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
 /**
- * Deletes a baseline's namespace and waits until it is gone, so that every run of a round meets the
- * same cluster: creating a Service costs the API server more the more Services exist (its ClusterIP
- * allocator counts them), so a run after a baseline that left its 200 behind would pay for them.
+ * Deletes a run's namespace and waits until it is gone, so that every run meets the same cluster:
+ * creating a Service costs the API server more the more Services exist (its ClusterIP allocator
+ * counts them), so a run after one that left its 200 behind would pay for them.
  */
 async function dropNamespace(name: string) {
   await client.delete('v1', 'Namespace', undefined, name);
@@ -238,6 +240,12 @@ try {
       byWriter.set(key, (byWriter.get(key) ?? 0) + 1);
     }
     console.log(`  writes during the operator run: ${[...byWriter].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    // Like a baseline's, the round's sets go before the next round, whose operator run would otherwise meet
+    // 200 more Services each round; the last round's stay for the steady-state measurement.
+    if (round < ROUNDS) {
+      await dropNamespace(operatorNs);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ratios = (base: 'children' | 'endState') => rounds.map((r) => r.operator / r[base]);
@@ -246,18 +254,7 @@ try {
       `operator / baseline "children" ${median(ratios('children')).toFixed(2)} (rounds ${ratios('children').map((x) => x.toFixed(2)).join(', ')})`,
   );
 
-  // 2. Steady state: nothing changes, nothing may be written (Lease renewals aside).
-  await waitFor('statuses to settle', async () => {
-    const sets = (await Promise.all(operatorNamespaces.map(async (namespace) => (await client.list({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }, { namespace })).items))).flat();
-    return sets.every((s: any) => s.status?.observedGeneration === s.metadata.generation);
-  });
-  await new Promise((r) => setTimeout(r, 5000));
-  const since = Date.now();
-  await new Promise((r) => setTimeout(r, STEADY_SECONDS * 1000));
-  const writes = auditWrites(since, (e) => !!e.userAgent?.startsWith('spiceai-operator') && e.objectRef?.resource !== 'leases');
-  console.log(`steady state: ${writes.length} writes in ${STEADY_SECONDS}s with ${ROUNDS * SETS} unchanged sets (target 0)`);
-
-  // 3. Memory with many sets and their children cached.
+  // 2. Memory with many sets and their children cached.
   await namespace('memory');
   await pool(names('m', MEMORY_SETS), 4, (set) =>
     client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: 'memory' }, spec: { spicepod, replicas: 0 } }),
@@ -268,7 +265,19 @@ try {
   // The operator's own view (prom-client process metrics): how much of that is live JavaScript heap.
   const metrics = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
   const heapUsed = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
-  console.log(`memory: operator RSS ${rss.toFixed(0)} MiB (V8 heap in use ${heapUsed.toFixed(0)} MiB) with ${MEMORY_SETS + ROUNDS * SETS} SpicepodSets and their children cached (target <= 150 MiB RSS)`);
+  console.log(`memory: operator RSS ${rss.toFixed(0)} MiB (V8 heap in use ${heapUsed.toFixed(0)} MiB) with ${MEMORY_SETS + SETS} SpicepodSets and their children cached (target <= 150 MiB RSS)`);
+
+  // 3. Steady state: nothing changes, nothing may be written (Lease renewals aside).
+  await waitFor('statuses to settle', async () => {
+    const sets = (await Promise.all([`operator-${ROUNDS}`, 'memory'].map(async (namespace) => (await client.list({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }, { namespace })).items))).flat();
+    return sets.every((s: any) => s.status?.observedGeneration === s.metadata.generation);
+  });
+  await new Promise((r) => setTimeout(r, 5000));
+  const since = Date.now();
+  await new Promise((r) => setTimeout(r, STEADY_SECONDS * 1000));
+  const writes = auditWrites(since, (e) => !!e.userAgent?.startsWith('spiceai-operator') && e.objectRef?.resource !== 'leases');
+  console.log(`steady state: ${writes.length} writes in ${STEADY_SECONDS}s with ${SETS + MEMORY_SETS} unchanged sets (target 0)`);
+
   await operator.stop();
 } finally {
   client.close();
