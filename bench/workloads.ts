@@ -7,8 +7,9 @@
 //     Every run is timed by the API server's clock, from its audit log: from the first write the
 //     run's client sent to the response to its last one (for the operator: the last child created),
 //     so no run pays for watching or polling how far it has got;
-//     Every run starts from the same cluster: each run's namespace is deleted before the next run
-//     (the last round's operator run aside), as the cost of creating a Service grows with their number;
+//     Every run starts from the same cluster, idle: each run's namespace is deleted before the next
+//     run (the last round's operator run aside), as the cost of creating a Service grows with their
+//     number, and the next run waits until the control plane has stopped writing;
 //  2. memory: the operator's RSS with 1,000 more SpicepodSets and their children cached (target <= 150 MiB);
 //  3. steady state: writes the operator issues over 60 s with all those sets unchanged (target 0).
 //
@@ -130,6 +131,25 @@ async function timed(pids: Record<string, number>, run: () => Promise<unknown>, 
   const last = Math.max(...writes.map((e) => Date.parse(e.stageTimestamp)));
   return { ms: last - first, cpu: cpuReport(cpu, cpuAfter) };
 }
+/**
+ * Waits until the control plane has written nothing for 3 s (Lease renewals aside). Each of the
+ * controller-manager's controllers sends at most 20 writes a second, so its work for a run (and for
+ * deleting the run's namespace: an Endpoints delete per Service, and more) goes on for many seconds
+ * after the run; without this wait it would land in the next run, and be timed with it.
+ */
+async function quiet(timeoutMs = 300_000) {
+  const tail = new AuditTail();
+  const deadline = Date.now() + timeoutMs;
+  let last = Date.now();
+  while (Date.now() - last < 3000) {
+    if (Date.now() > deadline) {
+      console.log(`  (the control plane was still writing after ${timeoutMs / 1000}s; going on)`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    if (tail.read().some((e) => e.objectRef?.resource !== 'leases')) last = Date.now();
+  }
+}
 async function namespace(name: string) {
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
@@ -164,6 +184,7 @@ try {
   const operator = await startOperator(['--namespaces', [...operatorNamespaces, 'memory'].join(','), '--operator-namespace', 'spiceai-operator-system']);
   await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
   pids.operator = operator.child.pid!;
+  await quiet();
   const rounds: { children: number; endState: number; operator: number }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     // 1a. Baseline "children": the same three children per set, applied directly with the operator's
@@ -181,9 +202,9 @@ try {
       (e) => agentOf(e) === 'bench' && e.objectRef?.namespace === childrenNs,
       (writes) => writes.length >= 3 * SETS,
     );
-    await new Promise((r) => setTimeout(r, 5000)); // the controller-manager finishes with the baseline's Deployments
+    await quiet();
     await dropNamespace(childrenNs);
-    await new Promise((r) => setTimeout(r, 5000));
+    await quiet();
 
     // 1b. Baseline "end state": everything the operator run ends with, written directly by one client
     // that runs the workloads handler inline: each set created, then the handler's children applied,
@@ -210,9 +231,9 @@ try {
       (e) => agentOf(e) === 'bench' && e.objectRef?.namespace === endStateNs,
       (writes) => writes.length >= endStateWrites,
     );
-    await new Promise((r) => setTimeout(r, 5000));
+    await quiet();
     await dropNamespace(endStateNs);
-    await new Promise((r) => setTimeout(r, 5000));
+    await quiet();
 
     // 1c. The operator: create the sets; done when the operator has created every child.
     const operatorNs = `operator-${round}`;
@@ -243,8 +264,9 @@ try {
     // Like a baseline's, the round's sets go before the next round, whose operator run would otherwise meet
     // 200 more Services each round; the last round's stay for the steady-state measurement.
     if (round < ROUNDS) {
+      await quiet();
       await dropNamespace(operatorNs);
-      await new Promise((r) => setTimeout(r, 5000));
+      await quiet();
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
