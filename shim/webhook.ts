@@ -26,6 +26,7 @@ import {
   type AdmissionOutcome,
   type ConfigMapData,
 } from '../functions/injection/index.ts';
+import type { InjectionDefaults, SidecarResources } from '../functions/injection/annotations.ts';
 import { serveFetchTls, parseEndpoint, type FetchHandler, type TextRoute } from './http.ts';
 import { KubeClient, isApiError, type KObject } from './kube/client.ts';
 import type { Logger } from './log.ts';
@@ -204,6 +205,8 @@ export interface WebhookOptions {
   url?: string;
   defaultImage: string;
   defaultImagePullPolicy: string;
+  /** Resources of injected sidecars whose annotations set none. */
+  defaultResources?: SidecarResources;
   telemetryProperties: Record<string, string>;
   now?: () => Date;
   checkIntervalMs?: number;
@@ -246,7 +249,7 @@ export function servingNames(o: { serviceName: string; operatorNamespace: string
  * admission for the server's text route, without Request/Response objects.
  */
 export function createWebhookHandler(o: {
-  defaults: { image: string; imagePullPolicy: string };
+  defaults: InjectionDefaults;
   operatorNamespace: string;
   telemetryProperties: Record<string, string>;
   getConfigMap: (namespace: string, name: string) => Promise<ConfigMapData | undefined>;
@@ -319,7 +322,7 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     return cm && { data: cm.data, binaryData: cm.binaryData };
   };
   const served = createWebhookHandler({
-    defaults: { image: o.defaultImage, imagePullPolicy: o.defaultImagePullPolicy },
+    defaults: { image: o.defaultImage, imagePullPolicy: o.defaultImagePullPolicy, resources: o.defaultResources },
     operatorNamespace: o.operatorNamespace,
     telemetryProperties: o.telemetryProperties,
     getConfigMap,
@@ -443,7 +446,7 @@ export async function removeWebhookConfiguration(client: KubeClient, name: strin
 /** What `run` passes to the operator about the injector. */
 export type SidecarInjectorOptions = { enabled: boolean } & Pick<
   WebhookOptions,
-  'endpoint' | 'serviceName' | 'configurationName' | 'secretName' | 'url' | 'defaultImage' | 'defaultImagePullPolicy'
+  'endpoint' | 'serviceName' | 'configurationName' | 'secretName' | 'url' | 'defaultImage' | 'defaultImagePullPolicy' | 'defaultResources'
 >;
 
 /** The injector as the operator runs it: started when enabled, its configuration removed when not. */

@@ -4,6 +4,7 @@
 // spice.ai/inject-config + spice.ai/inject-config-key (reference §3).
 // Every denial names the annotation, the value and the fix.
 import { SPICEPOD_KEY } from '../../core/manifests/names.ts';
+import { parseQuantity } from '../../core/manifests/quantity.ts';
 import type { SpicedPorts } from '../../core/manifests/spiced.ts';
 
 export const ANNOTATION_INJECT = 'spice.ai/inject';
@@ -16,6 +17,10 @@ export const ANNOTATION_IMAGE_PULL_POLICY = 'spice.ai/image-pull-policy';
 export const ANNOTATION_HTTP_PORT = 'spice.ai/http-port';
 export const ANNOTATION_FLIGHT_PORT = 'spice.ai/flight-port';
 export const ANNOTATION_METRICS_PORT = 'spice.ai/metrics-port';
+export const ANNOTATION_CPU_REQUEST = 'spice.ai/sidecar-cpu-request';
+export const ANNOTATION_MEMORY_REQUEST = 'spice.ai/sidecar-memory-request';
+export const ANNOTATION_CPU_LIMIT = 'spice.ai/sidecar-cpu-limit';
+export const ANNOTATION_MEMORY_LIMIT = 'spice.ai/sidecar-memory-limit';
 /** Stamped on every Pod the webhook injected (a reserved key, core/manifests/names.ts). */
 export const ANNOTATION_SIDECAR_INJECTED = 'spice.ai/sidecar-injected';
 /**
@@ -34,9 +39,46 @@ const PORT_ANNOTATIONS: Record<keyof SpicedPorts, string> = {
   metrics: ANNOTATION_METRICS_PORT,
 };
 
+/** The sidecar's resources, as a container's `resources` (only what is set). */
+export interface SidecarResources {
+  requests?: { cpu?: string; memory?: string };
+  limits?: { cpu?: string; memory?: string };
+}
+/** Each resource setting: its annotation, and its `run` flag (the operator-wide default). */
+export const RESOURCE_SETTINGS: { bound: 'requests' | 'limits'; resource: 'cpu' | 'memory'; annotation: string; flag: string }[] = [
+  { bound: 'requests', resource: 'cpu', annotation: ANNOTATION_CPU_REQUEST, flag: 'sidecar-default-cpu-request' },
+  { bound: 'requests', resource: 'memory', annotation: ANNOTATION_MEMORY_REQUEST, flag: 'sidecar-default-memory-request' },
+  { bound: 'limits', resource: 'cpu', annotation: ANNOTATION_CPU_LIMIT, flag: 'sidecar-default-cpu-limit' },
+  { bound: 'limits', resource: 'memory', annotation: ANNOTATION_MEMORY_LIMIT, flag: 'sidecar-default-memory-limit' },
+];
+
+/** Why `value` cannot be a container's CPU or memory amount, or undefined if it can. */
+export function resourceQuantityError(value: string): string | undefined {
+  let amount: number;
+  try {
+    amount = parseQuantity(value);
+  } catch {
+    amount = NaN;
+  }
+  if (!Number.isFinite(amount) || amount < 0) return `${JSON.stringify(value)} is not a Kubernetes quantity (e.g. 250m or 1 for CPU, 512Mi or 2Gi for memory)`;
+  return undefined;
+}
+
+/** The first resource whose request is above its limit, if any. */
+export function requestAboveLimit(resources: SidecarResources): { resource: 'cpu' | 'memory'; request: string; limit: string } | undefined {
+  for (const resource of ['cpu', 'memory'] as const) {
+    const request = resources.requests?.[resource];
+    const limit = resources.limits?.[resource];
+    if (request !== undefined && limit !== undefined && parseQuantity(request) > parseQuantity(limit)) return { resource, request, limit };
+  }
+  return undefined;
+}
+
 export interface InjectionDefaults {
   image: string;
   imagePullPolicy: string;
+  /** Resources of every sidecar (`run --sidecar-default-cpu-request...`); annotations override each value. */
+  resources?: SidecarResources;
 }
 
 export interface SidecarSettings {
@@ -45,6 +87,8 @@ export interface SidecarSettings {
   image: string;
   imagePullPolicy: string;
   ports: SpicedPorts;
+  /** Absent when nothing is set: the sidecar then has no `resources`. */
+  resources?: SidecarResources;
 }
 
 export type InjectionDecision =
@@ -189,7 +233,30 @@ export function readInjectionRequest(
     }
   }
 
-  return { kind: 'inject', settings: { configMap, key, image, imagePullPolicy, ports } };
+  const resources: SidecarResources = {};
+  const fromAnnotation = new Set<string>();
+  for (const { bound, resource, annotation } of RESOURCE_SETTINGS) {
+    const raw = a[annotation];
+    const value = raw !== undefined ? raw.trim() : defaults.resources?.[bound]?.[resource];
+    if (value === undefined) continue;
+    if (raw !== undefined) {
+      const error = resourceQuantityError(value);
+      if (error) return { kind: 'deny', message: `${annotation}: ${error}, or remove it${defaults.resources?.[bound]?.[resource] ? ` to use the operator's default (${defaults.resources[bound]![resource]})` : ''}` };
+      fromAnnotation.add(annotation);
+    }
+    (resources[bound] ??= {})[resource] = value;
+  }
+  const tooHigh = requestAboveLimit(resources);
+  if (tooHigh) {
+    const [request, limit] = (['requests', 'limits'] as const).map((bound) => RESOURCE_SETTINGS.find((r) => r.bound === bound && r.resource === tooHigh.resource)!);
+    const source = (r: (typeof RESOURCE_SETTINGS)[number]) => (fromAnnotation.has(r.annotation) ? r.annotation : `the operator's default, --${r.flag}`);
+    return {
+      kind: 'deny',
+      message: `the sidecar's ${tooHigh.resource} request ${tooHigh.request} (${source(request!)}) is above its limit ${tooHigh.limit} (${source(limit!)}): lower ${request!.annotation} or raise ${limit!.annotation}`,
+    };
+  }
+
+  return { kind: 'inject', settings: { configMap, key, image, imagePullPolicy, ports, ...(resources.requests || resources.limits ? { resources } : {}) } };
 }
 
 export { PORT_ANNOTATIONS };

@@ -58,6 +58,7 @@ export function sidecarContainer(settings: SidecarSettings, telemetryProperties:
     workingDir: SPICED_WORKING_DIR,
     ports: (Object.keys(SIDECAR_PORT_NAMES) as (keyof SpicedPorts)[]).map((k) => ({ name: SIDECAR_PORT_NAMES[k], containerPort: ports[k], protocol: 'TCP' })),
     volumeMounts: [spicepodMount(SIDECAR_VOLUME)],
+    ...(settings.resources ? { resources: settings.resources } : {}),
     startupProbe: { httpGet: { path: HEALTH_PATH, port: ports.http }, ...STARTUP_PROBE },
     livenessProbe: { httpGet: { path: HEALTH_PATH, port: ports.http }, ...DEFAULT_PROBE },
     readinessProbe: { httpGet: { path: READY_PATH, port: ports.http }, ...DEFAULT_PROBE },

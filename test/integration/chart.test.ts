@@ -25,7 +25,7 @@ const everyValue = {
   serviceMonitor: { enabled: true, interval: '15s' },
   cluster: { domain: 'corp.local' },
   pauseCrashloopingPodsThreshold: 3,
-  sidecarInjector: { defaultImage: 'spiceai/spiceai:1.9.0', defaultImagePullPolicy: 'Always' },
+  sidecarInjector: { defaultImage: 'spiceai/spiceai:1.9.0', defaultImagePullPolicy: 'Always', defaultResources: { requests: { cpu: '100m' }, limits: { memory: '1Gi' } } },
   telemetryProperties: { team: 'data', env: 'prod' },
 };
 const valuesFile = join(tmp, 'every-value.yaml');
@@ -93,6 +93,8 @@ test('every value reaches the manifests', () => {
     '--pause-crashlooping-pods-threshold=3',
     '--sidecar-default-image=spiceai/spiceai:1.9.0',
     '--sidecar-default-image-pull-policy=Always',
+    '--sidecar-default-cpu-request=100m',
+    '--sidecar-default-memory-limit=1Gi',
     '--telemetry-properties=env=prod',
     '--telemetry-properties=team=data',
   ]) {

@@ -25,6 +25,7 @@ const operatorArgs = () => [
   '--webhook-configuration', CONFIGURATION,
   '--webhook-secret', SECRET,
   '--sidecar-default-image', 'example.com/spiceai:test',
+  '--sidecar-default-memory-request', '64Mi',
   '--verbose',
 ];
 
@@ -88,13 +89,15 @@ test('the operator provisioned its serving certificate in a Secret and registere
 });
 
 test('an annotated Pod is created with the spiced sidecar; an unannotated one is untouched', () => {
-  kubectlOk(['create', '-f', '-'], podManifest('annotated', { 'spice.ai/inject': 'demo', 'spice.ai/http-port': '28090' }));
+  kubectlOk(['create', '-f', '-'], podManifest('annotated', { 'spice.ai/inject': 'demo', 'spice.ai/http-port': '28090', 'spice.ai/sidecar-cpu-limit': '500m' }));
   const pod = kubectlJson(['get', 'pod', 'annotated', '-n', ns]);
   const sidecar = sidecarOf(pod);
   assert.ok(sidecar, 'sidecar injected');
   assert.is(sidecar.restartPolicy, 'Always');
   assert.is(sidecar.image, 'example.com/spiceai:test');
   assert.equal(sidecar.args, ['--http', '0.0.0.0:28090', '--flight', '0.0.0.0:15051', '--metrics', '0.0.0.0:19090']);
+  // The operator's default memory request and the Pod's CPU limit; the API server defaults the CPU request to the limit.
+  assert.equal(sidecar.resources, { requests: { cpu: '500m', memory: '64Mi' }, limits: { cpu: '500m' } });
   assert.is(pod.metadata.annotations['spice.ai/sidecar-injected'], 'true');
   assert.ok(pod.spec.volumes.some((v: any) => v.configMap?.name === 'demo'));
   assert.equal(pod.spec.containers.map((c: any) => c.name), ['app']);
@@ -151,6 +154,8 @@ test('bad annotations are denied with what to change', () => {
   assert.match(port.err, 'spice.ai/flight-port: "flight" is not a port number: set it to a whole number from 1 to 65535');
   const value = kubectl(['create', '-f', '-'], podManifest('badvalue', { 'spice.ai/inject': 'yes' }));
   assert.match(value.err, 'spice.ai/inject: "yes" is not a recognised value');
+  const resources = kubectl(['create', '-f', '-'], podManifest('badresources', { 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '32Mi' }));
+  assert.match(resources.err, "the sidecar's memory request 64Mi (the operator's default, --sidecar-default-memory-request) is above its limit 32Mi (spice.ai/sidecar-memory-limit)");
 });
 
 test('a server-side dry run shows the injected Pod and creates nothing', () => {

@@ -14,7 +14,7 @@ test('every value of the seed table is documented with its default', () => {
     'image.repository', 'image.name', 'image.tag', 'image.pullPolicy', 'image.pullSecrets', 'installCRDs',
     'serviceAccount.create', 'serviceAccount.name', 'serviceAccount.annotations', 'resources', 'nodeSelector',
     'tolerations', 'affinity', 'serviceMonitor.enabled', 'serviceMonitor.interval', 'cluster.domain',
-    'pauseCrashloopingPodsThreshold', 'sidecarInjector.defaultImage', 'sidecarInjector.defaultImagePullPolicy', 'telemetryProperties',
+    'pauseCrashloopingPodsThreshold', 'sidecarInjector.defaultImage', 'sidecarInjector.defaultImagePullPolicy', 'sidecarInjector.defaultResources.requests.cpu', 'sidecarInjector.defaultResources.limits.memory', 'telemetryProperties',
   ]) {
     assert.match(table, new RegExp(`\\| \`${key.replace('.', '\\.')}\` \\| [^|]+ \\|`), key);
   }

@@ -221,6 +221,55 @@ test('spice.ai/image and spice.ai/image-pull-policy override the operator defaul
   assert.is(c.imagePullPolicy, 'Never');
 });
 
+test('without resource settings the sidecar has no resources; annotations set each request and limit', async () => {
+  const { sidecar: bare } = await injected(harness(), pod({ 'spice.ai/inject': 'demo' }));
+  assert.is(bare.resources, undefined);
+  const { sidecar } = await injected(
+    harness(),
+    pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-cpu-request': '250m', 'spice.ai/sidecar-memory-request': ' 512Mi ', 'spice.ai/sidecar-cpu-limit': '1', 'spice.ai/sidecar-memory-limit': '2Gi' }),
+  );
+  assert.equal(sidecar.resources, { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '2Gi' } });
+});
+
+test('the operator-wide resource defaults apply to every sidecar, and each annotation overrides its own value only', async () => {
+  const withDefaults = (annotations: Record<string, string>) =>
+    createInjectionHandler({
+      defaults: { ...defaults, resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } } },
+      operatorNamespace: OPERATOR_NS,
+      getConfigMap: async () => ({ data: { 'spicepod.yaml': SPICEPOD } }),
+    })(new Request('https://x/mutate', { method: 'POST', body: JSON.stringify(review(pod({ 'spice.ai/inject': 'demo', ...annotations }))) })).then((r) => r.json() as Promise<any>);
+  const sidecarOf = (res: any) => JSON.parse(atob(res.response.patch))[0].value[0];
+  assert.equal(sidecarOf(await withDefaults({})).resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
+  assert.equal(sidecarOf(await withDefaults({ 'spice.ai/sidecar-memory-limit': '4Gi', 'spice.ai/sidecar-cpu-limit': '2' })).resources, {
+    requests: { cpu: '100m', memory: '256Mi' },
+    limits: { memory: '4Gi', cpu: '2' },
+  });
+  // A request above the default limit is denied, naming the annotation and the flag it clashes with.
+  const denial = await withDefaults({ 'spice.ai/sidecar-memory-request': '2Gi' });
+  assert.is(denial.response.allowed, false);
+  assert.is(
+    denial.response.status.message,
+    "the sidecar's memory request 2Gi (spice.ai/sidecar-memory-request) is above its limit 1Gi (the operator's default, --sidecar-default-memory-limit): lower spice.ai/sidecar-memory-request or raise spice.ai/sidecar-memory-limit",
+  );
+});
+
+test('a resource annotation that is not a quantity, or a request above its limit, is denied with the fix', async () => {
+  const h = harness();
+  assert.is(
+    await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-cpu-request': 'half' })),
+    'spice.ai/sidecar-cpu-request: "half" is not a Kubernetes quantity (e.g. 250m or 1 for CPU, 512Mi or 2Gi for memory), or remove it',
+  );
+  assert.match(await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '-1Gi' })), 'spice.ai/sidecar-memory-limit: "-1Gi" is not a Kubernetes quantity');
+  assert.match(await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '' })), 'spice.ai/sidecar-memory-limit: "" is not a Kubernetes quantity');
+  assert.is(
+    await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-cpu-request': '1500m', 'spice.ai/sidecar-cpu-limit': '1' })),
+    "the sidecar's cpu request 1500m (spice.ai/sidecar-cpu-request) is above its limit 1 (spice.ai/sidecar-cpu-limit): lower spice.ai/sidecar-cpu-request or raise spice.ai/sidecar-cpu-limit",
+  );
+  // Equal is fine, and units are compared, not strings.
+  const { sidecar } = await injected(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-request': '1024Mi', 'spice.ai/sidecar-memory-limit': '1Gi' }));
+  assert.equal(sidecar.resources, { requests: { memory: '1024Mi' }, limits: { memory: '1Gi' } });
+});
+
 test('spice.ai/http-port, flight-port and metrics-port choose the ports, args and probe port', async () => {
   const { sidecar } = await injected(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/http-port': '28090', 'spice.ai/flight-port': '25051', 'spice.ai/metrics-port': '29090' }));
   assert.equal(sidecar.args, ['--http', '0.0.0.0:28090', '--flight', '0.0.0.0:25051', '--metrics', '0.0.0.0:29090']);

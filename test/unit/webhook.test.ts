@@ -463,6 +463,12 @@ test('run flags of the injector: defaults, --no-sidecar-injector, and refusals t
   refused({ 'webhook-url': 'http://127.0.0.1:8443/mutate' }, '--webhook-url');
   refused({ 'webhook-service': 'Bad_Name' }, '--webhook-service Bad_Name');
   refused({ 'sidecar-default-image': 'a b' }, '--sidecar-default-image');
+  refused({ 'sidecar-default-memory-limit': '1 GB' }, '--sidecar-default-memory-limit: "1 GB" is not a Kubernetes quantity');
+  refused({ 'sidecar-default-cpu-request': '2', 'sidecar-default-cpu-limit': '500m' }, '--sidecar-default-cpu-request 2 is above --sidecar-default-cpu-limit 500m');
+  assert.equal(parseSidecarInjectorFlags(flags({ 'sidecar-default-cpu-request': '100m', 'sidecar-default-memory-limit': '1Gi' })).defaultResources, {
+    requests: { cpu: '100m' },
+    limits: { memory: '1Gi' },
+  });
 });
 
 test.run();

@@ -1,5 +1,6 @@
 import { HANDLER_NAMES, type HandlerName } from '../../handler-names.ts';
 import { UsageError, type Command } from '../usage.ts';
+import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type SidecarResources } from '../../../functions/injection/annotations.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -26,6 +27,18 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   }
   const image = String(values['sidecar-default-image']);
   if (!image || /\s/.test(image)) throw new UsageError(`--sidecar-default-image ${JSON.stringify(image)}: expected an image reference`);
+  const resources: SidecarResources = {};
+  for (const { bound, resource, flag } of RESOURCE_SETTINGS) {
+    if (values[flag] === undefined) continue;
+    const value = String(values[flag]).trim();
+    const error = resourceQuantityError(value);
+    if (error) throw new UsageError(`--${flag}: ${error}`);
+    (resources[bound] ??= {})[resource] = value;
+  }
+  const tooHigh = requestAboveLimit(resources);
+  if (tooHigh) {
+    throw new UsageError(`--sidecar-default-${tooHigh.resource}-request ${tooHigh.request} is above --sidecar-default-${tooHigh.resource}-limit ${tooHigh.limit}: lower the request or raise the limit`);
+  }
   for (const flag of ['webhook-service', 'webhook-configuration', 'webhook-secret']) {
     const name = String(values[flag]);
     if (!(flag === 'webhook-service' ? DNS_LABEL.test(name) && name.length <= 63 : /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && name.length <= 253)) {
@@ -53,6 +66,7 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
     url,
     defaultImage: image,
     defaultImagePullPolicy: policy,
+    ...(resources.requests || resources.limits ? { defaultResources: resources } : {}),
   };
 }
 
@@ -82,6 +96,10 @@ export const runCommand: Command = {
     'webhook-url': { type: 'string' },
     'sidecar-default-image': { type: 'string', default: 'spiceai/spiceai:latest-models' },
     'sidecar-default-image-pull-policy': { type: 'string', default: 'IfNotPresent' },
+    'sidecar-default-cpu-request': { type: 'string' },
+    'sidecar-default-memory-request': { type: 'string' },
+    'sidecar-default-cpu-limit': { type: 'string' },
+    'sidecar-default-memory-limit': { type: 'string' },
     'enable-sidecar-injector': { type: 'boolean' },
     'no-sidecar-injector': { type: 'boolean' },
   },
@@ -108,6 +126,10 @@ export const runCommand: Command = {
     ['--webhook-url URL', 'register the webhook by URL instead of Service (development, tests); port 0 means the bound port'],
     ['--sidecar-default-image IMAGE', 'image of injected sidecars without spice.ai/image (default spiceai/spiceai:latest-models)'],
     ['--sidecar-default-image-pull-policy POLICY', 'pull policy of injected sidecars without spice.ai/image-pull-policy: Always, IfNotPresent, Never (default IfNotPresent)'],
+    ['--sidecar-default-cpu-request QUANTITY', 'CPU request of injected sidecars without spice.ai/sidecar-cpu-request (default none)'],
+    ['--sidecar-default-memory-request QUANTITY', 'memory request of injected sidecars without spice.ai/sidecar-memory-request (default none)'],
+    ['--sidecar-default-cpu-limit QUANTITY', 'CPU limit of injected sidecars without spice.ai/sidecar-cpu-limit (default none)'],
+    ['--sidecar-default-memory-limit QUANTITY', 'memory limit of injected sidecars without spice.ai/sidecar-memory-limit (default none)'],
     ['-h, --help', 'show this help'],
   ],
   async run(values) {
