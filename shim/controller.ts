@@ -57,6 +57,12 @@ export interface ControllerOptions {
 
 const parentKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 
+/** Whether a's resourceVersion is older than b's (of one object); false when either is not a number, as the API leaves them opaque. */
+function olderThan(a: KObject, b: KObject): boolean {
+  const [ra, rb] = [a.metadata.resourceVersion, b.metadata.resourceVersion];
+  return !!ra && !!rb && /^\d+$/.test(ra) && /^\d+$/.test(rb) && BigInt(ra) < BigInt(rb);
+}
+
 /**
  * Whether a child's update (old to new) changes nothing but its status, its resourceVersion and
  * annotations others added (the controller-manager's revision annotation on a Deployment, say).
@@ -147,9 +153,12 @@ export class Controller {
           {
             onError,
             onEvent: (type, obj, old) => {
+              const key = parentKey(obj.metadata.namespace, obj.metadata.name);
+              const mine = this.written.get(key);
+              if (mine && !olderThan(obj, mine)) this.written.delete(key); // the cache has caught up
               // Our own status writes come back as updates; only spec, labels, annotations or deletion matter.
               if (type === 'update' && old && !this.parentChanged(old, obj)) return;
-              this.queue.add(parentKey(obj.metadata.namespace, obj.metadata.name));
+              this.queue.add(key);
             },
           },
         ),
@@ -263,13 +272,26 @@ export class Controller {
     }
   }
 
+  /**
+   * The parent as this controller's last status write returned it, kept while the cache has not yet
+   * caught up with that write: a reconcile the children's watch events start meanwhile then sees
+   * its own status, and neither writes it again nor records its Events twice.
+   */
+  private readonly written = new Map<string, KObject>();
+
   private findParent(key: string): KObject | undefined {
     const [namespace, name] = key.split('/') as [string, string];
+    let cached: KObject | undefined;
     for (const informer of this.parents) {
-      const found = informer.get(namespace || undefined, name);
-      if (found) return found;
+      cached = informer.get(namespace || undefined, name);
+      if (cached) break;
     }
-    return undefined;
+    const mine = this.written.get(key);
+    if (mine) {
+      if (cached && cached.metadata.uid === mine.metadata.uid && olderThan(cached, mine)) return mine;
+      this.written.delete(key);
+    }
+    return cached;
   }
 
   private observedChildren(parent: KObject): KObject[] {
@@ -405,11 +427,15 @@ export class Controller {
       const status = { ...desired.status, observedGeneration: parent.metadata.generation };
       if (!ownStatusCurrent(status, (parent.status ?? {}) as Record<string, unknown>, this.o.handler.conditionTypes)) {
         try {
-          await client.applyStatus(
+          const updated = await client.applyStatus(
             { apiVersion: parent.apiVersion, kind: parent.kind, metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace }, status },
             { fieldManager: this.fieldManager, force: true },
           );
           this.writes.status++;
+          if (updated?.metadata) {
+            delete updated.metadata.managedFields; // as the cache keeps objects
+            this.written.set(parentKey(parent.metadata.namespace, parent.metadata.name), updated);
+          }
         } catch (error) {
           if (!isApiError(error, 404) && !isApiError(error, 409)) failures.push(error);
         }
