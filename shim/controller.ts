@@ -4,10 +4,10 @@
 // server-side apply (skipped when the cache already matches), pruning of
 // children it no longer returns, patches, status, Events, requeues.
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Desired, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
 import { refKey, refOf } from '../core/handler.ts';
 import { sameJson, satisfies } from '../core/diff.ts';
+import { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import { SharedInformers, type InformerListener, type SharedInformerOptions } from './informers.ts';
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
@@ -116,9 +116,12 @@ export class Controller {
   private started = false;
   /** Writes issued, by kind of write (tests and the steady-state benchmark read them). */
   readonly writes = { apply: 0, delete: 0, patch: 0, status: 0, event: 0 };
+  /** Events are written in the background, in order; a reconcile only queues them. */
+  private readonly events: EventRecorder;
 
   constructor(private readonly o: ControllerOptions) {
     this.fieldManager = `${MANAGED_BY}-${o.handler.name}`;
+    this.events = new EventRecorder({ client: o.client, component: MANAGED_BY, log: o.log, onWrite: () => this.writes.event++ });
     this.queue = new WorkQueue({ metrics: o.metrics?.queue });
     this.informers = o.informers ?? new SharedInformers(o.client);
   }
@@ -228,6 +231,7 @@ export class Controller {
   async stop(): Promise<void> {
     await this.queue.shutDownWithDrain();
     await Promise.all(this.workers);
+    await this.events.flush();
     await Promise.all(this.held.splice(0).map(({ informer, listener }) => this.informers.release(informer, listener)));
   }
 
@@ -443,13 +447,8 @@ export class Controller {
     }
 
     for (const event of desired.events ?? []) {
-      try {
-        await client.create(this.eventFor(parent, event));
-        this.writes.event++;
-        log.info('event', { type: event.type, reason: event.reason, message: event.message });
-      } catch (error) {
-        log.warn('could not record an event', { reason: event.reason, error });
-      }
+      this.events.record(parent, event);
+      log.info('event', { type: event.type, reason: event.reason, message: event.message });
     }
     if (failures.length) throw failures[0];
   }
@@ -460,31 +459,5 @@ export class Controller {
       if (found) return found;
     }
     return undefined;
-  }
-
-  private eventFor(parent: KObject, event: { type: string; reason: string; message: string }): KObject {
-    const now = new Date().toISOString();
-    return {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${parent.metadata.name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 6)}`, namespace: parent.metadata.namespace },
-      involvedObject: {
-        apiVersion: parent.apiVersion,
-        kind: parent.kind,
-        name: parent.metadata.name,
-        namespace: parent.metadata.namespace,
-        uid: parent.metadata.uid,
-        resourceVersion: parent.metadata.resourceVersion,
-      },
-      type: event.type,
-      reason: event.reason,
-      message: event.message.slice(0, 1024),
-      source: { component: MANAGED_BY },
-      reportingComponent: MANAGED_BY,
-      reportingInstance: hostname(),
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
   }
 }

@@ -121,8 +121,11 @@ test('executors 3 -> 5 issues exactly two new leaves and leaves the others untou
   await eventually('five executor Secrets', () => kubectlJson(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster-role=executor']).items.length === 5);
   await eventually('5 executors Ready', () => cluster().status?.executorReadyReplicas === 5, 120_000, 1000);
   for (const [name, crt] of Object.entries(before)) assert.is(secret(ns, name).data['tls.crt'], crt, `${name} unchanged`);
-  const issued = kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CertificatesIssued']).items.map((e: any) => e.message);
-  assert.ok(issued.some((m: string) => /issued 2 node certificates: q-executor-3-0 \(new node\), q-executor-4-0 \(new node\)/.test(m)), issued.join(' | '));
+  // Events are written in the background, after the status.
+  const issued = () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CertificatesIssued']).items.map((e: any) => e.message);
+  await eventually('the CertificatesIssued Event for the two new nodes', () =>
+    issued().some((m: string) => /issued 2 node certificates: q-executor-3-0 \(new node\), q-executor-4-0 \(new node\)/.test(m)),
+  );
 });
 
 test('the operator restarted keeps the CA Secret (same UID)', async () => {
@@ -143,7 +146,7 @@ test('a corrupted CA Secret is reported, not replaced', async () => {
     return condition(c, 'Degraded')?.status === 'True' ? c : undefined;
   });
   assert.match(condition(degraded, 'Degraded').message, /cannot be used: ca\.crt is not a certificate/);
-  assert.ok(kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CACorrupt,type=Warning']).items.length > 0);
+  await eventually('a CACorrupt Warning Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CACorrupt,type=Warning']).items.length > 0);
   await new Promise((r) => setTimeout(r, 3000));
   const after = secret(OPERATOR_NS, caName());
   assert.is(after.metadata.uid, corrupted.metadata.uid);

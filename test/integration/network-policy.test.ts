@@ -124,8 +124,7 @@ test('an invalid rule: InvalidSpec naming the field, and the policy is left as i
   const message = condition(set, 'Ready').message;
   assert.match(message, /spec\.network\.egress\.0\.to\.0\.ipBlock\.cidr "10\.0\.0\.0\/33" is not a CIDR/);
   assert.match(message, /spec\.network\.egress\.0\.ports\.0\.port must be between 1 and 65535 \(got 70000\)/);
-  const events = kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=strict,reason=InvalidSpec']).items;
-  assert.ok(events.length >= 1);
+  await eventually('an InvalidSpec Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=strict,reason=InvalidSpec']).items.length >= 1);
   await new Promise((r) => setTimeout(r, 2000));
   assert.is(policy('strict')?.metadata.resourceVersion, before.metadata.resourceVersion);
 });

@@ -289,7 +289,7 @@ test('raising storageRequests resizes the PVCs; lowering it is refused in a cond
   });
   assert.match(condition(set, 'VolumeResized').message, /cannot shrink/);
   assert.ok(pvcs().every((p: any) => p.spec.resources.requests.storage === '2Gi'), 'claims keep their size');
-  assert.ok(kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=vol,reason=ShrinkNotSupported']).items.length > 0);
+  await eventually('a ShrinkNotSupported Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=vol,reason=ShrinkNotSupported']).items.length > 0);
 });
 
 test('pods that keep crashing pause the set; a spec change resumes it', async () => {
@@ -301,7 +301,7 @@ test('pods that keep crashing pause the set; a spec change resumes it', async ()
   assert.is(condition(paused, 'Paused').status, 'True');
   assert.is(condition(paused, 'Paused').reason, 'CrashLooping');
   await eventually('no pods while paused', () => owned('pod', 'crash').length === 0);
-  assert.ok(kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=crash,reason=CrashLooping,type=Warning']).items.length > 0);
+  await eventually('a CrashLooping Warning Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=crash,reason=CrashLooping,type=Warning']).items.length > 0);
   applySet('crash', { spicepod, replicas: 2 });
   const resumed = await waitReady('crash');
   assert.is(resumed.status.pauseReason, undefined);
