@@ -177,6 +177,22 @@ test('Parallel replaces every replica at once', async () => {
   assert.is(templatesBefore, 3, `all three templates changed before any new pod was Ready: ${recorder.steps.map((s) => `${s.what}:${s.ordinal}`).join(' ')}`);
 });
 
+test('RollingParallel replaces maxUnavailable replicas at once, never more', async () => {
+  const strategy = { type: 'RollingParallel', maxUnavailable: 2 };
+  applySet('bounded', { spicepod, replicas: 4, updateStrategy: strategy });
+  await waitReady('bounded');
+  const recorder = await recordRollout('bounded', revisionOf('bounded'));
+  applySet('bounded', { spicepod: { ...spicepod, datasets: [] }, replicas: 4, updateStrategy: strategy });
+  await eventually('4 new pods Ready', () => recorder.steps.filter((s) => s.what === 'ready').length === 4, 120_000);
+  await recorder.stop();
+  // Replicas between their new template and their new pod's readiness, after each step.
+  let inFlight = 0;
+  const widths = recorder.steps.map((s) => (inFlight += s.what === 'template' ? 1 : -1));
+  const order = recorder.steps.map((s) => `${s.what}:${s.ordinal}`).join(' ');
+  assert.is(Math.max(...widths), 2, `two replicas at once, never more: ${order}`);
+  assert.is(recorder.steps.filter((s) => s.what === 'template').length, 4, order);
+});
+
 test('replicas 0 pauses: no pods, supporting objects kept, pauseReason set', async () => {
   applySet('pause', { spicepod, replicas: 2 });
   await waitReady('pause');
