@@ -123,11 +123,6 @@ export class EventRecorder {
     }
   }
 
-  /** Events waiting to be written. */
-  get waiting(): number {
-    return this.queue.length;
-  }
-
   private remember(key: string): Remembered {
     let seen = this.remembered.get(key);
     if (seen) this.remembered.delete(key);
