@@ -1,6 +1,7 @@
 // SpicepodSets end to end: the operator runs as its own process against the
 // real control plane; kwok plays the kubelets, so pods are scheduled and
-// become Ready. Rollout order is recorded from watch events, not polling.
+// become Ready. Rollout order is recorded from watch events, not polling, and
+// ordered by resourceVersion.
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -110,14 +111,22 @@ test('1 -> 3 replicas moves to per-replica StatefulSets, 3 -> 1 back, with no or
 });
 
 interface Step {
+  /** The resourceVersion of the change: one etcd's revision, so it orders changes across kinds. */
   at: number;
   what: 'template' | 'ready';
   ordinal: number;
 }
 
-/** Records when each StatefulSet moves to a new template and when each new pod is Ready. */
+/**
+ * Records when each StatefulSet moves to a new template and when each new pod is Ready, in the
+ * order the API server made those changes (two watches may deliver them in either order).
+ */
 async function recordRollout(set: string, oldRevision: string) {
   const steps: Step[] = [];
+  const add = (step: Step) => {
+    steps.push(step);
+    steps.sort((a, b) => a.at - b.at);
+  };
   const ordinal = (name: string) => Number(/-(\d+)(?:-0)?$/.exec(name)![1]);
   const seenTemplate = new Set<string>();
   const seenReady = new Set<string>();
@@ -130,7 +139,7 @@ async function recordRollout(set: string, oldRevision: string) {
       const rev = o.spec.template.metadata.annotations[ANNOTATION_REVISION];
       if (rev !== oldRevision && !seenTemplate.has(o.metadata.name)) {
         seenTemplate.add(o.metadata.name);
-        steps.push({ at: performance.now(), what: 'template', ordinal: ordinal(o.metadata.name) });
+        add({ at: Number(o.metadata.resourceVersion), what: 'template', ordinal: ordinal(o.metadata.name) });
       }
     },
   });
@@ -143,7 +152,7 @@ async function recordRollout(set: string, oldRevision: string) {
       const ready = p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
       if (ready && p.metadata.annotations?.[ANNOTATION_REVISION] !== oldRevision && !seenReady.has(p.metadata.name)) {
         seenReady.add(p.metadata.name);
-        steps.push({ at: performance.now(), what: 'ready', ordinal: ordinal(p.metadata.name) });
+        add({ at: Number(p.metadata.resourceVersion), what: 'ready', ordinal: ordinal(p.metadata.name) });
       }
     },
   });
