@@ -49,6 +49,11 @@ export interface HandlerConfig {
   /** Dead-pod observations before a set is paused; 0 disables. */
   pauseCrashloopingPodsThreshold: number;
   telemetryProperties: Record<string, string>;
+  /**
+   * Seconds a changed Secret takes to reach the pods' files (the kubelet's sync period plus its
+   * cache): steps of a certificate rotation that rely on a previous one wait this long. Default 120.
+   */
+  secretPropagationSeconds?: number;
 }
 
 export interface Observed {
@@ -95,7 +100,15 @@ export interface RelatedKind extends TypeRef {
   /** Label whose value names the parent. */
   parentLabel: string;
   /** Watch only the operator's namespace; the parent's namespace is then in this label. */
-  inOperatorNamespace?: { parentNamespaceLabel: string };
+  inOperatorNamespace?: {
+    parentNamespaceLabel: string;
+    /**
+     * The name of the parent's object there: it is related whatever its labels (an object a user
+     * brought or restored from a backup carries none of ours). Every object of the kind in the
+     * operator's namespace is then watched.
+     */
+    nameOf?: (parent: { namespace: string; name: string }) => string;
+  };
 }
 
 export interface Handler {

@@ -56,6 +56,7 @@ export interface ControllerOptions {
 }
 
 const parentKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+type RelatedName = NonNullable<NonNullable<RelatedKind['inOperatorNamespace']>['nameOf']>;
 
 /** Whether a's resourceVersion is older than b's (of one object); false when either is not a number, as the API leaves them opaque. */
 function olderThan(a: KObject, b: KObject): boolean {
@@ -108,7 +109,9 @@ export class Controller {
   private readonly queue: WorkQueue;
   private readonly parents: Informer[] = [];
   private readonly children = new Map<string, Informer[]>();
-  private readonly related = new Map<string, { informer: Informer; index: string }[]>();
+  private readonly related = new Map<string, { informer: Informer; index: string; nameOf?: RelatedName }[]>();
+  /** Related objects found by name (RelatedKind nameOf): `kind/name` in the operator namespace -> parent key. */
+  private readonly relatedNames = new Map<string, string>();
   private readonly informers: SharedInformers;
   /** What this controller acquired from `informers`, to release on stop. */
   private readonly held: { informer: Informer; listener: InformerListener }[] = [];
@@ -157,6 +160,7 @@ export class Controller {
             onError,
             onEvent: (type, obj, old) => {
               const key = parentKey(obj.metadata.namespace, obj.metadata.name);
+              this.noteRelatedNames(type, obj, key);
               const mine = this.written.get(key);
               if (mine && !olderThan(obj, mine)) this.written.delete(key); // the cache has caught up
               // Our own status writes come back as updates; only spec, labels, annotations or deletion matter.
@@ -198,25 +202,38 @@ export class Controller {
   }
 
   private addRelated(kind: RelatedKind, namespace: string | undefined, onError: (error: unknown, during: string) => void): void {
-    const parentOf = (obj: KObject) => {
+    const labelledParent = (obj: KObject) => {
       const name = obj.metadata.labels?.[kind.parentLabel];
       const ns = kind.inOperatorNamespace ? obj.metadata.labels?.[kind.inOperatorNamespace.parentNamespaceLabel] : obj.metadata.namespace;
       return name ? parentKey(ns, name) : undefined;
     };
+    const nameOf = kind.inOperatorNamespace?.nameOf;
     const informer = this.watch(
-      { apiVersion: kind.apiVersion, kind: kind.kind, namespace, labelSelector: kind.parentLabel },
+      // Found by name too: every object of the kind in the namespace, whatever its labels.
+      { apiVersion: kind.apiVersion, kind: kind.kind, namespace, labelSelector: nameOf ? undefined : kind.parentLabel },
       {
         onError,
         onEvent: (_type, obj) => {
-          const key = parentOf(obj);
+          const key = labelledParent(obj) ?? (nameOf ? this.relatedNames.get(`${kind.kind}/${obj.metadata.name}`) : undefined);
           if (key) this.queue.add(key);
         },
       },
     );
     // Named by how it finds the parent: another handler sharing the cache may find parents differently.
     const index = `parent:${kind.parentLabel}:${kind.inOperatorNamespace?.parentNamespaceLabel ?? ''}`;
-    if (!informer.hasIndex(index)) informer.addIndex(index, (obj) => [parentOf(obj) ?? '']);
-    this.related.set(kind.kind, [...(this.related.get(kind.kind) ?? []), { informer, index }]);
+    if (!informer.hasIndex(index)) informer.addIndex(index, (obj) => [labelledParent(obj) ?? '']);
+    this.related.set(kind.kind, [...(this.related.get(kind.kind) ?? []), { informer, index, nameOf }]);
+  }
+
+  /** Keeps the names of related objects found by name pointing at their parents. */
+  private noteRelatedNames(type: string, parent: KObject, key: string): void {
+    for (const kind of this.o.handler.related ?? []) {
+      const nameOf = kind.inOperatorNamespace?.nameOf;
+      if (!nameOf) continue;
+      const name = `${kind.kind}/${nameOf({ namespace: parent.metadata.namespace ?? '', name: parent.metadata.name })}`;
+      if (type === 'delete') this.relatedNames.delete(name);
+      else this.relatedNames.set(name, key);
+    }
   }
 
   private relatedInformers(): Informer[] {
@@ -308,7 +325,17 @@ export class Controller {
 
   private observedRelated(parent: KObject): Record<string, KubeObject[]> {
     const key = parentKey(parent.metadata.namespace, parent.metadata.name);
-    return Object.fromEntries([...this.related.entries()].map(([kind, caches]) => [kind, caches.flatMap((r) => r.informer.byIndex(r.index, key)) as KubeObject[]]));
+    const named = (r: { informer: Informer; nameOf?: RelatedName }) =>
+      r.nameOf ? r.informer.get(this.o.config.operatorNamespace, r.nameOf({ namespace: parent.metadata.namespace ?? '', name: parent.metadata.name })) : undefined;
+    return Object.fromEntries(
+      [...this.related.entries()].map(([kind, caches]) => {
+        const found = new Map<string, KObject>();
+        for (const r of caches) {
+          for (const obj of [...r.informer.byIndex(r.index, key), named(r)]) if (obj) found.set(obj.metadata.uid ?? `${obj.metadata.namespace}/${obj.metadata.name}`, obj);
+        }
+        return [kind, [...found.values()] as KubeObject[]];
+      }),
+    );
   }
 
   /** Returns the requeue delay in seconds, if the handler asked for one. */

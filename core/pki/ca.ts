@@ -1,7 +1,7 @@
 // The cluster root CA: a self-signed ECDSA P-256 certificate limited to
 // signing leaves (pathLen 0), and loading a CA (ours or a user's) for signing.
 import * as pkijs from 'pkijs';
-import type { Bytes } from './bytes.ts';
+import { toHex, type Bytes } from './bytes.ts';
 import { nameDer, readCertificates, spkiDer } from './certificate.ts';
 import { basicConstraints, decodeExtensions, keyIdentifier, keyUsage, subjectKeyIdentifier, authorityKeyIdentifier } from './extensions.ts';
 import { PkiError } from './errors.ts';
@@ -77,6 +77,56 @@ export async function createCA(options: CreateCAOptions): Promise<CertificateAnd
     signer,
   );
   return { certPem: pem, keyPem: await exportPrivateKeyPem(signer.privateKey) };
+}
+
+/**
+ * A new ECDSA P-256 key for a CA, with its key identifier (hex of the SHA-1
+ * of the public key, as in subjectKeyIdentifier): a CA named after its key
+ * gets a new name exactly when its key changes.
+ */
+export async function generateCAKey(): Promise<{ keyPem: string; keyIdHex: string }> {
+  const keys = await generateKeyPair();
+  const keyId = await keyIdentifier(await exportSpki(keys.publicKey));
+  return { keyPem: await exportPrivateKeyPem(keys.privateKey), keyIdHex: toHex(keyId) };
+}
+
+export interface RenewCAOptions {
+  /** Default 3650 (10 years). */
+  validityDays?: number;
+  /** Default the current time; notBefore is 5 minutes earlier. */
+  now?: Date;
+}
+
+/**
+ * Re-signs a CA with its own key and its subject copied byte for byte: a new
+ * serial and validity, the same identity. Every leaf the old certificate
+ * issued verifies against the new one (issuer DN equal, signature by the same
+ * key), so nodes holding either certificate keep trusting each other: spiced
+ * compares the leaf's issuer with the first CA's subject and checks the
+ * signature, and rustls (webpki) anchors trust on subject and key only.
+ */
+export async function renewCA(ca: CertificateAndKey, options: RenewCAOptions = {}): Promise<CertificateAndKey> {
+  const loaded = await loadCA(ca);
+  const validityDays = checkValidityDays(options.validityDays ?? 3650);
+  const now = checkDate(options.now ?? new Date(), 'now');
+  const { spki } = await importPrivateKeyWithSpki(ca.keyPem);
+  const { pem } = await signCertificate(
+    {
+      subject: loaded.subject,
+      issuer: loaded.subject,
+      spki,
+      notBefore: new Date(now.getTime() - BACKDATE_MS),
+      notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+      extensions: [
+        basicConstraints(true, 0),
+        keyUsage(['digitalSignature', 'keyCertSign', 'cRLSign']),
+        subjectKeyIdentifier(loaded.keyId),
+        authorityKeyIdentifier(loaded.keyId),
+      ],
+    },
+    loaded.signer,
+  );
+  return { certPem: pem, keyPem: ca.keyPem };
 }
 
 /** A CA ready to sign: its certificate read and its key imported and checked once. */

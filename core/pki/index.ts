@@ -2,7 +2,7 @@
 // for spiced's internal mTLS port, built on Web Crypto (ECDSA P-256) with
 // pkijs/asn1js so it runs unchanged on Node, Deno and edge runtimes.
 export { PkiError } from './errors.ts';
-export { createCA, loadCA, type CertificateAndKey, type CreateCAOptions, type LoadedCA } from './ca.ts';
+export { createCA, generateCAKey, loadCA, renewCA, type CertificateAndKey, type CreateCAOptions, type LoadedCA, type RenewCAOptions } from './ca.ts';
 export { issueLeaf, type IssueLeafOptions, type IssuedLeaf } from './leaf.ts';
 export { createCSR, csrPublicKey, type CreateCSROptions } from './csr.ts';
 export { parseCertificate, verifyIssuedBy, type CertificateInfo } from './parse.ts';
@@ -23,3 +23,4 @@ export {
 } from './pem.ts';
 export { normalizeDnsName, normalizeIpAddress, normalizeSans, sansEqual, type SubjectAltNames } from './san.ts';
 export { needsRenewal, renewalTime } from './renewal.ts';
+export { LEAF_CHECKS, LeafReason, reviewLeaf, UNUSABLE_LEAF_REASONS, type LeafUnderReview, type LeafVerdict } from './leaf-policy.ts';

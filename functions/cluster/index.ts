@@ -82,15 +82,9 @@ export async function reconcileSpicepodCluster(observed: Observed): Promise<Desi
       : allReady
         ? { type: 'Progressing', status: 'False', reason: 'RolloutComplete', message: 'every node runs the current spec' }
         : { type: 'Progressing', status: 'True', reason: 'RollingOut', message: 'nodes are rolling out' },
-    spec.allowInsecureConnections
-      ? { type: 'Secure', status: 'False', reason: 'InsecureConnections', message: 'allowInsecureConnections is true: inter-node traffic on port 50052 is unencrypted and unauthenticated; never use this in production' }
-      : { type: 'Secure', status: 'True', reason: 'MutualTLS', message: 'inter-node traffic on port 50052 uses mutual TLS' },
   ];
+  // Secure (mutual TLS in place on every node) is the pki handler's: it knows the certificates.
   const nextConditions = setConditions(previous.conditions, conditions, observed.now, generation);
-  const secureBefore = findCondition(previous.conditions, 'Secure');
-  if (spec.allowInsecureConnections && secureBefore?.reason !== 'InsecureConnections') {
-    events.push({ type: 'Warning', reason: 'InsecureConnections', message: conditions[2]!.message });
-  }
   const readyBefore = findCondition(previous.conditions, 'Ready');
   if (allReady && readyBefore?.status !== 'True') events.push({ type: 'Normal', reason: 'Ready', message: 'schedulers and executors are Ready' });
 
@@ -116,6 +110,6 @@ export const clusterHandler: Handler = {
   name: 'cluster',
   parent: { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster' },
   children: [{ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }],
-  conditionTypes: ['Ready', 'Progressing', 'Secure'],
+  conditionTypes: ['Ready', 'Progressing'],
   reconcile: reconcileSpicepodCluster,
 };

@@ -9,26 +9,29 @@ import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
+import { spicedLoadsClusterPki } from '../conformance/spiced-cluster-pki.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
-const pod = { version: 'v1', kind: 'Spicepod', name: 'q' };
+const pod = { version: 'v1', kind: 'Spicepod', name: 'q', runtime: { scheduler: { state_location: 'file:///data/state' } } };
 let ns = '';
 let operator: OperatorProcess | undefined;
 const tmp = mkdtempSync(join(tmpdir(), 'cluster-it-'));
-const args = () => ['--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS];
+// Steps of a CA move wait for Secrets to reach the pods; kwok's pods read no files, so a few seconds do.
+const args = () => ['--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS, '--secret-propagation-seconds', '3'];
 
 const secret = (namespace: string, name: string) => kubectlJson(['get', 'secret', name, '-n', namespace]);
 const text = (s: any, key: string) => Buffer.from(s.data[key], 'base64').toString('utf8');
 const caName = () => `spiceai-ca-${ns}-q`;
-function applyCluster(executors: number) {
+function applyCluster(executors: number, name = 'q') {
   kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({
     apiVersion: 'spice.ai/v1alpha1',
     kind: 'SpicepodCluster',
-    metadata: { name: 'q' },
-    spec: { schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: executors } },
+    metadata: { name },
+    spec: { schedulerSetSpec: { replicas: 1, spicepod: { ...pod, name } }, executorSetSpec: { replicas: executors } },
   }));
 }
-const cluster = () => kubectlJson(['get', 'spicepodcluster', 'q', '-n', ns]);
+const cluster = (name = 'q') => kubectlJson(['get', 'spicepodcluster', name, '-n', ns]);
+const events = (name: string, reason: string) => kubectlJson(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name},reason=${reason}`]).items;
 const condition = (o: any, type: string) => o.status?.conditions?.find((c: any) => c.type === type);
 
 function openssl(args: string[]) {
@@ -153,9 +156,80 @@ test('a corrupted CA Secret is reported, not replaced', async () => {
   assert.is(after.metadata.resourceVersion, corrupted.metadata.resourceVersion, 'nothing was written to it');
 });
 
+test('deleting the CA Secret is the repair: a new CA, and the nodes move to it in steps spiced accepts at every step', async () => {
+  const nodes = ['q-scheduler-0-tls', 'q-executor-0-tls', 'q-executor-4-tls'];
+  const oldCa = secret(OPERATOR_NS, caName());
+  kubectlOk(['delete', 'secret', caName(), '-n', OPERATOR_NS]);
+  // Every version of the node Secrets the operator writes during the move is what some pod may load.
+  const seen = new Map<string, { ca: string; cert: string; key: string }>();
+  const done = await eventually('the move to the new CA to complete', () => {
+    for (const name of nodes) {
+      const s = secret(ns, name);
+      seen.set(`${name}@${s.metadata.resourceVersion}`, { ca: text(s, 'ca.crt'), cert: text(s, 'tls.crt'), key: text(s, 'tls.key') });
+    }
+    const c = cluster();
+    const ca = kubectl(['get', 'secret', caName(), '-n', OPERATOR_NS, '-o', 'json']);
+    if (ca.code !== 0 || JSON.parse(ca.out).metadata.uid === oldCa.metadata.uid) return undefined;
+    const single = nodes.every((n) => text(secret(ns, n), 'ca.crt').match(/BEGIN CERTIFICATE/g)?.length === 1);
+    return condition(c, 'CertificatesReady')?.status === 'True' && single ? JSON.parse(ca.out) : undefined;
+  }, 120_000, 200);
+  assert.ok(seen.size > nodes.length, `the Secrets went through steps (${seen.size} versions seen)`);
+  for (const [version, files] of seen) {
+    const loaded = await spicedLoadsClusterPki(files);
+    assert.ok(loaded.ok, `${version}: ${JSON.stringify(loaded)}`);
+  }
+  const caFile = join(tmp, 'new-ca.crt');
+  writeFileSync(caFile, text(done, 'ca.crt'));
+  for (const name of nodes) {
+    const leafFile = join(tmp, `${name}-new.crt`);
+    writeFileSync(leafFile, text(secret(ns, name), 'tls.crt'));
+    assert.is(openssl(['verify', '-CAfile', caFile, leafFile]).code, 0, `${name} comes from the new CA`);
+  }
+  for (const reason of ['TrustRotationStarted', 'TrustRotationComplete']) {
+    await eventually(`a ${reason} Event`, () => events('q', reason).length === 1);
+  }
+  assert.is(condition(cluster(), 'Secure')?.status, 'True');
+  assert.is(condition(cluster(), 'Degraded')?.status, 'False');
+});
+
+test('a CA Secret the operator did not write (made with openssl, no labels) is used as it is, announced once, never written', async () => {
+  const dir = mkdtempSync(join(tmp, 'corp-'));
+  const made = openssl([
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'),
+    '-subj', '/CN=corp root CA/OU=platform', '-days', '365', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  assert.is(made.code, 0, made.out);
+  kubectlOk(['create', 'secret', 'generic', `spiceai-ca-${ns}-corp`, '-n', OPERATOR_NS, `--from-file=ca.crt=${join(dir, 'ca.crt')}`, `--from-file=ca.key=${join(dir, 'ca.key')}`]);
+  const rv = secret(OPERATOR_NS, `spiceai-ca-${ns}-corp`).metadata.resourceVersion;
+  applyCluster(1, 'corp');
+  await eventually('the corp cluster\'s certificates', () => condition(cluster('corp'), 'CertificatesReady')?.status === 'True', 120_000, 500);
+  for (const name of ['corp-scheduler-0-tls', 'corp-executor-0-tls']) {
+    const leafFile = join(dir, `${name}.crt`);
+    writeFileSync(leafFile, text(secret(ns, name), 'tls.crt'));
+    assert.is(openssl(['verify', '-CAfile', join(dir, 'ca.crt'), leafFile]).code, 0, `${name} is issued by the user's CA`);
+  }
+  await eventually('a CAAdopted Event', () => events('corp', 'CAAdopted').length === 1);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(events('corp', 'CACreated'), [], 'nothing was created');
+  assert.is(events('corp', 'CAAdopted')[0].count ?? 1, 1, 'announced once');
+  assert.is(secret(OPERATOR_NS, `spiceai-ca-${ns}-corp`).metadata.resourceVersion, rv, 'never written');
+  assert.equal(cluster('corp').status.rootSecretName, `spiceai-ca-${ns}-corp`);
+});
+
+test('a deleted cluster keeps its CA Secret (README) and stops exporting its CA expiry', async () => {
+  const series = async () => (await (await fetch(`http://127.0.0.1:${operator!.metricsPort}/metrics`)).text()).includes(`spiceai_operator_cluster_ca_expiry_timestamp_seconds{namespace="${ns}",cluster="corp"}`);
+  await eventually('the corp CA expiry series', series);
+  kubectlOk(['delete', 'spicepodcluster', 'corp', '-n', ns]);
+  await eventually('the series to go', async () => !(await series()));
+  assert.ok(secret(OPERATOR_NS, `spiceai-ca-${ns}-corp`).metadata.uid, 'the CA Secret is kept');
+});
+
 test.after(async () => {
   await operator?.stop();
-  if (ns) kubectl(['delete', 'namespace', ns, '--wait=false']);
+  if (ns) {
+    kubectl(['delete', 'namespace', ns, '--wait=false']);
+    kubectl(['delete', 'secret', '-n', OPERATOR_NS, caName(), `spiceai-ca-${ns}-corp`, '--ignore-not-found']);
+  }
 });
 
 test.run();

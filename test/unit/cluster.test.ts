@@ -76,13 +76,11 @@ test('the child sets render spiced with the cluster flags, per-node certificates
   assert.is(exec.spec.template.metadata.labels['spice.ai/cluster-role'], 'executor');
 });
 
-test('allowInsecureConnections: --allow-insecure-connections, http, no certificates mounted, and a Warning once', async () => {
+test('allowInsecureConnections: --allow-insecure-connections, http, no certificates mounted (Secure and its Warning are the pki handler\'s)', async () => {
   const parent = clusterObject({ ...baseSpec, allowInsecureConnections: true });
   const d = await run(parent);
   assert.is(child(d, 'executor').spec.cluster.schedulerAddress, 'http://c-scheduler-headless.ns.svc.cluster.local:50052');
-  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'InsecureConnections'));
-  const again = await run({ ...parent, status: d.status });
-  assert.not.ok(again.events?.some((e) => e.reason === 'InsecureConnections'), 'not repeated');
+  assert.not.ok((d.status as any).conditions.some((c: any) => c.type === 'Secure'), 'the pki handler, which knows the certificates, owns Secure');
   const set = await reconcileSpicepodSet({ parent: { ...child(d, 'scheduler'), metadata: { name: 'c-scheduler', namespace: 'ns', uid: 'x', generation: 1 } }, children: [], related: {}, now, config });
   const sts = set.apply.find((o) => o.kind === 'StatefulSet') as any;
   assert.ok(sts.spec.template.spec.containers[0].args.includes('--allow-insecure-connections'));

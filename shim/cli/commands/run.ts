@@ -80,6 +80,7 @@ export const runCommand: Command = {
     'operator-namespace': { type: 'string', default: 'spiceai-operator-system' },
     'cluster-domain': { type: 'string', default: 'cluster.local' },
     'pause-crashlooping-pods-threshold': { type: 'string', default: '10' },
+    'secret-propagation-seconds': { type: 'string', default: '120' },
     'telemetry-properties': { type: 'string', multiple: true },
     verbose: { type: 'boolean' },
     handlers: { type: 'string' },
@@ -109,6 +110,7 @@ export const runCommand: Command = {
     ['--operator-namespace NS', 'namespace of the operator: its Lease and cluster-shared Secrets (default spiceai-operator-system)'],
     ['--cluster-domain DOMAIN', 'Kubernetes cluster domain for internal DNS names (default cluster.local)'],
     ['--pause-crashlooping-pods-threshold N', 'dead-pod observations before a SpicepodSet is paused; 0 disables (default 10)'],
+    ['--secret-propagation-seconds N', 'seconds a changed Secret takes to reach the pods (kubelet sync); each step of a cluster CA move waits this long (default 120)'],
     ['--telemetry-properties KEY=VALUE', 'telemetry property forwarded to every spiced (repeatable)'],
     ['--verbose', 'debug-level logs'],
     ['--handlers LIST', `handlers this process runs, comma-separated (default all: ${HANDLER_NAMES.join(',')})`],
@@ -137,6 +139,10 @@ export const runCommand: Command = {
     if (!Number.isInteger(threshold) || threshold < 0) {
       throw new UsageError(`--pause-crashlooping-pods-threshold ${values['pause-crashlooping-pods-threshold']}: expected a whole number >= 0`);
     }
+    const propagation = Number(values['secret-propagation-seconds']);
+    if (!Number.isInteger(propagation) || propagation < 0) {
+      throw new UsageError(`--secret-propagation-seconds ${values['secret-propagation-seconds']}: expected a whole number of seconds >= 0`);
+    }
     const workers = Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers ${values.workers}: expected a whole number from 1 to 64`);
     const handlers = values.handlers ? list(values.handlers) : [...HANDLER_NAMES];
@@ -164,6 +170,7 @@ export const runCommand: Command = {
         clusterDomain: String(values['cluster-domain']),
         pauseCrashloopingPodsThreshold: threshold,
         telemetryProperties,
+        secretPropagationSeconds: propagation,
       },
       handlers,
       namespaces: values.namespaces ? list(values.namespaces) : [],

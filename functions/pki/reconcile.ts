@@ -1,0 +1,189 @@
+// One pass of the PKI handler for a SpicepodCluster: the CA's plan
+// (ca-lifecycle.ts), then, with a usable CA, every node's certificate
+// (leaf-issuance.ts) and trust bundle (trust.ts), then conditions and Events
+// (conditions.ts). Pure: everything read comes in `observed`.
+import { setConditions } from '../../core/conditions.ts';
+import type { Desired, KubeObject, Observed } from '../../core/handler.ts';
+import { refOf } from '../../core/handler.ts';
+import { LABEL_CLUSTER } from '../../core/manifests/names.ts';
+import { clusterNames, clusterNodes } from '../../core/manifests/spicepodcluster.ts';
+import { joinPemCertificates, loadCA, renewalTime, splitPemCertificates } from '../../core/pki/index.ts';
+import { secretData } from '../../core/secrets.ts';
+import { normalizeSpicepodClusterSpec } from '../../core/spec/normalize.ts';
+import type { SpicepodClusterStatus } from '../../core/spec/spicepodcluster.ts';
+import { newClusterCa, planCa, renewedClusterCa, type UsableCa } from './ca-lifecycle.ts';
+import { ANNOTATION_CREATED_FOR, ANNOTATION_ISSUED_AT, caSecretName, caSecretObject, findCaSecret, type ClusterRef } from './ca-secret.ts';
+import { pkiConditions, pkiEvents, type IssuedLeaf, type PkiOutcome } from './conditions.ts';
+import { decideLeaf, issueNodeLeaf, leafRenewAt, nodeSecretObject } from './leaf-issuance.ts';
+import { bundleFor, currentCaTrustedEverywhere, observeNode, PROPAGATION_SECONDS, retiringCas, sameTrust, trustUpdatedAt } from './trust.ts';
+
+/** Timers beyond ~24 days overflow; reconcile at least this often. */
+const MAX_REQUEUE_SECONDS = 6 * 3600;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface Pass {
+  observed: Observed;
+  ref: ClusterRef;
+  previous: SpicepodClusterStatus;
+  now: number;
+}
+
+/** The pass's answer: its objects and writes, with the conditions, Events and status fields of its outcome. */
+function answer(pass: Pass, outcome: PkiOutcome, desired: Omit<Desired, 'status' | 'events'>, fields: Partial<SpicepodClusterStatus>): Desired {
+  const conditions = pkiConditions(outcome);
+  return {
+    ...desired,
+    status: { ...fields, conditions: setConditions(pass.previous.conditions, conditions, pass.now, pass.observed.parent.metadata.generation) },
+    events: pkiEvents(outcome, pass.previous, conditions),
+  };
+}
+
+export async function reconcilePki(observed: Observed): Promise<Desired> {
+  const parent = observed.parent;
+  const ref: ClusterRef = {
+    cluster: parent.metadata.name,
+    namespace: parent.metadata.namespace ?? 'default',
+    uid: parent.metadata.uid ?? '',
+    operatorNamespace: observed.config.operatorNamespace,
+  };
+  const pass: Pass = { observed, ref, previous: (parent.status ?? {}) as SpicepodClusterStatus, now: observed.now };
+  const keepAll = observed.children.map(refOf);
+  const normalized = normalizeSpicepodClusterSpec(parent.spec);
+  // The cluster handler reports the spec problem; nothing is issued or removed meanwhile.
+  if (!normalized.ok) return { apply: [], keep: keepAll };
+  const spec = normalized.spec;
+  const caSecret = findCaSecret(ref, observed.related.Secret ?? []);
+  const secretPath = `${ref.operatorNamespace}/${caSecretName(ref)}`;
+
+  if (spec.allowInsecureConnections) {
+    // No certificates; node Secrets go, the CA stays (switching mTLS back on reuses it).
+    return answer(pass, { phase: 'insecure' }, { apply: [] }, { rootCertificateReady: !!caSecret, rootSecretName: caSecret ? caSecretName(ref) : undefined, rootExpiresAt: pass.previous.rootExpiresAt });
+  }
+
+  const plan = await planCa(ref, caSecret, new Date(pass.now));
+  switch (plan.action) {
+    case 'create': {
+      const ca = await newClusterCa(ref, new Date(pass.now));
+      // Leaves wait for the next pass: if another writer created a CA first, ours is dropped and theirs used.
+      return answer(
+        pass,
+        { phase: 'creating-ca', secret: secretPath },
+        {
+          apply: [],
+          keep: keepAll,
+          write: [{ object: caSecretObject({ ref, certPem: ca.certPem, keyPem: ca.keyPem, notAfter: ca.info.notAfter, annotations: { [ANNOTATION_CREATED_FOR]: ref.uid } }) }],
+          requeueAfterSeconds: 1,
+        },
+        { rootCertificateReady: false, rootSecretName: caSecretName(ref) },
+      );
+    }
+    case 'report': {
+      const message = `the CA Secret ${secretPath} cannot be used: ${plan.problem}. It is left untouched; repair it, or delete it to have a new CA created (the nodes then move to it without downtime)`;
+      return answer(pass, { phase: 'ca-unusable', message }, { apply: [], keep: keepAll }, { rootCertificateReady: false, rootSecretName: caSecretName(ref) });
+    }
+    case 'renew': {
+      const renewed = await renewedClusterCa(plan.ca, new Date(pass.now));
+      return answer(
+        pass,
+        { phase: 'renewing-ca', secret: secretPath, notAfter: renewed.info.notAfter },
+        {
+          apply: [],
+          keep: keepAll,
+          write: [
+            {
+              object: caSecretObject({ ref, certPem: renewed.certPem, keyPem: renewed.keyPem, notAfter: renewed.info.notAfter, annotations: plan.ca.secret.metadata.annotations }),
+              ifResourceVersion: plan.ca.secret.metadata.resourceVersion,
+            },
+          ],
+          requeueAfterSeconds: 1,
+        },
+        { rootCertificateReady: true, rootSecretName: caSecretName(ref), rootExpiresAt: plan.ca.info.notAfter.toISOString() },
+      );
+    }
+    case 'use':
+      return activePass(pass, spec, plan.ca, plan.adoptedExpiring, secretPath);
+  }
+}
+
+async function activePass(pass: Pass, spec: Parameters<typeof clusterNodes>[2], ca: UsableCa, adoptedExpiring: boolean, secretPath: string): Promise<Desired> {
+  const { observed, ref, now } = pass;
+  const currentCa = splitPemCertificates(ca.certPem)[0]!;
+  const nodes = clusterNodes(ref.cluster, ref.namespace, spec, observed.config.clusterDomain);
+  const existing = new Map(observed.children.filter((c) => c.kind === 'Secret').map((s) => [s.metadata.name, s]));
+  const observedNodes = await Promise.all(nodes.map((n) => observeNode(n, existing.get(n.secret), currentCa)));
+  const retiringFound = await retiringCas(observedNodes, currentCa);
+  const propagationMs = (observed.config.secretPropagationSeconds ?? PROPAGATION_SECONDS) * 1000;
+  const trust = await currentCaTrustedEverywhere(observedNodes, currentCa, now, propagationMs);
+  const actions = await Promise.all(observedNodes.map((o) => decideLeaf(o, currentCa, trust.trusted, now)));
+
+  const loaded = actions.some((a) => a.kind === 'issue') ? await loadCA({ certPem: currentCa, keyPem: ca.keyPem }) : undefined;
+  const leaves = await Promise.all(
+    actions.map(async (action, i) => {
+      const o = observedNodes[i]!;
+      if (action.kind === 'issue') {
+        const leaf = await issueNodeLeaf(loaded!, o.node, now);
+        return { ...leaf, issuer: currentCa, issuedAt: iso(now), issued: { pod: o.node.pod, reason: action.reason, message: action.message } as IssuedLeaf };
+      }
+      const issuedAt = o.secret?.metadata.annotations?.[ANNOTATION_ISSUED_AT] ?? action.notBefore.toISOString();
+      return { certPem: o.certPem!, keyPem: o.keyPem!, notBefore: action.notBefore, notAfter: action.notAfter, issuer: action.issuer, issuedAt, issued: undefined };
+    }),
+  );
+  const holds = actions.filter((a) => a.kind === 'hold').length;
+  const issued = leaves.flatMap((l) => (l.issued ? [l.issued] : []));
+  const lastIssuedAt = Math.max(0, ...leaves.map((l) => Date.parse(l.issuedAt) || 0));
+  // The old CAs leave the bundles once no leaf comes from them and the last new leaf has reached its pod.
+  const rotationOver = holds === 0 && issued.length === 0 && now >= lastIssuedAt + propagationMs;
+  const retiring = retiringFound.length && !rotationOver ? retiringFound : [];
+
+  let pending = 0;
+  const secrets: KubeObject[] = [];
+  for (const [i, leaf] of leaves.entries()) {
+    const o = observedNodes[i]!;
+    const bundle = bundleFor(leaf.issuer, currentCa, retiring);
+    if (!o.secret || leaf.issued || !(await sameTrust(o.bundle, bundle))) pending++;
+    secrets.push(
+      nodeSecretObject({
+        cluster: ref.cluster,
+        namespace: ref.namespace,
+        node: o.node,
+        bundle,
+        certPem: leaf.certPem,
+        keyPem: leaf.keyPem,
+        notAfter: leaf.notAfter,
+        issuedAt: leaf.issuedAt,
+        trustUpdatedAt: trustUpdatedAt(o, bundle, now),
+      }),
+    );
+  }
+  const caBundle: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name: clusterNames.caBundle(ref.cluster), namespace: ref.namespace, labels: { [LABEL_CLUSTER]: ref.cluster } },
+    data: secretData({ 'ca.crt': joinPemCertificates([currentCa, ...retiring]) }),
+  };
+
+  const trustLoadedAt = Number.isFinite(trust.at) ? trust.at : now + propagationMs;
+  const rotation = retiring.length
+    ? { retiring, step: holds ? ('trusting-both' as const) : ('dropping-old' as const), until: holds ? trustLoadedAt : lastIssuedAt + propagationMs }
+    : undefined;
+  const wakeUps = [
+    ...leaves.filter((l) => !l.issued).map((l) => leafRenewAt(l.notBefore, l.notAfter)),
+    ...(rotation ? [rotation.until] : []),
+    ...(ca.origin === 'foreign' ? [] : [renewalTime(ca.info.notBefore, ca.info.notAfter).getTime()]),
+  ];
+  const requeue = issued.length ? 1 : Math.min(MAX_REQUEUE_SECONDS, ...wakeUps.map((t) => Math.max(1, Math.ceil((t - now) / 1000))));
+  const outcome: PkiOutcome = {
+    phase: 'active',
+    secret: secretPath,
+    origin: ca.origin,
+    caSubject: ca.info.subject,
+    caNotAfter: ca.info.notAfter,
+    adoptedExpiring,
+    nodes: nodes.length,
+    issued,
+    pending,
+    rotation,
+  };
+  return answer(pass, outcome, { apply: [caBundle, ...secrets], requeueAfterSeconds: requeue }, { rootCertificateReady: true, rootSecretName: caSecretName(ref), rootExpiresAt: ca.info.notAfter.toISOString() });
+}
