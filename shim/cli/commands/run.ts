@@ -1,6 +1,7 @@
 import { HANDLER_NAMES, type HandlerName } from '../../handler-names.ts';
 import { UsageError, type Command } from '../usage.ts';
 import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type SidecarResources } from '../../../functions/injection/annotations.ts';
+import { telemetryPropertyKeyProblem } from '../../../core/manifests/spiced.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -9,6 +10,8 @@ export function parseTelemetryProperties(values: string[]): Record<string, strin
   for (const pair of values) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--telemetry-properties ${pair}: expected KEY=VALUE`);
+    const keyProblem = telemetryPropertyKeyProblem(pair.slice(0, eq));
+    if (keyProblem) throw new UsageError(`--telemetry-properties ${pair}: the key ${keyProblem}`);
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
