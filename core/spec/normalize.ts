@@ -13,6 +13,7 @@ import {
 } from './spicepodset.ts';
 import { spicepodClusterSpecSchema, type SpicepodClusterSpec } from './spicepodcluster.ts';
 import { clusterPortProblems, networkRuleProblems } from './network.ts';
+import { STATE_LOCATION_FIELD, stateLocationProblem } from './scheduler-state.ts';
 
 export interface SpecProblem {
   /** Path of the offending field, e.g. spec.serviceAccount.name. */
@@ -217,5 +218,7 @@ export function normalizeSpicepodClusterSpec(raw: unknown): Normalized<SpicepodC
   if (problems.length) return { ok: false, problems };
   const pod = parseSpicepod(spec.schedulerSetSpec.spicepod, 'spec.schedulerSetSpec.spicepod');
   if (!pod.ok) return { ok: false, problems: [pod.problem] };
+  const stateProblem = stateLocationProblem(pod.spicepod);
+  if (stateProblem) return { ok: false, problems: [{ field: STATE_LOCATION_FIELD, message: stateProblem }] };
   return { ok: true, spec: { ...spec, schedulerSetSpec: { ...spec.schedulerSetSpec, spicepod: pod.spicepod } } };
 }

@@ -3,7 +3,9 @@
 // every object literal with `kind: 'Spicepod'` and every string literal with
 // `kind: Spicepod` (a Spicepod written as YAML). A fixture must be a literal
 // (no variables inside), so that it can be read here; one that cannot be read
-// is reported, not skipped.
+// is reported, not skipped. A fixture that is wrong on purpose (to test a
+// refusal) carries the comment `conformance: refused` on its line, and must
+// then be one spiced's schema refuses.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -17,6 +19,8 @@ export interface Fixture {
   source: string;
   /** The Spicepod, or undefined when the literal could not be read. */
   spicepod?: unknown;
+  /** Marked `conformance: refused`: a Spicepod spiced must refuse. */
+  refused?: boolean;
   error?: string;
 }
 
@@ -75,6 +79,14 @@ function evaluateLiteral(source: string): unknown {
 
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
+export const REFUSED_MARKER = 'conformance: refused';
+
+function markedRefused(text: string, index: number): boolean {
+  const lines = text.split('\n');
+  const line = lineOf(text, index) - 1;
+  return !!lines[line]?.includes(REFUSED_MARKER);
+}
+
 /** The Spicepod literals of one source text. */
 export function fixturesIn(text: string, name: string): Fixture[] {
   const fixtures: Fixture[] = [];
@@ -90,7 +102,7 @@ export function fixturesIn(text: string, name: string): Fixture[] {
     seen.add(range[0]);
     const source = text.slice(range[0], range[1]);
     try {
-      fixtures.push({ at, source, spicepod: evaluateLiteral(source) });
+      fixtures.push({ at, source, spicepod: evaluateLiteral(source), refused: markedRefused(text, match.index!) });
     } catch (error) {
       fixtures.push({ at, source, error: `not a literal: ${(error as Error).message}` });
     }
@@ -100,7 +112,7 @@ export function fixturesIn(text: string, name: string): Fixture[] {
     const at = `${name}:${lineOf(text, match.index!)}`;
     try {
       const yaml = evaluateLiteral(match[0]);
-      fixtures.push({ at, source: match[0], spicepod: parseYaml(String(yaml)) });
+      fixtures.push({ at, source: match[0], spicepod: parseYaml(String(yaml)), refused: markedRefused(text, match.index!) });
     } catch (error) {
       fixtures.push({ at, source: match[0], error: `not a YAML Spicepod literal: ${(error as Error).message}` });
     }

@@ -11,7 +11,7 @@ import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
-const pod = { version: 'v1', kind: 'Spicepod', name: 'q' };
+const pod = { version: 'v1', kind: 'Spicepod', name: 'q', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 let ns = '';
 let operator: OperatorProcess | undefined;
 const tmp = mkdtempSync(join(tmpdir(), 'cluster-it-'));

@@ -14,6 +14,7 @@ import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 let ns = '';
 let monitoring = '';
 let operator: OperatorProcess | undefined;
@@ -64,11 +65,11 @@ test.before(async () => {
     kind: 'SpicepodCluster',
     metadata: { name: 'qa' },
     spec: {
-      schedulerSetSpec: { replicas: 1, spicepod, network: { ingress: [fromMonitoring()], egress: [] } },
+      schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, network: { ingress: [fromMonitoring()], egress: [] } },
       executorSetSpec: { replicas: 2, network: { egress: [{ to: [{ ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.1.0/24'] } }], ports: [{ port: 5432 }] }] } },
     },
   });
-  apply(ns, { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'qb' }, spec: { schedulerSetSpec: { replicas: 1, spicepod }, executorSetSpec: { replicas: 1 } } });
+  apply(ns, { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'qb' }, spec: { schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod }, executorSetSpec: { replicas: 1 } } });
   apply(ns, { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: 'web' }, spec: { spicepod, network: { ingress: [fromMonitoring()], egress: [] } } });
   apply(ns, plainPod('plain', { app: 'plain' }));
   apply(monitoring, plainPod('prom', { app: 'prometheus' }));

@@ -7,7 +7,8 @@ import { reconcileSpicepodCluster } from '../../functions/cluster/index.ts';
 import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
 
 const config: HandlerConfig = { operatorNamespace: 'op', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
-const pod = { version: 'v1', kind: 'Spicepod', name: 's' };
+// A scheduler's Spicepod names where the cluster keeps its state: spiced refuses to start a scheduler without it.
+const pod = { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 const now = Date.parse('2026-01-01T00:00:00Z');
 
 function clusterObject(spec: Record<string, unknown>, generation = 1): KubeObject {
@@ -114,6 +115,24 @@ test('an invalid cluster spec is reported and nothing is touched', async () => {
   assert.equal(d.apply, []);
   assert.is(d.keep?.length, 2);
   assert.match((d.status as any).conditions[0].message, /spec\.executorSetSpec\.updateStrategy\.type BlueGreen is not supported/);
+});
+
+test('a scheduler Spicepod without runtime.scheduler.state_location is refused (spiced would not start), not reported as waiting for nodes', async () => {
+  for (const spicepod of [
+    { version: 'v1', kind: 'Spicepod', name: 's' },
+    { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: {} } }, // conformance: refused
+    'version: v1\nkind: Spicepod\nname: s\n',
+  ]) {
+    const d = await run(clusterObject({ ...baseSpec, schedulerSetSpec: { replicas: 1, spicepod } }));
+    assert.equal(d.apply, [], 'no child set is written');
+    const ready = (d.status as any).conditions.find((c: any) => c.type === 'Ready');
+    assert.is(ready.status, 'False');
+    assert.is(ready.reason, 'InvalidSpec');
+    assert.match(ready.message, /^spec\.schedulerSetSpec\.spicepod\.runtime\.scheduler\.state_location is required: spiced refuses to start a scheduler without it/);
+    assert.equal(d.events?.map((e) => [e.type, e.reason, e.message]), [['Warning', 'InvalidSpec', ready.message]]);
+  }
+  const notUrl = await run(clusterObject({ ...baseSpec, schedulerSetSpec: { replicas: 1, spicepod: { ...pod, runtime: { scheduler: { state_location: 'tmp/state' } } } } }));
+  assert.match((notUrl.status as any).conditions[0].message, /state_location "tmp\/state" is not a URL/);
 });
 
 test('Ready once both sets are settled on the current spec', async () => {

@@ -52,22 +52,28 @@ test('the fixture scanner finds object and YAML literals, and reports what it ca
     "const a = { version: 'v9', kind: 'Spicepod', name: 'a', datasets: [{ from: 'x', name: 'y' }] };",
     "const b = 'name: b\\nkind: Spicepod\\nversion: v1\\n';",
     "const c = { version: 'v1', kind: 'Spicepod', name };",
+    "const d = { version: 'v1', kind: 'Spicepod', name: 'd', runtime: { scheduler: {} } }; // conformance: refused",
   ].join('\n');
   const found = fixturesIn(text, 'x.ts');
-  assert.equal(found.map((f) => f.at), ['x.ts:1', 'x.ts:3', 'x.ts:2']);
+  assert.equal(found.map((f) => f.at), ['x.ts:1', 'x.ts:3', 'x.ts:4', 'x.ts:2']);
   assert.ok(spicepodProblems(found[0]!.spicepod).length > 0, 'v9 is refused');
-  assert.equal(found[2]!.spicepod, { name: 'b', kind: 'Spicepod', version: 'v1' });
+  assert.equal(found[3]!.spicepod, { name: 'b', kind: 'Spicepod', version: 'v1' });
   assert.match(found[1]!.error ?? '', /not a literal/);
+  assert.equal(found.map((f) => !!f.refused), [false, false, true, false]);
 });
 
 test('every Spicepod fixture of the tests is a literal spiced accepts', () => {
   const fixtures = spicepodFixtures();
   assert.ok(fixtures.length >= 20, `the fixtures are found (${fixtures.length})`);
   const bad = fixtures
+    .filter((f) => !f.refused)
     .map((f) => ({ f, problems: f.error ? [f.error] : spicepodProblems(f.spicepod) }))
     .filter(({ problems }) => problems.length)
     .map(({ f, problems }) => `${f.at}: ${problems.join('; ')}\n    ${f.source.slice(0, 120)}`);
   assert.equal(bad, []);
+  // Those wrong on purpose must be wrong by spiced's rules too.
+  const accepted = fixtures.filter((f) => f.refused && !f.error && spicepodProblems(f.spicepod).length === 0).map((f) => f.at);
+  assert.equal(accepted, [], 'fixtures marked "conformance: refused" that spiced accepts');
 });
 
 test('the Spicepods the operator generates are valid: every ConfigMap it writes, the executor placeholder included', async () => {

@@ -17,6 +17,7 @@ import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
 const OP_NS = 'spiceai-operator-system';
 const config: HandlerConfig = { operatorNamespace: OP_NS, clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 const now = Date.parse('2026-01-01T00:00:00Z');
 
 const setObject = (spec: Record<string, unknown>, name = 'app', generation = 1): KubeObject => ({
@@ -181,7 +182,7 @@ test('a set with a cluster role but no cluster name keeps 50052 for its own pods
 
 test('a SpicepodCluster\'s network per role reaches each child set\'s policy', async () => {
   const spec = normalizeSpicepodClusterSpec({
-    schedulerSetSpec: { replicas: 1, spicepod, network: { ingress: [fromMonitoring] } },
+    schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, network: { ingress: [fromMonitoring] } },
     executorSetSpec: { replicas: 2, network: { egress: [toDatabase] } },
   });
   assert.ok(spec.ok);
@@ -329,7 +330,7 @@ test('on a cluster node, an ingress rule that reaches 50052 is refused: only the
 
 test('a SpicepodCluster names the role spec of the bad rule, and the cluster handler reports InvalidSpec', async () => {
   const raw = {
-    schedulerSetSpec: { replicas: 1, spicepod, metricsPort: 50052 },
+    schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, metricsPort: 50052 },
     executorSetSpec: { replicas: 1, network: { ingress: [{ ports: [{ port: 50052 }] }], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/33' } }] }] } },
   };
   const r = normalizeSpicepodClusterSpec(raw);

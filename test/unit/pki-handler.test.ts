@@ -9,7 +9,7 @@ import { reconcilePki } from '../../functions/pki/index.ts';
 
 const config: HandlerConfig = { operatorNamespace: 'op', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
 const YEAR = 365 * 24 * 3600 * 1000;
-const pod = { version: 'v1', kind: 'Spicepod', name: 's' };
+const pod = { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 
 class PkiWorld {
   parent: KubeObject;
