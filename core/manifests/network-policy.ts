@@ -20,7 +20,7 @@
 //   who want it narrower write their own rule for port 53, and then the
 //   operator adds none.
 import type { KubeObject } from '../handler.ts';
-import { CLUSTER_PORT } from '../spec/network.ts';
+import { clusterNodePort } from '../spec/cluster-node.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import { LABEL_APP, LABEL_CLUSTER, commonLabels } from './names.ts';
 
@@ -93,11 +93,12 @@ export function operatorIngressRule(spec: SpicepodSetSpec, operatorNamespace: st
 }
 
 export function clusterIngressRule(set: string, spec: SpicepodSetSpec): Rule {
-  return { from: [{ podSelector: clusterPeerSelector(set, spec) }], ports: [tcp(CLUSTER_PORT)] };
+  return { from: [{ podSelector: clusterPeerSelector(set, spec) }], ports: [tcp(clusterNodePort(spec.cluster))] };
 }
 
 export function clusterEgressRule(set: string, spec: SpicepodSetSpec): Rule {
-  return { to: [{ podSelector: clusterPeerSelector(set, spec) }], ports: [tcp(CLUSTER_PORT)] };
+  // Peers listen on the same internal port: a SpicepodCluster refuses node specs whose bind ports differ.
+  return { to: [{ podSelector: clusterPeerSelector(set, spec) }], ports: [tcp(clusterNodePort(spec.cluster))] };
 }
 
 function ingressRules(ctx: NetworkPolicyContext): Rule[] | undefined {

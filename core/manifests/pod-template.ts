@@ -22,6 +22,7 @@ import {
   spicepodVolume,
 } from './spiced.ts';
 import { CLUSTER_PORT, CLUSTER_PORT_NAME } from '../spec/network.ts';
+import { clusterNodePort } from '../spec/cluster-node.ts';
 
 export const CONTAINER_NAME = 'spiced';
 /** The internal cluster port (defined with the spec rules that reserve it). */
@@ -93,7 +94,7 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
     { name: 'flight', containerPort: spec.flightPort, protocol: 'TCP' },
     { name: 'metrics', containerPort: spec.metricsPort, protocol: 'TCP' },
   ];
-  if (spec.cluster) ports.push({ name: CLUSTER_PORT_NAME, containerPort: CLUSTER_PORT, protocol: 'TCP' });
+  if (spec.cluster) ports.push({ name: CLUSTER_PORT_NAME, containerPort: clusterNodePort(spec.cluster), protocol: 'TCP' });
   const env: Record<string, unknown>[] = [...(spec.env ?? [])];
   if (spec.cluster) env.push({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
   const affinity =

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { parseCidr, strictlyContains } from './cidr.ts';
 import type { labelSelector, networkPolicyEgressRule, networkPolicyIngressRule } from './kubernetes.ts';
+import { DEFAULT_PORTS } from './spicepodset.ts';
 
 /** The internal port of cluster nodes (scheduler gRPC, cluster service; mTLS). */
 export const CLUSTER_PORT = 50052;
@@ -26,6 +27,12 @@ type Selector = z.output<typeof labelSelector>;
 export interface NetworkRules {
   ingress?: IngressRule[];
   egress?: EgressRule[];
+}
+
+/** On a cluster node: the internal port its ingress rules may not open to others. */
+export interface ClusterGuard {
+  /** The node's internal port (the port of its bind address, 50052 by default). */
+  port: number;
 }
 
 export interface NetworkRuleFields {
@@ -120,14 +127,14 @@ function peerProblems(peer: Peer, field: string): NetworkProblem[] {
 }
 
 /** Whether a port entry (as a cluster node's ingress rule writes it) reaches the internal port. */
-function opensClusterPort(port: Port): boolean {
+function opensClusterPort(port: Port, clusterPort: number): boolean {
   if ((port.protocol ?? 'TCP') !== 'TCP') return false;
   if (port.port === undefined) return true;
   if (typeof port.port === 'string') return port.port === CLUSTER_PORT_NAME;
-  return port.port <= CLUSTER_PORT && CLUSTER_PORT <= (port.endPort ?? port.port);
+  return port.port <= clusterPort && clusterPort <= (port.endPort ?? port.port);
 }
 
-function portProblems(port: Port, field: string, clusterIngress: boolean): NetworkProblem[] {
+function portProblems(port: Port, field: string, guard: ClusterGuard | undefined): NetworkProblem[] {
   const problems: NetworkProblem[] = [];
   if (port.port === undefined) {
     if (port.endPort !== undefined) problems.push({ field: `${field}.endPort`, message: 'may only be given with a numeric port, as the end of the range that starts there' });
@@ -142,7 +149,7 @@ function portProblems(port: Port, field: string, clusterIngress: boolean): Netwo
       else if (port.endPort < port.port) problems.push({ field: `${field}.endPort`, message: `must not be below port ${port.port} (got ${port.endPort})` });
     }
   }
-  if (!problems.length && clusterIngress && opensClusterPort(port)) {
+  if (!problems.length && guard && opensClusterPort(port, guard.port)) {
     const what =
       port.port === undefined
         ? 'allows every TCP port, including'
@@ -151,32 +158,34 @@ function portProblems(port: Port, field: string, clusterIngress: boolean): Netwo
           : 'opens';
     problems.push({
       field: `${field}.port`,
-      message: `${what} the internal cluster port ${CLUSTER_PORT}, which only pods of the same cluster may reach (the operator allows them): list only the public ports (HTTP, Flight, metrics)`,
+      message: `${what} the internal cluster port ${guard.port}, which only pods of the same cluster may reach (the operator allows them): list only the public ports (HTTP, Flight, metrics)`,
     });
   }
   return problems;
 }
 
 /**
- * Problems of a spec's ingress and egress rules. On cluster nodes an ingress
- * port that reaches 50052 is a problem too: 50052 is for the cluster's own pods.
+ * Problems of a spec's ingress and egress rules. On cluster nodes (`guard`) an
+ * ingress port that reaches the internal port is a problem too: it is for the
+ * cluster's own pods.
  */
-export function networkRuleProblems(network: NetworkRules | undefined, fields: NetworkRuleFields, clusterNode: boolean): NetworkProblem[] {
+export function networkRuleProblems(network: NetworkRules | undefined, fields: NetworkRuleFields, guard: ClusterGuard | undefined): NetworkProblem[] {
   const problems: NetworkProblem[] = [];
   (network?.ingress ?? []).forEach((rule, i) => {
     (rule.from ?? []).forEach((peer, j) => problems.push(...peerProblems(peer, `${fields.ingress}.${i}.from.${j}`)));
-    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.ingress}.${i}.ports.${j}`, clusterNode)));
+    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.ingress}.${i}.ports.${j}`, guard)));
   });
   (network?.egress ?? []).forEach((rule, i) => {
     (rule.to ?? []).forEach((peer, j) => problems.push(...peerProblems(peer, `${fields.egress}.${i}.to.${j}`)));
-    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.egress}.${i}.ports.${j}`, false)));
+    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.egress}.${i}.ports.${j}`, undefined)));
   });
   return problems;
 }
 
 /** On a cluster node the public ports must differ from the internal one. */
-export function clusterPortProblems(ports: { httpPort?: number; flightPort?: number; metricsPort?: number }, prefix: string): NetworkProblem[] {
+export function clusterPortProblems(ports: { httpPort?: number; flightPort?: number; metricsPort?: number }, prefix: string, clusterPort: number = CLUSTER_PORT): NetworkProblem[] {
+  const internal = clusterPort === CLUSTER_PORT ? `${CLUSTER_PORT}, the internal cluster port` : `${clusterPort}, the internal cluster port (the port of cluster.bindAddress)`;
   return (['httpPort', 'flightPort', 'metricsPort'] as const)
-    .filter((name) => ports[name] === CLUSTER_PORT)
-    .map((name) => ({ field: `${prefix}.${name}`, message: `must differ from ${CLUSTER_PORT}, the internal cluster port` }));
+    .filter((name) => (ports[name] ?? DEFAULT_PORTS[name]) === clusterPort)
+    .map((name) => ({ field: `${prefix}.${name}`, message: `must differ from ${internal}` }));
 }

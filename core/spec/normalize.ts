@@ -14,6 +14,7 @@ import {
 import { spicepodClusterSpecSchema, type SpicepodClusterSpec } from './spicepodcluster.ts';
 import { clusterPortProblems, networkRuleProblems } from './network.ts';
 import { STATE_LOCATION_FIELD, stateLocationProblem } from './scheduler-state.ts';
+import { clusterNodePort, nodeAddressProblems } from './cluster-node.ts';
 
 export interface SpecProblem {
   /** Path of the offending field, e.g. spec.serviceAccount.name. */
@@ -150,7 +151,10 @@ function crossFieldProblems(spec: SpicepodSetSpec): SpecProblem[] {
       }
     }
   }
-  if (spec.cluster) problems.push(...clusterPortProblems(spec, 'spec'));
+  if (spec.cluster) {
+    problems.push(...nodeAddressProblems(spec.cluster, spec.replicas, 'spec.cluster'));
+    problems.push(...clusterPortProblems(spec, 'spec', clusterNodePort(spec.cluster)));
+  }
   if (spec.cluster && spec.updateStrategy.type === 'BlueGreen') {
     problems.push({ field: 'spec.updateStrategy.type', message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered' });
   }
@@ -188,7 +192,8 @@ function normalizeSetSpec(raw: unknown): Normalized<SpicepodSetSpec> {
     ingress: written.network?.ingress === undefined && written.ingress !== undefined ? 'spec.ingress' : 'spec.network.ingress',
     egress: written.network?.egress === undefined && written.egress !== undefined ? 'spec.egress' : 'spec.network.egress',
   };
-  const problems = [...crossFieldProblems(spec), ...networkRuleProblems(spec.network, networkFields, !!spec.cluster)];
+  const guard = spec.cluster ? { port: clusterNodePort(spec.cluster) } : undefined;
+  const problems = [...crossFieldProblems(spec), ...networkRuleProblems(spec.network, networkFields, guard)];
   return problems.length ? { ok: false, problems } : { ok: true, spec };
 }
 
@@ -210,11 +215,23 @@ export function normalizeSpicepodClusterSpec(raw: unknown): Normalized<SpicepodC
       };
     }
   }
-  // Every node is a cluster node: its rules may not open 50052, nor its public ports take it.
-  const problems = (['schedulerSetSpec', 'executorSetSpec'] as const).flatMap((role) => [
-    ...clusterPortProblems(spec[role], `spec.${role}`),
-    ...networkRuleProblems(spec[role].network, { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` }, true),
-  ]);
+  // Every node is a cluster node: its rules may not open its internal port, nor its public ports take it.
+  const problems = (['schedulerSetSpec', 'executorSetSpec'] as const).flatMap((role) => {
+    const port = clusterNodePort(spec[role].cluster);
+    return [
+      ...nodeAddressProblems(spec[role].cluster, spec[role].replicas, `spec.${role}.cluster`),
+      ...clusterPortProblems(spec[role], `spec.${role}`, port),
+      ...networkRuleProblems(spec[role].network, { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` }, { port }),
+    ];
+  });
+  const schedulerPort = clusterNodePort(spec.schedulerSetSpec.cluster);
+  const executorPort = clusterNodePort(spec.executorSetSpec.cluster);
+  if (schedulerPort !== executorPort) {
+    problems.push({
+      field: 'spec.executorSetSpec.cluster.bindAddress',
+      message: `must use the port of spec.schedulerSetSpec.cluster.bindAddress (${schedulerPort}, got ${executorPort}): every node dials its peers on one internal port, which the NetworkPolicies open between them`,
+    });
+  }
   if (problems.length) return { ok: false, problems };
   const pod = parseSpicepod(spec.schedulerSetSpec.spicepod, 'spec.schedulerSetSpec.spicepod');
   if (!pod.ok) return { ok: false, problems: [pod.problem] };

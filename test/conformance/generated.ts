@@ -160,6 +160,15 @@ export async function everyGeneratedContainer(): Promise<GeneratedContainer[]> {
           `example ${file}, other public ports`,
         )),
       );
+      out.push(
+        ...(await clusterContainers(
+          variant(object, `${object.metadata.name}-overrides`, (s) => {
+            s.schedulerSetSpec.cluster = { bindAddress: '0.0.0.0:6000', advertiseAddress: '$(POD_NAME).scheduler.example.com' };
+            s.executorSetSpec.cluster = { bindAddress: '[::]:6000', advertiseAddress: '$(POD_NAME).executor.example.com' };
+          }),
+          `example ${file}, bind and advertise addresses overridden`,
+        )),
+      );
     }
   }
   const spicepod = 'version: v1\nkind: Spicepod\nname: demo\n';

@@ -230,8 +230,17 @@ test('a cluster: its scheduler and executor pods grouped by role; the scheduler 
       metadata: { name: 'dq' },
       spec: { allowInsecureConnections: true, schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod }, executorSetSpec: { replicas: 2 } },
     });
-    applySet('dq-scheduler', { replicas: 1, httpPort: spicedPort, cluster: { role: 'scheduler', clusterName: 'dq', allowInsecureConnections: true } });
-    applySet('dq-executor', { replicas: 2, cluster: { role: 'executor', clusterName: 'dq', allowInsecureConnections: true } });
+    // Owned by the cluster, as the cluster handler makes them: a SpicepodSet with spec.cluster of its own is refused.
+    const uid = kubectlJson(['get', 'spicepodcluster', 'dq', '-n', ns]).metadata.uid;
+    const owned = (name: string, spec: Record<string, unknown>) =>
+      apply({
+        apiVersion: 'spice.ai/v1',
+        kind: 'SpicepodSet',
+        metadata: { name, ownerReferences: [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'dq', uid, controller: true }] },
+        spec: { spicepod, ...spec },
+      });
+    owned('dq-scheduler', { replicas: 1, httpPort: spicedPort, cluster: { role: 'scheduler', clusterName: 'dq', allowInsecureConnections: true } });
+    owned('dq-executor', { replicas: 2, cluster: { role: 'executor', clusterName: 'dq', allowInsecureConnections: true } });
   }
   await waitRunning('spice.ai/cluster=dq,spice.ai/cluster-role=scheduler', 1);
   await waitRunning('spice.ai/cluster=dq,spice.ai/cluster-role=executor', 2);

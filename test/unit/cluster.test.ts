@@ -30,6 +30,8 @@ function settled(child: KubeObject, generation = 1, ready = true): KubeObject {
   };
 }
 
+/** The owner reference the shim puts on every child the cluster handler writes. */
+const CLUSTER_OWNER = { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'c', uid: 'u', controller: true };
 const run = (parent: KubeObject, children: KubeObject[] = []) => reconcileSpicepodCluster({ parent, children, related: {}, now, config });
 const child = (d: { apply: KubeObject[] }, role: string) => d.apply.find((o) => o.metadata.name === `c-${role}`) as any;
 
@@ -51,7 +53,7 @@ test('a cluster becomes a scheduler set (with the Spicepod) and an executor set 
 
 test('the child sets render spiced with the cluster flags, per-node certificates, and no probes on executors', async () => {
   const d = await run(clusterObject(baseSpec));
-  const render = (c: KubeObject) => reconcileSpicepodSet({ parent: { ...c, metadata: { ...c.metadata, uid: 'x', generation: 1 } }, children: [], related: {}, now, config });
+  const render = (c: KubeObject) => reconcileSpicepodSet({ parent: { ...c, metadata: { ...c.metadata, uid: 'x', generation: 1, ownerReferences: [CLUSTER_OWNER] } }, children: [], related: {}, now, config });
   const sched = (await render(child(d, 'scheduler'))).apply.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'c-scheduler-0') as any;
   const args: string[] = sched.spec.template.spec.containers[0].args;
   const flag = (name: string) => args[args.indexOf(name) + 1];
@@ -84,7 +86,7 @@ test('allowInsecureConnections: --allow-insecure-connections, http, no certifica
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'InsecureConnections'));
   const again = await run({ ...parent, status: d.status });
   assert.not.ok(again.events?.some((e) => e.reason === 'InsecureConnections'), 'not repeated');
-  const set = await reconcileSpicepodSet({ parent: { ...child(d, 'scheduler'), metadata: { name: 'c-scheduler', namespace: 'ns', uid: 'x', generation: 1 } }, children: [], related: {}, now, config });
+  const set = await reconcileSpicepodSet({ parent: { ...child(d, 'scheduler'), metadata: { name: 'c-scheduler', namespace: 'ns', uid: 'x', generation: 1, ownerReferences: [CLUSTER_OWNER] } }, children: [], related: {}, now, config });
   const sts = set.apply.find((o) => o.kind === 'StatefulSet') as any;
   assert.ok(sts.spec.template.spec.containers[0].args.includes('--allow-insecure-connections'));
   assert.not.ok(sts.spec.template.spec.volumes.some((v: any) => v.name === 'node-tls'));

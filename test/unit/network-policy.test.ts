@@ -20,12 +20,12 @@ const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
 const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 const now = Date.parse('2026-01-01T00:00:00Z');
 
-const setObject = (spec: Record<string, unknown>, name = 'app', generation = 1): KubeObject => ({
-  apiVersion: 'spice.ai/v1',
-  kind: 'SpicepodSet',
-  metadata: { name, namespace: 'ns', uid: 'u1', generation },
-  spec: { spicepod, ...spec },
-});
+/** A set; one with a cluster role is owned by its SpicepodCluster, as the cluster handler makes it. */
+const setObject = (spec: Record<string, unknown>, name = 'app', generation = 1): KubeObject => {
+  const clusterName = (spec.cluster as { clusterName?: string } | undefined)?.clusterName;
+  const ownerReferences = clusterName ? [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: clusterName, uid: 'c1', controller: true }] : undefined;
+  return { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name, namespace: 'ns', uid: 'u1', generation, ownerReferences }, spec: { spicepod, ...spec } };
+};
 const reconcile = (parent: KubeObject, children: KubeObject[] = []) => reconcileNetworkPolicy({ parent, children, related: {}, now, config });
 async function policyOf(spec: Record<string, unknown>, name = 'app'): Promise<any> {
   const d = await reconcile(setObject(spec, name));
@@ -175,9 +175,11 @@ test('a cluster node with egress rules: the rules, DNS, and egress to the cluste
   assert.equal(p.spec.egress, [toDatabase, DNS, peersOut('q')]);
 });
 
-test('a set with a cluster role but no cluster name keeps 50052 for its own pods', async () => {
-  const p = await policyOf({ cluster: { role: 'scheduler' } }, 'solo');
-  assert.equal(p.spec.ingress[0], { from: [{ podSelector: { matchLabels: { 'spice.ai/app': 'solo' } } }], ports: [{ protocol: 'TCP', port: 50052 }] });
+test('a set with a cluster role that no SpicepodCluster owns gets no policy (the workloads handler reports it)', async () => {
+  const existing = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'solo', namespace: 'ns' } };
+  const d = await reconcile(setObject({ cluster: { role: 'scheduler' } }, 'solo'), [existing]);
+  assert.equal(d.apply, []);
+  assert.equal(d.keep?.map((r) => r.name), ['solo'], 'an existing policy is left as it is');
 });
 
 test('a SpicepodCluster\'s network per role reaches each child set\'s policy', async () => {
@@ -189,8 +191,9 @@ test('a SpicepodCluster\'s network per role reaches each child set\'s policy', a
   if (!spec.ok) return;
   const s = desiredChildSet('q', 'ns', spec.spec, 'scheduler', 'cluster.local');
   const e = desiredChildSet('q', 'ns', spec.spec, 'executor', 'cluster.local');
-  const sp = (await reconcile({ ...s, metadata: { ...s.metadata, uid: 's' } })).apply[0] as any;
-  const ep = (await reconcile({ ...e, metadata: { ...e.metadata, uid: 'e' } })).apply[0] as any;
+  const owner = [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'q', uid: 'c1', controller: true }];
+  const sp = (await reconcile({ ...s, metadata: { ...s.metadata, uid: 's', ownerReferences: owner } })).apply[0] as any;
+  const ep = (await reconcile({ ...e, metadata: { ...e.metadata, uid: 'e', ownerReferences: owner } })).apply[0] as any;
   assert.is(sp.metadata.name, 'q-scheduler');
   assert.equal(sp.spec.ingress, [fromMonitoring, fromOperator(), peersIn('q')]);
   assert.is(ep.metadata.name, 'q-executor');
