@@ -42,8 +42,7 @@ export function desiredChildSet(cluster: string, namespace: string, spec: Spicep
     },
     spec: {
       ...fields,
-      // Executors run no HTTP server worth probing.
-      probes: role === 'executor' ? undefined : fields.probes,
+      // On executors only liveness (on /health) can be set: the spec's readiness timings are refused before this.
       spicepod: role === 'scheduler' ? spicepod : executorSpicepod(cluster),
       cluster: {
         role,

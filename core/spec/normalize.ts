@@ -24,6 +24,14 @@ export interface SpecProblem {
 
 export type Normalized<T> = { ok: true; spec: T } | { ok: false; problems: SpecProblem[] };
 
+/**
+ * An executor's HTTP server answers /health only (crates/runtime/src/http/mod.rs
+ * `start_health_only`, spiceai/spiceai @ 007885f9): a readiness probe on
+ * /v1/ready would never pass. Liveness timings apply.
+ */
+const EXECUTOR_READINESS_MESSAGE =
+  'must not be set on executors: spiced serves only /health on an executor (no /v1/ready to probe for readiness); set probes.liveness, which probes /health';
+
 function problemsOf(error: z.ZodError, prefix: string): SpecProblem[] {
   return error.issues.map((issue) => ({
     field: [prefix, ...issue.path.map(String)].join('.'),
@@ -159,8 +167,7 @@ function crossFieldProblems(spec: SpicepodSetSpec): SpecProblem[] {
     problems.push({ field: 'spec.updateStrategy.type', message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered' });
   }
   if (spec.cluster?.role === 'executor' && spec.probes?.readiness) {
-    // Executors run no HTTP server, so readiness timings would configure nothing.
-    problems.push({ field: 'spec.probes', message: 'must not be set on cluster executors: they run no HTTP server to probe' });
+    problems.push({ field: 'spec.probes.readiness', message: EXECUTOR_READINESS_MESSAGE });
   }
   return problems;
 }
@@ -231,6 +238,9 @@ export function normalizeSpicepodClusterSpec(raw: unknown): Normalized<SpicepodC
       field: 'spec.executorSetSpec.cluster.bindAddress',
       message: `must use the port of spec.schedulerSetSpec.cluster.bindAddress (${schedulerPort}, got ${executorPort}): every node dials its peers on one internal port, which the NetworkPolicies open between them`,
     });
+  }
+  if (spec.executorSetSpec.probes?.readiness) {
+    problems.push({ field: 'spec.executorSetSpec.probes.readiness', message: EXECUTOR_READINESS_MESSAGE });
   }
   if (problems.length) return { ok: false, problems };
   const pod = parseSpicepod(spec.schedulerSetSpec.spicepod, 'spec.schedulerSetSpec.spicepod');

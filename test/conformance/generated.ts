@@ -165,8 +165,9 @@ export async function everyGeneratedContainer(): Promise<GeneratedContainer[]> {
           variant(object, `${object.metadata.name}-overrides`, (s) => {
             s.schedulerSetSpec.cluster = { bindAddress: '0.0.0.0:6000', advertiseAddress: '$(POD_NAME).scheduler.example.com' };
             s.executorSetSpec.cluster = { bindAddress: '[::]:6000', advertiseAddress: '$(POD_NAME).executor.example.com' };
+            s.executorSetSpec.probes = { liveness: { periodSeconds: 20 } };
           }),
-          `example ${file}, bind and advertise addresses overridden`,
+          `example ${file}, bind and advertise addresses overridden, executor liveness probe`,
         )),
       );
     }

@@ -1,7 +1,7 @@
 // A SpicepodCluster's per-node overrides (cluster.bindAddress,
 // cluster.advertiseAddress) carried through everything that depends on them,
-// or refused naming the field; and a SpicepodSet that claims a cluster role
-// without belonging to a SpicepodCluster.
+// or refused naming the field; a SpicepodSet that claims a cluster role
+// without belonging to a SpicepodCluster; and executor probes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { HandlerConfig, KubeObject } from '../../core/handler.ts';
@@ -138,6 +138,22 @@ test('a SpicepodSet with spec.cluster that no SpicepodCluster owns is InvalidSpe
   assert.match((otherCluster.status as any).conditions[0].message, /^spec\.cluster names cluster "c", but the set belongs to SpicepodCluster "d"/);
   const owned = await reconcileSpicepodSet({ parent: set([OWNER]), children: [], related: {}, now, config });
   assert.ok(owned.apply.some((o) => o.kind === 'StatefulSet'));
+});
+
+test('executors: probes.liveness probes /health (all an executor serves); probes.readiness is refused, naming the field', async () => {
+  const { executor } = await render({ schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: 1, probes: { liveness: { periodSeconds: 20, failureThreshold: 5 } } } });
+  assert.equal(executor!.set.spec.probes, { liveness: { periodSeconds: 20, failureThreshold: 5 } }, 'carried to the child set');
+  const c = sts(executor!.objects, 'c-executor-0').spec.template.spec.containers[0];
+  assert.equal(c.livenessProbe, { httpGet: { path: '/health', port: 'http' }, timeoutSeconds: 1, periodSeconds: 20, failureThreshold: 5 });
+  assert.is(c.readinessProbe, undefined);
+  const spec = sts(executor!.objects, 'c-executor-0').spec.template.spec;
+  assert.equal(checkSpicedContainer({ container: c, volumes: spec.volumes, spicepod: pod, fields: { 'metadata.name': 'c-executor-0-0' } }), []);
+  const refused = await runCluster({ schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: 1, probes: { readiness: { periodSeconds: 5 } } } });
+  assert.equal(refused.apply, []);
+  assert.match((refused.status as any).conditions.find((c: any) => c.type === 'Ready').message, /^spec\.executorSetSpec\.probes\.readiness must not be set on executors: spiced serves only \/health on an executor/);
+  // Without probes an executor keeps none, as before.
+  const { executor: plain } = await render({ schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: 1 } });
+  assert.is(sts(plain!.objects, 'c-executor-0').spec.template.spec.containers[0].livenessProbe, undefined);
 });
 
 test.run();
