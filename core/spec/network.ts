@@ -33,7 +33,17 @@ export interface NetworkRules {
 export interface ClusterGuard {
   /** The node's internal port (the port of its bind address, 50052 by default). */
   port: number;
+  /**
+   * The SpicepodCluster whose pods a rule may admit to the port: a rule whose
+   * peers are all pods labelled spice.ai/cluster=<this> (in the namespace) may
+   * name it. Undefined: the caller does not know the name, and a rule pinned
+   * to any cluster name passes here (the caller that knows it checks again).
+   */
+  clusterName?: string;
 }
+
+/** The label every pod of a SpicepodCluster carries (core/manifests/names.ts LABEL_CLUSTER). */
+export const CLUSTER_LABEL = 'spice.ai/cluster';
 
 export interface NetworkRuleFields {
   /** Where the ingress rules were written, e.g. spec.network.ingress (or spec.ingress in the older spelling). */
@@ -56,7 +66,7 @@ export function portNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-function labelKeyProblem(key: string): string | undefined {
+export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
@@ -69,7 +79,7 @@ function labelKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
-function labelValueProblem(value: string): string | undefined {
+export function labelValueProblem(value: string): string | undefined {
   if (value === '') return undefined;
   if (value.length > 63 || !LABEL_NAME.test(value)) {
     return `label value ${JSON.stringify(value)} is invalid: it must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
@@ -126,6 +136,29 @@ function peerProblems(peer: Peer, field: string): NetworkProblem[] {
   return problems;
 }
 
+/**
+ * Whether an ingress rule admits only pods of this cluster: it lists peers,
+ * and each is a podSelector alone (so, in the policy's own namespace) that
+ * pins spice.ai/cluster to the cluster's name, by matchLabels or by an `In`
+ * expression with that one value. More labels only narrow it. This is the
+ * peer rule the product's docs tell users to write.
+ */
+export function admitsOnlyClusterPods(rule: IngressRule, clusterName: string | undefined): boolean {
+  const peers = rule.from ?? [];
+  return (
+    peers.length > 0 &&
+    peers.every((peer) => {
+      if (!peer.podSelector || peer.namespaceSelector || peer.ipBlock) return false;
+      const pinned = peer.podSelector.matchLabels?.[CLUSTER_LABEL];
+      const viaLabels = pinned !== undefined && (clusterName === undefined || pinned === clusterName);
+      const viaExpression = (peer.podSelector.matchExpressions ?? []).some(
+        (e) => e.key === CLUSTER_LABEL && e.operator === 'In' && e.values?.length === 1 && (clusterName === undefined || e.values[0] === clusterName),
+      );
+      return viaLabels || viaExpression;
+    })
+  );
+}
+
 /** Whether a port entry (as a cluster node's ingress rule writes it) reaches the internal port. */
 function opensClusterPort(port: Port, clusterPort: number): boolean {
   if ((port.protocol ?? 'TCP') !== 'TCP') return false;
@@ -156,9 +189,10 @@ function portProblems(port: Port, field: string, guard: ClusterGuard | undefined
         : port.endPort !== undefined
           ? `covers ${port.port}-${port.endPort}, which includes`
           : 'opens';
+    const peers = guard.clusterName ? `podSelector: {matchLabels: {${CLUSTER_LABEL}: ${guard.clusterName}}}` : `a podSelector on ${CLUSTER_LABEL}=<cluster>`;
     problems.push({
       field: `${field}.port`,
-      message: `${what} the internal cluster port ${guard.port}, which only pods of the same cluster may reach (the operator allows them): list only the public ports (HTTP, Flight, metrics)`,
+      message: `${what} the internal cluster port ${guard.port}, which only pods of the same cluster may reach (the operator allows them): list only the public ports (HTTP, Flight, metrics), or admit only the cluster's pods (every peer ${peers}, without namespaceSelector or ipBlock)`,
     });
   }
   return problems;
@@ -173,7 +207,9 @@ export function networkRuleProblems(network: NetworkRules | undefined, fields: N
   const problems: NetworkProblem[] = [];
   (network?.ingress ?? []).forEach((rule, i) => {
     (rule.from ?? []).forEach((peer, j) => problems.push(...peerProblems(peer, `${fields.ingress}.${i}.from.${j}`)));
-    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.ingress}.${i}.ports.${j}`, guard)));
+    // A rule that admits only the cluster's own pods may reach the internal port: they may already.
+    const ruleGuard = guard && admitsOnlyClusterPods(rule, guard.clusterName) ? undefined : guard;
+    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.ingress}.${i}.ports.${j}`, ruleGuard)));
   });
   (network?.egress ?? []).forEach((rule, i) => {
     (rule.to ?? []).forEach((peer, j) => problems.push(...peerProblems(peer, `${fields.egress}.${i}.to.${j}`)));

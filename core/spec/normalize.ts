@@ -199,12 +199,17 @@ function normalizeSetSpec(raw: unknown): Normalized<SpicepodSetSpec> {
     ingress: written.network?.ingress === undefined && written.ingress !== undefined ? 'spec.ingress' : 'spec.network.ingress',
     egress: written.network?.egress === undefined && written.egress !== undefined ? 'spec.egress' : 'spec.network.egress',
   };
-  const guard = spec.cluster ? { port: clusterNodePort(spec.cluster) } : undefined;
+  const guard = spec.cluster ? { port: clusterNodePort(spec.cluster), clusterName: spec.cluster.clusterName ?? '' } : undefined;
   const problems = [...crossFieldProblems(spec), ...networkRuleProblems(spec.network, networkFields, guard)];
   return problems.length ? { ok: false, problems } : { ok: true, spec };
 }
 
-export function normalizeSpicepodClusterSpec(raw: unknown): Normalized<SpicepodClusterSpec> {
+/**
+ * Validates a SpicepodCluster spec. `name` is the cluster's own name, which
+ * ingress rules admitting the cluster's pods to the internal port must pin;
+ * without it such a rule may pin any cluster name.
+ */
+export function normalizeSpicepodClusterSpec(raw: unknown, name?: string): Normalized<SpicepodClusterSpec> {
   const admitted = spicepodClusterSpecSchema.safeParse(raw);
   if (!admitted.success) return { ok: false, problems: problemsOf(admitted.error, 'spec') };
   const spec = admitted.data;
@@ -228,7 +233,7 @@ export function normalizeSpicepodClusterSpec(raw: unknown): Normalized<SpicepodC
     return [
       ...nodeAddressProblems(spec[role].cluster, spec[role].replicas, `spec.${role}.cluster`),
       ...clusterPortProblems(spec[role], `spec.${role}`, port),
-      ...networkRuleProblems(spec[role].network, { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` }, { port }),
+      ...networkRuleProblems(spec[role].network, { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` }, { port, clusterName: name }),
     ];
   });
   const schedulerPort = clusterNodePort(spec.schedulerSetSpec.cluster);

@@ -201,7 +201,7 @@ test('a SpicepodCluster\'s network per role reaches each child set\'s policy', a
   assert.equal(ep.spec.egress, [toDatabase, DNS, peersOut('q')]);
 });
 
-test('property: on a cluster node no generated ingress rule lets anyone but the cluster reach TCP 50052', async () => {
+test('property: on a cluster node no generated ingress rule lets anyone but the cluster\'s own pods reach TCP 50052', async () => {
   const portEntry = fc.record(
     {
       protocol: fc.constantFrom('TCP', 'UDP', undefined),
@@ -210,13 +210,25 @@ test('property: on a cluster node no generated ingress rule lets anyone but the 
     },
     { requiredKeys: [] },
   );
-  const rule = fc.record(
-    {
-      from: fc.array(fc.constant({ namespaceSelector: { matchLabels: { team: 'x' } } }), { maxLength: 1 }),
-      ports: fc.array(portEntry, { maxLength: 3 }),
-    },
-    { requiredKeys: [] },
+  const peer = fc.constantFrom<Record<string, unknown>>(
+    { namespaceSelector: { matchLabels: { team: 'x' } } },
+    { podSelector: { matchLabels: { 'spice.ai/cluster': 'q' } } },
+    { podSelector: { matchLabels: { 'spice.ai/cluster': 'q', 'spice.ai/cluster-role': 'executor' } } },
+    { podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'In', values: ['q'] }] } },
+    { podSelector: { matchLabels: { 'spice.ai/cluster': 'other' } } },
+    { podSelector: { matchLabels: { 'spice.ai/cluster': 'q' } }, namespaceSelector: {} },
+    { podSelector: {} },
   );
+  const rule = fc.record({ from: fc.array(peer, { maxLength: 2 }), ports: fc.array(portEntry, { maxLength: 3 }) }, { requiredKeys: [] });
+  // Pods of cluster q in the policy's namespace: the only peers a rule reaching 50052 may admit.
+  const onlyClusterQ = (r: any) =>
+    (r.from ?? []).length > 0 &&
+    r.from.every(
+      (p: any) =>
+        !p.namespaceSelector &&
+        !p.ipBlock &&
+        (p.podSelector?.matchLabels?.['spice.ai/cluster'] === 'q' || p.podSelector?.matchExpressions?.some((e: any) => e.key === 'spice.ai/cluster' && e.operator === 'In' && e.values.length === 1 && e.values[0] === 'q')),
+    );
   const reaches50052 = (p: any) =>
     (p.protocol ?? 'TCP') === 'TCP' &&
     (p.port === undefined || p.port === 'cluster' || (typeof p.port === 'number' && p.port <= 50052 && 50052 <= (p.endPort ?? p.port)));
@@ -231,7 +243,7 @@ test('property: on a cluster node no generated ingress rule lets anyone but the 
       }
       const policy = d.apply[0] as any;
       for (const r of policy.spec.ingress) {
-        if (!r.ports || r.ports.some(reaches50052)) assert.equal(r, peersIn('q'));
+        if (!r.ports || r.ports.some(reaches50052)) assert.ok(onlyClusterQ(r), JSON.stringify(r));
       }
     }),
     { numRuns: 300 },
@@ -329,6 +341,49 @@ test('on a cluster node, an ingress rule that reaches 50052 is refused: only the
   assert.equal(fieldsOf({ network: { ingress: [{ ports: [{ port: 50052 }] }] } }), [], 'a plain set may open 50052');
   assert.equal(fieldsOf({ cluster: scheduler(), network: { egress: [{ ports: [{ port: 50052 }] }] } }), [], 'egress to 50052 opens nothing on this node');
   assert.equal(fieldsOf({ cluster: scheduler(), httpPort: 50052 }), ['spec.httpPort']);
+});
+
+test('the peer rule the docs tell users to write is accepted: peers that are only this cluster\'s pods may reach 50052', async () => {
+  const rule = (from: unknown[], ports: unknown[] = [{ port: 50052 }]) => ({ from, ports });
+  const pinned = (labels: Record<string, string> = {}) => ({ podSelector: { matchLabels: { 'spice.ai/cluster': 'q', ...labels } } });
+  const node = (...ingress: unknown[]) => ({ cluster: executor(), network: { ingress } });
+  assert.equal(fieldsOf(node(rule([pinned()]))), [], 'podSelector spice.ai/cluster=q');
+  assert.equal(fieldsOf(node(rule([pinned({ 'spice.ai/cluster-role': 'scheduler' })]))), [], 'with more labels');
+  assert.equal(fieldsOf(node(rule([{ podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'In', values: ['q'] }] } }]))), [], 'as an In expression');
+  assert.equal(fieldsOf(node(rule([pinned()], [{ protocol: 'TCP' }]))), [], 'every TCP port, from the cluster only');
+  assert.equal(fieldsOf(node(rule([pinned(), pinned({ 'spice.ai/cluster-role': 'executor' })], [{ port: 8090 }, { port: 50052 }]))), []);
+  // Anyone else stays out, and the field is named.
+  for (const from of [
+    [{ podSelector: { matchLabels: { 'spice.ai/cluster': 'other' } } }],
+    [pinned(), { namespaceSelector: { matchLabels: { team: 'x' } } }],
+    [{ ...pinned(), namespaceSelector: {} }],
+    [{ podSelector: {} }],
+    [{ podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'In', values: ['q', 'r'] }] } }],
+    [{ podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'NotIn', values: ['r'] }] } }],
+  ]) {
+    assert.equal(fieldsOf(node(rule(from))), ['spec.network.ingress.0.ports.0.port'], JSON.stringify(from));
+  }
+  assert.match(problemsOf(node(rule([{ podSelector: {} }])))[0]!.message, /or admit only the cluster's pods \(every peer podSelector: \{matchLabels: \{spice\.ai\/cluster: q\}\}, without namespaceSelector or ipBlock\)/);
+  // The rule reaches the policy as written, next to the operator's own.
+  const p = await policyOf(node(rule([pinned()])), 'q-executor');
+  assert.equal(p.spec.ingress, [{ from: [pinned()], ports: [{ port: 50052 }] }, peersIn('q')]);
+  // On a SpicepodCluster the rule must pin the cluster's own name.
+  const cluster = (name: string) => ({
+    schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod },
+    executorSetSpec: { replicas: 1, network: { ingress: [rule([{ podSelector: { matchLabels: { 'spice.ai/cluster': name } } }])] } },
+  });
+  assert.ok(normalizeSpicepodClusterSpec(cluster('q'), 'q').ok);
+  const other = normalizeSpicepodClusterSpec(cluster('r'), 'q');
+  assert.not.ok(other.ok);
+  if (!other.ok) assert.equal(other.problems.map((x) => x.field), ['spec.executorSetSpec.network.ingress.0.ports.0.port']);
+  const d = await reconcileSpicepodCluster({
+    parent: { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'q', namespace: 'ns', uid: 'c', generation: 1 }, spec: cluster('q') },
+    children: [],
+    related: {},
+    now,
+    config,
+  });
+  assert.is(d.apply.length, 2, 'the cluster with the peer rule gets its child sets');
 });
 
 test('a SpicepodCluster names the role spec of the bad rule, and the cluster handler reports InvalidSpec', async () => {
