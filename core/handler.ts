@@ -49,6 +49,12 @@ export interface HandlerConfig {
   /** Dead-pod observations before a set is paused; 0 disables. */
   pauseCrashloopingPodsThreshold: number;
   telemetryProperties: Record<string, string>;
+  /**
+   * Labels of the operator's own pods (`run --operator-pod-labels`): NetworkPolicies admit
+   * only those pods of the operator namespace to spiced's HTTP port. Default
+   * DEFAULT_OPERATOR_POD_LABELS (core/manifests/network-policy.ts), the Helm chart's.
+   */
+  operatorPodLabels?: Record<string, string>;
 }
 
 export interface Observed {

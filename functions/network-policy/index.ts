@@ -7,8 +7,8 @@
 // - the user's network.ingress / network.egress rules, as given;
 // - when egress is restricted: DNS (UDP and TCP 53, any destination), unless
 //   the user's egress rules already list port 53;
-// - when ingress is restricted by the user: ingress from the operator's
-//   namespace on the HTTP port, for the status API's probes (not on
+// - when ingress is restricted by the user: ingress from the operator's pods
+//   (its namespace and its pod labels) on the HTTP port, for the status API's probes (not on
 //   executors, which run no HTTP server);
 // - on cluster nodes, always: ingress on 50052 only from pods labelled
 //   spice.ai/cluster=<cluster>, egress to them on 50052 when egress is
@@ -36,6 +36,7 @@ export async function reconcileNetworkPolicy(observed: Observed): Promise<Desire
     namespace: parent.metadata.namespace ?? 'default',
     spec: normalized.spec,
     operatorNamespace: observed.config.operatorNamespace,
+    operatorPodLabels: observed.config.operatorPodLabels,
   });
   return { apply: policy ? [policy] : [] };
 }

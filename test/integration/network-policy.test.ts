@@ -35,7 +35,11 @@ const fromNamespace = (name: string, port: number) => ({
   from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } }],
   ports: [{ protocol: 'TCP', port }],
 });
-const fromOperator = fromNamespace(OPERATOR_NS, 8090);
+// The operator's own pods (the default --operator-pod-labels), in its namespace.
+const fromOperator = {
+  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': OPERATOR_NS } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'spiceai-operator' } } }],
+  ports: [{ protocol: 'TCP', port: 8090 }],
+};
 const DNS = { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
 const toDatabase = { to: [{ ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.1.0/24'] } }], ports: [{ protocol: 'TCP', port: 5432 }] };
 const peers = (cluster: string, direction: 'from' | 'to') => ({ [direction]: [{ podSelector: { matchLabels: { 'spice.ai/cluster': cluster } } }], ports: [{ protocol: 'TCP', port: 50052 }] });

@@ -79,6 +79,8 @@ test('user errors end in one line and a non-zero exit', () => {
   assertOneLineError(cli(['crd', '--output']), /needs a value/);
   // spiced reads --set-runtime telemetry.properties.KEY=VALUE with KEY as one path segment.
   assertOneLineError(cli(['run', '--telemetry-properties', 'team.name=data']), /--telemetry-properties team\.name=data: the key may not contain '=' or '\.'/);
+  assertOneLineError(cli(['run', '--operator-pod-labels', 'app=spiceai-operator,bad key!=x']), /--operator-pod-labels .*label key "bad key!" is invalid/);
+  assertOneLineError(cli(['run', '--operator-pod-labels', ',']), /--operator-pod-labels: expected at least one KEY=VALUE/);
 });
 
 test('an unreachable API server is one line too', () => {

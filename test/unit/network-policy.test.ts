@@ -35,8 +35,9 @@ async function policyOf(spec: Record<string, unknown>, name = 'app'): Promise<an
 
 // What the operator adds, written out here rather than imported, so a change shows up as a failing test.
 const DNS = { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
-const fromOperator = (httpPort = 8090) => ({
-  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': OP_NS } } }],
+// The operator's own pods: its namespace AND its pod labels (one peer), not every pod of that namespace.
+const fromOperator = (httpPort = 8090, podLabels: Record<string, string> = { 'app.kubernetes.io/name': 'spiceai-operator' }) => ({
+  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': OP_NS } }, podSelector: { matchLabels: podLabels } }],
   ports: [{ protocol: 'TCP', port: httpPort }],
 });
 const peersIn = (cluster: string) => ({ from: [{ podSelector: { matchLabels: { 'spice.ai/cluster': cluster } } }], ports: [{ protocol: 'TCP', port: 50052 }] });
@@ -78,6 +79,14 @@ test('ingress: [] denies all ingress but the operator probes', async () => {
 test('the operator rule follows the container HTTP port', async () => {
   const p = await policyOf({ httpPort: 8000, network: { ingress: [] } });
   assert.equal(p.spec.ingress, [fromOperator(8000)]);
+});
+
+test('the operator rule admits the pods --operator-pod-labels names (HandlerConfig.operatorPodLabels), in the operator namespace only', async () => {
+  const labels = { 'app.kubernetes.io/name': 'spiceai-operator', 'app.kubernetes.io/instance': 'ops' };
+  const d = await reconcileNetworkPolicy({ parent: setObject({ network: { ingress: [] } }), children: [], related: {}, now, config: { ...config, operatorPodLabels: labels } });
+  const rule = (d.apply[0] as any).spec.ingress[0];
+  assert.equal(rule, fromOperator(8090, labels));
+  assert.is(rule.from.length, 1, 'one peer: namespace AND pod labels, not either');
 });
 
 test('egress rules are written as given, plus DNS (UDP and TCP 53) when egress is restricted', async () => {
