@@ -54,6 +54,12 @@ export interface HandlerConfig {
    * cache): steps of a certificate rotation that rely on a previous one wait this long. Default 120.
    */
   secretPropagationSeconds?: number;
+  /**
+   * Labels of the operator's own pods (`run --operator-pod-labels`): NetworkPolicies admit
+   * only those pods of the operator namespace to spiced's HTTP port. Default
+   * DEFAULT_OPERATOR_POD_LABELS (core/manifests/network-policy.ts), the Helm chart's.
+   */
+  operatorPodLabels?: Record<string, string>;
 }
 
 export interface Observed {

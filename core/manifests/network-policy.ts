@@ -14,17 +14,22 @@
 //   when the user restricts nothing. Selecting a pod for ingress denies every
 //   port not allowed, so with no user ingress rules the public ports are
 //   opened to all, as they were without a policy.
+// - The status API's probes are admitted from the operator's pods only: its
+//   namespace AND its pod labels (`run --operator-pod-labels`), not from every
+//   pod that happens to run in the operator's namespace.
 // - DNS egress goes to any destination on UDP and TCP 53: the resolver may be
 //   CoreDNS pods, a node-local cache on a link-local address, or an upstream
 //   server (dnsPolicy Default/None), none of which one selector covers. Users
 //   who want it narrower write their own rule for port 53, and then the
 //   operator adds none.
 import type { KubeObject } from '../handler.ts';
-import { CLUSTER_PORT } from '../spec/network.ts';
+import { clusterNodePort } from '../spec/cluster-node.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import { LABEL_APP, LABEL_CLUSTER, commonLabels } from './names.ts';
 
 export const DNS_PORT = 53;
+/** The label the Helm chart puts on the operator's pods (chart/templates/_helpers.tpl), the default of `run --operator-pod-labels`. */
+export const DEFAULT_OPERATOR_POD_LABELS: Readonly<Record<string, string>> = Object.freeze({ 'app.kubernetes.io/name': 'spiceai-operator' });
 /** The namespace label every namespace carries (Kubernetes 1.21+), which selects the operator's. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
@@ -41,6 +46,8 @@ export interface NetworkPolicyContext {
   namespace: string;
   spec: SpicepodSetSpec;
   operatorNamespace: string;
+  /** Labels of the operator's pods (default DEFAULT_OPERATOR_POD_LABELS). */
+  operatorPodLabels?: Record<string, string>;
 }
 
 /**
@@ -88,16 +95,26 @@ export function dnsEgressRule(): Rule {
   return { ports: [{ protocol: 'UDP', port: DNS_PORT }, { protocol: 'TCP', port: DNS_PORT }] };
 }
 
-export function operatorIngressRule(spec: SpicepodSetSpec, operatorNamespace: string): Rule {
-  return { from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: operatorNamespace } } }], ports: [tcp(spec.httpPort)] };
+/**
+ * The status API's probes come from the operator's pods: one peer with both a
+ * namespaceSelector (the operator's namespace) and a podSelector (the
+ * operator's pod labels), which NetworkPolicy ANDs, so other pods of that
+ * namespace are not admitted.
+ */
+export function operatorIngressRule(spec: SpicepodSetSpec, operatorNamespace: string, operatorPodLabels: Record<string, string> = DEFAULT_OPERATOR_POD_LABELS): Rule {
+  return {
+    from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: operatorNamespace } }, podSelector: { matchLabels: { ...operatorPodLabels } } }],
+    ports: [tcp(spec.httpPort)],
+  };
 }
 
 export function clusterIngressRule(set: string, spec: SpicepodSetSpec): Rule {
-  return { from: [{ podSelector: clusterPeerSelector(set, spec) }], ports: [tcp(CLUSTER_PORT)] };
+  return { from: [{ podSelector: clusterPeerSelector(set, spec) }], ports: [tcp(clusterNodePort(spec.cluster))] };
 }
 
 export function clusterEgressRule(set: string, spec: SpicepodSetSpec): Rule {
-  return { to: [{ podSelector: clusterPeerSelector(set, spec) }], ports: [tcp(CLUSTER_PORT)] };
+  // Peers listen on the same internal port: a SpicepodCluster refuses node specs whose bind ports differ.
+  return { to: [{ podSelector: clusterPeerSelector(set, spec) }], ports: [tcp(clusterNodePort(spec.cluster))] };
 }
 
 function ingressRules(ctx: NetworkPolicyContext): Rule[] | undefined {
@@ -109,7 +126,7 @@ function ingressRules(ctx: NetworkPolicyContext): Rule[] | undefined {
     spec.cluster && !rule.ports?.length ? { ...rule, ports: publicPorts(spec) } : { ...rule },
   );
   // The status API probes spiced's HTTP port; executors run no HTTP server to probe.
-  if (user && spec.cluster?.role !== 'executor') rules.push(operatorIngressRule(spec, ctx.operatorNamespace));
+  if (user && spec.cluster?.role !== 'executor') rules.push(operatorIngressRule(spec, ctx.operatorNamespace, ctx.operatorPodLabels));
   if (spec.cluster) {
     rules.push(clusterIngressRule(set, spec));
     // No user rules: the public ports stay open to all, as they were without a policy.

@@ -22,6 +22,7 @@ import {
   spicepodVolume,
 } from './spiced.ts';
 import { CLUSTER_PORT, CLUSTER_PORT_NAME } from '../spec/network.ts';
+import { clusterNodePort } from '../spec/cluster-node.ts';
 
 export const CONTAINER_NAME = 'spiced';
 /** The internal cluster port (defined with the spec rules that reserve it). */
@@ -65,8 +66,19 @@ function spicedArgs(set: string, namespace: string, spec: SpicepodSetSpec, confi
   return args;
 }
 
-/** Executors run no HTTP server worth probing (reference §1.11). */
+/**
+ * An executor's HTTP server answers /health only (crates/runtime/src/http/mod.rs
+ * `start_health_only`, spiceai/spiceai @ 007885f9): it gets no readiness probe,
+ * and a liveness probe only when the spec asks for one (older images serve no
+ * HTTP at all on executors).
+ */
 export const hasHttpProbes = (spec: SpicepodSetSpec) => spec.cluster?.role !== 'executor';
+
+function httpProbes(spec: SpicepodSetSpec) {
+  const liveness = { httpGet: { path: HEALTH_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.liveness };
+  if (!hasHttpProbes(spec)) return spec.probes?.liveness ? { livenessProbe: liveness } : {};
+  return { livenessProbe: liveness, readinessProbe: { httpGet: { path: READY_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.readiness } };
+}
 
 export interface PodTemplateInput {
   set: string;
@@ -79,12 +91,7 @@ export interface PodTemplateInput {
 }
 
 export function podTemplate({ set, namespace, spec, config, spicepodChecksum, selectorLabels }: PodTemplateInput) {
-  const probes = hasHttpProbes(spec)
-    ? {
-        livenessProbe: { httpGet: { path: HEALTH_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.liveness },
-        readinessProbe: { httpGet: { path: READY_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.readiness },
-      }
-    : {};
+  const probes = httpProbes(spec);
   const volumeMounts: Record<string, unknown>[] = [spicepodMount('spicepod')];
   if (spec.volume) volumeMounts.push({ name: DATA_VOLUME, mountPath: '/data' });
   if (spec.cluster && !spec.cluster.allowInsecureConnections) volumeMounts.push({ name: 'node-tls', mountPath: TLS_MOUNT, readOnly: true });
@@ -93,7 +100,7 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
     { name: 'flight', containerPort: spec.flightPort, protocol: 'TCP' },
     { name: 'metrics', containerPort: spec.metricsPort, protocol: 'TCP' },
   ];
-  if (spec.cluster) ports.push({ name: CLUSTER_PORT_NAME, containerPort: CLUSTER_PORT, protocol: 'TCP' });
+  if (spec.cluster) ports.push({ name: CLUSTER_PORT_NAME, containerPort: clusterNodePort(spec.cluster), protocol: 'TCP' });
   const env: Record<string, unknown>[] = [...(spec.env ?? [])];
   if (spec.cluster) env.push({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
   const affinity =

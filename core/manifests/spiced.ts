@@ -2,6 +2,7 @@
 // is the main container of a SpicepodSet pod or a sidecar injected into a
 // user's Pod: the binary, its listen flags, the Spicepod mount, the probe
 // paths and the locked-down security context.
+import { parse as parseYaml } from 'yaml';
 import { SPICEPOD_KEY } from './names.ts';
 
 export const SPICED_BINARY = '/usr/local/bin/spiced';
@@ -22,6 +23,38 @@ export interface SpicedPorts {
   metrics: number;
 }
 
+/**
+ * Why a telemetry property key cannot reach spiced, or undefined. spiced splits
+ * `--set-runtime KEY.PATH=VALUE` at every `=` (exactly two parts allowed) and
+ * walks the key by `.` (bin/spiced/src/lib.rs `parse_set_string`,
+ * `apply_override`), so a key with either would not name one property.
+ */
+export function telemetryPropertyKeyProblem(key: string): string | undefined {
+  if (key === '') return 'is empty';
+  if (key.includes('=') || key.includes('.')) return "may not contain '=' or '.': spiced reads --set-runtime telemetry.properties.KEY=VALUE with KEY as one path segment";
+  return undefined;
+}
+
+/**
+ * A property value as `--set-runtime` must spell it for spiced to read back
+ * exactly this string. spiced reads the value as YAML (`yaml::from_str`, a
+ * plain string only when that fails) into `runtime.telemetry.properties`, a
+ * map of strings, and refuses a value with `=` in it: `42`, `true` or an empty
+ * value would become a number, a boolean or null and spiced would not start.
+ * Such values go as a YAML double-quoted string, with `=` escaped as `\x3D`;
+ * every other value is passed as it is.
+ */
+export function setRuntimeValue(value: string): string {
+  let readsAsItself = false;
+  try {
+    readsAsItself = parseYaml(value, { schema: 'core', logLevel: 'silent' }) === value;
+  } catch {
+    readsAsItself = false;
+  }
+  if (readsAsItself && !value.includes('=')) return value;
+  return JSON.stringify(value).replaceAll('=', '\\x3D');
+}
+
 /** `--http/--flight/--metrics` on all interfaces, then one `--set-runtime` per telemetry property (sorted). */
 export function spicedArgs(ports: SpicedPorts, telemetryProperties: Record<string, string> = {}): string[] {
   const args = [
@@ -30,7 +63,7 @@ export function spicedArgs(ports: SpicedPorts, telemetryProperties: Record<strin
     '--metrics', `0.0.0.0:${ports.metrics}`,
   ];
   for (const [key, value] of Object.entries(telemetryProperties).sort()) {
-    args.push('--set-runtime', `telemetry.properties.${key}=${value}`);
+    args.push('--set-runtime', `telemetry.properties.${key}=${setRuntimeValue(value)}`);
   }
   return args;
 }

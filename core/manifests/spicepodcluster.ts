@@ -3,7 +3,8 @@
 import type { KubeObject } from '../handler.ts';
 import type { SpicepodClusterSpec } from '../spec/spicepodcluster.ts';
 import { LABEL_CLUSTER, LABEL_CLUSTER_ROLE, names } from './names.ts';
-import { CLUSTER_PORT, headlessServiceDnsName, podDnsName } from './pod-template.ts';
+import { headlessServiceDnsName, podDnsName } from './pod-template.ts';
+import { advertisedHost, clusterNodePort, isIpHost } from '../spec/cluster-node.ts';
 
 export type ClusterRole = 'scheduler' | 'executor';
 
@@ -18,9 +19,14 @@ export const clusterNames = {
 /** The placeholder Spicepod of executors: they fetch the real one from the scheduler (GetAppDefinition). */
 export const executorSpicepod = (cluster: string) => ({ version: 'v1', kind: 'Spicepod', name: `${cluster}-executor` });
 
-export function schedulerAddress(cluster: string, namespace: string, clusterDomain: string, insecure: boolean): string {
+/**
+ * The URL executors dial first: the scheduler set's headless Service, on the
+ * schedulers' internal port (the port of their bind address). From there
+ * spiced learns each scheduler's advertised address.
+ */
+export function schedulerAddress(cluster: string, namespace: string, clusterDomain: string, insecure: boolean, port: number): string {
   const host = headlessServiceDnsName(clusterNames.childSet(cluster, 'scheduler'), namespace, clusterDomain);
-  return `${insecure ? 'http' : 'https'}://${host}:${CLUSTER_PORT}`;
+  return `${insecure ? 'http' : 'https'}://${host}:${port}`;
 }
 
 export function desiredChildSet(cluster: string, namespace: string, spec: SpicepodClusterSpec, role: ClusterRole, clusterDomain: string): KubeObject {
@@ -36,15 +42,15 @@ export function desiredChildSet(cluster: string, namespace: string, spec: Spicep
     },
     spec: {
       ...fields,
-      // Executors run no HTTP server worth probing.
-      probes: role === 'executor' ? undefined : fields.probes,
+      // On executors only liveness (on /health) can be set: the spec's readiness timings are refused before this.
       spicepod: role === 'scheduler' ? spicepod : executorSpicepod(cluster),
       cluster: {
         role,
         clusterName: cluster,
         allowInsecureConnections: insecure,
         ...overrides,
-        schedulerAddress: role === 'executor' ? schedulerAddress(cluster, namespace, clusterDomain, insecure) : undefined,
+        schedulerAddress:
+          role === 'executor' ? schedulerAddress(cluster, namespace, clusterDomain, insecure, clusterNodePort(spec.schedulerSetSpec.cluster)) : undefined,
       },
     },
   };
@@ -63,27 +69,33 @@ export interface ClusterNode {
   ipAddresses: string[];
 }
 
-/** Every node of the cluster, with the names its peers dial (DESIGN §6). */
+/**
+ * Every node of the cluster, with the names its peers dial (DESIGN §6): its
+ * stable DNS name, the headless Service's names, and the address it
+ * advertises when `cluster.advertiseAddress` overrides it (a DNS or IP SAN,
+ * `$(POD_NAME)` replaced by the pod's name), since peers dial
+ * `https://<advertised address>:<port>` and check it against the certificate.
+ */
 export function clusterNodes(cluster: string, namespace: string, spec: SpicepodClusterSpec, clusterDomain: string): ClusterNode[] {
   const nodes: ClusterNode[] = [];
   for (const role of ['scheduler', 'executor'] as const) {
     const set = clusterNames.childSet(cluster, role);
-    const replicas = (role === 'scheduler' ? spec.schedulerSetSpec : spec.executorSetSpec).replicas;
+    const nodeSpec = role === 'scheduler' ? spec.schedulerSetSpec : spec.executorSetSpec;
+    const replicas = nodeSpec.replicas;
+    const advertise = nodeSpec.cluster?.advertiseAddress;
     const headless = names.headlessService(set);
     const serviceNames = [headless, `${headless}.${namespace}`, `${headless}.${namespace}.svc`, headlessServiceDnsName(set, namespace, clusterDomain)];
     for (let ordinal = 0; ordinal < replicas; ordinal++) {
       const statefulSet = names.statefulSet(set, ordinal);
       const pod = names.statefulSetPod(statefulSet);
-      nodes.push({
-        role,
-        ordinal,
-        set,
-        statefulSet,
-        pod,
-        secret: names.nodeTlsSecret(statefulSet),
-        dnsNames: [podDnsName(set, namespace, pod, clusterDomain), ...serviceNames, 'localhost'],
-        ipAddresses: ['127.0.0.1'],
-      });
+      const advertised = advertise === undefined ? undefined : advertisedHost(advertise, pod).toLowerCase();
+      const dnsNames = [podDnsName(set, namespace, pod, clusterDomain), ...serviceNames, 'localhost'];
+      const ipAddresses = ['127.0.0.1'];
+      if (advertised !== undefined) {
+        const list = isIpHost(advertised) ? ipAddresses : dnsNames;
+        if (!list.includes(advertised)) list.push(advertised);
+      }
+      nodes.push({ role, ordinal, set, statefulSet, pod, secret: names.nodeTlsSecret(statefulSet), dnsNames, ipAddresses });
     }
   }
   return nodes;

@@ -16,7 +16,8 @@ import {
   names,
   withoutReserved,
 } from './names.ts';
-import { CLUSTER_PORT, podTemplate, type PodTemplate } from './pod-template.ts';
+import { podTemplate, type PodTemplate } from './pod-template.ts';
+import { clusterNodePort } from '../spec/cluster-node.ts';
 
 export interface SetContext {
   set: string;
@@ -92,7 +93,10 @@ export function desiredHeadlessService(ctx: SetContext): KubeObject {
     { name: 'http', port: spec.httpPort, targetPort: spec.httpPort, protocol: 'TCP' },
     { name: 'flight', port: spec.flightPort, targetPort: spec.flightPort, protocol: 'TCP' },
   ];
-  if (spec.cluster) ports.push({ name: 'cluster', port: CLUSTER_PORT, targetPort: CLUSTER_PORT, protocol: 'TCP' });
+  if (spec.cluster) {
+    const port = clusterNodePort(spec.cluster);
+    ports.push({ name: 'cluster', port, targetPort: port, protocol: 'TCP' });
+  }
   return {
     apiVersion: 'v1',
     kind: 'Service',

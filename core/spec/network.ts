@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { parseCidr, strictlyContains } from './cidr.ts';
 import type { labelSelector, networkPolicyEgressRule, networkPolicyIngressRule } from './kubernetes.ts';
+import { DEFAULT_PORTS } from './spicepodset.ts';
 
 /** The internal port of cluster nodes (scheduler gRPC, cluster service; mTLS). */
 export const CLUSTER_PORT = 50052;
@@ -28,6 +29,22 @@ export interface NetworkRules {
   egress?: EgressRule[];
 }
 
+/** On a cluster node: the internal port its ingress rules may not open to others. */
+export interface ClusterGuard {
+  /** The node's internal port (the port of its bind address, 50052 by default). */
+  port: number;
+  /**
+   * The SpicepodCluster whose pods a rule may admit to the port: a rule whose
+   * peers are all pods labelled spice.ai/cluster=<this> (in the namespace) may
+   * name it. Undefined: the caller does not know the name, and a rule pinned
+   * to any cluster name passes here (the caller that knows it checks again).
+   */
+  clusterName?: string;
+}
+
+/** The label every pod of a SpicepodCluster carries (core/manifests/names.ts LABEL_CLUSTER). */
+export const CLUSTER_LABEL = 'spice.ai/cluster';
+
 export interface NetworkRuleFields {
   /** Where the ingress rules were written, e.g. spec.network.ingress (or spec.ingress in the older spelling). */
   ingress: string;
@@ -49,7 +66,7 @@ export function portNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-function labelKeyProblem(key: string): string | undefined {
+export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
@@ -62,7 +79,7 @@ function labelKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
-function labelValueProblem(value: string): string | undefined {
+export function labelValueProblem(value: string): string | undefined {
   if (value === '') return undefined;
   if (value.length > 63 || !LABEL_NAME.test(value)) {
     return `label value ${JSON.stringify(value)} is invalid: it must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
@@ -119,15 +136,38 @@ function peerProblems(peer: Peer, field: string): NetworkProblem[] {
   return problems;
 }
 
+/**
+ * Whether an ingress rule admits only pods of this cluster: it lists peers,
+ * and each is a podSelector alone (so, in the policy's own namespace) that
+ * pins spice.ai/cluster to the cluster's name, by matchLabels or by an `In`
+ * expression with that one value. More labels only narrow it. This is the
+ * peer rule the product's docs tell users to write.
+ */
+export function admitsOnlyClusterPods(rule: IngressRule, clusterName: string | undefined): boolean {
+  const peers = rule.from ?? [];
+  return (
+    peers.length > 0 &&
+    peers.every((peer) => {
+      if (!peer.podSelector || peer.namespaceSelector || peer.ipBlock) return false;
+      const pinned = peer.podSelector.matchLabels?.[CLUSTER_LABEL];
+      const viaLabels = pinned !== undefined && (clusterName === undefined || pinned === clusterName);
+      const viaExpression = (peer.podSelector.matchExpressions ?? []).some(
+        (e) => e.key === CLUSTER_LABEL && e.operator === 'In' && e.values?.length === 1 && (clusterName === undefined || e.values[0] === clusterName),
+      );
+      return viaLabels || viaExpression;
+    })
+  );
+}
+
 /** Whether a port entry (as a cluster node's ingress rule writes it) reaches the internal port. */
-function opensClusterPort(port: Port): boolean {
+function opensClusterPort(port: Port, clusterPort: number): boolean {
   if ((port.protocol ?? 'TCP') !== 'TCP') return false;
   if (port.port === undefined) return true;
   if (typeof port.port === 'string') return port.port === CLUSTER_PORT_NAME;
-  return port.port <= CLUSTER_PORT && CLUSTER_PORT <= (port.endPort ?? port.port);
+  return port.port <= clusterPort && clusterPort <= (port.endPort ?? port.port);
 }
 
-function portProblems(port: Port, field: string, clusterIngress: boolean): NetworkProblem[] {
+function portProblems(port: Port, field: string, guard: ClusterGuard | undefined): NetworkProblem[] {
   const problems: NetworkProblem[] = [];
   if (port.port === undefined) {
     if (port.endPort !== undefined) problems.push({ field: `${field}.endPort`, message: 'may only be given with a numeric port, as the end of the range that starts there' });
@@ -142,41 +182,46 @@ function portProblems(port: Port, field: string, clusterIngress: boolean): Netwo
       else if (port.endPort < port.port) problems.push({ field: `${field}.endPort`, message: `must not be below port ${port.port} (got ${port.endPort})` });
     }
   }
-  if (!problems.length && clusterIngress && opensClusterPort(port)) {
+  if (!problems.length && guard && opensClusterPort(port, guard.port)) {
     const what =
       port.port === undefined
         ? 'allows every TCP port, including'
         : port.endPort !== undefined
           ? `covers ${port.port}-${port.endPort}, which includes`
           : 'opens';
+    const peers = guard.clusterName ? `podSelector: {matchLabels: {${CLUSTER_LABEL}: ${guard.clusterName}}}` : `a podSelector on ${CLUSTER_LABEL}=<cluster>`;
     problems.push({
       field: `${field}.port`,
-      message: `${what} the internal cluster port ${CLUSTER_PORT}, which only pods of the same cluster may reach (the operator allows them): list only the public ports (HTTP, Flight, metrics)`,
+      message: `${what} the internal cluster port ${guard.port}, which only pods of the same cluster may reach (the operator allows them): list only the public ports (HTTP, Flight, metrics), or admit only the cluster's pods (every peer ${peers}, without namespaceSelector or ipBlock)`,
     });
   }
   return problems;
 }
 
 /**
- * Problems of a spec's ingress and egress rules. On cluster nodes an ingress
- * port that reaches 50052 is a problem too: 50052 is for the cluster's own pods.
+ * Problems of a spec's ingress and egress rules. On cluster nodes (`guard`) an
+ * ingress port that reaches the internal port is a problem too: it is for the
+ * cluster's own pods.
  */
-export function networkRuleProblems(network: NetworkRules | undefined, fields: NetworkRuleFields, clusterNode: boolean): NetworkProblem[] {
+export function networkRuleProblems(network: NetworkRules | undefined, fields: NetworkRuleFields, guard: ClusterGuard | undefined): NetworkProblem[] {
   const problems: NetworkProblem[] = [];
   (network?.ingress ?? []).forEach((rule, i) => {
     (rule.from ?? []).forEach((peer, j) => problems.push(...peerProblems(peer, `${fields.ingress}.${i}.from.${j}`)));
-    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.ingress}.${i}.ports.${j}`, clusterNode)));
+    // A rule that admits only the cluster's own pods may reach the internal port: they may already.
+    const ruleGuard = guard && admitsOnlyClusterPods(rule, guard.clusterName) ? undefined : guard;
+    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.ingress}.${i}.ports.${j}`, ruleGuard)));
   });
   (network?.egress ?? []).forEach((rule, i) => {
     (rule.to ?? []).forEach((peer, j) => problems.push(...peerProblems(peer, `${fields.egress}.${i}.to.${j}`)));
-    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.egress}.${i}.ports.${j}`, false)));
+    (rule.ports ?? []).forEach((port, j) => problems.push(...portProblems(port, `${fields.egress}.${i}.ports.${j}`, undefined)));
   });
   return problems;
 }
 
 /** On a cluster node the public ports must differ from the internal one. */
-export function clusterPortProblems(ports: { httpPort?: number; flightPort?: number; metricsPort?: number }, prefix: string): NetworkProblem[] {
+export function clusterPortProblems(ports: { httpPort?: number; flightPort?: number; metricsPort?: number }, prefix: string, clusterPort: number = CLUSTER_PORT): NetworkProblem[] {
+  const internal = clusterPort === CLUSTER_PORT ? `${CLUSTER_PORT}, the internal cluster port` : `${clusterPort}, the internal cluster port (the port of cluster.bindAddress)`;
   return (['httpPort', 'flightPort', 'metricsPort'] as const)
-    .filter((name) => ports[name] === CLUSTER_PORT)
-    .map((name) => ({ field: `${prefix}.${name}`, message: `must differ from ${CLUSTER_PORT}, the internal cluster port` }));
+    .filter((name) => (ports[name] ?? DEFAULT_PORTS[name]) === clusterPort)
+    .map((name) => ({ field: `${prefix}.${name}`, message: `must differ from ${internal}` }));
 }

@@ -13,6 +13,8 @@ import {
 } from './spicepodset.ts';
 import { spicepodClusterSpecSchema, type SpicepodClusterSpec } from './spicepodcluster.ts';
 import { clusterPortProblems, networkRuleProblems } from './network.ts';
+import { STATE_LOCATION_FIELD, stateLocationProblem } from './scheduler-state.ts';
+import { clusterNodePort, nodeAddressProblems } from './cluster-node.ts';
 
 export interface SpecProblem {
   /** Path of the offending field, e.g. spec.serviceAccount.name. */
@@ -21,6 +23,14 @@ export interface SpecProblem {
 }
 
 export type Normalized<T> = { ok: true; spec: T } | { ok: false; problems: SpecProblem[] };
+
+/**
+ * An executor's HTTP server answers /health only (crates/runtime/src/http/mod.rs
+ * `start_health_only`, spiceai/spiceai @ 007885f9): a readiness probe on
+ * /v1/ready would never pass. Liveness timings apply.
+ */
+const EXECUTOR_READINESS_MESSAGE =
+  'must not be set on executors: spiced serves only /health on an executor (no /v1/ready to probe for readiness); set probes.liveness, which probes /health';
 
 function problemsOf(error: z.ZodError, prefix: string): SpecProblem[] {
   return error.issues.map((issue) => ({
@@ -149,13 +159,15 @@ function crossFieldProblems(spec: SpicepodSetSpec): SpecProblem[] {
       }
     }
   }
-  if (spec.cluster) problems.push(...clusterPortProblems(spec, 'spec'));
+  if (spec.cluster) {
+    problems.push(...nodeAddressProblems(spec.cluster, spec.replicas, 'spec.cluster'));
+    problems.push(...clusterPortProblems(spec, 'spec', clusterNodePort(spec.cluster)));
+  }
   if (spec.cluster && spec.updateStrategy.type === 'BlueGreen') {
     problems.push({ field: 'spec.updateStrategy.type', message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered' });
   }
   if (spec.cluster?.role === 'executor' && spec.probes?.readiness) {
-    // Executors run no HTTP server, so readiness timings would configure nothing.
-    problems.push({ field: 'spec.probes', message: 'must not be set on cluster executors: they run no HTTP server to probe' });
+    problems.push({ field: 'spec.probes.readiness', message: EXECUTOR_READINESS_MESSAGE });
   }
   return problems;
 }
@@ -187,11 +199,17 @@ function normalizeSetSpec(raw: unknown): Normalized<SpicepodSetSpec> {
     ingress: written.network?.ingress === undefined && written.ingress !== undefined ? 'spec.ingress' : 'spec.network.ingress',
     egress: written.network?.egress === undefined && written.egress !== undefined ? 'spec.egress' : 'spec.network.egress',
   };
-  const problems = [...crossFieldProblems(spec), ...networkRuleProblems(spec.network, networkFields, !!spec.cluster)];
+  const guard = spec.cluster ? { port: clusterNodePort(spec.cluster), clusterName: spec.cluster.clusterName ?? '' } : undefined;
+  const problems = [...crossFieldProblems(spec), ...networkRuleProblems(spec.network, networkFields, guard)];
   return problems.length ? { ok: false, problems } : { ok: true, spec };
 }
 
-export function normalizeSpicepodClusterSpec(raw: unknown): Normalized<SpicepodClusterSpec> {
+/**
+ * Validates a SpicepodCluster spec. `name` is the cluster's own name, which
+ * ingress rules admitting the cluster's pods to the internal port must pin;
+ * without it such a rule may pin any cluster name.
+ */
+export function normalizeSpicepodClusterSpec(raw: unknown, name?: string): Normalized<SpicepodClusterSpec> {
   const admitted = spicepodClusterSpecSchema.safeParse(raw);
   if (!admitted.success) return { ok: false, problems: problemsOf(admitted.error, 'spec') };
   const spec = admitted.data;
@@ -209,13 +227,30 @@ export function normalizeSpicepodClusterSpec(raw: unknown): Normalized<SpicepodC
       };
     }
   }
-  // Every node is a cluster node: its rules may not open 50052, nor its public ports take it.
-  const problems = (['schedulerSetSpec', 'executorSetSpec'] as const).flatMap((role) => [
-    ...clusterPortProblems(spec[role], `spec.${role}`),
-    ...networkRuleProblems(spec[role].network, { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` }, true),
-  ]);
+  // Every node is a cluster node: its rules may not open its internal port, nor its public ports take it.
+  const problems = (['schedulerSetSpec', 'executorSetSpec'] as const).flatMap((role) => {
+    const port = clusterNodePort(spec[role].cluster);
+    return [
+      ...nodeAddressProblems(spec[role].cluster, spec[role].replicas, `spec.${role}.cluster`),
+      ...clusterPortProblems(spec[role], `spec.${role}`, port),
+      ...networkRuleProblems(spec[role].network, { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` }, { port, clusterName: name }),
+    ];
+  });
+  const schedulerPort = clusterNodePort(spec.schedulerSetSpec.cluster);
+  const executorPort = clusterNodePort(spec.executorSetSpec.cluster);
+  if (schedulerPort !== executorPort) {
+    problems.push({
+      field: 'spec.executorSetSpec.cluster.bindAddress',
+      message: `must use the port of spec.schedulerSetSpec.cluster.bindAddress (${schedulerPort}, got ${executorPort}): every node dials its peers on one internal port, which the NetworkPolicies open between them`,
+    });
+  }
+  if (spec.executorSetSpec.probes?.readiness) {
+    problems.push({ field: 'spec.executorSetSpec.probes.readiness', message: EXECUTOR_READINESS_MESSAGE });
+  }
   if (problems.length) return { ok: false, problems };
   const pod = parseSpicepod(spec.schedulerSetSpec.spicepod, 'spec.schedulerSetSpec.spicepod');
   if (!pod.ok) return { ok: false, problems: [pod.problem] };
+  const stateProblem = stateLocationProblem(pod.spicepod);
+  if (stateProblem) return { ok: false, problems: [{ field: STATE_LOCATION_FIELD, message: stateProblem }] };
   return { ok: true, spec: { ...spec, schedulerSetSpec: { ...spec.schedulerSetSpec, spicepod: pod.spicepod } } };
 }

@@ -135,10 +135,18 @@ export const probesSpec = z
 export const nodeClusterConfig = z.object({
   bindAddress: z
     .string()
-    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:50052')
+    // spiced reads it as a std::net::SocketAddr: an IP, never a host name (core/spec/cluster-node.ts checks it exactly).
+    .regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/, 'must be IP:port (an IP address, not a host name), e.g. 0.0.0.0:50052')
     .optional()
-    .describe('Bind address of the internal cluster port (default 0.0.0.0:50052).'),
-  advertiseAddress: z.string().optional().describe('Host name peers dial to reach this node (default: the pod\'s stable DNS name).'),
+    .describe(
+      'IP:port the node\'s internal cluster port listens on (default 0.0.0.0:50052); an IP address, never a host name. Its port is the node\'s internal port everywhere: the container port, the headless Service, the NetworkPolicy rules and the port executors dial the scheduler on. Schedulers and executors must use the same port.',
+    ),
+  advertiseAddress: z
+    .string()
+    .optional()
+    .describe(
+      'Host name or IPv4 address peers dial to reach this node, without a port (default: the pod\'s stable DNS name under the headless Service). $(POD_NAME) stands for the pod\'s name and is required with more than one replica. Added to the node certificate\'s SANs.',
+    ),
 });
 
 /** The cluster role of a SpicepodSet, set by its owning SpicepodCluster. */

@@ -38,7 +38,7 @@ export async function reconcileSpicepodCluster(observed: Observed): Promise<Desi
   const previous = (parent.status ?? {}) as SpicepodClusterStatus;
   const generation = parent.metadata.generation;
 
-  const normalized = normalizeSpicepodClusterSpec(parent.spec);
+  const normalized = normalizeSpicepodClusterSpec(parent.spec, cluster);
   if (!normalized.ok) {
     const message = normalized.problems.map((p) => `${p.field} ${p.message}`).join('; ');
     const before = findCondition(previous.conditions, 'Ready');

@@ -7,8 +7,8 @@
 // - the user's network.ingress / network.egress rules, as given;
 // - when egress is restricted: DNS (UDP and TCP 53, any destination), unless
 //   the user's egress rules already list port 53;
-// - when ingress is restricted by the user: ingress from the operator's
-//   namespace on the HTTP port, for the status API's probes (not on
+// - when ingress is restricted by the user: ingress from the operator's pods
+//   (its namespace and its pod labels) on the HTTP port, for the status API's probes (not on
 //   executors, which run no HTTP server);
 // - on cluster nodes, always: ingress on 50052 only from pods labelled
 //   spice.ai/cluster=<cluster>, egress to them on 50052 when egress is
@@ -18,23 +18,25 @@
 // A set with neither rules nor a cluster role gets no policy, so removing
 // `network` removes exactly what the operator added.
 //
-// An invalid spec (a bad port, CIDR, selector, or a rule opening 50052) is
-// reported by the workloads handler (Ready=False, InvalidSpec, an Event);
+// An invalid spec (a bad port, CIDR, selector, a rule opening 50052, or a
+// cluster role on a set no SpicepodCluster owns) is reported by the workloads handler (Ready=False, InvalidSpec, an Event);
 // this handler then leaves its policy as it is.
 import type { Desired, Handler, Observed } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 import { desiredNetworkPolicy } from '../../core/manifests/network-policy.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
+import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
 
 export async function reconcileNetworkPolicy(observed: Observed): Promise<Desired> {
   const parent = observed.parent;
   const normalized = normalizeSpicepodSetSpec(parent.spec);
-  if (!normalized.ok) return { apply: [], keep: observed.children.map(refOf) };
+  if (!normalized.ok || clusterMembershipProblem(parent.metadata, normalized.spec.cluster)) return { apply: [], keep: observed.children.map(refOf) };
   const policy = desiredNetworkPolicy({
     set: parent.metadata.name,
     namespace: parent.metadata.namespace ?? 'default',
     spec: normalized.spec,
     operatorNamespace: observed.config.operatorNamespace,
+    operatorPodLabels: observed.config.operatorPodLabels,
   });
   return { apply: policy ? [policy] : [] };
 }

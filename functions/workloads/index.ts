@@ -20,6 +20,7 @@ import {
 } from '../../core/manifests/spicepodset.ts';
 import { deadPodObservations, isPodReady } from '../../core/pods.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
+import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
 import type { SpicepodSetSpec, SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { blueGreenWorkload } from './bluegreen.ts';
 import { planRollout, type ReplicaState } from './rollout.ts';
@@ -171,6 +172,8 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   const parent = observed.parent;
   const normalized = normalizeSpicepodSetSpec(parent.spec);
   if (!normalized.ok) return invalidSpec(observed, normalized.problems);
+  const membership = clusterMembershipProblem(parent.metadata, normalized.spec.cluster);
+  if (membership) return invalidSpec(observed, [membership]);
   const spec: SpicepodSetSpec = normalized.spec;
   const ctx: SetContext = { set: parent.metadata.name, namespace: parent.metadata.namespace ?? 'default', spec, config: observed.config };
   const previous = (parent.status ?? {}) as SpicepodSetStatus;

@@ -97,9 +97,14 @@ test('every value reaches the manifests', () => {
     '--sidecar-default-memory-limit=1Gi',
     '--telemetry-properties=env=prod',
     '--telemetry-properties=team=data',
+    '--operator-pod-labels=app.kubernetes.io/name=spiceai-operator,app.kubernetes.io/instance=spiceai-operator',
   ]) {
     assert.ok(c.args.includes(arg), `${arg} in ${c.args.join(' ')}`);
   }
+  // The labels the operator tells NetworkPolicies to admit are the ones its own pods carry.
+  const podLabels = find(docs, 'Deployment').spec.template.metadata.labels;
+  const selector = c.args.find((a: string) => a.startsWith('--operator-pod-labels='))!.slice('--operator-pod-labels='.length);
+  for (const pair of selector.split(',')) assert.is(podLabels[pair.split('=')[0]!], pair.split('=')[1], pair);
   const monitor = find(docs, 'ServiceMonitor');
   assert.is(monitor.spec.endpoints[0].interval, '15s');
   assert.equal(monitor.spec.selector.matchLabels['app.kubernetes.io/component'], 'metrics');

@@ -12,7 +12,7 @@ import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 import { spicedLoadsClusterPki } from '../conformance/spiced-cluster-pki.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
-const pod = { version: 'v1', kind: 'Spicepod', name: 'q', runtime: { scheduler: { state_location: 'file:///data/state' } } };
+const pod = { version: 'v1', kind: 'Spicepod', name: 'q', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 let ns = '';
 let operator: OperatorProcess | undefined;
 const tmp = mkdtempSync(join(tmpdir(), 'cluster-it-'));

@@ -14,6 +14,7 @@ import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 let ns = '';
 let monitoring = '';
 let operator: OperatorProcess | undefined;
@@ -35,7 +36,9 @@ const KUBE_DNS: ModelPod = {
   ip: '10.244.200.10',
   ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }],
 };
+// The operator's pod carries the label --operator-pod-labels names (the default, the chart's); another pod of its namespace does not.
 const OPERATOR_POD: ModelPod = { id: 'operator', namespace: OPERATOR_NS, labels: { 'app.kubernetes.io/name': 'spiceai-operator' }, ip: '10.244.200.20' };
+const OPERATOR_NEIGHBOUR: ModelPod = { id: 'operator-neighbour', namespace: OPERATOR_NS, labels: { app: 'something-else' }, ip: '10.244.200.21' };
 const EXTERNAL: ModelPod[] = [
   { id: 'internet', ip: '8.8.8.8' },
   { id: 'database', ip: '10.20.3.4' },
@@ -64,25 +67,42 @@ test.before(async () => {
     kind: 'SpicepodCluster',
     metadata: { name: 'qa' },
     spec: {
-      schedulerSetSpec: { replicas: 1, spicepod, network: { ingress: [fromMonitoring()], egress: [] } },
+      schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, network: { ingress: [fromMonitoring()], egress: [] } },
       executorSetSpec: { replicas: 2, network: { egress: [{ to: [{ ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.1.0/24'] } }], ports: [{ port: 5432 }] }] } },
     },
   });
-  apply(ns, { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'qb' }, spec: { schedulerSetSpec: { replicas: 1, spicepod }, executorSetSpec: { replicas: 1 } } });
+  apply(ns, { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'qb' }, spec: { schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod }, executorSetSpec: { replicas: 1 } } });
+  // qc writes the peer rule the product's docs tell users to write (its own pods, here on 50052 and Flight),
+  // next to a rule for the monitoring namespace.
+  const qcPeers = { from: [{ podSelector: { matchLabels: { 'spice.ai/cluster': 'qc' } } }], ports: [{ port: 50052 }, { port: 50051 }] };
+  apply(ns, {
+    apiVersion: 'spice.ai/v1alpha1',
+    kind: 'SpicepodCluster',
+    metadata: { name: 'qc' },
+    spec: { schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, network: { ingress: [qcPeers, fromMonitoring()] } }, executorSetSpec: { replicas: 1, network: { ingress: [qcPeers] } } },
+  });
+  // qd moves its internal port to 6000 on both roles (cluster.bindAddress).
+  const port6000 = { bindAddress: '0.0.0.0:6000' };
+  apply(ns, {
+    apiVersion: 'spice.ai/v1alpha1',
+    kind: 'SpicepodCluster',
+    metadata: { name: 'qd' },
+    spec: { schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, cluster: port6000 }, executorSetSpec: { replicas: 1, cluster: port6000, network: { egress: [] } } },
+  });
   apply(ns, { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: 'web' }, spec: { spicepod, network: { ingress: [fromMonitoring()], egress: [] } } });
   apply(ns, plainPod('plain', { app: 'plain' }));
   apply(monitoring, plainPod('prom', { app: 'prometheus' }));
 
-  const expectedPods = ['qa-scheduler-0-0', 'qa-executor-0-0', 'qa-executor-1-0', 'qb-scheduler-0-0', 'qb-executor-0-0', 'plain'];
+  const expectedPods = ['qa-scheduler-0-0', 'qa-executor-0-0', 'qa-executor-1-0', 'qb-scheduler-0-0', 'qb-executor-0-0', 'qc-scheduler-0-0', 'qc-executor-0-0', 'qd-scheduler-0-0', 'qd-executor-0-0', 'plain'];
   await eventually('the pods to run with IPs', () => {
     const running = kubectlJson(['get', 'pods', '-n', ns]).items.filter((p: any) => p.status?.phase === 'Running' && p.status.podIP);
     const names = running.map((p: any) => p.metadata.name);
     return expectedPods.every((n) => names.includes(n)) && running.some((p: any) => p.metadata.labels?.['spice.ai/app'] === 'web');
   }, 180_000, 1000);
   await eventually('prom to run', () => kubectlJson(['get', 'pod', 'prom', '-n', monitoring]).status?.podIP);
-  await eventually('the five policies', () => {
+  await eventually('the nine policies', () => {
     const names = kubectlJson(['get', 'networkpolicies', '-n', ns]).items.map((p: any) => p.metadata.name);
-    return ['qa-scheduler', 'qa-executor', 'qb-scheduler', 'qb-executor', 'web'].every((n) => names.includes(n));
+    return ['qa-scheduler', 'qa-executor', 'qb-scheduler', 'qb-executor', 'qc-scheduler', 'qc-executor', 'qd-scheduler', 'qd-executor', 'web'].every((n) => names.includes(n));
   }, 120_000, 500);
 
   // The model: everything as the API server has it.
@@ -100,6 +120,7 @@ test.before(async () => {
     })),
     KUBE_DNS,
     OPERATOR_POD,
+    OPERATOR_NEIGHBOUR,
     ...EXTERNAL,
   ];
 });
@@ -167,6 +188,8 @@ test('ingress: the user\'s rule for 8090 from a namespace is honoured, the opera
     ['plain', 'qa-scheduler-0-0', 8090, 'TCP', false, 'not in the monitoring namespace'],
     ['operator', 'qa-scheduler-0-0', 8090, 'TCP', true, 'the status API probes spiced'],
     ['operator', 'qa-scheduler-0-0', 9090, 'TCP', false, 'the operator rule is for HTTP only'],
+    ['operator-neighbour', 'qa-scheduler-0-0', 8090, 'TCP', false, 'another pod of the operator namespace is not the operator'],
+    ['operator-neighbour', 'web', 8090, 'TCP', false, 'another pod of the operator namespace is not the operator'],
     ['prom', 'web', 8090, 'TCP', true, 'the user rule on a plain set'],
     ['plain', 'web', 8090, 'TCP', false, 'a plain set with ingress rules'],
     ['operator', 'web', 8090, 'TCP', true, 'the status API probes a plain set'],
@@ -174,6 +197,35 @@ test('ingress: the user\'s rule for 8090 from a namespace is honoured, the opera
     ['plain', 'qb-executor-0-0', 50051, 'TCP', true, 'no ingress rules: Flight is open'],
     ['plain', 'qa-executor-0-0', 9090, 'TCP', true, 'qa executors have no ingress rules: metrics open'],
     ['plain', 'qb-scheduler-0-0', 12345, 'TCP', false, 'a port spiced does not serve is not opened'],
+  ]);
+});
+
+test('the peer rule users are told to write admits the cluster\'s own pods, on 50052 and what else it lists; everyone else stays out', () => {
+  check([
+    ['qc-executor-0-0', 'qc-scheduler-0-0', 50052, 'TCP', true, 'executor to its scheduler'],
+    ['qc-scheduler-0-0', 'qc-executor-0-0', 50052, 'TCP', true, 'scheduler to its executor'],
+    ['qc-executor-0-0', 'qc-scheduler-0-0', 50051, 'TCP', true, 'the peer rule lists Flight too'],
+    ['prom', 'qc-scheduler-0-0', 8090, 'TCP', true, 'the monitoring rule next to it'],
+    ['prom', 'qc-scheduler-0-0', 50052, 'TCP', false, 'the monitoring namespace is not the cluster'],
+    ['plain', 'qc-scheduler-0-0', 50052, 'TCP', false, 'a plain pod of the namespace'],
+    ['plain', 'qc-executor-0-0', 50052, 'TCP', false, 'a plain pod of the namespace'],
+    ['qa-executor-0-0', 'qc-scheduler-0-0', 50052, 'TCP', false, 'a pod of another cluster'],
+    ['qa-scheduler-0-0', 'qc-executor-0-0', 50051, 'TCP', false, 'the peer rule admits only qc\'s pods'],
+    ['operator', 'qc-scheduler-0-0', 50052, 'TCP', false, 'the operator probes HTTP only'],
+    ['operator', 'qc-scheduler-0-0', 8090, 'TCP', true, 'the status API probes spiced'],
+    ['operator-neighbour', 'qc-scheduler-0-0', 8090, 'TCP', false, 'only the operator\'s own pods'],
+  ]);
+});
+
+test('a cluster whose bindAddress moves the internal port: peers reach each other on it, nobody else does, and 50052 is no longer opened', () => {
+  check([
+    ['qd-executor-0-0', 'qd-scheduler-0-0', 6000, 'TCP', true, 'executor to its scheduler on the bind port'],
+    ['qd-scheduler-0-0', 'qd-executor-0-0', 6000, 'TCP', true, 'scheduler to its executor on the bind port'],
+    ['plain', 'qd-scheduler-0-0', 6000, 'TCP', false, 'a plain pod'],
+    ['qa-executor-0-0', 'qd-scheduler-0-0', 6000, 'TCP', false, 'a pod of another cluster'],
+    ['qd-executor-0-0', 'qd-scheduler-0-0', 50052, 'TCP', false, 'the old port is not the cluster port any more'],
+    ['qd-executor-0-0', 'kube-dns', 53, 'UDP', true, 'DNS with egress restricted'],
+    ['qd-executor-0-0', 'qa-scheduler-0-0', 6000, 'TCP', false, 'egress to peers only, on the bind port'],
   ]);
 });
 

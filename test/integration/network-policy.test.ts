@@ -12,6 +12,7 @@ import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 let ns = '';
 let operator: OperatorProcess | undefined;
 let setWatchesBefore = 0;
@@ -34,7 +35,11 @@ const fromNamespace = (name: string, port: number) => ({
   from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } }],
   ports: [{ protocol: 'TCP', port }],
 });
-const fromOperator = fromNamespace(OPERATOR_NS, 8090);
+// The operator's own pods (the default --operator-pod-labels), in its namespace.
+const fromOperator = {
+  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': OPERATOR_NS } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'spiceai-operator' } } }],
+  ports: [{ protocol: 'TCP', port: 8090 }],
+};
 const DNS = { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
 const toDatabase = { to: [{ ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.1.0/24'] } }], ports: [{ protocol: 'TCP', port: 5432 }] };
 const peers = (cluster: string, direction: 'from' | 'to') => ({ [direction]: [{ podSelector: { matchLabels: { 'spice.ai/cluster': cluster } } }], ports: [{ protocol: 'TCP', port: 50052 }] });
@@ -131,10 +136,10 @@ test('an invalid rule: InvalidSpec naming the field, and the policy is left as i
 
 test('a SpicepodCluster: one policy per role, owned by the role\'s set; deleting the set or the cluster deletes them', async () => {
   applyCluster('qa', {
-    schedulerSetSpec: { replicas: 1, spicepod, network: { ingress: [fromNamespace('monitoring', 8090)] } },
+    schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, network: { ingress: [fromNamespace('monitoring', 8090)] } },
     executorSetSpec: { replicas: 2, network: { egress: [toDatabase] } },
   });
-  applyCluster('qb', { schedulerSetSpec: { replicas: 1, spicepod }, executorSetSpec: { replicas: 1 } });
+  applyCluster('qb', { schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod }, executorSetSpec: { replicas: 1 } });
   await eventually('four cluster policies', () => ['qa-executor', 'qa-scheduler', 'qb-executor', 'qb-scheduler'].every((n) => policy(n)), 90_000, 500);
   assert.equal(policy('qa-scheduler').spec.ingress, [fromNamespace('monitoring', 8090), fromOperator, peers('qa', 'from')]);
   assert.equal(policy('qa-scheduler').spec.policyTypes, ['Ingress']);
@@ -150,7 +155,7 @@ test('a SpicepodCluster: one policy per role, owned by the role\'s set; deleting
   // The cluster's rules change: the role's policy follows; the other role's is untouched.
   const schedulerVersion = policy('qa-scheduler').metadata.resourceVersion;
   applyCluster('qa', {
-    schedulerSetSpec: { replicas: 1, spicepod, network: { ingress: [fromNamespace('monitoring', 8090)] } },
+    schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, network: { ingress: [fromNamespace('monitoring', 8090)] } },
     executorSetSpec: { replicas: 2 },
   });
   await eventually('the executor policy to drop its egress', () => policy('qa-executor')?.spec.policyTypes.length === 1, 90_000, 500);

@@ -18,6 +18,7 @@ import { checkMetrics, histogramCount, problemsOf, sampleValue, sumValues } from
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 /** The operator's default probe timeout is 1 s; an answer slower than this means a probe held it. */
 const GENEROUS_MS = 15_000;
 const withCluster = 'cluster' in HANDLERS;
@@ -217,7 +218,7 @@ test('a cluster: its scheduler and executor pods grouped by role; the scheduler 
       metadata: { name: 'dq' },
       spec: {
         allowInsecureConnections: true,
-        schedulerSetSpec: { replicas: 1, httpPort: spicedPort, spicepod },
+        schedulerSetSpec: { replicas: 1, httpPort: spicedPort, spicepod: schedulerSpicepod },
         executorSetSpec: { replicas: 2 },
       },
     });
@@ -227,10 +228,19 @@ test('a cluster: its scheduler and executor pods grouped by role; the scheduler 
       apiVersion: 'spice.ai/v1alpha1',
       kind: 'SpicepodCluster',
       metadata: { name: 'dq' },
-      spec: { allowInsecureConnections: true, schedulerSetSpec: { replicas: 1, spicepod }, executorSetSpec: { replicas: 2 } },
+      spec: { allowInsecureConnections: true, schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod }, executorSetSpec: { replicas: 2 } },
     });
-    applySet('dq-scheduler', { replicas: 1, httpPort: spicedPort, cluster: { role: 'scheduler', clusterName: 'dq', allowInsecureConnections: true } });
-    applySet('dq-executor', { replicas: 2, cluster: { role: 'executor', clusterName: 'dq', allowInsecureConnections: true } });
+    // Owned by the cluster, as the cluster handler makes them: a SpicepodSet with spec.cluster of its own is refused.
+    const uid = kubectlJson(['get', 'spicepodcluster', 'dq', '-n', ns]).metadata.uid;
+    const owned = (name: string, spec: Record<string, unknown>) =>
+      apply({
+        apiVersion: 'spice.ai/v1',
+        kind: 'SpicepodSet',
+        metadata: { name, ownerReferences: [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'dq', uid, controller: true }] },
+        spec: { spicepod, ...spec },
+      });
+    owned('dq-scheduler', { replicas: 1, httpPort: spicedPort, cluster: { role: 'scheduler', clusterName: 'dq', allowInsecureConnections: true } });
+    owned('dq-executor', { replicas: 2, cluster: { role: 'executor', clusterName: 'dq', allowInsecureConnections: true } });
   }
   await waitRunning('spice.ai/cluster=dq,spice.ai/cluster-role=scheduler', 1);
   await waitRunning('spice.ai/cluster=dq,spice.ai/cluster-role=executor', 2);

@@ -77,6 +77,10 @@ test('user errors end in one line and a non-zero exit', () => {
   writeFileSync(garbage, 'this: [is not a kubeconfig');
   assertOneLineError(cli(['crd', '--apply', '--kubeconfig', garbage]), /kubeconfig/);
   assertOneLineError(cli(['crd', '--output']), /needs a value/);
+  // spiced reads --set-runtime telemetry.properties.KEY=VALUE with KEY as one path segment.
+  assertOneLineError(cli(['run', '--telemetry-properties', 'team.name=data']), /--telemetry-properties team\.name=data: the key may not contain '=' or '\.'/);
+  assertOneLineError(cli(['run', '--operator-pod-labels', 'app=spiceai-operator,bad key!=x']), /--operator-pod-labels .*label key "bad key!" is invalid/);
+  assertOneLineError(cli(['run', '--operator-pod-labels', ',']), /--operator-pod-labels: expected at least one KEY=VALUE/);
 });
 
 test('an unreachable API server is one line too', () => {

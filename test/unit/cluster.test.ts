@@ -7,7 +7,8 @@ import { reconcileSpicepodCluster } from '../../functions/cluster/index.ts';
 import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
 
 const config: HandlerConfig = { operatorNamespace: 'op', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
-const pod = { version: 'v1', kind: 'Spicepod', name: 's' };
+// A scheduler's Spicepod names where the cluster keeps its state: spiced refuses to start a scheduler without it.
+const pod = { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 const now = Date.parse('2026-01-01T00:00:00Z');
 
 function clusterObject(spec: Record<string, unknown>, generation = 1): KubeObject {
@@ -29,6 +30,8 @@ function settled(child: KubeObject, generation = 1, ready = true): KubeObject {
   };
 }
 
+/** The owner reference the shim puts on every child the cluster handler writes. */
+const CLUSTER_OWNER = { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'c', uid: 'u', controller: true };
 const run = (parent: KubeObject, children: KubeObject[] = []) => reconcileSpicepodCluster({ parent, children, related: {}, now, config });
 const child = (d: { apply: KubeObject[] }, role: string) => d.apply.find((o) => o.metadata.name === `c-${role}`) as any;
 
@@ -50,7 +53,7 @@ test('a cluster becomes a scheduler set (with the Spicepod) and an executor set 
 
 test('the child sets render spiced with the cluster flags, per-node certificates, and no probes on executors', async () => {
   const d = await run(clusterObject(baseSpec));
-  const render = (c: KubeObject) => reconcileSpicepodSet({ parent: { ...c, metadata: { ...c.metadata, uid: 'x', generation: 1 } }, children: [], related: {}, now, config });
+  const render = (c: KubeObject) => reconcileSpicepodSet({ parent: { ...c, metadata: { ...c.metadata, uid: 'x', generation: 1, ownerReferences: [CLUSTER_OWNER] } }, children: [], related: {}, now, config });
   const sched = (await render(child(d, 'scheduler'))).apply.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'c-scheduler-0') as any;
   const args: string[] = sched.spec.template.spec.containers[0].args;
   const flag = (name: string) => args[args.indexOf(name) + 1];
@@ -81,7 +84,7 @@ test('allowInsecureConnections: --allow-insecure-connections, http, no certifica
   const d = await run(parent);
   assert.is(child(d, 'executor').spec.cluster.schedulerAddress, 'http://c-scheduler-headless.ns.svc.cluster.local:50052');
   assert.not.ok((d.status as any).conditions.some((c: any) => c.type === 'Secure'), 'the pki handler, which knows the certificates, owns Secure');
-  const set = await reconcileSpicepodSet({ parent: { ...child(d, 'scheduler'), metadata: { name: 'c-scheduler', namespace: 'ns', uid: 'x', generation: 1 } }, children: [], related: {}, now, config });
+  const set = await reconcileSpicepodSet({ parent: { ...child(d, 'scheduler'), metadata: { name: 'c-scheduler', namespace: 'ns', uid: 'x', generation: 1, ownerReferences: [CLUSTER_OWNER] } }, children: [], related: {}, now, config });
   const sts = set.apply.find((o) => o.kind === 'StatefulSet') as any;
   assert.ok(sts.spec.template.spec.containers[0].args.includes('--allow-insecure-connections'));
   assert.not.ok(sts.spec.template.spec.volumes.some((v: any) => v.name === 'node-tls'));
@@ -112,6 +115,24 @@ test('an invalid cluster spec is reported and nothing is touched', async () => {
   assert.equal(d.apply, []);
   assert.is(d.keep?.length, 2);
   assert.match((d.status as any).conditions[0].message, /spec\.executorSetSpec\.updateStrategy\.type BlueGreen is not supported/);
+});
+
+test('a scheduler Spicepod without runtime.scheduler.state_location is refused (spiced would not start), not reported as waiting for nodes', async () => {
+  for (const spicepod of [
+    { version: 'v1', kind: 'Spicepod', name: 's' },
+    { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: {} } }, // conformance: refused
+    'version: v1\nkind: Spicepod\nname: s\n',
+  ]) {
+    const d = await run(clusterObject({ ...baseSpec, schedulerSetSpec: { replicas: 1, spicepod } }));
+    assert.equal(d.apply, [], 'no child set is written');
+    const ready = (d.status as any).conditions.find((c: any) => c.type === 'Ready');
+    assert.is(ready.status, 'False');
+    assert.is(ready.reason, 'InvalidSpec');
+    assert.match(ready.message, /^spec\.schedulerSetSpec\.spicepod\.runtime\.scheduler\.state_location is required: spiced refuses to start a scheduler without it/);
+    assert.equal(d.events?.map((e) => [e.type, e.reason, e.message]), [['Warning', 'InvalidSpec', ready.message]]);
+  }
+  const notUrl = await run(clusterObject({ ...baseSpec, schedulerSetSpec: { replicas: 1, spicepod: { ...pod, runtime: { scheduler: { state_location: 'tmp/state' } } } } }));
+  assert.match((notUrl.status as any).conditions[0].message, /state_location "tmp\/state" is not a URL/);
 });
 
 test('Ready once both sets are settled on the current spec', async () => {

@@ -17,14 +17,15 @@ import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
 const OP_NS = 'spiceai-operator-system';
 const config: HandlerConfig = { operatorNamespace: OP_NS, clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 const now = Date.parse('2026-01-01T00:00:00Z');
 
-const setObject = (spec: Record<string, unknown>, name = 'app', generation = 1): KubeObject => ({
-  apiVersion: 'spice.ai/v1',
-  kind: 'SpicepodSet',
-  metadata: { name, namespace: 'ns', uid: 'u1', generation },
-  spec: { spicepod, ...spec },
-});
+/** A set; one with a cluster role is owned by its SpicepodCluster, as the cluster handler makes it. */
+const setObject = (spec: Record<string, unknown>, name = 'app', generation = 1): KubeObject => {
+  const clusterName = (spec.cluster as { clusterName?: string } | undefined)?.clusterName;
+  const ownerReferences = clusterName ? [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: clusterName, uid: 'c1', controller: true }] : undefined;
+  return { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name, namespace: 'ns', uid: 'u1', generation, ownerReferences }, spec: { spicepod, ...spec } };
+};
 const reconcile = (parent: KubeObject, children: KubeObject[] = []) => reconcileNetworkPolicy({ parent, children, related: {}, now, config });
 async function policyOf(spec: Record<string, unknown>, name = 'app'): Promise<any> {
   const d = await reconcile(setObject(spec, name));
@@ -34,8 +35,9 @@ async function policyOf(spec: Record<string, unknown>, name = 'app'): Promise<an
 
 // What the operator adds, written out here rather than imported, so a change shows up as a failing test.
 const DNS = { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
-const fromOperator = (httpPort = 8090) => ({
-  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': OP_NS } } }],
+// The operator's own pods: its namespace AND its pod labels (one peer), not every pod of that namespace.
+const fromOperator = (httpPort = 8090, podLabels: Record<string, string> = { 'app.kubernetes.io/name': 'spiceai-operator' }) => ({
+  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': OP_NS } }, podSelector: { matchLabels: podLabels } }],
   ports: [{ protocol: 'TCP', port: httpPort }],
 });
 const peersIn = (cluster: string) => ({ from: [{ podSelector: { matchLabels: { 'spice.ai/cluster': cluster } } }], ports: [{ protocol: 'TCP', port: 50052 }] });
@@ -77,6 +79,14 @@ test('ingress: [] denies all ingress but the operator probes', async () => {
 test('the operator rule follows the container HTTP port', async () => {
   const p = await policyOf({ httpPort: 8000, network: { ingress: [] } });
   assert.equal(p.spec.ingress, [fromOperator(8000)]);
+});
+
+test('the operator rule admits the pods --operator-pod-labels names (HandlerConfig.operatorPodLabels), in the operator namespace only', async () => {
+  const labels = { 'app.kubernetes.io/name': 'spiceai-operator', 'app.kubernetes.io/instance': 'ops' };
+  const d = await reconcileNetworkPolicy({ parent: setObject({ network: { ingress: [] } }), children: [], related: {}, now, config: { ...config, operatorPodLabels: labels } });
+  const rule = (d.apply[0] as any).spec.ingress[0];
+  assert.equal(rule, fromOperator(8090, labels));
+  assert.is(rule.from.length, 1, 'one peer: namespace AND pod labels, not either');
 });
 
 test('egress rules are written as given, plus DNS (UDP and TCP 53) when egress is restricted', async () => {
@@ -174,22 +184,25 @@ test('a cluster node with egress rules: the rules, DNS, and egress to the cluste
   assert.equal(p.spec.egress, [toDatabase, DNS, peersOut('q')]);
 });
 
-test('a set with a cluster role but no cluster name keeps 50052 for its own pods', async () => {
-  const p = await policyOf({ cluster: { role: 'scheduler' } }, 'solo');
-  assert.equal(p.spec.ingress[0], { from: [{ podSelector: { matchLabels: { 'spice.ai/app': 'solo' } } }], ports: [{ protocol: 'TCP', port: 50052 }] });
+test('a set with a cluster role that no SpicepodCluster owns gets no policy (the workloads handler reports it)', async () => {
+  const existing = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'solo', namespace: 'ns' } };
+  const d = await reconcile(setObject({ cluster: { role: 'scheduler' } }, 'solo'), [existing]);
+  assert.equal(d.apply, []);
+  assert.equal(d.keep?.map((r) => r.name), ['solo'], 'an existing policy is left as it is');
 });
 
 test('a SpicepodCluster\'s network per role reaches each child set\'s policy', async () => {
   const spec = normalizeSpicepodClusterSpec({
-    schedulerSetSpec: { replicas: 1, spicepod, network: { ingress: [fromMonitoring] } },
+    schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, network: { ingress: [fromMonitoring] } },
     executorSetSpec: { replicas: 2, network: { egress: [toDatabase] } },
   });
   assert.ok(spec.ok);
   if (!spec.ok) return;
   const s = desiredChildSet('q', 'ns', spec.spec, 'scheduler', 'cluster.local');
   const e = desiredChildSet('q', 'ns', spec.spec, 'executor', 'cluster.local');
-  const sp = (await reconcile({ ...s, metadata: { ...s.metadata, uid: 's' } })).apply[0] as any;
-  const ep = (await reconcile({ ...e, metadata: { ...e.metadata, uid: 'e' } })).apply[0] as any;
+  const owner = [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'q', uid: 'c1', controller: true }];
+  const sp = (await reconcile({ ...s, metadata: { ...s.metadata, uid: 's', ownerReferences: owner } })).apply[0] as any;
+  const ep = (await reconcile({ ...e, metadata: { ...e.metadata, uid: 'e', ownerReferences: owner } })).apply[0] as any;
   assert.is(sp.metadata.name, 'q-scheduler');
   assert.equal(sp.spec.ingress, [fromMonitoring, fromOperator(), peersIn('q')]);
   assert.is(ep.metadata.name, 'q-executor');
@@ -197,7 +210,7 @@ test('a SpicepodCluster\'s network per role reaches each child set\'s policy', a
   assert.equal(ep.spec.egress, [toDatabase, DNS, peersOut('q')]);
 });
 
-test('property: on a cluster node no generated ingress rule lets anyone but the cluster reach TCP 50052', async () => {
+test('property: on a cluster node no generated ingress rule lets anyone but the cluster\'s own pods reach TCP 50052', async () => {
   const portEntry = fc.record(
     {
       protocol: fc.constantFrom('TCP', 'UDP', undefined),
@@ -206,13 +219,25 @@ test('property: on a cluster node no generated ingress rule lets anyone but the 
     },
     { requiredKeys: [] },
   );
-  const rule = fc.record(
-    {
-      from: fc.array(fc.constant({ namespaceSelector: { matchLabels: { team: 'x' } } }), { maxLength: 1 }),
-      ports: fc.array(portEntry, { maxLength: 3 }),
-    },
-    { requiredKeys: [] },
+  const peer = fc.constantFrom<Record<string, unknown>>(
+    { namespaceSelector: { matchLabels: { team: 'x' } } },
+    { podSelector: { matchLabels: { 'spice.ai/cluster': 'q' } } },
+    { podSelector: { matchLabels: { 'spice.ai/cluster': 'q', 'spice.ai/cluster-role': 'executor' } } },
+    { podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'In', values: ['q'] }] } },
+    { podSelector: { matchLabels: { 'spice.ai/cluster': 'other' } } },
+    { podSelector: { matchLabels: { 'spice.ai/cluster': 'q' } }, namespaceSelector: {} },
+    { podSelector: {} },
   );
+  const rule = fc.record({ from: fc.array(peer, { maxLength: 2 }), ports: fc.array(portEntry, { maxLength: 3 }) }, { requiredKeys: [] });
+  // Pods of cluster q in the policy's namespace: the only peers a rule reaching 50052 may admit.
+  const onlyClusterQ = (r: any) =>
+    (r.from ?? []).length > 0 &&
+    r.from.every(
+      (p: any) =>
+        !p.namespaceSelector &&
+        !p.ipBlock &&
+        (p.podSelector?.matchLabels?.['spice.ai/cluster'] === 'q' || p.podSelector?.matchExpressions?.some((e: any) => e.key === 'spice.ai/cluster' && e.operator === 'In' && e.values.length === 1 && e.values[0] === 'q')),
+    );
   const reaches50052 = (p: any) =>
     (p.protocol ?? 'TCP') === 'TCP' &&
     (p.port === undefined || p.port === 'cluster' || (typeof p.port === 'number' && p.port <= 50052 && 50052 <= (p.endPort ?? p.port)));
@@ -227,7 +252,7 @@ test('property: on a cluster node no generated ingress rule lets anyone but the 
       }
       const policy = d.apply[0] as any;
       for (const r of policy.spec.ingress) {
-        if (!r.ports || r.ports.some(reaches50052)) assert.equal(r, peersIn('q'));
+        if (!r.ports || r.ports.some(reaches50052)) assert.ok(onlyClusterQ(r), JSON.stringify(r));
       }
     }),
     { numRuns: 300 },
@@ -327,9 +352,52 @@ test('on a cluster node, an ingress rule that reaches 50052 is refused: only the
   assert.equal(fieldsOf({ cluster: scheduler(), httpPort: 50052 }), ['spec.httpPort']);
 });
 
+test('the peer rule the docs tell users to write is accepted: peers that are only this cluster\'s pods may reach 50052', async () => {
+  const rule = (from: unknown[], ports: unknown[] = [{ port: 50052 }]) => ({ from, ports });
+  const pinned = (labels: Record<string, string> = {}) => ({ podSelector: { matchLabels: { 'spice.ai/cluster': 'q', ...labels } } });
+  const node = (...ingress: unknown[]) => ({ cluster: executor(), network: { ingress } });
+  assert.equal(fieldsOf(node(rule([pinned()]))), [], 'podSelector spice.ai/cluster=q');
+  assert.equal(fieldsOf(node(rule([pinned({ 'spice.ai/cluster-role': 'scheduler' })]))), [], 'with more labels');
+  assert.equal(fieldsOf(node(rule([{ podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'In', values: ['q'] }] } }]))), [], 'as an In expression');
+  assert.equal(fieldsOf(node(rule([pinned()], [{ protocol: 'TCP' }]))), [], 'every TCP port, from the cluster only');
+  assert.equal(fieldsOf(node(rule([pinned(), pinned({ 'spice.ai/cluster-role': 'executor' })], [{ port: 8090 }, { port: 50052 }]))), []);
+  // Anyone else stays out, and the field is named.
+  for (const from of [
+    [{ podSelector: { matchLabels: { 'spice.ai/cluster': 'other' } } }],
+    [pinned(), { namespaceSelector: { matchLabels: { team: 'x' } } }],
+    [{ ...pinned(), namespaceSelector: {} }],
+    [{ podSelector: {} }],
+    [{ podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'In', values: ['q', 'r'] }] } }],
+    [{ podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'NotIn', values: ['r'] }] } }],
+  ]) {
+    assert.equal(fieldsOf(node(rule(from))), ['spec.network.ingress.0.ports.0.port'], JSON.stringify(from));
+  }
+  assert.match(problemsOf(node(rule([{ podSelector: {} }])))[0]!.message, /or admit only the cluster's pods \(every peer podSelector: \{matchLabels: \{spice\.ai\/cluster: q\}\}, without namespaceSelector or ipBlock\)/);
+  // The rule reaches the policy as written, next to the operator's own.
+  const p = await policyOf(node(rule([pinned()])), 'q-executor');
+  assert.equal(p.spec.ingress, [{ from: [pinned()], ports: [{ port: 50052 }] }, peersIn('q')]);
+  // On a SpicepodCluster the rule must pin the cluster's own name.
+  const cluster = (name: string) => ({
+    schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod },
+    executorSetSpec: { replicas: 1, network: { ingress: [rule([{ podSelector: { matchLabels: { 'spice.ai/cluster': name } } }])] } },
+  });
+  assert.ok(normalizeSpicepodClusterSpec(cluster('q'), 'q').ok);
+  const other = normalizeSpicepodClusterSpec(cluster('r'), 'q');
+  assert.not.ok(other.ok);
+  if (!other.ok) assert.equal(other.problems.map((x) => x.field), ['spec.executorSetSpec.network.ingress.0.ports.0.port']);
+  const d = await reconcileSpicepodCluster({
+    parent: { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'q', namespace: 'ns', uid: 'c', generation: 1 }, spec: cluster('q') },
+    children: [],
+    related: {},
+    now,
+    config,
+  });
+  assert.is(d.apply.length, 2, 'the cluster with the peer rule gets its child sets');
+});
+
 test('a SpicepodCluster names the role spec of the bad rule, and the cluster handler reports InvalidSpec', async () => {
   const raw = {
-    schedulerSetSpec: { replicas: 1, spicepod, metricsPort: 50052 },
+    schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, metricsPort: 50052 },
     executorSetSpec: { replicas: 1, network: { ingress: [{ ports: [{ port: 50052 }] }], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/33' } }] }] } },
   };
   const r = normalizeSpicepodClusterSpec(raw);

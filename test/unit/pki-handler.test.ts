@@ -17,7 +17,7 @@ import { spicedProblems } from '../kit/spiced-files.ts';
 const config: HandlerConfig = { operatorNamespace: 'op', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
 const YEAR = 365 * 24 * 3600 * 1000;
 const P = PROPAGATION_SECONDS * 1000;
-const pod = { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: { state_location: 'file:///data/state' } } };
+const pod = { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 const spec = (executors = 2) => ({ schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: executors } });
 const CA_REF = { apiVersion: 'v1', kind: 'Secret', namespace: 'op', name: 'spiceai-ca-ns-c' };
 

@@ -1,6 +1,9 @@
 import { HANDLER_NAMES, type HandlerName } from '../../handler-names.ts';
 import { UsageError, type Command } from '../usage.ts';
 import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type SidecarResources } from '../../../functions/injection/annotations.ts';
+import { telemetryPropertyKeyProblem } from '../../../core/manifests/spiced.ts';
+import { DEFAULT_OPERATOR_POD_LABELS } from '../../../core/manifests/network-policy.ts';
+import { labelKeyProblem, labelValueProblem } from '../../../core/spec/network.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -9,9 +12,26 @@ export function parseTelemetryProperties(values: string[]): Record<string, strin
   for (const pair of values) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--telemetry-properties ${pair}: expected KEY=VALUE`);
+    const keyProblem = telemetryPropertyKeyProblem(pair.slice(0, eq));
+    if (keyProblem) throw new UsageError(`--telemetry-properties ${pair}: the key ${keyProblem}`);
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
+}
+
+/** `--operator-pod-labels KEY=VALUE,...`: the labels that select the operator's own pods. */
+export function parseOperatorPodLabels(value: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of list(value)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--operator-pod-labels ${value}: expected KEY=VALUE[,KEY=VALUE...], got ${JSON.stringify(pair)}`);
+    const key = pair.slice(0, eq);
+    const problem = labelKeyProblem(key) ?? labelValueProblem(pair.slice(eq + 1));
+    if (problem) throw new UsageError(`--operator-pod-labels ${value}: ${problem}`);
+    labels[key] = pair.slice(eq + 1);
+  }
+  if (!Object.keys(labels).length) throw new UsageError('--operator-pod-labels: expected at least one KEY=VALUE (an empty selector would admit every pod of the operator namespace)');
+  return labels;
 }
 
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
@@ -78,6 +98,7 @@ export const runCommand: Command = {
     'http-endpoint': { type: 'string', default: '0.0.0.0:8090' },
     'metrics-endpoint': { type: 'string', default: '0.0.0.0:9090' },
     'operator-namespace': { type: 'string', default: 'spiceai-operator-system' },
+    'operator-pod-labels': { type: 'string', default: Object.entries(DEFAULT_OPERATOR_POD_LABELS).map(([k, v]) => `${k}=${v}`).join(',') },
     'cluster-domain': { type: 'string', default: 'cluster.local' },
     'pause-crashlooping-pods-threshold': { type: 'string', default: '10' },
     'secret-propagation-seconds': { type: 'string', default: '120' },
@@ -108,6 +129,7 @@ export const runCommand: Command = {
     ['--http-endpoint ADDR', 'operator HTTP API bind address: /health, /ready, /{namespace}/{name}[?kind=SpicepodCluster] pod status (default 0.0.0.0:8090)'],
     ['--metrics-endpoint ADDR', 'Prometheus /metrics bind address (default 0.0.0.0:9090)'],
     ['--operator-namespace NS', 'namespace of the operator: its Lease and cluster-shared Secrets (default spiceai-operator-system)'],
+    ['--operator-pod-labels LIST', 'labels of the operator\'s own pods, KEY=VALUE comma-separated: NetworkPolicies admit only these pods of the operator namespace to spiced\'s HTTP port (default app.kubernetes.io/name=spiceai-operator)'],
     ['--cluster-domain DOMAIN', 'Kubernetes cluster domain for internal DNS names (default cluster.local)'],
     ['--pause-crashlooping-pods-threshold N', 'dead-pod observations before a SpicepodSet is paused; 0 disables (default 10)'],
     ['--secret-propagation-seconds N', 'seconds a changed Secret takes to reach the pods (kubelet sync); each step of a cluster CA move waits this long (default 120)'],
@@ -158,6 +180,7 @@ export const runCommand: Command = {
     }
     const webhook = parseSidecarInjectorFlags(values);
     const telemetryProperties = parseTelemetryProperties((values['telemetry-properties'] as string[] | undefined) ?? []);
+    const operatorPodLabels = parseOperatorPodLabels(String(values['operator-pod-labels']));
     const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
     const kubeConfig = loadKubeConfig(values.kubeconfig as string | undefined, values.context as string | undefined);
     const { jsonLogger } = await import('../../log.ts');
@@ -171,6 +194,7 @@ export const runCommand: Command = {
         pauseCrashloopingPodsThreshold: threshold,
         telemetryProperties,
         secretPropagationSeconds: propagation,
+        operatorPodLabels,
       },
       handlers,
       namespaces: values.namespaces ? list(values.namespaces) : [],
