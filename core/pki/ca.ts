@@ -39,6 +39,27 @@ export interface CreateCAOptions {
   keyPem?: string;
 }
 
+/** A self-signed root certificate: CA:TRUE pathlen 0, keyCertSign + cRLSign + digitalSignature, SKI = AKI = keyId. */
+async function signRoot(o: { subject: Bytes; spki: Bytes; keyId: Bytes; signer: SigningKey; now: Date; validityDays: number }): Promise<string> {
+  const { pem } = await signCertificate(
+    {
+      subject: o.subject,
+      issuer: o.subject,
+      spki: o.spki,
+      notBefore: new Date(o.now.getTime() - BACKDATE_MS),
+      notAfter: new Date(o.now.getTime() + o.validityDays * DAY_MS),
+      extensions: [
+        basicConstraints(true, 0),
+        keyUsage(['digitalSignature', 'keyCertSign', 'cRLSign']),
+        subjectKeyIdentifier(o.keyId),
+        authorityKeyIdentifier(o.keyId),
+      ],
+    },
+    o.signer,
+  );
+  return pem;
+}
+
 /** Creates a self-signed root CA (ECDSA P-256 unless keyPem is given): basicConstraints CA:TRUE pathlen:0, keyUsage keyCertSign + cRLSign + digitalSignature, both critical. */
 export async function createCA(options: CreateCAOptions): Promise<CertificateAndKey> {
   const commonName = validateNameValue(options?.commonName, 'commonName');
@@ -58,24 +79,8 @@ export async function createCA(options: CreateCAOptions): Promise<CertificateAnd
     spki = await exportSpki(keys.publicKey);
     signer = { privateKey: keys.privateKey, algorithm: publicKeyAlgorithm(spki) };
   }
-  const keyId = await keyIdentifier(spki);
   const name = encodeName(attributes);
-  const { pem } = await signCertificate(
-    {
-      subject: name,
-      issuer: name,
-      spki,
-      notBefore: new Date(now.getTime() - BACKDATE_MS),
-      notAfter: new Date(now.getTime() + validityDays * DAY_MS),
-      extensions: [
-        basicConstraints(true, 0),
-        keyUsage(['digitalSignature', 'keyCertSign', 'cRLSign']),
-        subjectKeyIdentifier(keyId),
-        authorityKeyIdentifier(keyId),
-      ],
-    },
-    signer,
-  );
+  const pem = await signRoot({ subject: name, spki, keyId: await keyIdentifier(spki), signer, now, validityDays });
   return { certPem: pem, keyPem: await exportPrivateKeyPem(signer.privateKey) };
 }
 
@@ -110,22 +115,7 @@ export async function renewCA(ca: CertificateAndKey, options: RenewCAOptions = {
   const validityDays = checkValidityDays(options.validityDays ?? 3650);
   const now = checkDate(options.now ?? new Date(), 'now');
   const { spki } = await importPrivateKeyWithSpki(ca.keyPem);
-  const { pem } = await signCertificate(
-    {
-      subject: loaded.subject,
-      issuer: loaded.subject,
-      spki,
-      notBefore: new Date(now.getTime() - BACKDATE_MS),
-      notAfter: new Date(now.getTime() + validityDays * DAY_MS),
-      extensions: [
-        basicConstraints(true, 0),
-        keyUsage(['digitalSignature', 'keyCertSign', 'cRLSign']),
-        subjectKeyIdentifier(loaded.keyId),
-        authorityKeyIdentifier(loaded.keyId),
-      ],
-    },
-    loaded.signer,
-  );
+  const pem = await signRoot({ subject: loaded.subject, spki, keyId: loaded.keyId, signer: loaded.signer, now, validityDays });
   return { certPem: pem, keyPem: ca.keyPem };
 }
 
