@@ -16,6 +16,8 @@
 // - Pods scheduled there become Running + Ready with a pod IP from 10.0.0.0/16
 //   (images are never pulled; `busybox` is fine). Job pods complete. Deleted
 //   pods disappear immediately.
+// - Annotation kwok.spiceai.io/ready-delay: "3s" keeps a pod Pending that long
+//   before it becomes Running and Ready (to catch a rollout in flight).
 // - To make a pod fail on purpose:
 //   * label or annotation  kwok.spiceai.io/crashloop: "true"  (ours) ->
 //     stays phase Running, never Ready, containers waiting with reason

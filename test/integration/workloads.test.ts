@@ -236,7 +236,8 @@ test('an invalid spec is reported in status and as an Event, and nothing is touc
 test('the operator restarted mid-rollout converges with no duplicates', async () => {
   applySet('restart', { spicepod, replicas: 3 });
   await waitReady('restart');
-  applySet('restart', { spicepod: { ...spicepod, datasets: [] }, replicas: 3 });
+  // The new pods take 3 s to become Ready, so the rollout is still in flight when the operator dies.
+  applySet('restart', { spicepod: { ...spicepod, datasets: [] }, replicas: 3, annotations: { 'kwok.spiceai.io/ready-delay': '3s' } });
   await eventually('the rollout to start', () => condition(getSet('restart'), 'Progressing')?.status === 'True');
   await operator!.kill();
   operator = await startOperator(['--namespaces', ns, '--handlers', 'workloads']);
