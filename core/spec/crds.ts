@@ -129,6 +129,7 @@ export function spicepodSetCrd(): Schema {
       { name: 'Role', type: 'string', jsonPath: '.status.role', description: 'Cluster role.' },
       { name: 'Paused', type: 'string', jsonPath: '.status.pauseReason', description: 'Why the set is paused.', priority: 1 },
       { name: 'Active', type: 'string', jsonPath: '.status.activeVersion', description: 'Version receiving traffic.', priority: 1 },
+      { name: 'Last Updated', type: 'date', jsonPath: '.status.lastUpdated', description: 'When the operator last changed the set\'s children or status.' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   });
