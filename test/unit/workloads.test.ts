@@ -823,4 +823,23 @@ test('a set name too long for the names derived from it is InvalidSpec naming me
   assert.match((await named('my.app', { replicas: 2, enableService: false })).ready!.message, /headless Service "my\.app-headless"/);
 });
 
+test('the pods pass the restricted Pod Security Standard: non-root, no privilege escalation, capabilities dropped, RuntimeDefault seccomp', async () => {
+  for (const spec of [{ replicas: 1 }, { replicas: 2, volume: { storageRequests: '1Gi' } }]) {
+    const w = new World({ spicepod, ...spec });
+    await w.pass();
+    const workload = w.object('Deployment', 'app') ?? w.object('StatefulSet', 'app-0');
+    const pod = workload.spec.template.spec;
+    assert.equal(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+    assert.is(pod.securityContext.runAsNonRoot, true);
+    assert.is.not(pod.securityContext.runAsUser, 0);
+    for (const c of pod.containers) {
+      assert.is(c.securityContext.allowPrivilegeEscalation, false);
+      assert.equal(c.securityContext.capabilities, { drop: ['ALL'] });
+      assert.equal(c.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+    }
+    const allowed = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+    for (const v of pod.volumes) assert.ok(Object.keys(v).filter((k) => k !== 'name').every((k) => allowed.has(k)), JSON.stringify(v));
+  }
+});
+
 test.run();
