@@ -520,9 +520,15 @@ export class Controller {
     const patch = async ({ target, patch }: NonNullable<Desired['patch']>[number]) => {
       if (satisfies(patch, isParent(target) ? parent : this.findRelated(target))) return;
       try {
-        await client.mergePatch(target.apiVersion, target.kind, target.namespace, target.name, patch);
+        const updated = await client.mergePatch(target.apiVersion, target.kind, target.namespace, target.name, patch);
         this.writes.patch++;
         if (!isParent(target)) wrote = true;
+        else if (updated?.metadata) {
+          // Like a status write: until the cache catches up, the next pass sees the parent as patched
+          // (a request annotation already cleared is not acted on twice).
+          delete updated.metadata.managedFields;
+          this.written.set(key, updated);
+        }
         log.info('patched', { kind: target.kind, name: target.name });
       } catch (error) {
         if (!isApiError(error, 404)) fail(target, 'patch', error);

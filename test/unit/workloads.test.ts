@@ -485,6 +485,10 @@ test('instant rollback: the annotation switches back at once, is cleared, and th
   assert.equal([status(w).activeVersion, status(w).standbyVersion, status(w).rolledBackVersion], [v1, v2, v2]);
   assert.equal(back.patch?.find((p) => p.target.kind === 'SpicepodSet')?.patch, { metadata: { annotations: { 'spice.ai/rollback': null } } });
   assert.ok(back.events?.some((e) => e.reason === 'RolledBack'));
+  // The annotation is still there (its removal has not reached this pass): no second switch.
+  const seenAgain = await w.pass();
+  assert.is(serviceVersion(w), v1, 'a request seen twice is one rollback');
+  assert.not.ok(seenAgain.events?.some((e) => e.reason === 'RolledBack'));
   w.parent.metadata.annotations = {};
   await w.pass();
   await w.pass();
@@ -794,6 +798,11 @@ test('pods the cluster refuses to create: the Deployment\'s ReplicaFailure or th
   assert.ok(refused.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused' && e.message.includes('violates PodSecurity')));
   assert.match(s.condition('Ready')!.message, /violates PodSecurity/);
   // The pod gets created after all: the Event (which outlives the problem) no longer counts.
+  const sts1 = s.object('StatefulSet', 'app-1');
+  sts1.metadata.uid = 'sts-1';
+  s.pods.set('app-1-0', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app-1-0', namespace: 'ns', uid: 'p1' }, status: { phase: 'Pending' } });
+  await s.pass();
+  assert.is(s.condition('Ready')?.reason, 'RolloutInProgress', 'a pod that exists is on its way');
   s.ready();
   await s.pass();
   assert.is(s.condition('Ready')?.status, 'True');
