@@ -437,11 +437,18 @@ test('crashloop: long-lived pods with old restarts that blip unready together do
   applySet('blip', { spicepod, replicas: 0 });
 });
 
-test('kubectl get shows LAST UPDATED, the time of the operator\'s last change', async () => {
-  const set = getSet('basic');
-  assert.ok(Date.parse(set.status.lastUpdated) > 0);
-  const table = kubectlOk(['get', 'spicepodset', 'basic', '-n', ns]);
-  assert.match(table.split('\n')[0]!, /LAST UPDATED/);
+test('kubectl get shows LAST UPDATED, the time of the operator\'s last change; it moves only when the operator changes something', async () => {
+  applySet('stamp', { spicepod, replicas: 0 });
+  const first = await eventually('lastUpdated', () => getSet('stamp').status?.lastUpdated);
+  assert.match(kubectlOk(['get', 'spicepodset', 'stamp', '-n', ns]).split('\n')[0]!, /LAST UPDATED/);
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.is(getSet('stamp').status.lastUpdated, first, 'reconciles that change nothing leave it');
+  applySet('stamp', { spicepod, replicas: 0, enableService: false });
+  const next = await eventually('a later lastUpdated', () => {
+    const t = getSet('stamp').status?.lastUpdated;
+    return t && Date.parse(t) > Date.parse(first) ? t : undefined;
+  });
+  assert.ok(Date.parse(next) - Date.parse(first) >= 2000);
 });
 
 test('two operators at once: only the Lease holder writes, and the other takes over when it stops', async () => {
