@@ -83,7 +83,10 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
   if (rollbackRequested) {
     const live = active && standby && (standbyExpiresAt === undefined || standbyExpiresAt > nowSeconds) ? standby : undefined;
     const refusal = rollbackRefusal({ spec, standby: live, standbyExpiresAt, nowSeconds });
-    if (!refusal && standby && active) {
+    // Already rolled back (the standby is the version it rolled back from): a request seen again,
+    // before its annotation is gone, is not a second rollback, which would roll forward.
+    const done = !!rolledBack && rolledBack === standby;
+    if (!refusal && !done && standby && active) {
       rolledBack = active;
       switchTo(standby, 'RolledBack');
     }
