@@ -11,6 +11,8 @@ import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+/** spiced refuses to start a scheduler without runtime.scheduler.state_location. */
+const schedulerSpicepod = { ...spicepod, runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 const namespaces: string[] = [];
 let operator: OperatorProcess | undefined;
 
@@ -51,7 +53,7 @@ test('in a namespace enforcing restricted, every pod the operator generates is a
     apiVersion: 'spice.ai/v1alpha1',
     kind: 'SpicepodCluster',
     metadata: { name: 'dq' },
-    spec: { schedulerSetSpec: { replicas: 1, spicepod }, executorSetSpec: { replicas: 2 } },
+    spec: { schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod }, executorSetSpec: { replicas: 2 } },
   });
   for (const name of ['single', 'many']) {
     await eventually(`${name} Ready`, () => condition(get(restricted, 'spicepodset', name), 'Ready')?.status === 'True', 120_000, 500);
@@ -123,7 +125,7 @@ test('a cluster whose executor set cannot create pods says so on the cluster, na
     metadata: { name: 'small' },
     spec: {
       allowInsecureConnections: true,
-      schedulerSetSpec: { replicas: 1, spicepod, resources: { requests: { cpu: '100m' } } },
+      schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, resources: { requests: { cpu: '100m' } } },
       executorSetSpec: { replicas: 1, resources: { requests: { cpu: '2' } } },
     },
   });

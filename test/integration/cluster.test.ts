@@ -222,6 +222,8 @@ test('a deleted cluster keeps its CA Secret (README) and stops exporting its CA 
   kubectlOk(['delete', 'spicepodcluster', 'corp', '-n', ns]);
   await eventually('the series to go', async () => !(await series()));
   assert.ok(secret(OPERATOR_NS, `spiceai-ca-${ns}-corp`).metadata.uid, 'the CA Secret is kept');
+});
+
 test('kubectl get spicepodcluster shows LAST UPDATED', () => {
   assert.ok(Date.parse(cluster().status.lastUpdated) > 0);
   assert.match(kubectlOk(['get', 'spicepodcluster', 'q', '-n', ns]).split('\n')[0]!, /LAST UPDATED/);
