@@ -71,6 +71,23 @@ export interface Observed {
   /** Milliseconds since the epoch; handlers never read the clock themselves. */
   now: number;
   config: HandlerConfig;
+  /**
+   * Writes of this handler's previous pass for this parent that did not happen, as the API
+   * server answered them (a child it refused, a patch an admission plugin forbade). Empty once
+   * they succeed. The handler decides what the user is told; the shim only carries them back.
+   */
+  failedWrites?: FailedWrite[];
+}
+
+/** A write the shim could not carry out. */
+export interface FailedWrite {
+  target: ObjectRef;
+  verb: 'apply' | 'delete' | 'patch' | 'create' | 'update';
+  /** HTTP status of the API server's answer; 0 when there was none (a network failure). */
+  code: number;
+  /** The API server's machine-readable reason (Invalid, Forbidden, BadRequest, ...), '' when none. */
+  reason: string;
+  message: string;
 }
 
 export interface RecordedEvent {
@@ -132,6 +149,24 @@ export interface Handler {
    * not reconcile the parent again; any change to what the handler set still does. Default true.
    */
   readsChildStatus?: boolean;
+  /**
+   * With readsChildStatus false: a child's update that changes its status.conditions still
+   * reconciles the parent (a Deployment's ReplicaFailure, say). Default false.
+   */
+  readsChildConditions?: boolean;
+  /**
+   * Events about this handler's children (matched by involvedObject uid), watched with this field
+   * selector (e.g. `involvedObject.kind=StatefulSet,reason=FailedCreate`): Events carry none of our
+   * labels, so a selector that names the few reasons wanted keeps the watch small. They reach the
+   * handler in related.Event.
+   */
+  childEvents?: { fieldSelector: string };
+  /**
+   * A status field the shim keeps at the time of its last write for this parent (a child applied,
+   * deleted or patched, or the handler's status changed). A pass that writes nothing leaves it,
+   * so a no-op reconcile stays at zero writes.
+   */
+  lastUpdatedField?: string;
   reconcile(observed: Observed): Promise<Desired>;
 }
 

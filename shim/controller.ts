@@ -4,7 +4,7 @@
 // server-side apply (skipped when the cache already matches), pruning of
 // children it no longer returns, patches, status, Events, requeues.
 import { createHash } from 'node:crypto';
-import type { Desired, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
+import type { Desired, FailedWrite, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
 import { refKey, refOf } from '../core/handler.ts';
 import { sameJson, satisfies } from '../core/diff.ts';
 import { EventRecorder } from './events.ts';
@@ -58,6 +58,10 @@ export interface ControllerOptions {
 const parentKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 type RelatedName = NonNullable<NonNullable<RelatedKind['inOperatorNamespace']>['nameOf']>;
 
+/** Index of child Events by the uid of the object they are about. */
+const EVENT_SUBJECT = 'involvedObject.uid';
+const involved = (event: KObject) => ((event as { involvedObject?: { kind?: string; namespace?: string; name?: string; uid?: string } }).involvedObject ?? {});
+
 /** Whether a's resourceVersion is older than b's (of one object); false when either is not a number, as the API leaves them opaque. */
 function olderThan(a: KObject, b: KObject): boolean {
   const [ra, rb] = [a.metadata.resourceVersion, b.metadata.resourceVersion];
@@ -83,7 +87,27 @@ export function onlyStatusOrAddedAnnotations(a: KObject, b: KObject): boolean {
 
 interface TypedCondition {
   type: string;
+  status?: string;
+  reason?: string;
+  message?: string;
 }
+
+/** Whether two status.conditions lists say the same (type, status, reason, message; not their timestamps). */
+export function sameConditions(a: unknown, b: unknown): boolean {
+  const said = (list: unknown) => (Array.isArray(list) ? (list as TypedCondition[]) : []).map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '']);
+  return sameJson(said(a), said(b));
+}
+
+const conditionsOf = (o: KObject) => (o.status as { conditions?: unknown } | undefined)?.conditions;
+
+/** A write's failure as the handler is told of it. */
+function failedWrite(target: ObjectRef, verb: FailedWrite['verb'], error: unknown): FailedWrite {
+  if (isApiError(error)) return { target, verb, code: error.status, reason: error.reason, message: error.message };
+  return { target, verb, code: 0, reason: '', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** RFC 3339 to the second, as Kubernetes writes timestamps. */
+const timestamp = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 /**
  * Whether the parent's status already holds this handler's status: its keys (a key set to
@@ -112,6 +136,10 @@ export class Controller {
   private readonly related = new Map<string, { informer: Informer; index: string; nameOf?: RelatedName }[]>();
   /** Related objects found by name (RelatedKind nameOf): `kind/name` in the operator namespace -> parent key. */
   private readonly relatedNames = new Map<string, string>();
+  /** Caches of Events about children (Handler.childEvents), indexed by the child's uid. */
+  private readonly childEvents: Informer[] = [];
+  /** Per parent key: the writes of its last pass that failed (Observed.failedWrites). */
+  private readonly failed = new Map<string, FailedWrite[]>();
   private readonly informers: SharedInformers;
   /** What this controller acquired from `informers`, to release on stop. */
   private readonly held: { informer: Informer; listener: InformerListener }[] = [];
@@ -176,7 +204,15 @@ export class Controller {
           {
             onError,
             onEvent: (type, obj, old) => {
-              if (type === 'update' && old && handler.readsChildStatus === false && onlyStatusOrAddedAnnotations(old, obj)) return;
+              if (
+                type === 'update' &&
+                old &&
+                handler.readsChildStatus === false &&
+                onlyStatusOrAddedAnnotations(old, obj) &&
+                !(handler.readsChildConditions && !sameConditions(conditionsOf(old), conditionsOf(obj)))
+              ) {
+                return;
+              }
               const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === handler.parent.kind);
               if (owner) this.queue.add(parentKey(obj.metadata.namespace, owner.name));
             },
@@ -188,12 +224,13 @@ export class Controller {
         if (kind.inOperatorNamespace) continue;
         this.addRelated(kind, namespace, onError);
       }
+      if (handler.childEvents) this.addChildEvents(handler.childEvents.fieldSelector, namespace, onError);
     }
     for (const kind of handler.related ?? []) {
       if (kind.inOperatorNamespace) this.addRelated(kind, this.o.config.operatorNamespace, onError);
     }
     // Children and related caches first, so the first reconciles see the world as it is.
-    await Promise.all([...[...this.children.values()].flat(), ...this.relatedInformers()].map((i) => i.start()));
+    await Promise.all([...[...this.children.values()].flat(), ...this.relatedInformers(), ...this.childEvents].map((i) => i.start()));
     await Promise.all(this.parents.map((i) => i.start()));
     this.started = true;
     const workers = this.o.workers ?? 2;
@@ -236,6 +273,36 @@ export class Controller {
     }
   }
 
+  /**
+   * Events naming a child in involvedObject. They carry none of our labels, so they are found
+   * through the child: its uid indexes them, and its controller owner is the parent to queue.
+   */
+  private addChildEvents(fieldSelector: string, namespace: string | undefined, onError: (error: unknown, during: string) => void): void {
+    const informer = this.watch(
+      { apiVersion: 'v1', kind: 'Event', namespace, fieldSelector },
+      {
+        onError,
+        onEvent: (_type, obj) => {
+          const child = this.childOf(obj);
+          const owner = child?.metadata.ownerReferences?.find((r) => r.controller && r.kind === this.o.handler.parent.kind);
+          if (owner) this.queue.add(parentKey(child!.metadata.namespace, owner.name));
+        },
+      },
+    );
+    if (!informer.hasIndex(EVENT_SUBJECT)) informer.addIndex(EVENT_SUBJECT, (obj) => [involved(obj).uid ?? '']);
+    this.childEvents.push(informer);
+  }
+
+  private childOf(event: KObject): KObject | undefined {
+    const about = involved(event);
+    if (!about.kind || !about.name) return undefined;
+    for (const informer of this.children.get(about.kind) ?? []) {
+      const child = informer.get(about.namespace ?? event.metadata.namespace, about.name);
+      if (child && (!about.uid || child.metadata.uid === about.uid)) return child;
+    }
+    return undefined;
+  }
+
   private relatedInformers(): Informer[] {
     return [...this.related.values()].flat().map((r) => r.informer);
   }
@@ -254,7 +321,7 @@ export class Controller {
 
   /** The caches of this controller (parents, children, related), for read-only use by other parts of the shim. */
   caches(): readonly Informer[] {
-    return [...this.parents, ...[...this.children.values()].flat(), ...this.relatedInformers()];
+    return [...this.parents, ...[...this.children.values()].flat(), ...this.relatedInformers(), ...this.childEvents];
   }
 
   /** Queue every known parent (e.g. when this process becomes the leader). */
@@ -323,11 +390,11 @@ export class Controller {
       .filter((c) => c.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller));
   }
 
-  private observedRelated(parent: KObject): Record<string, KubeObject[]> {
+  private observedRelated(parent: KObject, children: KObject[]): Record<string, KubeObject[]> {
     const key = parentKey(parent.metadata.namespace, parent.metadata.name);
     const named = (r: { informer: Informer; nameOf?: RelatedName }) =>
       r.nameOf ? r.informer.get(this.o.config.operatorNamespace, r.nameOf({ namespace: parent.metadata.namespace ?? '', name: parent.metadata.name })) : undefined;
-    return Object.fromEntries(
+    const related: Record<string, KubeObject[]> = Object.fromEntries(
       [...this.related.entries()].map(([kind, caches]) => {
         const found = new Map<string, KObject>();
         for (const r of caches) {
@@ -336,6 +403,10 @@ export class Controller {
         return [kind, [...found.values()] as KubeObject[]];
       }),
     );
+    if (this.childEvents.length) {
+      related.Event = children.flatMap((c) => this.childEvents.flatMap((i) => i.byIndex(EVENT_SUBJECT, c.metadata.uid ?? ''))) as KubeObject[];
+    }
+    return related;
   }
 
   /** Returns the requeue delay in seconds, if the handler asked for one. */
@@ -343,14 +414,18 @@ export class Controller {
     const { handler, log } = this.o;
     const parent = this.findParent(key);
     // Deleted parents need nothing: the garbage collector removes owned children.
-    if (!parent || parent.metadata.deletionTimestamp) return undefined;
+    if (!parent || parent.metadata.deletionTimestamp) {
+      this.failed.delete(key);
+      return undefined;
+    }
     const children = this.observedChildren(parent);
     const observed: Observed = {
       parent: parent as KubeObject,
       children: children as KubeObject[],
-      related: this.observedRelated(parent),
+      related: this.observedRelated(parent, children),
       now: (this.o.now ?? Date.now)(),
       config: this.o.config,
+      failedWrites: this.failed.get(key) ?? [],
     };
     const desired = await handler.reconcile(observed);
     if (!(this.o.canWrite?.() ?? true)) return desired.requeueAfterSeconds;
@@ -391,10 +466,18 @@ export class Controller {
 
   private async carryOut(parent: KObject, children: KObject[], desired: Desired, log: Logger): Promise<void> {
     const { client } = this.o;
+    const key = parentKey(parent.metadata.namespace, parent.metadata.name);
     const observedByRef = new Map(children.map((c) => [refKey(refOf(c as KubeObject)), c]));
     const wanted = new Set<string>((desired.keep ?? []).map(refKey));
     const failures: unknown[] = [];
+    const failed: FailedWrite[] = [];
+    const fail = (target: ObjectRef, verb: FailedWrite['verb'], error: unknown) => {
+      failures.push(error);
+      failed.push(failedWrite(target, verb, error));
+    };
     const applied: string[] = [];
+    /** Whether this pass changed a child or a related object (for Handler.lastUpdatedField). */
+    let wrote = false;
 
     // Children are independent of each other (Kubernetes retries what needs another object), so they are applied together.
     await Promise.all(
@@ -406,9 +489,10 @@ export class Controller {
         try {
           await client.apply(owned, { fieldManager: this.fieldManager, force: true });
           this.writes.apply++;
+          wrote = true;
           applied.push(`${owned.kind}/${owned.metadata.name}`);
         } catch (error) {
-          failures.push(error);
+          fail(refOf(owned as KubeObject), 'apply', error);
           log.warn('apply failed', { kind: owned.kind, name: owned.metadata.name, error });
         }
       }),
@@ -422,22 +506,36 @@ export class Controller {
       try {
         await client.delete(child.apiVersion, child.kind, child.metadata.namespace, child.metadata.name, { uid: child.metadata.uid });
         this.writes.delete++;
+        wrote = true;
         log.info('deleted', { kind: child.kind, name: child.metadata.name });
       } catch (error) {
-        if (!isApiError(error, 409)) failures.push(error); // 409: a different object by that name now; next pass sees it
+        if (!isApiError(error, 409)) fail(refOf(child as KubeObject), 'delete', error); // 409: a different object by that name now; next pass sees it
       }
     }
 
-    for (const { target, patch } of desired.patch ?? []) {
-      if (satisfies(patch, this.findRelated(target))) continue;
+    // Patches of the parent itself (clearing a request annotation, say) come after its status: the
+    // status that records what the request did is written before the request is taken away, so a
+    // failure between the two never loses it.
+    const isParent = (t: ObjectRef) => t.kind === parent.kind && t.apiVersion === parent.apiVersion && t.name === parent.metadata.name && (t.namespace ?? '') === (parent.metadata.namespace ?? '');
+    const patch = async ({ target, patch }: NonNullable<Desired['patch']>[number]) => {
+      if (satisfies(patch, isParent(target) ? parent : this.findRelated(target))) return;
       try {
-        await client.mergePatch(target.apiVersion, target.kind, target.namespace, target.name, patch);
+        const updated = await client.mergePatch(target.apiVersion, target.kind, target.namespace, target.name, patch);
         this.writes.patch++;
+        if (!isParent(target)) wrote = true;
+        else if (updated?.metadata) {
+          // Like a status write: until the cache catches up, the next pass sees the parent as patched
+          // (a request annotation already cleared is not acted on twice).
+          delete updated.metadata.managedFields;
+          this.written.set(key, updated);
+        }
         log.info('patched', { kind: target.kind, name: target.name });
       } catch (error) {
-        if (!isApiError(error, 404)) failures.push(error);
+        if (!isApiError(error, 404)) fail(target, 'patch', error);
+        else if (!isParent(target)) log.info('patch target gone', { kind: target.kind, name: target.name });
       }
-    }
+    };
+    for (const p of desired.patch ?? []) if (!isParent(p.target)) await patch(p);
 
     for (const { object, ifResourceVersion } of desired.write ?? []) {
       const target = { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_MANAGED_BY]: MANAGED_BY } } } as KObject;
@@ -445,18 +543,27 @@ export class Controller {
         if (ifResourceVersion === undefined) await client.create(target);
         else await client.update({ ...target, metadata: { ...target.metadata, resourceVersion: ifResourceVersion } });
         this.writes.apply++;
+        wrote = true;
         log.info(ifResourceVersion === undefined ? 'created' : 'replaced', { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name });
       } catch (error) {
         // Someone else created or changed it first: never overwrite; the next pass sees what is there.
         if (isApiError(error, 409)) log.info('left as found', { kind: object.kind, name: object.metadata.name, reason: error.reason });
-        else failures.push(error);
-        this.queue.addAfter(parentKey(parent.metadata.namespace, parent.metadata.name), 1000);
+        else fail(refOf(object), ifResourceVersion === undefined ? 'create' : 'update', error);
+        this.queue.addAfter(key, 1000);
       }
     }
 
-    if (desired.status) {
-      const status = { ...desired.status, observedGeneration: parent.metadata.generation };
-      if (!ownStatusCurrent(status, (parent.status ?? {}) as Record<string, unknown>, this.o.handler.conditionTypes)) {
+    const field = this.o.handler.lastUpdatedField;
+    let statusFailed = false;
+    if (desired.status || (field && wrote)) {
+      const observedStatus = (parent.status ?? {}) as Record<string, unknown>;
+      const status: Record<string, unknown> = { ...desired.status, observedGeneration: parent.metadata.generation };
+      if (field) {
+        // The time of the last change: kept as it is unless this pass changed something.
+        status[field] = observedStatus[field];
+        if (wrote || !ownStatusCurrent(status, observedStatus, this.o.handler.conditionTypes)) status[field] = timestamp((this.o.now ?? Date.now)());
+      }
+      if (!ownStatusCurrent(status, observedStatus, this.o.handler.conditionTypes)) {
         try {
           const updated = await client.applyStatus(
             { apiVersion: parent.apiVersion, kind: parent.kind, metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace }, status },
@@ -465,18 +572,25 @@ export class Controller {
           this.writes.status++;
           if (updated?.metadata) {
             delete updated.metadata.managedFields; // as the cache keeps objects
-            this.written.set(parentKey(parent.metadata.namespace, parent.metadata.name), updated);
+            this.written.set(key, updated);
           }
         } catch (error) {
+          statusFailed = true;
           if (!isApiError(error, 404) && !isApiError(error, 409)) failures.push(error);
         }
       }
     }
 
+    const parentPatches = (desired.patch ?? []).filter((p) => isParent(p.target));
+    if (statusFailed && parentPatches.length) this.queue.addAfter(key, 1000);
+    else for (const p of parentPatches) await patch(p);
+
     for (const event of desired.events ?? []) {
       this.events.record(parent, event);
       log.info('event', { type: event.type, reason: event.reason, message: event.message });
     }
+    if (failed.length) this.failed.set(key, failed);
+    else this.failed.delete(key);
     if (failures.length) throw failures[0];
   }
 

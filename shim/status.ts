@@ -4,7 +4,7 @@
 // namespace, from the API server otherwise (e.g. `--handlers` without
 // workloads, or a namespace outside `--namespaces`).
 import { LABEL_APP } from '../core/manifests/names.ts';
-import { deadPodObservations } from '../core/pods.ts';
+import { deadPodObservations, type DeathBaseline } from '../core/pods.ts';
 import { createStatusHandler, SPICEPOD_SET } from '../functions/status/index.ts';
 import { CacheReader } from './cache-reader.ts';
 import type { Controller } from './controller.ts';
@@ -41,7 +41,11 @@ export function deadPodSamples(reader: CacheReader): GaugeSample<'namespace' | '
   }
   return reader.cached(SPICEPOD_SET).map((set) => ({
     labels: { namespace: set.metadata.namespace ?? '', spicepodset: set.metadata.name },
-    value: deadPodObservations(podsBySet.get(`${set.metadata.namespace}/${set.metadata.name}`) ?? []),
+    value: deadPodObservations(
+      podsBySet.get(`${set.metadata.namespace}/${set.metadata.name}`) ?? [],
+      (set.status as { crashloopBaselines?: DeathBaseline[] } | undefined)?.crashloopBaselines,
+      Date.now(),
+    ),
   }));
 }
 

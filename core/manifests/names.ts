@@ -10,6 +10,8 @@ export const LABEL_WORKLOAD = 'spice.ai/workload';
 export const ANNOTATION_REVISION = 'spice.ai/revision';
 export const ANNOTATION_SPICEPOD_CHECKSUM = 'spice.ai/spicepod-checksum';
 export const ANNOTATION_ROLLBACK = 'spice.ai/rollback';
+/** Resumes a set paused by crashloop protection; the operator removes it once acted on. */
+export const ANNOTATION_RESUME = 'spice.ai/resume';
 
 /** Keys users may not set through spec.labels / spec.annotations (reference §1.10). */
 export const RESERVED_KEYS = new Set([
@@ -22,6 +24,7 @@ export const RESERVED_KEYS = new Set([
   'spice.ai/component',
   'spice.ai/observed-generation',
   'spice.ai/rollback',
+  'spice.ai/resume',
   'spice.ai/sidecar-injected',
   'spice.ai/validation-level',
   'spice.ai/revision',

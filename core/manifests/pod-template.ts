@@ -113,7 +113,8 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
     spec: {
       serviceAccountName: spec.serviceAccount.enabled ? names.serviceAccount(set, spec) : undefined,
       imagePullSecrets: spec.image.pullSecret ? [{ name: spec.image.pullSecret }] : undefined,
-      securityContext: { runAsNonRoot: true, runAsUser: NOBODY, runAsGroup: NOBODY, fsGroup: NOBODY },
+      // The restricted Pod Security Standard: non-root, and the runtime's default seccomp profile.
+      securityContext: { runAsNonRoot: true, runAsUser: NOBODY, runAsGroup: NOBODY, fsGroup: NOBODY, seccompProfile: { type: 'RuntimeDefault' } },
       containers: [
         {
           name: CONTAINER_NAME,

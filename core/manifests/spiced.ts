@@ -81,7 +81,15 @@ export function spicepodVolume(volume: string, configMap: string, key: string = 
   return { name: volume, configMap: { name: configMap, items: [{ key, path: SPICEPOD_KEY }] } };
 }
 
-/** A fresh object per call: manifests are plain data that callers may extend. */
-export function containerSecurityContext(): { allowPrivilegeEscalation: boolean; capabilities: { drop: string[] }; [field: string]: unknown } {
-  return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+/**
+ * What the `restricted` Pod Security Standard asks of every container, so a
+ * spiced container never makes a Pod inadmissible in a namespace enforcing it:
+ * no privilege escalation, every capability dropped, the runtime's default
+ * seccomp profile (set on the container, so an injected sidecar complies even
+ * when the Pod sets none). Non-root is set where the user is known (the Pod of
+ * a set; the sidecar itself). A fresh object per call: manifests are plain
+ * data that callers may extend.
+ */
+export function containerSecurityContext(): { allowPrivilegeEscalation: boolean; capabilities: { drop: string[] }; seccompProfile: { type: string }; [field: string]: unknown } {
+  return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
 }

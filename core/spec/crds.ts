@@ -129,6 +129,7 @@ export function spicepodSetCrd(): Schema {
       { name: 'Role', type: 'string', jsonPath: '.status.role', description: 'Cluster role.' },
       { name: 'Paused', type: 'string', jsonPath: '.status.pauseReason', description: 'Why the set is paused.', priority: 1 },
       { name: 'Active', type: 'string', jsonPath: '.status.activeVersion', description: 'Version receiving traffic.', priority: 1 },
+      { name: 'Last Updated', type: 'date', jsonPath: '.status.lastUpdated', description: 'When the operator last changed the set\'s children or status.' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   });
@@ -147,6 +148,7 @@ export function spicepodClusterCrd(): Schema {
       { name: 'Schedulers', type: 'string', jsonPath: '.status.schedulers', description: 'Ready/total scheduler pods.' },
       { name: 'Executors', type: 'string', jsonPath: '.status.executors', description: 'Ready/total executor pods.' },
       { name: 'CA Ready', type: 'boolean', jsonPath: '.status.rootCertificateReady', description: 'Whether the root CA exists.', priority: 1 },
+      { name: 'Last Updated', type: 'date', jsonPath: '.status.lastUpdated', description: 'When the operator last changed the cluster\'s child sets or status.' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   });

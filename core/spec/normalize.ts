@@ -15,6 +15,7 @@ import { spicepodClusterSpecSchema, type SpicepodClusterSpec } from './spicepodc
 import { clusterPortProblems, networkRuleProblems } from './network.ts';
 import { STATE_LOCATION_FIELD, stateLocationProblem } from './scheduler-state.ts';
 import { clusterNodePort, nodeAddressProblems } from './cluster-node.ts';
+import { apiServerProblems } from './api-rules.ts';
 
 export interface SpecProblem {
   /** Path of the offending field, e.g. spec.serviceAccount.name. */
@@ -200,7 +201,7 @@ function normalizeSetSpec(raw: unknown): Normalized<SpicepodSetSpec> {
     egress: written.network?.egress === undefined && written.egress !== undefined ? 'spec.egress' : 'spec.network.egress',
   };
   const guard = spec.cluster ? { port: clusterNodePort(spec.cluster), clusterName: spec.cluster.clusterName ?? '' } : undefined;
-  const problems = [...crossFieldProblems(spec), ...networkRuleProblems(spec.network, networkFields, guard)];
+  const problems = [...crossFieldProblems(spec), ...networkRuleProblems(spec.network, networkFields, guard), ...apiServerProblems(spec)];
   return problems.length ? { ok: false, problems } : { ok: true, spec };
 }
 

@@ -57,7 +57,11 @@ export const spicepodClusterStatusSchema = z
     executorReadyReplicas: z.int().optional().describe('Ready executor pods.'),
     schedulers: z.string().optional().describe('Scheduler readiness for kubectl, ready/total.'),
     executors: z.string().optional().describe('Executor readiness for kubectl, ready/total.'),
-    error: z.string().optional().describe('Deprecated: last error; see conditions.'),
+    error: z
+      .string()
+      .optional()
+      .describe('What keeps the cluster from working, when something does (an invalid spec, a refused child, a node set paused after crashes): the Ready condition\'s message then; absent otherwise. Kept for v1alpha1 clients; conditions say the same.'),
+    lastUpdated: z.string().optional().describe('When the operator last changed this cluster\'s child sets or status (RFC 3339).'),
     observedGeneration: z.int().optional().describe('The .metadata.generation this status reflects.'),
     conditions: conditions().optional(),
   })

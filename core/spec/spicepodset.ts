@@ -244,8 +244,20 @@ export const spicepodSetStatusSchema = z
     pauseReason: z.string().optional().describe('Why the set is paused: Scaled (replicas 0) or CrashLooping.'),
     activeVersion: z.string().optional().describe('Version hash of the generation receiving traffic.'),
     standbyVersion: z.string().optional().describe('Version hash of the standby generation kept for instant rollback.'),
-    standbyExpiresAt: z.int().optional().describe('When the standby generation is removed, in epoch seconds.'),
+    standbyExpiresAt: z.int().optional().describe('When the standby generation is removed, in epoch seconds; after that, when it was (with no standbyVersion).'),
     rolledBackVersion: z.string().optional().describe('Version the set was rolled back from; it is not rolled out again until the spec changes.'),
+    crashloopBaselines: z
+      .array(
+        z.object({
+          pod: z.string().describe('Pod name.'),
+          uid: z.string().describe('Pod uid.'),
+          deaths: z.int().describe('Restarts (plus one if the pod died) already accounted for.'),
+        }),
+      )
+      .optional()
+      .describe('Crashloop protection counts deaths since each pod was last Ready: the deaths each pod had then (or when the set was resumed). Pods without deaths are not listed.'),
+    resumeHandled: z.string().optional().describe('The value of the spice.ai/resume annotation last acted on, until the operator has removed the annotation.'),
+    lastUpdated: z.string().optional().describe('When the operator last changed this set\'s children or status (RFC 3339).'),
     observedGeneration: z.int().optional().describe('The .metadata.generation this status reflects.'),
     conditions: conditions().optional(),
   })

@@ -5,7 +5,7 @@
 // instant rollback, otherwise briefly, while endpoints move over.
 import type { KubeObject, Observed, ObjectRef, RecordedEvent } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
-import { ANNOTATION_ROLLBACK, LABEL_VERSION, names } from '../../core/manifests/names.ts';
+import { LABEL_VERSION, names } from '../../core/manifests/names.ts';
 import {
   desiredHeadlessService,
   desiredStatefulSet,
@@ -15,6 +15,7 @@ import {
 } from '../../core/manifests/spicepodset.ts';
 import { isPodReady } from '../../core/pods.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
+import { rollbackRefusal, type RollbackRefusal } from './rollback.ts';
 
 /** Without instant rollback, the old generation still serves this long after the switch (endpoint propagation). */
 export const SWITCH_GRACE_SECONDS = 30;
@@ -31,13 +32,14 @@ export interface BlueGreenResult {
   revision: string;
   waiting?: string;
   events: RecordedEvent[];
-  parentPatch?: Record<string, unknown>;
+  /** The outcome of a rollback request: done, or refused and why. */
+  rollback?: { refusal?: RollbackRefusal };
   requeueAfterSeconds?: number;
 }
 
 const versionOf = (o: KubeObject) => o.metadata.labels?.[LABEL_VERSION];
 
-export async function blueGreenWorkload(ctx: SetContext, observed: Observed, replicas: number): Promise<BlueGreenResult> {
+export async function blueGreenWorkload(ctx: SetContext, observed: Observed, replicas: number, rollbackRequested = false): Promise<BlueGreenResult> {
   const { set, spec } = ctx;
   const nowSeconds = Math.floor(observed.now / 1000);
   const previous = (observed.parent.status ?? {}) as SpicepodSetStatus;
@@ -58,9 +60,10 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
   const desired = rendered.revision;
   let active = previous.activeVersion && generations.has(previous.activeVersion) ? previous.activeVersion : undefined;
   let standby = previous.standbyVersion && generations.has(previous.standbyVersion) ? previous.standbyVersion : undefined;
-  let standbyExpiresAt = standby ? previous.standbyExpiresAt : undefined;
+  // An expired standby leaves its expiry behind, so a later rollback request can say when it went.
+  let standbyExpiresAt = standby ? previous.standbyExpiresAt : previous.standbyVersion ? undefined : previous.standbyExpiresAt;
   let rolledBack = previous.rolledBackVersion;
-  let parentPatch: Record<string, unknown> | undefined;
+  let rollback: BlueGreenResult['rollback'];
   const retention = spec.instantRollback.enabled ? spec.instantRollback.retentionPeriodSeconds : SWITCH_GRACE_SECONDS;
 
   const switchTo = (next: string, reason: string) => {
@@ -77,14 +80,17 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
   };
 
   // Instant rollback: the annotation swaps the Service back to the standby at once.
-  if (observed.parent.metadata.annotations?.[ANNOTATION_ROLLBACK] === 'true') {
-    parentPatch = { metadata: { annotations: { [ANNOTATION_ROLLBACK]: null } } };
-    if (standby && active && spec.instantRollback.enabled) {
+  if (rollbackRequested) {
+    const live = active && standby && (standbyExpiresAt === undefined || standbyExpiresAt > nowSeconds) ? standby : undefined;
+    const refusal = rollbackRefusal({ spec, standby: live, standbyExpiresAt, nowSeconds });
+    // Already rolled back (the standby is the version it rolled back from): a request seen again,
+    // before its annotation is gone, is not a second rollback, which would roll forward.
+    const done = !!rolledBack && rolledBack === standby;
+    if (!refusal && !done && standby && active) {
       rolledBack = active;
       switchTo(standby, 'RolledBack');
-    } else {
-      events.push({ type: 'Warning', reason: 'RollbackUnavailable', message: 'spice.ai/rollback=true was set, but there is no standby generation to roll back to (instantRollback must be enabled and a previous version retained)' });
     }
+    rollback = { refusal };
   }
   // A new spec (a version that was not rolled back from) clears the rollback hold.
   if (rolledBack && desired !== rolledBack) rolledBack = undefined;
@@ -106,7 +112,6 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
     if (nowSeconds >= standbyExpiresAt) {
       events.push({ type: 'Normal', reason: 'StandbyRemoved', message: `standby version ${standby} expired and was removed` });
       standby = undefined;
-      standbyExpiresAt = undefined;
     } else {
       requeueAfterSeconds = standbyExpiresAt - nowSeconds;
     }
@@ -157,7 +162,7 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
     revision: desired,
     waiting: active !== target ? `${readyIn(target, replicas)}/${replicas} pods of version ${target} Ready before the Service switches` : undefined,
     events,
-    parentPatch,
+    rollback,
     requeueAfterSeconds,
   };
 }

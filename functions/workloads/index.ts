@@ -4,7 +4,8 @@ import { setConditions, findCondition, type ConditionInput } from '../../core/co
 import type { Desired, Handler, KubeObject, Observed, ObjectRef, RecordedEvent } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 import { parseQuantity } from '../../core/manifests/quantity.ts';
-import { ANNOTATION_REVISION, LABEL_APP, LABEL_VERSION, LABEL_WORKLOAD, names } from '../../core/manifests/names.ts';
+import { ANNOTATION_RESUME, ANNOTATION_REVISION, ANNOTATION_ROLLBACK, LABEL_APP, LABEL_VERSION, LABEL_WORKLOAD, names } from '../../core/manifests/names.ts';
+import { setNameProblems } from '../../core/manifests/name-limits.ts';
 import {
   deploymentSelector,
   desiredConfigMap,
@@ -18,15 +19,37 @@ import {
   workloadMode,
   type SetContext,
 } from '../../core/manifests/spicepodset.ts';
-import { deadPodObservations, isPodReady } from '../../core/pods.ts';
+import { isPodReady } from '../../core/pods.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
 import type { SpicepodSetSpec, SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { blueGreenWorkload } from './bluegreen.ts';
+import { crashloopProtection, PAUSE_CRASHLOOPING, REASON_RESUMED } from './crashloop.ts';
+import { refusedChildrenMessage, refusedPodsMessage, refusedResizeMessage, refusedResizes, EVENT_FAILED_CREATE, REASON_CHILD_REFUSED, REASON_PODS_REFUSED, REASON_RESIZE_REFUSED } from './refusals.ts';
+import {
+  ANNOTATION_VALUE_ROLLBACK,
+  CONDITION_ROLLED_BACK,
+  EVENT_ROLLBACK_UNAVAILABLE,
+  REASON_ROLLED_BACK,
+  rollbackRefusal,
+  type RollbackRefusal,
+} from './rollback.ts';
 import { planRollout, type ReplicaState } from './rollout.ts';
 
+const CHILDREN = [
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+];
+const CHILD_KINDS = new Set(CHILDREN.map((c) => c.kind));
+
 export const PAUSE_SCALED = 'ScaledToZero';
-export const PAUSE_CRASHLOOPING = 'CrashLooping';
+export { PAUSE_CRASHLOOPING };
+export const REASON_INVALID_SPEC = 'InvalidSpec';
 /** Re-check a rollout in progress even if no event arrives. */
 const PROGRESS_RECHECK_SECONDS = 30;
 
@@ -37,7 +60,7 @@ interface Workload {
   serviceVersion?: string;
   status?: Partial<SpicepodSetStatus>;
   events?: RecordedEvent[];
-  parentPatch?: Record<string, unknown>;
+  rollback?: { refusal?: RollbackRefusal };
   requeueAfterSeconds?: number;
   /** Desired replicas that are Ready (any revision), for status. */
   ready: number;
@@ -155,7 +178,7 @@ function invalidSpec(observed: Observed, problems: { field: string; message: str
   const conditions = setConditions(
     status.conditions,
     [
-      { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+      { type: 'Ready', status: 'False', reason: REASON_INVALID_SPEC, message },
       ...(status.conditions ?? []).filter((c) => c.type !== 'Ready').map((c) => ({ ...c, reason: c.reason ?? '', message: c.message ?? '' })),
     ],
     observed.now,
@@ -163,9 +186,31 @@ function invalidSpec(observed: Observed, problems: { field: string; message: str
   );
   const previous = findCondition(status.conditions, 'Ready');
   const events: RecordedEvent[] =
-    previous?.reason === 'InvalidSpec' && previous.message === message ? [] : [{ type: 'Warning', reason: 'InvalidSpec', message }];
+    previous?.reason === REASON_INVALID_SPEC && previous.message === message ? [] : [{ type: 'Warning', reason: REASON_INVALID_SPEC, message }];
   // Nothing is changed or deleted while the spec cannot be acted on.
   return { apply: [], keep: observed.children.map(refOf), status: { ...status, conditions }, events };
+}
+
+/** The RolledBack condition: while a rollback holds, or the answer to the last request of this generation. */
+function rolledBackCondition(
+  previous: SpicepodSetStatus,
+  status: Partial<SpicepodSetStatus> | undefined,
+  refusal: RollbackRefusal | undefined,
+  generation: number | undefined,
+): ConditionInput | undefined {
+  if (refusal) return { type: CONDITION_ROLLED_BACK, status: 'False', reason: refusal.reason, message: refusal.message };
+  if (status?.rolledBackVersion) {
+    return {
+      type: CONDITION_ROLLED_BACK,
+      status: 'True',
+      reason: REASON_ROLLED_BACK,
+      message: `serving version ${status.activeVersion}, rolled back from ${status.rolledBackVersion}, which is not rolled out again until the spec changes`,
+    };
+  }
+  // A refusal stays visible until the spec changes.
+  const before = findCondition(previous.conditions, CONDITION_ROLLED_BACK);
+  if (before?.status === 'False' && before.observedGeneration === generation) return { ...before, status: 'False', reason: before.reason ?? '', message: before.message ?? '' };
+  return undefined;
 }
 
 export async function reconcileSpicepodSet(observed: Observed): Promise<Desired> {
@@ -175,57 +220,70 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   const membership = clusterMembershipProblem(parent.metadata, normalized.spec.cluster);
   if (membership) return invalidSpec(observed, [membership]);
   const spec: SpicepodSetSpec = normalized.spec;
+  const nameProblems = setNameProblems(parent.metadata.name, spec);
+  if (nameProblems.length) return invalidSpec(observed, nameProblems);
   const ctx: SetContext = { set: parent.metadata.name, namespace: parent.metadata.namespace ?? 'default', spec, config: observed.config };
   const previous = (parent.status ?? {}) as SpicepodSetStatus;
   const events: RecordedEvent[] = [];
+  const parentPatch: Record<string, null> = {};
 
-  // Crashloop protection: deaths of the set's unhealthy pods against the threshold. The pause holds
-  // until the spec changes (a new generation), so fixing the spec or re-setting replicas resumes.
   const threshold = observed.config.pauseCrashloopingPodsThreshold;
-  const deaths = deadPodObservations(observed.related.Pod ?? []);
-  const pausedBefore = findCondition(previous.conditions, 'Paused');
-  const wasCrashLooping =
-    pausedBefore?.status === 'True' && pausedBefore.reason === PAUSE_CRASHLOOPING && pausedBefore.observedGeneration === parent.metadata.generation;
-  const crashLooping = spec.replicas > 0 && threshold > 0 && (wasCrashLooping || deaths > threshold);
+  const crashloop = crashloopProtection({ parent, replicas: spec.replicas, pods: observed.related.Pod ?? [], threshold, now: observed.now });
+  if (crashloop.clearAnnotation) parentPatch[ANNOTATION_RESUME] = null;
+  const crashLooping = crashloop.crashLooping;
   const replicas = crashLooping ? 0 : spec.replicas;
   const pauseReason = crashLooping ? PAUSE_CRASHLOOPING : spec.replicas === 0 ? PAUSE_SCALED : undefined;
 
+  // A rollback request is always answered and cleared; only BlueGreen with a standby can honour it.
+  const rollbackAnnotation = parent.metadata.annotations?.[ANNOTATION_ROLLBACK];
+  const rollbackRequested = rollbackAnnotation === ANNOTATION_VALUE_ROLLBACK;
+  if (rollbackAnnotation !== undefined) parentPatch[ANNOTATION_ROLLBACK] = null;
+
   const mode = workloadMode(spec);
+  const blueGreen = mode === 'StatefulSets' && spec.updateStrategy.type === 'BlueGreen';
   const workload: Workload =
     mode === 'Deployment'
       ? deploymentWorkload(ctx, observed, replicas, revisionedTemplate(ctx))
-      : spec.updateStrategy.type === 'BlueGreen'
-        ? await blueGreenWorkload(ctx, observed, replicas)
+      : blueGreen
+        ? await blueGreenWorkload(ctx, observed, replicas, rollbackRequested)
         : await statefulSetWorkload(ctx, observed, replicas);
   const objects: KubeObject[] = [desiredConfigMap(ctx), ...desiredServiceAccountObjects(ctx)];
   if (spec.enableService) objects.push(desiredService(ctx, workload.serviceVersion));
   events.push(...(workload.events ?? []));
+  const rollbackRefused =
+    workload.rollback?.refusal ??
+    (rollbackRequested && !blueGreen ? rollbackRefusal({ spec, nowSeconds: Math.floor(observed.now / 1000) }) : undefined);
+  if (rollbackRefused) events.push({ type: 'Warning', reason: EVENT_ROLLBACK_UNAVAILABLE, message: rollbackRefused.message });
 
   const { patches, shrinks } = volumeResizes(ctx, observed);
+  const resizeRefused = refusedResizes(observed.failedWrites);
   const rolling = replicas > 0 && workload.updatedReady < replicas;
+  const childRefused = refusedChildrenMessage(observed.failedWrites, CHILD_KINDS);
+  const podsRefused = rolling ? refusedPodsMessage(observed, observed.children.filter((c) => c.kind === 'Deployment' || c.kind === 'StatefulSet')) : undefined;
   const conditions: ConditionInput[] = [
     pauseReason
       ? { type: 'Ready', status: 'False', reason: 'Paused', message: crashLooping ? 'paused after repeated pod failures' : 'replicas is 0' }
-      : rolling
-        ? { type: 'Ready', status: 'False', reason: 'RolloutInProgress', message: `${workload.updatedReady}/${replicas} replicas updated and Ready` }
-        : { type: 'Ready', status: 'True', reason: 'AllReplicasReady', message: `${replicas}/${replicas} replicas Ready` },
+      : childRefused
+        ? { type: 'Ready', status: 'False', reason: REASON_CHILD_REFUSED, message: childRefused }
+        : podsRefused
+          ? { type: 'Ready', status: 'False', reason: REASON_PODS_REFUSED, message: podsRefused }
+          : rolling
+            ? { type: 'Ready', status: 'False', reason: 'RolloutInProgress', message: `${workload.updatedReady}/${replicas} replicas updated and Ready` }
+            : { type: 'Ready', status: 'True', reason: 'AllReplicasReady', message: `${replicas}/${replicas} replicas Ready` },
     rolling
       ? { type: 'Progressing', status: 'True', reason: 'RollingUpdate', message: `${spec.updateStrategy.type}: ${workload.waiting ?? 'in progress'}` }
       : { type: 'Progressing', status: 'False', reason: 'RolloutComplete', message: `revision ${workload.revision} is rolled out` },
     crashLooping
-      ? {
-          type: 'Paused',
-          status: 'True',
-          reason: PAUSE_CRASHLOOPING,
-          message: wasCrashLooping
-            ? (pausedBefore?.message ?? '')
-            : `${deaths} dead-pod observations exceed the threshold of ${threshold}; fix the spec (any change resumes the set)`,
-        }
+      ? { type: 'Paused', status: 'True', reason: PAUSE_CRASHLOOPING, message: crashloop.message ?? '' }
       : pauseReason
         ? { type: 'Paused', status: 'True', reason: PAUSE_SCALED, message: 'replicas is 0; supporting objects are kept' }
-        : { type: 'Paused', status: 'False', reason: 'Running', message: 'the workload is running' },
+        : crashloop.resumePending
+          ? { type: 'Paused', status: 'False', reason: REASON_RESUMED, message: `resumed by ${ANNOTATION_RESUME}; pod deaths before the resume are not counted` }
+          : { type: 'Paused', status: 'False', reason: 'Running', message: 'the workload is running' },
   ];
-  if (shrinks.length) {
+  if (resizeRefused.length) {
+    conditions.push({ type: 'VolumeResized', status: 'False', reason: REASON_RESIZE_REFUSED, message: refusedResizeMessage(resizeRefused, spec.volume?.storageRequests) });
+  } else if (shrinks.length) {
     conditions.push({
       type: 'VolumeResized',
       status: 'False',
@@ -235,11 +293,18 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   } else if (patches.length) {
     conditions.push({ type: 'VolumeResized', status: 'True', reason: 'Resizing', message: `resizing ${patches.length} volumes to ${spec.volume?.storageRequests}` });
   }
+  const rolledBack = rolledBackCondition(previous, workload.status, rollbackRefused, parent.metadata.generation);
+  if (rolledBack) conditions.push(rolledBack);
   const nextConditions = setConditions(previous.conditions, conditions, observed.now, parent.metadata.generation);
 
   for (const next of nextConditions) {
     const before = findCondition(previous.conditions, next.type);
     const changed = !before || before.status !== next.status || before.reason !== next.reason;
+    const reworded = changed || before.message !== next.message;
+    if (next.type === 'Ready' && (next.reason === REASON_CHILD_REFUSED || next.reason === REASON_PODS_REFUSED) && reworded) {
+      events.push({ type: 'Warning', reason: next.reason, message: next.message ?? '' });
+    }
+    if (next.type === 'VolumeResized' && next.reason === REASON_RESIZE_REFUSED && reworded) events.push({ type: 'Warning', reason: REASON_RESIZE_REFUSED, message: next.message ?? '' });
     if (!changed) continue;
     if (next.type === 'Paused' && next.status === 'True' && next.reason === PAUSE_CRASHLOOPING) events.push({ type: 'Warning', reason: 'CrashLooping', message: next.message ?? '' });
     if (next.type === 'Paused' && next.status === 'True' && next.reason === PAUSE_SCALED) events.push({ type: 'Normal', reason: 'Paused', message: next.message ?? '' });
@@ -247,6 +312,16 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     if (next.type === 'Ready' && next.status === 'True' && before) events.push({ type: 'Normal', reason: 'Ready', message: next.message ?? '' });
     if (next.type === 'VolumeResized' && next.reason === 'ShrinkNotSupported') events.push({ type: 'Warning', reason: 'ShrinkNotSupported', message: next.message ?? '' });
     if (next.type === 'VolumeResized' && next.reason === 'Resizing') events.push({ type: 'Normal', reason: 'Resizing', message: next.message ?? '' });
+  }
+  if (crashloop.resumedBy) {
+    events.push({
+      type: 'Normal',
+      reason: REASON_RESUMED,
+      message:
+        crashloop.resumedBy === 'spec'
+          ? 'the spec changed: crashloop protection resumed the set'
+          : `${ANNOTATION_RESUME} resumed the set; pod deaths before now are not counted`,
+    });
   }
 
   const status: SpicepodSetStatus = {
@@ -256,9 +331,11 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     role: spec.cluster?.role ?? '<none>',
     pauseReason,
     ...workload.status,
+    crashloopBaselines: crashloop.baselines,
+    resumeHandled: crashloop.resumeHandled,
     conditions: nextConditions,
   };
-  if (workload.parentPatch) patches.push({ target: refOf(parent), patch: workload.parentPatch });
+  if (Object.keys(parentPatch).length) patches.push({ target: refOf(parent), patch: { metadata: { annotations: parentPatch } } });
   const requeues = [workload.requeueAfterSeconds, rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined].filter((n): n is number => n !== undefined);
   return {
     apply: [...objects, ...workload.apply],
@@ -273,22 +350,19 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
 export const workloadsHandler: Handler = {
   name: 'workloads',
   parent: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' },
-  children: [
-    { apiVersion: 'v1', kind: 'ConfigMap' },
-    { apiVersion: 'v1', kind: 'Service' },
-    { apiVersion: 'v1', kind: 'ServiceAccount' },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
-    { apiVersion: 'apps/v1', kind: 'Deployment' },
-    { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-  ],
+  children: CHILDREN,
   related: [
     { apiVersion: 'v1', kind: 'Pod', parentLabel: LABEL_APP },
     { apiVersion: 'v1', kind: 'PersistentVolumeClaim', parentLabel: LABEL_APP },
   ],
-  conditionTypes: ['Ready', 'Progressing', 'Paused', 'VolumeResized'],
+  conditionTypes: ['Ready', 'Progressing', 'Paused', 'VolumeResized', CONDITION_ROLLED_BACK],
   // Readiness comes from the Pods (related), never from a Deployment's or StatefulSet's status;
-  // nor does anything here read annotations others put on the children.
+  // nor does anything here read annotations others put on the children. Only a Deployment's
+  // conditions are read: ReplicaFailure says why its pods are not created.
   readsChildStatus: false,
+  readsChildConditions: true,
+  // A StatefulSet says why its pods are not created only in FailedCreate Events about it.
+  childEvents: { fieldSelector: `involvedObject.kind=StatefulSet,reason=${EVENT_FAILED_CREATE}` },
+  lastUpdatedField: 'lastUpdated',
   reconcile: reconcileSpicepodSet,
 };

@@ -224,6 +224,53 @@ test('a deleted cluster keeps its CA Secret (README) and stops exporting its CA 
   assert.ok(secret(OPERATOR_NS, `spiceai-ca-${ns}-corp`).metadata.uid, 'the CA Secret is kept');
 });
 
+test('kubectl get spicepodcluster shows LAST UPDATED', () => {
+  assert.ok(Date.parse(cluster().status.lastUpdated) > 0);
+  assert.match(kubectlOk(['get', 'spicepodcluster', 'q', '-n', ns]).split('\n')[0]!, /LAST UPDATED/);
+});
+
+test('executors that keep crashing: the cluster is Paused with the command that resumes them, and status.error says so; the command works', async () => {
+  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({
+    apiVersion: 'spice.ai/v1alpha1',
+    kind: 'SpicepodCluster',
+    metadata: { name: 'crashy' },
+    spec: {
+      allowInsecureConnections: true,
+      schedulerSetSpec: { replicas: 1, spicepod: pod },
+      executorSetSpec: { replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } },
+    },
+  }));
+  const paused = await eventually('the cluster Paused', () => {
+    const c = kubectlJson(['get', 'spicepodcluster', 'crashy', '-n', ns]);
+    return condition(c, 'Paused')?.status === 'True' ? c : undefined;
+  }, 180_000, 1000);
+  const message = condition(paused, 'Paused').message;
+  assert.is(condition(paused, 'Paused').reason, 'CrashLooping');
+  assert.match(message, /the executor set crashy-executor is paused \(CrashLooping\)/);
+  assert.match(paused.status.error, /crashy-executor is paused after repeated pod failures/);
+  const command = /resume with: (kubectl annotate spicepodset crashy-executor .*?spice\.ai\/resume=true)/.exec(message)![1]!.split(' ');
+  kubectlOk(command.slice(1));
+  await eventually('the executors resumed', () => kubectlJson(['get', 'spicepodset', 'crashy-executor', '-n', ns]).status?.pauseReason === undefined, 60_000, 500);
+  await eventually('the cluster no longer paused', () => condition(kubectlJson(['get', 'spicepodcluster', 'crashy', '-n', ns]), 'Paused')?.status === 'False', 60_000, 500);
+  kubectlOk(['delete', 'spicepodcluster', 'crashy', '-n', ns]);
+});
+
+test('a node spec the API server would refuse is InvalidSpec on the cluster, naming the field under executorSetSpec', async () => {
+  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({
+    apiVersion: 'spice.ai/v1alpha1',
+    kind: 'SpicepodCluster',
+    metadata: { name: 'badenv' },
+    spec: { allowInsecureConnections: true, schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: 1, env: [{ name: 'A=B', value: 'x' }] } },
+  }));
+  const c = await eventually('InvalidSpec', () => {
+    const o = kubectlJson(['get', 'spicepodcluster', 'badenv', '-n', ns]);
+    return condition(o, 'Ready')?.reason === 'InvalidSpec' ? o : undefined;
+  });
+  assert.match(condition(c, 'Ready').message, /^spec\.executorSetSpec\.env\.0\.name "A=B" is not a valid environment variable name/);
+  assert.is(c.status.error, condition(c, 'Ready').message);
+  assert.is(kubectl(['get', 'spicepodset', 'badenv-executor', '-n', ns]).code, 1, 'no child set was written');
+});
+
 test.after(async () => {
   await operator?.stop();
   if (ns) {

@@ -64,8 +64,8 @@ test('the examples are accepted and read back with defaults filled in', async ()
   assert.is(cluster.spec.schedulerSetSpec.spicepod.runtime.scheduler.state_location, 'file:///tmp/spice-cluster');
   // Short name, category and printer columns as kubectl shows them.
   const table = kubectlOk(['get', 'spice', '-n', ns]);
-  assert.match(table, /NAME\s+READY\s+ROLE\s+AGE/);
-  assert.match(table, /NAME\s+SCHEDULERS\s+EXECUTORS\s+AGE/);
+  assert.match(table, /NAME\s+READY\s+ROLE\s+LAST UPDATED\s+AGE/);
+  assert.match(table, /NAME\s+SCHEDULERS\s+EXECUTORS\s+LAST UPDATED\s+AGE/);
   assert.match(kubectlOk(['get', 'spc', '-n', ns]), /my-cluster/);
 });
 

@@ -15,10 +15,13 @@ const CONFIGURATION = `spiceai-inj-test-${suffix}`;
 const SECRET = `spiceai-inj-test-tls-${suffix}`;
 const SPICEPOD = 'version: v1\nkind: Spicepod\nname: demo-sidecar\n';
 let ns = '';
+/** Namespaces enforcing a Pod Security Standard, by level (injection is limited to the watched namespaces). */
+const pss: Record<'restricted' | 'baseline', string> = { restricted: '', baseline: '' };
+const extraNamespaces: string[] = [];
 let operator: OperatorProcess | undefined;
 
 const operatorArgs = () => [
-  '--namespaces', `${ns},${OPERATOR_NS}`,
+  '--namespaces', [ns, OPERATOR_NS, ...extraNamespaces].join(','),
   '--handlers', 'workloads',
   '--enable-sidecar-injector',
   '--webhook-url', 'https://127.0.0.1:0/mutate',
@@ -60,6 +63,12 @@ test.before(async () => {
   kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL('../../crds/spicepodsets.spice.ai.yaml', import.meta.url), 'utf8'));
   kubectl(['create', 'namespace', OPERATOR_NS]);
   ns = freshNamespace('inj');
+  for (const level of ['restricted', 'baseline'] as const) {
+    pss[level] = freshNamespace(`inj-${level}`);
+    extraNamespaces.push(pss[level]);
+    kubectlOk(['label', 'namespace', pss[level], `pod-security.kubernetes.io/enforce=${level}`]);
+    kubectlOk(['create', 'configmap', 'demo', '-n', pss[level], `--from-literal=spicepod.yaml=${SPICEPOD}`]);
+  }
   kubectlOk(['create', 'configmap', 'demo', '-n', ns, `--from-literal=spicepod.yaml=${SPICEPOD}`]);
   kubectl(['create', 'configmap', `demo-${suffix}`, '-n', OPERATOR_NS, `--from-literal=spicepod.yaml=${SPICEPOD}`]);
   operator = await startOperator(operatorArgs());
@@ -120,6 +129,41 @@ test("a Deployment's Pods, created by the controller-manager, come out with the 
     assert.is(sidecar.imagePullPolicy, 'Never');
     assert.equal(pod.spec.initContainers.filter((c: any) => c.name === SIDECAR).length, 1);
   }
+});
+
+test('a Pod that complies with the restricted (or baseline) Pod Security Standard still complies with the sidecar: it is admitted in namespaces enforcing them', () => {
+  for (const level of ['restricted', 'baseline'] as const) {
+    const target = pss[level];
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'compliant', namespace: target, annotations: { 'spice.ai/inject': 'demo' } },
+      // Compliant container by container (no Pod-level securityContext), so the sidecar must be too.
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox',
+            securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' }, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
+      },
+    };
+    const r = kubectl(['create', '-f', '-'], JSON.stringify(pod));
+    assert.is(r.code, 0, `${level}: ${r.err}`);
+    assert.ok(sidecarOf(kubectlJson(['get', 'pod', 'compliant', '-n', target])), `${level}: injected`);
+  }
+  // The same Pod without its own seccomp profile is refused in the restricted namespace: the check is real.
+  const restricted = pss.restricted;
+  const bare = kubectl(['create', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'no-seccomp', namespace: restricted, annotations: { 'spice.ai/inject': 'demo' } },
+    spec: { containers: [{ name: 'app', image: 'busybox', securityContext: { runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] },
+  }));
+  assert.is.not(bare.code, 0);
+  assert.match(bare.err, /violates PodSecurity "restricted:latest".*container "app" must set securityContext\.seccompProfile/);
+  assert.not.match(bare.err, /spice-sidecar/, 'the sidecar is not among the violations');
 });
 
 test('a port collision is denied and kubectl shows the message', () => {
@@ -218,6 +262,7 @@ test.after(async () => {
   kubectl(['delete', 'secret', SECRET, '-n', OPERATOR_NS, '--ignore-not-found']);
   kubectl(['delete', 'configmap', `demo-${suffix}`, '-n', OPERATOR_NS, '--ignore-not-found']);
   if (ns) kubectl(['delete', 'namespace', ns, '--wait=false']);
+  for (const extra of extraNamespaces) kubectl(['delete', 'namespace', extra, '--wait=false']);
 });
 
 test.run();

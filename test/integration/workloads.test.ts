@@ -318,6 +318,31 @@ test('raising storageRequests resizes the PVCs; lowering it is refused in a cond
   await eventually('a ShrinkNotSupported Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=vol,reason=ShrinkNotSupported']).items.length > 0);
 });
 
+test('a resize the StorageClass does not allow is refused by the API server: the condition and a Warning Event say so', async () => {
+  kubectlOk(['apply', '-f', '-'], stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fixed-size' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' }));
+  kubectlOk(['apply', '-f', '-'], stringify({
+    apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${ns}-fixed-0` },
+    spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'fixed-size', hostPath: { path: `/tmp/${ns}-fixed` } },
+  }));
+  applySet('fixed', { spicepod, replicas: 1, volume: { storageClassName: 'fixed-size', storageRequests: '1Gi' } });
+  await waitReady('fixed', 120_000);
+  await eventually('the claim bound', () => kubectlJson(['get', 'pvc', 'data-fixed-0-0', '-n', ns]).status.phase === 'Bound');
+  applySet('fixed', { spicepod, replicas: 1, volume: { storageClassName: 'fixed-size', storageRequests: '2Gi' } });
+  const set = await eventually('ResizeRefused', () => {
+    const s = getSet('fixed');
+    return condition(s, 'VolumeResized')?.reason === 'ResizeRefused' ? s : undefined;
+  }, 60_000);
+  assert.is(condition(set, 'VolumeResized').status, 'False');
+  assert.match(condition(set, 'VolumeResized').message, /data-fixed-0-0 to 2Gi: .*storageclass that provisions the pvc must support resize/);
+  const events = await eventually('a ResizeRefused Warning', () =>
+    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=fixed,reason=ResizeRefused,type=Warning']).items,
+  );
+  assert.match(events[0].message, /must support resize/);
+  assert.is(kubectlJson(['get', 'pvc', 'data-fixed-0-0', '-n', ns]).spec.resources.requests.storage, '1Gi');
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.is(condition(getSet('fixed'), 'VolumeResized').reason, 'ResizeRefused', 'it stays refused, not Resizing for ever');
+});
+
 test('pods that keep crashing pause the set; a spec change resumes it', async () => {
   applySet('crash', { spicepod, replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } });
   const paused = await eventually('CrashLooping', () => {
@@ -331,6 +356,99 @@ test('pods that keep crashing pause the set; a spec change resumes it', async ()
   applySet('crash', { spicepod, replicas: 2 });
   const resumed = await waitReady('crash');
   assert.is(resumed.status.pauseReason, undefined);
+});
+
+test('spice.ai/rollback on a set that cannot roll back is cleared, with a Warning Event and a RolledBack condition saying why', async () => {
+  applySet('norollback', { spicepod, replicas: 2 });
+  await waitReady('norollback');
+  kubectlOk(['annotate', 'spicepodset', 'norollback', '-n', ns, 'spice.ai/rollback=true']);
+  const set = await eventually('the annotation cleared and the answer recorded', () => {
+    const s = getSet('norollback');
+    return !s.metadata.annotations?.['spice.ai/rollback'] && condition(s, 'RolledBack') ? s : undefined;
+  });
+  assert.is(condition(set, 'RolledBack').status, 'False');
+  assert.is(condition(set, 'RolledBack').reason, 'NotBlueGreen');
+  assert.match(condition(set, 'RolledBack').message, /RollingOrdered replaces pods in place .* re-apply the previous spec/);
+  const events = await eventually('a RollbackUnavailable Warning', () =>
+    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=norollback,reason=RollbackUnavailable,type=Warning']).items,
+  );
+  assert.match(events[0].message, /NotBlueGreen|RollingOrdered/);
+});
+
+test('crashloop: the resume command in the Paused condition resumes a paused set even though the spec did not change', async () => {
+  applySet('resume', { spicepod, replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } });
+  const paused = await eventually('CrashLooping', () => {
+    const s = getSet('resume');
+    return s.status?.pauseReason === 'CrashLooping' ? s : undefined;
+  }, 120_000);
+  await eventually('no pods while paused', () => owned('pod', 'resume').length === 0);
+  // Re-applying the same spec changes nothing: the set stays paused.
+  applySet('resume', { spicepod, replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } });
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.is(getSet('resume').status.pauseReason, 'CrashLooping');
+  // The user copies the command the condition gives and runs it.
+  const command = /resume with: (kubectl annotate .*?)(?: \(|$)/.exec(condition(paused, 'Paused').message)![1]!.split(' ');
+  assert.equal(command.slice(0, 4), ['kubectl', 'annotate', 'spicepodset', 'resume']);
+  kubectlOk(command.slice(1));
+  const resumed = await eventually('resumed: pods back, the annotation removed', () => {
+    const s = getSet('resume');
+    return s.status?.pauseReason === undefined && !s.metadata.annotations?.['spice.ai/resume'] && owned('pod', 'resume').length === 2 ? s : undefined;
+  }, 60_000);
+  assert.ok(['Resumed', 'Running'].includes(condition(resumed, 'Paused').reason), condition(resumed, 'Paused').reason);
+  assert.is(condition(resumed, 'Paused').status, 'False');
+  assert.is(kubectlJson(['get', 'statefulset', 'resume-0', '-n', ns]).spec.replicas, 1);
+  await eventually('a Resumed Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=resume,reason=Resumed']).items.length > 0);
+  // The pods still crash: protection counts afresh and pauses again; the same command works again.
+  await eventually('paused again', () => getSet('resume').status?.pauseReason === 'CrashLooping', 120_000);
+  await eventually('resumeHandled cleared', () => getSet('resume').status?.resumeHandled === undefined);
+  kubectlOk(command.slice(1));
+  await eventually('resumed again', () => getSet('resume').status?.pauseReason === undefined && owned('pod', 'resume').length === 2, 60_000);
+  applySet('resume', { spicepod, replicas: 0 });
+});
+
+/** Sets a pod's status as a kubelet would report it (kwok leaves Running pods alone). */
+function podStatus(name: string, restarts: number, ready: boolean) {
+  const pod = kubectlJson(['get', 'pod', name, '-n', ns]);
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const conditions = pod.status.conditions.map((c: any) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: ready ? 'True' : 'False', lastTransitionTime: now } : c));
+  const containerStatuses = pod.status.containerStatuses.map((c: any) => ({ ...c, ready, restartCount: restarts }));
+  kubectlOk(['patch', 'pod', name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions, containerStatuses } })]);
+}
+
+test('crashloop: long-lived pods with old restarts that blip unready together do not pause the set; real deaths do', async () => {
+  applySet('blip', { spicepod, replicas: 2 });
+  await waitReady('blip');
+  // Weeks of history: 6 and 5 restarts, both pods Ready again.
+  podStatus('blip-0-0', 6, true);
+  podStatus('blip-1-0', 5, true);
+  await eventually('their deaths accounted for', () => (getSet('blip').status.crashloopBaselines ?? []).length === 2);
+  // A blip: both unready at once, no new deaths. 11 lifetime restarts are above the threshold of 10.
+  podStatus('blip-0-0', 6, false);
+  podStatus('blip-1-0', 5, false);
+  await eventually('the set to see the blip', () => condition(getSet('blip'), 'Ready')?.status === 'False');
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.is(getSet('blip').status.pauseReason, undefined, 'not paused by old restarts');
+  const metrics = await (await fetch(`http://127.0.0.1:${operator!.metricsPort}/metrics`)).text();
+  assert.match(metrics, new RegExp(`spiceai_operator_dead_pod_observations\\{namespace="${ns}",spicepodset="blip"\\} 0`));
+  // Real deaths since they were last Ready: 6 + 5 = 11 above the threshold of 10.
+  podStatus('blip-0-0', 12, false);
+  podStatus('blip-1-0', 10, false);
+  await eventually('paused: CrashLooping', () => getSet('blip').status?.pauseReason === 'CrashLooping', 30_000);
+  applySet('blip', { spicepod, replicas: 0 });
+});
+
+test('kubectl get shows LAST UPDATED, the time of the operator\'s last change; it moves only when the operator changes something', async () => {
+  applySet('stamp', { spicepod, replicas: 0 });
+  const first = await eventually('lastUpdated', () => getSet('stamp').status?.lastUpdated);
+  assert.match(kubectlOk(['get', 'spicepodset', 'stamp', '-n', ns]).split('\n')[0]!, /LAST UPDATED/);
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.is(getSet('stamp').status.lastUpdated, first, 'reconciles that change nothing leave it');
+  applySet('stamp', { spicepod, replicas: 0, enableService: false });
+  const next = await eventually('a later lastUpdated', () => {
+    const t = getSet('stamp').status?.lastUpdated;
+    return t && Date.parse(t) > Date.parse(first) ? t : undefined;
+  });
+  assert.ok(Date.parse(next) - Date.parse(first) >= 2000);
 });
 
 test('two operators at once: only the Lease holder writes, and the other takes over when it stops', async () => {

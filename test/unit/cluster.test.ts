@@ -144,4 +144,90 @@ test('Ready once both sets are settled on the current spec', async () => {
   assert.ok(d.events?.some((e) => e.reason === 'Ready'));
 });
 
+const cond = (d: { status?: Record<string, unknown> }, type: string) => ((d.status as any).conditions as any[]).find((c) => c.type === type);
+
+/** A child whose status says what the workloads handler said about it. */
+function withStatus(c: KubeObject, status: Record<string, unknown>): KubeObject {
+  return { ...c, metadata: { ...c.metadata, generation: 1 }, status: { observedGeneration: 1, readyReplicas: 0, ...status } };
+}
+
+test('a child spec the workloads handler would refuse is InvalidSpec on the cluster, naming the field under its node spec; nothing is touched', async () => {
+  const first = await run(clusterObject(baseSpec));
+  const children = [settled(child(first, 'scheduler')), settled(child(first, 'executor'))];
+  const bad = { ...baseSpec, executorSetSpec: { replicas: 2, env: [{ name: 'A=B', value: 'x' }], resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } } };
+  const d = await run(clusterObject(bad, 2), children);
+  assert.equal(d.apply, []);
+  assert.is(d.keep?.length, 2);
+  const ready = cond(d, 'Ready');
+  assert.is(ready.reason, 'InvalidSpec');
+  assert.match(ready.message, /spec\.executorSetSpec\.env\.0\.name .*other than '='/);
+  assert.match(ready.message, /spec\.executorSetSpec\.resources\.requests\.cpu must be at most the cpu limit of 1/);
+  assert.is((d.status as any).error, ready.message, 'status.error says the same');
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec'));
+  const long = await run({ ...clusterObject(baseSpec), metadata: { ...clusterObject(baseSpec).metadata, name: 'c'.repeat(41) } });
+  assert.match(cond(long, 'Ready').message, /^metadata\.name makes the scheduler set name "c{41}-scheduler" \(the cluster name and "-scheduler"\), which is too long for its StatefulSets/);
+});
+
+test('a child set whose objects or pods the cluster refuses: the cluster says so, naming its node spec, and status.error carries it', async () => {
+  const first = await run(clusterObject(baseSpec));
+  const refused = withStatus(child(first, 'executor'), {
+    conditions: [{ type: 'Ready', status: 'False', reason: 'PodsRefused', message: 'the cluster refuses to create pods: create Pod c-executor-0-0 in StatefulSet c-executor-0 failed error: violates PodSecurity' }],
+  });
+  const d = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), refused]);
+  const ready = cond(d, 'Ready');
+  assert.is(ready.reason, 'PodsRefused');
+  assert.match(ready.message, /^spec\.executorSetSpec: the executor set c-executor: the cluster refuses to create pods: .*violates PodSecurity/);
+  assert.is((d.status as any).error, ready.message);
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused'));
+  const fine = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), settled(child(first, 'executor'))]);
+  assert.is((fine.status as any).error, undefined, 'no error when nothing is wrong');
+});
+
+test('a child set the API server refuses is reported on the cluster', async () => {
+  const parent = clusterObject(baseSpec);
+  const d = await reconcileSpicepodCluster({
+    parent,
+    children: [],
+    related: {},
+    now,
+    config,
+    failedWrites: [{ target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', namespace: 'ns', name: 'c-executor' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'SpicepodSet.spice.ai "c-executor" is invalid: spec.replicas: Invalid value' }],
+  });
+  assert.is(cond(d, 'Ready').reason, 'ChildRefused');
+  assert.match(cond(d, 'Ready').message, /the API server refused SpicepodSet c-executor: .*is invalid/);
+});
+
+test('Paused on the cluster: True when a node set is paused, with its reason and how to resume it', async () => {
+  const first = await run(clusterObject(baseSpec));
+  const running = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), settled(child(first, 'executor'))]);
+  assert.is(cond(running, 'Paused').status, 'False');
+  const paused = withStatus(child(first, 'executor'), {
+    pauseReason: 'CrashLooping',
+    conditions: [
+      { type: 'Ready', status: 'False', reason: 'Paused', message: 'paused after repeated pod failures' },
+      { type: 'Paused', status: 'True', reason: 'CrashLooping', message: '12 pod deaths since the pods were last Ready exceed the threshold of 10; fix the cause, then resume with: kubectl annotate spicepodset c-executor -n ns spice.ai/resume=true' },
+    ],
+  });
+  const d = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), paused]);
+  const p = cond(d, 'Paused');
+  assert.is(p.status, 'True');
+  assert.is(p.reason, 'CrashLooping');
+  assert.match(p.message, /the executor set c-executor is paused \(CrashLooping\): .*kubectl annotate spicepodset c-executor -n ns spice\.ai\/resume=true/);
+  assert.match((d.status as any).error, /executor set c-executor is paused after repeated pod failures/);
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'Paused'));
+  const scaled = withStatus(child(first, 'executor'), { pauseReason: 'ScaledToZero', conditions: [{ type: 'Paused', status: 'True', reason: 'ScaledToZero', message: 'replicas is 0' }] });
+  const zero = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), scaled]);
+  assert.is(cond(zero, 'Paused').reason, 'ScaledToZero');
+  assert.match(cond(zero, 'Paused').message, /set spec\.executorSetSpec\.replicas above 0 to resume/);
+  assert.is((zero.status as any).error, undefined, 'replicas: 0 is not an error');
+});
+
+test('spice.ai/rollback on a cluster is cleared with a Warning and a RolledBack condition that says why', async () => {
+  const parent = { ...clusterObject(baseSpec), metadata: { ...clusterObject(baseSpec).metadata, annotations: { 'spice.ai/rollback': 'true' } } };
+  const d = await run(parent);
+  assert.equal(d.patch?.[0]?.patch, { metadata: { annotations: { 'spice.ai/rollback': null } } });
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'RollbackUnavailable' && /re-apply the previous spec/.test(e.message)));
+  assert.is(cond(d, 'RolledBack').reason, 'NotSupportedOnClusters');
+});
+
 test.run();

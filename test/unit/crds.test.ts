@@ -89,10 +89,10 @@ test('names, printer columns and the status subresource', () => {
   assert.equal(set.spec.names.categories, ['spice']);
   assert.ok(set.spec.names.shortNames.length > 0);
   assert.equal(versionOf(set).subresources, { status: {} });
-  assert.equal(versionOf(set).additionalPrinterColumns.filter((c: Schema) => !c.priority).map((c: Schema) => c.name), ['Ready', 'Role', 'Age']);
+  assert.equal(versionOf(set).additionalPrinterColumns.filter((c: Schema) => !c.priority).map((c: Schema) => c.name), ['Ready', 'Role', 'Last Updated', 'Age']);
   const cluster = spicepodClusterCrd() as Schema;
   assert.is(versionOf(cluster).name, 'v1alpha1');
-  assert.equal(versionOf(cluster).additionalPrinterColumns.filter((c: Schema) => !c.priority).map((c: Schema) => c.name), ['Schedulers', 'Executors', 'Age']);
+  assert.equal(versionOf(cluster).additionalPrinterColumns.filter((c: Schema) => !c.priority).map((c: Schema) => c.name), ['Schedulers', 'Executors', 'Last Updated', 'Age']);
 });
 
 test.run();

@@ -244,6 +244,10 @@ test('dead-pod observations per SpicepodSet count restarts and failures of pods 
     ['ns', 'loop', 6],
     ['other', 'loop', 1],
   ]);
+  // Deaths accounted for when the pods were last Ready (the set's status) do not count.
+  const withBaselines = [{ ...obj(SET, 'ns', 'loop'), status: { crashloopBaselines: [{ pod: 'loop-0', uid: 'ns-loop-0', deaths: 2 }] } }];
+  const counted = new CacheReader(() => [fakeInformer(SET, {}, withBaselines), fakeInformer(POD, { labelSelector: 'spice.ai/app' }, pods)], client);
+  assert.equal(deadPodSamples(counted).map((s) => s.value), [4], '3 - 2 restarts of loop-0, and the failed loop-1 (2 restarts + 1)');
   // No pod cache here: no series rather than zeros that would look like health.
   const noPods = new CacheReader(() => [fakeInformer(SET, {}, sets)], client);
   assert.equal(deadPodSamples(noPods), []);

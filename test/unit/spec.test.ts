@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { normalizeSpicepodClusterSpec, normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import { Memo } from '../../core/memo.ts';
+import { ACCEPTED_BY_THE_API_SERVER, REFUSED_BY_THE_API_SERVER } from './refused-specs.ts';
 
 const example = (name: string) => parse(readFileSync(new URL(`../../examples/${name}.yaml`, import.meta.url), 'utf8'));
 const pod = { version: 'v1', kind: 'Spicepod', name: 'p' };
@@ -34,7 +35,7 @@ test('a minimal spec gets the documented defaults', () => {
 
 test('pull policy defaults to IfNotPresent for pinned tags and digests', () => {
   assert.is(ok({ spicepod: pod, image: { tag: '1.9.0-models' } }).image.pullPolicy, 'IfNotPresent');
-  assert.is(ok({ spicepod: pod, image: { tag: 'latest@sha256:abc' } }).image.pullPolicy, 'Always');
+  assert.is(ok({ spicepod: pod, image: { tag: `latest@sha256:${'a'.repeat(64)}` } }).image.pullPolicy, 'Always');
   assert.is(ok({ spicepod: pod, image: { tag: 'latest', pullPolicy: 'Never' } }).image.pullPolicy, 'Never');
 });
 
@@ -197,6 +198,31 @@ test('Memo keeps the most recently used entries', () => {
   assert.is(memo.get('b'), undefined);
   assert.is(memo.get('a'), 1);
   assert.is(memo.get('c'), 3);
+});
+
+/** Malformed image references: the API server accepts them, every pod then fails with InvalidImageName. */
+const MALFORMED_IMAGES: [string, Record<string, unknown>, RegExp][] = [
+  ['an upper-case repository', { image: { name: 'spiceai/SpiceAI' } }, /^spec\.image\.name "spiceai\/SpiceAI" is not an image repository name/],
+  ['a tag with a colon', { image: { tag: '1.0:models' } }, /^spec\.image\.tag "1\.0:models" is not an image tag/],
+  ['a tag with a short digest', { image: { tag: 'latest@sha256:abc' } }, /^spec\.image\.tag/],
+  ['a registry with a scheme', { image: { registry: 'https://ghcr.io' } }, /^spec\.image\.registry "https:\/\/ghcr\.io" is not a registry host/],
+  ['a repository with a space', { image: { name: 'spiceai/ spiceai' } }, /^spec\.image\.name/],
+];
+
+test('what the API server (or the kubelet, for images) would refuse is InvalidSpec naming the field', () => {
+  for (const [what, extra, message] of [...REFUSED_BY_THE_API_SERVER, ...MALFORMED_IMAGES]) {
+    const result = normalizeSpicepodSetSpec({ spicepod: pod, ...extra });
+    assert.not.ok(result.ok, `${what}: refused`);
+    const found = result.ok ? [] : result.problems.map((p) => `${p.field} ${p.message}`);
+    assert.ok(found.some((m) => message.test(m)), `${what}: ${found.join('; ')}`);
+  }
+});
+
+test('valid corner cases pass: relaxed env names, equal requests, quantities, digests, registries with ports and paths', () => {
+  for (const [what, extra] of ACCEPTED_BY_THE_API_SERVER) {
+    const result = normalizeSpicepodSetSpec({ spicepod: pod, ...extra });
+    assert.ok(result.ok, `${what}: ${result.ok ? '' : JSON.stringify(result.problems)}`);
+  }
 });
 
 test.run();

@@ -3,7 +3,7 @@
 // gives each StatefulSet/Deployment a pod at the template's revision.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Desired, HandlerConfig, KubeObject } from '../../core/handler.ts';
+import type { Desired, FailedWrite, HandlerConfig, KubeObject } from '../../core/handler.ts';
 import { refKey, refOf } from '../../core/handler.ts';
 import { ANNOTATION_REVISION } from '../../core/manifests/names.ts';
 import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
@@ -35,13 +35,19 @@ class World {
     this.parent = { ...this.parent, metadata: { ...this.parent.metadata, generation: (this.parent.metadata.generation ?? 0) + 1 }, spec };
   }
 
+  failedWrites: FailedWrite[] = [];
+  events: KubeObject[] = [];
+  /** Pods of the set that no workload of this world makes (e.g. dead pods of a Deployment). */
+  otherPods: KubeObject[] = [];
+
   async pass(): Promise<Desired> {
     const desired = await reconcileSpicepodSet({
       parent: this.parent,
       children: [...this.children.values()],
-      related: { Pod: [...this.pods.values()], PersistentVolumeClaim: this.pvcs },
+      related: { Pod: [...this.pods.values(), ...this.otherPods], PersistentVolumeClaim: this.pvcs, Event: this.events },
       now: this.now,
       config: this.config,
+      failedWrites: this.failedWrites,
     });
     const next = new Map<string, KubeObject>();
     for (const ref of desired.keep ?? []) next.set(refKey(ref), this.children.get(refKey(ref))!);
@@ -61,7 +67,12 @@ class World {
         name,
         old && old.metadata.annotations?.[ANNOTATION_REVISION] === revision
           ? old
-          : { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', labels: spec.template.metadata.labels, annotations: spec.template.metadata.annotations }, status: { phase: 'Pending' } },
+          : {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              metadata: { name, namespace: 'ns', uid: `uid-${name}-${revision}`, labels: spec.template.metadata.labels, annotations: spec.template.metadata.annotations },
+              status: { phase: 'Pending' },
+            },
       );
     }
     this.pods = pods;
@@ -474,6 +485,10 @@ test('instant rollback: the annotation switches back at once, is cleared, and th
   assert.equal([status(w).activeVersion, status(w).standbyVersion, status(w).rolledBackVersion], [v1, v2, v2]);
   assert.equal(back.patch?.find((p) => p.target.kind === 'SpicepodSet')?.patch, { metadata: { annotations: { 'spice.ai/rollback': null } } });
   assert.ok(back.events?.some((e) => e.reason === 'RolledBack'));
+  // The annotation is still there (its removal has not reached this pass): no second switch.
+  const seenAgain = await w.pass();
+  assert.is(serviceVersion(w), v1, 'a request seen twice is one rollback');
+  assert.not.ok(seenAgain.events?.some((e) => e.reason === 'RolledBack'));
   w.parent.metadata.annotations = {};
   await w.pass();
   await w.pass();
@@ -539,6 +554,301 @@ test('moving from RollingOrdered to BlueGreen keeps the old StatefulSets serving
   await w.pass();
   assert.not.ok(w.kinds().includes('StatefulSet/app-0'));
   assert.ok(serviceVersion(w));
+});
+
+// ---- rollback requests the set cannot honour ----------------------------------------------
+
+const parentPatch = (d: Desired) => d.patch?.find((p) => p.target.kind === 'SpicepodSet')?.patch;
+const clearsRollback = (d: Desired) => JSON.stringify(parentPatch(d)) === JSON.stringify({ metadata: { annotations: { 'spice.ai/rollback': null } } });
+
+test('rollback on a set that cannot roll back: cleared, a Warning and a RolledBack condition say why, in check order', async () => {
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ replicas: 1 }, 'NotBlueGreen', /RollingOrdered replaces pods in place.*re-apply the previous spec/],
+    [{ replicas: 3, updateStrategy: { type: 'RollingParallel' } }, 'NotBlueGreen', /RollingParallel/],
+    [{ replicas: 2, updateStrategy: { type: 'BlueGreen' } }, 'InstantRollbackDisabled', /instantRollback\.enabled/],
+    [bg(), 'NoStandby', /no standby generation/],
+  ];
+  for (const [spec, reason, message] of cases) {
+    const w = new World({ ...spec, spicepod });
+    await w.converge();
+    w.parent.metadata.annotations = { 'spice.ai/rollback': 'true' };
+    const d = await w.pass();
+    assert.ok(clearsRollback(d), `${reason}: the annotation is cleared`);
+    const warning = d.events?.find((e) => e.reason === 'RollbackUnavailable');
+    assert.is(warning?.type, 'Warning', reason);
+    assert.match(warning!.message, message);
+    assert.is(w.condition('RolledBack')?.status, 'False');
+    assert.is(w.condition('RolledBack')?.reason, reason);
+    // The annotation is gone: the answer stays visible, no Warning again, nothing more to clear.
+    w.parent.metadata.annotations = {};
+    const after = await w.pass();
+    assert.is(w.condition('RolledBack')?.reason, reason, 'the answer stays until the spec changes');
+    assert.not.ok(after.events?.some((e) => e.reason === 'RollbackUnavailable'));
+    assert.is(parentPatch(after), undefined);
+    w.setSpec({ ...spec, spicepod: { ...spicepod, name: 'next' } });
+    await w.pass();
+    assert.is(w.condition('RolledBack'), undefined, 'a new spec drops it');
+  }
+});
+
+test('rollback after the standby expired says when it went', async () => {
+  const { w } = await blueGreenAt(bg({ instantRollback: { enabled: true, retentionPeriodSeconds: 60 } }));
+  w.ready();
+  await w.pass();
+  w.now += 61_000;
+  await w.pass();
+  assert.is(status(w).standbyVersion, undefined);
+  w.now += 3_600_000;
+  w.parent.metadata.annotations = { 'spice.ai/rollback': 'true' };
+  const d = await w.pass();
+  assert.ok(clearsRollback(d));
+  assert.is(w.condition('RolledBack')?.reason, 'StandbyExpired');
+  assert.match(w.condition('RolledBack')!.message, /removed at 2026-01-01T00:01:0\dZ \(instantRollback\.retentionPeriodSeconds is 60\)/);
+});
+
+test('a successful rollback shows RolledBack=True until the spec changes', async () => {
+  const { w, v1, v2 } = await blueGreenAt(bg());
+  w.ready();
+  await w.pass();
+  w.parent.metadata.annotations = { 'spice.ai/rollback': 'true' };
+  await w.pass();
+  assert.is(w.condition('RolledBack')?.status, 'True');
+  assert.match(w.condition('RolledBack')!.message, new RegExp(`serving version ${v1}, rolled back from ${v2}`));
+});
+
+// ---- crashloop protection: recent deaths, and a resume that always works -------------------
+
+function readyWith(pod: KubeObject, restarts: number) {
+  pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'spiced', ready: true, restartCount: restarts }] };
+}
+function unready(pod: KubeObject, restarts: number) {
+  pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'spiced', ready: false, restartCount: restarts }] };
+}
+
+test('crashloop: long-lived pods with old restarts that blip unready together do not pause the set; a real crashloop still does', async () => {
+  const w = new World({ spicepod, replicas: 2 });
+  await w.converge();
+  readyWith(w.pods.get('app-0-0')!, 6);
+  readyWith(w.pods.get('app-1-0')!, 5);
+  await w.pass();
+  assert.equal(status(w).crashloopBaselines.map((b: any) => [b.pod, b.deaths]), [['app-0-0', 6], ['app-1-0', 5]], 'deaths seen while Ready are accounted for');
+  unready(w.pods.get('app-0-0')!, 6);
+  unready(w.pods.get('app-1-0')!, 5);
+  await w.pass();
+  assert.is(w.condition('Paused')?.status, 'False', '11 lifetime restarts, none since the pods were last Ready');
+  // Now they really crash: deaths since they were last Ready add up.
+  crash(w.pods.get('app-0-0')!, 12);
+  crash(w.pods.get('app-1-0')!, 9);
+  await w.pass();
+  assert.is(w.condition('Paused')?.status, 'False', '6 + 4 = 10 recent deaths is not above 10');
+  crash(w.pods.get('app-1-0')!, 10);
+  const paused = await w.pass();
+  assert.is(status(w).pauseReason, 'CrashLooping');
+  assert.match(w.condition('Paused')!.message, /11 pod deaths since the pods were last Ready exceed the threshold of 10/);
+  assert.match(w.condition('Paused')!.message, /kubectl annotate spicepodset app -n ns spice\.ai\/resume=true/);
+  assert.ok(paused.events?.some((e) => e.type === 'Warning' && e.reason === 'CrashLooping'));
+});
+
+test('crashloop: a pod that died long ago (an evicted Deployment pod) stops counting after the window', async () => {
+  const w = new World({ spicepod, replicas: 1 });
+  await w.converge();
+  const at = (ms: number) => new Date(ms).toISOString();
+  for (let i = 0; i < 11; i++) {
+    w.otherPods.push({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `evicted-${i}`, namespace: 'ns', uid: `e${i}`, labels: { 'spice.ai/app': 'app' } },
+      status: { phase: 'Failed', reason: 'Evicted', conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: at(w.now - 601_000) }] },
+    });
+  }
+  await w.pass();
+  assert.is(w.condition('Paused')?.status, 'False', 'eleven pods that died over ten minutes ago');
+  for (const pod of w.otherPods) {
+    (pod.status as any).conditions[0].lastTransitionTime = at(w.now - 60_000);
+  }
+  await w.pass();
+  assert.is(status(w).pauseReason, 'CrashLooping', 'eleven pods that died a minute ago');
+});
+
+test('crashloop: spice.ai/resume resumes a paused set at once, is removed after the status records it, and is acted on once', async () => {
+  const w = new World({ spicepod, replicas: 2 });
+  await w.converge();
+  crash(w.pods.get('app-0-0')!, 6);
+  crash(w.pods.get('app-1-0')!, 5);
+  await w.pass();
+  assert.is(status(w).pauseReason, 'CrashLooping');
+  await w.pass();
+  assert.is(w.object('StatefulSet', 'app-0').spec.replicas, 0);
+  // The user re-applies the same spec: nothing changes, the set stays paused (the old advice did nothing).
+  await w.pass();
+  assert.is(status(w).pauseReason, 'CrashLooping');
+  w.parent.metadata.annotations = { 'spice.ai/resume': 'true' };
+  const resumed = await w.pass();
+  assert.is(status(w).pauseReason, undefined);
+  assert.is(w.object('StatefulSet', 'app-0').spec.replicas, 1);
+  assert.is(w.condition('Paused')?.reason, 'Resumed');
+  assert.is(status(w).resumeHandled, 'true', 'the status records the resume before the annotation goes');
+  assert.equal(parentPatch(resumed), { metadata: { annotations: { 'spice.ai/resume': null } } });
+  assert.ok(resumed.events?.some((e) => e.type === 'Normal' && e.reason === 'Resumed'));
+  // The removal failed, and the new pods crash again: the stale annotation does not resume a second time.
+  crash(w.pods.get('app-0-0')!, 6);
+  crash(w.pods.get('app-1-0')!, 5);
+  const again = await w.pass();
+  assert.is(status(w).pauseReason, 'CrashLooping', 'no loop: the same annotation is acted on once');
+  assert.equal(parentPatch(again), { metadata: { annotations: { 'spice.ai/resume': null } } }, 'and its removal is retried');
+  // The annotation is finally gone: the record goes, and the same command works again.
+  w.parent.metadata.annotations = {};
+  await w.pass();
+  assert.is(status(w).resumeHandled, undefined);
+  w.parent.metadata.annotations = { 'spice.ai/resume': 'true' };
+  await w.pass();
+  assert.is(status(w).pauseReason, undefined, 'the same command resumes again');
+});
+
+test('crashloop: a resume accounts for the deaths so far, so the pods that caused the pause do not pause it again', async () => {
+  const w = new World({ spicepod, replicas: 1 });
+  await w.converge();
+  const failed = (i: number): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `app-dead-${i}`, namespace: 'ns', uid: `d${i}`, labels: { 'spice.ai/app': 'app' } },
+    status: { phase: 'Failed', conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: new Date(w.now).toISOString() }] },
+  });
+  for (let i = 0; i < 11; i++) w.otherPods.push(failed(i));
+  await w.pass();
+  assert.is(status(w).pauseReason, 'CrashLooping');
+  w.parent.metadata.annotations = { 'spice.ai/resume': 'yes' };
+  await w.pass();
+  w.parent.metadata.annotations = {};
+  await w.pass();
+  await w.pass();
+  assert.is(status(w).pauseReason, undefined);
+  assert.is(w.condition('Paused')?.reason, 'Running');
+});
+
+// ---- what the cluster refused --------------------------------------------------------------
+
+test('a child the API server refuses: Ready=False ChildRefused with its message and a Warning; it clears once written', async () => {
+  const w = new World({ spicepod, replicas: 2 });
+  await w.converge();
+  w.failedWrites = [
+    { target: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'ns', name: 'app-1' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'StatefulSet.apps "app-1" is invalid: spec.template.spec.containers[0].image: Required value' },
+  ];
+  const d = await w.pass();
+  assert.is(w.condition('Ready')?.reason, 'ChildRefused');
+  assert.match(w.condition('Ready')!.message, /the API server refused StatefulSet app-1: StatefulSet\.apps "app-1" is invalid/);
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'ChildRefused'));
+  const again = await w.pass();
+  assert.not.ok(again.events?.some((e) => e.reason === 'ChildRefused'), 'one Warning while the message stays the same');
+  w.failedWrites = [{ target: { apiVersion: 'v1', kind: 'Service', namespace: 'ns', name: 'app' }, verb: 'apply', code: 500, reason: 'InternalError', message: 'etcd' }];
+  await w.pass();
+  assert.is(w.condition('Ready')?.status, 'True', 'a server failure is not a refusal: it is retried');
+  w.failedWrites = [];
+  await w.pass();
+  assert.is(w.condition('Ready')?.status, 'True');
+});
+
+test('a resize the API server refuses: VolumeResized=False ResizeRefused naming the claim and the reason, and a Warning', async () => {
+  const w = new World({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 1 });
+  await w.converge();
+  w.pvcs = [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-app-0-0', namespace: 'ns' }, spec: { resources: { requests: { storage: '1Gi' } } } }];
+  w.setSpec({ spicepod, volume: { storageRequests: '2Gi' }, replicas: 1 });
+  await w.pass();
+  assert.is(w.condition('VolumeResized')?.reason, 'Resizing');
+  w.failedWrites = [
+    {
+      target: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'ns', name: 'data-app-0-0' },
+      verb: 'patch',
+      code: 403,
+      reason: 'Forbidden',
+      message: 'persistentvolumeclaims "data-app-0-0" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
+    },
+  ];
+  const d = await w.pass();
+  assert.is(w.condition('VolumeResized')?.status, 'False');
+  assert.is(w.condition('VolumeResized')?.reason, 'ResizeRefused');
+  assert.match(w.condition('VolumeResized')!.message, /data-app-0-0 to 2Gi: .*storageclass that provisions the pvc must support resize/);
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'ResizeRefused'));
+  assert.ok(d.patch?.some((p) => p.target.kind === 'PersistentVolumeClaim'), 'the resize is still asked for, so the condition holds while it is refused');
+});
+
+test('pods the cluster refuses to create: the Deployment\'s ReplicaFailure or the StatefulSet\'s FailedCreate Event become Ready=False PodsRefused', async () => {
+  const d = new World({ spicepod, replicas: 1 });
+  await d.pass();
+  const deployment = d.object('Deployment', 'app');
+  deployment.status = { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "app-5d9c-x" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1' }] };
+  d.pods.clear();
+  const first = await d.pass();
+  assert.is(d.condition('Ready')?.reason, 'PodsRefused');
+  assert.match(d.condition('Ready')!.message, /Deployment app: pods "app-5d9c-x" is forbidden: exceeded quota/);
+  assert.ok(first.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused'));
+
+  const s = new World({ spicepod, replicas: 2 });
+  await s.pass();
+  const sts = s.object('StatefulSet', 'app-1');
+  sts.metadata.uid = 'sts-1';
+  s.pods.delete('app-1-0');
+  const message = 'create Pod app-1-0 in StatefulSet app-1 failed error: pods "app-1-0" is forbidden: violates PodSecurity "restricted:latest": seccompProfile';
+  s.events = [
+    { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'ns' }, reason: 'FailedCreate', message: 'an older one', involvedObject: { uid: 'sts-1' }, lastTimestamp: '2025-12-31T23:00:00Z' } as KubeObject,
+    { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e2', namespace: 'ns' }, reason: 'FailedCreate', message, involvedObject: { uid: 'sts-1' }, lastTimestamp: '2025-12-31T23:59:00Z' } as KubeObject,
+  ];
+  const refused = await s.pass();
+  assert.is(s.condition('Ready')?.reason, 'PodsRefused');
+  assert.ok(refused.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused' && e.message.includes('violates PodSecurity')));
+  assert.match(s.condition('Ready')!.message, /violates PodSecurity/);
+  // The pod gets created after all: the Event (which outlives the problem) no longer counts.
+  const sts1 = s.object('StatefulSet', 'app-1');
+  sts1.metadata.uid = 'sts-1';
+  s.pods.set('app-1-0', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app-1-0', namespace: 'ns', uid: 'p1' }, status: { phase: 'Pending' } });
+  await s.pass();
+  assert.is(s.condition('Ready')?.reason, 'RolloutInProgress', 'a pod that exists is on its way');
+  s.ready();
+  await s.pass();
+  assert.is(s.condition('Ready')?.status, 'True');
+});
+
+// ---- names the API server accepts ----------------------------------------------------------
+
+test('a set name too long for the names derived from it is InvalidSpec naming metadata.name, before anything is written', async () => {
+  const named = async (name: string, spec: Record<string, unknown>) => {
+    const w = new World({ spicepod, ...spec });
+    w.parent.metadata.name = name;
+    const d = await w.pass();
+    return { d, ready: w.condition('Ready') };
+  };
+  const fits = 'a'.repeat(50); // <set>-<ordinal> of 52 characters
+  assert.is((await named(fits, { replicas: 2 })).ready?.status, 'False', 'not yet Ready, but valid');
+  assert.is.not((await named(fits, { replicas: 2 })).ready?.reason, 'InvalidSpec');
+  const long = await named('a'.repeat(51), { replicas: 2 });
+  assert.is(long.ready?.reason, 'InvalidSpec');
+  assert.match(long.ready!.message, /metadata\.name is too long for its StatefulSets: "a{51}-1" must fit in 52 characters .* at most 50 characters/);
+  assert.equal(long.d.apply, [], 'nothing written');
+  const bgLong = await named('a'.repeat(40), { replicas: 2, updateStrategy: { type: 'BlueGreen' } });
+  assert.match(bgLong.ready!.message, /<set>-<version>-<ordinal>.*at most 39 characters/);
+  assert.match((await named('a'.repeat(64), { replicas: 1 })).ready!.message, /metadata\.name .*spice\.ai\/app label, which allows at most 63 characters/);
+  assert.is.not((await named('a'.repeat(63), { replicas: 1 })).ready?.reason, 'InvalidSpec', 'a Deployment and a Service take 63');
+  assert.match((await named('1app', { replicas: 1 })).ready!.message, /Service, so it must be a DNS-1035 label/);
+  assert.match((await named('my.app', { replicas: 2, enableService: false })).ready!.message, /headless Service "my\.app-headless"/);
+});
+
+test('the pods pass the restricted Pod Security Standard: non-root, no privilege escalation, capabilities dropped, RuntimeDefault seccomp', async () => {
+  for (const spec of [{ replicas: 1 }, { replicas: 2, volume: { storageRequests: '1Gi' } }]) {
+    const w = new World({ spicepod, ...spec });
+    await w.pass();
+    const workload = w.object('Deployment', 'app') ?? w.object('StatefulSet', 'app-0');
+    const pod = workload.spec.template.spec;
+    assert.equal(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+    assert.is(pod.securityContext.runAsNonRoot, true);
+    assert.is.not(pod.securityContext.runAsUser, 0);
+    for (const c of pod.containers) {
+      assert.is(c.securityContext.allowPrivilegeEscalation, false);
+      assert.equal(c.securityContext.capabilities, { drop: ['ALL'] });
+      assert.equal(c.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+    }
+    const allowed = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+    for (const v of pod.volumes) assert.ok(Object.keys(v).filter((k) => k !== 'name').every((k) => allowed.has(k)), JSON.stringify(v));
+  }
 });
 
 test.run();
