@@ -33,5 +33,7 @@ export const pkiHandler: Handler = {
     },
   ],
   conditionTypes: ['CertificatesReady', 'Degraded', 'Secure'],
+  // Certificate writes are changes the cluster's LAST UPDATED column shows too.
+  lastUpdatedField: 'lastUpdated',
   reconcile: reconcilePki,
 };

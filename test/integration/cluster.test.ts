@@ -159,6 +159,7 @@ test('a corrupted CA Secret is reported, not replaced', async () => {
 test('deleting the CA Secret is the repair: a new CA, and the nodes move to it in steps spiced accepts at every step', async () => {
   const nodes = ['q-scheduler-0-tls', 'q-executor-0-tls', 'q-executor-4-tls'];
   const oldCa = secret(OPERATOR_NS, caName());
+  const deletedAt = Math.floor(Date.now() / 1000) * 1000;
   kubectlOk(['delete', 'secret', caName(), '-n', OPERATOR_NS]);
   // Every version of the node Secrets the operator writes during the move is what some pod may load.
   const seen = new Map<string, { ca: string; cert: string; key: string }>();
@@ -190,6 +191,7 @@ test('deleting the CA Secret is the repair: a new CA, and the nodes move to it i
   }
   assert.is(condition(cluster(), 'Secure')?.status, 'True');
   assert.is(condition(cluster(), 'Degraded')?.status, 'False');
+  assert.ok(Date.parse(cluster().status.lastUpdated) >= deletedAt, 'LAST UPDATED shows the certificate writes');
 });
 
 test('a CA Secret the operator did not write (made with openssl, no labels) is used as it is, announced once, never written', async () => {
