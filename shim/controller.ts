@@ -13,16 +13,8 @@ import { SharedInformers, type InformerListener, type SharedInformerOptions } fr
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
 import type { Logger } from './log.ts';
 import { WorkQueue, type WorkQueueMetrics } from './queue.ts';
-
-export const LABEL_HANDLER = 'spice.ai/handler';
-export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'spiceai-operator';
-/**
- * Hash of what the handler last applied. The cache check (`satisfies`) ignores fields the
- * server adds, so on its own it cannot see a field the handler stopped setting; a changed
- * hash makes such an object differ, and the apply then removes the field.
- */
-export const ANNOTATION_APPLIED = 'spice.ai/applied-hash';
+import { LABEL_HANDLER, LABEL_MANAGED_BY, OPERATOR_NAME } from '../core/labels.ts';
+import { ANNOTATION_APPLIED } from '../core/annotations.ts';
 
 // Plain JSON, not canonical: it is computed for every child on every pass, and handlers build
 // their objects in a fixed key order (user maps keep the order the API server sends them in,
@@ -151,8 +143,8 @@ export class Controller {
   private readonly events: EventRecorder;
 
   constructor(private readonly o: ControllerOptions) {
-    this.fieldManager = `${MANAGED_BY}-${o.handler.name}`;
-    this.events = new EventRecorder({ client: o.client, component: MANAGED_BY, log: o.log, onWrite: () => this.writes.event++ });
+    this.fieldManager = `${OPERATOR_NAME}-${o.handler.name}`;
+    this.events = new EventRecorder({ client: o.client, component: OPERATOR_NAME, log: o.log, onWrite: () => this.writes.event++ });
     this.queue = new WorkQueue({ metrics: o.metrics?.queue });
     this.informers = o.informers ?? new SharedInformers(o.client);
   }
@@ -455,7 +447,7 @@ export class Controller {
       metadata: {
         ...obj.metadata,
         namespace: obj.metadata.namespace ?? parent.metadata.namespace,
-        labels: { ...obj.metadata.labels, [LABEL_HANDLER]: this.o.handler.name, [LABEL_MANAGED_BY]: MANAGED_BY },
+        labels: { ...obj.metadata.labels, [LABEL_HANDLER]: this.o.handler.name, [LABEL_MANAGED_BY]: OPERATOR_NAME },
         annotations: { ...obj.metadata.annotations, [ANNOTATION_APPLIED]: appliedHash(obj) },
         ownerReferences: [
           { apiVersion: parent.apiVersion, kind: parent.kind, name: parent.metadata.name, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true },
@@ -538,7 +530,7 @@ export class Controller {
     for (const p of desired.patch ?? []) if (!isParent(p.target)) await patch(p);
 
     for (const { object, ifResourceVersion } of desired.write ?? []) {
-      const target = { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_MANAGED_BY]: MANAGED_BY } } } as KObject;
+      const target = { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_MANAGED_BY]: OPERATOR_NAME } } } as KObject;
       try {
         if (ifResourceVersion === undefined) await client.create(target);
         else await client.update({ ...target, metadata: { ...target.metadata, resourceVersion: ifResourceVersion } });

@@ -3,11 +3,12 @@
 // writes from the CA it uses, whoever created it), so a deleted cluster stops
 // being exported even though its CA Secret is kept; each node's from its
 // Secret's not-after annotation (no certificate parsing).
-import { LABEL_CLUSTER, LABEL_CLUSTER_ROLE, names } from '../core/manifests/names.ts';
+import { names } from '../core/manifests/names.ts';
 import { ANNOTATION_NOT_AFTER } from '../functions/pki/index.ts';
 import type { CacheReader } from './cache-reader.ts';
 import type { KObject } from './kube/client.ts';
 import type { GaugeSample, OperatorMetrics } from './metrics.ts';
+import { LABEL_CLUSTER, LABEL_CLUSTER_ROLE } from '../core/labels.ts';
 
 const seconds = (iso: string | undefined) => Date.parse(iso ?? '') / 1000;
 

@@ -3,7 +3,7 @@
 // from the workloads controller's caches when it runs here and watches the
 // namespace, from the API server otherwise (e.g. `--handlers` without
 // workloads, or a namespace outside `--namespaces`).
-import { LABEL_APP } from '../core/manifests/names.ts';
+
 import { deadPodObservations, type DeathBaseline } from '../core/pods.ts';
 import { createStatusHandler, SPICEPOD_SET } from '../functions/status/index.ts';
 import { CacheReader } from './cache-reader.ts';
@@ -11,6 +11,7 @@ import type { Controller } from './controller.ts';
 import type { FetchHandler } from './http.ts';
 import type { KObject, KubeClient } from './kube/client.ts';
 import type { GaugeSample, OperatorMetrics } from './metrics.ts';
+import { LABEL_APP } from '../core/labels.ts';
 
 const POD = { apiVersion: 'v1', kind: 'Pod' };
 

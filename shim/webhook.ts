@@ -13,19 +13,12 @@
 //   server (setSecureContext); the CA is re-signed with its own key, so
 //   leaves it issued keep verifying and the caBundle can change at any time.
 // - Logs carry names, dates and fingerprints, never PEM or Secret data.
+import { decodeBase64, encodeBase64 } from '../core/base64.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { LABEL_MANAGED_BY, OPERATOR_NAME } from '../core/labels.ts';
 import { canonicalJson } from '../core/manifests/hash.ts';
 import { createCA, issueLeaf, loadCA, needsRenewal, parseCertificate, renewalTime, sansEqual, verifyIssuedBy, keyMatchesCertificate } from '../core/pki/index.ts';
-import {
-  MANAGED_BY,
-  MUTATE_PATH,
-  OPERATOR,
-  createAdmission,
-  createInjectionHandler,
-  webhookConfiguration,
-  type AdmissionOutcome,
-  type ConfigMapData,
-} from '../functions/injection/index.ts';
+import { MUTATE_PATH, createAdmission, createInjectionHandler, webhookConfiguration, type AdmissionOutcome, type ConfigMapData } from '../functions/injection/index.ts';
 import type { InjectionDefaults, SidecarResources } from '../functions/injection/annotations.ts';
 import { serveFetchTls, parseEndpoint, type FetchHandler, type TextRoute } from './http.ts';
 import { KubeClient, isApiError, type KObject } from './kube/client.ts';
@@ -71,8 +64,8 @@ export interface CertificateStoreOptions {
   caValidityDays?: number;
 }
 
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-const unb64 = (text: string | undefined) => (text === undefined ? undefined : Buffer.from(text, 'base64').toString('utf8'));
+const b64 = encodeBase64;
+const unb64 = (text: string | undefined) => (text === undefined ? undefined : decodeBase64(text));
 
 /**
  * Reads the webhook's Secret and makes it hold a usable, current serving
@@ -348,7 +341,7 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
       | (KObject & { webhooks?: Record<string, unknown>[] })
       | undefined;
     // Rendered by the Helm chart (so that uninstall removes it): keep it current, leave its ownership alone.
-    const want = desired(caPem, !have || have.metadata.labels?.[MANAGED_BY] === OPERATOR);
+    const want = desired(caPem, !have || have.metadata.labels?.[LABEL_MANAGED_BY] === OPERATOR_NAME);
     if (have && configurationMatches(have, want)) return;
     await o.client.apply(want as unknown as KObject, { fieldManager: WEBHOOK_FIELD_MANAGER, force: true });
     log.info('webhook configuration applied', { configuration: o.configurationName, ...(url ? { url } : { service: `${o.serviceName}.${o.operatorNamespace}` }) });
@@ -435,7 +428,7 @@ function configurationMatches(have: { webhooks?: Record<string, unknown>[] }, wa
 export async function removeWebhookConfiguration(client: KubeClient, name: string, log: Logger): Promise<void> {
   try {
     const have = await client.get('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', undefined, name);
-    if (!have || have.metadata.labels?.[MANAGED_BY] !== OPERATOR) return;
+    if (!have || have.metadata.labels?.[LABEL_MANAGED_BY] !== OPERATOR_NAME) return;
     await client.delete('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', undefined, name, { uid: have.metadata.uid });
     log.info('sidecar injector disabled: webhook configuration removed', { configuration: name });
   } catch (error) {

@@ -1,38 +1,9 @@
 // Names and labels of everything a SpicepodSet owns (DESIGN.md §6).
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
-
-export const LABEL_APP = 'spice.ai/app';
-export const LABEL_CLUSTER = 'spice.ai/cluster';
-export const LABEL_CLUSTER_ROLE = 'spice.ai/cluster-role';
-export const LABEL_VERSION = 'spice.ai/version';
-export const LABEL_REPLICA = 'spice.ai/replica';
-export const LABEL_WORKLOAD = 'spice.ai/workload';
-export const ANNOTATION_REVISION = 'spice.ai/revision';
-export const ANNOTATION_SPICEPOD_CHECKSUM = 'spice.ai/spicepod-checksum';
-export const ANNOTATION_ROLLBACK = 'spice.ai/rollback';
-/** Resumes a set paused by crashloop protection; the operator removes it once acted on. */
-export const ANNOTATION_RESUME = 'spice.ai/resume';
-
-/** Keys users may not set through spec.labels / spec.annotations (reference §1.10). */
-export const RESERVED_KEYS = new Set([
-  'spice.ai/app',
-  'spice.ai/spicepod',
-  'spice.ai/version',
-  'spice.ai/cluster',
-  'spice.ai/cluster-role',
-  'spice.ai/cluster-mtls',
-  'spice.ai/component',
-  'spice.ai/observed-generation',
-  'spice.ai/rollback',
-  'spice.ai/resume',
-  'spice.ai/sidecar-injected',
-  'spice.ai/validation-level',
-  'spice.ai/revision',
-  'spice.ai/replica',
-  'spice.ai/workload',
-  'spice.ai/handler',
-  'spice.ai/spicepod-checksum',
-]);
+import { LABEL_APP } from '../labels.ts';
+import { LABEL_CLUSTER } from '../labels.ts';
+import { LABEL_CLUSTER_ROLE } from '../labels.ts';
+import { RESERVED_KEYS } from '../labels.ts';
 
 export const SPICEPOD_KEY = 'spicepod.yaml';
 export const DATA_VOLUME = 'data';

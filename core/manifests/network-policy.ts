@@ -25,7 +25,8 @@
 import type { KubeObject } from '../handler.ts';
 import { clusterNodePort } from '../spec/cluster-node.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
-import { LABEL_APP, LABEL_CLUSTER, commonLabels } from './names.ts';
+import { commonLabels } from './names.ts';
+import { LABEL_APP, LABEL_CLUSTER } from '../labels.ts';
 
 export const DNS_PORT = 53;
 /** The label the Helm chart puts on the operator's pods (chart/templates/_helpers.tpl), the default of `run --operator-pod-labels`. */

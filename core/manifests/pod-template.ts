@@ -1,28 +1,13 @@
 // The pod template of a SpicepodSet: spiced with the mounted Spicepod,
 // probes on the HTTP port, and the user's scheduling, resources and env.
+import { LABEL_APP } from '../labels.ts';
 import type { HandlerConfig } from '../handler.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
-import {
-  ANNOTATION_SPICEPOD_CHECKSUM,
-  DATA_VOLUME,
-  commonLabels,
-  names,
-  withoutReserved,
-} from './names.ts';
-import {
-  DEFAULT_PROBE,
-  HEALTH_PATH,
-  NOBODY,
-  READY_PATH,
-  SPICED_BINARY,
-  SPICED_WORKING_DIR,
-  containerSecurityContext,
-  spicedArgs as listenArgs,
-  spicepodMount,
-  spicepodVolume,
-} from './spiced.ts';
+import { DATA_VOLUME, commonLabels, names, withoutReserved } from './names.ts';
+import { DEFAULT_PROBE, HEALTH_PATH, NOBODY, READY_PATH, SPICED_BINARY, SPICED_WORKING_DIR, containerSecurityContext, spicedArgs as listenArgs, spicepodMount, spicepodVolume } from './spiced.ts';
 import { CLUSTER_PORT, CLUSTER_PORT_NAME } from '../spec/network.ts';
 import { clusterNodePort } from '../spec/cluster-node.ts';
+import { ANNOTATION_SPICEPOD_CHECKSUM } from '../annotations.ts';
 
 export const CONTAINER_NAME = 'spiced';
 /** The internal cluster port (defined with the spec rules that reserve it). */
@@ -138,7 +123,7 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
       tolerations: spec.tolerations,
       topologySpreadConstraints: spec.topologySpreadConstraints?.map((c) => ({
         ...c,
-        labelSelector: c.labelSelector ?? { matchLabels: { 'spice.ai/app': set } },
+        labelSelector: c.labelSelector ?? { matchLabels: { [LABEL_APP]: set } },
       })),
       terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
       dnsPolicy: spec.network?.dnsPolicy,

@@ -2,9 +2,10 @@
 // and the identity of every node: names, stable DNS names, certificate SANs.
 import type { KubeObject } from '../handler.ts';
 import type { SpicepodClusterSpec } from '../spec/spicepodcluster.ts';
-import { LABEL_CLUSTER, LABEL_CLUSTER_ROLE, names } from './names.ts';
+import { names } from './names.ts';
 import { headlessServiceDnsName, podDnsName } from './pod-template.ts';
 import { advertisedHost, clusterNodePort, isIpHost } from '../spec/cluster-node.ts';
+import { LABEL_CLUSTER, LABEL_CLUSTER_ROLE } from '../labels.ts';
 
 export type ClusterRole = 'scheduler' | 'executor';
 

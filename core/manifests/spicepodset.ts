@@ -4,20 +4,11 @@ import type { HandlerConfig, KubeObject } from '../handler.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import { contentHash } from './hash.ts';
 import { deepFreeze, Memo } from '../memo.ts';
-import {
-  ANNOTATION_REVISION,
-  DATA_VOLUME,
-  LABEL_APP,
-  LABEL_REPLICA,
-  LABEL_VERSION,
-  LABEL_WORKLOAD,
-  SPICEPOD_KEY,
-  commonLabels,
-  names,
-  withoutReserved,
-} from './names.ts';
+import { DATA_VOLUME, SPICEPOD_KEY, commonLabels, names, withoutReserved } from './names.ts';
 import { podTemplate, type PodTemplate } from './pod-template.ts';
 import { clusterNodePort } from '../spec/cluster-node.ts';
+import { ANNOTATION_REVISION } from '../annotations.ts';
+import { LABEL_APP, LABEL_REPLICA, LABEL_VERSION, LABEL_WORKLOAD } from '../labels.ts';
 
 export interface SetContext {
   set: string;

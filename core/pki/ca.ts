@@ -5,16 +5,7 @@ import { toHex, type Bytes } from './bytes.ts';
 import { nameDer, readCertificates, spkiDer } from './certificate.ts';
 import { basicConstraints, decodeExtensions, keyIdentifier, keyUsage, subjectKeyIdentifier, authorityKeyIdentifier } from './extensions.ts';
 import { PkiError } from './errors.ts';
-import {
-  exportPrivateKeyPem,
-  exportSpki,
-  generateKeyPair,
-  importPrivateKey,
-  importPrivateKeyWithSpki,
-  privateKeyMatchesSpki,
-  publicKeyAlgorithm,
-  type SigningKey,
-} from './keys.ts';
+import { exportPrivateKeyPem, exportSpki, generateKeyPair, importPrivateKey, importPrivateKeyWithSpki, privateKeyMatchesSpki, publicKeyAlgorithm, type SigningKey } from './keys.ts';
 import { encodeName, OID_COMMON_NAME, OID_ORGANIZATIONAL_UNIT, validateNameValue } from './names.ts';
 import { BACKDATE_MS, checkDate, checkValidityDays, DAY_MS, signCertificate, truncateToSecond } from './sign.ts';
 

@@ -9,18 +9,7 @@ export { parseCertificate, verifyIssuedBy, type CertificateInfo } from './parse.
 export { keyMatchesCertificate } from './keys.ts';
 export type { Key } from './engine.ts';
 export type { KeyUsage } from './extensions.ts';
-export {
-  decodePem,
-  decodePemBlocks,
-  encodePem,
-  joinPemCertificates,
-  splitPemCertificates,
-  PEM_CERTIFICATE,
-  PEM_CERTIFICATE_REQUEST,
-  PEM_PRIVATE_KEY,
-  PEM_PUBLIC_KEY,
-  type PemBlock,
-} from './pem.ts';
+export { decodePem, decodePemBlocks, encodePem, joinPemCertificates, splitPemCertificates, PEM_CERTIFICATE, PEM_CERTIFICATE_REQUEST, PEM_PRIVATE_KEY, PEM_PUBLIC_KEY, type PemBlock } from './pem.ts';
 export { normalizeDnsName, normalizeIpAddress, normalizeSans, sansEqual, type SubjectAltNames } from './san.ts';
 export { needsRenewal, renewalTime } from './renewal.ts';
 export { LEAF_CHECKS, LeafReason, reviewLeaf, UNUSABLE_LEAF_REASONS, type LeafUnderReview, type LeafVerdict } from './leaf-policy.ts';

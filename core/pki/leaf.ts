@@ -5,15 +5,7 @@ import { loadCA, type CertificateAndKey, type LoadedCA } from './ca.ts';
 import { csrPublicKey } from './csr.ts';
 import type { Key } from './engine.ts';
 import { PkiError } from './errors.ts';
-import {
-  authorityKeyIdentifier,
-  basicConstraints,
-  extKeyUsage,
-  keyIdentifier,
-  keyUsage,
-  subjectAltName,
-  subjectKeyIdentifier,
-} from './extensions.ts';
+import { authorityKeyIdentifier, basicConstraints, extKeyUsage, keyIdentifier, keyUsage, subjectAltName, subjectKeyIdentifier } from './extensions.ts';
 import { exportPrivateKeyPem, exportSpki, generateKeyPair, spkiFromPem } from './keys.ts';
 import { encodeName, OID_COMMON_NAME, validateNameValue } from './names.ts';
 import { normalizeSans, type SubjectAltNames } from './san.ts';

@@ -1,6 +1,7 @@
 // PEM armour (RFC 7468): encode, decode, and split bundles. Decoding is
 // tolerant: CRLF line ends, indentation, and text around the blocks (as in
 // `openssl x509 -text` output) are accepted.
+import { base64ToBytes, bytesToBase64 } from '../base64.ts';
 import type { Bytes } from './bytes.ts';
 import { PkiError } from './errors.ts';
 
@@ -16,28 +17,13 @@ export interface PemBlock {
 }
 
 export function base64Encode(bytes: Uint8Array): string {
-  let binary = '';
-  const chunk = 0x8000;
-  for (let i = 0; i < bytes.length; i += chunk) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
-  }
-  return btoa(binary);
+  return bytesToBase64(bytes);
 }
 
 export function base64Decode(text: string): Bytes {
-  const clean = text.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) {
-    throw new PkiError('PEM body is not valid base64');
-  }
-  let binary: string;
-  try {
-    binary = atob(clean);
-  } catch {
-    throw new PkiError('PEM body is not valid base64');
-  }
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
+  const bytes = base64ToBytes(text);
+  if (!bytes) throw new PkiError('PEM body is not valid base64');
+  return bytes;
 }
 
 /** Wraps DER in PEM armour with 64-character lines and a trailing newline. */

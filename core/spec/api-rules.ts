@@ -7,18 +7,12 @@
 // and nodeSelector), never stricter. What is not checked here still reaches
 // the user: a refused write is reported with the API server's message.
 import { parseQuantity } from '../manifests/quantity.ts';
-import { RESERVED_KEYS } from '../manifests/names.ts';
+
 import { imageProblems } from './image-reference.ts';
-import {
-  ANNOTATIONS_MAX_BYTES,
-  configMapKeyProblem,
-  dnsSubdomainProblem,
-  envVarNameProblem,
-  labelValueProblem,
-  qualifiedNameProblem,
-} from './kubernetes-names.ts';
+import { ANNOTATIONS_MAX_BYTES, configMapKeyProblem, dnsSubdomainProblem, envVarNameProblem, labelValueProblem, qualifiedNameProblem } from './kubernetes-names.ts';
 import type { SpecProblem } from './normalize.ts';
 import type { SpicepodSetSpec } from './spicepodset.ts';
+import { RESERVED_KEYS } from '../labels.ts';
 
 /** Downward API fields an env var may read (validEnvDownwardAPIFieldPathExpressions). */
 const ENV_FIELD_PATHS = new Set([

@@ -11,6 +11,11 @@ const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
+/** A DNS-1123 label of at most 63 characters (namespaces, Service names). */
+export const isDns1123Label = (value: string) => value.length <= 63 && DNS1123_LABEL.test(value);
+/** A DNS-1123 subdomain of at most 253 characters (most object names). */
+export const isDns1123Subdomain = (value: string) => value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+
 export const LABEL_VALUE_MAX = 63;
 export const DNS_LABEL_MAX = 63;
 export const DNS_SUBDOMAIN_MAX = 253;

@@ -4,6 +4,9 @@
 // real types. Only the fields a Spicepod workload can use are listed.
 import { z } from 'zod';
 
+/** Kubernetes' image pull policies: the one list (the CRD enum, the injector and `run` use it). */
+export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
 /** The Kubernetes resource.Quantity grammar (same pattern controller-gen emits). */
 export const QUANTITY_PATTERN =
   /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;

@@ -3,10 +3,12 @@
 // that keeps a cluster node's internal port 50052 for its own cluster. Each
 // problem names the field, so a rule the API server would refuse (or that
 // would open 50052) becomes InvalidSpec instead of a failing apply.
+import { isDns1123Subdomain } from './kubernetes-names.ts';
 import type { z } from 'zod';
 import { parseCidr, strictlyContains } from './cidr.ts';
 import type { labelSelector, networkPolicyEgressRule, networkPolicyIngressRule } from './kubernetes.ts';
 import { DEFAULT_PORTS } from './spicepodset.ts';
+import { LABEL_CLUSTER } from '../labels.ts';
 
 /** The internal port of cluster nodes (scheduler gRPC, cluster service; mTLS). */
 export const CLUSTER_PORT = 50052;
@@ -42,9 +44,6 @@ export interface ClusterGuard {
   clusterName?: string;
 }
 
-/** The label every pod of a SpicepodCluster carries (core/manifests/names.ts LABEL_CLUSTER). */
-export const CLUSTER_LABEL = 'spice.ai/cluster';
-
 export interface NetworkRuleFields {
   /** Where the ingress rules were written, e.g. spec.network.ingress (or spec.ingress in the older spelling). */
   ingress: string;
@@ -52,7 +51,6 @@ export interface NetworkRuleFields {
 }
 
 const IANA_PORT_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
 const inPortRange = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
@@ -70,7 +68,7 @@ export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+  if (prefix !== undefined && (prefix.length === 0 || !isDns1123Subdomain(prefix))) {
     return `label key ${JSON.stringify(key)} has an invalid prefix: it must be a lower-case DNS subdomain such as example.com`;
   }
   if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
@@ -149,10 +147,10 @@ export function admitsOnlyClusterPods(rule: IngressRule, clusterName: string | u
     peers.length > 0 &&
     peers.every((peer) => {
       if (!peer.podSelector || peer.namespaceSelector || peer.ipBlock) return false;
-      const pinned = peer.podSelector.matchLabels?.[CLUSTER_LABEL];
+      const pinned = peer.podSelector.matchLabels?.[LABEL_CLUSTER];
       const viaLabels = pinned !== undefined && (clusterName === undefined || pinned === clusterName);
       const viaExpression = (peer.podSelector.matchExpressions ?? []).some(
-        (e) => e.key === CLUSTER_LABEL && e.operator === 'In' && e.values?.length === 1 && (clusterName === undefined || e.values[0] === clusterName),
+        (e) => e.key === LABEL_CLUSTER && e.operator === 'In' && e.values?.length === 1 && (clusterName === undefined || e.values[0] === clusterName),
       );
       return viaLabels || viaExpression;
     })
@@ -189,7 +187,7 @@ function portProblems(port: Port, field: string, guard: ClusterGuard | undefined
         : port.endPort !== undefined
           ? `covers ${port.port}-${port.endPort}, which includes`
           : 'opens';
-    const peers = guard.clusterName ? `podSelector: {matchLabels: {${CLUSTER_LABEL}: ${guard.clusterName}}}` : `a podSelector on ${CLUSTER_LABEL}=<cluster>`;
+    const peers = guard.clusterName ? `podSelector: {matchLabels: {${LABEL_CLUSTER}: ${guard.clusterName}}}` : `a podSelector on ${LABEL_CLUSTER}=<cluster>`;
     problems.push({
       field: `${field}.port`,
       message: `${what} the internal cluster port ${guard.port}, which only pods of the same cluster may reach (the operator allows them): list only the public ports (HTTP, Flight, metrics), or admit only the cluster's pods (every peer ${peers}, without namespaceSelector or ipBlock)`,

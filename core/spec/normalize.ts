@@ -5,12 +5,7 @@
 import { deepFreeze, Memo } from '../memo.ts';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import {
-  normalizedSpicepodSetSpecSchema,
-  spicepodSetSpecSchema,
-  type SpicepodSetSpec,
-  type SpicepodSetSpecInput,
-} from './spicepodset.ts';
+import { normalizedSpicepodSetSpecSchema, spicepodSetSpecSchema, type SpicepodSetSpec, type SpicepodSetSpecInput } from './spicepodset.ts';
 import { spicepodClusterSpecSchema, type SpicepodClusterSpec } from './spicepodcluster.ts';
 import { clusterPortProblems, networkRuleProblems } from './network.ts';
 import { STATE_LOCATION_FIELD, stateLocationProblem } from './scheduler-state.ts';

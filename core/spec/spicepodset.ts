@@ -3,28 +3,9 @@
 // generation of the v1 API; the older snake_case spelling is admitted by
 // `legacySpicepodSetFields` and folded in by `normalizeSpicepodSetSpec`.
 import { z } from 'zod';
-import {
-  conditions,
-  dnsPolicy,
-  envFromSource,
-  envVar,
-  intOrPercent,
-  networkPolicyEgressRule,
-  networkPolicyIngressRule,
-  nodeAffinity,
-  podAntiAffinity,
-  podDNSConfig,
-  port,
-  probeTimings,
-  quantity,
-  resourceRequirements,
-  stringMap,
-  toleration,
-  topologySpreadConstraint,
-} from './kubernetes.ts';
+import { PULL_POLICIES, conditions, dnsPolicy, envFromSource, envVar, intOrPercent, networkPolicyEgressRule, networkPolicyIngressRule, nodeAffinity, podAntiAffinity, podDNSConfig, port, probeTimings, quantity, resourceRequirements, stringMap, toleration, topologySpreadConstraint } from './kubernetes.ts';
 
 export const UPDATE_STRATEGIES = ['RollingOrdered', 'RollingParallel', 'Parallel', 'BlueGreen'] as const;
-export const PULL_POLICIES = ['Always', 'Never', 'IfNotPresent'] as const;
 export const CLUSTER_ROLES = ['scheduler', 'executor'] as const;
 
 export const DEFAULT_PORTS = { httpPort: 8090, flightPort: 50051, metricsPort: 9090 } as const;

@@ -10,8 +10,9 @@ import { normalizeSpicepodClusterSpec } from '../../core/spec/normalize.ts';
 import type { SpicepodClusterStatus } from '../../core/spec/spicepodcluster.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { satisfies } from '../../core/diff.ts';
-import { ANNOTATION_ROLLBACK } from '../../core/manifests/names.ts';
+
 import { childProblem, childSpecProblems, crashLooping, pausedCondition, REASON_PAUSED, type ChildState } from './children.ts';
+import { ANNOTATION_ROLLBACK } from '../../core/annotations.ts';
 
 export const REASON_INVALID_SPEC = 'InvalidSpec';
 export const REASON_CHILD_REFUSED = 'ChildRefused';

@@ -1,6 +1,7 @@
 // The admission.k8s.io/v1 AdmissionReview wire format: the parts of a
 // request the injector reads, and the three answers it gives (allow,
 // allow with a JSONPatch, deny with a message).
+import { encodeBase64 } from '../../core/base64.ts';
 import { z } from 'zod';
 
 const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
@@ -153,17 +154,8 @@ export function allow(uid: string): Answer {
   return review({ uid, allowed: true });
 }
 
-/**
- * Base64 of the patch's JSON. Non-ASCII characters (an image name, say) are
- * written as JSON \u escapes first, so btoa sees only ASCII: the same JSON,
- * at a small fraction of the cost of encoding bytes one by one.
- */
-export function jsonBase64(value: unknown): string {
-  return btoa(JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
-}
-
 export function allowWithPatch(uid: string, patch: unknown[]): Answer {
-  return review({ uid, allowed: true, patchType: 'JSONPatch', patch: jsonBase64(patch) });
+  return review({ uid, allowed: true, patchType: 'JSONPatch', patch: encodeBase64(JSON.stringify(patch)) });
 }
 
 /**

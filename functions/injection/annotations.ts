@@ -3,35 +3,28 @@
 // spice.ai/spicepod-configmap + spice.ai/spicepod-key and the newer
 // spice.ai/inject-config + spice.ai/inject-config-key (reference §3).
 // Every denial names the annotation, the value and the fix.
+import { PULL_POLICIES } from '../../core/spec/kubernetes.ts';
+import { isDns1123Subdomain } from '../../core/spec/kubernetes-names.ts';
 import { SPICEPOD_KEY } from '../../core/manifests/names.ts';
 import { parseQuantity } from '../../core/manifests/quantity.ts';
 import type { SpicedPorts } from '../../core/manifests/spiced.ts';
-
-export const ANNOTATION_INJECT = 'spice.ai/inject';
-export const ANNOTATION_CONFIGMAP = 'spice.ai/spicepod-configmap';
-export const ANNOTATION_INJECT_CONFIG = 'spice.ai/inject-config';
-export const ANNOTATION_KEY = 'spice.ai/spicepod-key';
-export const ANNOTATION_INJECT_CONFIG_KEY = 'spice.ai/inject-config-key';
-export const ANNOTATION_IMAGE = 'spice.ai/image';
-export const ANNOTATION_IMAGE_PULL_POLICY = 'spice.ai/image-pull-policy';
-export const ANNOTATION_HTTP_PORT = 'spice.ai/http-port';
-export const ANNOTATION_FLIGHT_PORT = 'spice.ai/flight-port';
-export const ANNOTATION_METRICS_PORT = 'spice.ai/metrics-port';
-export const ANNOTATION_CPU_REQUEST = 'spice.ai/sidecar-cpu-request';
-export const ANNOTATION_MEMORY_REQUEST = 'spice.ai/sidecar-memory-request';
-export const ANNOTATION_CPU_LIMIT = 'spice.ai/sidecar-cpu-limit';
-export const ANNOTATION_MEMORY_LIMIT = 'spice.ai/sidecar-memory-limit';
-/** Stamped on every Pod the webhook injected (a reserved key, core/manifests/names.ts). */
-export const ANNOTATION_SIDECAR_INJECTED = 'spice.ai/sidecar-injected';
-/**
- * Label (labels, unlike annotations, can be selected on by the webhook
- * configuration): "true" routes the Pod to the fail-closed webhook entry, so
- * it is never created without its sidecar, even while the operator is down.
- */
-export const LABEL_INJECT_REQUIRED = 'spice.ai/inject-required';
+import { ANNOTATION_INJECT } from '../../core/annotations.ts';
+import { ANNOTATION_CONFIGMAP } from '../../core/annotations.ts';
+import { ANNOTATION_INJECT_CONFIG } from '../../core/annotations.ts';
+import { ANNOTATION_KEY } from '../../core/annotations.ts';
+import { ANNOTATION_INJECT_CONFIG_KEY } from '../../core/annotations.ts';
+import { ANNOTATION_IMAGE } from '../../core/annotations.ts';
+import { ANNOTATION_IMAGE_PULL_POLICY } from '../../core/annotations.ts';
+import { ANNOTATION_HTTP_PORT } from '../../core/annotations.ts';
+import { ANNOTATION_FLIGHT_PORT } from '../../core/annotations.ts';
+import { ANNOTATION_METRICS_PORT } from '../../core/annotations.ts';
+import { ANNOTATION_CPU_REQUEST } from '../../core/annotations.ts';
+import { ANNOTATION_MEMORY_REQUEST } from '../../core/annotations.ts';
+import { ANNOTATION_CPU_LIMIT } from '../../core/annotations.ts';
+import { ANNOTATION_MEMORY_LIMIT } from '../../core/annotations.ts';
+import { LABEL_INJECT_REQUIRED } from '../../core/labels.ts';
 
 export const DEFAULT_PORTS: SpicedPorts = { http: 18090, flight: 15051, metrics: 19090 };
-export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 
 const PORT_ANNOTATIONS: Record<keyof SpicedPorts, string> = {
   http: ANNOTATION_HTTP_PORT,
@@ -103,10 +96,9 @@ const DISABLED = new Set(['false', 'disabled']);
  * way than a ConfigMap: refused with a hint instead of a "ConfigMap yes not found".
  */
 const BOOLEAN_LOOKALIKES = new Set(['yes', 'no', 'on', 'off', 'y', 'n', '1', '0', 'enable', 'disable']);
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
 
-export const isConfigMapName = (s: string) => s.length <= 253 && DNS_SUBDOMAIN.test(s);
+export const isConfigMapName = isDns1123Subdomain;
 export const isConfigMapKey = (s: string) => s.length <= 253 && CONFIGMAP_KEY.test(s) && s !== '.' && s !== '..';
 
 const quote = (s: string) => JSON.stringify(s);

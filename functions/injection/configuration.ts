@@ -1,4 +1,8 @@
 // The MutatingWebhookConfiguration that sends Pod CREATEs to the injector.
+import { encodeBase64 } from '../../core/base64.ts';
+import { LABEL_INJECT_REQUIRED } from '../../core/labels.ts';
+import { OPERATOR_NAME } from '../../core/labels.ts';
+import { LABEL_MANAGED_BY } from '../../core/labels.ts';
 //
 // Two entries with the same rules, told apart by the label
 // spice.ai/inject-required, so that each Pod matches exactly one:
@@ -9,10 +13,6 @@
 // - Pods labelled spice.ai/inject-required=true: failurePolicy Fail, so they
 //   are never created without their sidecar.
 // The README ("Sidecar injection") explains the choice and the timeout.
-import { LABEL_INJECT_REQUIRED } from './annotations.ts';
-
-export const MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const OPERATOR = 'spiceai-operator';
 
 /** Never injected, whatever the configuration says (the operator's own namespace is added to these). */
 export const ALWAYS_EXCLUDED_NAMESPACES = ['kube-system'];
@@ -46,18 +46,11 @@ export interface WebhookConfigurationOptions {
   ownedByOperator?: boolean;
 }
 
-function base64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
-
 export function webhookConfiguration(o: WebhookConfigurationOptions) {
   if (!o.url === !o.service) throw new Error('webhookConfiguration needs exactly one of service and url');
   const clientConfig = o.url
-    ? { url: o.url, caBundle: base64(o.caBundlePem) }
-    : { service: { name: o.service!.name, namespace: o.service!.namespace, port: o.service!.port ?? 443, path: o.service!.path }, caBundle: base64(o.caBundlePem) };
+    ? { url: o.url, caBundle: encodeBase64(o.caBundlePem) }
+    : { service: { name: o.service!.name, namespace: o.service!.namespace, port: o.service!.port ?? 443, path: o.service!.path }, caBundle: encodeBase64(o.caBundlePem) };
   const matchExpressions: { key: string; operator: string; values: string[] }[] = [
     { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set([o.operatorNamespace, ...ALWAYS_EXCLUDED_NAMESPACES])] },
   ];
@@ -82,7 +75,7 @@ export function webhookConfiguration(o: WebhookConfigurationOptions) {
       labels: {
         'app.kubernetes.io/name': 'spiceai-operator',
         'app.kubernetes.io/component': 'sidecar-injector',
-        ...(o.ownedByOperator === false ? {} : { [MANAGED_BY]: OPERATOR }),
+        ...(o.ownedByOperator === false ? {} : { [LABEL_MANAGED_BY]: OPERATOR_NAME }),
       },
     },
     webhooks: [

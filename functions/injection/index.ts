@@ -9,14 +9,16 @@
 // than the decision: the operator's server calls it directly for /mutate.
 import { Router } from 'itty-router';
 import { allow, allowWithPatch, badRequest, deny, parseAdmissionReview, readPodMetadata, readPodSpec, type Answer } from './admission.ts';
-import { ANNOTATION_SIDECAR_INJECTED, ANNOTATION_INJECT, LABEL_INJECT_REQUIRED, readInjectionRequest, type InjectionDefaults } from './annotations.ts';
+import { readInjectionRequest, type InjectionDefaults } from './annotations.ts';
 import { ALWAYS_EXCLUDED_NAMESPACES } from './configuration.ts';
 import { injectedPorts, injectedSidecar, injectionPatch, nameCollisions, portCollisions, type PodSpec as Spec } from './sidecar.ts';
+import { ANNOTATION_INJECT, ANNOTATION_SIDECAR_INJECTED } from '../../core/annotations.ts';
+import { LABEL_INJECT_REQUIRED } from '../../core/labels.ts';
 
 export type { Answer } from './admission.ts';
 export * from './annotations.ts';
 export { SIDECAR_CONTAINER, SIDECAR_VOLUME, SIDECAR_PORT_NAMES, sidecarContainer, type JsonPatchOp } from './sidecar.ts';
-export { webhookConfiguration, ALWAYS_EXCLUDED_NAMESPACES, MANAGED_BY, OPERATOR, WEBHOOK_NAMES, WEBHOOK_TIMEOUT_SECONDS, type WebhookConfigurationOptions } from './configuration.ts';
+export { webhookConfiguration, ALWAYS_EXCLUDED_NAMESPACES, WEBHOOK_NAMES, WEBHOOK_TIMEOUT_SECONDS, type WebhookConfigurationOptions } from './configuration.ts';
 
 export const MUTATE_PATH = '/mutate';
 

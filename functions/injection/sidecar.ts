@@ -2,20 +2,9 @@
 // restartPolicy Always, Kubernetes >= 1.29) so it starts before the app
 // containers, is stopped after them, and does not keep a Job's Pod alive.
 // The README's "Sidecar injection" section has the reasoning.
-import {
-  DEFAULT_PROBE,
-  HEALTH_PATH,
-  NOBODY,
-  READY_PATH,
-  SPICED_BINARY,
-  SPICED_WORKING_DIR,
-  containerSecurityContext,
-  spicedArgs,
-  spicepodMount,
-  spicepodVolume,
-  type SpicedPorts,
-} from '../../core/manifests/spiced.ts';
-import { ANNOTATION_SIDECAR_INJECTED, PORT_ANNOTATIONS, type SidecarSettings } from './annotations.ts';
+import { DEFAULT_PROBE, HEALTH_PATH, NOBODY, READY_PATH, SPICED_BINARY, SPICED_WORKING_DIR, containerSecurityContext, spicedArgs, spicepodMount, spicepodVolume, type SpicedPorts } from '../../core/manifests/spiced.ts';
+import { PORT_ANNOTATIONS, type SidecarSettings } from './annotations.ts';
+import { ANNOTATION_SIDECAR_INJECTED } from '../../core/annotations.ts';
 
 export const SIDECAR_CONTAINER = 'spice-sidecar';
 export const SIDECAR_VOLUME = 'spice-sidecar-spicepod';

@@ -3,20 +3,14 @@
 // user brought, restored from a backup, or left by an earlier cluster of the
 // same name is used rather than ignored.
 import type { KubeObject } from '../../core/handler.ts';
-import { LABEL_CLUSTER } from '../../core/manifests/names.ts';
+
 import { clusterNames } from '../../core/manifests/spicepodcluster.ts';
 import { keyMatchesCertificate, parseCertificate, type CertificateInfo } from '../../core/pki/index.ts';
 import { secretData, secretText } from '../../core/secrets.ts';
-
-export const LABEL_CLUSTER_NAMESPACE = 'spice.ai/cluster-namespace';
-/** On node Secrets and the CA Secret: the certificate's notAfter (metrics read it without parsing). */
-export const ANNOTATION_NOT_AFTER = 'spice.ai/not-after';
-/** On node Secrets: when the leaf was issued. */
-export const ANNOTATION_ISSUED_AT = 'spice.ai/issued-at';
-/** On node Secrets: when ca.crt last changed (trust changes need time to reach the pods). */
-export const ANNOTATION_TRUST_UPDATED_AT = 'spice.ai/trust-updated-at';
-/** On the CA Secret: the uid of the cluster it was created for. */
-export const ANNOTATION_CREATED_FOR = 'spice.ai/created-for';
+import { LABEL_CLUSTER } from '../../core/labels.ts';
+import { LABEL_CLUSTER_NAMESPACE } from '../../core/labels.ts';
+import { ANNOTATION_NOT_AFTER } from '../../core/annotations.ts';
+import { ANNOTATION_CREATED_FOR } from '../../core/annotations.ts';
 
 /** Who the CA Secret comes from. */
 export type CaOrigin = 'this-cluster' | 'earlier-cluster' | 'foreign';

@@ -10,13 +10,16 @@
 //   conditions.ts     CertificatesReady, Degraded, Secure and their Events
 //   reasons.ts        every reason a user can see
 import type { Handler } from '../../core/handler.ts';
-import { LABEL_CLUSTER } from '../../core/manifests/names.ts';
+
 import { clusterNames } from '../../core/manifests/spicepodcluster.ts';
-import { LABEL_CLUSTER_NAMESPACE } from './ca-secret.ts';
+
 import { reconcilePki } from './reconcile.ts';
+import { LABEL_CLUSTER, LABEL_CLUSTER_NAMESPACE } from '../../core/labels.ts';
+export { ANNOTATION_ISSUED_AT, ANNOTATION_NOT_AFTER, ANNOTATION_TRUST_UPDATED_AT } from '../../core/annotations.ts';
+export { LABEL_CLUSTER_NAMESPACE } from '../../core/labels.ts';
 
 export { reconcilePki } from './reconcile.ts';
-export { ANNOTATION_ISSUED_AT, ANNOTATION_NOT_AFTER, ANNOTATION_TRUST_UPDATED_AT, LABEL_CLUSTER_NAMESPACE } from './ca-secret.ts';
+
 export { PROPAGATION_SECONDS } from './trust.ts';
 export { PkiReason } from './reasons.ts';
 

@@ -4,12 +4,14 @@
 // hold: a leaf that still works but comes from a CA being retired is replaced
 // only once its successor would be trusted by every peer.
 import type { KubeObject } from '../../core/handler.ts';
-import { LABEL_CLUSTER, LABEL_CLUSTER_ROLE } from '../../core/manifests/names.ts';
+
 import type { ClusterNode } from '../../core/manifests/spicepodcluster.ts';
 import { issueLeaf, joinPemCertificates, LeafReason, parseCertificate, renewalTime, reviewLeaf, UNUSABLE_LEAF_REASONS, type LoadedCA } from '../../core/pki/index.ts';
 import { secretData } from '../../core/secrets.ts';
-import { ANNOTATION_ISSUED_AT, ANNOTATION_NOT_AFTER, ANNOTATION_TRUST_UPDATED_AT } from './ca-secret.ts';
+
 import type { ObservedNode } from './trust.ts';
+import { LABEL_CLUSTER, LABEL_CLUSTER_ROLE } from '../../core/labels.ts';
+import { ANNOTATION_ISSUED_AT, ANNOTATION_NOT_AFTER, ANNOTATION_TRUST_UPDATED_AT } from '../../core/annotations.ts';
 
 export type LeafAction =
   /** The leaf stays; issuer is the CA (normalised PEM) that issued it. */

@@ -5,17 +5,19 @@
 import { setConditions } from '../../core/conditions.ts';
 import type { Desired, KubeObject, Observed } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
-import { LABEL_CLUSTER } from '../../core/manifests/names.ts';
+
 import { clusterNames, clusterNodes } from '../../core/manifests/spicepodcluster.ts';
 import { joinPemCertificates, loadCA, renewalTime, splitPemCertificates } from '../../core/pki/index.ts';
 import { secretData } from '../../core/secrets.ts';
 import { normalizeSpicepodClusterSpec } from '../../core/spec/normalize.ts';
 import type { SpicepodClusterStatus } from '../../core/spec/spicepodcluster.ts';
 import { newClusterCa, planCa, renewedClusterCa, type UsableCa } from './ca-lifecycle.ts';
-import { ANNOTATION_CREATED_FOR, ANNOTATION_ISSUED_AT, caSecretName, caSecretObject, findCaSecret, type ClusterRef } from './ca-secret.ts';
+import { caSecretName, caSecretObject, findCaSecret, type ClusterRef } from './ca-secret.ts';
 import { pkiConditions, pkiEvents, type IssuedLeaf, type PkiOutcome } from './conditions.ts';
 import { decideLeaf, issueNodeLeaf, leafRenewAt, nodeSecretObject } from './leaf-issuance.ts';
 import { bundleFor, currentCaTrustedEverywhere, observeNode, PROPAGATION_SECONDS, retiringCas, sameTrust, trustUpdatedAt } from './trust.ts';
+import { LABEL_CLUSTER } from '../../core/labels.ts';
+import { ANNOTATION_CREATED_FOR, ANNOTATION_ISSUED_AT } from '../../core/annotations.ts';
 
 /** Timers beyond ~24 days overflow; reconcile at least this often. */
 const MAX_REQUEUE_SECONDS = 6 * 3600;

@@ -21,7 +21,7 @@ import type { KubeObject } from '../../core/handler.ts';
 import type { ClusterNode } from '../../core/manifests/spicepodcluster.ts';
 import { parseCertificate, splitPemCertificates, verifyIssuedBy } from '../../core/pki/index.ts';
 import { secretText } from '../../core/secrets.ts';
-import { ANNOTATION_ISSUED_AT, ANNOTATION_TRUST_UPDATED_AT } from './ca-secret.ts';
+import { ANNOTATION_ISSUED_AT, ANNOTATION_TRUST_UPDATED_AT } from '../../core/annotations.ts';
 
 /** Time for an updated Secret to reach the pods' volumes (kubelet sync) before the next step relies on it (HandlerConfig.secretPropagationSeconds). */
 export const PROPAGATION_SECONDS = 120;

@@ -3,10 +3,12 @@
 // SpicepodSet or (with ?kind=SpicepodCluster) of a SpicepodCluster. It reads
 // the cluster only through the functions it is given, so the shim serves it
 // from its caches and tests from plain objects.
+import { isDns1123Label, isDns1123Subdomain } from '../../core/spec/kubernetes-names.ts';
 import { Router, type IRequest } from 'itty-router';
 import type { KubeObject, TypeRef } from '../../core/handler.ts';
-import { LABEL_APP } from '../../core/manifests/names.ts';
+
 import { clusterChildNames, setStatus, type ClusterStatus, type ProbeSettings, type SetStatus } from './view.ts';
+import { LABEL_APP } from '../../core/labels.ts';
 
 export type { ClusterStatus, PodStatus, SetStatus } from './view.ts';
 export type { Health, Readiness } from './probe.ts';
@@ -31,8 +33,6 @@ export interface StatusDependencies {
   now?(): number;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body, null, 2) + '\n', { status, headers: jsonHeaders });
@@ -75,8 +75,8 @@ export function createStatusHandler(deps: StatusDependencies): (request: Request
     .get('/ready', () => (deps.ready() ? text('ready') : text('not ready', 503)))
     .get('/:namespace/:name', (request: IRequest) => {
       const { namespace, name } = request.params as { namespace: string; name: string };
-      if (!DNS_LABEL.test(namespace)) return problem(400, `${JSON.stringify(namespace)} is not a namespace name`);
-      if (!DNS_SUBDOMAIN.test(name)) return problem(400, `${JSON.stringify(name)} is not an object name`);
+      if (!isDns1123Label(namespace)) return problem(400, `${JSON.stringify(namespace)} is not a namespace name`);
+      if (!isDns1123Subdomain(name)) return problem(400, `${JSON.stringify(name)} is not an object name`);
       const kind = request.query.kind ?? SPICEPOD_SET.kind;
       if (typeof kind !== 'string') return problem(400, 'give kind at most once');
       if (kind.toLowerCase() === SPICEPOD_SET.kind.toLowerCase() || kind === '') return spicepodSet(namespace, name);

@@ -3,11 +3,12 @@
 // executor sets. Built from what the shim read plus live probes of spiced.
 import type { KubeObject } from '../../core/handler.ts';
 import { CONTAINER_NAME } from '../../core/manifests/pod-template.ts';
-import { LABEL_CLUSTER_ROLE } from '../../core/manifests/names.ts';
+
 import { clusterNames } from '../../core/manifests/spicepodcluster.ts';
 import { isPodReady, podProblem, type PodView } from '../../core/pods.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import { probeSpiced, type Health, type Readiness } from './probe.ts';
+import { LABEL_CLUSTER_ROLE } from '../../core/labels.ts';
 
 /** The workloads handler's pauseReason for `replicas: 0` (functions/workloads PAUSE_SCALED; a unit test keeps them equal). */
 export const PAUSE_SCALED = 'ScaledToZero';

@@ -5,17 +5,12 @@
 // instant rollback, otherwise briefly, while endpoints move over.
 import type { KubeObject, Observed, ObjectRef, RecordedEvent } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
-import { LABEL_VERSION, names } from '../../core/manifests/names.ts';
-import {
-  desiredHeadlessService,
-  desiredStatefulSet,
-  revisionedTemplate,
-  statefulSetSelector,
-  type SetContext,
-} from '../../core/manifests/spicepodset.ts';
+import { names } from '../../core/manifests/names.ts';
+import { desiredHeadlessService, desiredStatefulSet, revisionedTemplate, statefulSetSelector, type SetContext } from '../../core/manifests/spicepodset.ts';
 import { isPodReady } from '../../core/pods.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { rollbackRefusal, type RollbackRefusal } from './rollback.ts';
+import { LABEL_VERSION } from '../../core/labels.ts';
 
 /** Without instant rollback, the old generation still serves this long after the switch (endpoint propagation). */
 export const SWITCH_GRACE_SECONDS = 30;

@@ -14,9 +14,10 @@
 // that caused the pause do not pause the set again at once.
 import { findCondition } from '../../core/conditions.ts';
 import type { KubeObject } from '../../core/handler.ts';
-import { ANNOTATION_RESUME } from '../../core/manifests/names.ts';
+
 import { deadPodObservations, nextBaselines, type DeathBaseline } from '../../core/pods.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
+import { ANNOTATION_RESUME } from '../../core/annotations.ts';
 
 export const PAUSE_CRASHLOOPING = 'CrashLooping';
 /** Paused=False after a resume, until the resume annotation is gone. */

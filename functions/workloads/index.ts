@@ -4,21 +4,9 @@ import { setConditions, findCondition, type ConditionInput } from '../../core/co
 import type { Desired, Handler, KubeObject, Observed, ObjectRef, RecordedEvent } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 import { parseQuantity } from '../../core/manifests/quantity.ts';
-import { ANNOTATION_RESUME, ANNOTATION_REVISION, ANNOTATION_ROLLBACK, LABEL_APP, LABEL_VERSION, LABEL_WORKLOAD, names } from '../../core/manifests/names.ts';
+import { names } from '../../core/manifests/names.ts';
 import { setNameProblems } from '../../core/manifests/name-limits.ts';
-import {
-  deploymentSelector,
-  desiredConfigMap,
-  desiredDeployment,
-  desiredHeadlessService,
-  desiredService,
-  desiredServiceAccountObjects,
-  desiredStatefulSet,
-  revisionedTemplate,
-  statefulSetSelector,
-  workloadMode,
-  type SetContext,
-} from '../../core/manifests/spicepodset.ts';
+import { deploymentSelector, desiredConfigMap, desiredDeployment, desiredHeadlessService, desiredService, desiredServiceAccountObjects, desiredStatefulSet, revisionedTemplate, statefulSetSelector, workloadMode, type SetContext } from '../../core/manifests/spicepodset.ts';
 import { isPodReady } from '../../core/pods.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
@@ -26,15 +14,10 @@ import type { SpicepodSetSpec, SpicepodSetStatus } from '../../core/spec/spicepo
 import { blueGreenWorkload } from './bluegreen.ts';
 import { crashloopProtection, PAUSE_CRASHLOOPING, REASON_RESUMED } from './crashloop.ts';
 import { refusedChildrenMessage, refusedPodsMessage, refusedResizeMessage, refusedResizes, EVENT_FAILED_CREATE, REASON_CHILD_REFUSED, REASON_PODS_REFUSED, REASON_RESIZE_REFUSED } from './refusals.ts';
-import {
-  ANNOTATION_VALUE_ROLLBACK,
-  CONDITION_ROLLED_BACK,
-  EVENT_ROLLBACK_UNAVAILABLE,
-  REASON_ROLLED_BACK,
-  rollbackRefusal,
-  type RollbackRefusal,
-} from './rollback.ts';
+import { ANNOTATION_VALUE_ROLLBACK, CONDITION_ROLLED_BACK, EVENT_ROLLBACK_UNAVAILABLE, REASON_ROLLED_BACK, rollbackRefusal, type RollbackRefusal } from './rollback.ts';
 import { planRollout, type ReplicaState } from './rollout.ts';
+import { ANNOTATION_RESUME, ANNOTATION_REVISION, ANNOTATION_ROLLBACK } from '../../core/annotations.ts';
+import { LABEL_APP, LABEL_VERSION, LABEL_WORKLOAD } from '../../core/labels.ts';
 
 const CHILDREN = [
   { apiVersion: 'v1', kind: 'ConfigMap' },

@@ -9,14 +9,7 @@
 //
 // The second part (ports, probes, mounts) is what a Pod needs so that the
 // kubelet, Services and peers reach what spiced serves; each check says so.
-import {
-  checkSpicedArgs,
-  parseSocketAddress,
-  resolveSchedulerUrl,
-  runtimeAfterOverrides,
-  type EnvVar,
-  type ParsedSpicedArgs,
-} from './spiced-args.ts';
+import { checkSpicedArgs, parseSocketAddress, resolveSchedulerUrl, runtimeAfterOverrides, type EnvVar, type ParsedSpicedArgs } from './spiced-args.ts';
 import { spicepodProblems } from './spicepod-schema.ts';
 
 const one = (parsed: ParsedSpicedArgs, flag: string) => parsed.flags.get(flag)?.[0];

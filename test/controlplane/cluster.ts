@@ -40,9 +40,7 @@
 // clientConfig.url on https://127.0.0.1:<port>. Service-based webhook
 // references cannot work (there is no service network here).
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { createServer, type AddressInfo, type Server } from 'node:net';

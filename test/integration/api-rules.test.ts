@@ -11,16 +11,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../core/handler.ts';
 import { setNameProblems, STATEFULSET_NAME_MAX } from '../../core/manifests/name-limits.ts';
 import { names } from '../../core/manifests/names.ts';
-import {
-  desiredConfigMap,
-  desiredHeadlessService,
-  desiredService,
-  desiredServiceAccountObjects,
-  desiredStatefulSet,
-  revisionedTemplate,
-  statefulSetSelector,
-  type SetContext,
-} from '../../core/manifests/spicepodset.ts';
+import { desiredConfigMap, desiredHeadlessService, desiredService, desiredServiceAccountObjects, desiredStatefulSet, revisionedTemplate, statefulSetSelector, type SetContext } from '../../core/manifests/spicepodset.ts';
 import { normalizedSpicepodSetSpecSchema } from '../../core/spec/spicepodset.ts';
 import { ACCEPTED_BY_THE_API_SERVER, REFUSED_BY_THE_API_SERVER } from '../unit/refused-specs.ts';
 import { freshNamespace, kubectl } from '../harness/kube.ts';

@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { ANNOTATION_REVISION } from '../../core/manifests/names.ts';
+
 import { Informer } from '../../shim/informer.ts';
 import { KubeClient } from '../../shim/kube/client.ts';
 import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
 import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
+import { ANNOTATION_REVISION } from '../../core/annotations.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };

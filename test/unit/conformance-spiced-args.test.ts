@@ -4,14 +4,7 @@
 // conformance-generated.test.ts runs it over everything the operator writes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  SPICED_FLAGS,
-  checkSpicedArgs,
-  expandKubeletReferences,
-  parseSetRuntime,
-  parseSocketAddress,
-  runtimeAfterOverrides,
-} from '../conformance/spiced-args.ts';
+import { SPICED_FLAGS, checkSpicedArgs, expandKubeletReferences, parseSetRuntime, parseSocketAddress, runtimeAfterOverrides } from '../conformance/spiced-args.ts';
 import { checkSpicedContainer, spicedStartProblems } from '../conformance/spiced-start.ts';
 
 const SPICED = ['/usr/local/bin/spiced'];

@@ -69,7 +69,7 @@ test('defaults, enums and required fields are declared', () => {
   assert.is(spec.properties.replicas.minimum, 0);
   assert.is(spec.properties.updateStrategy.properties.type.default, 'RollingOrdered');
   assert.equal(spec.properties.updateStrategy.properties.type.enum, ['RollingOrdered', 'RollingParallel', 'Parallel', 'BlueGreen']);
-  assert.equal(spec.properties.image.properties.pullPolicy.enum, ['Always', 'Never', 'IfNotPresent']);
+  assert.equal(spec.properties.image.properties.pullPolicy.enum, ['Always', 'IfNotPresent', 'Never']);
   assert.is(spec.properties.image.properties.tag.default, 'latest-models');
   assert.is(spec.properties.instantRollback.properties.retentionPeriodSeconds.default, 900);
   assert.ok(spec.properties.volume.properties.storageRequests['x-kubernetes-int-or-string']);

@@ -4,18 +4,14 @@
 import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RESERVED_KEYS } from '../../core/manifests/names.ts';
-import {
-  ANNOTATION_SIDECAR_INJECTED,
-  LABEL_INJECT_REQUIRED,
-  SIDECAR_CONTAINER,
-  createInjectionHandler,
-  webhookConfiguration,
-  type AdmissionOutcome,
-  type ConfigMapData,
-} from '../../functions/injection/index.ts';
+
+import { SIDECAR_CONTAINER, createInjectionHandler, webhookConfiguration, type AdmissionOutcome, type ConfigMapData } from '../../functions/injection/index.ts';
+import { LABEL_INJECT_REQUIRED, RESERVED_KEYS } from '../../core/labels.ts';
+import { ANNOTATION_SIDECAR_INJECTED } from '../../core/annotations.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
+/** The patch as the API server reads it: base64 to bytes, bytes as UTF-8 JSON. */
+const patchText = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
 const defaults = { image: 'example.com/spiceai:default', imagePullPolicy: 'IfNotPresent' };
 const SPICEPOD = 'version: v1\nkind: Spicepod\nname: demo\n';
 
@@ -81,7 +77,7 @@ async function admit(h: Harness, object: unknown, request?: Record<string, unkno
   const { status, body } = await post(h, review(object, request));
   assert.is(status, 200, JSON.stringify(body));
   const response = body.response;
-  const patch = response.patch ? JSON.parse(atob(response.patch)) : undefined;
+  const patch = response.patch ? JSON.parse(patchText(response.patch)) : undefined;
   return { response, patch: patch as { op: string; path: string; value: any }[] | undefined };
 }
 
@@ -216,7 +212,7 @@ test('spice.ai/image and spice.ai/image-pull-policy override the operator defaul
   assert.is(sidecar.imagePullPolicy, 'Always');
   const other = createInjectionHandler({ defaults: { image: 'other/image:2', imagePullPolicy: 'Never' }, operatorNamespace: OPERATOR_NS, getConfigMap: async () => ({ data: { 'spicepod.yaml': '' } }) });
   const res = (await (await other(new Request('https://x/mutate', { method: 'POST', body: JSON.stringify(review(pod({ 'spice.ai/inject': 'demo' }))) }))).json()) as any;
-  const c = JSON.parse(atob(res.response.patch))[0].value[0];
+  const c = JSON.parse(patchText(res.response.patch))[0].value[0];
   assert.is(c.image, 'other/image:2');
   assert.is(c.imagePullPolicy, 'Never');
 });
@@ -238,7 +234,7 @@ test('the operator-wide resource defaults apply to every sidecar, and each annot
       operatorNamespace: OPERATOR_NS,
       getConfigMap: async () => ({ data: { 'spicepod.yaml': SPICEPOD } }),
     })(new Request('https://x/mutate', { method: 'POST', body: JSON.stringify(review(pod({ 'spice.ai/inject': 'demo', ...annotations }))) })).then((r) => r.json() as Promise<any>);
-  const sidecarOf = (res: any) => JSON.parse(atob(res.response.patch))[0].value[0];
+  const sidecarOf = (res: any) => JSON.parse(patchText(res.response.patch))[0].value[0];
   assert.equal(sidecarOf(await withDefaults({})).resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
   assert.equal(sidecarOf(await withDefaults({ 'spice.ai/sidecar-memory-limit': '4Gi', 'spice.ai/sidecar-cpu-limit': '2' })).resources, {
     requests: { cpu: '100m', memory: '256Mi' },

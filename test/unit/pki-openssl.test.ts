@@ -10,15 +10,7 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  createCA,
-  createCSR,
-  issueLeaf,
-  keyMatchesCertificate,
-  parseCertificate,
-  verifyIssuedBy,
-  type CertificateAndKey,
-} from '../../core/pki/index.ts';
+import { createCA, createCSR, issueLeaf, keyMatchesCertificate, parseCertificate, verifyIssuedBy, type CertificateAndKey } from '../../core/pki/index.ts';
 import { nameDer, readCertificate } from '../../core/pki/certificate.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pki-openssl-'));

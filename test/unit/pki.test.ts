@@ -3,26 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  createCA,
-  createCSR,
-  csrPublicKey,
-  decodePem,
-  decodePemBlocks,
-  encodePem,
-  issueLeaf,
-  joinPemCertificates,
-  keyMatchesCertificate,
-  loadCA,
-  needsRenewal,
-  normalizeIpAddress,
-  parseCertificate,
-  PkiError,
-  renewalTime,
-  sansEqual,
-  splitPemCertificates,
-  verifyIssuedBy,
-} from '../../core/pki/index.ts';
+import { createCA, createCSR, csrPublicKey, decodePem, decodePemBlocks, encodePem, issueLeaf, joinPemCertificates, keyMatchesCertificate, loadCA, needsRenewal, normalizeIpAddress, parseCertificate, PkiError, renewalTime, sansEqual, splitPemCertificates, verifyIssuedBy } from '../../core/pki/index.ts';
 import { nameDer, readCertificate } from '../../core/pki/certificate.ts';
 import { generateKeyPair } from '../../core/pki/keys.ts';
 

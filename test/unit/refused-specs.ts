@@ -28,7 +28,6 @@ export const REFUSED_BY_THE_API_SERVER: [string, Record<string, unknown>, RegExp
   ['a bad service account annotation', { serviceAccount: { enabled: true, create: true, annotations: { 'a b': 'x' } } }, /^spec\.serviceAccount\.annotations\["a b"\]/],
 ];
 
-
 /** Corner cases the API server accepts: the operator must not refuse them either. */
 export const ACCEPTED_BY_THE_API_SERVER: [string, Record<string, unknown>][] = [
   ['relaxed env names and prefixes', { env: [{ name: '1st.var-name:with spaces', value: 'x' }], envFromSource: [{ prefix: 'my prefix.', configMapRef: { name: 'cm' } }] }],

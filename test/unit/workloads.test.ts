@@ -5,10 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Desired, FailedWrite, HandlerConfig, KubeObject } from '../../core/handler.ts';
 import { refKey, refOf } from '../../core/handler.ts';
-import { ANNOTATION_REVISION } from '../../core/manifests/names.ts';
+
 import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
 import { canonicalJson, contentHash } from '../../core/manifests/hash.ts';
 import { createHash } from 'node:crypto';
+import { ANNOTATION_REVISION } from '../../core/annotations.ts';
 
 const config: HandlerConfig = {
   operatorNamespace: 'spiceai-operator-system',

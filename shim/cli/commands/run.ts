@@ -1,3 +1,5 @@
+import { PULL_POLICIES } from '../../../core/spec/kubernetes.ts';
+import { isDns1123Label, isDns1123Subdomain } from '../../../core/spec/kubernetes-names.ts';
 import { HANDLER_NAMES, type HandlerName } from '../../handler-names.ts';
 import { UsageError, type Command } from '../usage.ts';
 import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type SidecarResources } from '../../../functions/injection/annotations.ts';
@@ -34,15 +36,13 @@ export function parseOperatorPodLabels(value: string): Record<string, string> {
   return labels;
 }
 
-const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   if (values['enable-sidecar-injector'] && values['no-sidecar-injector']) {
     throw new UsageError('--enable-sidecar-injector and --no-sidecar-injector contradict each other: pass one');
   }
   const policy = String(values['sidecar-default-image-pull-policy']);
-  if (!PULL_POLICIES.includes(policy)) {
+  if (!(PULL_POLICIES as readonly string[]).includes(policy)) {
     throw new UsageError(`--sidecar-default-image-pull-policy ${policy}: expected one of ${PULL_POLICIES.join(', ')}`);
   }
   const image = String(values['sidecar-default-image']);
@@ -61,7 +61,7 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   }
   for (const flag of ['webhook-service', 'webhook-configuration', 'webhook-secret']) {
     const name = String(values[flag]);
-    if (!(flag === 'webhook-service' ? DNS_LABEL.test(name) && name.length <= 63 : /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && name.length <= 253)) {
+    if (!(flag === 'webhook-service' ? isDns1123Label(name) : isDns1123Subdomain(name))) {
       throw new UsageError(`--${flag} ${name}: expected a Kubernetes object name (lower-case letters, digits, '-')`);
     }
   }
