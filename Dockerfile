@@ -4,7 +4,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The production install: no test-only packages (deno, the kubectl/helm layer); esbuild is one.
+RUN npm ci --omit=dev --no-audit --no-fund
 COPY tsconfig.json ./
 COPY core core
 COPY functions functions
