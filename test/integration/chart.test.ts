@@ -15,7 +15,7 @@ import { webhookConfiguration } from '../../functions/injection/configuration.ts
 import { servingNames } from '../../shim/webhook.ts';
 import { CHART_DIR, chartServiceAccountKubeconfig, helm, kubeScoreFindings } from '../harness/chart.ts';
 import { kubectlPath } from '../harness/tools.ts';
-import { kubectl, kubectlJson, testKubeconfig } from '../harness/kube.ts';
+import { eventually, kubectl, kubectlJson, testKubeconfig } from '../harness/kube.ts';
 import { evaluate } from '../harness/netpol.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'chart-'));
@@ -361,7 +361,7 @@ test("the NetworkPolicy lets in the API server, Prometheus and status API caller
   });
 });
 
-test("the cert-manager Certificate is accepted by cert-manager's own CRDs and names what the operator serves", () => {
+test("the cert-manager Certificate is accepted by cert-manager's own CRDs and names what the operator serves", async () => {
   // cert-manager's CRDs at a pinned release, from its Go module (the Go module proxy).
   const mod = spawnSync('go', ['mod', 'download', '-json', 'github.com/cert-manager/cert-manager@v1.19.1'], { encoding: 'utf8', cwd: tmp });
   assert.is(mod.status, 0, mod.stderr);
@@ -370,8 +370,11 @@ test("the cert-manager Certificate is accepted by cert-manager's own CRDs and na
   const applied = kubectl(['apply', '--server-side', '-f', '-'], crds.join('\n---\n'));
   assert.is(applied.code, 0, applied.err);
   try {
-    const established = kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io', 'crd/clusterissuers.cert-manager.io']);
-    assert.is(established.code, 0, established.err);
+    for (const crd of ['certificates', 'issuers', 'clusterissuers']) {
+      await eventually(`${crd}.cert-manager.io to be served`, () =>
+        kubectlJson(['get', 'crd', `${crd}.cert-manager.io`]).status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True'),
+      );
+    }
     kubectl(['create', 'namespace', NS]);
     for (const issuer of [[], ['--set', 'sidecarInjector.certManager.issuerRef.name=corp-ca', '--set', 'sidecarInjector.certManager.issuerRef.kind=ClusterIssuer']]) {
       const docs = render('--set', 'sidecarInjector.certManager.enabled=true', '--set', 'clusterDomain=corp.local', ...issuer);
