@@ -14,6 +14,9 @@ export const bundleOptions = {
   // The oldest Node the CLI supports (package.json engines); the image runs a newer LTS.
   target: 'node20',
   format: 'esm',
+  // Node's own punycode module is deprecated (DEP0040: a warning on stderr at start on Node 22+,
+  // from tr46/whatwg-url under @kubernetes/client-node); the userland package is the same code.
+  alias: { punycode: 'punycode/' },
   outfile: 'dist/spiceai-operator.mjs',
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
