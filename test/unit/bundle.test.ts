@@ -57,6 +57,14 @@ test('the bundle prints the same CRDs as crds/', () => {
   }
 });
 
+test('a user error is one line on stderr and exit code 2, with no runtime warning (DEP0040 punycode on Node 22+)', () => {
+  for (const node of nodes) {
+    const r = run(node.path, 'run', '--kubeconfig', join(dir, 'no-such-kubeconfig'));
+    assert.is(r.status, 2, node.name);
+    assert.is(r.stderr, `spiceai-operator: kubeconfig not found: ${join(dir, 'no-such-kubeconfig')}\n`, node.name);
+  }
+});
+
 test('the bundle issues certificates (pkijs on WebCrypto, bundled)', () => {
   for (const [i, node] of nodes.entries()) {
     const pki = join(dir, `pki-${i}`);
