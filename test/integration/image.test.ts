@@ -275,6 +275,8 @@ test('the docker-load tarball and the multi-arch layout push to a registry (cran
     assert.equal(index.manifests.map((m: any) => m.platform.architecture).sort(), ['amd64', 'arm64']);
     const armConfig = JSON.parse(crane('config', `127.0.0.1:${port}/spiceai-operator@${index.manifests.find((m: any) => m.platform.architecture === 'arm64').digest}`));
     assert.is(armConfig.architecture, 'arm64');
+    // Reproducible: the second build's amd64 image (bundle built again, app layer written again) is the first's.
+    assert.is(multiArch.images.find((i) => i.arch === 'amd64')!.manifest.digest, image.images[0]!.manifest.digest);
   } finally {
     registry.kill('SIGTERM');
   }
