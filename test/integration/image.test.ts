@@ -37,6 +37,7 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const GUARD_IN_CONTAINER = '/test/loopback-fetch-guard.mjs';
 const dockerfile = readDockerfile();
 const log = (line: string) => process.stderr.write(`image: ${line}\n`);
+const SIDECAR_SPICEPOD = 'version: v1\nkind: Spicepod\nname: demo\n';
 
 let image: BuiltImage;
 let multiArch: BuiltImage;
@@ -237,7 +238,7 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
   assert.equal(output.split('\n').filter((l) => l && !l.startsWith('{')), []);
 
   // The webhook it serves from the container, called by the real API server, injects a sidecar.
-  kubectlOk(['create', 'configmap', 'demo', '-n', ns, '--from-literal=spicepod.yaml=version: v1\nkind: Spicepod\nname: demo\n']);
+  kubectlOk(['create', 'configmap', 'demo', '-n', ns, `--from-literal=spicepod.yaml=${SIDECAR_SPICEPOD}`]);
   const probe = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe', namespace: ns, annotations: { 'spice.ai/inject': 'demo' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } });
   await eventually('the API server to call the webhook in the container', () => {
     const r = kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], probe);
