@@ -1,10 +1,15 @@
-# The operator image: one bundled file on a small, non-root Node runtime.
-#   docker build -t spiceai-operator .
+# The operator image: one bundled file on a small, non-root Node LTS runtime.
+#   docker build -t spiceai-operator:0.1.0 --build-arg REVISION=$(git rev-parse HEAD) .
+# Without a Docker engine, `npm run image` assembles the same image (scripts/image/);
+# test/unit/image-spec.test.ts and test/integration/image.test.ts keep the two in step.
+ARG VERSION=0.1.0
+
 # Stage 1 builds dist/spiceai-operator.mjs (esbuild bundle, no node_modules needed at run time).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The production install: no test-only packages (deno, the kubectl/helm layer); esbuild is one.
+RUN npm ci --omit=dev --no-audit --no-fund
 COPY tsconfig.json ./
 COPY core core
 COPY functions functions
@@ -12,8 +17,15 @@ COPY shim shim
 COPY scripts scripts
 RUN node scripts/bundle.mjs
 
-# Stage 2: distroless Node 20 (no shell, no package manager), running as the nonroot user (65532).
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+# Stage 2: distroless Node 24 LTS on Debian 12 (no shell, no package manager), as the nonroot user (65532).
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+ARG VERSION
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="spiceai-operator" \
+      org.opencontainers.image.description="Open Kubernetes operator for Spice.ai: SpicepodSets, SpicepodClusters with automatic mTLS, sidecar injection, status API and metrics." \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 WORKDIR /app
 COPY --from=build /src/dist/spiceai-operator.mjs /app/spiceai-operator.mjs
 USER 65532:65532

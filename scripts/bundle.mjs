@@ -1,12 +1,22 @@
 // npm run build: one file, dist/spiceai-operator.mjs, that `node` runs with no node_modules.
+// Needs only the production dependencies (`npm ci --omit=dev`): the Dockerfile builds it that way.
 import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 
-await build({
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** @type {import('esbuild').BuildOptions} */
+export const bundleOptions = {
+  absWorkingDir: root,
   entryPoints: ['shim/cli/main.ts'],
   bundle: true,
   platform: 'node',
+  // The oldest Node the CLI supports (package.json engines); the image runs a newer LTS.
   target: 'node20',
   format: 'esm',
+  // Node's own punycode module is deprecated (DEP0040: a warning on stderr at start on Node 22+,
+  // from tr46/whatwg-url under @kubernetes/client-node); the userland package is the same code.
+  alias: { punycode: 'punycode/' },
   outfile: 'dist/spiceai-operator.mjs',
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
@@ -18,5 +28,9 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
-});
-console.log('wrote dist/spiceai-operator.mjs');
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await build(bundleOptions);
+  console.log('wrote dist/spiceai-operator.mjs');
+}

@@ -2,7 +2,7 @@
 // handlers in functions/ run unchanged here and on any fetch runtime.
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -72,8 +72,21 @@ function fetchListener(handler: FetchHandler, scheme: 'http' | 'https', maxBodyB
   };
 }
 
-async function listen<S extends Server | TlsServer>(server: S, endpoint: string): Promise<{ server: S; port: number; close(): Promise<void> }> {
+/**
+ * How long close() lets requests in flight finish before it drops the connections left. It also
+ * ends connections that never sent a request (a TLS client's spare connection: the API server keeps
+ * one to the webhook), on which server.close() would otherwise wait forever: a SIGTERM never ended
+ * the operator once its webhook had been called.
+ */
+export const CLOSE_GRACE_MS = 5_000;
+
+async function listen<S extends Server | TlsServer>(server: S, endpoint: string): Promise<{ server: S; port: number; close(graceMs?: number): Promise<void> }> {
   const { host, port } = parseEndpoint(endpoint);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -81,11 +94,22 @@ async function listen<S extends Server | TlsServer>(server: S, endpoint: string)
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: (graceMs = CLOSE_GRACE_MS) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => sockets.forEach((socket) => socket.destroy()), graceMs);
+        // A keep-alive connection whose request ends after close() began becomes idle then.
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        server.close(() => {
+          clearTimeout(timer);
+          clearInterval(idle);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
   };
 }
 
-export async function serveFetch(handler: FetchHandler, endpoint: string): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function serveFetch(handler: FetchHandler, endpoint: string): Promise<{ server: Server; port: number; close(graceMs?: number): Promise<void> }> {
   return listen(createServer(fetchListener(handler, 'http')), endpoint);
 }
 
@@ -108,7 +132,7 @@ export async function serveFetchTls(
   endpoint: string,
   tls: TlsCertificate,
   options: { maxBodyBytes?: number; textRoutes?: Record<string, TextRoute> } = {},
-): Promise<{ server: TlsServer; port: number; close(): Promise<void>; setCertificate(tls: TlsCertificate): void }> {
+): Promise<{ server: TlsServer; port: number; close(graceMs?: number): Promise<void>; setCertificate(tls: TlsCertificate): void }> {
   const server = createTlsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, fetchListener(handler, 'https', options.maxBodyBytes, options.textRoutes));
   const served = await listen(server, endpoint);
   return { ...served, setCertificate: (next) => server.setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion: 'TLSv1.2' }) };

@@ -31,3 +31,25 @@ spice.ai/app: spiceai-operator
 {{- define "spiceai-operator.webhookService" -}}{{ include "spiceai-operator.fullname" . }}-webhook{{- end -}}
 {{- define "spiceai-operator.webhookConfiguration" -}}{{ include "spiceai-operator.fullname" . }}-sidecar-injector{{- end -}}
 {{- define "spiceai-operator.webhookSecret" -}}{{ include "spiceai-operator.fullname" . }}-webhook-tls{{- end -}}
+
+{{- /* The operator image: [repository/]name, then @digest or :tag (default: the chart's appVersion). */ -}}
+{{- define "spiceai-operator.image" -}}
+{{- $ref := .Values.image.name -}}
+{{- with .Values.image.repository }}{{ $ref = printf "%s/%s" (trimSuffix "/" .) $ref }}{{ end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $ref .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $ref (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* CRDs: the deprecated installCRDs, when set, decides both crds.enabled and crds.keep. */ -}}
+{{- define "spiceai-operator.crds.enabled" -}}
+{{- if kindIs "bool" .Values.installCRDs }}{{ .Values.installCRDs }}{{ else }}{{ .Values.crds.enabled }}{{ end -}}
+{{- end -}}
+{{- define "spiceai-operator.crds.keep" -}}
+{{- if kindIs "bool" .Values.installCRDs }}{{ .Values.installCRDs }}{{ else }}{{ .Values.crds.keep }}{{ end -}}
+{{- end -}}
+
+{{- /* The product's newer clusterDomain wins over cluster.domain. */ -}}
+{{- define "spiceai-operator.clusterDomain" -}}{{ default .Values.cluster.domain .Values.clusterDomain }}{{- end -}}

@@ -49,3 +49,37 @@ export function chartServiceAccountKubeconfig(adminKubeconfig: string, dir: stri
   );
   return path;
 }
+
+let kubeScore: string | undefined;
+/** kube-score, built once from the pinned Go modules (scripts/go-tools; a minute or two the first time). */
+export function kubeScorePath(): string {
+  if (kubeScore) return kubeScore;
+  const script = new URL('../../scripts/go-tools/build.sh', import.meta.url).pathname;
+  const r = spawnSync('bash', [script, 'kube-score'], { encoding: 'utf8', timeout: 30 * 60_000, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`building kube-score failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ''})`);
+  kubeScore = r.stdout.trim().split('\n').pop()!;
+  return kubeScore;
+}
+
+export interface KubeScoreFinding {
+  object: string;
+  check: string;
+  grade: 'CRITICAL' | 'WARNING';
+  summary: string;
+}
+
+/** kube-score's CRITICAL and WARNING findings for rendered manifests (every default check, plus the seccomp one). */
+export function kubeScoreFindings(manifests: string): KubeScoreFinding[] {
+  const r = spawnSync(kubeScorePath(), ['score', '--enable-optional-test', 'container-seccomp-profile', '--output-format', 'json', '-'], { input: manifests, encoding: 'utf8' });
+  if (r.error || !r.stdout) throw new Error(`kube-score: ${r.error?.message ?? r.stderr}`);
+  const out: KubeScoreFinding[] = [];
+  for (const object of JSON.parse(r.stdout) as any[]) {
+    for (const c of object.checks ?? []) {
+      if (c.skipped || c.grade > 5) continue; // 10 OK, 7 ALMOST OK, 5 WARNING, 1 CRITICAL (kube-score scorecard grades)
+      for (const comment of c.comments ?? [{ summary: '' }]) {
+        out.push({ object: `${object.type_meta.kind}/${object.object_meta.name}`, check: c.check.id, grade: c.grade <= 1 ? 'CRITICAL' : 'WARNING', summary: comment.summary });
+      }
+    }
+  }
+  return out;
+}

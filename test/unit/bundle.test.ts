@@ -1,5 +1,7 @@
 // The bundled build (npm run build's dist/spiceai-operator.mjs), copied where
-// no node_modules can be found, runs the CLI on its own, as the image does.
+// no node_modules can be found, runs the CLI on its own, as the image does:
+// on this machine's Node and on the Node LTS the image ships (the pinned
+// build from npm, scripts/image/runtime.json).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,41 +9,70 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
+import { hostArch, nodeRuntime } from '../../scripts/image/node-runtime.ts';
+import { RUNTIME } from '../../scripts/image/spec.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
 const bundle = join(dir, 'spiceai-operator.mjs');
 
+const nodes: { name: string; path: string }[] = [{ name: `this machine's Node ${process.version}`, path: process.execPath }];
+
 test.before(() => {
   execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'ignore' });
   copyFileSync(join(root, 'dist', 'spiceai-operator.mjs'), bundle);
+  const lts = nodeRuntime(hostArch(), (line) => process.stderr.write(`${line}\n`));
+  nodes.push({ name: `the image's Node ${lts.version}`, path: lts.node });
 });
 
-const run = (...args: string[]) => spawnSync(process.execPath, [bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+const run = (node: string, ...args: string[]) => spawnSync(node, ['--optimize-for-size', bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+
+test("the image's Node is the pinned LTS and this test runs the bundle on it", () => {
+  assert.is(nodes.length, 2);
+  const version = spawnSync(nodes[1]!.path, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  assert.is(version, `v${RUNTIME.node.version}`);
+  // Even majors become LTS; 22 and 24 are the supported ones the image may use.
+  assert.ok(['22', '24'].includes(RUNTIME.node.version.split('.')[0]!), RUNTIME.node.version);
+});
 
 test('the bundle prints its help with no node_modules around', () => {
-  const r = run('--help');
-  assert.is(r.status, 0, r.stderr);
-  for (const command of ['crd', 'run', 'json-schema', 'pki']) assert.match(r.stdout, new RegExp(`\\n  ${command} `));
-  assert.is(run('run', '--help').status, 0);
+  for (const node of nodes) {
+    const r = run(node.path, '--help');
+    assert.is(r.status, 0, `${node.name}: ${r.stderr}`);
+    for (const command of ['crd', 'run', 'json-schema', 'pki']) assert.match(r.stdout, new RegExp(`\\n  ${command} `));
+    assert.is(run(node.path, 'run', '--help').status, 0, node.name);
+  }
 });
 
 test('the bundle prints the same CRDs as crds/', () => {
-  const r = run('crd');
-  assert.is(r.status, 0, r.stderr);
-  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS());
-  for (const doc of docs) {
-    const checkedIn = parseAllDocuments(readFileSync(join(root, 'crds', `${doc.metadata.name}.yaml`), 'utf8'))[0]!.toJS();
-    assert.equal(doc, checkedIn);
+  for (const node of nodes) {
+    const r = run(node.path, 'crd');
+    assert.is(r.status, 0, `${node.name}: ${r.stderr}`);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS());
+    for (const doc of docs) {
+      const checkedIn = parseAllDocuments(readFileSync(join(root, 'crds', `${doc.metadata.name}.yaml`), 'utf8'))[0]!.toJS();
+      assert.equal(doc, checkedIn, node.name);
+    }
+    assert.is(docs.length, 2);
   }
-  assert.is(docs.length, 2);
+});
+
+test('a user error is one line on stderr and exit code 2, with no runtime warning (DEP0040 punycode on Node 22+)', () => {
+  for (const node of nodes) {
+    const r = run(node.path, 'run', '--kubeconfig', join(dir, 'no-such-kubeconfig'));
+    assert.is(r.status, 2, node.name);
+    assert.is(r.stderr, `spiceai-operator: kubeconfig not found: ${join(dir, 'no-such-kubeconfig')}\n`, node.name);
+  }
 });
 
 test('the bundle issues certificates (pkijs on WebCrypto, bundled)', () => {
-  assert.is(run('pki', 'init', '--dir', join(dir, 'pki')).status, 0);
-  const r = run('pki', 'issue', 'n1', '--dir', join(dir, 'pki'));
-  assert.is(r.status, 0, r.stderr);
-  assert.is(spawnSync('openssl', ['verify', '-CAfile', join(dir, 'pki', 'ca.crt'), join(dir, 'pki', 'n1.crt')]).status, 0);
+  for (const [i, node] of nodes.entries()) {
+    const pki = join(dir, `pki-${i}`);
+    assert.is(run(node.path, 'pki', 'init', '--dir', pki).status, 0, node.name);
+    const r = run(node.path, 'pki', 'issue', 'n1', '--dir', pki);
+    assert.is(r.status, 0, `${node.name}: ${r.stderr}`);
+    assert.is(spawnSync('openssl', ['verify', '-CAfile', join(pki, 'ca.crt'), join(pki, 'n1.crt')]).status, 0, node.name);
+  }
 });
 
 test.run();

@@ -1,0 +1,50 @@
+// What the operator image is, whoever builds it: `npm run image` (assembled
+// here, no Docker engine) and the Dockerfile (for users with Docker) must
+// both give this. test/unit/image-spec.test.ts holds the Dockerfile to it,
+// test/integration/image.test.ts the assembled image.
+import { readFileSync } from 'node:fs';
+
+const root = new URL('../../', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { name: string; version: string; description: string; license: string };
+
+export interface RuntimePins {
+  node: { version: string; packages: Record<Arch, { name: string; integrity: string }> };
+  debian: {
+    release: string;
+    suites: string[];
+    securitySuite: string;
+    mirror: string;
+    securityMirror: string;
+    keyring: string;
+    packages: string[];
+  };
+  dockerfileBase: string;
+}
+
+export type Arch = 'amd64' | 'arm64';
+export const ARCHES: Arch[] = ['amd64', 'arm64'];
+
+export const RUNTIME: RuntimePins = JSON.parse(readFileSync(new URL('./runtime.json', import.meta.url), 'utf8'));
+
+/** The non-root user of distroless images ("nonroot"); the chart's securityContext runs the same. */
+export const USER_ID = 65532;
+export const NODE_PATH = '/nodejs/bin/node';
+export const BUNDLE_PATH = '/app/spiceai-operator.mjs';
+export const WORKDIR = '/app';
+export const ENTRYPOINT = [NODE_PATH, '--optimize-for-size', BUNDLE_PATH];
+export const CMD = ['run'];
+/** http (status API, /health, /ready), metrics, webhook. */
+export const PORTS = [8090, 9090, 8443];
+export const IMAGE_NAME = pkg.name;
+export const VERSION = pkg.version;
+
+/** OCI annotation keys set as labels on both builds (version and revision come from the build). */
+export function labels(version: string, revision = 'unknown'): Record<string, string> {
+  return {
+    'org.opencontainers.image.title': pkg.name,
+    'org.opencontainers.image.description': pkg.description,
+    'org.opencontainers.image.licenses': pkg.license,
+    'org.opencontainers.image.version': version,
+    'org.opencontainers.image.revision': revision,
+  };
+}
