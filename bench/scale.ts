@@ -103,8 +103,10 @@ if (values['floor-namespace']) {
     }
   });
   client.close();
+  // Stays until told, so that its CPU and memory can be read after the run.
+  process.once('message', () => process.exit(0));
   process.send!('done');
-  process.exit(0);
+  await new Promise(() => {});
 }
 
 // ---------------------------------------------------------------- the benchmark
@@ -216,7 +218,13 @@ async function startFloor(namespace: string, n: number): Promise<{ process: Proc
   const exited = new Promise((r) => child.on('exit', r));
   await sleep(3000); // tsx transpiles and the client loads before the clock starts
   return {
-    process: { pid: child.pid!, stop: () => exited },
+    process: {
+      pid: child.pid!,
+      stop: () => {
+        child.send('exit');
+        return exited;
+      },
+    },
     go: async () => {
       const done = new Promise<void>((resolve) => child.once('message', () => resolve()));
       child.send('go');
@@ -258,6 +266,8 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   const label = `${n}-r${round}`;
   const agent = AGENTS[contender];
   await createNamespace(client, namespace);
+  // Read from before the contender starts, so that its start-up requests (lists, watches) count too.
+  const tail = new AuditTail(cp.auditLogPath, ['ResponseStarted', 'ResponseComplete']);
   let proc: Process;
   let go: () => Promise<unknown>;
   if (contender === 'floor') {
@@ -275,7 +285,6 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   const firstWrite = new Map<string, number>();
   const entries: Entry[] = [];
   let start = Infinity;
-  const tail = new AuditTail(cp.auditLogPath, ['ResponseStarted', 'ResponseComplete']);
   const take = () => {
     for (const e of tail.read()) {
       entries.push(e);
@@ -302,6 +311,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   let memory = { rss: NaN, peak: NaN };
   let steady: RunResult['steady'];
   if (contender === 'floor') {
+    memory = memoryOf(proc.pid); // a tsx process: its memory is not an operator's, and is not plotted
     await proc.stop();
   } else {
     await sleep(5000);
