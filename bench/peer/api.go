@@ -59,6 +59,7 @@ type SpicepodSetStatus struct {
 	Role               string             `json:"role,omitempty"`
 	PauseReason        string             `json:"pauseReason,omitempty"`
 	ObservedGeneration int64              `json:"observedGeneration,omitempty"`
+	LastUpdated        *metav1.Time       `json:"lastUpdated,omitempty"`
 	Conditions         []metav1.Condition `json:"conditions,omitempty"`
 }
 
@@ -214,6 +215,9 @@ func (in *SpicepodSetSpec) DeepCopyInto(out *SpicepodSetSpec) {
 
 func (in *SpicepodSetStatus) DeepCopyInto(out *SpicepodSetStatus) {
 	*out = *in
+	if in.LastUpdated != nil {
+		out.LastUpdated = in.LastUpdated.DeepCopy()
+	}
 	if in.Conditions != nil {
 		out.Conditions = make([]metav1.Condition, len(in.Conditions))
 		for i := range in.Conditions {

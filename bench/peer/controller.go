@@ -99,7 +99,11 @@ func (r *SpicepodSetReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 
 	status, events := desiredStatus(&set, replicas, w)
+	status.LastUpdated = set.Status.LastUpdated
 	if !equality.Semantic.DeepEqual(status, set.Status) {
+		// The time of the last change, as ours writes status.lastUpdated (the LAST UPDATED column).
+		now := metav1.Now()
+		status.LastUpdated = &now
 		set.Status = status
 		if err := r.Status().Update(ctx, &set); err != nil {
 			return ctrl.Result{}, err

@@ -284,7 +284,8 @@ func podTemplate(c *setContext, checksum string, selectorLabels map[string]strin
 			corev1ac.ContainerPort().WithName("metrics").WithContainerPort(spec.metricsPort()).WithProtocol(corev1.ProtocolTCP),
 		).
 		WithVolumeMounts(corev1ac.VolumeMount().WithName("spicepod").WithMountPath("/app/" + spicepodKey).WithSubPath(spicepodKey).WithReadOnly(true)).
-		WithSecurityContext(corev1ac.SecurityContext().WithAllowPrivilegeEscalation(false).WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))).
+		WithSecurityContext(corev1ac.SecurityContext().WithAllowPrivilegeEscalation(false).WithCapabilities(corev1ac.Capabilities().WithDrop("ALL")).
+			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 		WithLivenessProbe(probe("/health")).
 		WithReadinessProbe(probe("/v1/ready"))
 	for i := range spec.Env {
@@ -298,7 +299,8 @@ func podTemplate(c *setContext, checksum string, selectorLabels map[string]strin
 		container.WithResources(resources)
 	}
 	podSpec := corev1ac.PodSpec().
-		WithSecurityContext(corev1ac.PodSecurityContext().WithRunAsNonRoot(true).WithRunAsUser(nobody).WithRunAsGroup(nobody).WithFSGroup(nobody)).
+		WithSecurityContext(corev1ac.PodSecurityContext().WithRunAsNonRoot(true).WithRunAsUser(nobody).WithRunAsGroup(nobody).WithFSGroup(nobody).
+			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 		WithContainers(container).
 		WithVolumes(corev1ac.Volume().WithName("spicepod").WithConfigMap(
 			corev1ac.ConfigMapVolumeSource().WithName(configMapName(c.set)).WithItems(corev1ac.KeyToPath().WithKey(spicepodKey).WithPath(spicepodKey))))
