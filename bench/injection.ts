@@ -7,7 +7,10 @@
 //  - fetch: the same, but every request through the fetch handler (Request/Response objects),
 //    as on a fetch runtime;
 //  - bare: node:https reading the body and answering a constant AdmissionReview (the same
-//    bytes the injector answers, so responses are equal in size).
+//    bytes the injector answers, so responses are equal in size);
+//  - go-bare: the same in Go (net/http, bench/peer/webhookbare, built and cached by
+//    bench/peer/build.sh): what a webhook with no work to do costs in the language a Go team
+//    would write it in.
 // The load generator (this process) replays a realistic Pod CREATE AdmissionReview
 // (an annotated ReplicaSet Pod, ~4 KB) that the injector injects.
 //  1. fixed rate: --rate requests/s, open loop, for --seconds, latency measured from the
@@ -20,7 +23,10 @@
 //   node --import tsx bench/injection.ts [--rate 500] [--seconds 10] [--rounds 2] [--concurrency 16]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, createServer, request, type Server } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -189,14 +195,24 @@ const ca = await createCA({ commonName: 'bench-ca' });
 const leaf = await issueLeaf({ ca, commonName: 'injector', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
 const bodies = Array.from({ length: 64 }, (_, i) => Buffer.from(JSON.stringify(admissionReview(i))));
 
-type Kind = 'bare' | 'served' | 'fetch';
+type Kind = 'bare' | 'go-bare' | 'served' | 'fetch';
+
+// The Go server reads its certificate, key and constant answer (the injector's, as bare answers) from files.
+const goBin = join(execFileSync('bash', [new URL('./peer/build.sh', import.meta.url).pathname], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!, 'webhook-bare');
+const goFiles = mkdtempSync(join(tmpdir(), 'bench-injection-'));
+writeFileSync(join(goFiles, 'tls.crt'), leaf.certPem);
+writeFileSync(join(goFiles, 'tls.key'), leaf.keyPem!);
+writeFileSync(join(goFiles, 'answer.json'), (await webhookHandler().mutate(JSON.stringify(admissionReview(0)))).body);
 
 async function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', new URL(import.meta.url).pathname, '--serve', kind, '--cert', Buffer.from(leaf.certPem).toString('base64'), '--key', Buffer.from(leaf.keyPem!).toString('base64')],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
-  );
+  const child =
+    kind === 'go-bare'
+      ? spawn(goBin, ['--cert', join(goFiles, 'tls.crt'), '--key', join(goFiles, 'tls.key'), '--answer', join(goFiles, 'answer.json')], { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(
+          process.execPath,
+          [...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', new URL(import.meta.url).pathname, '--serve', kind, '--cert', Buffer.from(leaf.certPem).toString('base64'), '--key', Buffer.from(leaf.keyPem!).toString('base64')],
+          { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+        );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -281,7 +297,7 @@ async function saturation(port: number, seconds: number): Promise<number> {
   return done / ((performance.now() - start) / 1000);
 }
 
-const KINDS: Kind[] = ['bare', 'served', 'fetch'];
+const KINDS: Kind[] = ['bare', 'go-bare', 'served', 'fetch'];
 const results = Object.fromEntries(KINDS.map((k) => [k, { latencies: [] as number[], service: [] as number[], inServer: [] as number[], throughput: [] as number[], saturation: [] as number[], errors: 0 }])) as Record<
   Kind,
   { latencies: number[]; service: number[]; inServer: number[]; throughput: number[]; saturation: number[]; errors: number }
@@ -295,11 +311,14 @@ for (let round = 0; round < ROUNDS; round++) {
     const agent = new Agent({ keepAlive: true, maxSockets: 16, ca: ca.certPem });
     try {
       await fixedRate(agent, port, 2); // warm-up: JIT, TLS handshakes, connection pool
-      child.send('reset');
+      child.send?.('reset');
       const r = await fixedRate(agent, port, SECONDS);
-      const reported = new Promise<number[]>((resolve) => child.once('message', (m) => resolve(m as number[])));
-      child.send('report');
-      results[kind].inServer.push(...(await reported));
+      // The Go server does not time itself: its in-server times are left out.
+      if (child.send) {
+        const reported = new Promise<number[]>((resolve) => child.once('message', (m) => resolve(m as number[])));
+        child.send('report');
+        results[kind].inServer.push(...(await reported));
+      }
       results[kind].latencies.push(...r.latencies);
       results[kind].service.push(...r.service);
       results[kind].throughput.push(r.throughput);
@@ -330,16 +349,21 @@ const summary = (kind: Kind) => {
   };
 };
 const s = Object.fromEntries(KINDS.map((k) => [k, summary(k)])) as Record<Kind, ReturnType<typeof summary>>;
-const ms = (x: number) => `${x.toFixed(2)}ms`;
+const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}ms` : '-');
 console.log(`injector admission over loopback HTTPS, ${availableParallelism()} CPUs, load average ${loadBefore} before / ${load()} after`);
-console.log(`  served = the injector as run serves it, fetch = the same through Request/Response objects (both with an in-memory getConfigMap: no API server read), bare = node:https answering a constant AdmissionReview`);
+console.log(`  served = the injector as run serves it, fetch = the same through Request/Response objects (both with an in-memory getConfigMap: no API server read), bare = node:https answering a constant AdmissionReview, go-bare = Go net/http answering the same`);
 console.log(`fixed rate ${RATE}/s, ${SECONDS}s x ${ROUNDS} rounds:`);
 for (const k of KINDS) {
   console.log(
-    `  ${k.padEnd(6)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)})  errors ${s[k].errors}`,
+    `  ${k.padEnd(7)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)})  errors ${s[k].errors}`,
   );
 }
 for (const k of ['served', 'fetch'] as const) {
   console.log(`  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}`);
 }
-console.log(`saturation (${CONCURRENCY} in flight): ${KINDS.map((k) => `${k} ${s[k].saturation.toFixed(0)}/s`).join(', ')}; served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}, fetch/bare ${(s.fetch.saturation / s.bare.saturation).toFixed(3)}`);
+console.log(`  served/go-bare: throughput ratio ${(s.served.throughput / s['go-bare'].throughput).toFixed(3)}; p99 ratio ${(s.served.p99 / s['go-bare'].p99).toFixed(2)}`);
+console.log(
+  `saturation (${CONCURRENCY} in flight): ${KINDS.map((k) => `${k} ${s[k].saturation.toFixed(0)}/s`).join(', ')}; ` +
+    `served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}, fetch/bare ${(s.fetch.saturation / s.bare.saturation).toFixed(3)}, ` +
+    `served/go-bare ${(s.served.saturation / s['go-bare'].saturation).toFixed(3)}, bare/go-bare ${(s.bare.saturation / s['go-bare'].saturation).toFixed(3)}`,
+);

@@ -15,7 +15,7 @@
 //
 //   node --import tsx bench/workloads.ts [--sets 200] [--rounds 5] [--memory-sets 1000] [--steady-seconds 60]
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { desiredConfigMap, desiredDeployment, desiredService, revisionedTemplate, deploymentSelector } from '../core/manifests/spicepodset.ts';
 import { normalizeSpicepodSetSpec } from '../core/spec/normalize.ts';
@@ -25,7 +25,8 @@ import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { startOperator } from '../test/harness/operator.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
-import { auditWrites, type AuditEntry } from '../test/harness/kube.ts';
+import { auditWrites } from '../test/harness/kube.ts';
+import { AuditTail, agentOf, cpuReport, cpuSnapshot, createNamespace, dropNamespace as dropNs, names, pool, quiet as quietControlPlane, succeeded, waitFor, type Entry } from './cluster-bench.ts';
 
 const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' } } });
 const SETS = Number(values.sets);
@@ -52,69 +53,15 @@ const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'b
 const config = { operatorNamespace: 'default', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'bench' };
 
-async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
-  const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-  }));
-}
-const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 async function count(kind: string, apiVersion: string, namespace: string, labelSelector?: string) {
   return (await client.list({ apiVersion, kind }, { namespace, labelSelector })).items.length;
 }
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 600_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-// CPU seconds each process used (this machine has 2 cores shared by all of them): where the time goes.
-const CLK_TCK = 100;
-function cpuOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return NaN;
-  }
-}
-function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
-  const self = process.cpuUsage();
-  return { ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuOf(pid)])), bench: (self.user + self.system) / 1e6 };
-}
-function cpuReport(before: Record<string, number>, after: Record<string, number>): string {
-  return Object.keys(after).map((k) => `${k} ${(after[k]! - (before[k] ?? 0)).toFixed(2)}`).join(', ');
-}
-type Entry = AuditEntry & { stage: string; stageTimestamp: string; responseStatus?: { code?: number } };
-/** The audit log's completed write requests, read as the file grows (only what was added since the last read is parsed). */
-class AuditTail {
-  private offset = statSync(cp.auditLogPath).size;
-  private partial = '';
-  read(): Entry[] {
-    const size = statSync(cp.auditLogPath).size;
-    if (size <= this.offset) return [];
-    const buffer = Buffer.alloc(size - this.offset);
-    const fd = openSync(cp.auditLogPath, 'r');
-    try {
-      readSync(fd, buffer, 0, buffer.length, this.offset);
-    } finally {
-      closeSync(fd);
-    }
-    this.offset = size;
-    const lines = (this.partial + buffer.toString('utf8')).split('\n');
-    this.partial = lines.pop()!;
-    return lines.map((l) => JSON.parse(l) as Entry).filter((e) => e.stage === 'ResponseComplete');
-  }
-}
-const agentOf = (e: Entry) => (e.userAgent ?? '').split(' ')[0]!.split('/')[0]!;
-const succeeded = (e: Entry) => (e.responseStatus?.code ?? 0) < 300;
 /**
  * Runs a round's client, then reads the audit log until `done` says the run's writes are all in;
  * the run's time is the API server's, from receiving its first write to completing its last one.
  */
 async function timed(pids: Record<string, number>, run: () => Promise<unknown>, mine: (e: Entry) => boolean, done: (writes: Entry[]) => boolean): Promise<{ ms: number; cpu: string }> {
-  const tail = new AuditTail();
+  const tail = new AuditTail(cp.auditLogPath);
   const cpu = cpuSnapshot(pids);
   await run();
   const writes: Entry[] = [];
@@ -131,37 +78,9 @@ async function timed(pids: Record<string, number>, run: () => Promise<unknown>, 
   const last = Math.max(...writes.map((e) => Date.parse(e.stageTimestamp)));
   return { ms: last - first, cpu: cpuReport(cpu, cpuAfter) };
 }
-/**
- * Waits until the control plane has written nothing for 3 s (Lease renewals aside). Each of the
- * controller-manager's controllers sends at most 20 writes a second, so its work for a run (and for
- * deleting the run's namespace: an Endpoints delete per Service, and more) goes on for many seconds
- * after the run; without this wait it would land in the next run, and be timed with it.
- */
-async function quiet(timeoutMs = 300_000) {
-  const tail = new AuditTail();
-  const deadline = Date.now() + timeoutMs;
-  let last = Date.now();
-  while (Date.now() - last < 3000) {
-    if (Date.now() > deadline) {
-      console.log(`  (the control plane was still writing after ${timeoutMs / 1000}s; going on)`);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    if (tail.read().some((e) => e.objectRef?.resource !== 'leases')) last = Date.now();
-  }
-}
-async function namespace(name: string) {
-  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-}
-/**
- * Deletes a run's namespace and waits until it is gone, so that every run meets the same cluster:
- * creating a Service costs the API server more the more Services exist (its ClusterIP allocator
- * counts them), so a run after one that left its 200 behind would pay for them.
- */
-async function dropNamespace(name: string) {
-  await client.delete('v1', 'Namespace', undefined, name);
-  await waitFor(`namespace ${name} to be deleted`, async () => (await client.get('v1', 'Namespace', undefined, name)) === undefined);
-}
+const quiet = () => quietControlPlane(cp.auditLogPath);
+const namespace = (name: string) => createNamespace(client, name);
+const dropNamespace = (name: string) => dropNs(client, name);
 
 try {
   for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {

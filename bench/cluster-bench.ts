@@ -1,0 +1,113 @@
+// What the benchmarks on a real control plane share (bench/workloads.ts, bench/scale.ts):
+// bounded concurrency, polling, CPU and memory of processes, the API server's audit log read
+// as it grows (its clock times every run), waiting for a quiet control plane, namespaces.
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import type { KubeClient } from '../shim/kube/client.ts';
+import type { AuditEntry } from '../test/harness/kube.ts';
+
+export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: n }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  }));
+}
+
+export const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 600_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+// CPU seconds a process used (this machine has 2 cores shared by all of them): where the time goes.
+const CLK_TCK = 100;
+export function cpuOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+export function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  const self = process.cpuUsage();
+  return { ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuOf(pid)])), bench: (self.user + self.system) / 1e6 };
+}
+export function cpuReport(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.keys(after).map((k) => `${k} ${(after[k]! - (before[k] ?? 0)).toFixed(2)}`).join(', ');
+}
+
+/** Resident and peak resident memory of a process, in MiB (VmRSS, VmHWM). */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+export type Entry = AuditEntry & { stage: string; stageTimestamp: string; responseStatus?: { code?: number } };
+
+/** The audit log's entries, read as the file grows (only what was added since the last read is parsed). */
+export class AuditTail {
+  private offset: number;
+  private partial = '';
+  constructor(private readonly path: string, private readonly stages: string[] = ['ResponseComplete']) {
+    this.offset = statSync(path).size;
+  }
+  read(): Entry[] {
+    const size = statSync(this.path).size;
+    if (size <= this.offset) return [];
+    const buffer = Buffer.alloc(size - this.offset);
+    const fd = openSync(this.path, 'r');
+    try {
+      readSync(fd, buffer, 0, buffer.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    this.offset = size;
+    const lines = (this.partial + buffer.toString('utf8')).split('\n');
+    this.partial = lines.pop()!;
+    return lines.map((l) => JSON.parse(l) as Entry).filter((e) => this.stages.includes(e.stage));
+  }
+}
+
+export const agentOf = (e: Entry) => (e.userAgent ?? '').split(' ')[0]!.split('/')[0]!;
+export const succeeded = (e: Entry) => (e.responseStatus?.code ?? 0) < 300;
+export const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+
+/**
+ * Waits until the control plane has written nothing for 3 s (Lease renewals aside). Each of the
+ * controller-manager's controllers sends at most 20 writes a second, so its work for a run (and for
+ * deleting the run's namespace: an Endpoints delete per Service, and more) goes on for many seconds
+ * after the run; without this wait it would land in the next run, and be timed with it.
+ */
+export async function quiet(auditLogPath: string, timeoutMs = 300_000) {
+  const tail = new AuditTail(auditLogPath);
+  const deadline = Date.now() + timeoutMs;
+  let last = Date.now();
+  while (Date.now() - last < 3000) {
+    if (Date.now() > deadline) {
+      console.log(`  (the control plane was still writing after ${timeoutMs / 1000}s; going on)`);
+      return;
+    }
+    await sleep(500);
+    if (tail.read().some((e) => WRITE_VERBS.includes(e.verb) && e.objectRef?.resource !== 'leases')) last = Date.now();
+  }
+}
+
+export async function createNamespace(client: KubeClient, name: string) {
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+/**
+ * Deletes a run's namespace and waits until it is gone, so that every run meets the same cluster:
+ * creating a Service costs the API server more the more Services exist (its ClusterIP allocator
+ * counts them), so a run after one that left its Services behind would pay for them.
+ */
+export async function dropNamespace(client: KubeClient, name: string, timeoutMs = 600_000) {
+  await client.delete('v1', 'Namespace', undefined, name);
+  await waitFor(`namespace ${name} to be deleted`, async () => (await client.get('v1', 'Namespace', undefined, name)) === undefined, timeoutMs);
+}
