@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Desired, FailedWrite, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
 import { refKey, refOf } from '../core/handler.ts';
 import { sameJson, satisfies } from '../core/diff.ts';
+import { realClock, type Clock } from './clock.ts';
 import { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import { SharedInformers, type InformerListener, type SharedInformerOptions } from './informers.ts';
@@ -44,7 +45,8 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics;
   /** Where the caches come from; controllers given the same one share what they both watch. Default: a set of their own. */
   informers?: SharedInformers;
-  now?: () => number;
+  /** The handlers' `now`, status timestamps, the queue's delays and the Events' times. Default the real clock. */
+  clock?: Clock;
 }
 
 const parentKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
@@ -142,11 +144,14 @@ export class Controller {
   /** Events are written in the background, in order; a reconcile only queues them. */
   private readonly events: EventRecorder;
 
+  private readonly clock: Clock;
+
   constructor(private readonly o: ControllerOptions) {
+    this.clock = o.clock ?? realClock;
     this.fieldManager = `${OPERATOR_NAME}-${o.handler.name}`;
-    this.events = new EventRecorder({ client: o.client, component: OPERATOR_NAME, log: o.log, onWrite: () => this.writes.event++ });
-    this.queue = new WorkQueue({ metrics: o.metrics?.queue });
-    this.informers = o.informers ?? new SharedInformers(o.client);
+    this.events = new EventRecorder({ client: o.client, component: OPERATOR_NAME, log: o.log, onWrite: () => this.writes.event++, clock: this.clock });
+    this.queue = new WorkQueue({ metrics: o.metrics?.queue, clock: this.clock });
+    this.informers = o.informers ?? new SharedInformers(o.client, this.clock);
   }
 
   private watch(options: SharedInformerOptions, listener: InformerListener): Informer {
@@ -415,7 +420,7 @@ export class Controller {
       parent: parent as KubeObject,
       children: children as KubeObject[],
       related: this.observedRelated(parent, children),
-      now: (this.o.now ?? Date.now)(),
+      now: this.clock.now(),
       config: this.o.config,
       failedWrites: this.failed.get(key) ?? [],
     };
@@ -553,7 +558,7 @@ export class Controller {
       if (field) {
         // The time of the last change: kept as it is unless this pass changed something.
         status[field] = observedStatus[field];
-        if (wrote || !ownStatusCurrent(status, observedStatus, this.o.handler.conditionTypes)) status[field] = timestamp((this.o.now ?? Date.now)());
+        if (wrote || !ownStatusCurrent(status, observedStatus, this.o.handler.conditionTypes)) status[field] = timestamp(this.clock.now());
       }
       if (!ownStatusCurrent(status, observedStatus, this.o.handler.conditionTypes)) {
         try {

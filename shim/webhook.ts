@@ -23,6 +23,7 @@ import type { InjectionDefaults, SidecarResources } from '../functions/injection
 import { serveFetchTls, parseEndpoint, type FetchHandler, type TextRoute } from './http.ts';
 import { KubeClient, isApiError, type KObject } from './kube/client.ts';
 import type { Logger } from './log.ts';
+import { realClock, type Clock, type Timer } from './clock.ts';
 import type { OperatorMetrics } from './metrics.ts';
 
 export const WEBHOOK_FIELD_MANAGER = 'spiceai-operator-webhook';
@@ -57,7 +58,8 @@ export interface CertificateStoreOptions {
   dnsNames: string[];
   ipAddresses: string[];
   log: Logger;
-  now?: () => Date;
+  /** Default the real clock. */
+  clock?: Clock;
   /** Default 365. */
   leafValidityDays?: number;
   /** Default 3650. */
@@ -74,7 +76,7 @@ const unb64 = (text: string | undefined) => (text === undefined ? undefined : de
  * re-signs a CA that is due with its own key. Never replaces a CA.
  */
 export async function ensureServingCertificate(o: CertificateStoreOptions): Promise<ServingCertificate> {
-  const now = o.now?.() ?? new Date();
+  const now = new Date((o.clock ?? realClock).now());
   const where = `Secret ${o.namespace}/${o.secretName}`;
   const sans = { dnsNames: o.dnsNames, ipAddresses: o.ipAddresses };
   const issue = (ca: { certPem: string; keyPem: string }) =>
@@ -201,7 +203,8 @@ export interface WebhookOptions {
   /** Resources of injected sidecars whose annotations set none. */
   defaultResources?: SidecarResources;
   telemetryProperties: Record<string, string>;
-  now?: () => Date;
+  /** The certificate's checks and their timer. Default the real clock. */
+  clock?: Clock;
   checkIntervalMs?: number;
 }
 
@@ -292,7 +295,7 @@ export function createWebhookHandler(o: {
 /** Starts serving the injector and registers it with the API server. */
 export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   const log = o.log.child({ component: 'sidecar-injector' });
-  const now = o.now ?? (() => new Date());
+  const clock = o.clock ?? realClock;
   const secretName = o.secretName ?? DEFAULT_WEBHOOK_SECRET;
   const names = servingNames(o);
   const ensure = () =>
@@ -303,7 +306,7 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
       commonName: `${o.serviceName}.${o.operatorNamespace}.svc`,
       ...names,
       log,
-      now,
+      clock,
     });
   let current = await ensure();
   o.metrics.webhookCertificateExpiry.set(current.notAfter.getTime() / 1000);
@@ -375,15 +378,15 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   };
 
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: Timer | undefined;
   let failures = 0;
   const schedule = () => {
     const interval = o.checkIntervalMs ?? CHECK_INTERVAL_MS;
-    const untilRenewal = current.renewAt.getTime() - now().getTime();
+    const untilRenewal = current.renewAt.getTime() - clock.now();
     // After a failure: 30 s, doubling up to the interval (the certificate still has a third of its life).
     const delay = failures ? Math.min(interval, 30_000 * 2 ** (failures - 1)) : Math.max(1000, Math.min(interval, untilRenewal));
-    timer = setTimeout(tick, delay);
-    timer.unref?.();
+    timer = clock.setTimeout(tick, delay);
+    timer.unref();
   };
   const tick = async () => {
     try {
@@ -404,7 +407,7 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     check,
     async stop() {
       stopped = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       await server.close();
       reader.close();
     },
@@ -451,6 +454,7 @@ export async function startSidecarInjector(
     metrics: OperatorMetrics;
     config: { operatorNamespace: string; clusterDomain: string; telemetryProperties: Record<string, string> };
     namespaces: string[];
+    clock?: Clock;
   },
 ): Promise<RunningWebhook | undefined> {
   if (!o.enabled) {
