@@ -13,11 +13,10 @@
 //   server (setSecureContext); the CA is re-signed with its own key, so
 //   leaves it issued keep verifying and the caBundle can change at any time.
 // - Logs carry names, dates and fingerprints, never PEM or Secret data.
-import { decodeBase64, encodeBase64 } from '../core/base64.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LABEL_MANAGED_BY, OPERATOR_NAME } from '../core/labels.ts';
 import { canonicalJson } from '../core/manifests/hash.ts';
-import { createCA, issueLeaf, loadCA, needsRenewal, parseCertificate, renewalTime, sansEqual, verifyIssuedBy, keyMatchesCertificate } from '../core/pki/index.ts';
+import { createServingMaterial, parseCertificate, planServingCertificate, renewalTime, renewedSecretData, renewServingMaterial, servingSecretData } from '../core/pki/index.ts';
 import { MUTATE_PATH, createAdmission, createInjectionHandler, webhookConfiguration, type AdmissionOutcome, type ConfigMapData } from '../functions/injection/index.ts';
 import type { InjectionDefaults, SidecarResources } from '../functions/injection/annotations.ts';
 import { serveFetchTls, parseEndpoint, type FetchHandler, type TextRoute } from './http.ts';
@@ -66,109 +65,66 @@ export interface CertificateStoreOptions {
   caValidityDays?: number;
 }
 
-const b64 = encodeBase64;
-const unb64 = (text: string | undefined) => (text === undefined ? undefined : decodeBase64(text));
-
 /**
  * Reads the webhook's Secret and makes it hold a usable, current serving
- * certificate for the given names: creates it when missing, re-issues the
- * leaf when it is unreadable, for other names, or due for renewal, and
- * re-signs a CA that is due with its own key. Never replaces a CA.
+ * certificate for the given names, as core/pki's plan says
+ * (serving-certificate-policy.ts): creates it when missing, re-issues the
+ * certificate for the reasons a cluster node's is, re-signs a CA that is due
+ * with its own key, never replaces a CA, and never writes a Secret without
+ * ca.key. Writes carry the resourceVersion read, so of two replicas one wins
+ * and the other re-reads.
  */
 export async function ensureServingCertificate(o: CertificateStoreOptions): Promise<ServingCertificate> {
   const now = new Date((o.clock ?? realClock).now());
   const where = `Secret ${o.namespace}/${o.secretName}`;
-  const sans = { dnsNames: o.dnsNames, ipAddresses: o.ipAddresses };
-  const issue = (ca: { certPem: string; keyPem: string }) =>
-    issueLeaf({ ca, commonName: o.commonName, ...sans, validityDays: o.leafValidityDays ?? 365, now });
+  const wanted = { dnsNames: o.dnsNames, ipAddresses: o.ipAddresses };
+  const identity = { commonName: o.commonName, wanted, now, leafValidityDays: o.leafValidityDays, caValidityDays: o.caValidityDays };
 
   for (let attempt = 0; attempt < 5; attempt++) {
-    const secret = await o.client.get('v1', 'Secret', o.namespace, o.secretName);
-    if (!secret) {
-      const ca = await createCA({ commonName: `${o.commonName}-ca`, validityDays: o.caValidityDays ?? 3650, now });
-      const leaf = await issue(ca);
-      try {
-        await o.client.create({
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: o.secretName, namespace: o.namespace, labels: MANAGED_LABELS },
-          type: 'kubernetes.io/tls',
-          data: { 'tls.crt': b64(leaf.certPem), 'tls.key': b64(leaf.keyPem!), 'ca.crt': b64(ca.certPem), 'ca.key': b64(ca.keyPem) },
-        } as KObject);
-      } catch (error) {
-        if (isApiError(error, 409)) continue; // another replica created it first: use theirs
-        throw error;
+    const secret = (await o.client.get('v1', 'Secret', o.namespace, o.secretName)) as (KObject & { data?: Record<string, string> }) | undefined;
+    const plan = await planServingCertificate({ secret, wanted, now });
+    switch (plan.action) {
+      case 'report':
+        throw new Error(`${where} ${plan.message}`);
+      case 'serve':
+        return describe(plan.material, false);
+      case 'keep':
+        return describe(plan.material, true);
+      case 'create': {
+        const material = await createServingMaterial(identity);
+        try {
+          await o.client.create({
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name: o.secretName, namespace: o.namespace, labels: MANAGED_LABELS },
+            type: 'kubernetes.io/tls',
+            data: servingSecretData(material),
+          } as KObject);
+        } catch (error) {
+          if (isApiError(error, 409)) continue; // another replica created it first: use theirs
+          throw error;
+        }
+        o.log.info('webhook certificate created', { secret: where });
+        return describe(material, true);
       }
-      o.log.info('webhook certificate created', { secret: where });
-      return describe(ca.certPem, leaf.certPem, leaf.keyPem!, true);
-    }
-
-    const data = (secret as { data?: Record<string, string> }).data ?? {};
-    const caKey = unb64(data['ca.key']);
-    let caPem = unb64(data['ca.crt']);
-    let certPem = unb64(data['tls.crt']);
-    let keyPem = unb64(data['tls.key']);
-
-    if (caKey === undefined) {
-      // Brought by the user (or cert-manager): served as it is, never written.
-      if (!caPem || !certPem || !keyPem) {
-        throw new Error(`${where} has no ca.key and lacks ca.crt, tls.crt or tls.key: add them, or delete the Secret to have the operator create one`);
-      }
-      return describe(caPem, certPem, keyPem, false);
-    }
-
-    try {
-      await loadCA({ certPem: caPem ?? '', keyPem: caKey });
-    } catch (error) {
-      throw new Error(
-        `${where} holds no usable CA in ca.crt/ca.key (${(error as Error).message}): the operator never replaces a CA; fix the Secret, or delete it to have a new CA created`,
-      );
-    }
-    const reasons: string[] = [];
-    const ca = await parseCertificate(caPem!);
-    if (needsRenewal({ notBefore: ca.notBefore, notAfter: ca.notAfter, now })) {
-      const cn = /^CN=([^,+\\]+)$/.exec(ca.subject)?.[1];
-      if (cn) {
-        caPem = (await createCA({ commonName: cn, keyPem: caKey, validityDays: o.caValidityDays ?? 3650, now })).certPem;
-        reasons.push('CA due for renewal (re-signed with its key)');
-      } else {
-        o.log.warn('webhook CA due for renewal but its subject is not ours to re-sign; replace it', { secret: where, subject: ca.subject, notAfter: ca.notAfter.toISOString() });
+      case 'renew': {
+        const material = await renewServingMaterial(plan.material, { renewCA: !!plan.renewCA, reissueLeaf: !!plan.reissueLeaf }, identity);
+        try {
+          await o.client.update({ ...secret!, data: renewedSecretData(secret!.data, material) }); // resourceVersion from the read: a concurrent renewal wins, we re-read
+        } catch (error) {
+          if (isApiError(error, 409)) continue;
+          throw error;
+        }
+        const reasons = [plan.renewCA, plan.reissueLeaf].filter((v) => v !== undefined).map((v) => `${v.reason}: ${v.message}`);
+        o.log.info('webhook certificate renewed', { secret: where, reasons });
+        return describe(material, true);
       }
     }
-    const leafProblem = await (async () => {
-      try {
-        const leaf = await parseCertificate(certPem ?? '');
-        if (!(await verifyIssuedBy(certPem!, caPem!))) return 'not issued by the CA';
-        if (!(await keyMatchesCertificate(keyPem ?? '', certPem!))) return 'tls.key does not match tls.crt';
-        if (!sansEqual(leaf, sans)) return `names ${[...leaf.dnsNames, ...leaf.ipAddresses].join(',')} instead of ${[...o.dnsNames, ...o.ipAddresses].join(',')}`;
-        if (needsRenewal({ notBefore: leaf.notBefore, notAfter: leaf.notAfter, now })) return 'due for renewal';
-        return undefined;
-      } catch (error) {
-        return `unreadable (${(error as Error).message})`;
-      }
-    })();
-    if (leafProblem) {
-      const leaf = await issue({ certPem: caPem!, keyPem: caKey });
-      certPem = leaf.certPem;
-      keyPem = leaf.keyPem!;
-      reasons.push(`serving certificate ${leafProblem}`);
-    }
-    if (reasons.length) {
-      const updated = { ...secret, data: { ...data, 'ca.crt': b64(caPem!), 'tls.crt': b64(certPem!), 'tls.key': b64(keyPem!) } } as KObject;
-      try {
-        await o.client.update(updated); // resourceVersion from the read: a concurrent renewal wins, we re-read
-      } catch (error) {
-        if (isApiError(error, 409)) continue;
-        throw error;
-      }
-      o.log.info('webhook certificate renewed', { secret: where, reasons });
-    }
-    return describe(caPem!, certPem!, keyPem!, true);
   }
   throw new Error(`${where} kept changing while the operator was updating it; giving up for now`);
 }
 
-async function describe(caPem: string, certPem: string, keyPem: string, managed: boolean): Promise<ServingCertificate> {
+async function describe({ caPem, certPem, keyPem }: { caPem: string; certPem: string; keyPem: string }, managed: boolean): Promise<ServingCertificate> {
   const leaf = await parseCertificate(certPem);
   return {
     caPem,
