@@ -13,7 +13,7 @@ import { KubeClient } from './kube/client.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
-import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook.ts';
+import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook/index.ts';
 import { provideCertificateMetrics } from './pki-metrics.ts';
 import { provideStatusMetrics, statusHandler, statusReader } from './status.ts';
 

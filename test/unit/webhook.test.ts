@@ -1,4 +1,4 @@
-// The injector's serving side (shim/webhook.ts) without a cluster: the
+// The injector's serving side (shim/webhook/) without a cluster: the
 // certificate Secret against an in-memory API (creation, renewal at 2/3,
 // never replacing a CA, races between replicas), the HTTPS server's
 // certificate swap without a restart, and the `run` flags.
@@ -15,7 +15,7 @@ import { jsonLogger } from '../../shim/log.ts';
 import { OperatorMetrics } from '../../shim/metrics.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FakeClock, settledWhen } from '../kit/fake-clock.ts';
-import { createWebhookHandler, ensureServingCertificate, removeWebhookConfiguration, resolveWebhookUrl, servingNames, startWebhook, type CertificateStoreOptions } from '../../shim/webhook.ts';
+import { createWebhookHandler, ensureServingCertificate, removeWebhookConfiguration, resolveWebhookUrl, servingNames, startWebhook, type CertificateStoreOptions } from '../../shim/webhook/index.ts';
 
 const NS = 'spiceai-operator-system';
 const SECRET = 'spiceai-operator-webhook-tls';
