@@ -31,7 +31,7 @@ export function createWebhookHandler(o: {
 }): { fetch: FetchHandler; mutate: TextRoute } {
   const onAdmission = (a: AdmissionOutcome) => {
     o.metrics.webhookAdmissions.inc({ result: a.result });
-    const fields = { namespace: a.namespace, pod: a.pod, uid: a.uid, dryRun: a.dryRun, reason: a.reason };
+    const fields = { namespace: a.namespace, pod: a.pod, uid: a.uid, dryRun: a.dryRun, code: a.code, reason: a.reason };
     if (a.result === 'allowed') o.log.info('sidecar injected', fields);
     else if (a.result === 'denied') o.log.info('admission denied', fields);
     else if (a.result === 'error') o.log.warn('admission failed', fields);
