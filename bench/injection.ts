@@ -1,7 +1,7 @@
 // Benchmark of the sidecar injector's admission path (prints figures, asserts nothing).
 //
 // HTTPS servers on loopback, each in its own Node process, same certificate:
-//  - served: the injector exactly as `run` serves it (shim/webhook.ts: functions/injection's
+//  - served: the injector exactly as `run` serves it (shim/webhook/injector-server.ts: functions/injection's
 //    admission with metrics and JSON logs to a discarding sink, POST /mutate on the server's
 //    text route), with an in-memory getConfigMap instead of the API server read;
 //  - fetch: the same, but every request through the fetch handler (Request/Response objects),
@@ -34,7 +34,7 @@ import { createCA, issueLeaf } from '../core/pki/index.ts';
 import { serveFetchTls } from '../shim/http.ts';
 import { jsonLogger } from '../shim/log.ts';
 import { OperatorMetrics } from '../shim/metrics.ts';
-import { createWebhookHandler } from '../shim/webhook.ts';
+import { createWebhookHandler } from '../shim/webhook/index.ts';
 
 const { values } = parseArgs({
   options: {

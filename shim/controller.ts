@@ -3,23 +3,19 @@
 // calls the handler with what the caches hold and carries out its answer:
 // server-side apply (skipped when the cache already matches), pruning of
 // children it no longer returns, patches, status, Events, requeues.
-import { createHash } from 'node:crypto';
-import type { Desired, FailedWrite, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
-import { refKey, refOf } from '../core/handler.ts';
-import { sameJson, satisfies } from '../core/diff.ts';
+import type { FailedWrite, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
+import { sameJson } from '../core/diff.ts';
+import { carryOut, parentKey, type CarryOutContext } from './carry-out.ts';
+import { realClock, type Clock } from './clock.ts';
 import { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import { SharedInformers, type InformerListener, type SharedInformerOptions } from './informers.ts';
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
 import type { Logger } from './log.ts';
 import { WorkQueue, type WorkQueueMetrics } from './queue.ts';
-import { LABEL_HANDLER, LABEL_MANAGED_BY, OPERATOR_NAME } from '../core/labels.ts';
-import { ANNOTATION_APPLIED } from '../core/annotations.ts';
+import { LABEL_HANDLER, OPERATOR_NAME } from '../core/labels.ts';
 
-// Plain JSON, not canonical: it is computed for every child on every pass, and handlers build
-// their objects in a fixed key order (user maps keep the order the API server sends them in,
-// which is sorted), so equal content gives an equal hash.
-const appliedHash = (obj: KubeObject) => createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
+export { ownStatusCurrent } from './carry-out.ts';
 
 export interface ControllerMetrics {
   queue?: WorkQueueMetrics;
@@ -44,10 +40,10 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics;
   /** Where the caches come from; controllers given the same one share what they both watch. Default: a set of their own. */
   informers?: SharedInformers;
-  now?: () => number;
+  /** The handlers' `now`, status timestamps, the queue's delays and the Events' times. Default the real clock. */
+  clock?: Clock;
 }
 
-const parentKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 type RelatedName = NonNullable<NonNullable<RelatedKind['inOperatorNamespace']>['nameOf']>;
 
 /** Index of child Events by the uid of the object they are about. */
@@ -92,34 +88,6 @@ export function sameConditions(a: unknown, b: unknown): boolean {
 
 const conditionsOf = (o: KObject) => (o.status as { conditions?: unknown } | undefined)?.conditions;
 
-/** A write's failure as the handler is told of it. */
-function failedWrite(target: ObjectRef, verb: FailedWrite['verb'], error: unknown): FailedWrite {
-  if (isApiError(error)) return { target, verb, code: error.status, reason: error.reason, message: error.message };
-  return { target, verb, code: 0, reason: '', message: error instanceof Error ? error.message : String(error) };
-}
-
-/** RFC 3339 to the second, as Kubernetes writes timestamps. */
-const timestamp = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-
-/**
- * Whether the parent's status already holds this handler's status: its keys (a key set to
- * undefined must be absent) and its condition types. Other handlers' fields are not compared.
- */
-export function ownStatusCurrent(desired: Record<string, unknown>, observed: Record<string, unknown>, conditionTypes: string[]): boolean {
-  for (const [key, value] of Object.entries(desired)) {
-    if (key === 'conditions') {
-      const current = (observed.conditions ?? []) as TypedCondition[];
-      const wanted = (value ?? []) as TypedCondition[];
-      for (const type of new Set([...conditionTypes, ...wanted.map((c) => c.type)])) {
-        if (!sameJson(wanted.find((c) => c.type === type), current.find((o) => o.type === type))) return false;
-      }
-    } else if (!sameJson(value, observed[key])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 export class Controller {
   readonly fieldManager: string;
   private readonly queue: WorkQueue;
@@ -142,11 +110,27 @@ export class Controller {
   /** Events are written in the background, in order; a reconcile only queues them. */
   private readonly events: EventRecorder;
 
+  private readonly clock: Clock;
+  /** What carrying out a handler's answer uses of this controller (shim/carry-out.ts). */
+  private readonly carrying: CarryOutContext;
+
   constructor(private readonly o: ControllerOptions) {
+    this.clock = o.clock ?? realClock;
     this.fieldManager = `${OPERATOR_NAME}-${o.handler.name}`;
-    this.events = new EventRecorder({ client: o.client, component: OPERATOR_NAME, log: o.log, onWrite: () => this.writes.event++ });
-    this.queue = new WorkQueue({ metrics: o.metrics?.queue });
-    this.informers = o.informers ?? new SharedInformers(o.client);
+    this.events = new EventRecorder({ client: o.client, component: OPERATOR_NAME, log: o.log, onWrite: () => this.writes.event++, clock: this.clock });
+    this.queue = new WorkQueue({ metrics: o.metrics?.queue, clock: this.clock });
+    this.informers = o.informers ?? new SharedInformers(o.client, this.clock);
+    this.carrying = {
+      client: o.client,
+      handler: o.handler,
+      fieldManager: this.fieldManager,
+      clock: this.clock,
+      writes: this.writes,
+      written: this.written,
+      findRelated: (target) => this.findRelated(target),
+      requeueAfter: (key, ms) => this.queue.addAfter(key, ms),
+      recordEvent: (parent, event) => this.events.record(parent, event),
+    };
   }
 
   private watch(options: SharedInformerOptions, listener: InformerListener): Informer {
@@ -415,13 +399,16 @@ export class Controller {
       parent: parent as KubeObject,
       children: children as KubeObject[],
       related: this.observedRelated(parent, children),
-      now: (this.o.now ?? Date.now)(),
+      now: this.clock.now(),
       config: this.o.config,
       failedWrites: this.failed.get(key) ?? [],
     };
     const desired = await handler.reconcile(observed);
     if (!(this.o.canWrite?.() ?? true)) return desired.requeueAfterSeconds;
-    await this.carryOut(parent, children, desired, log.child({ handler: handler.name, key }));
+    const { failed, error } = await carryOut(this.carrying, parent, children, desired, log.child({ handler: handler.name, key }));
+    if (failed.length) this.failed.set(key, failed);
+    else this.failed.delete(key);
+    if (error) throw error;
     if (this.o.metrics?.onManaged) {
       const counts = this.managedCounts();
       const summary = Object.values(counts).join(); // the kinds come in a fixed order
@@ -439,151 +426,6 @@ export class Controller {
     for (const [kind, informers] of this.children) counts[kind] = informers.reduce((n, i) => n + i.size, 0);
     for (const informer of this.parents) counts[this.o.handler.parent.kind] = (counts[this.o.handler.parent.kind] ?? 0) + informer.size;
     return counts;
-  }
-
-  private ownedForm(parent: KObject, obj: KubeObject): KObject {
-    return {
-      ...obj,
-      metadata: {
-        ...obj.metadata,
-        namespace: obj.metadata.namespace ?? parent.metadata.namespace,
-        labels: { ...obj.metadata.labels, [LABEL_HANDLER]: this.o.handler.name, [LABEL_MANAGED_BY]: OPERATOR_NAME },
-        annotations: { ...obj.metadata.annotations, [ANNOTATION_APPLIED]: appliedHash(obj) },
-        ownerReferences: [
-          { apiVersion: parent.apiVersion, kind: parent.kind, name: parent.metadata.name, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true },
-        ],
-      },
-    };
-  }
-
-  private async carryOut(parent: KObject, children: KObject[], desired: Desired, log: Logger): Promise<void> {
-    const { client } = this.o;
-    const key = parentKey(parent.metadata.namespace, parent.metadata.name);
-    const observedByRef = new Map(children.map((c) => [refKey(refOf(c as KubeObject)), c]));
-    const wanted = new Set<string>((desired.keep ?? []).map(refKey));
-    const failures: unknown[] = [];
-    const failed: FailedWrite[] = [];
-    const fail = (target: ObjectRef, verb: FailedWrite['verb'], error: unknown) => {
-      failures.push(error);
-      failed.push(failedWrite(target, verb, error));
-    };
-    const applied: string[] = [];
-    /** Whether this pass changed a child or a related object (for Handler.lastUpdatedField). */
-    let wrote = false;
-
-    // Children are independent of each other (Kubernetes retries what needs another object), so they are applied together.
-    await Promise.all(
-      desired.apply.map(async (obj) => {
-        const owned = this.ownedForm(parent, obj);
-        const key = refKey(refOf(owned as KubeObject));
-        wanted.add(key);
-        if (satisfies(owned, observedByRef.get(key))) return;
-        try {
-          await client.apply(owned, { fieldManager: this.fieldManager, force: true });
-          this.writes.apply++;
-          wrote = true;
-          applied.push(`${owned.kind}/${owned.metadata.name}`);
-        } catch (error) {
-          fail(refOf(owned as KubeObject), 'apply', error);
-          log.warn('apply failed', { kind: owned.kind, name: owned.metadata.name, error });
-        }
-      }),
-    );
-    // One line for what this pass applied.
-    if (applied.length) log.info('applied', { objects: applied.sort() });
-
-    for (const child of children) {
-      const key = refKey(refOf(child as KubeObject));
-      if (wanted.has(key) || child.metadata.deletionTimestamp) continue;
-      try {
-        await client.delete(child.apiVersion, child.kind, child.metadata.namespace, child.metadata.name, { uid: child.metadata.uid });
-        this.writes.delete++;
-        wrote = true;
-        log.info('deleted', { kind: child.kind, name: child.metadata.name });
-      } catch (error) {
-        if (!isApiError(error, 409)) fail(refOf(child as KubeObject), 'delete', error); // 409: a different object by that name now; next pass sees it
-      }
-    }
-
-    // Patches of the parent itself (clearing a request annotation, say) come after its status: the
-    // status that records what the request did is written before the request is taken away, so a
-    // failure between the two never loses it.
-    const isParent = (t: ObjectRef) => t.kind === parent.kind && t.apiVersion === parent.apiVersion && t.name === parent.metadata.name && (t.namespace ?? '') === (parent.metadata.namespace ?? '');
-    const patch = async ({ target, patch }: NonNullable<Desired['patch']>[number]) => {
-      if (satisfies(patch, isParent(target) ? parent : this.findRelated(target))) return;
-      try {
-        const updated = await client.mergePatch(target.apiVersion, target.kind, target.namespace, target.name, patch);
-        this.writes.patch++;
-        if (!isParent(target)) wrote = true;
-        else if (updated?.metadata) {
-          // Like a status write: until the cache catches up, the next pass sees the parent as patched
-          // (a request annotation already cleared is not acted on twice).
-          delete updated.metadata.managedFields;
-          this.written.set(key, updated);
-        }
-        log.info('patched', { kind: target.kind, name: target.name });
-      } catch (error) {
-        if (!isApiError(error, 404)) fail(target, 'patch', error);
-        else if (!isParent(target)) log.info('patch target gone', { kind: target.kind, name: target.name });
-      }
-    };
-    for (const p of desired.patch ?? []) if (!isParent(p.target)) await patch(p);
-
-    for (const { object, ifResourceVersion } of desired.write ?? []) {
-      const target = { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_MANAGED_BY]: OPERATOR_NAME } } } as KObject;
-      try {
-        if (ifResourceVersion === undefined) await client.create(target);
-        else await client.update({ ...target, metadata: { ...target.metadata, resourceVersion: ifResourceVersion } });
-        this.writes.apply++;
-        wrote = true;
-        log.info(ifResourceVersion === undefined ? 'created' : 'replaced', { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name });
-      } catch (error) {
-        // Someone else created or changed it first: never overwrite; the next pass sees what is there.
-        if (isApiError(error, 409)) log.info('left as found', { kind: object.kind, name: object.metadata.name, reason: error.reason });
-        else fail(refOf(object), ifResourceVersion === undefined ? 'create' : 'update', error);
-        this.queue.addAfter(key, 1000);
-      }
-    }
-
-    const field = this.o.handler.lastUpdatedField;
-    let statusFailed = false;
-    if (desired.status || (field && wrote)) {
-      const observedStatus = (parent.status ?? {}) as Record<string, unknown>;
-      const status: Record<string, unknown> = { ...desired.status, observedGeneration: parent.metadata.generation };
-      if (field) {
-        // The time of the last change: kept as it is unless this pass changed something.
-        status[field] = observedStatus[field];
-        if (wrote || !ownStatusCurrent(status, observedStatus, this.o.handler.conditionTypes)) status[field] = timestamp((this.o.now ?? Date.now)());
-      }
-      if (!ownStatusCurrent(status, observedStatus, this.o.handler.conditionTypes)) {
-        try {
-          const updated = await client.applyStatus(
-            { apiVersion: parent.apiVersion, kind: parent.kind, metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace }, status },
-            { fieldManager: this.fieldManager, force: true },
-          );
-          this.writes.status++;
-          if (updated?.metadata) {
-            delete updated.metadata.managedFields; // as the cache keeps objects
-            this.written.set(key, updated);
-          }
-        } catch (error) {
-          statusFailed = true;
-          if (!isApiError(error, 404) && !isApiError(error, 409)) failures.push(error);
-        }
-      }
-    }
-
-    const parentPatches = (desired.patch ?? []).filter((p) => isParent(p.target));
-    if (statusFailed && parentPatches.length) this.queue.addAfter(key, 1000);
-    else for (const p of parentPatches) await patch(p);
-
-    for (const event of desired.events ?? []) {
-      this.events.record(parent, event);
-      log.info('event', { type: event.type, reason: event.reason, message: event.message });
-    }
-    if (failed.length) this.failed.set(key, failed);
-    else this.failed.delete(key);
-    if (failures.length) throw failures[0];
   }
 
   private findRelated(target: ObjectRef): KObject | undefined {

@@ -7,7 +7,9 @@
 // - a spam filter: each distinct Event may be written 25 times at once, then once per 5 minutes;
 // - what cannot be written (a full queue, a refused write) is logged, never thrown: Events are
 //   best effort and must not fail the reconcile that recorded them.
+// Timestamps, the spam filter and retries read the injected clock (shim/clock.ts).
 import { hostname } from 'node:os';
+import { realClock, sleep, type Clock, type Timer } from './clock.ts';
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
 import type { Logger } from './log.ts';
 
@@ -34,6 +36,10 @@ export interface EventRecorderOptions {
   maxRemembered?: number;
   /** Tries per write when the API server cannot be reached or answers 5xx/429, 1 s apart. */
   tries?: number;
+  /** Default the real clock. */
+  clock?: Clock;
+  /** Random source in [0, 1) for Event names. Default Math.random. */
+  random?: () => number;
 }
 
 interface Pending {
@@ -60,8 +66,12 @@ export class EventRecorder {
   private droppedFull = 0;
   private readonly burst: number;
   private readonly refillMs: number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
   constructor(private readonly o: EventRecorderOptions) {
+    this.clock = o.clock ?? realClock;
+    this.random = o.random ?? Math.random;
     this.burst = o.burst ?? 25;
     this.refillMs = o.refillMs ?? 300_000;
   }
@@ -72,7 +82,7 @@ export class EventRecorder {
     const { uid, namespace, name } = involved.metadata;
     const key = [involved.apiVersion, involved.kind, namespace ?? '', name, uid ?? '', info.type, info.reason, message].join('\0');
     const seen = this.remember(key);
-    const now = Date.now();
+    const now = this.clock.now();
     seen.tokens = Math.min(this.burst, seen.tokens + (now - seen.refilledAt) / this.refillMs);
     seen.refilledAt = now;
     if (seen.tokens < 1) {
@@ -91,7 +101,7 @@ export class EventRecorder {
         apiVersion: 'v1',
         kind: 'Event',
         // As client-go names them: the object's name and the time in hex.
-        metadata: { name: `${name}.${(BigInt(now) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString(16)}`, namespace: namespace ?? 'default' },
+        metadata: { name: `${name}.${(BigInt(now) * 1_000_000n + BigInt(Math.floor(this.random() * 1e6))).toString(16)}`, namespace: namespace ?? 'default' },
         involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, name, namespace, uid, resourceVersion: involved.metadata.resourceVersion },
         type: info.type,
         reason: info.reason,
@@ -109,8 +119,8 @@ export class EventRecorder {
 
   /** Resolves once every queued Event is written (or given up on), or after `timeoutMs`. */
   async flush(timeoutMs = 5000): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), timeoutMs)));
+    let timer: Timer | undefined;
+    const expired = new Promise<'expired'>((resolve) => (timer = this.clock.setTimeout(() => resolve('expired'), timeoutMs)));
     try {
       while (this.sink) {
         if ((await Promise.race([this.sink, expired])) === 'expired') {
@@ -119,14 +129,14 @@ export class EventRecorder {
         }
       }
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 
   private remember(key: string): Remembered {
     let seen = this.remembered.get(key);
     if (seen) this.remembered.delete(key);
-    else seen = { count: 0, tokens: this.burst, refilledAt: Date.now() };
+    else seen = { count: 0, tokens: this.burst, refilledAt: this.clock.now() };
     this.remembered.set(key, seen);
     if (this.remembered.size > (this.o.maxRemembered ?? 4096)) this.remembered.delete(this.remembered.keys().next().value!);
     return seen;
@@ -175,7 +185,7 @@ export class EventRecorder {
       } catch (error) {
         const transient = !isApiError(error) || error.status >= 500 || error.status === 429;
         if (!transient || attempt >= tries) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(this.clock, 1000);
       }
     }
   }

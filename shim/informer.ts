@@ -15,7 +15,9 @@
 // - resourceVersions are opaque: compared only for equality.
 // Events are delivered synchronously in the order the server sent them; the
 // objects are the cache's own (treat them as read-only), without
-// metadata.managedFields.
+// metadata.managedFields. Backoff, resync and watch-liveness times read the
+// injected clock (shim/clock.ts).
+import { realClock, type Clock, type Timer } from './clock.ts';
 import { isApiError, type KObject, type KubeClient, type WatchEvent } from './kube/client.ts';
 import { resourceFor, type ResourceRef } from './kube/resources.ts';
 
@@ -49,6 +51,10 @@ export interface InformerOptions {
    * from; returning a string replaces the informer's last resourceVersion.
    */
   beforeWatch?: (resourceVersion: string) => string | void | Promise<string | void>;
+  /** Time of backoffs, resyncs and watch liveness. Default the real clock. */
+  clock?: Clock;
+  /** Random source in [0, 1) for the watch timeout and backoff jitter. Default Math.random. */
+  random?: () => number;
 }
 
 export interface InformerCounters {
@@ -92,15 +98,19 @@ export class Informer {
   private wake?: () => void;
   private needRelist = false;
   private relistWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  private resyncTimer?: ReturnType<typeof setInterval>;
+  private resyncTimer?: Timer;
   private failuresInRow = 0;
   private lastFailureAt = 0;
   private connected = false;
   private lastOk = 0;
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
   constructor(client: KubeClient, options: InformerOptions) {
     this.client = client;
     this.options = options;
+    this.clock = options.clock ?? realClock;
+    this.random = options.random ?? Math.random;
     this.ref = resourceFor(options.apiVersion, options.kind);
     this.addIndex(OWNER_UID, (obj) => (obj.metadata.ownerReferences ?? []).map((o) => o.uid));
   }
@@ -125,7 +135,7 @@ export class Informer {
   async stop(): Promise<void> {
     if (!this.stopped) {
       this.stopped = true;
-      if (this.resyncTimer) clearInterval(this.resyncTimer);
+      this.clock.clearTimeout(this.resyncTimer);
       this.watchAbort?.abort();
       this.stopAbort.abort();
       this.wake?.();
@@ -229,9 +239,7 @@ export class Informer {
       }
     }
     if (this.stopped) return;
-    if (this.options.resyncMs && this.options.resyncMs > 0) {
-      this.resyncTimer = setInterval(() => this.resync(), this.options.resyncMs);
-    }
+    this.scheduleResync();
     while (!this.stopped) {
       if (this.needRelist || this.relistWaiters.length) {
         const waiters = this.relistWaiters.splice(0);
@@ -267,10 +275,10 @@ export class Informer {
     if (typeof replaced === 'string') this.lastRV = replaced;
     if (this.stopped || this.relistWaiters.length) return;
     const [lo, hi] = this.options.watchTimeoutSeconds ?? [300, 600];
-    const timeoutSeconds = lo + Math.floor(Math.random() * (hi - lo + 1));
+    const timeoutSeconds = lo + Math.floor(this.random() * (hi - lo + 1));
     const abort = new AbortController();
     this.watchAbort = abort;
-    const started = Date.now();
+    const started = this.clock.now();
     let events = 0;
     try {
       await this.client.watch(
@@ -284,7 +292,7 @@ export class Informer {
           allowWatchBookmarks: true,
           onConnected: () => {
             this.connected = true;
-            this.lastOk = Date.now();
+            this.lastOk = this.clock.now();
             this.counters.watches++;
           },
         },
@@ -299,16 +307,17 @@ export class Informer {
       if (this.watchAbort === abort) this.watchAbort = undefined;
     }
     if (abort.signal.aborted || this.stopped) return;
-    if (events === 0 && Date.now() - started < VERY_SHORT_WATCH_MS) {
-      throw new Error(`${this.describe()}: very short watch (ended after ${Date.now() - started} ms with no events)`);
+    const lasted = this.clock.now() - started;
+    if (events === 0 && lasted < VERY_SHORT_WATCH_MS) {
+      throw new Error(`${this.describe()}: very short watch (ended after ${lasted} ms with no events)`);
     }
-    this.lastOk = Date.now();
+    this.lastOk = this.clock.now();
   }
 
   private handle(event: WatchEvent): void {
     if (this.stopped) return;
     if (event.type === 'ERROR') return; // the watch rejects with it
-    this.lastOk = Date.now();
+    this.lastOk = this.clock.now();
     const rv = event.object?.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       if (typeof rv === 'string' && rv) this.lastRV = rv;
@@ -381,6 +390,16 @@ export class Informer {
     for (const [type, obj, old] of changes) this.emit(type, obj, old);
   }
 
+  /** Replays the cache every resyncMs (when set), until stopped. */
+  private scheduleResync(): void {
+    const every = this.options.resyncMs;
+    if (!every || every <= 0 || this.stopped) return;
+    this.resyncTimer = this.clock.setTimeout(() => {
+      this.resync();
+      this.scheduleResync();
+    }, every);
+  }
+
   private resync(): void {
     if (this.stopped || !this.synced) return;
     for (const obj of [...this.cache.values()]) this.emit('resync', obj, obj);
@@ -429,20 +448,20 @@ export class Informer {
     this.counters.failures++;
     this.report(error, during);
     const { initialMs = 800, maxMs = 30_000, resetAfterMs = 120_000 } = this.options.backoff ?? {};
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - this.lastFailureAt > resetAfterMs) this.failuresInRow = 0;
     this.lastFailureAt = now;
     const exp = Math.min(initialMs * 2 ** this.failuresInRow, maxMs);
     this.failuresInRow++;
-    let delay = exp * (0.75 + 0.25 * Math.random());
+    let delay = exp * (0.75 + 0.25 * this.random());
     if (isApiError(error, 429) && error.retryAfterSeconds) delay = Math.max(delay, Math.min(error.retryAfterSeconds * 1000, maxMs));
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.wake = undefined;
         resolve();
       }, delay);
       this.wake = () => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.wake = undefined;
         resolve();
       };

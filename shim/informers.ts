@@ -7,6 +7,7 @@
 // already holds objects is told of them as 'add' events (as client-go's
 // AddEventHandler does), so it misses nothing. The informer stops when its
 // last user releases it.
+import { realClock, type Clock } from './clock.ts';
 import { Informer, type InformerEventType, type InformerOptions } from './informer.ts';
 import type { KObject, KubeClient } from './kube/client.ts';
 
@@ -35,7 +36,11 @@ function deliver(listener: InformerListener, type: InformerEventType, obj: KObje
 export class SharedInformers {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly client: KubeClient) {}
+  constructor(
+    private readonly client: KubeClient,
+    /** The informers' clock. */
+    private readonly clock: Clock = realClock,
+  ) {}
 
   /**
    * The shared informer for these options, with listener added (not started: start() is
@@ -48,6 +53,7 @@ export class SharedInformers {
     if (!entry) {
       const listeners = new Set<InformerListener>();
       const informer = new Informer(this.client, {
+        clock: this.clock,
         ...options,
         onEvent: (type, obj, old) => {
           for (const l of listeners) deliver(l, type, obj, old);

@@ -2,12 +2,14 @@
 // defaults (15 s lease, 10 s renew deadline, 2 s retry). Expiry is judged
 // by the local clock from when the record was last seen to change, never by
 // comparing clocks across machines. Writes go through resourceVersion
-// preconditions, so two candidates can never both take the Lease.
+// preconditions, so two candidates can never both take the Lease. Time is
+// the injected clock's (shim/clock.ts).
+import { realClock, type Clock, type Timer } from './clock.ts';
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
 import type { Logger } from './log.ts';
 
 export interface LeaderElectionOptions {
-  client: KubeClient;
+  client: Pick<KubeClient, 'get' | 'create' | 'update'>;
   namespace: string;
   name: string;
   identity: string;
@@ -17,6 +19,10 @@ export interface LeaderElectionOptions {
   retryPeriodMs?: number;
   onStartedLeading?: () => void;
   onStoppedLeading?: () => void;
+  /** Default the real clock. */
+  clock?: Clock;
+  /** Random source in [0, 1) for the retry jitter of a candidate. Default Math.random. */
+  random?: () => number;
 }
 
 interface LeaseSpec {
@@ -32,15 +38,19 @@ const microTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z'
 export class LeaderElector {
   private leading = false;
   private stopped = false;
-  private timer?: ReturnType<typeof setTimeout>;
+  private timer?: Timer;
   private observedRecord = '';
   private observedAt = 0;
   private lastRenew = 0;
   private readonly duration: number;
   private readonly renewDeadline: number;
   private readonly retry: number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
   constructor(private readonly o: LeaderElectionOptions) {
+    this.clock = o.clock ?? realClock;
+    this.random = o.random ?? Math.random;
     this.duration = o.leaseDurationSeconds ?? 15;
     this.renewDeadline = o.renewDeadlineMs ?? 10_000;
     this.retry = o.retryPeriodMs ?? 2_000;
@@ -48,7 +58,7 @@ export class LeaderElector {
 
   isLeader(): boolean {
     // Past the renew deadline we may have lost the Lease without knowing: stop acting.
-    return this.leading && Date.now() - this.lastRenew < this.renewDeadline;
+    return this.leading && this.clock.now() - this.lastRenew < this.renewDeadline;
   }
 
   start(): void {
@@ -57,8 +67,8 @@ export class LeaderElector {
 
   private schedule(): void {
     if (this.stopped) return;
-    const jitter = this.leading ? 0 : Math.random() * 0.2 * this.retry;
-    this.timer = setTimeout(() => void this.tick(), this.retry + jitter);
+    const jitter = this.leading ? 0 : this.random() * 0.2 * this.retry;
+    this.timer = this.clock.setTimeout(() => void this.tick(), this.retry + jitter);
   }
 
   private async tick(): Promise<void> {
@@ -80,7 +90,7 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     const { client, namespace, name, identity } = this.o;
     const lease = await client.get('coordination.k8s.io/v1', 'Lease', namespace, name);
     const desired: LeaseSpec = {
@@ -132,14 +142,14 @@ export class LeaderElector {
   /** Stops campaigning; if leading, releases the Lease so a successor need not wait for expiry. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     if (!this.leading) return;
     this.setLeading(false);
     try {
       const lease = await this.o.client.get('coordination.k8s.io/v1', 'Lease', this.o.namespace, this.o.name);
       const spec = (lease?.spec ?? {}) as LeaseSpec;
       if (lease && spec.holderIdentity === this.o.identity) {
-        await this.o.client.update({ ...lease, spec: { ...spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: microTime(Date.now()) } } as KObject);
+        await this.o.client.update({ ...lease, spec: { ...spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: microTime(this.clock.now()) } } as KObject);
       }
     } catch (error) {
       this.o.log.warn('could not release the Lease', { error });

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { HandlerConfig } from '../core/handler.ts';
+import { realClock, type Clock } from './clock.ts';
 import { Controller } from './controller.ts';
 import type { HandlerName } from './handler-names.ts';
 import { HANDLERS } from './handlers.ts';
@@ -12,7 +13,7 @@ import { KubeClient } from './kube/client.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
-import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook.ts';
+import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook/index.ts';
 import { provideCertificateMetrics } from './pki-metrics.ts';
 import { provideStatusMetrics, statusHandler, statusReader } from './status.ts';
 
@@ -33,6 +34,8 @@ export interface OperatorOptions {
   webhook?: SidecarInjectorOptions;
   identity?: string;
   log: Logger;
+  /** Time for every part (queues, caches, Lease, Events, the webhook's certificate). Default the real clock. */
+  clock?: Clock;
 }
 
 export interface RunningOperator {
@@ -46,6 +49,7 @@ export interface RunningOperator {
 
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const metrics = new OperatorMetrics();
+  const clock = o.clock ?? realClock;
   const identity = o.identity ?? `${hostname()}-${process.pid}`;
   // The identity in the user agent tells the API server's audit log which copy wrote what.
   const client = new KubeClient(o.kubeConfig, { onRequest: metrics.onRequest, userAgent: `spiceai-operator (${identity})` });
@@ -58,6 +62,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         name: o.leaseName,
         identity,
         log: o.log,
+        clock,
         // What changed while we were not leading was observed but not acted on.
         onStartedLeading: () => controllers.forEach((c) => c.enqueueAll()),
       })
@@ -65,7 +70,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const canWrite = () => !elector || elector.isLeader();
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
-  const informers = new SharedInformers(client);
+  const informers = new SharedInformers(client, clock);
   const controllers = o.handlers.map(
     (name) =>
       new Controller({
@@ -78,6 +83,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         metrics: metrics.forController(name),
         workers: o.workers,
         informers,
+        clock,
       }),
   );
 
@@ -99,7 +105,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   await Promise.all(controllers.map((c) => c.start()));
   let webhook: RunningWebhook | undefined;
   try {
-    webhook = o.webhook && (await startSidecarInjector({ ...o.webhook, kubeConfig: o.kubeConfig, client, log: o.log, metrics, config: o.config, namespaces: o.namespaces }));
+    webhook = o.webhook && (await startSidecarInjector({ ...o.webhook, kubeConfig: o.kubeConfig, client, log: o.log, metrics, config: o.config, namespaces: o.namespaces, clock }));
   } catch (error) {
     // Nothing may keep the process alive once start has failed.
     await Promise.all(controllers.map((c) => c.stop()));

@@ -14,8 +14,13 @@
 // keys). The operator is level-triggered, so keys not processed now are
 // recomputed from a fresh list on the next start.
 //
+// Delays and the retry bucket read the injected clock (shim/clock.ts), so a
+// test drives backoff and delayed adds with a fake one; the latency and work
+// time reported to metrics are measured with performance.now.
+//
 // Hand-off is synchronous: a key is moved to `processing` at the moment get()
 // resolves with it, so there is no window in which an add() can queue it twice.
+import { realClock, type Clock, type Timer } from './clock.ts';
 
 export interface WorkQueueMetrics {
   /** A key became pending (was not already queued/dirty). */
@@ -41,8 +46,8 @@ export interface WorkQueueOptions {
   retryBucket?: { qps: number; burst: number } | false;
   /** Random source in [0, 1), for tests. */
   random?: () => number;
-  /** Millisecond clock for the retry bucket, for tests. Default performance.now. */
-  now?: () => number;
+  /** Time of the retry bucket and timers of delayed adds. Default the real clock. */
+  clock?: Clock;
   metrics?: WorkQueueMetrics;
 }
 
@@ -54,19 +59,19 @@ export class RetryRateLimiter {
   private readonly jitter: number;
   private readonly random: () => number;
   private readonly bucket?: { qps: number; burst: number };
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private tokens: number;
   private refilledAt: number;
 
-  constructor(options: Pick<WorkQueueOptions, 'baseDelayMs' | 'maxDelayMs' | 'jitter' | 'retryBucket' | 'random' | 'now'> = {}) {
+  constructor(options: Pick<WorkQueueOptions, 'baseDelayMs' | 'maxDelayMs' | 'jitter' | 'retryBucket' | 'random' | 'clock'> = {}) {
     this.base = options.baseDelayMs ?? 5;
     this.max = options.maxDelayMs ?? 1_000_000;
     this.jitter = Math.min(1, Math.max(0, options.jitter ?? 0.1));
     this.random = options.random ?? Math.random;
     this.bucket = options.retryBucket === false ? undefined : (options.retryBucket ?? { qps: 10, burst: 100 });
     this.tokens = this.bucket?.burst ?? 0;
-    this.now = options.now ?? (() => performance.now());
-    this.refilledAt = this.now();
+    this.clock = options.clock ?? realClock;
+    this.refilledAt = this.clock.now();
   }
 
   /** The delay before the next retry of key, counting this as one more failure. */
@@ -89,7 +94,7 @@ export class RetryRateLimiter {
   /** Takes a token, possibly in the future (like rate.Limiter.Reserve); returns the wait in ms. */
   private reserve(): number {
     if (!this.bucket) return 0;
-    const now = this.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.bucket.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.bucket.qps);
     this.refilledAt = now;
     this.tokens -= 1;
@@ -111,16 +116,18 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Map<string, number>(); // key -> started (performance.now)
   private readonly addedAt = new Map<string, number>();
-  private readonly waiting = new Map<string, { readyAt: number; timer: ReturnType<typeof setTimeout> }>();
+  private readonly waiting = new Map<string, { readyAt: number; timer: Timer }>();
   private readonly getters: ((key: string | undefined) => void)[] = [];
   private readonly drainers: (() => void)[] = [];
   private readonly limiter: RetryRateLimiter;
   private readonly metrics: WorkQueueMetrics;
+  private readonly clock: Clock;
   private shuttingDown = false;
 
   constructor(options: WorkQueueOptions = {}) {
     this.limiter = new RetryRateLimiter(options);
     this.metrics = options.metrics ?? {};
+    this.clock = options.clock ?? realClock;
   }
 
   /** Queues key unless it is already pending; a key being processed is re-queued by done(). */
@@ -141,11 +148,11 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const readyAt = performance.now() + ms;
+    const readyAt = this.clock.now() + ms;
     const existing = this.waiting.get(key);
     if (existing && existing.readyAt <= readyAt) return;
-    if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
+    if (existing) this.clock.clearTimeout(existing.timer);
+    const timer = this.clock.setTimeout(() => {
       this.waiting.delete(key);
       this.add(key);
     }, ms);
@@ -198,7 +205,7 @@ export class WorkQueue {
   shutDown(): void {
     if (!this.shuttingDown) {
       this.shuttingDown = true;
-      for (const { timer } of this.waiting.values()) clearTimeout(timer);
+      for (const { timer } of this.waiting.values()) this.clock.clearTimeout(timer);
       this.waiting.clear();
       for (const resolve of this.getters.splice(0)) resolve(undefined);
     }

@@ -13,3 +13,23 @@ export { decodePem, decodePemBlocks, encodePem, joinPemCertificates, splitPemCer
 export { normalizeDnsName, normalizeIpAddress, normalizeSans, sansEqual, type SubjectAltNames } from './san.ts';
 export { needsRenewal, renewalTime } from './renewal.ts';
 export { LEAF_CHECKS, LeafReason, reviewLeaf, UNUSABLE_LEAF_REASONS, type LeafUnderReview, type LeafVerdict } from './leaf-policy.ts';
+export {
+  createServingMaterial,
+  readServingSecret,
+  renewedSecretData,
+  renewServingMaterial,
+  servingSecretData,
+  SERVING_SECRET_KEYS,
+  type CompleteServingMaterial,
+  type ServingIdentity,
+  type ServingMaterial,
+} from './serving-certificate.ts';
+export {
+  planServingCertificate,
+  SERVING_SECRET_CHECKS,
+  ServingSecretReason,
+  type ManagedMaterial,
+  type ServingCertificatePlan,
+  type ServingSecretUnderReview,
+  type ServingVerdict,
+} from './serving-certificate-policy.ts';

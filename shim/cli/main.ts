@@ -4,6 +4,7 @@ import { jsonSchemaCommand } from './commands/json-schema.ts';
 import { pkiCommand } from './commands/pki.ts';
 import { runCommand } from './commands/run.ts';
 import { helpText, parseCommandArgs, UsageError, type Command } from './usage.ts';
+import { KubeAccessError } from '../kube/access-error.ts';
 
 const commands: Command[] = [crdCommand, runCommand, jsonSchemaCommand, pkiCommand];
 
@@ -38,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return (await command.run(values, positionals)) ?? 0;
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof KubeAccessError) {
       process.stderr.write(`spiceai-operator: ${error.message}\n`);
       return 2;
     }

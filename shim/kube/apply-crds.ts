@@ -2,7 +2,7 @@
 // through the raw client: @kubernetes/client-node re-serializes objects
 // through its typed models and drops the x-kubernetes-* schema extensions.
 import { allCrds } from '../../core/spec/crds.ts';
-import { UsageError } from '../cli/usage.ts';
+import { KubeAccessError } from './access-error.ts';
 import { KubeClient, type KObject } from './client.ts';
 import { describeApiError } from './errors.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
@@ -27,8 +27,8 @@ export async function applyCrds(kubeconfig?: string, context?: string): Promise<
       await waitEstablished(client, crd);
     }
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(describeApiError(error, server));
+    if (error instanceof KubeAccessError) throw error;
+    throw new KubeAccessError(describeApiError(error, server));
   } finally {
     client.close();
   }
@@ -40,7 +40,7 @@ async function waitEstablished(client: KubeClient, crd: KObject): Promise<void> 
   for (;;) {
     const current = (await client.get(crd.apiVersion, crd.kind, undefined, crd.metadata.name)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
     if (current?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
-    if (Date.now() > deadline) throw new UsageError(`CRD ${crd.metadata.name} was applied but is not Established after 30s`);
+    if (Date.now() > deadline) throw new KubeAccessError(`CRD ${crd.metadata.name} was applied but is not Established after 30s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

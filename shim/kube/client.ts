@@ -5,8 +5,8 @@
 // are picked up; connections are pooled in one keep-alive agent per distinct
 // TLS identity.
 //
-// Errors never carry request bodies: the only text in an ApiError is the API
-// server's own Status message, so Secret data we send cannot leak into logs.
+// Errors never carry request bodies (transport.ts); watch streams are read
+// by watch-stream.ts.
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -14,12 +14,14 @@ import { createSecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../core/handler.ts';
 import { objectPath, toResourceRef, type ResourceLike, type ResourceRef } from './resources.ts';
+import { ApiError, apiErrorFrom, isApiError, readBody, transportError, type Verb } from './transport.ts';
+import { streamWatch, watchQuery } from './watch-stream.ts';
+
+export { ApiError, isApiError, type Verb } from './transport.ts';
 
 // The object shape is core's: handlers and the shim share one definition.
 export type { OwnerReference } from '../../core/handler.ts';
 export type KObject = KubeObject;
-
-export type Verb = 'get' | 'list' | 'watch' | 'apply' | 'patch' | 'create' | 'update' | 'delete';
 
 /** Reported after every request; code is the HTTP status, or 0 when no response arrived. */
 export interface RequestInfo {
@@ -37,34 +39,6 @@ export interface KubeClientOptions {
   /** fieldValidation for create/update/apply/patch. Default 'Strict'. */
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   userAgent?: string;
-}
-
-/** A non-2xx answer from the API server (or an ERROR event on a watch). */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  /** HTTP status code (from the Status body's code for watch ERROR events). */
-  readonly status: number;
-  /** Status.reason, e.g. NotFound, AlreadyExists, Conflict, Expired, Gone; '' when absent. */
-  readonly reason: string;
-  readonly details?: Record<string, unknown>;
-  readonly verb: Verb;
-  readonly path: string;
-  /** From the Retry-After header or Status.details.retryAfterSeconds. */
-  readonly retryAfterSeconds?: number;
-
-  constructor(init: { status: number; reason: string; message: string; verb: Verb; path: string; details?: Record<string, unknown>; retryAfterSeconds?: number }) {
-    super(init.message);
-    this.status = init.status;
-    this.reason = init.reason;
-    this.details = init.details;
-    this.verb = init.verb;
-    this.path = init.path;
-    this.retryAfterSeconds = init.retryAfterSeconds;
-  }
-}
-
-export function isApiError(error: unknown, status?: number): error is ApiError {
-  return error instanceof ApiError && (status === undefined || error.status === status);
 }
 
 export interface ListOptions {
@@ -109,9 +83,6 @@ export interface WatchEvent {
  * client-node itself re-reads a token file only once a minute.
  */
 const CREDENTIALS_TTL_MS = 1000;
-
-/** Extra client-side slack over timeoutSeconds before a silent watch connection is abandoned. */
-const WATCH_GRACE_MS = 60_000;
 
 type Response = { status: number; headers: http.IncomingHttpHeaders; body: any };
 
@@ -200,17 +171,9 @@ export class KubeClient {
    * exception thrown by onEvent ends the watch and rejects with it.
    */
   async watch(resource: ResourceLike, options: WatchOptions, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     const ref = toResourceRef(resource);
     const path = objectPath(ref, options.namespace);
-    const query = {
-      watch: 'true',
-      resourceVersion: options.resourceVersion,
-      allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
-      timeoutSeconds: String(options.timeoutSeconds),
-      labelSelector: options.labelSelector,
-      fieldSelector: options.fieldSelector,
-    };
-    if (signal.aborted) return;
     const started = performance.now();
     let reported = false;
     const report = (code: number) => {
@@ -220,100 +183,23 @@ export class KubeClient {
     };
     let req: http.ClientRequest;
     try {
-      req = await this.open('GET', path, query);
+      req = await this.open('GET', path, watchQuery(options));
     } catch (error) {
       report(0);
       throw error;
     }
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const guard = setTimeout(
-        () => finish(new Error(`watch ${ref.kind}: no end of stream ${options.timeoutSeconds}s + ${WATCH_GRACE_MS / 1000}s after it started`)),
-        options.timeoutSeconds * 1000 + WATCH_GRACE_MS,
-      );
-      const finish = (error?: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(guard);
-        signal.removeEventListener('abort', onAbort);
-        if (error !== undefined) {
-          req.destroy();
-          reject(error);
-        } else resolve();
-      };
-      const onAbort = () => {
-        req.destroy();
-        finish();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      // Aborted while the request was being built: no event will come for it now.
-      if (signal.aborted) onAbort();
-      req.on('error', (error) => {
-        report(0);
-        finish(signal.aborted ? undefined : transportError('watch', ref, error));
-      });
-      req.on('response', (res) => {
-        report(res.statusCode ?? 0);
-        const status = res.statusCode ?? 0;
-        if (status < 200 || status >= 300) {
-          readBody(res).then(
-            (text) => finish(this.apiError('watch', path, status, res.headers, text)),
-            (error) => finish(transportError('watch', ref, error)),
-          );
-          return;
-        }
-        options.onConnected?.();
-        res.setEncoding('utf8');
-        let buffer = '';
-        res.on('data', (chunk: string) => {
-          if (settled) return;
-          buffer += chunk;
-          let nl: number;
-          while (!settled && (nl = buffer.indexOf('\n')) !== -1) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            if (line) deliver(line);
-          }
-        });
-        res.on('end', () => {
-          if (!settled && buffer.trim()) deliver(buffer.trim());
-          finish();
-        });
-        res.on('error', (error) => finish(signal.aborted ? undefined : transportError('watch', ref, error)));
-        res.on('close', () => finish(res.complete || signal.aborted ? undefined : new Error(`watch ${ref.kind}: connection closed mid-stream`)));
-      });
-      const deliver = (line: string) => {
-        let event: WatchEvent;
-        try {
-          event = JSON.parse(line) as WatchEvent;
-        } catch {
-          finish(new Error(`watch ${ref.kind}: undecodable event (${line.length} bytes)`));
-          return;
-        }
-        if (signal.aborted) return finish();
-        try {
-          if (event.type === 'ERROR') {
-            onEvent(event);
-            const s = event.object ?? {};
-            finish(
-              new ApiError({
-                status: typeof s.code === 'number' ? s.code : 500,
-                reason: s.reason ?? '',
-                message: s.message ?? 'watch ERROR event',
-                details: s.details,
-                verb: 'watch',
-                path,
-              }),
-            );
-            return;
-          }
-          if (event.type !== 'BOOKMARK') withType(event.object, ref);
-          onEvent(event);
-        } catch (error) {
-          finish(error);
-        }
-      };
-      req.end();
+    return streamWatch(req, {
+      ref,
+      path,
+      timeoutSeconds: options.timeoutSeconds,
+      signal,
+      onConnected: options.onConnected,
+      onStatus: report,
+      apiError: (status, headers, text) => this.apiError('watch', path, status, headers, text),
+      onEvent: (event) => {
+        if (event.type !== 'BOOKMARK' && event.type !== 'ERROR') withType(event.object, ref);
+        onEvent(event);
+      },
     });
   }
 
@@ -566,39 +452,3 @@ function withType<T>(obj: T, ref: ResourceRef): T {
   return obj;
 }
 
-function readBody(res: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-    res.on('aborted', () => reject(new Error('connection closed before the answer was complete')));
-  });
-}
-
-function apiErrorFrom(verb: Verb, path: string, status: number, headers: http.IncomingHttpHeaders, text: string): ApiError {
-  let s: { reason?: string; message?: string; details?: Record<string, unknown> & { retryAfterSeconds?: number } } = {};
-  try {
-    const parsed = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && parsed.kind === 'Status') s = parsed;
-  } catch {
-    // not a Status: keep a short excerpt of the server's text (never our request)
-  }
-  const header = Number(headers['retry-after']);
-  const retryAfterSeconds = Number.isFinite(header) && header > 0 ? header : s.details?.retryAfterSeconds;
-  return new ApiError({
-    status,
-    reason: s.reason ?? '',
-    message: s.message ?? `the API server answered ${status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`,
-    details: s.details,
-    verb,
-    path,
-    retryAfterSeconds,
-  });
-}
-
-function transportError(verb: Verb, ref: ResourceRef, error: unknown): Error {
-  const e = error as NodeJS.ErrnoException;
-  const wrapped = new Error(`${verb} ${ref.kind}: ${e?.code ? `${e.code} ` : ''}${e?.message ?? String(error)}`, { cause: error });
-  return wrapped;
-}

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { UsageError } from '../cli/usage.ts';
+import { KubeAccessError } from './access-error.ts';
 
 export function loadKubeConfig(path?: string, context?: string): KubeConfig {
   const kc = new KubeConfig();
@@ -13,24 +13,24 @@ export function loadKubeConfig(path?: string, context?: string): KubeConfig {
   if (path || candidates.length) {
     const missing = candidates.filter((p) => !existsSync(p));
     if (missing.length === candidates.length) {
-      throw new UsageError(`kubeconfig not found: ${missing.join(', ')}${path ? '' : ' (from $KUBECONFIG)'}`);
+      throw new KubeAccessError(`kubeconfig not found: ${missing.join(', ')}${path ? '' : ' (from $KUBECONFIG)'}`);
     }
     try {
       kc.loadFromFile(candidates.find((p) => existsSync(p))!);
     } catch (error) {
-      throw new UsageError(`kubeconfig ${candidates[0]} cannot be read: ${(error as Error).message.split('\n')[0]}`);
+      throw new KubeAccessError(`kubeconfig ${candidates[0]} cannot be read: ${(error as Error).message.split('\n')[0]}`);
     }
   } else if (existsSync(join(homedir(), '.kube', 'config'))) {
     kc.loadFromFile(join(homedir(), '.kube', 'config'));
   } else if (process.env.KUBERNETES_SERVICE_HOST) {
     kc.loadFromCluster();
   } else {
-    throw new UsageError('no kubeconfig: pass --kubeconfig, set $KUBECONFIG, or create ~/.kube/config');
+    throw new KubeAccessError('no kubeconfig: pass --kubeconfig, set $KUBECONFIG, or create ~/.kube/config');
   }
   if (context) {
-    if (!kc.getContextObject(context)) throw new UsageError(`kubeconfig has no context named ${context}`);
+    if (!kc.getContextObject(context)) throw new KubeAccessError(`kubeconfig has no context named ${context}`);
     kc.setCurrentContext(context);
   }
-  if (!kc.getCurrentCluster()) throw new UsageError('kubeconfig has no current cluster: set current-context');
+  if (!kc.getCurrentCluster()) throw new KubeAccessError('kubeconfig has no current cluster: set current-context');
   return kc;
 }

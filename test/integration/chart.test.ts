@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { webhookConfiguration } from '../../functions/injection/configuration.ts';
-import { servingNames } from '../../shim/webhook.ts';
+import { servingNames } from '../../shim/webhook/index.ts';
 import { CHART_DIR, chartServiceAccountKubeconfig, helm, kubeScoreFindings } from '../harness/chart.ts';
 import { kubectlPath } from '../harness/tools.ts';
 import { eventually, kubectl, kubectlJson, testKubeconfig } from '../harness/kube.ts';

@@ -73,6 +73,7 @@ test('user errors end in one line and a non-zero exit', () => {
   assertOneLineError(cli(['crd', '--apply']), /no kubeconfig/);
   assertOneLineError(cli(['crd', '--apply'], { KUBECONFIG: join(tmp, 'missing') }), /kubeconfig not found/);
   assertOneLineError(cli(['crd', '--apply', '--kubeconfig', join(tmp, 'missing')]), /kubeconfig not found/);
+  assert.is(cli(['crd', '--apply', '--kubeconfig', join(tmp, 'missing')]).code, 2, 'a kubeconfig the user must fix exits 2, as a usage error does');
   const garbage = join(tmp, 'garbage');
   writeFileSync(garbage, 'this: [is not a kubeconfig');
   assertOneLineError(cli(['crd', '--apply', '--kubeconfig', garbage]), /kubeconfig/);

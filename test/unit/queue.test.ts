@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RetryRateLimiter, WorkQueue } from '../../shim/queue.ts';
+import { FakeClock } from '../kit/fake-clock.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -138,14 +139,14 @@ test('many failures never overflow the cap', () => {
   assert.is(last, 30_000);
 });
 
-test('the global retry bucket delays retries once its burst is spent, and refills over time', () => {
-  let now = 1_000;
-  const limiter = new RetryRateLimiter({ baseDelayMs: 0, jitter: 0, retryBucket: { qps: 10, burst: 3 }, now: () => now });
+test('the global retry bucket delays retries once its burst is spent, and refills over time', async () => {
+  const clock = new FakeClock(1_000);
+  const limiter = new RetryRateLimiter({ baseDelayMs: 0, jitter: 0, retryBucket: { qps: 10, burst: 3 }, clock });
   const delays = ['a', 'b', 'c', 'd', 'e'].map((k) => limiter.when(k));
   assert.equal(delays, [0, 0, 0, 100, 200], 'burst is free, then one token per 100 ms');
-  now += 1_000; // 10 tokens accrue, the 2 borrowed ones are repaid, burst caps the rest
+  await clock.advance(1_000); // 10 tokens accrue, the 2 borrowed ones are repaid, burst caps the rest
   assert.equal(['f', 'g', 'h', 'i'].map((k) => limiter.when(k)), [0, 0, 0, 100]);
-  const perKey = new RetryRateLimiter({ baseDelayMs: 50, jitter: 0, retryBucket: { qps: 10, burst: 1 }, now: () => now });
+  const perKey = new RetryRateLimiter({ baseDelayMs: 50, jitter: 0, retryBucket: { qps: 10, burst: 1 }, clock });
   assert.is(perKey.when('k'), 50, 'the per-key delay wins when larger');
   assert.is(perKey.when('k'), 100);
 });
@@ -164,6 +165,50 @@ test('addRateLimited re-adds after the backoff and counts requeues; forget reset
   q.forget('a');
   assert.is(q.numRequeues('a'), 0);
   q.done('a');
+  q.shutDown();
+});
+
+test('fake clock: a failed key comes back exactly after its backoff (5, 10, 20 ms), not a millisecond before', async () => {
+  const clock = new FakeClock();
+  const q = new WorkQueue({ baseDelayMs: 5, jitter: 0, retryBucket: false, clock });
+  q.add('a');
+  for (const backoff of [5, 10, 20]) {
+    assert.is(await getWithin(q), 'a');
+    q.addRateLimited('a');
+    q.done('a');
+    await clock.advance(backoff - 1);
+    assert.is(q.len(), 0, `still waiting at ${backoff - 1} ms`);
+    assert.equal(q.snapshot().waiting, ['a']);
+    await clock.advance(1);
+    assert.equal(q.snapshot().queued, ['a'], `queued at ${backoff} ms`);
+  }
+  q.forget('a');
+  assert.is(await getWithin(q), 'a');
+  q.addRateLimited('a');
+  q.done('a');
+  assert.equal(clock.pending(), [5], 'forget() started the backoff over');
+  q.shutDown();
+  assert.equal(clock.pending(), [], 'shutDown cancels the timer');
+});
+
+test('fake clock: delayed adds fall due in order of their time; an earlier schedule replaces a later one; none counts a failure', async () => {
+  const clock = new FakeClock();
+  const q = new WorkQueue({ clock });
+  q.addAfter('late', 120_000);
+  q.addAfter('early', 20_000);
+  q.addAfter('middle', 70_000);
+  q.addAfter('early', 90_000); // later than its schedule: ignored
+  q.addAfter('late', 100_000); // earlier than its schedule: replaces it
+  assert.equal(clock.pending(), [20_000, 70_000, 100_000]);
+  const seen: string[] = [];
+  for (const step of [20_000, 50_000, 30_000]) {
+    await clock.advance(step);
+    seen.push(...q.snapshot().queued.filter((k) => !seen.includes(k)));
+  }
+  assert.equal(seen, ['early', 'middle', 'late']);
+  assert.is(q.numRequeues('late'), 0);
+  await clock.advance(60_000);
+  assert.is(q.len(), 3, 'the replaced 120 s schedule adds nothing more');
   q.shutDown();
 });
 

@@ -1,4 +1,4 @@
-// The injector's serving side (shim/webhook.ts) without a cluster: the
+// The injector's serving side (shim/webhook/) without a cluster: the
 // certificate Secret against an in-memory API (creation, renewal at 2/3,
 // never replacing a CA, races between replicas), the HTTPS server's
 // certificate swap without a restart, and the `run` flags.
@@ -14,7 +14,8 @@ import { ApiError, type KObject } from '../../shim/kube/client.ts';
 import { jsonLogger } from '../../shim/log.ts';
 import { OperatorMetrics } from '../../shim/metrics.ts';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createWebhookHandler, ensureServingCertificate, removeWebhookConfiguration, resolveWebhookUrl, servingNames, startWebhook, type CertificateStoreOptions } from '../../shim/webhook.ts';
+import { FakeClock, settledWhen } from '../kit/fake-clock.ts';
+import { createWebhookHandler, ensureServingCertificate, removeWebhookConfiguration, resolveWebhookUrl, servingNames, startWebhook, type CertificateStoreOptions } from '../../shim/webhook/index.ts';
 
 const NS = 'spiceai-operator-system';
 const SECRET = 'spiceai-operator-webhook-tls';
@@ -69,7 +70,7 @@ function options(api: FakeApi, now: Date, extra: Partial<CertificateStoreOptions
     commonName: 'spiceai-operator-webhook.spiceai-operator-system.svc',
     ...servingNames({ serviceName: 'spiceai-operator-webhook', operatorNamespace: NS, clusterDomain: 'cluster.local' }),
     log,
-    now: () => now,
+    clock: new FakeClock(now),
     ...extra,
   };
 }
@@ -393,9 +394,10 @@ async function servedFingerprint(port: number): Promise<string> {
 
 test('the running injector renews its certificate at 2/3 of its lifetime and serves the new one without a restart', async () => {
   const api = new FakeCluster();
-  let clock = new Date();
+  const clock = new FakeClock(Date.now());
   const metrics = new OperatorMetrics();
-  const webhook = await startWebhook(webhookOptions(api, { metrics, url: 'https://127.0.0.1:0/mutate', now: () => clock }));
+  // Checks only at the renewal time: the fake clock jumps there without running hourly checks on the way.
+  const webhook = await startWebhook(webhookOptions(api, { metrics, url: 'https://127.0.0.1:0/mutate', clock, checkIntervalMs: 400 * DAY }));
   try {
     const first = webhook.certificate();
     assert.is(webhook.url, `https://127.0.0.1:${webhook.port}/mutate`);
@@ -409,10 +411,12 @@ test('the running injector renews its certificate at 2/3 of its lifetime and ser
     assert.is(api.applies.length, 1);
     assert.equal(api.writes, [`create ${NS}/${SECRET}`]);
 
-    clock = new Date(first.renewAt.getTime() + 1000);
-    await webhook.check();
+    await clock.advanceTo(first.renewAt.getTime() + 1000);
+    // The timer's check, due at the renewal time, renews it (no call to check()).
+    await settledWhen(() => webhook.certificate().fingerprint !== first.fingerprint);
     const renewed = webhook.certificate();
-    assert.is.not(renewed.fingerprint, first.fingerprint);
+    await webhook.check();
+    assert.is(webhook.certificate().fingerprint, renewed.fingerprint, 'a check after the renewal changes nothing');
     assert.is(renewed.caPem, first.caPem);
     assert.is(await servedFingerprint(webhook.port), renewed.fingerprint, 'the same server now presents the renewed certificate');
     assert.is(api.applies.length, 1, 'the caBundle did not change, so the configuration is not rewritten');

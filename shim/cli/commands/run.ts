@@ -4,8 +4,8 @@ import { HANDLER_NAMES, type HandlerName } from '../../handler-names.ts';
 import { UsageError, type Command } from '../usage.ts';
 import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type SidecarResources } from '../../../functions/injection/annotations.ts';
 import { telemetryPropertyKeyProblem } from '../../../core/manifests/spiced.ts';
-import { DEFAULT_OPERATOR_POD_LABELS } from '../../../core/manifests/network-policy.ts';
 import { labelKeyProblem, labelValueProblem } from '../../../core/spec/network.ts';
+import { runHelpLines, runOptions } from './run-flags.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -94,68 +94,8 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'Start the operator controller (reconcilers, status API, metrics).',
   usage: 'spiceai-operator run [flags]',
-  options: {
-    'http-endpoint': { type: 'string', default: '0.0.0.0:8090' },
-    'metrics-endpoint': { type: 'string', default: '0.0.0.0:9090' },
-    'operator-namespace': { type: 'string', default: 'spiceai-operator-system' },
-    'operator-pod-labels': { type: 'string', default: Object.entries(DEFAULT_OPERATOR_POD_LABELS).map(([k, v]) => `${k}=${v}`).join(',') },
-    'cluster-domain': { type: 'string', default: 'cluster.local' },
-    'pause-crashlooping-pods-threshold': { type: 'string', default: '10' },
-    'secret-propagation-seconds': { type: 'string', default: '120' },
-    'telemetry-properties': { type: 'string', multiple: true },
-    verbose: { type: 'boolean' },
-    handlers: { type: 'string' },
-    namespaces: { type: 'string' },
-    'no-leader-elect': { type: 'boolean' },
-    'lease-name': { type: 'string', default: 'spiceai-operator-leader' },
-    workers: { type: 'string', default: '4' },
-    kubeconfig: { type: 'string' },
-    context: { type: 'string' },
-    'webhook-endpoint': { type: 'string', default: '0.0.0.0:8443' },
-    'webhook-service': { type: 'string', default: 'spiceai-operator-webhook' },
-    'webhook-configuration': { type: 'string', default: 'spiceai-operator-sidecar-injector' },
-    'webhook-secret': { type: 'string', default: 'spiceai-operator-webhook-tls' },
-    'webhook-url': { type: 'string' },
-    'sidecar-default-image': { type: 'string', default: 'spiceai/spiceai:latest-models' },
-    'sidecar-default-image-pull-policy': { type: 'string', default: 'IfNotPresent' },
-    'sidecar-default-cpu-request': { type: 'string' },
-    'sidecar-default-memory-request': { type: 'string' },
-    'sidecar-default-cpu-limit': { type: 'string' },
-    'sidecar-default-memory-limit': { type: 'string' },
-    'enable-sidecar-injector': { type: 'boolean' },
-    'no-sidecar-injector': { type: 'boolean' },
-  },
-  flags: [
-    ['--http-endpoint ADDR', 'operator HTTP API bind address: /health, /ready, /{namespace}/{name}[?kind=SpicepodCluster] pod status (default 0.0.0.0:8090)'],
-    ['--metrics-endpoint ADDR', 'Prometheus /metrics bind address (default 0.0.0.0:9090)'],
-    ['--operator-namespace NS', 'namespace of the operator: its Lease and cluster-shared Secrets (default spiceai-operator-system)'],
-    ['--operator-pod-labels LIST', 'labels of the operator\'s own pods, KEY=VALUE comma-separated: NetworkPolicies admit only these pods of the operator namespace to spiced\'s HTTP port (default app.kubernetes.io/name=spiceai-operator)'],
-    ['--cluster-domain DOMAIN', 'Kubernetes cluster domain for internal DNS names (default cluster.local)'],
-    ['--pause-crashlooping-pods-threshold N', 'dead-pod observations before a SpicepodSet is paused; 0 disables (default 10)'],
-    ['--secret-propagation-seconds N', 'seconds a changed Secret takes to reach the pods (kubelet sync); each step of a cluster CA move waits this long (default 120)'],
-    ['--telemetry-properties KEY=VALUE', 'telemetry property forwarded to every spiced (repeatable)'],
-    ['--verbose', 'debug-level logs'],
-    ['--handlers LIST', `handlers this process runs, comma-separated (default all: ${HANDLER_NAMES.join(',')})`],
-    ['--namespaces LIST', 'namespaces to watch, comma-separated (default all)'],
-    ['--no-leader-elect', 'act without holding the Lease (only when exactly one copy runs)'],
-    ['--lease-name NAME', 'name of the leader-election Lease (default spiceai-operator-leader)'],
-    ['--workers N', 'objects each handler reconciles at once (default 4; one object is never reconciled twice at once)'],
-    ['--kubeconfig PATH', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)'],
-    ['--context NAME', 'kubeconfig context'],
-    ['--no-sidecar-injector', 'do not serve the sidecar-injection webhook (and remove its configuration); --enable-sidecar-injector is the default'],
-    ['--webhook-endpoint ADDR', 'HTTPS bind address of the sidecar injector (default 0.0.0.0:8443)'],
-    ['--webhook-service NAME', 'Service in the operator namespace the API server dials; the certificate names <NAME>.<ns>.svc (default spiceai-operator-webhook)'],
-    ['--webhook-configuration NAME', 'MutatingWebhookConfiguration the operator manages (default spiceai-operator-sidecar-injector)'],
-    ['--webhook-secret NAME', 'Secret in the operator namespace holding the webhook CA and certificate (default spiceai-operator-webhook-tls)'],
-    ['--webhook-url URL', 'register the webhook by URL instead of Service (development, tests); port 0 means the bound port'],
-    ['--sidecar-default-image IMAGE', 'image of injected sidecars without spice.ai/image (default spiceai/spiceai:latest-models)'],
-    ['--sidecar-default-image-pull-policy POLICY', 'pull policy of injected sidecars without spice.ai/image-pull-policy: Always, IfNotPresent, Never (default IfNotPresent)'],
-    ['--sidecar-default-cpu-request QUANTITY', 'CPU request of injected sidecars without spice.ai/sidecar-cpu-request (default none)'],
-    ['--sidecar-default-memory-request QUANTITY', 'memory request of injected sidecars without spice.ai/sidecar-memory-request (default none)'],
-    ['--sidecar-default-cpu-limit QUANTITY', 'CPU limit of injected sidecars without spice.ai/sidecar-cpu-limit (default none)'],
-    ['--sidecar-default-memory-limit QUANTITY', 'memory limit of injected sidecars without spice.ai/sidecar-memory-limit (default none)'],
-    ['-h, --help', 'show this help'],
-  ],
+  options: runOptions(),
+  flags: [...runHelpLines(), ['-h, --help', 'show this help']],
   async run(values) {
     const threshold = Number(values['pause-crashlooping-pods-threshold']);
     if (!Number.isInteger(threshold) || threshold < 0) {

@@ -1,0 +1,51 @@
+// `run`'s flags come from one table (shim/cli/commands/run-flags.ts): the
+// parser's defaults, `run --help` and the README's `run` flag table all say
+// the same defaults, and name the same flags.
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCommand } from '../../shim/cli/commands/run.ts';
+import { RUN_FLAGS } from '../../shim/cli/commands/run-flags.ts';
+import { helpText, parseCommandArgs } from '../../shim/cli/usage.ts';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+/** The README's `run` flag table: each row's flags and its default cell. */
+function readmeRows(): { flags: string[]; default: string }[] {
+  const section = readme.slice(readme.indexOf('### `run`'));
+  const body = section.slice(0, section.indexOf('\n### ', 1));
+  return body
+    .split('\n')
+    .filter((line) => line.startsWith('| `--'))
+    .map((line) => {
+      const [flags, dflt] = line.split(' | ');
+      return { flags: [...flags!.matchAll(/`--([a-z-]+)/g)].map((m) => m[1]!), default: dflt!.trim() };
+    });
+}
+
+test('the README names exactly the flags run has', () => {
+  const documented = readmeRows().flatMap((r) => r.flags).sort();
+  assert.equal(documented, RUN_FLAGS.map((f) => f.name).sort());
+});
+
+test('the README states each default the parser uses, and none for flags without one', () => {
+  const rows = readmeRows();
+  for (const flag of RUN_FLAGS) {
+    const row = rows.find((r) => r.flags.includes(flag.name))!;
+    if (flag.default !== undefined) assert.is(row.default, `\`${flag.default}\``, `--${flag.name}`);
+    else assert.not.match(row.default, /^`/, `--${flag.name} has no default value`);
+  }
+});
+
+test('the parser and --help use the table\'s defaults', () => {
+  const values = parseCommandArgs(runCommand, []).values as Record<string, unknown>;
+  const help = helpText(runCommand);
+  for (const flag of RUN_FLAGS) {
+    assert.is(values[flag.name], flag.default, `--${flag.name}`);
+    const line = help.split('\n').find((l) => l.trimStart().startsWith(`--${flag.name}${flag.value ? ` ${flag.value}` : ''} `));
+    assert.ok(line, `--${flag.name} in --help`);
+    if (flag.default !== undefined) assert.ok(line!.endsWith(`(default ${flag.default})`), line);
+  }
+});
+
+test.run();
