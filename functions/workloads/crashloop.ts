@@ -18,10 +18,8 @@ import type { KubeObject } from '../../core/handler.ts';
 import { deadPodObservations, nextBaselines, type DeathBaseline } from '../../core/pods.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { ANNOTATION_RESUME } from '../../core/annotations.ts';
+import { PAUSE_CRASHLOOPING } from '../../core/set-reasons.ts';
 
-export const PAUSE_CRASHLOOPING = 'CrashLooping';
-/** Paused=False after a resume, until the resume annotation is gone. */
-export const REASON_RESUMED = 'Resumed';
 
 export interface CrashloopInput {
   parent: KubeObject;

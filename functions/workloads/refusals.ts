@@ -10,9 +10,6 @@
 import type { FailedWrite, KubeObject, Observed } from '../../core/handler.ts';
 import { names } from '../../core/manifests/names.ts';
 
-export const REASON_CHILD_REFUSED = 'ChildRefused';
-export const REASON_PODS_REFUSED = 'PodsRefused';
-export const REASON_RESIZE_REFUSED = 'ResizeRefused';
 /** Events of the StatefulSet controller when it cannot create a pod or its claim. */
 export const EVENT_FAILED_CREATE = 'FailedCreate';
 
