@@ -1,10 +1,14 @@
 // The workloads handler's pure decisions as tables (cert-manager's case
-// tables are the model): which replicas a rollout step replaces, and
-// whether crashloop protection pauses or resumes a set.
+// tables are the model): which replicas a rollout step replaces, how
+// BlueGreen generations move (cutover, standby, rollback), and whether
+// crashloop protection pauses or resumes a set.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../core/handler.ts';
+import { blueGreenTransitions, type BlueGreenFacts, type Generations } from '../../functions/workloads/bluegreen.ts';
+import { conditionEvents, setConditionsOf, type SetOutcome } from '../../functions/workloads/conditions.ts';
 import { crashloopProtection } from '../../functions/workloads/crashloop.ts';
+import { setConditions } from '../../core/conditions.ts';
 import { maxUnavailableCount, planRollout, type ReplicaState } from '../../functions/workloads/rollout.ts';
 import type { SpicepodSetSpec } from '../../core/spec/spicepodset.ts';
 import { NOW, pod, spicepodSet } from '../kit/fixtures.ts';
@@ -67,6 +71,201 @@ test('maxUnavailableCount: a number, or a percentage rounded down, never below 1
   ];
   for (const [value, total, want] of cases) assert.is(maxUnavailableCount(value, total), want, `${value} of ${total}`);
 });
+
+// ---- BlueGreen transitions ----------------------------------------------------------------
+
+const T = 1_000_000; // now, in epoch seconds
+interface BlueGreenCase {
+  state: Generations;
+  /** The spec's version, and Ready pods per version. */
+  desired: string;
+  ready?: Record<string, number>;
+  replicas?: number;
+  minReadyForCutover?: number;
+  instantRollback?: boolean;
+  unversioned?: boolean;
+  rollback?: boolean;
+  want: { state: Generations; target?: string; events?: string[]; refusal?: string; requeueAfterSeconds?: number };
+}
+function facts(c: BlueGreenCase): BlueGreenFacts {
+  const replicas = c.replicas ?? 2;
+  const instant = c.instantRollback ?? true;
+  return {
+    desired: c.desired,
+    replicas,
+    nowSeconds: T,
+    retention: instant ? 600 : 30,
+    cutoverThreshold: c.minReadyForCutover ? Math.min(c.minReadyForCutover, replicas) : replicas,
+    unversioned: c.unversioned ?? false,
+    readyIn: (v) => c.ready?.[v] ?? 0,
+    rollbackRequested: c.rollback ?? false,
+    spec: { updateStrategy: { type: 'BlueGreen' }, instantRollback: { enabled: instant, retentionPeriodSeconds: 600 } } as BlueGreenFacts['spec'],
+  };
+}
+
+const BLUE_GREEN_CASES: Record<string, BlueGreenCase> = {
+  'the first generation serves as soon as it exists': { state: {}, desired: 'v1', want: { state: { active: 'v1' } } },
+  'legacy unversioned StatefulSets serve until the first generation is Ready': {
+    state: {},
+    desired: 'v1',
+    unversioned: true,
+    ready: { v1: 1 },
+    want: { state: {} },
+  },
+  'the first generation takes over from legacy StatefulSets once Ready, with no standby': { state: {}, desired: 'v1', unversioned: true, ready: { v1: 2 }, want: { state: { active: 'v1' } } },
+  'a new version waits until every pod is Ready': { state: { active: 'v1' }, desired: 'v2', ready: { v1: 2, v2: 1 }, want: { state: { active: 'v1' } } },
+  'a new version cuts over when Ready; the old one is the standby for the retention period': {
+    state: { active: 'v1' },
+    desired: 'v2',
+    ready: { v2: 2 },
+    want: { state: { active: 'v2', standby: 'v1', standbyExpiresAt: T + 600 }, events: ['CutOver'], requeueAfterSeconds: 600 },
+  },
+  'minReadyForCutover switches with fewer pods Ready': {
+    state: { active: 'v1' },
+    desired: 'v2',
+    ready: { v2: 1 },
+    minReadyForCutover: 1,
+    want: { state: { active: 'v2', standby: 'v1', standbyExpiresAt: T + 600 }, events: ['CutOver'], requeueAfterSeconds: 600 },
+  },
+  'without instant rollback the old generation stays only for the switch grace': {
+    state: { active: 'v1' },
+    desired: 'v2',
+    ready: { v2: 2 },
+    instantRollback: false,
+    want: { state: { active: 'v2', standby: 'v1', standbyExpiresAt: T + 30 }, events: ['CutOver'], requeueAfterSeconds: 30 },
+  },
+  "re-applying the standby's spec switches back to it": {
+    state: { active: 'v2', standby: 'v1', standbyExpiresAt: T + 100 },
+    desired: 'v1',
+    ready: { v1: 2, v2: 2 },
+    want: { state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 600 }, events: ['SwitchedToStandby'], requeueAfterSeconds: 600 },
+  },
+  'a rollback request swaps to a live standby at once and holds the version it left': {
+    state: { active: 'v2', standby: 'v1', standbyExpiresAt: T + 100 },
+    desired: 'v2',
+    rollback: true,
+    want: { state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 600, rolledBack: 'v2' }, target: 'v1', events: ['RolledBack'], requeueAfterSeconds: 600 },
+  },
+  'a rollback request seen again before its annotation goes is not a second rollback': {
+    state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 500, rolledBack: 'v2' },
+    desired: 'v2',
+    rollback: true,
+    ready: { v1: 2, v2: 2 },
+    want: { state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 500, rolledBack: 'v2' }, target: 'v1', requeueAfterSeconds: 500 },
+  },
+  'while a rollback holds, the version rolled back from is not rolled out again': {
+    state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 500, rolledBack: 'v2' },
+    desired: 'v2',
+    ready: { v1: 2, v2: 2 },
+    want: { state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 500, rolledBack: 'v2' }, target: 'v1', requeueAfterSeconds: 500 },
+  },
+  'a new spec ends the rollback hold': {
+    state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 500, rolledBack: 'v2' },
+    desired: 'v3',
+    want: { state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 500 }, target: 'v3', requeueAfterSeconds: 500 },
+  },
+  'a rollback request with no standby is refused: NoStandby': { state: { active: 'v1' }, desired: 'v1', rollback: true, want: { state: { active: 'v1' }, refusal: 'NoStandby' } },
+  'a rollback request after the standby went is refused: StandbyExpired': {
+    state: { active: 'v2', standbyExpiresAt: T - 10 },
+    desired: 'v2',
+    rollback: true,
+    want: { state: { active: 'v2', standbyExpiresAt: T - 10 }, refusal: 'StandbyExpired' },
+  },
+  'a rollback request without instant rollback is refused: InstantRollbackDisabled': {
+    state: { active: 'v2', standby: 'v1', standbyExpiresAt: T + 20 },
+    desired: 'v2',
+    rollback: true,
+    instantRollback: false,
+    want: { state: { active: 'v2', standby: 'v1', standbyExpiresAt: T + 20 }, refusal: 'InstantRollbackDisabled', requeueAfterSeconds: 20 },
+  },
+  'the standby goes when its retention ends': {
+    state: { active: 'v2', standby: 'v1', standbyExpiresAt: T },
+    desired: 'v2',
+    want: { state: { active: 'v2', standbyExpiresAt: T }, events: ['StandbyRemoved'] },
+  },
+  'paused: only the target generation remains': {
+    state: { active: 'v1', standby: 'v0', standbyExpiresAt: T + 100 },
+    desired: 'v1',
+    replicas: 0,
+    want: { state: { active: 'v1' }, requeueAfterSeconds: 100 },
+  },
+  'paused with a new spec: no pod to wait for, so the Service moves to it, and only it remains': {
+    state: { active: 'v1', standby: 'v0', standbyExpiresAt: T + 100 },
+    desired: 'v2',
+    replicas: 0,
+    want: { state: { active: 'v2' }, events: ['CutOver'], requeueAfterSeconds: 600 },
+  },
+};
+
+const defined = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+for (const [name, c] of Object.entries(BLUE_GREEN_CASES)) {
+  test(`BlueGreen: ${name}`, () => {
+    const p = blueGreenTransitions(c.state, facts(c));
+    assert.equal(defined(p.state), c.want.state, 'generations');
+    assert.is(p.target, c.want.target ?? c.desired, 'target');
+    assert.equal(
+      p.events.map((e) => e.reason),
+      c.want.events ?? [],
+      'events',
+    );
+    assert.is(p.rollback?.refusal?.reason, c.want.refusal, 'rollback refusal');
+    if (c.rollback && !c.want.refusal) assert.ok(p.rollback, 'a request is always answered');
+    assert.is(p.requeueAfterSeconds, c.want.requeueAfterSeconds, 'requeue');
+  });
+}
+
+// ---- conditions and their Events ---------------------------------------------------------
+
+function outcome(o: Partial<SetOutcome> = {}): SetOutcome {
+  return {
+    spec: { updateStrategy: { type: 'RollingOrdered' }, volume: { storageRequests: '2Gi' } } as SpicepodSetSpec,
+    replicas: 2,
+    crashloop: { crashLooping: false, resumePending: false, deaths: 0, clearAnnotation: false },
+    rolling: false,
+    updatedReady: 2,
+    revision: 'r1',
+    resizeRefused: [],
+    shrinks: [],
+    resizing: 0,
+    ...o,
+  };
+}
+const reasonOf = (o: SetOutcome, type: string) => setConditionsOf(o).find((c) => c.type === type)?.reason;
+
+const READY_CASES: [string, Partial<SetOutcome>, string][] = [
+  ['every replica updated and Ready', {}, 'AllReplicasReady'],
+  ['rolling', { rolling: true, updatedReady: 1 }, 'RolloutInProgress'],
+  ['pods refused beat rolling', { rolling: true, podsRefused: 'quota' }, 'PodsRefused'],
+  ['a refused child beats refused pods', { rolling: true, podsRefused: 'quota', childRefused: 'invalid' }, 'ChildRefused'],
+  ['a pause beats everything', { pauseReason: 'ScaledToZero', replicas: 0, childRefused: 'invalid' }, 'Paused'],
+];
+for (const [name, o, want] of READY_CASES) test(`Ready: ${name} -> ${want}`, () => assert.is(reasonOf(outcome(o), 'Ready'), want));
+
+const VOLUME_CASES: [string, Partial<SetOutcome>, string | undefined][] = [
+  ['no claim to change: no condition', {}, undefined],
+  ['growing', { resizing: 2 }, 'Resizing'],
+  ['a shrink beats growing', { resizing: 1, shrinks: ['data-app-0-0 (5Gi)'] }, 'ShrinkNotSupported'],
+  ['a refused resize beats a shrink', { shrinks: ['x'], resizeRefused: [{ target: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', name: 'x' }, verb: 'patch', code: 403, reason: 'Forbidden', message: 'no' }] }, 'ResizeRefused'],
+];
+for (const [name, o, want] of VOLUME_CASES) test(`VolumeResized: ${name} -> ${want}`, () => assert.is(reasonOf(outcome(o), 'VolumeResized'), want));
+
+/** The Events of a pass from `before` to `after`. */
+function eventsOf(before: SetOutcome | undefined, after: SetOutcome): string[] {
+  const previous = before ? setConditions(undefined, setConditionsOf(before), NOW) : undefined;
+  const next = setConditions(previous, setConditionsOf(after), NOW);
+  return conditionEvents(previous, next, after).map((e) => `${e.type} ${e.reason}`);
+}
+const EVENT_CASES: [string, SetOutcome | undefined, SetOutcome, string[]][] = [
+  ['a set Ready on its first pass says nothing', undefined, outcome(), []],
+  ['a rollout starts', outcome(), outcome({ rolling: true, updatedReady: 0 }), ['Normal RollingUpdate']],
+  ['Ready again after a rollout', outcome({ rolling: true, updatedReady: 1 }), outcome(), ['Normal Ready']],
+  ['the same refusal again: no second Warning', outcome({ rolling: true, childRefused: 'a' }), outcome({ rolling: true, childRefused: 'a' }), []],
+  ['a refusal in new words: a new Warning', outcome({ rolling: true, childRefused: 'a' }), outcome({ rolling: true, childRefused: 'b' }), ['Warning ChildRefused']],
+  ['a crashloop pause', outcome(), outcome({ replicas: 0, pauseReason: 'CrashLooping', crashloop: { crashLooping: true, message: 'm', resumePending: false, deaths: 11, clearAnnotation: false } }), ['Warning CrashLooping']],
+  ['replicas: 0', outcome(), outcome({ replicas: 0, pauseReason: 'ScaledToZero' }), ['Normal Paused']],
+  ['a resize starts, once', outcome(), outcome({ resizing: 1 }), ['Normal Resizing']],
+];
+for (const [name, before, after, want] of EVENT_CASES) test(`Events: ${name}`, () => assert.equal(eventsOf(before, after), want));
 
 // ---- crashloop protection ------------------------------------------------------------------
 
