@@ -6,7 +6,7 @@
 import type { KubeObject, Observed, ObjectRef, RecordedEvent } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 import { names } from '../../core/manifests/names.ts';
-import { desiredHeadlessService, desiredStatefulSet, revisionedTemplate, statefulSetSelector, type SetContext } from '../../core/manifests/spicepodset.ts';
+import { desiredHeadlessService, desiredStatefulSet, templateRevision, type SetContext } from '../../core/manifests/spicepodset.ts';
 import { isPodReady } from '../../core/pods.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { SetReason } from './reasons.ts';
@@ -161,8 +161,7 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
   const readyIn = (version: string) =>
     Array.from({ length: replicas }, (_, i) => pods.get(names.statefulSetPod(names.statefulSet(set, i, version)))).filter((p) => p && isPodReady(p)).length;
 
-  const rendered = revisionedTemplate(ctx);
-  const desired = rendered.revision;
+  const desired = templateRevision(ctx);
   const { state, target, events, rollback, requeueAfterSeconds } = blueGreenTransitions(observedGenerations((observed.parent.status ?? {}) as SpicepodSetStatus, generations), {
     desired,
     replicas,
@@ -189,7 +188,6 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
           desiredStatefulSet(ctx, {
             ordinal: i,
             version,
-            template: rendered.template(statefulSetSelector(set, i, version)),
             replicas: replicas > 0 ? 1 : 0,
             ephemeralClaims: true,
             volumeClaimTemplates: claimTemplatesOf(existing),

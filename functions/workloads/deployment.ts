@@ -4,13 +4,13 @@
 import type { Observed, ObjectRef } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 import { names } from '../../core/manifests/names.ts';
-import { deploymentSelector, desiredDeployment, revisionedTemplate, type SetContext } from '../../core/manifests/spicepodset.ts';
+import { desiredDeployment, templateRevision, type SetContext } from '../../core/manifests/spicepodset.ts';
 import { isPodReady } from '../../core/pods.ts';
 import { LABEL_WORKLOAD } from '../../core/labels.ts';
 import { isRolling, ofKind, podRevision, type Workload } from './workload.ts';
 
 export function deploymentWorkload(ctx: SetContext, observed: Observed, replicas: number): Workload {
-  const { revision, template } = revisionedTemplate(ctx);
+  const revision = templateRevision(ctx);
   const pods = (observed.related.Pod ?? []).filter((p) => p.metadata.labels?.[LABEL_WORKLOAD] === 'deployment');
   const updatedReady = pods.filter((p) => isPodReady(p) && podRevision(p) === revision).length;
   const ready = pods.filter(isPodReady).length;
@@ -23,7 +23,7 @@ export function deploymentWorkload(ctx: SetContext, observed: Observed, replicas
     if (headless) keep.push(refOf(headless));
   }
   return {
-    apply: [desiredDeployment(ctx, template(deploymentSelector(ctx.set)), replicas)],
+    apply: [desiredDeployment(ctx, replicas)],
     keep,
     ready: Math.min(ready, replicas),
     updatedReady,

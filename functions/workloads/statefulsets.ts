@@ -5,7 +5,7 @@
 import type { KubeObject, Observed, ObjectRef } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 import { names } from '../../core/manifests/names.ts';
-import { desiredHeadlessService, desiredStatefulSet, revisionedTemplate, statefulSetSelector, type SetContext } from '../../core/manifests/spicepodset.ts';
+import { desiredHeadlessService, desiredStatefulSet, templateRevision, type SetContext } from '../../core/manifests/spicepodset.ts';
 import { isPodReady } from '../../core/pods.ts';
 import { LABEL_VERSION } from '../../core/labels.ts';
 import { planRollout, type ReplicaState } from './rollout.ts';
@@ -30,7 +30,7 @@ export function statefulSetWorkload(ctx: SetContext, observed: Observed, replica
   const existing = new Map(ofKind(observed.children, 'StatefulSet').map((s) => [s.metadata.name, s]));
   const pods = new Map((observed.related.Pod ?? []).map((p) => [p.metadata.name, p]));
   const ordinals = replicas > 0 ? replicas : [...existing.keys()].filter((n) => /-\d+$/.test(n) && n.startsWith(`${set}-`)).length;
-  const { revision, template } = revisionedTemplate(ctx);
+  const revision = templateRevision(ctx);
   const states = replicaStates(set, existing, pods, ordinals, revision);
   const plan = replicas > 0 ? planRollout(ctx.spec.updateStrategy, states) : { update: new Set(states.map((s) => s.ordinal)) };
   const apply: KubeObject[] = [desiredHeadlessService(ctx)];
@@ -41,7 +41,6 @@ export function statefulSetWorkload(ctx: SetContext, observed: Observed, replica
       apply.push(
         desiredStatefulSet(ctx, {
           ordinal: state.ordinal,
-          template: template(statefulSetSelector(set, state.ordinal)),
           replicas: replicas > 0 ? 1 : 0,
           volumeClaimTemplates: claimTemplatesOf(sts),
         }),
