@@ -148,6 +148,30 @@ function observedGenerations(previous: SpicepodSetStatus, generations: Map<strin
   };
 }
 
+/**
+ * What exists: the active generation, the target generation (rendered from the spec; at zero
+ * replicas while paused), and the standby. Generations other than the target are left exactly as
+ * they run (they were rendered from an older spec); legacy StatefulSets serve until a generation does.
+ */
+function generationObjects(ctx: SetContext, seen: { generations: Map<string, KubeObject[]>; unversioned: KubeObject[] }, state: Generations, target: string, replicas: number) {
+  const apply: KubeObject[] = [desiredHeadlessService(ctx)];
+  const keep: ObjectRef[] = [];
+  for (const version of new Set([state.active, target, state.standby].filter((v): v is string => !!v))) {
+    const existing = seen.generations.get(version) ?? [];
+    if (version !== target) {
+      keep.push(...existing.map(refOf));
+      continue;
+    }
+    const ordinals = replicas > 0 ? replicas : existing.length;
+    for (let i = 0; i < ordinals; i++) {
+      const sts = existing.find((s) => s.metadata.name === names.statefulSet(ctx.set, i, version));
+      apply.push(desiredStatefulSet(ctx, { ordinal: i, version, replicas: replicas > 0 ? 1 : 0, ephemeralClaims: true, volumeClaimTemplates: claimTemplatesOf(sts) }));
+    }
+  }
+  if (!state.active) keep.push(...seen.unversioned.map(refOf));
+  return { apply, keep };
+}
+
 export async function blueGreenWorkload(ctx: SetContext, observed: Observed, replicas: number, rollbackRequested = false): Promise<BlueGreenResult> {
   const { set, spec } = ctx;
   const generations = new Map<string, KubeObject[]>();
@@ -173,39 +197,11 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
     rollbackRequested,
     spec,
   });
-  const { active, standby } = state;
-
-  // What exists: the active generation, the target generation, and the standby.
-  const wanted = new Set([active, target, standby].filter((v): v is string => !!v));
-  const apply: KubeObject[] = [desiredHeadlessService(ctx)];
-  const keep: ObjectRef[] = [];
-  for (const version of wanted) {
-    if (version === target) {
-      const ordinals = replicas > 0 ? replicas : (generations.get(version)?.length ?? 0);
-      for (let i = 0; i < ordinals; i++) {
-        const existing = generations.get(version)?.find((s) => s.metadata.name === names.statefulSet(set, i, version));
-        apply.push(
-          desiredStatefulSet(ctx, {
-            ordinal: i,
-            version,
-            replicas: replicas > 0 ? 1 : 0,
-            ephemeralClaims: true,
-            volumeClaimTemplates: claimTemplatesOf(existing),
-          }),
-        );
-      }
-    } else {
-      // Generations other than the target are left exactly as they run (they were rendered from an older spec).
-      keep.push(...(generations.get(version) ?? []).map(refOf));
-    }
-  }
-  if (!active) keep.push(...unversioned.map(refOf));
-
+  const { active } = state;
   return {
-    apply,
-    keep,
+    ...generationObjects(ctx, { generations, unversioned }, state, target, replicas),
     serviceVersion: active,
-    status: { activeVersion: active, standbyVersion: standby, standbyExpiresAt: state.standbyExpiresAt, rolledBackVersion: state.rolledBack },
+    status: { activeVersion: active, standbyVersion: state.standby, standbyExpiresAt: state.standbyExpiresAt, rolledBackVersion: state.rolledBack },
     ready: active ? readyIn(active) : 0,
     updatedReady: target === desired ? readyIn(desired) : replicas,
     revision: desired,

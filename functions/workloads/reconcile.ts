@@ -73,6 +73,25 @@ async function buildWorkload(ctx: SetContext, observed: Observed, replicas: numb
   return { workload: statefulSetWorkload(ctx, observed, replicas), blueGreen: false };
 }
 
+/** The user's requests a pass answers: crashloop protection with its resume annotation, and a rollback annotation. Both annotations are cleared after the status is written. */
+function requests(observed: Observed, spec: SpicepodSetSpec) {
+  const parent = observed.parent;
+  const crashloop = crashloopProtection({ parent, replicas: spec.replicas, pods: observed.related.Pod ?? [], threshold: observed.config.pauseCrashloopingPodsThreshold, now: observed.now });
+  const rollbackAnnotation = parent.metadata.annotations?.[ANNOTATION_ROLLBACK];
+  const clear: Record<string, null> = {
+    ...(crashloop.clearAnnotation ? { [ANNOTATION_RESUME]: null } : {}),
+    ...(rollbackAnnotation !== undefined ? { [ANNOTATION_ROLLBACK]: null } : {}),
+  };
+  return {
+    crashloop,
+    /** Replicas that run: none while crashloop protection holds the set. */
+    replicas: crashloop.crashLooping ? 0 : spec.replicas,
+    pauseReason: crashloop.crashLooping ? PAUSE_CRASHLOOPING : spec.replicas === 0 ? PAUSE_SCALED : undefined,
+    rollbackRequested: rollbackAnnotation === ANNOTATION_VALUE_ROLLBACK,
+    parentPatch: Object.keys(clear).length ? [{ target: refOf(parent), patch: { metadata: { annotations: clear } } }] : [],
+  };
+}
+
 export async function reconcileSpicepodSet(observed: Observed): Promise<Desired> {
   const parent = observed.parent;
   const checked = checkedSpec(parent);
@@ -80,17 +99,7 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   const { spec } = checked;
   const ctx: SetContext = { set: parent.metadata.name, namespace: parent.metadata.namespace ?? 'default', spec, config: observed.config };
   const previous = (parent.status ?? {}) as SpicepodSetStatus;
-  const parentPatch: Record<string, null> = {};
-
-  // Requests: crashloop protection (and its resume annotation), rollback. Both annotations are
-  // answered and cleared after the status is written.
-  const crashloop = crashloopProtection({ parent, replicas: spec.replicas, pods: observed.related.Pod ?? [], threshold: observed.config.pauseCrashloopingPodsThreshold, now: observed.now });
-  if (crashloop.clearAnnotation) parentPatch[ANNOTATION_RESUME] = null;
-  const replicas = crashloop.crashLooping ? 0 : spec.replicas;
-  const pauseReason = crashloop.crashLooping ? PAUSE_CRASHLOOPING : spec.replicas === 0 ? PAUSE_SCALED : undefined;
-  const rollbackAnnotation = parent.metadata.annotations?.[ANNOTATION_ROLLBACK];
-  const rollbackRequested = rollbackAnnotation === ANNOTATION_VALUE_ROLLBACK;
-  if (rollbackAnnotation !== undefined) parentPatch[ANNOTATION_ROLLBACK] = null;
+  const { crashloop, replicas, pauseReason, rollbackRequested, parentPatch } = requests(observed, spec);
 
   const { workload, blueGreen } = await buildWorkload(ctx, observed, replicas, rollbackRequested);
   const objects: KubeObject[] = [desiredConfigMap(ctx), ...desiredServiceAccountObjects(ctx)];
@@ -137,12 +146,11 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     resumeHandled: crashloop.resumeHandled,
     conditions,
   };
-  if (Object.keys(parentPatch).length) patches.push({ target: refOf(parent), patch: { metadata: { annotations: parentPatch } } });
   const requeues = [workload.requeueAfterSeconds, rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined].filter((n): n is number => n !== undefined);
   return {
     apply: [...objects, ...workload.apply],
     keep: workload.keep,
-    patch: patches,
+    patch: [...patches, ...parentPatch],
     status: status as Record<string, unknown>,
     events,
     requeueAfterSeconds: requeues.length ? Math.max(1, Math.min(...requeues)) : undefined,
