@@ -17,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { desiredConfigMap, desiredDeployment, desiredService, revisionedTemplate, deploymentSelector } from '../core/manifests/spicepodset.ts';
+import { desiredConfigMap, desiredDeployment, desiredService } from '../core/manifests/spicepodset.ts';
 import { normalizeSpicepodSetSpec } from '../core/spec/normalize.ts';
 import type { KubeObject } from '../core/handler.ts';
 import { workloadsHandler } from '../functions/workloads/index.ts';
@@ -115,8 +115,7 @@ try {
       () =>
         pool(names('set', SETS), WORKERS, async (set) => {
           const ctx = { set, namespace: childrenNs, spec: spec.spec, config };
-          const template = revisionedTemplate(ctx).template(deploymentSelector(set));
-          await Promise.all([desiredConfigMap(ctx), desiredService(ctx), desiredDeployment(ctx, template, 0)].map((obj) => client.apply(obj as KObject, { fieldManager: 'bench-baseline' })));
+          await Promise.all([desiredConfigMap(ctx), desiredService(ctx), desiredDeployment(ctx, 0)].map((obj) => client.apply(obj as KObject, { fieldManager: 'bench-baseline' })));
         }),
       (e) => agentOf(e) === 'bench' && e.objectRef?.namespace === childrenNs,
       (writes) => writes.length >= 3 * SETS,

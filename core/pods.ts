@@ -25,11 +25,12 @@ export function isPodReady(pod: KubeObject): boolean {
   return p.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
+/** The restarts of all of a pod's containers, as kubectl's RESTARTS column sums them. */
+export const podRestarts = (pod: KubeObject): number => ((pod as PodView).status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+
 /** Restarts plus a dead pod (phase Failed or Succeeded): how many times this pod has died. */
 export function podDeaths(pod: KubeObject): number {
-  const p = pod as PodView;
-  const restarts = (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
-  return restarts + (isDeadPod(p) ? 1 : 0);
+  return podRestarts(pod) + (isDeadPod(pod) ? 1 : 0);
 }
 
 const isDeadPod = (pod: KubeObject) => {

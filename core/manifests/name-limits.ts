@@ -17,7 +17,7 @@ import { workloadMode } from './spicepodset.ts';
 /** The controller-revision-hash suffix: '-' and a hash of up to 10 characters. */
 const REVISION_HASH_SUFFIX = 11;
 export const STATEFULSET_NAME_MAX = LABEL_VALUE_MAX - REVISION_HASH_SUFFIX;
-/** BlueGreen versions are content hashes of this length (revisionedTemplate). */
+/** BlueGreen versions are content hashes of this length (templateRevision). */
 const VERSION_LENGTH = 10;
 
 const FIELD = 'metadata.name';

@@ -13,6 +13,21 @@ export const CONTAINER_NAME = 'spiced';
 /** The internal cluster port (defined with the spec rules that reserve it). */
 export { CLUSTER_PORT };
 export const TLS_MOUNT = '/etc/spice/tls';
+const NODE_TLS_VOLUME = 'node-tls';
+
+/**
+ * A cluster node's own certificate (mTLS on): its Secret mounted at TLS_MOUNT. The mount is
+ * the same on every replica, so it is in the set's template and its revision; the volume
+ * names each replica's Secret (`secretName`), so it is added when a replica's template is
+ * rendered. Both come from here.
+ */
+export function nodeTls(spec: SpicepodSetSpec, secretName?: string): { mounts: Record<string, unknown>[]; volumes: Record<string, unknown>[] } {
+  if (!spec.cluster || spec.cluster.allowInsecureConnections) return { mounts: [], volumes: [] };
+  return {
+    mounts: [{ name: NODE_TLS_VOLUME, mountPath: TLS_MOUNT, readOnly: true }],
+    volumes: secretName ? [{ name: NODE_TLS_VOLUME, secret: { secretName, defaultMode: 0o400 } }] : [],
+  };
+}
 
 export function imageRef(spec: SpicepodSetSpec): string {
   const { registry, name, tag } = spec.image;
@@ -79,7 +94,7 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
   const probes = httpProbes(spec);
   const volumeMounts: Record<string, unknown>[] = [spicepodMount('spicepod')];
   if (spec.volume) volumeMounts.push({ name: DATA_VOLUME, mountPath: '/data' });
-  if (spec.cluster && !spec.cluster.allowInsecureConnections) volumeMounts.push({ name: 'node-tls', mountPath: TLS_MOUNT, readOnly: true });
+  volumeMounts.push(...nodeTls(spec).mounts);
   const ports = [
     { name: 'http', containerPort: spec.httpPort, protocol: 'TCP' },
     { name: 'flight', containerPort: spec.flightPort, protocol: 'TCP' },
@@ -117,7 +132,7 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
           ...probes,
         },
       ],
-      volumes: [spicepodVolume('spicepod', names.configMap(set))],
+      volumes: [spicepodVolume('spicepod', names.configMap(set))] as Record<string, unknown>[],
       nodeSelector: spec.nodeSelector,
       affinity,
       tolerations: spec.tolerations,

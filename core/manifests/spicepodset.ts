@@ -5,7 +5,7 @@ import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import { contentHash } from './hash.ts';
 import { deepFreeze, Memo } from '../memo.ts';
 import { DATA_VOLUME, SPICEPOD_KEY, commonLabels, names, withoutReserved } from './names.ts';
-import { podTemplate, type PodTemplate } from './pod-template.ts';
+import { nodeTls, podTemplate, type PodTemplate } from './pod-template.ts';
 import { clusterNodePort } from '../spec/cluster-node.ts';
 import { ANNOTATION_REVISION } from '../annotations.ts';
 import { LABEL_APP, LABEL_REPLICA, LABEL_VERSION, LABEL_WORKLOAD } from '../labels.ts';
@@ -130,11 +130,8 @@ export function desiredServiceAccountObjects(ctx: SetContext): KubeObject[] {
   ];
 }
 
-/**
- * The rendered pod template's revision (a hash of everything that should roll the pods), and
- * the template itself for a workload's selector labels (which do not change the revision).
- */
-export function revisionedTemplate(ctx: SetContext): { revision: string; template: (selectorLabels: Record<string, string>) => PodTemplate } {
+/** The set's pod template, without any workload's labels, and its revision (a hash of everything that should roll the pods). */
+function baseTemplate(ctx: SetContext): { revision: string; template: PodTemplate } {
   // Rendering the Spicepod and hashing are most of a reconcile's work: remembered per set for the
   // same (frozen, normalized) spec object and configuration.
   const key = `${ctx.namespace}/${ctx.set}`;
@@ -142,20 +139,36 @@ export function revisionedTemplate(ctx: SetContext): { revision: string; templat
   if (hit && hit.spec === ctx.spec && hit.config === ctx.config) return hit.result;
   const spicepodChecksum = contentHash(spicepodYaml(ctx.spec), 16);
   const template = deepFreeze(podTemplate({ ...ctx, spicepodChecksum, selectorLabels: {} }));
-  const revision = contentHash(template);
-  const result = { revision, template: (selectorLabels: Record<string, string>) => withSelector(template, selectorLabels, revision) };
+  const result = { revision: contentHash(template), template };
   if (Object.isFrozen(ctx.spec)) revisioned.set(key, { spec: ctx.spec, config: ctx.config, result });
   return result;
 }
-const revisioned = new Memo<string, { spec: SpicepodSetSpec; config: SetContext['config']; result: ReturnType<typeof revisionedTemplate> }>(4096);
+const revisioned = new Memo<string, { spec: SpicepodSetSpec; config: SetContext['config']; result: { revision: string; template: PodTemplate } }>(4096);
 
-function withSelector(template: PodTemplate, selectorLabels: Record<string, string>, revision: string): PodTemplate {
+/** The revision of the set's pod template: what a workload's pods are compared with to know whether they are current. */
+export const templateRevision = (ctx: SetContext): string => baseTemplate(ctx).revision;
+
+export interface Replica {
+  /** Labels the workload selects its pods by. */
+  selectorLabels: Record<string, string>;
+  /** A StatefulSet replica: a cluster node mounts its own certificate, named after its StatefulSet. */
+  statefulSet?: string;
+}
+
+/**
+ * A replica's pod template, in one call: the set's template with the workload's selector labels,
+ * its revision, and on a cluster node with mTLS its own certificate's volume.
+ */
+export function replicaPodTemplate(ctx: SetContext, replica: Replica): PodTemplate {
+  const { revision, template } = baseTemplate(ctx);
+  const volumes = replica.statefulSet ? nodeTls(ctx.spec, names.nodeTlsSecret(replica.statefulSet)).volumes : [];
   return {
     ...template,
     metadata: {
-      labels: { ...template.metadata.labels, ...selectorLabels },
+      labels: { ...template.metadata.labels, ...replica.selectorLabels },
       annotations: { ...template.metadata.annotations, [ANNOTATION_REVISION]: revision },
     },
+    ...(volumes.length ? { spec: { ...template.spec, volumes: [...template.spec.volumes, ...volumes] } } : {}),
   };
 }
 
@@ -163,7 +176,7 @@ export function deploymentSelector(set: string): Record<string, string> {
   return { [LABEL_APP]: set, [LABEL_WORKLOAD]: 'deployment' };
 }
 
-export function desiredDeployment(ctx: SetContext, template: PodTemplate, replicas: number): KubeObject {
+export function desiredDeployment(ctx: SetContext, replicas: number): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -173,7 +186,7 @@ export function desiredDeployment(ctx: SetContext, template: PodTemplate, replic
       selector: { matchLabels: deploymentSelector(ctx.set) },
       // The new pod is Ready before the old one goes.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      template,
+      template: replicaPodTemplate(ctx, { selectorLabels: deploymentSelector(ctx.set) }),
     },
   };
 }
@@ -201,8 +214,6 @@ export function desiredVolumeClaimTemplates(ctx: SetContext) {
 
 export interface StatefulSetInput {
   ordinal: number;
-  /** The template with this replica's selector labels. */
-  template: PodTemplate;
   replicas: 0 | 1;
   version?: string;
   /** volumeClaimTemplates are immutable: an existing StatefulSet keeps its own. */
@@ -214,17 +225,6 @@ export interface StatefulSetInput {
 export function desiredStatefulSet(ctx: SetContext, input: StatefulSetInput): KubeObject {
   const name = names.statefulSet(ctx.set, input.ordinal, input.version);
   const claims = input.volumeClaimTemplates ?? desiredVolumeClaimTemplates(ctx);
-  // A cluster node mounts its own certificate, so each replica's template names its Secret.
-  const template =
-    ctx.spec.cluster && !ctx.spec.cluster.allowInsecureConnections
-      ? {
-          ...input.template,
-          spec: {
-            ...input.template.spec,
-            volumes: [...input.template.spec.volumes, { name: 'node-tls', secret: { secretName: names.nodeTlsSecret(name), defaultMode: 0o400 } }],
-          },
-        }
-      : input.template;
   const extra: Record<string, string> = { [LABEL_REPLICA]: String(input.ordinal) };
   if (input.version) extra[LABEL_VERSION] = input.version;
   return {
@@ -240,7 +240,7 @@ export function desiredStatefulSet(ctx: SetContext, input: StatefulSetInput): Ku
       persistentVolumeClaimRetentionPolicy: claims
         ? { whenDeleted: input.ephemeralClaims ? 'Delete' : 'Retain', whenScaled: 'Retain' }
         : undefined,
-      template,
+      template: replicaPodTemplate(ctx, { selectorLabels: statefulSetSelector(ctx.set, input.ordinal, input.version), statefulSet: name }),
       volumeClaimTemplates: claims,
     },
   };

@@ -9,17 +9,15 @@ import type { KubeObject } from '../../core/handler.ts';
 import { setNameProblems } from '../../core/manifests/name-limits.ts';
 import { normalizeSpicepodSetSpec, type SpecProblem } from '../../core/spec/normalize.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
+import { PAUSE_CRASHLOOPING, REASON_CHILD_REFUSED, REASON_INVALID_SPEC, REASON_PODS_REFUSED } from '../../core/set-reasons.ts';
+import { ClusterReason } from './reasons.ts';
 
 export type Role = 'scheduler' | 'executor';
 export const ROLES: Role[] = ['scheduler', 'executor'];
 const specField = (role: Role) => `spec.${role}SetSpec`;
 
 /** The reasons of a child set's Ready condition the cluster passes on (the workloads handler's). */
-export const CHILD_PROBLEM_REASONS = new Set(['InvalidSpec', 'ChildRefused', 'PodsRefused']);
-export const REASON_PAUSED = 'Paused';
-export const REASON_RUNNING = 'Running';
-/** The workloads handler's pause reasons. */
-const CRASHLOOPING = 'CrashLooping';
+export const CHILD_PROBLEM_REASONS: ReadonlySet<string> = new Set([REASON_INVALID_SPEC, REASON_CHILD_REFUSED, REASON_PODS_REFUSED]);
 
 /**
  * Problems of a desired child set's spec and name, with the fields under the cluster's spec: the
@@ -53,18 +51,18 @@ export function childProblem(child: ChildState): { reason: string; message: stri
 /** Paused=True when either child set is paused, with each one's reason and how to resume it. */
 export function pausedCondition(children: ChildState[]): ConditionInput {
   const paused = children.filter((c) => c.status?.pauseReason);
-  if (!paused.length) return { type: 'Paused', status: 'False', reason: REASON_RUNNING, message: 'no node set is paused' };
+  if (!paused.length) return { type: 'Paused', status: 'False', reason: ClusterReason.Running, message: 'no node set is paused' };
   const reasons = [...new Set(paused.map((c) => c.status!.pauseReason!))];
   const message = paused
     .map((c) => {
       const detail = findCondition(c.status?.conditions, 'Paused')?.message;
       const resume =
-        c.status!.pauseReason === CRASHLOOPING ? '' : ` (set ${specField(c.role)}.replicas above 0 to resume)`;
+        c.status!.pauseReason === PAUSE_CRASHLOOPING ? '' : ` (set ${specField(c.role)}.replicas above 0 to resume)`;
       return `the ${c.role} set ${c.name} is paused (${c.status!.pauseReason})${detail ? `: ${detail}` : ''}${resume}`;
     })
     .join('; ');
-  return { type: 'Paused', status: 'True', reason: reasons.length === 1 ? reasons[0]! : REASON_PAUSED, message };
+  return { type: 'Paused', status: 'True', reason: reasons.length === 1 ? reasons[0]! : ClusterReason.Paused, message };
 }
 
 /** Whether a child is paused by crashloop protection (an error, unlike replicas: 0). */
-export const crashLooping = (child: ChildState) => child.status?.pauseReason === CRASHLOOPING;
+export const crashLooping = (child: ChildState) => child.status?.pauseReason === PAUSE_CRASHLOOPING;

@@ -5,13 +5,12 @@ import type { KubeObject } from '../../core/handler.ts';
 import { CONTAINER_NAME } from '../../core/manifests/pod-template.ts';
 
 import { clusterNames } from '../../core/manifests/spicepodcluster.ts';
-import { isPodReady, podProblem, type PodView } from '../../core/pods.ts';
+import { isPodReady, podProblem, podRestarts, type PodView } from '../../core/pods.ts';
+import { PAUSE_SCALED } from '../../core/set-reasons.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import { probeSpiced, type Health, type Readiness } from './probe.ts';
 import { LABEL_CLUSTER_ROLE } from '../../core/labels.ts';
 
-/** The workloads handler's pauseReason for `replicas: 0` (functions/workloads PAUSE_SCALED; a unit test keeps them equal). */
-export const PAUSE_SCALED = 'ScaledToZero';
 
 export interface PodStatus {
   name: string;
@@ -107,7 +106,7 @@ export async function podStatus(pod: KubeObject, role: string | null, probes: Pr
     startTime: p.status?.startTime ?? null,
     podReady: isPodReady(pod),
     terminating: !!p.metadata.deletionTimestamp,
-    restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    restarts: podRestarts(pod),
     health: spiced.health,
     readiness: spiced.readiness,
   };

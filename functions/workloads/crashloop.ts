@@ -18,10 +18,8 @@ import type { KubeObject } from '../../core/handler.ts';
 import { deadPodObservations, nextBaselines, type DeathBaseline } from '../../core/pods.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { ANNOTATION_RESUME } from '../../core/annotations.ts';
+import { PAUSE_CRASHLOOPING } from '../../core/set-reasons.ts';
 
-export const PAUSE_CRASHLOOPING = 'CrashLooping';
-/** Paused=False after a resume, until the resume annotation is gone. */
-export const REASON_RESUMED = 'Resumed';
 
 export interface CrashloopInput {
   parent: KubeObject;
@@ -50,6 +48,38 @@ export interface CrashloopDecision {
 export const resumeCommand = (parent: KubeObject) =>
   `kubectl annotate spicepodset ${parent.metadata.name}${parent.metadata.namespace ? ` -n ${parent.metadata.namespace}` : ''} ${ANNOTATION_RESUME}=true`;
 
+interface PauseFacts {
+  parent: KubeObject;
+  replicas: number;
+  threshold: number;
+  /** The resume annotation (not yet acted on) or a new spec. */
+  resuming: boolean;
+  /** Paused by crashloop protection, with this message. */
+  pausedBefore?: { message: string };
+  /** Pod deaths since the pods were last Ready (or the last resume). */
+  deaths: number;
+}
+type Verdict = { crashLooping: boolean; message?: string };
+type PauseCheck = (f: PauseFacts) => Verdict | undefined;
+const RUNNING: Verdict = { crashLooping: false };
+
+/** A resume (the annotation, or a new spec) lifts the pause, and starts no new one in the same pass. */
+const resumeLiftsThePause: PauseCheck = (f) => (f.resuming ? RUNNING : undefined);
+/** A set at zero replicas has no pods to protect. */
+const nothingRuns: PauseCheck = (f) => (f.replicas > 0 ? undefined : RUNNING);
+/** A pause holds, with its message, until the set is resumed. */
+const pauseHolds: PauseCheck = (f) => (f.pausedBefore ? { crashLooping: true, message: f.pausedBefore.message } : undefined);
+/** More deaths than the threshold since the pods were last Ready pause the set. */
+const tooManyDeaths: PauseCheck = (f) =>
+  f.deaths > f.threshold
+    ? {
+        crashLooping: true,
+        message: `${f.deaths} pod deaths since the pods were last Ready exceed the threshold of ${f.threshold}; fix the cause, then resume with: ${resumeCommand(f.parent)} (any change to the spec also resumes)`,
+      }
+    : undefined;
+/** In order: the first that applies decides. */
+export const PAUSE_CHECKS: PauseCheck[] = [resumeLiftsThePause, nothingRuns, pauseHolds, tooManyDeaths];
+
 export function crashloopProtection({ parent, replicas, pods, threshold, now }: CrashloopInput): CrashloopDecision {
   const previous = (parent.status ?? {}) as SpicepodSetStatus;
   const annotation = parent.metadata.annotations?.[ANNOTATION_RESUME];
@@ -60,21 +90,18 @@ export function crashloopProtection({ parent, replicas, pods, threshold, now }: 
   const resuming = requested || specChanged;
   const resumeHandled = annotation === undefined ? undefined : requested ? annotation : previous.resumeHandled;
   const clearAnnotation = annotation !== undefined;
+  // Protection off (threshold 0): nothing pauses, but a resume is still acknowledged and cleared.
   if (threshold <= 0) {
     return { crashLooping: false, resumePending: annotation !== undefined, deaths: 0, resumeHandled, clearAnnotation, resumedBy: requested ? 'annotation' : undefined };
   }
   const baselines = nextBaselines(pods, previous.crashloopBaselines, resuming);
   const deaths = deadPodObservations(pods, baselines, now);
-  const crashLooping = replicas > 0 && !resuming && (wasPaused || deaths > threshold);
+  const facts: PauseFacts = { parent, replicas, threshold, resuming, pausedBefore: wasPaused ? { message: pausedBefore.message ?? '' } : undefined, deaths };
+  const verdict = PAUSE_CHECKS.map((check) => check(facts)).find((v) => v) ?? RUNNING;
   return {
-    crashLooping,
-    message: !crashLooping
-      ? undefined
-      : wasPaused
-        ? (pausedBefore?.message ?? '')
-        : `${deaths} pod deaths since the pods were last Ready exceed the threshold of ${threshold}; fix the cause, then resume with: ${resumeCommand(parent)} (any change to the spec also resumes)`,
+    ...verdict,
     resumedBy: requested ? 'annotation' : specChanged ? 'spec' : undefined,
-    resumePending: !crashLooping && annotation !== undefined,
+    resumePending: !verdict.crashLooping && annotation !== undefined,
     deaths,
     baselines: baselines.length ? baselines : undefined,
     resumeHandled,

@@ -9,10 +9,8 @@
 // Without these the set would say RolloutInProgress for ever.
 import type { FailedWrite, KubeObject, Observed } from '../../core/handler.ts';
 import { names } from '../../core/manifests/names.ts';
+import { isRefusal } from '../../core/failed-writes.ts';
 
-export const REASON_CHILD_REFUSED = 'ChildRefused';
-export const REASON_PODS_REFUSED = 'PodsRefused';
-export const REASON_RESIZE_REFUSED = 'ResizeRefused';
 /** Events of the StatefulSet controller when it cannot create a pod or its claim. */
 export const EVENT_FAILED_CREATE = 'FailedCreate';
 
@@ -20,8 +18,6 @@ export const EVENT_FAILED_CREATE = 'FailedCreate';
 const MESSAGE_MAX = 4096;
 const SHOWN = 3;
 
-/** An answer that means the write will not succeed as it is: not a conflict, throttling or a server failure. */
-export const isRefusal = (f: FailedWrite) => f.code >= 400 && f.code < 500 && f.code !== 409 && f.code !== 429;
 
 function summary(items: string[]): string {
   const shown = items.slice(0, SHOWN).join('; ');

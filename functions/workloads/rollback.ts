@@ -9,16 +9,13 @@
 // refuse and point at the one sound way back, re-applying the previous spec
 // (which BlueGreen also recognises as its standby's version).
 import type { SpicepodSetSpec } from '../../core/spec/spicepodset.ts';
+import { SetReason } from './reasons.ts';
 
 export const ANNOTATION_VALUE_ROLLBACK = 'true';
 export const CONDITION_ROLLED_BACK = 'RolledBack';
-export const REASON_ROLLED_BACK = 'RolledBack';
-export const REASON_NOT_BLUE_GREEN = 'NotBlueGreen';
-export const REASON_INSTANT_ROLLBACK_DISABLED = 'InstantRollbackDisabled';
-export const REASON_STANDBY_EXPIRED = 'StandbyExpired';
-export const REASON_NO_STANDBY = 'NoStandby';
+export const REASON_ROLLED_BACK = SetReason.RolledBack;
 /** The Warning Event of a refused request. */
-export const EVENT_ROLLBACK_UNAVAILABLE = 'RollbackUnavailable';
+export const EVENT_ROLLBACK_UNAVAILABLE = SetReason.RollbackUnavailable;
 
 export interface RollbackState {
   spec: Pick<SpicepodSetSpec, 'updateStrategy' | 'instantRollback'>;
@@ -42,7 +39,7 @@ const notBlueGreen: Check = ({ spec }) =>
   spec.updateStrategy.type === 'BlueGreen'
     ? undefined
     : {
-        reason: REASON_NOT_BLUE_GREEN,
+        reason: SetReason.NotBlueGreen,
         message: `spice.ai/rollback needs updateStrategy.type BlueGreen with instantRollback.enabled: ${spec.updateStrategy.type} replaces pods in place and keeps no previous generation to switch back to; ${REAPPLY}`,
       };
 
@@ -50,14 +47,14 @@ const instantRollbackDisabled: Check = ({ spec }) =>
   spec.instantRollback.enabled
     ? undefined
     : {
-        reason: REASON_INSTANT_ROLLBACK_DISABLED,
+        reason: SetReason.InstantRollbackDisabled,
         message: `spice.ai/rollback needs instantRollback.enabled: without it the previous generation is removed once traffic has moved; enable it for the next rollout, or ${REAPPLY}`,
       };
 
 const standbyExpired: Check = ({ standby, standbyExpiresAt, nowSeconds, spec }) =>
   !standby && standbyExpiresAt !== undefined && standbyExpiresAt <= nowSeconds
     ? {
-        reason: REASON_STANDBY_EXPIRED,
+        reason: SetReason.StandbyExpired,
         message: `the standby generation was removed at ${new Date(standbyExpiresAt * 1000).toISOString().replace('.000Z', 'Z')} (instantRollback.retentionPeriodSeconds is ${spec.instantRollback.retentionPeriodSeconds}); ${REAPPLY}`,
       }
     : undefined;
@@ -66,7 +63,7 @@ const noStandby: Check = ({ standby }) =>
   standby
     ? undefined
     : {
-        reason: REASON_NO_STANDBY,
+        reason: SetReason.NoStandby,
         message: `there is no standby generation: one is kept after the Service switches to a new version; ${REAPPLY}`,
       };
 

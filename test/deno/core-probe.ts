@@ -2,7 +2,7 @@
 // APIs available and prints results for comparison with the same calls on Node.
 import { allCrds } from '../../core/spec/crds.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
-import { revisionedTemplate } from '../../core/manifests/spicepodset.ts';
+import { replicaPodTemplate, templateRevision } from '../../core/manifests/spicepodset.ts';
 
 export function probe(): unknown {
   const normalized = normalizeSpicepodSetSpec({
@@ -15,7 +15,9 @@ export function probe(): unknown {
     crds: allCrds(),
     normalized,
     // The pod template and its revision hash: a runtime that rendered or hashed differently would roll every pod.
-    revisioned: normalized.ok ? (({ revision, template }) => ({ revision, template: template({ app: 'a' }) }))(revisionedTemplate({ set: 'a', namespace: 'ns', spec: normalized.spec, config })) : undefined,
+    revisioned: normalized.ok
+      ? ((ctx) => ({ revision: templateRevision(ctx), template: replicaPodTemplate(ctx, { selectorLabels: { app: 'a' } }) }))({ set: 'a', namespace: 'ns', spec: normalized.spec, config })
+      : undefined,
   };
 }
 

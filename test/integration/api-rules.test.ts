@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../core/handler.ts';
 import { setNameProblems, STATEFULSET_NAME_MAX } from '../../core/manifests/name-limits.ts';
 import { names } from '../../core/manifests/names.ts';
-import { desiredConfigMap, desiredHeadlessService, desiredService, desiredServiceAccountObjects, desiredStatefulSet, revisionedTemplate, statefulSetSelector, type SetContext } from '../../core/manifests/spicepodset.ts';
+import { desiredConfigMap, desiredHeadlessService, desiredService, desiredServiceAccountObjects, desiredStatefulSet, type SetContext } from '../../core/manifests/spicepodset.ts';
 import { normalizedSpicepodSetSpecSchema } from '../../core/spec/spicepodset.ts';
 import { ACCEPTED_BY_THE_API_SERVER, REFUSED_BY_THE_API_SERVER } from '../unit/refused-specs.ts';
 import { freshNamespace, kubectl } from '../harness/kube.ts';
@@ -25,13 +25,12 @@ function children(set: string, extra: Record<string, unknown>): KubeObject[] {
   const spec = normalizedSpicepodSetSpecSchema.parse({ spicepod, replicas: 2, ...extra });
   spec.image.pullPolicy ??= 'IfNotPresent';
   const ctx: SetContext = { set, namespace: ns, spec, config };
-  const { template } = revisionedTemplate(ctx);
   return [
     desiredConfigMap(ctx),
     ...desiredServiceAccountObjects(ctx),
     desiredService(ctx),
     desiredHeadlessService(ctx),
-    desiredStatefulSet(ctx, { ordinal: 0, template: template(statefulSetSelector(set, 0)), replicas: 1 }),
+    desiredStatefulSet(ctx, { ordinal: 0, replicas: 1 }),
   ];
 }
 
@@ -84,7 +83,7 @@ test('set names: the longest StatefulSet\'s pod is refused exactly when the oper
     const operatorRefuses = setNameProblems(set, spec).length > 0;
     const objects = children(set, {});
     const ctx: SetContext = { set, namespace: ns, spec, config };
-    const sts = desiredStatefulSet(ctx, { ordinal: 1, template: revisionedTemplate(ctx).template(statefulSetSelector(set, 1)), replicas: 1 });
+    const sts = desiredStatefulSet(ctx, { ordinal: 1, replicas: 1 });
     const refused = refusals([...objects.filter((o) => o.kind !== 'StatefulSet'), sts, statefulSetPod(sts)]);
     assert.is(refused.length > 0, operatorRefuses, `a set name of ${length}: operator ${operatorRefuses ? 'refuses' : 'accepts'}, API server: ${refused.join('; ') || 'accepts'}`);
   }

@@ -1,38 +1,32 @@
 // The cluster handler (SpicepodCluster -> two child SpicepodSets), and the
-// spiced pods the workloads handler renders for those children.
+// spiced pods the workloads handler renders for those children. The kit's
+// carrier keeps the child sets between passes; a test plays the workloads
+// handler by writing a child set's status (withSetStatus).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { HandlerConfig, KubeObject } from '../../core/handler.ts';
-import { reconcileSpicepodCluster } from '../../functions/cluster/index.ts';
+import type { KubeObject } from '../../core/handler.ts';
+import { clusterHandler, reconcileSpicepodCluster } from '../../functions/cluster/index.ts';
 import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
+import { Carrier } from '../kit/carrier.ts';
+import { CLUSTER_SPEC, clusterOwner, handlerConfig, NOW, SCHEDULER_SPICEPOD, spicepodCluster, withSetStatus, type ChildSetState, type ObjectFixture } from '../kit/fixtures.ts';
 
-const config: HandlerConfig = { operatorNamespace: 'op', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
-// A scheduler's Spicepod names where the cluster keeps its state: spiced refuses to start a scheduler without it.
-const pod = { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
-const now = Date.parse('2026-01-01T00:00:00Z');
+const config = handlerConfig();
+const pod = SCHEDULER_SPICEPOD;
+const now = NOW;
+const baseSpec = CLUSTER_SPEC;
 
-function clusterObject(spec: Record<string, unknown>, generation = 1): KubeObject {
-  return { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'c', namespace: 'ns', uid: 'u', generation }, spec };
-}
-const baseSpec = { schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: 2 } };
-
-/** A child as the API server would store it after the workloads handler settled it. */
-function settled(child: KubeObject, generation = 1, ready = true): KubeObject {
-  const replicas = (child.spec as { replicas?: number }).replicas ?? 1;
-  return {
-    ...child,
-    metadata: { ...child.metadata, generation },
-    status: {
-      observedGeneration: generation,
-      readyReplicas: ready ? replicas : 0,
-      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'x', message: 'x' }],
-    },
-  };
-}
+/** A cluster `c` in the kit's carrier. */
+const world = (spec: Record<string, unknown> = baseSpec, o: ObjectFixture = {}) => new Carrier(clusterHandler, spicepodCluster(spec, o), config, now);
+const childKey = (role: string) => `spice.ai/v1/SpicepodSet/ns/c-${role}`;
+/** The child set of this role as the world holds it. */
+const childOf = (w: Carrier, role: string) => w.children.get(childKey(role)) as any;
+/** The workloads handler has written the status of the child set of this role (Ready for its spec unless said). */
+const settle = (w: Carrier, role: string, state: ChildSetState = {}) => w.children.set(childKey(role), withSetStatus(w.children.get(childKey(role))!, state));
 
 /** The owner reference the shim puts on every child the cluster handler writes. */
-const CLUSTER_OWNER = { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'c', uid: 'u', controller: true };
+const CLUSTER_OWNER = clusterOwner('c');
 const run = (parent: KubeObject, children: KubeObject[] = []) => reconcileSpicepodCluster({ parent, children, related: {}, now, config });
+const clusterObject = (spec: Record<string, unknown>, generation = 1) => spicepodCluster(spec, { generation });
 const child = (d: { apply: KubeObject[] }, role: string) => d.apply.find((o) => o.metadata.name === `c-${role}`) as any;
 
 test('a cluster becomes a scheduler set (with the Spicepod) and an executor set (without one)', async () => {
@@ -91,30 +85,39 @@ test('allowInsecureConnections: --allow-insecure-connections, http, no certifica
 });
 
 test('upgrades roll schedulers first: the executor set waits until the schedulers are updated and Ready', async () => {
-  const first = await run(clusterObject(baseSpec));
-  const children = [settled(child(first, 'scheduler')), settled(child(first, 'executor'))];
+  const w = world();
+  await w.pass();
+  settle(w, 'scheduler');
+  settle(w, 'executor');
   const upgraded = { schedulerSetSpec: { replicas: 1, spicepod: pod, image: { tag: '2.0' } }, executorSetSpec: { replicas: 2, image: { tag: '2.0' } } };
-  const step1 = await run(clusterObject(upgraded, 2), children);
+  w.setSpec(upgraded);
+  const step1 = await w.pass();
   assert.is(child(step1, 'scheduler').spec.image.tag, '2.0');
   assert.is(child(step1, 'executor'), undefined, 'the executor set is kept as it is');
   assert.ok(step1.keep?.some((r) => r.name === 'c-executor'));
-  assert.is((step1.status as any).conditions.find((c: any) => c.type === 'Progressing').reason, 'SchedulersFirst');
+  assert.is(w.condition('Progressing')?.reason, 'SchedulersFirst');
   // The scheduler set takes the new spec but is not Ready yet: executors still wait.
-  const rolling = [settled(child(step1, 'scheduler'), 2, false), children[1]!];
-  assert.is(child(await run(clusterObject(upgraded, 2), rolling), 'executor'), undefined);
+  settle(w, 'scheduler', { ready: false });
+  assert.is(child(await w.pass(), 'executor'), undefined);
+  assert.is(childOf(w, 'executor').spec.image, undefined);
   // Schedulers updated and Ready: now the executors.
-  const done = [settled(child(step1, 'scheduler'), 2, true), children[1]!];
-  const step2 = await run(clusterObject(upgraded, 2), done);
+  settle(w, 'scheduler');
+  const step2 = await w.pass();
   assert.is(child(step2, 'executor').spec.image.tag, '2.0');
 });
 
 test('an invalid cluster spec is reported and nothing is touched', async () => {
-  const first = await run(clusterObject(baseSpec));
-  const children = [settled(child(first, 'scheduler')), settled(child(first, 'executor'))];
-  const d = await run(clusterObject({ ...baseSpec, executorSetSpec: { replicas: 2, updateStrategy: { type: 'BlueGreen' } } }, 2), children);
+  const w = world();
+  await w.pass();
+  settle(w, 'scheduler');
+  settle(w, 'executor');
+  const before = JSON.stringify([...w.children.values()]);
+  w.setSpec({ ...baseSpec, executorSetSpec: { replicas: 2, updateStrategy: { type: 'BlueGreen' } } });
+  const d = await w.pass();
   assert.equal(d.apply, []);
   assert.is(d.keep?.length, 2);
-  assert.match((d.status as any).conditions[0].message, /spec\.executorSetSpec\.updateStrategy\.type BlueGreen is not supported/);
+  assert.is(JSON.stringify([...w.children.values()]), before, 'both child sets are left as they are');
+  assert.match(w.condition('Ready')!.message, /spec\.executorSetSpec\.updateStrategy\.type BlueGreen is not supported/);
 });
 
 test('a scheduler Spicepod without runtime.scheduler.state_location is refused (spiced would not start), not reported as waiting for nodes', async () => {
@@ -136,98 +139,113 @@ test('a scheduler Spicepod without runtime.scheduler.state_location is refused (
 });
 
 test('Ready once both sets are settled on the current spec', async () => {
-  const first = await run(clusterObject(baseSpec));
-  const d = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), settled(child(first, 'executor'))]);
-  const status = d.status as any;
-  assert.is(status.conditions.find((c: any) => c.type === 'Ready').status, 'True');
+  const w = world();
+  await w.pass();
+  settle(w, 'scheduler');
+  settle(w, 'executor');
+  const d = await w.pass();
+  const status = w.parent.status as any;
+  assert.is(w.condition('Ready')?.status, 'True');
   assert.equal([status.schedulerReadyReplicas, status.executorReadyReplicas, status.schedulers, status.executors], [1, 2, '1/1', '2/2']);
   assert.ok(d.events?.some((e) => e.reason === 'Ready'));
+  const again = await w.pass();
+  assert.not.ok(again.events?.some((e) => e.reason === 'Ready'), 'said once');
 });
 
-const cond = (d: { status?: Record<string, unknown> }, type: string) => ((d.status as any).conditions as any[]).find((c) => c.type === type);
-
-/** A child whose status says what the workloads handler said about it. */
-function withStatus(c: KubeObject, status: Record<string, unknown>): KubeObject {
-  return { ...c, metadata: { ...c.metadata, generation: 1 }, status: { observedGeneration: 1, readyReplicas: 0, ...status } };
-}
-
 test('a child spec the workloads handler would refuse is InvalidSpec on the cluster, naming the field under its node spec; nothing is touched', async () => {
-  const first = await run(clusterObject(baseSpec));
-  const children = [settled(child(first, 'scheduler')), settled(child(first, 'executor'))];
-  const bad = { ...baseSpec, executorSetSpec: { replicas: 2, env: [{ name: 'A=B', value: 'x' }], resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } } };
-  const d = await run(clusterObject(bad, 2), children);
+  const w = world();
+  await w.pass();
+  settle(w, 'scheduler');
+  settle(w, 'executor');
+  w.setSpec({ ...baseSpec, executorSetSpec: { replicas: 2, env: [{ name: 'A=B', value: 'x' }], resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } } });
+  const d = await w.pass();
   assert.equal(d.apply, []);
   assert.is(d.keep?.length, 2);
-  const ready = cond(d, 'Ready');
+  const ready = w.condition('Ready')!;
   assert.is(ready.reason, 'InvalidSpec');
   assert.match(ready.message, /spec\.executorSetSpec\.env\.0\.name .*other than '='/);
   assert.match(ready.message, /spec\.executorSetSpec\.resources\.requests\.cpu must be at most the cpu limit of 1/);
-  assert.is((d.status as any).error, ready.message, 'status.error says the same');
+  assert.is((w.parent.status as any).error, ready.message, 'status.error says the same');
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec'));
-  const long = await run({ ...clusterObject(baseSpec), metadata: { ...clusterObject(baseSpec).metadata, name: 'c'.repeat(41) } });
-  assert.match(cond(long, 'Ready').message, /^metadata\.name makes the scheduler set name "c{41}-scheduler" \(the cluster name and "-scheduler"\), which is too long for its StatefulSets/);
+  const again = await w.pass();
+  assert.not.ok(again.events?.some((e) => e.reason === 'InvalidSpec'), 'the same problem is not reported twice');
+  const long = world(baseSpec, { name: 'c'.repeat(41) });
+  await long.pass();
+  assert.match(long.condition('Ready')!.message, /^metadata\.name makes the scheduler set name "c{41}-scheduler" \(the cluster name and "-scheduler"\), which is too long for its StatefulSets/);
 });
 
 test('a child set whose objects or pods the cluster refuses: the cluster says so, naming its node spec, and status.error carries it', async () => {
-  const first = await run(clusterObject(baseSpec));
-  const refused = withStatus(child(first, 'executor'), {
+  const w = world();
+  await w.pass();
+  settle(w, 'scheduler');
+  settle(w, 'executor', {
+    ready: false,
     conditions: [{ type: 'Ready', status: 'False', reason: 'PodsRefused', message: 'the cluster refuses to create pods: create Pod c-executor-0-0 in StatefulSet c-executor-0 failed error: violates PodSecurity' }],
   });
-  const d = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), refused]);
-  const ready = cond(d, 'Ready');
+  const d = await w.pass();
+  const ready = w.condition('Ready')!;
   assert.is(ready.reason, 'PodsRefused');
   assert.match(ready.message, /^spec\.executorSetSpec: the executor set c-executor: the cluster refuses to create pods: .*violates PodSecurity/);
-  assert.is((d.status as any).error, ready.message);
+  assert.is((w.parent.status as any).error, ready.message);
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused'));
-  const fine = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), settled(child(first, 'executor'))]);
-  assert.is((fine.status as any).error, undefined, 'no error when nothing is wrong');
+  settle(w, 'executor');
+  await w.pass();
+  assert.is((w.parent.status as any).error, undefined, 'no error when nothing is wrong');
 });
 
 test('a child set the API server refuses is reported on the cluster', async () => {
-  const parent = clusterObject(baseSpec);
-  const d = await reconcileSpicepodCluster({
-    parent,
-    children: [],
-    related: {},
-    now,
-    config,
-    failedWrites: [{ target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', namespace: 'ns', name: 'c-executor' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'SpicepodSet.spice.ai "c-executor" is invalid: spec.replicas: Invalid value' }],
-  });
-  assert.is(cond(d, 'Ready').reason, 'ChildRefused');
-  assert.match(cond(d, 'Ready').message, /the API server refused SpicepodSet c-executor: .*is invalid/);
+  const w = world();
+  w.refuse({ target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', namespace: 'ns', name: 'c-executor' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'SpicepodSet.spice.ai "c-executor" is invalid: spec.replicas: Invalid value' });
+  await w.pass(); // the write is refused; the next pass is told
+  assert.is(childOf(w, 'executor'), undefined, 'never written');
+  const d = await w.pass();
+  assert.is(w.condition('Ready')?.reason, 'ChildRefused');
+  assert.match(w.condition('Ready')!.message, /the API server refused SpicepodSet c-executor: .*is invalid/);
+  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'ChildRefused'));
 });
 
 test('Paused on the cluster: True when a node set is paused, with its reason and how to resume it', async () => {
-  const first = await run(clusterObject(baseSpec));
-  const running = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), settled(child(first, 'executor'))]);
-  assert.is(cond(running, 'Paused').status, 'False');
-  const paused = withStatus(child(first, 'executor'), {
+  const w = world();
+  await w.pass();
+  settle(w, 'scheduler');
+  settle(w, 'executor');
+  await w.pass();
+  assert.is(w.condition('Paused')?.status, 'False');
+  settle(w, 'executor', {
+    ready: false,
     pauseReason: 'CrashLooping',
     conditions: [
       { type: 'Ready', status: 'False', reason: 'Paused', message: 'paused after repeated pod failures' },
       { type: 'Paused', status: 'True', reason: 'CrashLooping', message: '12 pod deaths since the pods were last Ready exceed the threshold of 10; fix the cause, then resume with: kubectl annotate spicepodset c-executor -n ns spice.ai/resume=true' },
     ],
   });
-  const d = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), paused]);
-  const p = cond(d, 'Paused');
+  const d = await w.pass();
+  const p = w.condition('Paused')!;
   assert.is(p.status, 'True');
   assert.is(p.reason, 'CrashLooping');
   assert.match(p.message, /the executor set c-executor is paused \(CrashLooping\): .*kubectl annotate spicepodset c-executor -n ns spice\.ai\/resume=true/);
-  assert.match((d.status as any).error, /executor set c-executor is paused after repeated pod failures/);
+  assert.match((w.parent.status as any).error, /executor set c-executor is paused after repeated pod failures/);
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'Paused'));
-  const scaled = withStatus(child(first, 'executor'), { pauseReason: 'ScaledToZero', conditions: [{ type: 'Paused', status: 'True', reason: 'ScaledToZero', message: 'replicas is 0' }] });
-  const zero = await run(clusterObject(baseSpec), [settled(child(first, 'scheduler')), scaled]);
-  assert.is(cond(zero, 'Paused').reason, 'ScaledToZero');
-  assert.match(cond(zero, 'Paused').message, /set spec\.executorSetSpec\.replicas above 0 to resume/);
-  assert.is((zero.status as any).error, undefined, 'replicas: 0 is not an error');
+  settle(w, 'executor', { ready: false, pauseReason: 'ScaledToZero', conditions: [{ type: 'Paused', status: 'True', reason: 'ScaledToZero', message: 'replicas is 0' }] });
+  await w.pass();
+  assert.is(w.condition('Paused')?.reason, 'ScaledToZero');
+  assert.match(w.condition('Paused')!.message, /set spec\.executorSetSpec\.replicas above 0 to resume/);
+  assert.is((w.parent.status as any).error, undefined, 'replicas: 0 is not an error');
 });
 
 test('spice.ai/rollback on a cluster is cleared with a Warning and a RolledBack condition that says why', async () => {
-  const parent = { ...clusterObject(baseSpec), metadata: { ...clusterObject(baseSpec).metadata, annotations: { 'spice.ai/rollback': 'true' } } };
-  const d = await run(parent);
+  const w = world(baseSpec, { annotations: { 'spice.ai/rollback': 'true' } });
+  const d = await w.pass();
   assert.equal(d.patch?.[0]?.patch, { metadata: { annotations: { 'spice.ai/rollback': null } } });
+  assert.equal(w.parent.metadata.annotations, {}, 'cleared');
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'RollbackUnavailable' && /re-apply the previous spec/.test(e.message)));
-  assert.is(cond(d, 'RolledBack').reason, 'NotSupportedOnClusters');
+  assert.is(w.condition('RolledBack')?.reason, 'NotSupportedOnClusters');
+  const after = await w.pass();
+  assert.is(w.condition('RolledBack')?.reason, 'NotSupportedOnClusters', 'the answer stays until the spec changes');
+  assert.not.ok(after.events?.some((e) => e.reason === 'RollbackUnavailable'));
+  w.setSpec({ ...baseSpec, executorSetSpec: { replicas: 3 } });
+  await w.pass();
+  assert.is(w.condition('RolledBack'), undefined, 'a new spec drops it');
 });
 
 test.run();

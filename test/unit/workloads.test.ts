@@ -1,118 +1,18 @@
-// The workloads handler, rule by rule, with plain objects. `World` plays the
-// cluster between passes: it keeps what the handler applies or keeps, and
-// gives each StatefulSet/Deployment a pod at the template's revision.
+// The workloads handler, rule by rule, with plain objects: the kit's SetWorld
+// (test/kit/set-world.ts) carries each pass out as the shim does and plays
+// the pods, which follow their workloads' templates.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Desired, FailedWrite, HandlerConfig, KubeObject } from '../../core/handler.ts';
-import { refKey, refOf } from '../../core/handler.ts';
-
-import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
+import type { Desired } from '../../core/handler.ts';
 import { canonicalJson, contentHash } from '../../core/manifests/hash.ts';
 import { createHash } from 'node:crypto';
-import { ANNOTATION_REVISION } from '../../core/annotations.ts';
+import { handlerConfig, pod, SPICEPOD } from '../kit/fixtures.ts';
+import { SetWorld } from '../kit/set-world.ts';
 
-const config: HandlerConfig = {
-  operatorNamespace: 'spiceai-operator-system',
-  clusterDomain: 'cluster.local',
-  pauseCrashloopingPodsThreshold: 10,
-  telemetryProperties: {},
-};
-const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
+const spicepod = SPICEPOD;
 
-class World {
-  parent: KubeObject;
-  children = new Map<string, KubeObject>();
-  pods = new Map<string, KubeObject>();
-  pvcs: KubeObject[] = [];
-  now = Date.parse('2026-01-01T00:00:00Z');
-  last!: Desired;
-  config = config;
-
-  constructor(spec: Record<string, unknown>) {
-    this.parent = { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: 'app', namespace: 'ns', uid: 'u1', generation: 1 }, spec };
-  }
-
-  setSpec(spec: Record<string, unknown>) {
-    this.parent = { ...this.parent, metadata: { ...this.parent.metadata, generation: (this.parent.metadata.generation ?? 0) + 1 }, spec };
-  }
-
-  failedWrites: FailedWrite[] = [];
-  events: KubeObject[] = [];
-  /** Pods of the set that no workload of this world makes (e.g. dead pods of a Deployment). */
-  otherPods: KubeObject[] = [];
-
-  async pass(): Promise<Desired> {
-    const desired = await reconcileSpicepodSet({
-      parent: this.parent,
-      children: [...this.children.values()],
-      related: { Pod: [...this.pods.values(), ...this.otherPods], PersistentVolumeClaim: this.pvcs, Event: this.events },
-      now: this.now,
-      config: this.config,
-      failedWrites: this.failedWrites,
-    });
-    const next = new Map<string, KubeObject>();
-    for (const ref of desired.keep ?? []) next.set(refKey(ref), this.children.get(refKey(ref))!);
-    for (const obj of desired.apply) next.set(refKey(refOf(obj)), obj);
-    this.children = next;
-    if (desired.status) this.parent = { ...this.parent, status: desired.status };
-    // Pods follow their workloads: a changed template replaces the pod (not Ready yet).
-    const pods = new Map<string, KubeObject>();
-    for (const w of this.children.values()) {
-      if (w.kind !== 'StatefulSet' && w.kind !== 'Deployment') continue;
-      const spec = w.spec as { replicas: number; template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } };
-      if (spec.replicas === 0) continue;
-      const name = w.kind === 'StatefulSet' ? `${w.metadata.name}-0` : `${w.metadata.name}-pod`;
-      const revision = spec.template.metadata.annotations[ANNOTATION_REVISION];
-      const old = this.pods.get(name);
-      pods.set(
-        name,
-        old && old.metadata.annotations?.[ANNOTATION_REVISION] === revision
-          ? old
-          : {
-              apiVersion: 'v1',
-              kind: 'Pod',
-              metadata: { name, namespace: 'ns', uid: `uid-${name}-${revision}`, labels: spec.template.metadata.labels, annotations: spec.template.metadata.annotations },
-              status: { phase: 'Pending' },
-            },
-      );
-    }
-    this.pods = pods;
-    this.last = desired;
-    return desired;
-  }
-
-  ready(...names: string[]) {
-    for (const name of names.length ? names : [...this.pods.keys()]) {
-      const pod = this.pods.get(name)!;
-      pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
-    }
-  }
-
-  /** Passes until nothing changes, with every pod becoming Ready. */
-  async converge(max = 20) {
-    for (let i = 0; i < max; i++) {
-      const before = JSON.stringify([...this.children.keys()].sort()) + JSON.stringify(this.last?.apply);
-      await this.pass();
-      this.ready();
-      const after = JSON.stringify([...this.children.keys()].sort()) + JSON.stringify(this.last.apply);
-      if (before === after && this.condition('Ready')?.status === 'True') return;
-    }
-  }
-
-  kinds() {
-    return [...this.children.values()].map((o) => `${o.kind}/${o.metadata.name}`).sort();
-  }
-  condition(type: string) {
-    return ((this.parent.status as { conditions?: { type: string; status: string; reason: string; message: string }[] })?.conditions ?? []).find((c) => c.type === type);
-  }
-  revisionOf(name: string) {
-    const w = [...this.children.values()].find((o) => o.metadata.name === name) as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
-    return w.spec.template.metadata.annotations[ANNOTATION_REVISION];
-  }
-  object(kind: string, name: string): any {
-    return [...this.children.values()].find((o) => o.kind === kind && o.metadata.name === name);
-  }
-}
+/** A pod in CrashLoopBackOff after this many restarts. */
+const crash = (w: SetWorld, name: string, restarts: number) => w.setPods({ ready: false, restarts, waiting: { reason: 'CrashLoopBackOff' } }, name);
 
 test('revisions are SHA-256 of canonical JSON, as in earlier releases, so an upgrade of the operator rolls no pods', () => {
   const template = { spec: { containers: [{ name: 'spiced', image: 'x' }] }, metadata: { labels: { b: '1', a: '2' } } };
@@ -127,7 +27,7 @@ test('revisions are SHA-256 of canonical JSON, as in earlier releases, so an upg
 });
 
 test('a minimal set gets a ConfigMap, a Service and a Deployment, and becomes Ready', async () => {
-  const w = new World({ spicepod });
+  const w = new SetWorld({ spicepod });
   await w.pass();
   assert.equal(w.kinds(), ['ConfigMap/app-spicepod', 'Deployment/app', 'Service/app']);
   assert.is(w.condition('Ready')?.status, 'False');
@@ -141,7 +41,7 @@ test('a minimal set gets a ConfigMap, a Service and a Deployment, and becomes Re
 });
 
 test('the ConfigMap holds the Spicepod and the pods mount it', async () => {
-  const w = new World({ spicepod: 'name: app\nkind: Spicepod\nversion: v1\n' });
+  const w = new SetWorld({ spicepod: 'name: app\nkind: Spicepod\nversion: v1\n' });
   await w.pass();
   assert.match(w.object('ConfigMap', 'app-spicepod').data['spicepod.yaml'], /name: app/);
   const pod = w.object('Deployment', 'app').spec.template.spec;
@@ -150,7 +50,7 @@ test('the ConfigMap holds the Spicepod and the pods mount it', async () => {
 });
 
 test('a changed Spicepod is rendered anew into the ConfigMap and rolls the pod; the same one renders the same', async () => {
-  const w = new World({ spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } });
+  const w = new SetWorld({ spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } });
   await w.pass();
   const before = w.object('ConfigMap', 'app-spicepod').data['spicepod.yaml'];
   const revision = w.object('Deployment', 'app').spec.template.metadata.annotations['spice.ai/revision'];
@@ -167,7 +67,7 @@ test('a changed Spicepod is rendered anew into the ConfigMap and rolls the pod; 
 });
 
 test('the spiced container: args, ports, probes with the user timings, scheduling', async () => {
-  const w = new World({
+  const w = new SetWorld({
     spicepod,
     httpPort: 8000,
     image: { registry: 'registry.example', name: 'spice/spiced', tag: '1.2.3', pullSecret: 'regcred' },
@@ -178,7 +78,7 @@ test('the spiced container: args, ports, probes with the user timings, schedulin
     env: [{ name: 'SPICED_LOG', value: 'DEBUG' }],
     network: { dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'] } },
   });
-  w.config = { ...config, telemetryProperties: { env: 'prod' } };
+  w.config = handlerConfig({ telemetryProperties: { env: 'prod' } });
   await w.pass();
   const pod = w.object('Deployment', 'app').spec.template.spec;
   const c = pod.containers[0];
@@ -199,13 +99,13 @@ test('the spiced container: args, ports, probes with the user timings, schedulin
 });
 
 test('enableService: false creates no Service', async () => {
-  const w = new World({ spicepod, enableService: false });
+  const w = new SetWorld({ spicepod, enableService: false });
   await w.pass();
   assert.not.ok(w.kinds().includes('Service/app'));
 });
 
 test('serviceAccount: create makes a ServiceAccount (annotations only there), a Role and a RoleBinding', async () => {
-  const w = new World({ spicepod, serviceAccount: { enabled: true, create: true, annotations: { 'eks.amazonaws.com/role-arn': 'arn' } } });
+  const w = new SetWorld({ spicepod, serviceAccount: { enabled: true, create: true, annotations: { 'eks.amazonaws.com/role-arn': 'arn' } } });
   await w.pass();
   assert.ok(w.kinds().includes('ServiceAccount/app'));
   assert.ok(w.kinds().includes('Role/app-spicepod'));
@@ -213,14 +113,14 @@ test('serviceAccount: create makes a ServiceAccount (annotations only there), a 
   assert.equal(w.object('ServiceAccount', 'app').metadata.annotations, { 'eks.amazonaws.com/role-arn': 'arn' });
   assert.is(w.object('Deployment', 'app').metadata.annotations, undefined, 'IRSA annotations stay on the ServiceAccount');
   assert.is(w.object('Deployment', 'app').spec.template.spec.serviceAccountName, 'app');
-  const existing = new World({ spicepod, serviceAccount: { enabled: true, name: 'shared' } });
+  const existing = new SetWorld({ spicepod, serviceAccount: { enabled: true, name: 'shared' } });
   await existing.pass();
   assert.not.ok(existing.kinds().some((k) => k.startsWith('ServiceAccount/')));
   assert.is(existing.object('Deployment', 'app').spec.template.spec.serviceAccountName, 'shared');
 });
 
 test('an invalid spec sets Ready=False InvalidSpec naming the field, records one Event, and touches nothing', async () => {
-  const w = new World({ spicepod });
+  const w = new SetWorld({ spicepod });
   await w.converge();
   const before = w.kinds();
   w.setSpec({ spicepod, serviceAccount: { enabled: true, create: false } });
@@ -235,7 +135,7 @@ test('an invalid spec sets Ready=False InvalidSpec naming the field, records one
 });
 
 test('1 -> 3 replicas switches to per-replica StatefulSets; the Deployment stays until they are Ready', async () => {
-  const w = new World({ spicepod });
+  const w = new SetWorld({ spicepod });
   await w.converge();
   w.setSpec({ spicepod, replicas: 3 });
   await w.pass();
@@ -259,7 +159,7 @@ test('1 -> 3 replicas switches to per-replica StatefulSets; the Deployment stays
 });
 
 test('a volume means StatefulSets even with one replica, with a claim per replica', async () => {
-  const w = new World({ spicepod, volume: { storageClassName: 'fast', storageRequests: '10Gi' } });
+  const w = new SetWorld({ spicepod, volume: { storageClassName: 'fast', storageRequests: '10Gi' } });
   await w.pass();
   const sts = w.object('StatefulSet', 'app-0').spec;
   assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, '10Gi');
@@ -268,13 +168,13 @@ test('a volume means StatefulSets even with one replica, with a claim per replic
 });
 
 async function rolledOut(spec: Record<string, unknown>, replicas: number) {
-  const w = new World({ ...spec, replicas, spicepod });
+  const w = new SetWorld({ ...spec, replicas, spicepod });
   await w.converge();
   const old = w.revisionOf('app-0');
   w.setSpec({ ...spec, replicas, spicepod: { ...spicepod, datasets: [] } });
   return { w, old };
 }
-const updatedOrdinals = (w: World, old: string, n: number) =>
+const updatedOrdinals = (w: SetWorld, old: string, n: number) =>
   Array.from({ length: n }, (_, i) => i).filter((i) => w.revisionOf(`app-${i}`) !== old);
 
 test('RollingOrdered: one replica at a time in ordinal order, each Ready before the next', async () => {
@@ -298,7 +198,7 @@ test('RollingOrdered: one replica at a time in ordinal order, each Ready before 
 
 test('RollingParallel: at most maxUnavailable at once, unready replicas first', async () => {
   const { w, old } = await rolledOut({ updateStrategy: { type: 'RollingParallel', maxUnavailable: 2 } }, 5);
-  (w.pods.get('app-3-0')!.status as any) = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] };
+  w.setPods({ ready: false }, 'app-3-0');
   await w.pass();
   assert.equal(updatedOrdinals(w, old, 5), [0, 3], 'the unready replica 3 first, then one healthy one within the budget of 2');
   w.ready('app-0-0', 'app-3-0');
@@ -325,7 +225,7 @@ test('Parallel: every replica at once', async () => {
 });
 
 test('changing spec.annotations or spec.labels rolls every pod; reserved keys are dropped', async () => {
-  const w = new World({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' } });
+  const w = new SetWorld({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' } });
   await w.converge();
   const old = w.revisionOf('app-0');
   w.setSpec({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' }, annotations: { 'rollout-trigger': 'now', 'spice.ai/version': 'x' } });
@@ -343,7 +243,7 @@ test('changing spec.annotations or spec.labels rolls every pod; reserved keys ar
 });
 
 test('replicas 0 pauses: workloads at zero, supporting objects kept, pauseReason set', async () => {
-  const w = new World({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 2, serviceAccount: { enabled: true, create: true } });
+  const w = new SetWorld({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 2, serviceAccount: { enabled: true, create: true } });
   await w.converge();
   w.setSpec({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 0, serviceAccount: { enabled: true, create: true } });
   const desired = await w.pass();
@@ -353,15 +253,15 @@ test('replicas 0 pauses: workloads at zero, supporting objects kept, pauseReason
   assert.is((w.parent.status as any).pauseReason, 'ScaledToZero');
   assert.is(w.condition('Paused')?.status, 'True');
   assert.ok(desired.events?.some((e) => e.reason === 'Paused'));
-  const d = new World({ spicepod, replicas: 0 });
+  const d = new SetWorld({ spicepod, replicas: 0 });
   await d.pass();
   assert.is(d.object('Deployment', 'app').spec.replicas, 0);
 });
 
 test('raising storageRequests resizes existing claims; lowering it changes nothing and says so', async () => {
-  const w = new World({ spicepod, volume: { storageRequests: '10Gi' }, replicas: 2 });
+  const w = new SetWorld({ spicepod, volume: { storageRequests: '10Gi' }, replicas: 2 });
   await w.converge();
-  w.pvcs = [0, 1].map((i) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `data-app-${i}-0`, namespace: 'ns' }, spec: { resources: { requests: { storage: '10Gi' } } } }));
+  for (const i of [0, 1]) w.putRelated({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `data-app-${i}-0`, namespace: 'ns' }, spec: { resources: { requests: { storage: '10Gi' } } } });
   w.setSpec({ spicepod, volume: { storageRequests: '20Gi' }, replicas: 2 });
   const grow = await w.pass();
   assert.equal(grow.patch?.map((p) => [p.target.name, (p.patch as any).spec.resources.requests.storage]), [['data-app-0-0', '20Gi'], ['data-app-1-0', '20Gi']]);
@@ -373,22 +273,14 @@ test('raising storageRequests resizes existing claims; lowering it changes nothi
   assert.ok(shrink.events?.some((e) => e.type === 'Warning' && e.reason === 'ShrinkNotSupported'));
 });
 
-function crash(pod: KubeObject, restarts: number) {
-  pod.status = {
-    phase: 'Running',
-    conditions: [{ type: 'Ready', status: 'False' }],
-    containerStatuses: [{ name: 'spiced', restartCount: restarts, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
-  };
-}
-
 test('crashloop protection pauses above the threshold until the spec changes', async () => {
-  const w = new World({ spicepod, replicas: 2 });
+  const w = new SetWorld({ spicepod, replicas: 2 });
   await w.converge();
-  crash(w.pods.get('app-0-0')!, 6);
-  crash(w.pods.get('app-1-0')!, 4);
+  crash(w, 'app-0-0', 6);
+  crash(w, 'app-1-0', 4);
   await w.pass();
   assert.is(w.condition('Paused')?.status, 'False', '10 deaths is not above the threshold of 10');
-  crash(w.pods.get('app-1-0')!, 5);
+  crash(w, 'app-1-0', 5);
   const paused = await w.pass();
   assert.is((w.parent.status as any).pauseReason, 'CrashLooping');
   assert.is(w.object('StatefulSet', 'app-0').spec.replicas, 0);
@@ -402,16 +294,16 @@ test('crashloop protection pauses above the threshold until the spec changes', a
 });
 
 test('a threshold of 0 disables crashloop protection', async () => {
-  const w = new World({ spicepod, replicas: 2 });
-  w.config = { ...config, pauseCrashloopingPodsThreshold: 0 };
+  const w = new SetWorld({ spicepod, replicas: 2 });
+  w.config = handlerConfig({ pauseCrashloopingPodsThreshold: 0 });
   await w.converge();
-  crash(w.pods.get('app-0-0')!, 500);
+  crash(w, 'app-0-0', 500);
   await w.pass();
   assert.is((w.parent.status as any).pauseReason, undefined);
 });
 
 test('a converged set reconciles to the same output: same status, no events', async () => {
-  const w = new World({ spicepod, replicas: 3, volume: { storageRequests: '1Gi' } });
+  const w = new SetWorld({ spicepod, replicas: 3, volume: { storageRequests: '1Gi' } });
   await w.converge();
   const first = JSON.stringify(await w.pass());
   w.now += 3_600_000;
@@ -426,12 +318,12 @@ const bg = (extra: Record<string, unknown> = {}) => ({
   instantRollback: { enabled: true, retentionPeriodSeconds: 900 },
   ...extra,
 });
-const stsNames = (w: World) => w.kinds().filter((k) => k.startsWith('StatefulSet/')).map((k) => k.slice('StatefulSet/'.length));
-const serviceVersion = (w: World) => w.object('Service', 'app').spec.selector['spice.ai/version'];
-const status = (w: World) => w.parent.status as any;
+const stsNames = (w: SetWorld) => w.kinds().filter((k) => k.startsWith('StatefulSet/')).map((k) => k.slice('StatefulSet/'.length));
+const serviceVersion = (w: SetWorld) => w.object('Service', 'app').spec.selector['spice.ai/version'];
+const status = (w: SetWorld) => w.status;
 
 async function blueGreenAt(spec: Record<string, unknown>) {
-  const w = new World({ ...spec, spicepod });
+  const w = new SetWorld({ ...spec, spicepod });
   await w.converge();
   const v1 = status(w).activeVersion as string;
   w.setSpec({ ...spec, spicepod: { ...spicepod, datasets: [] } });
@@ -441,7 +333,7 @@ async function blueGreenAt(spec: Record<string, unknown>) {
 }
 
 test('BlueGreen: the first generation serves at once, with the Service pinned to its version', async () => {
-  const w = new World({ ...bg(), spicepod });
+  const w = new SetWorld({ ...bg(), spicepod });
   await w.converge();
   const v1 = status(w).activeVersion;
   assert.ok(v1);
@@ -503,7 +395,7 @@ test('instant rollback: the annotation switches back at once, is cleared, and th
 });
 
 test('the rollback annotation without a standby is refused with a Warning and cleared', async () => {
-  const w = new World({ ...bg({ instantRollback: { enabled: false } }), spicepod });
+  const w = new SetWorld({ ...bg({ instantRollback: { enabled: false } }), spicepod });
   await w.converge();
   w.parent.metadata.annotations = { 'spice.ai/rollback': 'true' };
   const d = await w.pass();
@@ -544,7 +436,7 @@ test('re-applying the previous spec switches straight back to the standby', asyn
 });
 
 test('moving from RollingOrdered to BlueGreen keeps the old StatefulSets serving until the first generation is Ready', async () => {
-  const w = new World({ spicepod, replicas: 2 });
+  const w = new SetWorld({ spicepod, replicas: 2 });
   await w.converge();
   w.setSpec({ spicepod, replicas: 2, updateStrategy: { type: 'BlueGreen' } });
   await w.pass();
@@ -570,7 +462,7 @@ test('rollback on a set that cannot roll back: cleared, a Warning and a RolledBa
     [bg(), 'NoStandby', /no standby generation/],
   ];
   for (const [spec, reason, message] of cases) {
-    const w = new World({ ...spec, spicepod });
+    const w = new SetWorld({ ...spec, spicepod });
     await w.converge();
     w.parent.metadata.annotations = { 'spice.ai/rollback': 'true' };
     const d = await w.pass();
@@ -619,30 +511,26 @@ test('a successful rollback shows RolledBack=True until the spec changes', async
 
 // ---- crashloop protection: recent deaths, and a resume that always works -------------------
 
-function readyWith(pod: KubeObject, restarts: number) {
-  pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'spiced', ready: true, restartCount: restarts }] };
-}
-function unready(pod: KubeObject, restarts: number) {
-  pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'spiced', ready: false, restartCount: restarts }] };
-}
+const readyWith = (w: SetWorld, name: string, restarts: number) => w.setPods({ ready: true, restarts }, name);
+const unready = (w: SetWorld, name: string, restarts: number) => w.setPods({ ready: false, restarts }, name);
 
 test('crashloop: long-lived pods with old restarts that blip unready together do not pause the set; a real crashloop still does', async () => {
-  const w = new World({ spicepod, replicas: 2 });
+  const w = new SetWorld({ spicepod, replicas: 2 });
   await w.converge();
-  readyWith(w.pods.get('app-0-0')!, 6);
-  readyWith(w.pods.get('app-1-0')!, 5);
+  readyWith(w, 'app-0-0', 6);
+  readyWith(w, 'app-1-0', 5);
   await w.pass();
   assert.equal(status(w).crashloopBaselines.map((b: any) => [b.pod, b.deaths]), [['app-0-0', 6], ['app-1-0', 5]], 'deaths seen while Ready are accounted for');
-  unready(w.pods.get('app-0-0')!, 6);
-  unready(w.pods.get('app-1-0')!, 5);
+  unready(w, 'app-0-0', 6);
+  unready(w, 'app-1-0', 5);
   await w.pass();
   assert.is(w.condition('Paused')?.status, 'False', '11 lifetime restarts, none since the pods were last Ready');
   // Now they really crash: deaths since they were last Ready add up.
-  crash(w.pods.get('app-0-0')!, 12);
-  crash(w.pods.get('app-1-0')!, 9);
+  crash(w, 'app-0-0', 12);
+  crash(w, 'app-1-0', 9);
   await w.pass();
   assert.is(w.condition('Paused')?.status, 'False', '6 + 4 = 10 recent deaths is not above 10');
-  crash(w.pods.get('app-1-0')!, 10);
+  crash(w, 'app-1-0', 10);
   const paused = await w.pass();
   assert.is(status(w).pauseReason, 'CrashLooping');
   assert.match(w.condition('Paused')!.message, /11 pod deaths since the pods were last Ready exceed the threshold of 10/);
@@ -651,31 +539,24 @@ test('crashloop: long-lived pods with old restarts that blip unready together do
 });
 
 test('crashloop: a pod that died long ago (an evicted Deployment pod) stops counting after the window', async () => {
-  const w = new World({ spicepod, replicas: 1 });
+  const w = new SetWorld({ spicepod, replicas: 1 });
   await w.converge();
   const at = (ms: number) => new Date(ms).toISOString();
-  for (let i = 0; i < 11; i++) {
-    w.otherPods.push({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: `evicted-${i}`, namespace: 'ns', uid: `e${i}`, labels: { 'spice.ai/app': 'app' } },
-      status: { phase: 'Failed', reason: 'Evicted', conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: at(w.now - 601_000) }] },
-    });
-  }
+  const evicted = Array.from({ length: 11 }, (_, i) => w.addPod(pod({ name: `evicted-${i}`, uid: `e${i}`, app: 'app', phase: 'Failed', readySince: at(w.now - 601_000) })));
   await w.pass();
   assert.is(w.condition('Paused')?.status, 'False', 'eleven pods that died over ten minutes ago');
-  for (const pod of w.otherPods) {
-    (pod.status as any).conditions[0].lastTransitionTime = at(w.now - 60_000);
+  for (const p of evicted) {
+    (p.status as any).conditions[0].lastTransitionTime = at(w.now - 60_000);
   }
   await w.pass();
   assert.is(status(w).pauseReason, 'CrashLooping', 'eleven pods that died a minute ago');
 });
 
 test('crashloop: spice.ai/resume resumes a paused set at once, is removed after the status records it, and is acted on once', async () => {
-  const w = new World({ spicepod, replicas: 2 });
+  const w = new SetWorld({ spicepod, replicas: 2 });
   await w.converge();
-  crash(w.pods.get('app-0-0')!, 6);
-  crash(w.pods.get('app-1-0')!, 5);
+  crash(w, 'app-0-0', 6);
+  crash(w, 'app-1-0', 5);
   await w.pass();
   assert.is(status(w).pauseReason, 'CrashLooping');
   await w.pass();
@@ -684,6 +565,8 @@ test('crashloop: spice.ai/resume resumes a paused set at once, is removed after 
   await w.pass();
   assert.is(status(w).pauseReason, 'CrashLooping');
   w.parent.metadata.annotations = { 'spice.ai/resume': 'true' };
+  // Removing the annotation fails (a webhook forbids it, say) until said otherwise.
+  w.refuse({ target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', namespace: 'ns', name: 'app' }, verb: 'patch', code: 403, reason: 'Forbidden', message: 'denied' });
   const resumed = await w.pass();
   assert.is(status(w).pauseReason, undefined);
   assert.is(w.object('StatefulSet', 'app-0').spec.replicas, 1);
@@ -692,13 +575,15 @@ test('crashloop: spice.ai/resume resumes a paused set at once, is removed after 
   assert.equal(parentPatch(resumed), { metadata: { annotations: { 'spice.ai/resume': null } } });
   assert.ok(resumed.events?.some((e) => e.type === 'Normal' && e.reason === 'Resumed'));
   // The removal failed, and the new pods crash again: the stale annotation does not resume a second time.
-  crash(w.pods.get('app-0-0')!, 6);
-  crash(w.pods.get('app-1-0')!, 5);
+  crash(w, 'app-0-0', 6);
+  crash(w, 'app-1-0', 5);
   const again = await w.pass();
   assert.is(status(w).pauseReason, 'CrashLooping', 'no loop: the same annotation is acted on once');
   assert.equal(parentPatch(again), { metadata: { annotations: { 'spice.ai/resume': null } } }, 'and its removal is retried');
   // The annotation is finally gone: the record goes, and the same command works again.
-  w.parent.metadata.annotations = {};
+  w.accept();
+  await w.pass();
+  assert.equal(w.parent.metadata.annotations, {});
   await w.pass();
   assert.is(status(w).resumeHandled, undefined);
   w.parent.metadata.annotations = { 'spice.ai/resume': 'true' };
@@ -707,15 +592,9 @@ test('crashloop: spice.ai/resume resumes a paused set at once, is removed after 
 });
 
 test('crashloop: a resume accounts for the deaths so far, so the pods that caused the pause do not pause it again', async () => {
-  const w = new World({ spicepod, replicas: 1 });
+  const w = new SetWorld({ spicepod, replicas: 1 });
   await w.converge();
-  const failed = (i: number): KubeObject => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `app-dead-${i}`, namespace: 'ns', uid: `d${i}`, labels: { 'spice.ai/app': 'app' } },
-    status: { phase: 'Failed', conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: new Date(w.now).toISOString() }] },
-  });
-  for (let i = 0; i < 11; i++) w.otherPods.push(failed(i));
+  for (let i = 0; i < 11; i++) w.addPod(pod({ name: `app-dead-${i}`, uid: `d${i}`, app: 'app', phase: 'Failed', readySince: new Date(w.now).toISOString() }));
   await w.pass();
   assert.is(status(w).pauseReason, 'CrashLooping');
   w.parent.metadata.annotations = { 'spice.ai/resume': 'yes' };
@@ -730,41 +609,40 @@ test('crashloop: a resume accounts for the deaths so far, so the pods that cause
 // ---- what the cluster refused --------------------------------------------------------------
 
 test('a child the API server refuses: Ready=False ChildRefused with its message and a Warning; it clears once written', async () => {
-  const w = new World({ spicepod, replicas: 2 });
+  const w = new SetWorld({ spicepod, replicas: 2 });
   await w.converge();
-  w.failedWrites = [
-    { target: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'ns', name: 'app-1' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'StatefulSet.apps "app-1" is invalid: spec.template.spec.containers[0].image: Required value' },
-  ];
+  w.refuse({ target: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'ns', name: 'app-1' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'StatefulSet.apps "app-1" is invalid: spec.template.spec.containers[0].image: Required value' });
+  await w.pass(); // the write is refused; the next pass is told
   const d = await w.pass();
   assert.is(w.condition('Ready')?.reason, 'ChildRefused');
   assert.match(w.condition('Ready')!.message, /the API server refused StatefulSet app-1: StatefulSet\.apps "app-1" is invalid/);
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'ChildRefused'));
   const again = await w.pass();
   assert.not.ok(again.events?.some((e) => e.reason === 'ChildRefused'), 'one Warning while the message stays the same');
-  w.failedWrites = [{ target: { apiVersion: 'v1', kind: 'Service', namespace: 'ns', name: 'app' }, verb: 'apply', code: 500, reason: 'InternalError', message: 'etcd' }];
+  w.accept();
+  w.refuse({ target: { apiVersion: 'v1', kind: 'Service', namespace: 'ns', name: 'app' }, verb: 'apply', code: 500, reason: 'InternalError', message: 'etcd' });
+  await w.pass(); // told of the StatefulSet's refusal one last time; the StatefulSet is written, the Service fails
   await w.pass();
   assert.is(w.condition('Ready')?.status, 'True', 'a server failure is not a refusal: it is retried');
-  w.failedWrites = [];
+  w.accept();
   await w.pass();
   assert.is(w.condition('Ready')?.status, 'True');
 });
 
 test('a resize the API server refuses: VolumeResized=False ResizeRefused naming the claim and the reason, and a Warning', async () => {
-  const w = new World({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 1 });
+  const w = new SetWorld({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 1 });
   await w.converge();
-  w.pvcs = [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-app-0-0', namespace: 'ns' }, spec: { resources: { requests: { storage: '1Gi' } } } }];
+  w.putRelated({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-app-0-0', namespace: 'ns' }, spec: { resources: { requests: { storage: '1Gi' } } } });
+  w.refuse({
+    target: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'ns', name: 'data-app-0-0' },
+    verb: 'patch',
+    code: 403,
+    reason: 'Forbidden',
+    message: 'persistentvolumeclaims "data-app-0-0" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
+  });
   w.setSpec({ spicepod, volume: { storageRequests: '2Gi' }, replicas: 1 });
-  await w.pass();
+  await w.pass(); // the resize is refused; the next pass is told
   assert.is(w.condition('VolumeResized')?.reason, 'Resizing');
-  w.failedWrites = [
-    {
-      target: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'ns', name: 'data-app-0-0' },
-      verb: 'patch',
-      code: 403,
-      reason: 'Forbidden',
-      message: 'persistentvolumeclaims "data-app-0-0" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
-    },
-  ];
   const d = await w.pass();
   assert.is(w.condition('VolumeResized')?.status, 'False');
   assert.is(w.condition('VolumeResized')?.reason, 'ResizeRefused');
@@ -774,26 +652,24 @@ test('a resize the API server refuses: VolumeResized=False ResizeRefused naming 
 });
 
 test('pods the cluster refuses to create: the Deployment\'s ReplicaFailure or the StatefulSet\'s FailedCreate Event become Ready=False PodsRefused', async () => {
-  const d = new World({ spicepod, replicas: 1 });
+  const d = new SetWorld({ spicepod, replicas: 1 });
   await d.pass();
   const deployment = d.object('Deployment', 'app');
   deployment.status = { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "app-5d9c-x" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1' }] };
-  d.pods.clear();
+  d.removePods();
   const first = await d.pass();
   assert.is(d.condition('Ready')?.reason, 'PodsRefused');
   assert.match(d.condition('Ready')!.message, /Deployment app: pods "app-5d9c-x" is forbidden: exceeded quota/);
   assert.ok(first.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused'));
 
-  const s = new World({ spicepod, replicas: 2 });
+  const s = new SetWorld({ spicepod, replicas: 2 });
   await s.pass();
   const sts = s.object('StatefulSet', 'app-1');
   sts.metadata.uid = 'sts-1';
-  s.pods.delete('app-1-0');
+  s.removePods('app-1-0');
   const message = 'create Pod app-1-0 in StatefulSet app-1 failed error: pods "app-1-0" is forbidden: violates PodSecurity "restricted:latest": seccompProfile';
-  s.events = [
-    { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'ns' }, reason: 'FailedCreate', message: 'an older one', involvedObject: { uid: 'sts-1' }, lastTimestamp: '2025-12-31T23:00:00Z' } as KubeObject,
-    { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e2', namespace: 'ns' }, reason: 'FailedCreate', message, involvedObject: { uid: 'sts-1' }, lastTimestamp: '2025-12-31T23:59:00Z' } as KubeObject,
-  ];
+  s.putRelated({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'ns' }, reason: 'FailedCreate', message: 'an older one', involvedObject: { uid: 'sts-1' }, lastTimestamp: '2025-12-31T23:00:00Z' });
+  s.putRelated({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e2', namespace: 'ns' }, reason: 'FailedCreate', message, involvedObject: { uid: 'sts-1' }, lastTimestamp: '2025-12-31T23:59:00Z' });
   const refused = await s.pass();
   assert.is(s.condition('Ready')?.reason, 'PodsRefused');
   assert.ok(refused.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused' && e.message.includes('violates PodSecurity')));
@@ -801,7 +677,7 @@ test('pods the cluster refuses to create: the Deployment\'s ReplicaFailure or th
   // The pod gets created after all: the Event (which outlives the problem) no longer counts.
   const sts1 = s.object('StatefulSet', 'app-1');
   sts1.metadata.uid = 'sts-1';
-  s.pods.set('app-1-0', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app-1-0', namespace: 'ns', uid: 'p1' }, status: { phase: 'Pending' } });
+  s.putWorkloadPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app-1-0', namespace: 'ns', uid: 'p1' }, status: { phase: 'Pending' } });
   await s.pass();
   assert.is(s.condition('Ready')?.reason, 'RolloutInProgress', 'a pod that exists is on its way');
   s.ready();
@@ -813,7 +689,7 @@ test('pods the cluster refuses to create: the Deployment\'s ReplicaFailure or th
 
 test('a set name too long for the names derived from it is InvalidSpec naming metadata.name, before anything is written', async () => {
   const named = async (name: string, spec: Record<string, unknown>) => {
-    const w = new World({ spicepod, ...spec });
+    const w = new SetWorld({ spicepod, ...spec });
     w.parent.metadata.name = name;
     const d = await w.pass();
     return { d, ready: w.condition('Ready') };
@@ -835,7 +711,7 @@ test('a set name too long for the names derived from it is InvalidSpec naming me
 
 test('the pods pass the restricted Pod Security Standard: non-root, no privilege escalation, capabilities dropped, RuntimeDefault seccomp', async () => {
   for (const spec of [{ replicas: 1 }, { replicas: 2, volume: { storageRequests: '1Gi' } }]) {
-    const w = new World({ spicepod, ...spec });
+    const w = new SetWorld({ spicepod, ...spec });
     await w.pass();
     const workload = w.object('Deployment', 'app') ?? w.object('StatefulSet', 'app-0');
     const pod = workload.spec.template.spec;
