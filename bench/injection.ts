@@ -53,7 +53,6 @@ const { values } = parseArgs({
 
 /** A Pod as the ReplicaSet controller creates it, after the API server's defaulting and built-in admission. */
 function admissionReview(i: number) {
-  const name = `web-7d9f8c6b5-${i.toString(36).padStart(5, '0')}`;
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',

@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+    process.stdout.write(`${readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
     return;
   }
   const arches = (values.arch ?? hostArch()).split(',').map((a) => a.trim()) as Arch[];

@@ -17,7 +17,7 @@ export function jsonLogger(options: { verbose?: boolean; write?: (line: string) 
     if (level === 'debug' && !options.verbose) return;
     const error = fields?.error;
     const rest = error instanceof Error ? { ...fields, error: error.message } : fields;
-    write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...rest }) + '\n');
+    write(`${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...rest })}\n`);
   };
   return {
     debug: (m, f) => emit('debug', m, f),

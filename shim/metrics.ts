@@ -34,7 +34,6 @@ export class ProvidedGauge<L extends string> {
           try {
             for (const sample of await provide()) this.set(sample.labels as Partial<Record<L, string>>, sample.value);
           } catch {
-            continue;
           }
         }
       },

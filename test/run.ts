@@ -95,7 +95,7 @@ function runFile(file: string, env: NodeJS.ProcessEnv, suffix = ''): Promise<voi
         totals.skipped += skipped;
         const mark = failed ? '✘' : '✔';
         process.stdout.write(`${mark} ${name}: ${passed}/${total} passed${skipped ? `, ${skipped} skipped` : ''} (${seconds}s)\n`);
-        if (failed || process.env.VERBOSE_TESTS) process.stdout.write(output + '\n');
+        if (failed || process.env.VERBOSE_TESTS) process.stdout.write(`${output}\n`);
       }
       resolve();
     });

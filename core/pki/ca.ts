@@ -1,6 +1,6 @@
 // The cluster root CA: a self-signed ECDSA P-256 certificate limited to
 // signing leaves (pathLen 0), and loading a CA (ours or a user's) for signing.
-import * as pkijs from 'pkijs';
+import type * as pkijs from 'pkijs';
 import { toHex, type Bytes } from './bytes.ts';
 import { nameDer, readCertificates, spkiDer } from './certificate.ts';
 import { basicConstraints, decodeExtensions, keyIdentifier, keyUsage, subjectKeyIdentifier, authorityKeyIdentifier } from './extensions.ts';

@@ -44,7 +44,7 @@ function aptConfig(dir: string, arch: Arch): string {
     'APT::Sandbox::User': 'root',
   };
   const file = join(dir, 'apt.conf');
-  writeFileSync(file, Object.entries(options).map(([k, v]) => `${k} "${v}";`).join('\n') + '\n');
+  writeFileSync(file, `${Object.entries(options).map(([k, v]) => `${k} "${v}";`).join('\n')}\n`);
   return file;
 }
 
@@ -61,7 +61,7 @@ function aptDir(arch: Arch, log: (line: string) => void, refresh: boolean): stri
   const signed = `[signed-by=${d.keyring}]`;
   writeFileSync(
     join(dir, 'sources.list'),
-    [...d.suites.map((s) => `deb ${signed} ${d.mirror} ${s} main`), `deb ${signed} ${d.securityMirror} ${d.securitySuite} main`].join('\n') + '\n',
+    `${[...d.suites.map((s) => `deb ${signed} ${d.mirror} ${s} main`), `deb ${signed} ${d.securityMirror} ${d.securitySuite} main`].join('\n')}\n`,
   );
   if (!existsSync(join(dir, 'state', 'status'))) writeFileSync(join(dir, 'state', 'status'), '');
   aptConfig(dir, arch);

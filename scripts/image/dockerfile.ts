@@ -41,7 +41,7 @@ function instructions(text: string): { op: string; args: string }[] {
 /** KEY="value" pairs of a LABEL (or ARG) instruction. */
 function pairs(args: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of args.matchAll(/([\w.\-]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g)) out[m[1]!] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
+  for (const m of args.matchAll(/([\w.-]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g)) out[m[1]!] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
   return out;
 }
 

@@ -23,7 +23,7 @@ function octal(value: number, width: number): string {
   // width includes the terminating NUL
   const text = value.toString(8);
   if (text.length > width - 1) throw new Error(`tar: ${value} does not fit in ${width - 1} octal digits`);
-  return text.padStart(width - 1, '0') + '\0';
+  return `${text.padStart(width - 1, '0')}\0`;
 }
 
 function splitPath(path: string): { name: string; prefix: string } {
@@ -61,7 +61,7 @@ function header(entry: TarEntry, size: number, mtime: number): Uint8Array {
   put(345, prefix);
   let sum = 0;
   for (const byte of block) sum += byte;
-  put(148, sum.toString(8).padStart(6, '0') + '\0 ');
+  put(148, `${sum.toString(8).padStart(6, '0')}\0 `);
   return block;
 }
 

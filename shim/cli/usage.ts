@@ -20,7 +20,7 @@ export function helpText(command: Command): string {
   const width = Math.max(...command.flags.map(([f]) => f.length), 10);
   const lines = [`${command.summary}`, '', `Usage: ${command.usage}`, '', 'Flags:'];
   for (const [flag, text] of command.flags) lines.push(`  ${flag.padEnd(width)}  ${text}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function parseCommandArgs(command: Command, argv: string[]) {

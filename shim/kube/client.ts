@@ -14,7 +14,7 @@ import { createSecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../core/handler.ts';
 import { objectPath, toResourceRef, type ResourceLike, type ResourceRef } from './resources.ts';
-import { ApiError, apiErrorFrom, isApiError, readBody, transportError, type Verb } from './transport.ts';
+import { type ApiError, apiErrorFrom, isApiError, readBody, transportError, type Verb } from './transport.ts';
 import { streamWatch, watchQuery } from './watch-stream.ts';
 
 export { ApiError, isApiError, type Verb } from './transport.ts';
@@ -74,6 +74,7 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 
 export interface WatchEvent {
   type: WatchEventType;
+  // biome-ignore lint/suspicious/noExplicitAny: a Kubernetes object of any kind, as the API server sent it
   object: any;
 }
 
@@ -84,6 +85,7 @@ export interface WatchEvent {
  */
 const CREDENTIALS_TTL_MS = 1000;
 
+// biome-ignore lint/suspicious/noExplicitAny: a decoded JSON body, narrowed by each caller
 type Response = { status: number; headers: http.IncomingHttpHeaders; body: any };
 
 export class KubeClient {

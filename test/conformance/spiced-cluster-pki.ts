@@ -194,7 +194,7 @@ export function peerHandshakes(handshakes: Handshake[]): (string | null)[] {
   const keyOf = (h: Handshake) => JSON.stringify([h.verifier.ca, h.presenter.cert, h.presenter.key, h.serverName ?? null]);
   const unique = new Map<string, Handshake>();
   for (const h of handshakes) if (!answered.has(keyOf(h))) unique.set(keyOf(h), h);
-  if (unique.size) runInDeno(unique, root, deno, script);
+  if (unique.size) runInDeno(unique, deno, script);
   return handshakes.map((h) => {
     const error = answered.get(keyOf(h))!;
     if (error) return error;
@@ -206,7 +206,7 @@ export function peerHandshakes(handshakes: Handshake[]): (string | null)[] {
 /** Handshake results by case, for the life of the process (the same files give the same answer). */
 const answered = new Map<string, string | null>();
 
-function runInDeno(unique: Map<string, Handshake>, root: string, deno: string, script: string): void {
+function runInDeno(unique: Map<string, Handshake>, deno: string, script: string): void {
   const cases = [...unique.values()].map((h) => ({ ca: h.verifier.ca, cert: h.presenter.cert, key: h.presenter.key, serverName: h.serverName ?? null }));
   const env = {
     ...process.env,

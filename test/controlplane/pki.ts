@@ -76,7 +76,7 @@ function openssl(dir: string, args: string[]): void {
 const ecKeyArgs = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 function subject(cn: string, orgs: string[] = []): string {
-  return orgs.map((o) => `/O=${o}`).join('') + `/CN=${cn}`;
+  return `${orgs.map((o) => `/O=${o}`).join('')}/CN=${cn}`;
 }
 
 function signLeaf(dir: string, stem: string, subj: string, extensions: string): void {
@@ -84,7 +84,7 @@ function signLeaf(dir: string, stem: string, subj: string, extensions: string): 
   writeFileSync(join(dir, `${stem}.ext`), `[v3]\n${extensions}`);
   openssl(dir, [
     'x509', '-req', '-in', `${stem}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key',
-    '-set_serial', '0x' + randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
+    '-set_serial', `0x${randomBytes(16).toString('hex').replace(/^[89a-f]/, '1')}`,
     '-days', '3650', '-sha256', '-extfile', `${stem}.ext`, '-extensions', 'v3', '-out', `${stem}.crt`,
   ]);
   rmSync(join(dir, `${stem}.csr`));
@@ -126,18 +126,18 @@ export function ensurePki(dir: string): Pki {
   writeFileSync(p('openssl.cnf'), OPENSSL_CNF);
   openssl(dir, ['req', '-config', 'openssl.cnf', '-x509', '-new', ...ecKeyArgs, '-keyout', 'ca.key', '-out', 'ca.crt',
     '-days', '3650', '-sha256', '-subj', '/CN=spiceai-dev-ca', '-extensions', 'ca']);
-  signLeaf(dir, 'apiserver', subject('kube-apiserver'), [
+  signLeaf(dir, 'apiserver', subject('kube-apiserver'), `${[
     'basicConstraints = critical, CA:FALSE',
     'keyUsage = critical, digitalSignature, keyEncipherment',
     'extendedKeyUsage = serverAuth',
     `subjectAltName = ${SERVER_SANS.join(', ')}`,
-  ].join('\n') + '\n');
+  ].join('\n')}\n`);
   for (const c of CLIENTS) {
-    signLeaf(dir, c.name, subject(c.cn, c.orgs), [
+    signLeaf(dir, c.name, subject(c.cn, c.orgs), `${[
       'basicConstraints = critical, CA:FALSE',
       'keyUsage = critical, digitalSignature, keyEncipherment',
       'extendedKeyUsage = clientAuth',
-    ].join('\n') + '\n');
+    ].join('\n')}\n`);
   }
   openssl(dir, ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key']);
   openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);

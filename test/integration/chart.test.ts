@@ -187,7 +187,7 @@ test('every value reaches the manifests', () => {
   const metricsRule = policy.spec.ingress.find((r: any) => r.ports[0].port === 'metrics');
   assert.equal(metricsRule.from, everyValue.networkPolicy.metricsFrom);
   assert.not.ok(render('--set', 'serviceAccount.create=false').some((d) => d.kind === 'ServiceAccount'));
-  assert.is(container(render('--set', 'image.digest=sha256:' + 'a'.repeat(64))).image, `spiceai-operator@sha256:${'a'.repeat(64)}`);
+  assert.is(container(render('--set', `image.digest=sha256:${'a'.repeat(64)}`)).image, `spiceai-operator@sha256:${'a'.repeat(64)}`);
   assert.not.ok(render('--set', 'replicaCount=1').some((d) => d.kind === 'PodDisruptionBudget'), 'one replica: a PDB would block every drain');
   const maxUnavailable = find(render('--set', 'podDisruptionBudget.maxUnavailable=1'), 'PodDisruptionBudget').spec;
   assert.equal(maxUnavailable.maxUnavailable, 1);

@@ -28,7 +28,7 @@ test("README's install section states the chart's kubeVersion, its default image
   const chart = parse(readFileSync(new URL('../../chart/Chart.yaml', import.meta.url), 'utf8'));
   const minimum = /^>=(\d+\.\d+)\.0-0$/.exec(chart.kubeVersion)?.[1];
   assert.ok(minimum, chart.kubeVersion);
-  const install = readme.slice(readme.indexOf('## Install with Helm'));
+  const install = readme.slice(readme.indexOf('## Install on a real cluster'));
   assert.match(install, new RegExp(`Kubernetes ${minimum.replace('.', '\\.')} or newer`));
   assert.ok(install.includes(`\`spiceai-operator:<appVersion>\` (\`${chart.appVersion}\`)`), 'the default image');
   for (const command of ['npm run image', 'kind load image-archive', 'k3d image import', 'minikube image load', '--push', 'helm install spiceai-operator ./chart']) {

@@ -59,7 +59,7 @@ test('a 5xx is retried 1 s later by the clock, and the Event is written once', a
   assert.equal(kube.said(), [], 'not before 1 s');
   await clock.advance(1);
   await r.flush();
-  assert.equal(kube.said(), ['create Event/' + event().metadata.name]);
+  assert.equal(kube.said(), [`create Event/${event().metadata.name}`]);
   assert.is(event().count, 1);
 });
 

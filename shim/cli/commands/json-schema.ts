@@ -18,7 +18,7 @@ export const jsonSchemaCommand: Command = {
     const kind = KINDS.find((k) => k.toLowerCase() === String(values.kind).toLowerCase());
     if (!kind) throw new UsageError(`unknown --kind ${values.kind}: use SpicepodSet or SpicepodCluster`);
     const { specJsonSchema } = await import('../../../core/spec/crds.ts');
-    const text = JSON.stringify(specJsonSchema(kind), null, 2) + '\n';
+    const text = `${JSON.stringify(specJsonSchema(kind), null, 2)}\n`;
     if (values.output) writeFileSync(values.output as string, text);
     else process.stdout.write(text);
   },

@@ -75,7 +75,7 @@ export const pkiCommand: Command = {
       const hosts = (values.host as string[] | undefined) ?? [];
       const dnsNames = ['localhost', ...hosts.filter((h) => !isIP(h))];
       const ipAddresses = ['127.0.0.1', ...hosts.filter((h) => isIP(h))];
-      let leaf;
+      let leaf: Awaited<ReturnType<typeof issueLeaf>>;
       try {
         leaf = await issueLeaf({ ca: { certPem: readFileSync(caCrt, 'utf8'), keyPem: readFileSync(caKey, 'utf8') }, commonName: name, dnsNames, ipAddresses, validityDays: days });
       } catch (error) {

@@ -1,6 +1,6 @@
 import { PULL_POLICIES } from '../../../core/spec/kubernetes.ts';
 import { isDns1123Label, isDns1123Subdomain } from '../../../core/spec/kubernetes-names.ts';
-import { HANDLER_NAMES, type HandlerName } from '../../handler-names.ts';
+import { HANDLER_NAMES } from '../../handler-names.ts';
 import { UsageError, type Command } from '../usage.ts';
 import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type SidecarResources } from '../../../functions/injection/annotations.ts';
 import { telemetryPropertyKeyProblem } from '../../../core/manifests/spiced.ts';
@@ -73,7 +73,7 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
     } catch {
       parsed = undefined;
     }
-    if (!parsed || parsed.protocol !== 'https:' || parsed.username || parsed.password || parsed.search || parsed.hash) {
+    if (parsed?.protocol !== 'https:' || parsed.username || parsed.password || parsed.search || parsed.hash) {
       throw new UsageError(`--webhook-url ${url}: expected https://HOST[:PORT]/PATH without user, query or fragment (the API server calls webhooks over TLS only)`);
     }
   }
