@@ -16,6 +16,7 @@ import { OperatorMetrics } from './metrics.ts';
 import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook/index.ts';
 import { provideCertificateMetrics } from './pki-metrics.ts';
 import { provideStatusMetrics, statusHandler, statusReader } from './status.ts';
+import { informerHealth, probeHandler, readinessOf } from './probes.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -24,6 +25,8 @@ export interface OperatorOptions {
   namespaces: string[];
   httpEndpoint: string;
   metricsEndpoint: string;
+  /** Serve /healthz and /readyz (and /health, /ready) here too, on a port of their own. */
+  healthProbeEndpoint?: string;
   /** Timeout of each spiced probe of the status API (default 1000 ms). */
   probeTimeoutMs?: number;
   leaderElection: boolean;
@@ -41,6 +44,8 @@ export interface OperatorOptions {
 export interface RunningOperator {
   httpPort: number;
   metricsPort: number;
+  /** Where /healthz and /readyz are served (the HTTP port unless --health-probe-bind-address names another). */
+  probePort: number;
   /** The injector's HTTPS port, when it runs. */
   webhookPort?: number;
   controllers: Controller[];
@@ -64,9 +69,14 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         log: o.log,
         clock,
         // What changed while we were not leading was observed but not acted on.
-        onStartedLeading: () => controllers.forEach((c) => c.enqueueAll()),
+        onStartedLeading: () => {
+          metrics.onLeading(o.leaseName, true);
+          controllers.forEach((c) => c.enqueueAll());
+        },
+        onStoppedLeading: () => metrics.onLeading(o.leaseName, false),
       })
     : undefined;
+  if (elector) metrics.onLeading(o.leaseName, false);
   const canWrite = () => !elector || elector.isLeader();
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
@@ -92,15 +102,32 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const reader = statusReader(controllers, client);
   provideStatusMetrics(metrics, reader);
   provideCertificateMetrics(metrics, reader);
-  const http = await serveFetch(
-    statusHandler(reader, () => ready && controllers.every((c) => c.hasSynced()), o.probeTimeoutMs),
-    o.httpEndpoint,
-  );
+  const caches = () => informerHealth(informers.all());
+  metrics.provideInformerHealth(caches);
+  const readiness = () => readinessOf({ started: ready, synced: controllers.every((c) => c.hasSynced()), caches: caches(), now: Date.now() });
+  const probes = probeHandler(readiness);
+  const status = statusHandler(reader, () => readiness().ready, o.probeTimeoutMs);
+  const http = await serveFetch((request) => probes(request) ?? status(request), o.httpEndpoint);
+  // Probes on a port of their own (--health-probe-bind-address), away from the status API, unless it is the same address.
+  const probeServer =
+    o.healthProbeEndpoint && o.healthProbeEndpoint !== o.httpEndpoint
+      ? await serveFetch(
+          (request) =>
+            probes(request) ??
+            (['/health', '/ready'].includes(new URL(request.url).pathname) ? status(request) : new Response('not found: GET /healthz, /readyz, /health, /ready\n', { status: 404 })),
+          o.healthProbeEndpoint,
+        )
+      : undefined;
   const metricsServer = await serveFetch(async (request) => {
     if (new URL(request.url).pathname !== '/metrics') return new Response('not found\n', { status: 404 });
     return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
   }, o.metricsEndpoint);
-  o.log.info('serving', { http: `${o.httpEndpoint.replace(/:\d+$/, '')}:${http.port}`, metrics: `${o.metricsEndpoint.replace(/:\d+$/, '')}:${metricsServer.port}` });
+  const bound = (endpoint: string, port: number) => `${endpoint.replace(/:\d+$/, '')}:${port}`;
+  o.log.info('serving', {
+    http: bound(o.httpEndpoint, http.port),
+    metrics: bound(o.metricsEndpoint, metricsServer.port),
+    ...(probeServer ? { probes: bound(o.healthProbeEndpoint!, probeServer.port) } : {}),
+  });
 
   await Promise.all(controllers.map((c) => c.start()));
   let webhook: RunningWebhook | undefined;
@@ -109,7 +136,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   } catch (error) {
     // Nothing may keep the process alive once start has failed.
     await Promise.all(controllers.map((c) => c.stop()));
-    await Promise.all([http.close(), metricsServer.close()]);
+    await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
     client.close();
     throw error;
   }
@@ -119,6 +146,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   return {
     httpPort: http.port,
     metricsPort: metricsServer.port,
+    probePort: probeServer?.port ?? http.port,
     webhookPort: webhook?.port,
     controllers,
     async stop() {
@@ -126,7 +154,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       await Promise.all(controllers.map((c) => c.stop()));
       await elector?.stop();
       await webhook?.stop();
-      await Promise.all([http.close(), metricsServer.close()]);
+      await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
       client.close();
     },
   };
