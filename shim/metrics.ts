@@ -253,6 +253,12 @@ export class OperatorMetrics {
     help: 'Dead-pod observations of a SpicepodSet (restarts and failures of its pods that are not Ready), as crashloop protection counts them.',
     labelNames: ['namespace', 'spicepodset'] as const,
   });
+  /** Pods that asked for the sidecar and run without it (shim/missed-sidecars.ts), by namespace. */
+  readonly podsMissingSidecar = new ProvidedGauge(this.registry, {
+    name: 'spiceai_operator_pods_missing_sidecar',
+    help: 'Pods annotated for sidecar injection that run without the sidecar and are not marked injected (created while the injector was unreachable), by namespace.',
+    labelNames: ['namespace'] as const,
+  });
   readonly webhookAdmissions = new Counter({
     name: 'spiceai_operator_webhook_admissions_total',
     help: 'Sidecar-injector admission requests by result (allowed: injected, skipped: passed untouched, denied, error).',

@@ -6,10 +6,11 @@ import type { HandlerConfig } from '../core/handler.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Controller } from './controller.ts';
 import type { HandlerName } from './handler-names.ts';
-import { HANDLERS } from './handlers.ts';
+import { HANDLERS, OPTIONAL_CHILDREN } from './handlers.ts';
 import { SharedInformers } from './informers.ts';
-import { serveFetch } from './http.ts';
-import { KubeClient } from './kube/client.ts';
+import { serveFetch, serveFetchTls } from './http.ts';
+import { metricsAuthorizer, metricsCertificate } from './metrics-auth.ts';
+import { isApiError, KubeClient } from './kube/client.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -17,6 +18,9 @@ import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions 
 import { provideCertificateMetrics } from './pki-metrics.ts';
 import { provideStatusMetrics, statusHandler, statusReader } from './status.ts';
 import { informerHealth, probeHandler, readinessOf } from './probes.ts';
+import { EventRecorder } from './events.ts';
+import { startMissedSidecarScan } from './missed-sidecars.ts';
+import { OPERATOR_NAME } from '../core/labels.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -25,12 +29,18 @@ export interface OperatorOptions {
   namespaces: string[];
   httpEndpoint: string;
   metricsEndpoint: string;
+  /** /metrics over HTTPS for callers the API server authenticates and authorizes (TokenReview, SubjectAccessReview). */
+  metricsSecure?: boolean;
+  /** tls.crt and tls.key of the secure /metrics; default a self-signed certificate made at start. */
+  metricsCertDir?: string;
   /** Serve /healthz and /readyz (and /health, /ready) here too, on a port of their own. */
   healthProbeEndpoint?: string;
   /** Timeout of each spiced probe of the status API (default 1000 ms). */
   probeTimeoutMs?: number;
   leaderElection: boolean;
   leaseName: string;
+  /** How often to look for Pods that missed their sidecar (default 300 s; 0: never). */
+  sidecarScanSeconds?: number;
   /** Keys each controller reconciles at once. */
   workers?: number;
   /** The sidecar injector (`run` always passes it); undefined leaves injection alone. */
@@ -50,6 +60,25 @@ export interface RunningOperator {
   webhookPort?: number;
   controllers: Controller[];
   stop(): Promise<void>;
+}
+
+/** The handlers whose optional child kinds the API server serves (OPTIONAL_CHILDREN); the others are left out, with a log line. */
+async function servedHandlers(client: KubeClient, names: HandlerName[], log: Logger): Promise<HandlerName[]> {
+  const served: HandlerName[] = [];
+  for (const name of names) {
+    const optional = OPTIONAL_CHILDREN[name];
+    if (optional) {
+      try {
+        await client.list(optional, { limit: 1 });
+      } catch (error) {
+        if (!isApiError(error, 404) && !isApiError(error, 403)) throw error;
+        log.info(`handler ${name} not started: ${isApiError(error, 404) ? `the API server does not serve ${optional.kind}s (install ${optional.needs})` : `no permission to list ${optional.kind}s`}`, { handler: name });
+        continue;
+      }
+    }
+    served.push(name);
+  }
+  return served;
 }
 
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
@@ -81,7 +110,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
   const informers = new SharedInformers(client, clock);
-  const controllers = o.handlers.map(
+  const handlers = await servedHandlers(client, o.handlers as HandlerName[], o.log);
+  const controllers = handlers.map(
     (name) =>
       new Controller({
         client,
@@ -108,9 +138,10 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const probes = probeHandler(readiness);
   const status = statusHandler(reader, () => readiness().ready, o.probeTimeoutMs);
   const http = await serveFetch((request) => probes(request) ?? status(request), o.httpEndpoint);
-  // Probes on a port of their own (--health-probe-bind-address), away from the status API, unless it is the same address.
+  // Probes on a port of their own (--health-probe-bind-address), away from the status API, unless it is the same
+  // address (port 0 is any free port: a second one).
   const probeServer =
-    o.healthProbeEndpoint && o.healthProbeEndpoint !== o.httpEndpoint
+    o.healthProbeEndpoint && !(o.healthProbeEndpoint === o.httpEndpoint && !o.httpEndpoint.endsWith(':0'))
       ? await serveFetch(
           (request) =>
             probes(request) ??
@@ -118,10 +149,22 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
           o.healthProbeEndpoint,
         )
       : undefined;
-  const metricsServer = await serveFetch(async (request) => {
+  const serveMetrics = async (request: Request) => {
     if (new URL(request.url).pathname !== '/metrics') return new Response('not found\n', { status: 404 });
     return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
-  }, o.metricsEndpoint);
+  };
+  // --metrics-secure: HTTPS, and only for callers the API server authenticates and authorizes.
+  const authorize = o.metricsSecure ? metricsAuthorizer({ client }) : undefined;
+  const metricsServer = authorize
+    ? await serveFetchTls(
+        async (request) => {
+          const verdict = await authorize(request.headers.get('authorization'), new URL(request.url).pathname);
+          return verdict.status === 200 ? serveMetrics(request) : new Response(`${verdict.reason}\n`, { status: verdict.status, headers: { 'content-type': 'text/plain' } });
+        },
+        o.metricsEndpoint,
+        await metricsCertificate(o.metricsCertDir),
+      )
+    : await serveFetch(serveMetrics, o.metricsEndpoint);
   const bound = (endpoint: string, port: number) => `${endpoint.replace(/:\d+$/, '')}:${port}`;
   o.log.info('serving', {
     http: bound(o.httpEndpoint, http.port),
@@ -142,6 +185,22 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   }
   elector?.start();
   ready = true;
+  // Pods that asked for the sidecar but were admitted without it (the webhook fails open).
+  const scanEvents = new EventRecorder({ client, component: OPERATOR_NAME, log: o.log, clock });
+  const sidecarScan =
+    o.webhook && o.sidecarScanSeconds !== 0
+      ? startMissedSidecarScan({
+          client,
+          events: scanEvents,
+          metrics,
+          log: o.log.child({ component: 'sidecar-scan' }),
+          defaults: { image: o.webhook.defaultImage, imagePullPolicy: o.webhook.defaultImagePullPolicy, resources: o.webhook.defaultResources },
+          operatorNamespace: o.config.operatorNamespace,
+          namespaces: o.namespaces,
+          intervalMs: (o.sidecarScanSeconds ?? 300) * 1000,
+          canWrite,
+        })
+      : undefined;
 
   return {
     httpPort: http.port,
@@ -151,9 +210,11 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     controllers,
     async stop() {
       ready = false;
+      sidecarScan?.stop();
       await Promise.all(controllers.map((c) => c.stop()));
       await elector?.stop();
       await webhook?.stop();
+      await scanEvents.flush();
       await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
       client.close();
     },
