@@ -16,6 +16,8 @@ import { CHART_DIR, helm } from '../harness/chart.ts';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
+// A scheduler's Spicepod needs runtime.scheduler.state_location (spiced refuses to start without it).
+const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
 const PROMETHEUS_OPERATOR = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
 const CRDS = ['podmonitors', 'prometheusrules'];
 let ns = '';
@@ -45,8 +47,7 @@ const applyCluster = (name: string) =>
     apiVersion: 'spice.ai/v1alpha1',
     kind: 'SpicepodCluster',
     metadata: { name },
-    // A scheduler's Spicepod needs runtime.scheduler.state_location (spiced refuses to start without it).
-    spec: { schedulerSetSpec: { replicas: 1, spicepod: { version: 'v1', kind: 'Spicepod', name, runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } } }, executorSetSpec: { replicas: 1 } },
+    spec: { schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod }, executorSetSpec: { replicas: 1 } },
   }));
 
 test('without the Prometheus Operator the handler is not started, and the operator is ready', async () => {
