@@ -156,7 +156,7 @@ async function applyChildren(ctx: CarryOutContext, pass: Pass, children: KObject
         applied.push(`${owned.kind}/${owned.metadata.name}`);
       } catch (error) {
         fail(pass, refOf(owned as KubeObject), 'apply', error);
-        pass.log.warn('apply failed', { kind: owned.kind, name: owned.metadata.name, error });
+        pass.log.warn('apply failed', { kind: owned.kind, object: owned.metadata.name, error });
       }
     }),
   );
@@ -171,7 +171,7 @@ async function pruneChildren(ctx: CarryOutContext, pass: Pass, children: KObject
       await ctx.client.delete(child.apiVersion, child.kind, child.metadata.namespace, child.metadata.name, { uid: child.metadata.uid });
       ctx.writes.delete++;
       pass.wrote = true;
-      pass.log.info('deleted', { kind: child.kind, name: child.metadata.name });
+      pass.log.info('deleted', { kind: child.kind, object: child.metadata.name });
     } catch (error) {
       if (!isApiError(error, 409)) fail(pass, refOf(child as KubeObject), 'delete', error); // 409: a different object by that name now; next pass sees it
     }
@@ -193,10 +193,10 @@ async function patchObject(ctx: CarryOutContext, pass: Pass, { target, patch }: 
       delete updated.metadata.managedFields;
       ctx.written.set(pass.key, updated);
     }
-    pass.log.info('patched', { kind: target.kind, name: target.name });
+    pass.log.info('patched', { kind: target.kind, object: target.name });
   } catch (error) {
     if (!isApiError(error, 404)) fail(pass, target, 'patch', error);
-    else if (!isParent) pass.log.info('patch target gone', { kind: target.kind, name: target.name });
+    else if (!isParent) pass.log.info('patch target gone', { kind: target.kind, object: target.name });
   }
 }
 
@@ -213,10 +213,10 @@ async function writeObjects(ctx: CarryOutContext, pass: Pass): Promise<void> {
       else await ctx.client.update({ ...target, metadata: { ...target.metadata, resourceVersion: ifResourceVersion } });
       ctx.writes.apply++;
       pass.wrote = true;
-      pass.log.info(ifResourceVersion === undefined ? 'created' : 'replaced', { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name });
+      pass.log.info(ifResourceVersion === undefined ? 'created' : 'replaced', { kind: object.kind, objectNamespace: object.metadata.namespace, object: object.metadata.name });
     } catch (error) {
       // Someone else created or changed it first: never overwrite; the next pass sees what is there.
-      if (isApiError(error, 409)) pass.log.info('left as found', { kind: object.kind, name: object.metadata.name, reason: error.reason });
+      if (isApiError(error, 409)) pass.log.info('left as found', { kind: object.kind, object: object.metadata.name, reason: error.reason });
       else fail(pass, refOf(object), ifResourceVersion === undefined ? 'create' : 'update', error);
       ctx.requeueAfter(pass.key, RETRY_SOON_MS);
     }

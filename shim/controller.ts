@@ -3,6 +3,7 @@
 // calls the handler with what the caches hold and carries out its answer:
 // server-side apply (skipped when the cache already matches), pruning of
 // children it no longer returns, patches, status, Events, requeues.
+import { randomUUID } from 'node:crypto';
 import type { FailedWrite, Handler, HandlerConfig, KubeObject, Observed, ObjectRef, RelatedKind } from '../core/handler.ts';
 import { sameJson } from '../core/diff.ts';
 import { carryOut, parentKey, type CarryOutContext } from './carry-out.ts';
@@ -21,6 +22,12 @@ export interface ControllerMetrics {
   queue?: WorkQueueMetrics;
   /** One reconcile finished: result is success, error or requeue_after. */
   onReconcile?(handler: string, result: 'success' | 'error' | 'requeue_after', seconds: number): void;
+  /** The controller's queue, read at scrape time (unfinished work, longest-running key). */
+  onQueue?(queue: { unfinishedWorkSeconds(): number; longestRunningSeconds(): number }): void;
+  /** The number of workers (controller-runtime's max_concurrent_reconciles). */
+  onWorkers?(max: number): void;
+  /** Workers reconciling right now. */
+  onActiveWorkers?(n: number): void;
   /** Counts of the objects this controller manages, by kind. */
   onManaged?(handler: string, counts: Record<string, number>): void;
 }
@@ -119,6 +126,7 @@ export class Controller {
     this.fieldManager = `${OPERATOR_NAME}-${o.handler.name}`;
     this.events = new EventRecorder({ client: o.client, component: OPERATOR_NAME, log: o.log, onWrite: () => this.writes.event++, clock: this.clock });
     this.queue = new WorkQueue({ metrics: o.metrics?.queue, clock: this.clock });
+    o.metrics?.onQueue?.(this.queue);
     this.informers = o.informers ?? new SharedInformers(o.client, this.clock);
     this.carrying = {
       client: o.client,
@@ -210,6 +218,7 @@ export class Controller {
     await Promise.all(this.parents.map((i) => i.start()));
     this.started = true;
     const workers = this.o.workers ?? 2;
+    this.o.metrics?.onWorkers?.(workers);
     this.workers = Array.from({ length: workers }, () => this.work());
     log.info('controller started', { handler: handler.name, namespaces: this.o.namespaces?.length ? this.o.namespaces : 'all', workers });
   }
@@ -314,12 +323,26 @@ export class Controller {
     );
   }
 
+  /** Workers reconciling right now. */
+  private active = 0;
+
+  /**
+   * The logger of one reconcile: every line carries controller, namespace, name and a
+   * reconcileID, as controller-runtime's reconcile logs do (pkg/internal/controller/controller.go).
+   */
+  private reconcileLog(key: string): Logger {
+    const slash = key.indexOf('/');
+    return this.o.log.child({ controller: this.o.handler.name, namespace: key.slice(0, slash), name: key.slice(slash + 1), reconcileID: randomUUID() });
+  }
+
   private async work(): Promise<void> {
     for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
       const started = performance.now();
+      const log = this.reconcileLog(key);
+      this.o.metrics?.onActiveWorkers?.(++this.active);
       let result: 'success' | 'error' | 'requeue_after' = 'success';
       try {
-        const requeue = await this.reconcile(key);
+        const requeue = await this.reconcile(key, log);
         this.queue.forget(key);
         if (requeue !== undefined) {
           result = 'requeue_after';
@@ -327,10 +350,11 @@ export class Controller {
         }
       } catch (error) {
         result = 'error';
-        this.o.log.error('reconcile failed', { handler: this.o.handler.name, key, error, retries: this.queue.numRequeues(key) });
+        log.error('reconcile failed', { error, retries: this.queue.numRequeues(key) });
         this.queue.addRateLimited(key);
       } finally {
         this.queue.done(key);
+        this.o.metrics?.onActiveWorkers?.(--this.active);
         this.o.metrics?.onReconcile?.(this.o.handler.name, result, (performance.now() - started) / 1000);
       }
     }
@@ -386,8 +410,8 @@ export class Controller {
   }
 
   /** Returns the requeue delay in seconds, if the handler asked for one. */
-  async reconcile(key: string): Promise<number | undefined> {
-    const { handler, log } = this.o;
+  async reconcile(key: string, log: Logger = this.reconcileLog(key)): Promise<number | undefined> {
+    const { handler } = this.o;
     const parent = this.findParent(key);
     // Deleted parents need nothing: the garbage collector removes owned children.
     if (!parent || parent.metadata.deletionTimestamp) {
@@ -405,7 +429,7 @@ export class Controller {
     };
     const desired = await handler.reconcile(observed);
     if (!(this.o.canWrite?.() ?? true)) return desired.requeueAfterSeconds;
-    const { failed, error } = await carryOut(this.carrying, parent, children, desired, log.child({ handler: handler.name, key }));
+    const { failed, error } = await carryOut(this.carrying, parent, children, desired, log);
     if (failed.length) this.failed.set(key, failed);
     else this.failed.delete(key);
     if (error) throw error;

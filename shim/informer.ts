@@ -105,6 +105,7 @@ export class Informer {
   private lastOk = 0;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private lastListAt = 0;
 
   constructor(client: KubeClient, options: InformerOptions) {
     this.client = client;
@@ -213,6 +214,11 @@ export class Informer {
   /** Wall-clock ms of the last sign of a working watch (accepted, event, bookmark, normal end); 0 before any. */
   get lastWatchOk(): number {
     return this.lastOk;
+  }
+
+  /** Wall-clock ms of the last successful list; 0 before any. */
+  get lastListOk(): number {
+    return this.lastListAt;
   }
 
   /** True while a watch is open. */
@@ -365,6 +371,7 @@ export class Informer {
       result ??= await this.client.list(this.ref, { ...base, limit: pageSize });
     }
     this.counters.lists++;
+    this.lastListAt = this.clock.now();
     if (this.stopped) return;
     this.replace(result.items, result.resourceVersion);
   }

@@ -1,6 +1,14 @@
-// JSON logs, one line per event. Callers pass names, keys and reasons,
-// never object contents, so no Secret data can reach a log line.
+// Structured logs, one line per event: JSON by default, or zap's console
+// layout (time, LEVEL, message, then the fields as JSON) for people running
+// the operator in a terminal. Callers pass names, keys and reasons, never
+// object contents, so no Secret data can reach a log line.
 export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+/** The levels in order; a logger writes its own level and those after it. */
+export const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
+/** --zap-encoder values (controller-runtime pkg/log/zap: json, console). */
+export const ENCODERS = ['json', 'console'] as const;
+export type Encoder = (typeof ENCODERS)[number];
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -10,14 +18,31 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function jsonLogger(options: { verbose?: boolean; write?: (line: string) => void; base?: Record<string, unknown> } = {}): Logger {
+export interface LoggerOptions {
+  /** Debug lines too (the same as level 'debug'). */
+  verbose?: boolean;
+  /** The lowest level written. Default info (debug with verbose). */
+  level?: Level;
+  encoder?: Encoder;
+  write?: (line: string) => void;
+  base?: Record<string, unknown>;
+}
+
+export function jsonLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const base = options.base ?? {};
+  const lowest = LEVELS.indexOf(options.level ?? (options.verbose ? 'debug' : 'info'));
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
-    if (level === 'debug' && !options.verbose) return;
+    if (LEVELS.indexOf(level) < lowest) return;
     const error = fields?.error;
     const rest = error instanceof Error ? { ...fields, error: error.message } : fields;
-    write(`${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...rest })}\n`);
+    const ts = new Date().toISOString();
+    if (options.encoder === 'console') {
+      const all = { ...base, ...rest };
+      write(`${ts}\t${level.toUpperCase()}\t${msg}${Object.keys(all).length ? `\t${JSON.stringify(all)}` : ''}\n`);
+    } else {
+      write(`${JSON.stringify({ ts, level, msg, ...base, ...rest })}\n`);
+    }
   };
   return {
     debug: (m, f) => emit('debug', m, f),

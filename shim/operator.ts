@@ -6,16 +6,21 @@ import type { HandlerConfig } from '../core/handler.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Controller } from './controller.ts';
 import type { HandlerName } from './handler-names.ts';
-import { HANDLERS } from './handlers.ts';
+import { HANDLERS, OPTIONAL_CHILDREN } from './handlers.ts';
 import { SharedInformers } from './informers.ts';
-import { serveFetch } from './http.ts';
-import { KubeClient } from './kube/client.ts';
+import { serveFetch, serveFetchTls } from './http.ts';
+import { metricsAuthorizer, metricsCertificate } from './metrics-auth.ts';
+import { isApiError, KubeClient } from './kube/client.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook/index.ts';
 import { provideCertificateMetrics } from './pki-metrics.ts';
 import { provideStatusMetrics, statusHandler, statusReader } from './status.ts';
+import { informerHealth, probeHandler, readinessOf } from './probes.ts';
+import { EventRecorder } from './events.ts';
+import { startMissedSidecarScan } from './missed-sidecars.ts';
+import { OPERATOR_NAME } from '../core/labels.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -24,10 +29,18 @@ export interface OperatorOptions {
   namespaces: string[];
   httpEndpoint: string;
   metricsEndpoint: string;
+  /** /metrics over HTTPS for callers the API server authenticates and authorizes (TokenReview, SubjectAccessReview). */
+  metricsSecure?: boolean;
+  /** tls.crt and tls.key of the secure /metrics; default a self-signed certificate made at start. */
+  metricsCertDir?: string;
+  /** Serve /healthz and /readyz (and /health, /ready) here too, on a port of their own. */
+  healthProbeEndpoint?: string;
   /** Timeout of each spiced probe of the status API (default 1000 ms). */
   probeTimeoutMs?: number;
   leaderElection: boolean;
   leaseName: string;
+  /** How often to look for Pods that missed their sidecar (default 300 s; 0: never). */
+  sidecarScanSeconds?: number;
   /** Keys each controller reconciles at once. */
   workers?: number;
   /** The sidecar injector (`run` always passes it); undefined leaves injection alone. */
@@ -41,10 +54,31 @@ export interface OperatorOptions {
 export interface RunningOperator {
   httpPort: number;
   metricsPort: number;
+  /** Where /healthz and /readyz are served (the HTTP port unless --health-probe-bind-address names another). */
+  probePort: number;
   /** The injector's HTTPS port, when it runs. */
   webhookPort?: number;
   controllers: Controller[];
   stop(): Promise<void>;
+}
+
+/** The handlers whose optional child kinds the API server serves (OPTIONAL_CHILDREN); the others are left out, with a log line. */
+async function servedHandlers(client: KubeClient, names: HandlerName[], log: Logger): Promise<HandlerName[]> {
+  const served: HandlerName[] = [];
+  for (const name of names) {
+    const optional = OPTIONAL_CHILDREN[name];
+    if (optional) {
+      try {
+        await client.list(optional, { limit: 1 });
+      } catch (error) {
+        if (!isApiError(error, 404) && !isApiError(error, 403)) throw error;
+        log.info(`handler ${name} not started: ${isApiError(error, 404) ? `the API server does not serve ${optional.kind}s (install ${optional.needs})` : `no permission to list ${optional.kind}s`}`, { handler: name });
+        continue;
+      }
+    }
+    served.push(name);
+  }
+  return served;
 }
 
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
@@ -64,14 +98,20 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         log: o.log,
         clock,
         // What changed while we were not leading was observed but not acted on.
-        onStartedLeading: () => controllers.forEach((c) => c.enqueueAll()),
+        onStartedLeading: () => {
+          metrics.onLeading(o.leaseName, true);
+          controllers.forEach((c) => c.enqueueAll());
+        },
+        onStoppedLeading: () => metrics.onLeading(o.leaseName, false),
       })
     : undefined;
+  if (elector) metrics.onLeading(o.leaseName, false);
   const canWrite = () => !elector || elector.isLeader();
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
   const informers = new SharedInformers(client, clock);
-  const controllers = o.handlers.map(
+  const handlers = await servedHandlers(client, o.handlers as HandlerName[], o.log);
+  const controllers = handlers.map(
     (name) =>
       new Controller({
         client,
@@ -92,15 +132,45 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const reader = statusReader(controllers, client);
   provideStatusMetrics(metrics, reader);
   provideCertificateMetrics(metrics, reader);
-  const http = await serveFetch(
-    statusHandler(reader, () => ready && controllers.every((c) => c.hasSynced()), o.probeTimeoutMs),
-    o.httpEndpoint,
-  );
-  const metricsServer = await serveFetch(async (request) => {
+  const caches = () => informerHealth(informers.all());
+  metrics.provideInformerHealth(caches);
+  const readiness = () => readinessOf({ started: ready, synced: controllers.every((c) => c.hasSynced()), caches: caches(), now: Date.now() });
+  const probes = probeHandler(readiness);
+  const status = statusHandler(reader, () => readiness().ready, o.probeTimeoutMs);
+  const http = await serveFetch((request) => probes(request) ?? status(request), o.httpEndpoint);
+  // Probes on a port of their own (--health-probe-bind-address), away from the status API, unless it is the same
+  // address (port 0 is any free port: a second one).
+  const probeServer =
+    o.healthProbeEndpoint && !(o.healthProbeEndpoint === o.httpEndpoint && !o.httpEndpoint.endsWith(':0'))
+      ? await serveFetch(
+          (request) =>
+            probes(request) ??
+            (['/health', '/ready'].includes(new URL(request.url).pathname) ? status(request) : new Response('not found: GET /healthz, /readyz, /health, /ready\n', { status: 404 })),
+          o.healthProbeEndpoint,
+        )
+      : undefined;
+  const serveMetrics = async (request: Request) => {
     if (new URL(request.url).pathname !== '/metrics') return new Response('not found\n', { status: 404 });
     return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
-  }, o.metricsEndpoint);
-  o.log.info('serving', { http: `${o.httpEndpoint.replace(/:\d+$/, '')}:${http.port}`, metrics: `${o.metricsEndpoint.replace(/:\d+$/, '')}:${metricsServer.port}` });
+  };
+  // --metrics-secure: HTTPS, and only for callers the API server authenticates and authorizes.
+  const authorize = o.metricsSecure ? metricsAuthorizer({ client }) : undefined;
+  const metricsServer = authorize
+    ? await serveFetchTls(
+        async (request) => {
+          const verdict = await authorize(request.headers.get('authorization'), new URL(request.url).pathname);
+          return verdict.status === 200 ? serveMetrics(request) : new Response(`${verdict.reason}\n`, { status: verdict.status, headers: { 'content-type': 'text/plain' } });
+        },
+        o.metricsEndpoint,
+        await metricsCertificate(o.metricsCertDir),
+      )
+    : await serveFetch(serveMetrics, o.metricsEndpoint);
+  const bound = (endpoint: string, port: number) => `${endpoint.replace(/:\d+$/, '')}:${port}`;
+  o.log.info('serving', {
+    http: bound(o.httpEndpoint, http.port),
+    metrics: bound(o.metricsEndpoint, metricsServer.port),
+    ...(probeServer ? { probes: bound(o.healthProbeEndpoint!, probeServer.port) } : {}),
+  });
 
   await Promise.all(controllers.map((c) => c.start()));
   let webhook: RunningWebhook | undefined;
@@ -109,24 +179,43 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   } catch (error) {
     // Nothing may keep the process alive once start has failed.
     await Promise.all(controllers.map((c) => c.stop()));
-    await Promise.all([http.close(), metricsServer.close()]);
+    await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
     client.close();
     throw error;
   }
   elector?.start();
   ready = true;
+  // Pods that asked for the sidecar but were admitted without it (the webhook fails open).
+  const scanEvents = new EventRecorder({ client, component: OPERATOR_NAME, log: o.log, clock });
+  const sidecarScan =
+    o.webhook && o.sidecarScanSeconds !== 0
+      ? startMissedSidecarScan({
+          client,
+          events: scanEvents,
+          metrics,
+          log: o.log.child({ component: 'sidecar-scan' }),
+          defaults: { image: o.webhook.defaultImage, imagePullPolicy: o.webhook.defaultImagePullPolicy, resources: o.webhook.defaultResources },
+          operatorNamespace: o.config.operatorNamespace,
+          namespaces: o.namespaces,
+          intervalMs: (o.sidecarScanSeconds ?? 300) * 1000,
+          canWrite,
+        })
+      : undefined;
 
   return {
     httpPort: http.port,
     metricsPort: metricsServer.port,
+    probePort: probeServer?.port ?? http.port,
     webhookPort: webhook?.port,
     controllers,
     async stop() {
       ready = false;
+      sidecarScan?.stop();
       await Promise.all(controllers.map((c) => c.stop()));
       await elector?.stop();
       await webhook?.stop();
-      await Promise.all([http.close(), metricsServer.close()]);
+      await scanEvents.flush();
+      await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
       client.close();
     },
   };

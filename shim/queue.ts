@@ -228,6 +228,14 @@ export class WorkQueue {
     };
   }
 
+  /** Seconds of processing not yet done(), summed over the keys in progress: client-go's unfinished_work_seconds. */
+  unfinishedWorkSeconds(): number {
+    const now = performance.now();
+    let total = 0;
+    for (const started of this.processing.values()) total += now - started;
+    return total / 1000;
+  }
+
   /** Seconds the longest-running key has been processing (0 if none): client-go's longest_running_processor. */
   longestRunningSeconds(): number {
     let oldest = Infinity;

@@ -3,7 +3,7 @@ import { crdCommand } from './commands/crd.ts';
 import { jsonSchemaCommand } from './commands/json-schema.ts';
 import { pkiCommand } from './commands/pki.ts';
 import { runCommand } from './commands/run.ts';
-import { helpText, parseCommandArgs, UsageError, type Command } from './usage.ts';
+import { givenOptions, helpText, parseCommandArgs, UsageError, type Command } from './usage.ts';
 import { KubeAccessError } from '../kube/access-error.ts';
 
 const commands: Command[] = [crdCommand, runCommand, jsonSchemaCommand, pkiCommand];
@@ -32,12 +32,13 @@ export async function main(argv: string[]): Promise<number> {
   const command = commands.find((c) => c.name === name);
   try {
     if (!command) throw new UsageError(`unknown command ${name} (see spiceai-operator --help)`);
-    const { values, positionals } = parseCommandArgs(command, rest);
+    const parsed = parseCommandArgs(command, rest);
+    const { values, positionals } = parsed;
     if (values.help) {
       process.stdout.write(helpText(command));
       return 0;
     }
-    return (await command.run(values, positionals)) ?? 0;
+    return (await command.run(values, positionals, givenOptions(parsed))) ?? 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof KubeAccessError) {
       process.stderr.write(`spiceai-operator: ${error.message}\n`);

@@ -1,6 +1,7 @@
 // Command-line parsing shared by every subcommand: strict flags, --help, and
 // user errors that end in one line and a non-zero exit, never a stack trace.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { goStyleBooleans } from './flag-aliases.ts';
 
 /** An error the user caused and can fix; printed as one line. */
 export class UsageError extends Error {}
@@ -13,7 +14,8 @@ export interface Command {
   /** Lines describing each flag, printed by --help. */
   flags: [string, string][];
   allowPositionals?: boolean;
-  run(values: Record<string, unknown>, positionals: string[]): Promise<number | void>;
+  /** `given`: the names of the options on the command line (a value equal to a default tells nothing). */
+  run(values: Record<string, unknown>, positionals: string[], given: ReadonlySet<string>): Promise<number | void>;
 }
 
 export function helpText(command: Command): string {
@@ -26,7 +28,8 @@ export function helpText(command: Command): string {
 export function parseCommandArgs(command: Command, argv: string[]) {
   try {
     return parseArgs({
-      args: argv,
+      args: goStyleBooleans(argv, command.options),
+      tokens: true,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: command.allowPositionals ?? false,
       strict: true,
@@ -41,4 +44,9 @@ export function parseCommandArgs(command: Command, argv: string[]) {
       e.message.split('\n')[0];
     throw new UsageError(`${what} (see spiceai-operator ${command.name} --help)`);
   }
+}
+
+/** The names of the options a parse saw on the command line. */
+export function givenOptions(parsed: { tokens?: { kind: string; name?: string }[] }): Set<string> {
+  return new Set((parsed.tokens ?? []).filter((t) => t.kind === 'option' && t.name).map((t) => t.name!));
 }

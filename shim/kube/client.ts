@@ -27,8 +27,12 @@ export type KObject = KubeObject;
 export interface RequestInfo {
   verb: Verb;
   kind: string;
+  /** HTTP status code; 0 when no answer came. */
   code: number;
   seconds: number;
+  /** The HTTP method, and the API server's host:port (client-go's rest_client_requests_total labels). */
+  method: string;
+  host: string;
 }
 
 export interface KubeClientOptions {
@@ -181,7 +185,7 @@ export class KubeClient {
     const report = (code: number) => {
       if (reported) return;
       reported = true;
-      this.observe('watch', ref, code, started);
+      this.observe('watch', 'GET', ref, code, started);
     };
     let req: http.ClientRequest;
     try {
@@ -294,9 +298,9 @@ export class KubeClient {
 
   // --- transport ---
 
-  private observe(verb: Verb, ref: ResourceRef, code: number, started: number): void {
+  private observe(verb: Verb, method: string, ref: ResourceRef, code: number, started: number): void {
     try {
-      this.options.onRequest?.({ verb, kind: ref.kind, code, seconds: (performance.now() - started) / 1000 });
+      this.options.onRequest?.({ verb, kind: ref.kind, code, seconds: (performance.now() - started) / 1000, method, host: this.base.host });
     } catch {
       // metrics must never break a request
     }
@@ -353,7 +357,7 @@ export class KubeClient {
       }
       return { status: code, headers: res.headers, body: parsed };
     } finally {
-      this.observe(verb, ref, code, started);
+      this.observe(verb, method, ref, code, started);
     }
   }
 

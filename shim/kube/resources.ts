@@ -58,6 +58,9 @@ registerResource('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguratio
 registerResource('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
 registerResource('spice.ai/v1', 'SpicepodSet', 'spicepodsets', true);
 registerResource('spice.ai/v1alpha1', 'SpicepodCluster', 'spicepodclusters', true);
+registerResource('monitoring.coreos.com/v1', 'PodMonitor', 'podmonitors', true);
+registerResource('authentication.k8s.io/v1', 'TokenReview', 'tokenreviews', false);
+registerResource('authorization.k8s.io/v1', 'SubjectAccessReview', 'subjectaccessreviews', false);
 
 /** The REST facts for apiVersion + kind; throws for a kind not in the table. */
 export function resourceFor(apiVersion: string, kind: string): ResourceRef {

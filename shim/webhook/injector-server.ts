@@ -51,19 +51,28 @@ export function createWebhookHandler(o: {
     fetch: async (request) => {
       if (!request.url.endsWith(MUTATE_PATH)) return handler(request); // health, 404s: not admissions
       const started = performance.now();
+      const served = o.metrics.webhookRequest(MUTATE_PATH);
+      let code = 500;
       try {
-        return await handler(request);
+        const response = await handler(request);
+        code = response.status;
+        return response;
       } finally {
         observe(started);
+        served(code);
       }
     },
     mutate: async (text) => {
       const started = performance.now();
+      const served = o.metrics.webhookRequest(MUTATE_PATH);
+      let code = 500;
       try {
         const answer = await admit(text);
+        code = answer.status;
         return { status: answer.status, body: JSON.stringify(answer.body) };
       } finally {
         observe(started);
+        served(code);
       }
     },
   };

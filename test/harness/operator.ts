@@ -15,6 +15,8 @@ export interface OperatorProcess {
   child: ChildProcess;
   httpPort: number;
   metricsPort: number;
+  /** The --health-probe-bind-address port, when one was given. */
+  probePort?: number;
   logs: Record<string, any>[];
   /** SIGTERM and wait for a clean exit; returns the exit code. */
   stop(): Promise<number | null>;
@@ -29,7 +31,10 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
     [
       ...(process.env.SPICEAI_OPERATOR_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       // SPICEAI_TEST_OPERATOR_KUBECONFIG: the operator acts with other credentials (the chart's ServiceAccount).
-      operatorBin(), 'run', '--kubeconfig', process.env.SPICEAI_TEST_OPERATOR_KUBECONFIG || testKubeconfig(), '--http-endpoint', '127.0.0.1:0', '--metrics-endpoint', '127.0.0.1:0', '--webhook-endpoint', '127.0.0.1:0',
+      operatorBin(), 'run', '--kubeconfig', process.env.SPICEAI_TEST_OPERATOR_KUBECONFIG || testKubeconfig(), '--http-endpoint', '127.0.0.1:0',
+      // Loopback, any free port, unless the test names the address (by either spelling).
+      ...(args.includes('--metrics-bind-address') ? [] : ['--metrics-endpoint', '127.0.0.1:0']),
+      ...(args.includes('--webhook-bind-address') ? [] : ['--webhook-endpoint', '127.0.0.1:0']),
       // The sidecar injector registers a cluster-wide webhook: only the tests that want it turn it on.
       ...(args.includes('--enable-sidecar-injector') ? [] : ['--no-sidecar-injector']),
       ...args,
@@ -81,6 +86,7 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
     child,
     httpPort: Number(String(serving.http).split(':').pop()),
     metricsPort: Number(String(serving.metrics).split(':').pop()),
+    probePort: serving.probes ? Number(String(serving.probes).split(':').pop()) : undefined,
     logs,
     waitForLog,
     async stop() {

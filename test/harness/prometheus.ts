@@ -92,3 +92,53 @@ export function histogramCount(families: Map<string, MetricFamily>, name: string
 export function problemsOf(checked: CheckedMetrics, prefixes: string[]): string[] {
   return checked.problems.filter((p) => prefixes.some((prefix) => p.startsWith(prefix)));
 }
+
+// --- PromQL, judged by Prometheus's own parser (test/tools/promql) ---
+
+export interface PromqlSelector {
+  metric: string;
+  matchers: { name: string; type: '=' | '!=' | '=~' | '!~'; value: string }[];
+}
+
+export interface ParsedPromql {
+  expr: string;
+  /** The parser's error; absent when the expression parsed. */
+  error?: string;
+  /** Metric names the expression's selectors name. */
+  metrics: string[];
+  selectors: PromqlSelector[];
+}
+
+let promqlBinary: string | undefined;
+
+/** Parses each expression with github.com/prometheus/prometheus/promql/parser (built once per machine by test/tools/promql/build.sh). */
+export function parsePromql(exprs: string[]): ParsedPromql[] {
+  if (!promqlBinary) {
+    const script = new URL('../tools/promql/build.sh', import.meta.url).pathname;
+    const built = spawnSync('bash', [script], { encoding: 'utf8', timeout: 20 * 60_000, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (built.status !== 0) throw new Error(`building test/tools/promql failed (exit ${built.status}${built.error ? `, ${built.error.message}` : ''})`);
+    promqlBinary = built.stdout.trim().split('\n').pop()!;
+  }
+  const r = spawnSync(promqlBinary, [], { input: JSON.stringify(exprs), encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`promql failed (exit ${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as ParsedPromql[];
+}
+
+/** Labels a scrape adds to every series (target labels), which /metrics itself never carries. */
+export const TARGET_LABELS = new Set(['job', 'instance', 'namespace', 'pod', 'service', 'container', 'endpoint']);
+
+/** Whether some series of `families` matches the selector (target labels ignored: the scrape adds them). */
+export function selectorMatches(families: Map<string, MetricFamily>, selector: PromqlSelector): boolean {
+  // A histogram's _bucket/_sum/_count series belong to its family.
+  const base = selector.metric.replace(/_(bucket|sum|count)$/, '');
+  const family = families.get(selector.metric) ?? (families.get(base)?.type === 'HISTOGRAM' ? families.get(base) : undefined);
+  if (!family) return false;
+  const own = selector.matchers.filter((m) => !TARGET_LABELS.has(m.name));
+  return family.metrics.some((sample) =>
+    own.every((m) => {
+      const value = sample.labels[m.name] ?? '';
+      const re = () => new RegExp(`^(?:${m.value})$`);
+      return m.type === '=' ? value === m.value : m.type === '!=' ? value !== m.value : m.type === '=~' ? re().test(value) : !re().test(value);
+    }),
+  );
+}

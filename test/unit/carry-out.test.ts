@@ -112,7 +112,8 @@ test('a failed apply is told to the next pass and returned; the other children s
   assert.is((result.error as { status: number }).status, 422);
   assert.ok(w.kube.find('v1', 'ConfigMap', 'apps', 'b'));
   assert.is(w.ctx.writes.status, 1, 'the status still records the pass');
-  assert.ok(w.lines.some((l) => l.msg === 'apply failed' && l.name === 'a'));
+  // The child is named in `object`: `name` on a reconcile's lines is the reconciled object's.
+  assert.ok(w.lines.some((l) => l.msg === 'apply failed' && l.object === 'a'));
 });
 
 test('a guarded write that loses a race leaves what is there and looks again soon; a failed status holds the parent\'s own patch back', async () => {

@@ -23,9 +23,9 @@ function readmeRows(): { flags: string[]; default: string }[] {
     });
 }
 
-test('the README names exactly the flags run has', () => {
+test('the README names exactly the flags run has, and their other names', () => {
   const documented = readmeRows().flatMap((r) => r.flags).sort();
-  assert.equal(documented, RUN_FLAGS.map((f) => f.name).sort());
+  assert.equal(documented, RUN_FLAGS.flatMap((f) => [f.name, ...(f.aliases ?? [])]).sort());
 });
 
 test('the README states each default the parser uses, and none for flags without one', () => {

@@ -18,12 +18,29 @@ export interface RunFlag {
   value?: string;
   /** What the flag does, in one line of --help. */
   help: string;
+  /** Other names of the same flag: kubebuilder's scaffold (cmd/main.go) and the product's newest (shim/cli/flag-aliases.ts). */
+  aliases?: string[];
+  /** Read when no name of the flag is given (an empty value counts as unset). */
+  env?: string;
 }
 
 export const RUN_FLAGS: readonly RunFlag[] = [
   { name: 'http-endpoint', type: 'string', value: 'ADDR', default: '0.0.0.0:8090', help: 'operator HTTP API bind address: /health, /ready, /{namespace}/{name}[?kind=SpicepodCluster] pod status' },
-  { name: 'metrics-endpoint', type: 'string', value: 'ADDR', default: '0.0.0.0:9090', help: 'Prometheus /metrics bind address' },
-  { name: 'operator-namespace', type: 'string', value: 'NS', default: 'spiceai-operator-system', help: 'namespace of the operator: its Lease and cluster-shared Secrets' },
+  { name: 'metrics-endpoint', type: 'string', value: 'ADDR', default: '0.0.0.0:9090', aliases: ['metrics-bind-address'], help: 'Prometheus /metrics bind address' },
+  {
+    name: 'metrics-secure',
+    type: 'boolean',
+    help: "/metrics over HTTPS, only for callers the API server authenticates (TokenReview) and authorizes to get /metrics (SubjectAccessReview), as kubebuilder's --metrics-secure; off: plain HTTP",
+  },
+  { name: 'metrics-cert-dir', type: 'string', value: 'DIR', defaultText: 'a self-signed certificate made at start', help: 'tls.crt and tls.key for --metrics-secure' },
+  {
+    name: 'health-probe-bind-address',
+    type: 'string',
+    value: 'ADDR',
+    defaultText: 'only on --http-endpoint',
+    help: 'serve the probes /healthz, /readyz (and /health, /ready) on this address too, away from the status API',
+  },
+  { name: 'operator-namespace', type: 'string', value: 'NS', default: 'spiceai-operator-system', env: 'POD_NAMESPACE', help: 'namespace of the operator: its Lease and cluster-shared Secrets; $POD_NAMESPACE when not given' },
   {
     name: 'operator-pod-labels',
     type: 'string',
@@ -41,17 +58,35 @@ export const RUN_FLAGS: readonly RunFlag[] = [
     help: 'seconds a changed Secret takes to reach the pods (kubelet sync); each step of a cluster CA move waits this long',
   },
   { name: 'telemetry-properties', type: 'string', multiple: true, value: 'KEY=VALUE', help: 'telemetry property forwarded to every spiced (repeatable)' },
-  { name: 'verbose', type: 'boolean', help: 'debug-level logs' },
+  { name: 'verbose', type: 'boolean', help: 'debug-level logs (the same as --log-level debug)' },
+  { name: 'log-level', type: 'string', value: 'LEVEL', defaultText: 'info', aliases: ['zap-log-level'], help: 'lowest level logged: debug, info, warn, error' },
+  { name: 'zap-encoder', type: 'string', value: 'FORMAT', default: 'json', help: 'log format: json (one JSON object a line) or console (time, LEVEL, message, fields; for a terminal)' },
   { name: 'handlers', type: 'string', value: 'LIST', defaultText: `all: ${HANDLER_NAMES.join(',')}`, help: 'handlers this process runs, comma-separated' },
-  { name: 'namespaces', type: 'string', value: 'LIST', defaultText: 'all', help: 'namespaces to watch, comma-separated' },
-  { name: 'no-leader-elect', type: 'boolean', help: 'act without holding the Lease (only when exactly one copy runs)' },
-  { name: 'lease-name', type: 'string', value: 'NAME', default: 'spiceai-operator-leader', help: 'name of the leader-election Lease' },
+  {
+    name: 'namespaces',
+    type: 'string',
+    value: 'LIST',
+    defaultText: 'all',
+    aliases: ['watch-namespaces', 'watch-namespace'],
+    env: 'WATCH_NAMESPACE',
+    help: 'namespaces to watch, comma-separated; $WATCH_NAMESPACE when not given',
+  },
+  { name: 'no-leader-elect', type: 'boolean', help: 'act without holding the Lease (only when exactly one copy runs); also --leader-elect=false' },
+  { name: 'leader-elect', type: 'boolean', help: "hold the Lease to act (the default; kubebuilder's flag)" },
+  { name: 'lease-name', type: 'string', value: 'NAME', default: 'spiceai-operator-leader', aliases: ['leader-election-id'], help: 'name of the leader-election Lease' },
   { name: 'workers', type: 'string', value: 'N', default: '4', help: 'objects each handler reconciles at once; one object is never reconciled twice at once' },
+  {
+    name: 'sidecar-scan-seconds',
+    type: 'string',
+    value: 'N',
+    default: '300',
+    help: 'look for Pods that asked for the sidecar and run without it this often: a Warning Event on each and a gauge by namespace; 0 disables',
+  },
   { name: 'kubeconfig', type: 'string', value: 'PATH', defaultText: '$KUBECONFIG, ~/.kube/config, then in-cluster', help: 'kubeconfig' },
   { name: 'context', type: 'string', value: 'NAME', help: 'kubeconfig context' },
   { name: 'enable-sidecar-injector', type: 'boolean', help: 'serve the sidecar-injection webhook (the default)' },
   { name: 'no-sidecar-injector', type: 'boolean', help: 'do not serve the sidecar-injection webhook (and remove its configuration)' },
-  { name: 'webhook-endpoint', type: 'string', value: 'ADDR', default: '0.0.0.0:8443', help: 'HTTPS bind address of the sidecar injector' },
+  { name: 'webhook-endpoint', type: 'string', value: 'ADDR', default: '0.0.0.0:8443', aliases: ['webhook-bind-address'], help: 'HTTPS bind address of the sidecar injector' },
   {
     name: 'webhook-service',
     type: 'string',
@@ -76,17 +111,21 @@ export const RUN_FLAGS: readonly RunFlag[] = [
   { name: 'sidecar-default-memory-limit', type: 'string', value: 'QUANTITY', defaultText: 'none', help: 'memory limit of injected sidecars without spice.ai/sidecar-memory-limit' },
 ];
 
-/** The parser's options (node:util parseArgs). */
+/** The parser's options (node:util parseArgs); an alias has the flag's type and no default. */
 export function runOptions(): NonNullable<ParseArgsConfig['options']> {
   return Object.fromEntries(
-    RUN_FLAGS.map((f) => [f.name, { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.default !== undefined ? { default: f.default } : {}) }]),
+    RUN_FLAGS.flatMap((f) => [
+      [f.name, { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.default !== undefined ? { default: f.default } : {}) }],
+      ...(f.aliases ?? []).map((alias) => [alias, { type: f.type }]),
+    ]),
   );
 }
 
-/** The --help lines: `--name VALUE` and its help, with the default. */
+/** The --help lines: `--name VALUE` and its help, with its other names and the default. */
 export function runHelpLines(): [string, string][] {
   return RUN_FLAGS.map((f) => {
     const shown = f.default ?? f.defaultText;
-    return [`--${f.name}${f.value ? ` ${f.value}` : ''}`, `${f.help}${shown !== undefined ? ` (default ${shown})` : ''}`];
+    const also = f.aliases?.length ? ` (also ${f.aliases.map((a) => `--${a}`).join(', ')})` : '';
+    return [`--${f.name}${f.value ? ` ${f.value}` : ''}`, `${f.help}${also}${shown !== undefined ? ` (default ${shown})` : ''}`];
   });
 }

@@ -5,7 +5,9 @@ import { UsageError, type Command } from '../usage.ts';
 import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type SidecarResources } from '../../../functions/injection/annotations.ts';
 import { telemetryPropertyKeyProblem } from '../../../core/manifests/spiced.ts';
 import { labelKeyProblem, labelValueProblem } from '../../../core/spec/network.ts';
-import { runHelpLines, runOptions } from './run-flags.ts';
+import { runHelpLines, runOptions, RUN_FLAGS } from './run-flags.ts';
+import { resolveAliases } from '../flag-aliases.ts';
+import { ENCODERS, LEVELS, type Encoder, type Level } from '../../log.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -90,13 +92,26 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   };
 }
 
+/** --log-level/--zap-log-level, --verbose and --zap-encoder. */
+export function parseLoggingFlags(values: Record<string, unknown>): { level: Level; encoder: Encoder } {
+  const given = values['log-level'] as string | undefined;
+  if (given !== undefined && !(LEVELS as readonly string[]).includes(given)) throw new UsageError(`--log-level ${given}: expected one of ${LEVELS.join(', ')}`);
+  if (given !== undefined && given !== 'debug' && values.verbose) throw new UsageError(`--verbose and --log-level ${given} contradict each other: pass one`);
+  const encoder = String(values['zap-encoder'] ?? 'json');
+  if (!(ENCODERS as readonly string[]).includes(encoder)) throw new UsageError(`--zap-encoder ${encoder}: expected one of ${ENCODERS.join(', ')}`);
+  return { level: (given as Level | undefined) ?? (values.verbose ? 'debug' : 'info'), encoder: encoder as Encoder };
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Start the operator controller (reconcilers, status API, metrics).',
   usage: 'spiceai-operator run [flags]',
   options: runOptions(),
   flags: [...runHelpLines(), ['-h, --help', 'show this help']],
-  async run(values) {
+  async run(parsed, _positionals, given = new Set()) {
+    const values = resolveAliases(parsed, given, RUN_FLAGS, process.env);
+    const logging = parseLoggingFlags(values);
+    if (values['leader-elect'] && values['no-leader-elect']) throw new UsageError('--leader-elect and --no-leader-elect contradict each other: pass one');
     const threshold = Number(values['pause-crashlooping-pods-threshold']);
     if (!Number.isInteger(threshold) || threshold < 0) {
       throw new UsageError(`--pause-crashlooping-pods-threshold ${values['pause-crashlooping-pods-threshold']}: expected a whole number >= 0`);
@@ -105,13 +120,16 @@ export const runCommand: Command = {
     if (!Number.isInteger(propagation) || propagation < 0) {
       throw new UsageError(`--secret-propagation-seconds ${values['secret-propagation-seconds']}: expected a whole number of seconds >= 0`);
     }
+    const sidecarScanSeconds = Number(values['sidecar-scan-seconds']);
+    if (!Number.isInteger(sidecarScanSeconds) || sidecarScanSeconds < 0) throw new UsageError(`--sidecar-scan-seconds ${values['sidecar-scan-seconds']}: expected a whole number of seconds >= 0`);
     const workers = Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers ${values.workers}: expected a whole number from 1 to 64`);
     const handlers = values.handlers ? list(values.handlers) : [...HANDLER_NAMES];
     const unknown = handlers.filter((h) => !(HANDLER_NAMES as readonly string[]).includes(h));
     if (unknown.length) throw new UsageError(`--handlers: unknown ${unknown.join(', ')} (known: ${HANDLER_NAMES.join(', ')})`);
     const { parseEndpoint } = await import('../../http.ts');
-    for (const flag of ['http-endpoint', 'metrics-endpoint', 'webhook-endpoint']) {
+    for (const flag of ['http-endpoint', 'metrics-endpoint', 'webhook-endpoint', 'health-probe-bind-address']) {
+      if (values[flag] === undefined) continue;
       try {
         parseEndpoint(String(values[flag]));
       } catch (error) {
@@ -124,7 +142,7 @@ export const runCommand: Command = {
     const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
     const kubeConfig = loadKubeConfig(values.kubeconfig as string | undefined, values.context as string | undefined);
     const { jsonLogger } = await import('../../log.ts');
-    const log = jsonLogger({ verbose: !!values.verbose });
+    const log = jsonLogger(logging);
     const { startOperator } = await import('../../operator.ts');
     const operator = await startOperator({
       kubeConfig,
@@ -140,9 +158,13 @@ export const runCommand: Command = {
       namespaces: values.namespaces ? list(values.namespaces) : [],
       httpEndpoint: String(values['http-endpoint']),
       metricsEndpoint: String(values['metrics-endpoint']),
+      metricsSecure: !!values['metrics-secure'],
+      metricsCertDir: values['metrics-cert-dir'] as string | undefined,
+      healthProbeEndpoint: values['health-probe-bind-address'] as string | undefined,
       leaderElection: !values['no-leader-elect'],
       leaseName: String(values['lease-name']),
       workers,
+      sidecarScanSeconds,
       webhook,
       log,
     });
