@@ -88,6 +88,6 @@ export function probeHandler(readiness: () => { ready: boolean; checks: CheckRes
     const { ready, checks } = readiness();
     const lines = checks.map((c) => (c.failure ? `[-]${c.name} failed: ${c.failure}` : `[+]${c.name} ok`));
     lines.push(ready ? 'readyz check passed' : 'readyz check failed');
-    return new Response(lines.join('\n') + '\n', { status: ready ? 200 : 503, headers: { 'content-type': 'text/plain' } });
+    return new Response(`${lines.join('\n')}\n`, { status: ready ? 200 : 503, headers: { 'content-type': 'text/plain' } });
   };
 }
