@@ -29,18 +29,42 @@ async function ready(resource: string, name: string, timeoutMs = 180_000) {
   }, timeoutMs, 1000);
 }
 
+const shipped = (crd: string) => parse(readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'));
+/** The CRD as it was before v2: the storage version alone, no conversion. */
+function beforeV2(crd: string) {
+  const c = shipped(crd);
+  c.spec.versions = c.spec.versions.filter((v: any) => v.storage).map((v: any) => ({ ...v, subresources: { status: {} } }));
+  c.spec.conversion = { strategy: 'None' };
+  return c;
+}
+let upgradedAt = 0;
+
 test.before(async () => {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
+  try {
+    kubectl(['create', 'namespace', OPERATOR_NS]);
+    ns = freshNamespace('v2');
+    // A cluster that holds v1 objects under the CRDs of before: the CRDs are upgraded in place under them.
+    for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']) {
+      const live = kubectl(['get', 'crd', crd, '-o', 'json']);
+      if (live.code === 0) kubectlOk(['replace', '-f', '-'], JSON.stringify({ ...beforeV2(crd), metadata: { name: crd, resourceVersion: JSON.parse(live.out).metadata.resourceVersion } }));
+      else kubectlOk(['create', '-f', '-'], JSON.stringify(beforeV2(crd)));
+    }
+    await eventually('the CRDs of before served', () => kubectl(['get', 'spicepodsets.v1.spice.ai', '-n', ns]).code === 0 && kubectl(['get', 'spicepodsets.v2.spice.ai', '-n', ns]).code !== 0, 30_000, 500);
+    for (let i = 0; i < 5; i++) apply({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: `old-${i}` }, spec: { replicas: 0, spicepod: { version: 'v1', kind: 'Spicepod', name: 'old' } } });
+    upgradedAt = Date.now();
+    for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']) {
+      kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', '-'], readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'));
+    }
+    operator = await startOperator([
+      '--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS,
+      '--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate',
+    ]);
+    // The webhook server starts after the controllers; the CRDs name it once it serves.
+    await operator.waitForLog((l) => l.msg === 'webhook serving');
+  } catch (error) {
+    console.error(error); // uvu does not print a failed hook
+    throw error;
   }
-  kubectl(['create', 'namespace', OPERATOR_NS]);
-  ns = freshNamespace('v2');
-  operator = await startOperator([
-    '--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS,
-    '--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate',
-  ]);
-  // The webhook server starts after the controllers; the CRDs name it once it serves.
-  await operator.waitForLog((l) => l.msg === 'webhook serving');
 });
 
 test.after(async () => {
@@ -51,6 +75,17 @@ test.after(async () => {
     const shipped = parse(readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'));
     kubectlOk(['patch', 'crd', crd, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/conversion', value: shipped.spec.conversion }])]);
   }
+});
+
+test('CRDs upgraded in place over v1 objects: every object still served in v1 and v2, and none rewritten', () => {
+  const names = kubectlJson(['get', 'spicepodsets.v1.spice.ai', '-n', ns]).items.map((o: any) => o.metadata.name).filter((n: string) => n.startsWith('old-'));
+  assert.equal(names.sort(), ['old-0', 'old-1', 'old-2', 'old-3', 'old-4']);
+  const v2 = kubectlJson(['get', 'spicepodsets.v2.spice.ai', '-n', ns]).items.filter((o: any) => o.metadata.name.startsWith('old-'));
+  assert.is(v2.length, 5);
+  assert.ok(v2.every((o: any) => o.apiVersion === 'spice.ai/v2' && o.spec.replicas === 0));
+  const writes = auditWrites(upgradedAt, (e) => e.objectRef?.resource === 'spicepodsets' && e.objectRef?.namespace === ns && !e.objectRef?.subresource);
+  assert.equal(writes.map((e) => `${e.verb} ${e.objectRef?.name} ${e.userAgent}`), [], 'no object was rewritten by the upgrade (the operator writes status only)');
+  assert.equal(kubectlJson(['get', 'crd', 'spicepodsets.spice.ai']).status.storedVersions, ['v1']);
 });
 
 test('the operator points both CRDs at its conversion webhook, with its CA as caBundle', () => {
