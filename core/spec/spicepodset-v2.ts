@@ -86,7 +86,7 @@ export const updateStrategySpecV2 = z
       .enum(V2_UPDATE_STRATEGIES)
       .optional()
       .describe(
-        'RollingOrdered (default): one replica at a time in ordinal order, each Ready before the next. RollingParallel: in parallel, at most maxUnavailable at once. BlueGreen: a full new generation alongside, traffic switched once it is Ready. (v1\'s Parallel reads as RollingOrdered here.)',
+        'RollingOrdered: one replica at a time in ordinal order, each Ready before the next (the default). RollingParallel: in parallel, at most maxUnavailable at once. BlueGreen: a full new generation alongside, traffic switched once it is Ready. (v1\'s Parallel reads as RollingOrdered here.)',
       ),
     maxUnavailable: workloadFields.updateStrategy.unwrap().shape.maxUnavailable,
     minReadyForCutover: workloadFields.updateStrategy.unwrap().shape.minReadyForCutover,
