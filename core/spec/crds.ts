@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { spicepodClusterSpecSchema, spicepodClusterStatusSchema } from './spicepodcluster.ts';
 import { spicepodSetSpecSchema, spicepodSetStatusSchema } from './spicepodset.ts';
+import { spicepodClusterSpecSchemaV2, spicepodClusterStatusSchemaV2 } from './spicepodcluster-v2.ts';
+import { spicepodSetSpecSchemaV2, spicepodSetStatusSchemaV2 } from './spicepodset-v2.ts';
 
 export const GROUP = 'spice.ai';
 
@@ -58,18 +60,46 @@ export function openApiSchema(schema: z.ZodType): Schema {
   return toStructural(raw as Schema);
 }
 
+/** One served version of a kind. */
+interface VersionOptions {
+  name: string;
+  storage: boolean;
+  spec: z.ZodType;
+  status: z.ZodType;
+  /** The scale subresource: where replicas are in this version's spec and status. */
+  scale: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
+}
+
 interface CrdOptions {
   kind: string;
   plural: string;
   shortNames: string[];
-  version: string;
   description: string;
-  spec: z.ZodType;
-  status: z.ZodType;
+  versions: VersionOptions[];
   printerColumns: Schema[];
 }
 
-function crd(o: CrdOptions): Schema {
+/** Where the API server sends ConversionReviews: the operator's webhook Service by default. */
+export interface ConversionClientConfig {
+  service?: { namespace: string; name: string; path: string; port?: number };
+  url?: string;
+  caBundle?: string;
+}
+
+export const CONVERT_PATH = '/convert';
+/** The Service and namespace `run` and the chart use by default (run --webhook-service, --operator-namespace). */
+export const DEFAULT_CONVERSION_CLIENT: ConversionClientConfig = {
+  service: { namespace: 'spiceai-operator-system', name: 'spiceai-operator-webhook', path: CONVERT_PATH, port: 443 },
+};
+
+/**
+ * Objects are stored in the oldest version (v1 / v1alpha1): clusters that
+ * already hold our objects keep them as they are (no migration, no rewrite),
+ * and the operator, which reads that version, never waits on the conversion
+ * webhook for them. v2 stays served, so clusters that stored v2 objects
+ * (status.storedVersions lists it) accept these CRDs; README "API versions".
+ */
+function crd(o: CrdOptions, client: ConversionClientConfig): Schema {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -88,42 +118,45 @@ function crd(o: CrdOptions): Schema {
         shortNames: o.shortNames,
         categories: ['spice'],
       },
-      versions: [
-        {
-          name: o.version,
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          additionalPrinterColumns: o.printerColumns,
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              description: o.description,
-              required: ['spec'],
-              properties: {
-                apiVersion: { type: 'string', description: 'API version of this object.' },
-                kind: { type: 'string', description: 'Kind of this object.' },
-                metadata: { type: 'object' },
-                spec: openApiSchema(o.spec),
-                status: openApiSchema(o.status),
-              },
+      // Webhook even before the operator runs: a v2 object must never be relabelled as v1 and pruned.
+      conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: client } },
+      versions: o.versions.map((v) => ({
+        name: v.name,
+        served: true,
+        storage: v.storage,
+        subresources: { status: {}, scale: v.scale },
+        additionalPrinterColumns: o.printerColumns,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            description: o.description,
+            required: ['spec'],
+            properties: {
+              apiVersion: { type: 'string', description: 'API version of this object.' },
+              kind: { type: 'string', description: 'Kind of this object.' },
+              metadata: { type: 'object' },
+              spec: openApiSchema(v.spec),
+              status: openApiSchema(v.status),
             },
           },
         },
-      ],
+      })),
     },
   };
 }
 
-export function spicepodSetCrd(): Schema {
+const setScale = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.totalReplicas', labelSelectorPath: '.status.selector' };
+
+export function spicepodSetCrd(client: ConversionClientConfig = DEFAULT_CONVERSION_CLIENT): Schema {
   return crd({
     kind: 'SpicepodSet',
     plural: 'spicepodsets',
     shortNames: ['sps'],
-    version: 'v1',
     description: 'A SpicepodSet runs one Spicepod on spiced replicas: a Deployment, or per-replica StatefulSets when it has a volume, a cluster role or more than one replica.',
-    spec: spicepodSetSpecSchema,
-    status: spicepodSetStatusSchema,
+    versions: [
+      { name: 'v1', storage: true, spec: spicepodSetSpecSchema, status: spicepodSetStatusSchema, scale: setScale },
+      { name: 'v2', storage: false, spec: spicepodSetSpecSchemaV2, status: spicepodSetStatusSchemaV2, scale: setScale },
+    ],
     printerColumns: [
       { name: 'Ready', type: 'string', jsonPath: '.status.replicas', description: 'Ready/total replicas.' },
       { name: 'Role', type: 'string', jsonPath: '.status.role', description: 'Cluster role.' },
@@ -132,18 +165,22 @@ export function spicepodSetCrd(): Schema {
       { name: 'Last Updated', type: 'date', jsonPath: '.status.lastUpdated', description: 'When the operator last changed the set\'s children or status.' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
-  });
+  }, client);
 }
 
-export function spicepodClusterCrd(): Schema {
+/** A cluster scales its executors (schedulers are few and fixed). */
+const clusterScale = (spec: string) => ({ specReplicasPath: `.spec.${spec}.replicas`, statusReplicasPath: '.status.executorReadyReplicas', labelSelectorPath: '.status.executorSelector' });
+
+export function spicepodClusterCrd(client: ConversionClientConfig = DEFAULT_CONVERSION_CLIENT): Schema {
   return crd({
     kind: 'SpicepodCluster',
     plural: 'spicepodclusters',
     shortNames: ['spc'],
-    version: 'v1alpha1',
     description: 'A SpicepodCluster runs a distributed query cluster of spiced scheduler and executor nodes, secured with operator-managed mutual TLS.',
-    spec: spicepodClusterSpecSchema,
-    status: spicepodClusterStatusSchema,
+    versions: [
+      { name: 'v1alpha1', storage: true, spec: spicepodClusterSpecSchema, status: spicepodClusterStatusSchema, scale: clusterScale('executorSetSpec') },
+      { name: 'v2', storage: false, spec: spicepodClusterSpecSchemaV2, status: spicepodClusterStatusSchemaV2, scale: clusterScale('executorSpec') },
+    ],
     printerColumns: [
       { name: 'Schedulers', type: 'string', jsonPath: '.status.schedulers', description: 'Ready/total scheduler pods.' },
       { name: 'Executors', type: 'string', jsonPath: '.status.executors', description: 'Ready/total executor pods.' },
@@ -151,11 +188,11 @@ export function spicepodClusterCrd(): Schema {
       { name: 'Last Updated', type: 'date', jsonPath: '.status.lastUpdated', description: 'When the operator last changed the cluster\'s child sets or status.' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
-  });
+  }, client);
 }
 
-export function allCrds(): Schema[] {
-  return [spicepodSetCrd(), spicepodClusterCrd()];
+export function allCrds(client: ConversionClientConfig = DEFAULT_CONVERSION_CLIENT): Schema[] {
+  return [spicepodSetCrd(client), spicepodClusterCrd(client)];
 }
 
 export type CrdKind = 'SpicepodSet' | 'SpicepodCluster';

@@ -55,6 +55,7 @@ export const spicepodClusterStatusSchema = z
     executorSpicepodsetName: z.string().optional().describe('Name of the child executor SpicepodSet.'),
     schedulerReadyReplicas: z.int().optional().describe('Ready scheduler pods.'),
     executorReadyReplicas: z.int().optional().describe('Ready executor pods.'),
+    executorSelector: z.string().optional().describe('Label selector of the executor pods, for the scale subresource (which scales executorSetSpec.replicas).'),
     schedulers: z.string().optional().describe('Scheduler readiness for kubectl, ready/total.'),
     executors: z.string().optional().describe('Executor readiness for kubectl, ready/total.'),
     error: z

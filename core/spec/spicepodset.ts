@@ -221,6 +221,7 @@ export const spicepodSetStatusSchema = z
     replicas: z.string().optional().describe('Replica state for kubectl, ready/total, e.g. 2/5.'),
     readyReplicas: z.int().optional().describe('Number of Ready pods.'),
     totalReplicas: z.int().optional().describe('Number of desired pods.'),
+    selector: z.string().optional().describe('Label selector of the pods, for the scale subresource (HorizontalPodAutoscaler, KEDA).'),
     role: z.string().optional().describe('Cluster role: <none>, scheduler or executor.'),
     pauseReason: z.string().optional().describe('Why the set is paused: Scaled (replicas 0) or CrashLooping.'),
     activeVersion: z.string().optional().describe('Version hash of the generation receiving traffic.'),

@@ -14,6 +14,7 @@ import { isRefusal } from '../../core/failed-writes.ts';
 import { childProblem, childSpecProblems, type ChildState, type Role } from './children.ts';
 import { clusterConditions, clusterEvents, isError, type ClusterOutcome } from './conditions.ts';
 import { rollbackAnswer, type RollbackAnswer } from './rollback.ts';
+import { LABEL_APP } from '../../core/labels.ts';
 
 /** Whether the child's stored spec (with server defaults) already says what we want. */
 const sameSpec = (desired: unknown, observed: unknown) => observed !== undefined && satisfies(desired, observed);
@@ -101,6 +102,8 @@ export async function reconcileSpicepodCluster(observed: Observed): Promise<Desi
     executorSpicepodsetName: executorName,
     schedulerReadyReplicas: scheduler.status.readyReplicas ?? 0,
     executorReadyReplicas: executor.status.readyReplicas ?? 0,
+    // The scale subresource scales the executors: its labelSelectorPath.
+    executorSelector: `${LABEL_APP}=${executorName}`,
     schedulers: outcome.schedulers,
     executors: outcome.executors,
     // The legacy field says what the conditions say when something is wrong, and goes when it is not.

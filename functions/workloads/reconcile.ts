@@ -14,6 +14,7 @@ import { normalizeSpicepodSetSpec, type SpecProblem } from '../../core/spec/norm
 import type { SpicepodSetSpec, SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { ANNOTATION_RESUME, ANNOTATION_ROLLBACK } from '../../core/annotations.ts';
 import { PAUSE_CRASHLOOPING, PAUSE_SCALED } from '../../core/set-reasons.ts';
+import { LABEL_APP } from '../../core/labels.ts';
 import { blueGreenWorkload } from './bluegreen.ts';
 import { conditionEvents, resumedEvent, rolledBackCondition, setConditionsOf, type SetOutcome } from './conditions.ts';
 import { crashloopProtection } from './crashloop.ts';
@@ -139,6 +140,8 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     replicas: `${workload.ready}/${spec.replicas}`,
     readyReplicas: workload.ready,
     totalReplicas: spec.replicas,
+    // The scale subresource's labelSelectorPath: the pods a HorizontalPodAutoscaler measures.
+    selector: `${LABEL_APP}=${parent.metadata.name}`,
     role: spec.cluster?.role ?? '<none>',
     pauseReason,
     ...workload.status,

@@ -20,8 +20,9 @@ export async function applyCrds(kubeconfig?: string, context?: string): Promise<
   try {
     for (const crd of allCrds() as unknown as KObject[]) {
       const name = crd.metadata.name;
-      const before = (await client.get(crd.apiVersion, crd.kind, undefined, name))?.metadata.resourceVersion;
-      const applied = await client.apply(crd, { fieldManager: FIELD_MANAGER, force: true });
+      const live = await client.get(crd.apiVersion, crd.kind, undefined, name);
+      const before = live?.metadata.resourceVersion;
+      const applied = await client.apply(keepConversionClient(crd, live), { fieldManager: FIELD_MANAGER, force: true });
       const after = applied.metadata.resourceVersion;
       results.push({ name, result: before === undefined ? 'created' : before === after ? 'unchanged' : 'configured' });
       await waitEstablished(client, crd);
@@ -33,6 +34,19 @@ export async function applyCrds(kubeconfig?: string, context?: string): Promise<
     client.close();
   }
   return results;
+}
+
+/**
+ * The conversion webhook's clientConfig (Service or URL, and caBundle) is the
+ * running operator's to set: an upgrade of the CRDs keeps what is live, so it
+ * neither points conversion elsewhere nor clears the caBundle until the
+ * operator's next check.
+ */
+export function keepConversionClient(crd: KObject, live: KObject | undefined): KObject {
+  const client = (live as { spec?: { conversion?: { webhook?: { clientConfig?: unknown } } } } | undefined)?.spec?.conversion?.webhook?.clientConfig;
+  if (!client) return crd;
+  const spec = (crd as unknown as { spec: { conversion: { webhook: Record<string, unknown> } } }).spec;
+  return { ...crd, spec: { ...spec, conversion: { ...spec.conversion, webhook: { ...spec.conversion.webhook, clientConfig: client } } } } as unknown as KObject;
 }
 
 async function waitEstablished(client: KubeClient, crd: KObject): Promise<void> {

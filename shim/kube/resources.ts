@@ -55,6 +55,8 @@ registerResource('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings', 
 registerResource('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies', true);
 registerResource('coordination.k8s.io/v1', 'Lease', 'leases', true);
 registerResource('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false);
+registerResource('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false);
+registerResource('storage.k8s.io/v1', 'StorageClass', 'storageclasses', false);
 registerResource('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
 registerResource('spice.ai/v1', 'SpicepodSet', 'spicepodsets', true);
 registerResource('spice.ai/v1alpha1', 'SpicepodCluster', 'spicepodclusters', true);

@@ -4,7 +4,8 @@
 // already does. The sidecar injector's MutatingWebhookConfiguration is one;
 // a ValidatingWebhookConfiguration is another (webhookConfigurationTarget
 // takes either kind), and a CRD's spec.conversion.webhook.clientConfig.caBundle
-// is one more CaBundleTarget of the same shape.
+// is one more CaBundleTarget of the same shape (shim/crd-webhooks.ts), written
+// by an update (`write`).
 //
 // Applies only when a field the operator owns differs (so a restart writes
 // nothing), server-side with the operator's field manager; fields of other
@@ -26,10 +27,16 @@ export interface CaBundleTarget {
   isCurrent(have: KObject, want: KObject): boolean;
   /** Extra fields of the log line when it is applied (where it points). */
   logFields?: Record<string, unknown>;
+  /**
+   * How `want` is written, when a server-side apply cannot: a CRD's
+   * conversion clientConfig switching between service and url must drop the
+   * other, which another manager's field would keep. Default: apply.
+   */
+  write?: (client: Pick<KubeClient, 'update'>, want: KObject) => Promise<unknown>;
 }
 
 export interface CaBundleKeeperOptions {
-  client: Pick<KubeClient, 'get' | 'apply'>;
+  client: Pick<KubeClient, 'get' | 'apply' | 'update'>;
   /** The field manager of the applies. */
   fieldManager: string;
   log: Logger;
@@ -49,7 +56,8 @@ async function keepTarget(o: CaBundleKeeperOptions, target: CaBundleTarget, caPe
   const have = await o.client.get(target.apiVersion, target.kind, target.namespace, target.name);
   const want = target.desired(caPem, have);
   if (!want || (have && target.isCurrent(have, want))) return;
-  await o.client.apply(want, { fieldManager: o.fieldManager, force: true });
+  if (target.write) await target.write(o.client, want);
+  else await o.client.apply(want, { fieldManager: o.fieldManager, force: true });
   o.log.info('webhook configuration applied', { kind: target.kind, configuration: target.name, ...target.logFields });
 }
 

@@ -94,6 +94,10 @@ export async function serveInjector(o: {
   telemetryProperties: Record<string, string>;
   metrics: OperatorMetrics;
   log: Logger;
+  /** Serve the injector on /mutate (default true). */
+  injector?: boolean;
+  /** More routes on the same server ("POST /path" -> body text in, JSON text out), given the short-deadline reader. */
+  routes?: (reader: KubeClient) => Record<string, TextRoute>;
 }): Promise<InjectorServer> {
   const reader = new KubeClient(o.kubeConfig, { timeoutMs: CONFIGMAP_READ_TIMEOUT_MS, userAgent: 'spiceai-operator (sidecar-injector)', onRequest: o.metrics.onRequest });
   const getConfigMap = async (namespace: string, name: string): Promise<ConfigMapData | undefined> => {
@@ -103,7 +107,10 @@ export async function serveInjector(o: {
   const served = createWebhookHandler({ ...o, getConfigMap });
   let server: Awaited<ReturnType<typeof serveFetchTls>>;
   try {
-    server = await serveFetchTls(served.fetch, o.endpoint, o.certificate, { maxBodyBytes: MAX_BODY_BYTES, textRoutes: { [`POST ${MUTATE_PATH}`]: served.mutate } });
+    const injector = o.injector ?? true;
+    const fetch: FetchHandler = injector ? served.fetch : async (request) => (new URL(request.url).pathname === MUTATE_PATH ? new Response('not found\n', { status: 404 }) : served.fetch(request));
+    const textRoutes = { ...(injector ? { [`POST ${MUTATE_PATH}`]: served.mutate } : {}), ...(o.routes?.(reader) ?? {}) };
+    server = await serveFetchTls(fetch, o.endpoint, o.certificate, { maxBodyBytes: MAX_BODY_BYTES, textRoutes });
   } catch (error) {
     reader.close();
     throw error;

@@ -16,7 +16,10 @@ import type { KubeClient } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
 import { realClock, type Clock } from '../clock.ts';
 import type { OperatorMetrics } from '../metrics.ts';
-import { caBundleKeeper, webhookConfigurationTarget } from './ca-bundle.ts';
+import { caBundleKeeper, webhookConfigurationTarget, type CaBundleTarget } from './ca-bundle.ts';
+import { conversionRoute, crdWebhookTargets, DEFAULT_VALIDATING_CONFIGURATION, storageClassLookup, validationRoute } from '../crd-webhooks.ts';
+import type { Level } from '../../functions/validation/index.ts';
+import type { TextRoute } from '../http.ts';
 import { rotateCertificate } from './certificate-rotation.ts';
 import { resolveWebhookUrl, servingNames } from './endpoint.ts';
 import { serveInjector } from './injector-server.ts';
@@ -52,6 +55,12 @@ export interface WebhookOptions {
   /** The certificate's checks and their timer. Default the real clock. */
   clock?: Clock;
   checkIntervalMs?: number;
+  /** Serve the injector (`/mutate`) and keep its MutatingWebhookConfiguration (default true). */
+  injector?: boolean;
+  /** More routes on the same server, given the short-deadline reader admissions use. */
+  routes?: (reader: KubeClient) => Record<string, TextRoute>;
+  /** More objects whose caBundle names the webhook CA, given the URL registered (port 0 resolved) when registering by URL. */
+  caBundleTargets?: (url: string | undefined) => CaBundleTarget[];
 }
 
 export interface RunningWebhook {
@@ -93,6 +102,8 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     telemetryProperties: o.telemetryProperties,
     metrics: o.metrics,
     log,
+    injector: o.injector,
+    routes: o.routes,
   });
   const url = o.url ? resolveWebhookUrl(o.url, server.port) : undefined;
   const where = url ? { url } : { service: `${o.serviceName}.${o.operatorNamespace}` };
@@ -101,7 +112,7 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     fieldManager: WEBHOOK_FIELD_MANAGER,
     log,
     targets: [
-      webhookConfigurationTarget({
+      ...((o.injector ?? true) ? [webhookConfigurationTarget({
         kind: CONFIGURATION_KIND,
         name: o.configurationName,
         render: (caPem, ownedByOperator) =>
@@ -114,7 +125,8 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
             ...(url ? { url } : { service: { name: o.serviceName, namespace: o.operatorNamespace, path: MUTATE_PATH } }),
           }),
         logFields: where,
-      }),
+      })] : []),
+      ...(o.caBundleTargets?.(url) ?? []),
     ],
   });
   try {
@@ -170,8 +182,16 @@ export async function removeWebhookConfiguration(client: KubeClient, name: strin
   }
 }
 
-/** What `run` passes to the operator about the injector. */
-export type SidecarInjectorOptions = { enabled: boolean } & Pick<
+/** What `run` passes to the operator about the injector and the CRD webhooks it serves beside it. */
+export type SidecarInjectorOptions = {
+  enabled: boolean;
+  /** Serve CRD conversion and validation on the same server and keep their caBundles (default true). */
+  crdWebhooks?: boolean;
+  /** `run --admission-policy` (default err). */
+  admissionPolicy?: Level;
+  /** `run --validating-webhook-configuration`. */
+  validatingConfigurationName?: string;
+} & Pick<
   WebhookOptions,
   'endpoint' | 'serviceName' | 'configurationName' | 'secretName' | 'url' | 'defaultImage' | 'defaultImagePullPolicy' | 'defaultResources'
 >;
@@ -188,12 +208,18 @@ export async function startSidecarInjector(
     clock?: Clock;
   },
 ): Promise<RunningWebhook | undefined> {
-  if (!o.enabled) {
-    await removeWebhookConfiguration(o.client, o.configurationName, o.log);
-    return undefined;
-  }
+  if (!o.enabled) await removeWebhookConfiguration(o.client, o.configurationName, o.log);
+  const crdWebhooks = o.crdWebhooks ?? true;
+  if (!o.enabled && !crdWebhooks) return undefined;
+  const crdLog = o.log.child({ component: 'crd-webhooks' });
   return startWebhook({
     ...o,
+    injector: o.enabled,
+    routes: (reader) => (crdWebhooks ? { ...conversionRoute(crdLog), ...validationRoute({ level: o.admissionPolicy ?? 'err', storageClassExists: storageClassLookup(reader), log: crdLog }) } : {}),
+    caBundleTargets: (url) =>
+      crdWebhooks
+        ? crdWebhookTargets({ serviceName: o.serviceName, operatorNamespace: o.config.operatorNamespace, url, validatingConfigurationName: o.validatingConfigurationName ?? DEFAULT_VALIDATING_CONFIGURATION })
+        : [],
     operatorNamespace: o.config.operatorNamespace,
     clusterDomain: o.config.clusterDomain,
     telemetryProperties: o.config.telemetryProperties,

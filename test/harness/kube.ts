@@ -16,8 +16,33 @@ export interface Run {
   err: string;
 }
 
+/**
+ * spice.ai/v2 is the group's preferred version, so a bare `spicepodset` makes
+ * kubectl ask for v2, which the API server converts through the operator's
+ * conversion webhook. Tests written against v1/v1alpha1 read those (the
+ * storage versions, served without the webhook); the v2 tests name the
+ * version (`spicepodsets.v2.spice.ai`) and run an operator serving conversion.
+ */
+const PINNED: Record<string, string> = {
+  spicepodset: 'spicepodsets.v1.spice.ai',
+  spicepodsets: 'spicepodsets.v1.spice.ai',
+  sps: 'spicepodsets.v1.spice.ai',
+  spicepodcluster: 'spicepodclusters.v1alpha1.spice.ai',
+  spicepodclusters: 'spicepodclusters.v1alpha1.spice.ai',
+  spc: 'spicepodclusters.v1alpha1.spice.ai',
+  spice: 'spicepodsets.v1.spice.ai,spicepodclusters.v1alpha1.spice.ai',
+};
+export function pinStorageVersions(args: string[]): string[] {
+  return args.map((arg) => {
+    const [resource, name] = arg.split('/', 2) as [string, string | undefined];
+    const pinned = PINNED[resource];
+    if (!pinned) return arg;
+    return name === undefined ? pinned : `${pinned}/${name}`;
+  });
+}
+
 export function kubectl(args: string[], input?: string): Run {
-  const r = spawnSync(kubectlPath(), ['--kubeconfig', testKubeconfig(), ...args], { input, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(kubectlPath(), ['--kubeconfig', testKubeconfig(), ...pinStorageVersions(args)], { input, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -37,6 +37,8 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
       ...(args.includes('--webhook-bind-address') ? [] : ['--webhook-endpoint', '127.0.0.1:0']),
       // The sidecar injector registers a cluster-wide webhook: only the tests that want it turn it on.
       ...(args.includes('--enable-sidecar-injector') ? [] : ['--no-sidecar-injector']),
+      // Conversion is registered in the cluster-wide CRDs (a CRD write restarts every watch of it): the same.
+      ...(args.includes('--enable-crd-webhooks') ? [] : ['--no-crd-webhooks']),
       ...args,
     ],
     // Every operator a test starts may reach loopback only: kwok pods have 10.0.0.0/16 IPs that are not

@@ -206,12 +206,13 @@ test("the product's newer value names are accepted and mean the same; the curren
   // clusterDomain (newer) wins over cluster.domain (current), which still works alone.
   assert.ok(container(render('--set', 'cluster.domain=old.local')).args.includes('--cluster-domain=old.local'));
   assert.ok(container(render('--set', 'clusterDomain=new.local', '--set', 'cluster.domain=old.local')).args.includes('--cluster-domain=new.local'));
-  // sidecarInjector.enabled=false: no webhook served or registered.
+  // sidecarInjector.enabled=false: no injector registered; the webhook server still converts the CRDs' versions.
   const off = render('--set', 'sidecarInjector.enabled=false');
   assert.ok(container(off).args.includes('--no-sidecar-injector'));
-  assert.not.ok(container(off).args.some((a: string) => /^--(webhook-(service|configuration|secret)|sidecar-default-)/.test(a)));
+  assert.not.ok(container(off).args.some((a: string) => /^--(webhook-configuration|sidecar-default-)/.test(a)));
+  assert.ok(container(off).args.some((a: string) => a.startsWith('--webhook-service=')));
   assert.not.ok(kinds(off).includes('MutatingWebhookConfiguration'));
-  assert.not.ok(off.some((d) => d.kind === 'Service' && d.metadata.name.endsWith('-webhook')));
+  assert.ok(off.some((d) => d.kind === 'Service' && d.metadata.name.endsWith('-webhook')));
   // namespaces: the operator's flag, and the same webhook selector the operator applies.
   const scoped = render('--set', 'namespaces={team-a,team-b}');
   assert.ok(container(scoped).args.includes('--namespaces=team-a,team-b'));

@@ -438,12 +438,17 @@ const flags = (over: Record<string, unknown> = {}) => ({
   'webhook-secret': SECRET,
   'sidecar-default-image': 'spiceai/spiceai:latest-models',
   'sidecar-default-image-pull-policy': 'IfNotPresent',
+  'admission-policy': 'err',
+  'validating-webhook-configuration': 'spiceai-operator-validation',
   ...over,
 });
 
 test('run flags of the injector: defaults, --no-sidecar-injector, and refusals that name the flag', () => {
   assert.equal(parseSidecarInjectorFlags(flags()), {
     enabled: true,
+    crdWebhooks: true,
+    admissionPolicy: 'err',
+    validatingConfigurationName: 'spiceai-operator-validation',
     endpoint: '0.0.0.0:8443',
     serviceName: 'spiceai-operator-webhook',
     configurationName: 'spiceai-operator-sidecar-injector',
@@ -453,6 +458,8 @@ test('run flags of the injector: defaults, --no-sidecar-injector, and refusals t
     defaultImagePullPolicy: 'IfNotPresent',
   });
   assert.is(parseSidecarInjectorFlags(flags({ 'no-sidecar-injector': true })).enabled, false);
+  assert.is(parseSidecarInjectorFlags(flags({ 'no-crd-webhooks': true })).crdWebhooks, false);
+  assert.is(parseSidecarInjectorFlags(flags({ 'admission-policy': 'warn' })).admissionPolicy, 'warn');
   const refused = (over: Record<string, unknown>, message: string) => {
     try {
       parseSidecarInjectorFlags(flags(over));
@@ -463,6 +470,8 @@ test('run flags of the injector: defaults, --no-sidecar-injector, and refusals t
     }
   };
   refused({ 'enable-sidecar-injector': true, 'no-sidecar-injector': true }, 'contradict');
+  refused({ 'enable-crd-webhooks': true, 'no-crd-webhooks': true }, 'contradict');
+  refused({ 'admission-policy': 'strict' }, '--admission-policy strict: expected err, warn or off');
   refused({ 'sidecar-default-image-pull-policy': 'sometimes' }, '--sidecar-default-image-pull-policy sometimes: expected one of Always, IfNotPresent, Never');
   refused({ 'webhook-url': 'http://127.0.0.1:8443/mutate' }, '--webhook-url');
   refused({ 'webhook-service': 'Bad_Name' }, '--webhook-service Bad_Name');

@@ -86,7 +86,17 @@ export const RUN_FLAGS: readonly RunFlag[] = [
   { name: 'context', type: 'string', value: 'NAME', help: 'kubeconfig context' },
   { name: 'enable-sidecar-injector', type: 'boolean', help: 'serve the sidecar-injection webhook (the default)' },
   { name: 'no-sidecar-injector', type: 'boolean', help: 'do not serve the sidecar-injection webhook (and remove its configuration)' },
-  { name: 'webhook-endpoint', type: 'string', value: 'ADDR', default: '0.0.0.0:8443', aliases: ['webhook-bind-address'], help: 'HTTPS bind address of the sidecar injector' },
+  { name: 'enable-crd-webhooks', type: 'boolean', help: 'serve CRD conversion (spice.ai/v1, v1alpha1 <-> v2) and validating admission on the webhook server, and keep their caBundles (the default)' },
+  { name: 'no-crd-webhooks', type: 'boolean', help: "serve neither, nor touch the CRDs' conversion or the validating configuration (another installation serves them)" },
+  {
+    name: 'admission-policy',
+    type: 'string',
+    value: 'err|warn|off',
+    default: 'err',
+    help: 'validating admission of SpicepodSets and SpicepodClusters: err refuses what is wrong, warn admits it with warnings, off checks nothing; the annotation spice.ai/validation-level overrides it per object',
+  },
+  { name: 'validating-webhook-configuration', type: 'string', value: 'NAME', default: 'spiceai-operator-validation', help: 'ValidatingWebhookConfiguration the operator manages' },
+  { name: 'webhook-endpoint', type: 'string', value: 'ADDR', default: '0.0.0.0:8443', aliases: ['webhook-bind-address'], help: 'HTTPS bind address of the webhook server (injector, CRD conversion, validation)' },
   {
     name: 'webhook-service',
     type: 'string',

@@ -43,6 +43,9 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   if (values['enable-sidecar-injector'] && values['no-sidecar-injector']) {
     throw new UsageError('--enable-sidecar-injector and --no-sidecar-injector contradict each other: pass one');
   }
+  if (values['enable-crd-webhooks'] && values['no-crd-webhooks']) {
+    throw new UsageError('--enable-crd-webhooks and --no-crd-webhooks contradict each other: pass one');
+  }
   const policy = String(values['sidecar-default-image-pull-policy']);
   if (!(PULL_POLICIES as readonly string[]).includes(policy)) {
     throw new UsageError(`--sidecar-default-image-pull-policy ${policy}: expected one of ${PULL_POLICIES.join(', ')}`);
@@ -61,7 +64,9 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   if (tooHigh) {
     throw new UsageError(`--sidecar-default-${tooHigh.resource}-request ${tooHigh.request} is above --sidecar-default-${tooHigh.resource}-limit ${tooHigh.limit}: lower the request or raise the limit`);
   }
-  for (const flag of ['webhook-service', 'webhook-configuration', 'webhook-secret']) {
+  const admissionPolicy = String(values['admission-policy']);
+  if (!['err', 'warn', 'off'].includes(admissionPolicy)) throw new UsageError(`--admission-policy ${admissionPolicy}: expected err, warn or off`);
+  for (const flag of ['webhook-service', 'webhook-configuration', 'webhook-secret', 'validating-webhook-configuration']) {
     const name = String(values[flag]);
     if (!(flag === 'webhook-service' ? isDns1123Label(name) : isDns1123Subdomain(name))) {
       throw new UsageError(`--${flag} ${name}: expected a Kubernetes object name (lower-case letters, digits, '-')`);
@@ -81,6 +86,9 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   }
   return {
     enabled: !values['no-sidecar-injector'],
+    crdWebhooks: !values['no-crd-webhooks'],
+    admissionPolicy: admissionPolicy as 'err' | 'warn' | 'off',
+    validatingConfigurationName: String(values['validating-webhook-configuration']),
     endpoint: String(values['webhook-endpoint']),
     serviceName: String(values['webhook-service']),
     configurationName: String(values['webhook-configuration']),

@@ -1,0 +1,173 @@
+// The SpicepodSet spice.ai/v2 schema: the field set of the newest product
+// docs (facts §1.2 G3 column, §10.4). Served next to v1; the API server keeps
+// objects in one storage version and functions/conversion translates between
+// the two without loss. Handlers never see this shape: they work on the
+// normalized v1 form (core/spec/normalize.ts).
+import { z } from 'zod';
+import { PULL_POLICIES, conditions, labelSelector, quantity, port, stringMap } from './kubernetes.ts';
+import { DEFAULT_IMAGE, DEFAULT_PORTS, DEFAULT_RETENTION_SECONDS, setClusterConfig, workloadFields } from './spicepodset.ts';
+
+export const V2_UPDATE_STRATEGIES = ['RollingOrdered', 'RollingParallel', 'BlueGreen'] as const;
+/** The volumeClaimTemplate mounted at /data without a volumeMounts entry. */
+export const DATA_VOLUME = 'data';
+export const DATA_MOUNT_PATH = '/data';
+export const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'] as const;
+
+export const imageSpecV2 = z
+  .object({
+    repository: z
+      .string()
+      .optional()
+      .describe(`Full image repository, registry included, e.g. 709825985650.dkr.ecr.us-east-1.amazonaws.com/spice-ai/spiceai-enterprise-byol (default ${DEFAULT_IMAGE.registry}/${DEFAULT_IMAGE.name}).`),
+    tag: z.string().optional().describe(`Image tag; a digest may follow it (tag@sha256:...). Default ${DEFAULT_IMAGE.tag}.`),
+    pullPolicy: z
+      .enum(PULL_POLICIES)
+      .optional()
+      .describe('Image pull policy: Always, Never or IfNotPresent (default Always for latest tags, else IfNotPresent).'),
+    pullSecret: z.string().optional().describe('Name of an image pull Secret in the same namespace.'),
+  })
+  .describe('The spiced container image.');
+
+const listener = (what: string, port_: number) =>
+  z.object({ port: port().optional().describe(`Port the spiced ${what} listens on (default ${port_}).`) }).describe(`The spiced ${what}.`);
+
+export const pvcResources = z
+  .object({
+    requests: z.record(z.string(), quantity()).optional().describe('Minimum resources, e.g. storage: 10Gi. Raising storage resizes existing claims; lowering it has no effect.'),
+    limits: z.record(z.string(), quantity()).optional().describe('Maximum resources.'),
+  })
+  .describe('Resources of the claim.');
+
+export const volumeClaimTemplate = z
+  .object({
+    metadata: z
+      .object({
+        name: z.string().optional().describe(`Name of the claim template and of its volume (default ${DATA_VOLUME}).`),
+        labels: stringMap('Labels of the claims.').optional(),
+        annotations: stringMap('Annotations of the claims.').optional(),
+      })
+      .optional()
+      .describe('Name, labels and annotations of the claims.'),
+    spec: z
+      .object({
+        accessModes: z.array(z.enum(ACCESS_MODES)).optional().describe('Access modes of the volume (default ReadWriteOnce).'),
+        storageClassName: z.string().optional().describe('StorageClass of the claims (default: the cluster default).'),
+        resources: pvcResources.optional(),
+        volumeMode: z.enum(['Filesystem', 'Block']).optional().describe('Filesystem (default) or Block.'),
+        selector: labelSelector.optional().describe('Labels of the PersistentVolumes the claims may bind to.'),
+        volumeName: z.string().optional().describe('A PersistentVolume to bind to.'),
+      })
+      .describe('The PersistentVolumeClaim spec.'),
+  })
+  .describe('A PersistentVolumeClaim template; each replica gets its own claim.');
+
+export const volumeMount = z
+  .object({
+    name: z.string().describe('Name of the volumeClaimTemplate to mount.'),
+    mountPath: z.string().describe('Where the volume appears in the spiced container.'),
+    subPath: z.string().optional().describe('Sub-path of the volume to mount.'),
+    readOnly: z.boolean().optional().describe('Mount read-only.'),
+  })
+  .describe('A volume mount of the spiced container.');
+
+export const standbyVersionSpec = z
+  .object({
+    enabled: z
+      .boolean()
+      .optional()
+      .describe('Keep the previous version running as a standby. Re-applying the previous spec switches the Service back to it at once, without restarting pods.'),
+    retentionPeriodSeconds: z.int32().min(0).optional().describe(`How long the standby is kept, in seconds (default ${DEFAULT_RETENTION_SECONDS}).`),
+  })
+  .describe('Standby of the previous version, for instant rollback by re-applying the previous spec. Versions are content hashes of the deployment-affecting spec (status.activeVersion, status.standbyVersion).');
+
+export const updateStrategySpecV2 = z
+  .object({
+    type: z
+      .enum(V2_UPDATE_STRATEGIES)
+      .optional()
+      .describe(
+        'RollingOrdered: one replica at a time in ordinal order, each Ready before the next (the default). RollingParallel: in parallel, at most maxUnavailable at once. BlueGreen: a full new generation alongside, traffic switched once it is Ready. (v1\'s Parallel reads as RollingOrdered here.)',
+      ),
+    maxUnavailable: workloadFields.updateStrategy.unwrap().shape.maxUnavailable,
+    minReadyForCutover: workloadFields.updateStrategy.unwrap().shape.minReadyForCutover,
+  })
+  .describe('How pods are replaced when the spec changes.');
+
+/** Fields a v2 SpicepodSet shares with the v2 node specs of a SpicepodCluster. */
+export const workloadFieldsV2 = {
+  replicas: workloadFields.replicas,
+  image: imageSpecV2.optional(),
+  http: listener('HTTP API', DEFAULT_PORTS.httpPort).optional(),
+  flight: listener('Arrow Flight server', DEFAULT_PORTS.flightPort).optional(),
+  metrics: listener('Prometheus endpoint', DEFAULT_PORTS.metricsPort).optional(),
+  resources: workloadFields.resources,
+  env: workloadFields.env,
+  envFromSource: workloadFields.envFromSource,
+  volumeClaimTemplates: z
+    .array(volumeClaimTemplate)
+    .optional()
+    .describe(`PersistentVolumeClaim templates, one claim per replica each. The one named ${DATA_VOLUME} is mounted at ${DATA_MOUNT_PATH}; others need a volumeMounts entry of the same name.`),
+  volumeMounts: z.array(volumeMount).optional().describe('Mounts of volumeClaimTemplates other than data.'),
+  serviceAccount: workloadFields.serviceAccount,
+  updateStrategy: updateStrategySpecV2.optional(),
+  network: workloadFields.network,
+  annotations: workloadFields.annotations,
+  labels: workloadFields.labels,
+  probes: workloadFields.probes,
+  nodeAffinity: workloadFields.nodeAffinity,
+  nodeSelector: workloadFields.nodeSelector,
+  tolerations: workloadFields.tolerations,
+  podAntiAffinity: workloadFields.podAntiAffinity,
+  topologySpreadConstraints: workloadFields.topologySpreadConstraints,
+  terminationGracePeriodSeconds: workloadFields.terminationGracePeriodSeconds,
+};
+
+export const spicepodFieldV2 = () =>
+  z
+    .record(z.string(), z.unknown())
+    .meta({ 'x-kubernetes-preserve-unknown-fields': true })
+    .describe('The Spicepod (spicepod.yaml) to run, as a structured object kept as given. Stored in a ConfigMap and mounted into the pods; a change rolls the pods.');
+
+export const spicepodSetSpecSchemaV2 = z
+  .object({
+    ...workloadFieldsV2,
+    spicepod: spicepodFieldV2(),
+    service: z
+      .object({ enabled: z.boolean().optional().describe('Create the ClusterIP Service in front of the pods (default true).') })
+      .optional()
+      .describe('The Service in front of the pods.'),
+    standbyVersion: standbyVersionSpec.optional(),
+    cluster: setClusterConfig.optional(),
+  })
+  .describe('Desired state of a SpicepodSet.');
+
+export const spicepodSetStatusSchemaV2 = z
+  .object({
+    replicas: z.string().optional().describe('Replica state for kubectl, ready/total, e.g. 2/5.'),
+    readyReplicas: z.int().optional().describe('Number of Ready pods.'),
+    totalReplicas: z.int().optional().describe('Number of desired pods.'),
+    selector: z.string().optional().describe('Label selector of the pods, for the scale subresource (HorizontalPodAutoscaler, KEDA).'),
+    role: z.string().optional().describe('Cluster role: <none>, scheduler or executor.'),
+    pauseReason: z.string().optional().describe('Why the set is paused: Scaled (replicas 0) or CrashLooping.'),
+    activeVersion: z.string().optional().describe('Version hash of the generation receiving traffic.'),
+    standbyVersion: z.string().optional().describe('Version hash of the standby generation kept for instant rollback.'),
+    standbyExpiresAt: z.string().optional().describe('When the standby generation is removed (RFC 3339); after that, when it was (with no standbyVersion).'),
+    rolledBackVersion: z.string().optional().describe('Version the set was rolled back from; it is not rolled out again until the spec changes.'),
+    crashloopBaselines: z
+      .array(
+        z.object({
+          pod: z.string().describe('Pod name.'),
+          uid: z.string().describe('Pod uid.'),
+          deaths: z.int().describe('Restarts (plus one if the pod died) already accounted for.'),
+        }),
+      )
+      .optional()
+      .describe('Crashloop protection counts deaths since each pod was last Ready: the deaths each pod had then (or when the set was resumed).'),
+    resumeHandled: z.string().optional().describe('The value of the spice.ai/resume annotation last acted on, until the operator has removed the annotation.'),
+    lastUpdated: z.string().optional().describe('When the operator last changed this set\'s children or status (RFC 3339).'),
+    observedGeneration: z.int().optional().describe('The .metadata.generation this status reflects.'),
+    conditions: conditions().optional(),
+  })
+  .describe('Observed state of a SpicepodSet.');
+
+export type SpicepodSetSpecV2 = z.input<typeof spicepodSetSpecSchemaV2>;

@@ -1,0 +1,156 @@
+// The checks admission runs on a SpicepodSet or SpicepodCluster, in order,
+// each a small named rule with a reason a user can see. Objects arrive in the
+// storage version (v1 / v1alpha1): the API server converts v2 requests before
+// calling (matchPolicy: Equivalent), so no rule knows about API versions.
+// `reject` findings deny the request under the `err` level; `warn` findings
+// become the AdmissionReview warnings kubectl prints.
+import { RESERVED_KEYS } from '../../core/labels.ts';
+import { setNameProblems } from '../../core/manifests/name-limits.ts';
+import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
+import { normalizeSpicepodClusterSpec, normalizeSpicepodSetSpec, parseSpicepod } from '../../core/spec/normalize.ts';
+import { legacySpicepodSetFields, type SpicepodSetSpec } from '../../core/spec/spicepodset.ts';
+import { spicepodFindings } from './spicepod-rules.ts';
+
+export const REASON_RESERVED_KEY = 'ReservedKey';
+export const REASON_INVALID_SPEC = 'InvalidSpec';
+export const REASON_CHILD_NAME = 'ChildNameInvalid';
+export const REASON_SPICEPOD_REFUSED = 'SpicepodRefused';
+export const REASON_SPICEPOD_UNKNOWN_SECTION = 'SpicepodUnknownSection';
+export const REASON_DEPRECATED_FIELD = 'DeprecatedField';
+export const REASON_FLOATING_TAG = 'FloatingImageTag';
+export const REASON_STORAGE_CLASS_MISSING = 'StorageClassNotFound';
+
+export interface Finding {
+  reason: string;
+  severity: 'reject' | 'warn';
+  field: string;
+  message: string;
+}
+
+export interface AdmittedObject {
+  kind: string;
+  metadata: { name?: string; namespace?: string; annotations?: Record<string, string>; ownerReferences?: { apiVersion: string; kind: string; name: string; controller?: boolean }[] };
+  spec?: unknown;
+}
+
+/** Lookups some rules need; absent ones are skipped. */
+export interface Lookups {
+  /** true/false: the StorageClass exists or not; undefined: cannot tell (the rule then says nothing). */
+  storageClassExists?: (name: string) => Promise<boolean | undefined>;
+}
+
+type Rec = Record<string, any>;
+type Rule = (o: AdmittedObject, spec: Rec, lookups: Lookups) => Finding[] | Promise<Finding[]>;
+
+/** The workload specs inside an object, with where they are written. */
+function workloads(o: AdmittedObject, spec: Rec): { at: string; spec: Rec }[] {
+  if (o.kind === 'SpicepodCluster') {
+    return (['schedulerSetSpec', 'executorSetSpec'] as const).filter((k) => spec[k] && typeof spec[k] === 'object').map((k) => ({ at: `spec.${k}`, spec: spec[k] }));
+  }
+  return [{ at: 'spec', spec }];
+}
+
+/** spec.labels / spec.annotations may not set what the operator sets (facts §1.10, G3: refused at admission). */
+const reservedKeys: Rule = (o, spec) =>
+  workloads(o, spec).flatMap(({ at, spec: w }) =>
+    (['labels', 'annotations'] as const).flatMap((map) =>
+      Object.keys((w[map] ?? {}) as Rec)
+        .filter((key) => RESERVED_KEYS.has(key))
+        .map((key) => ({
+          reason: REASON_RESERVED_KEY,
+          severity: 'reject' as const,
+          field: `${at}.${map}[${key}]`,
+          message: `is reserved: the operator sets ${key} itself on the objects it creates; remove it`,
+        })),
+    ),
+  );
+
+/** Everything the reconcile-time check refuses (InvalidSpec), refused before it is stored. */
+const specProblems: Rule = (o, spec) => {
+  const normalized = o.kind === 'SpicepodCluster' ? normalizeSpicepodClusterSpec(spec, o.metadata.name) : normalizeSpicepodSetSpec(spec);
+  if (!normalized.ok) return normalized.problems.map((p) => ({ reason: REASON_INVALID_SPEC, severity: 'reject', field: p.field, message: p.message }));
+  if (o.kind !== 'SpicepodSet') return [];
+  const set = normalized.spec as SpicepodSetSpec;
+  const membership = clusterMembershipProblem(o.metadata, set.cluster);
+  return [
+    ...setNameProblems(o.metadata.name ?? '', set).map((p) => ({ reason: REASON_CHILD_NAME, severity: 'reject' as const, field: p.field, message: p.message })),
+    ...(membership ? [{ reason: REASON_INVALID_SPEC, severity: 'reject' as const, field: membership.field, message: membership.message }] : []),
+  ];
+};
+
+/** What spiced itself would refuse in the Spicepod (executors have none). */
+const spicepod: Rule = (o, spec) => {
+  const at = o.kind === 'SpicepodCluster' ? 'spec.schedulerSetSpec.spicepod' : 'spec.spicepod';
+  const value = o.kind === 'SpicepodCluster' ? spec.schedulerSetSpec?.spicepod : spec.spicepod;
+  if (value === undefined) return [];
+  const parsed = parseSpicepod(value, at);
+  if (!parsed.ok) return []; // specProblems names it
+  return spicepodFindings(parsed.spicepod, at).map((f) => ({ ...f, reason: f.severity === 'reject' ? REASON_SPICEPOD_REFUSED : REASON_SPICEPOD_UNKNOWN_SECTION }));
+};
+
+const LEGACY_FIELDS = Object.keys(legacySpicepodSetFields);
+const LEGACY_VOLUME_FIELDS = ['storage_class_name', 'storage_requests'];
+
+/** Spellings and values v2 no longer has (facts §1.2, §1.4). */
+const deprecated: Rule = (o, spec) => {
+  const out: Finding[] = [];
+  if (o.kind === 'SpicepodSet') {
+    for (const key of LEGACY_FIELDS) {
+      if (spec[key] !== undefined) out.push({ reason: REASON_DEPRECATED_FIELD, severity: 'warn', field: `spec.${key}`, message: 'is a deprecated snake_case spelling: use the camelCase field (spice.ai/v2 has only those)' });
+    }
+    for (const key of LEGACY_VOLUME_FIELDS) {
+      if (spec.volume?.[key] !== undefined) out.push({ reason: REASON_DEPRECATED_FIELD, severity: 'warn', field: `spec.volume.${key}`, message: 'is a deprecated snake_case spelling: use the camelCase field' });
+    }
+  }
+  for (const { at, spec: w } of workloads(o, spec)) {
+    for (const strategy of [w.updateStrategy, w.update_strategy]) {
+      if (strategy?.type === 'Parallel') {
+        out.push({ reason: REASON_DEPRECATED_FIELD, severity: 'warn', field: `${at}.${strategy === w.updateStrategy ? 'updateStrategy' : 'update_strategy'}.type`, message: 'Parallel is deprecated (spice.ai/v2 removed it and reads it as RollingOrdered): use RollingParallel with maxUnavailable' });
+      }
+    }
+  }
+  return out;
+};
+
+/** A tag that moves: pods started at different times run different builds. */
+const floatingTag: Rule = (o, spec) =>
+  workloads(o, spec).flatMap(({ at, spec: w }) => {
+    const tag: unknown = w.image?.tag ?? w.spiceai_image_tag;
+    const effective = typeof tag === 'string' ? tag : 'latest-models';
+    if (effective.includes('@sha256:')) return [];
+    const bare = effective.split('@')[0]!;
+    if (!(bare === 'latest' || bare.startsWith('latest-'))) return [];
+    return [{ reason: REASON_FLOATING_TAG, severity: 'warn' as const, field: `${at}.image.tag`, message: `${tag === undefined ? `is not set, so ${effective} is used, a floating tag` : `${JSON.stringify(bare)} floats`}: replicas started at different times may run different spiced builds; pin a version (e.g. 1.9.0-models) or a digest` }];
+  });
+
+/** The claims of a volume whose StorageClass does not exist stay Pending for ever. */
+const storageClass: Rule = async (o, spec, lookups) => {
+  if (!lookups.storageClassExists) return [];
+  const out: Finding[] = [];
+  for (const { at, spec: w } of workloads(o, spec)) {
+    const written = w.volume?.storageClassName !== undefined ? 'storageClassName' : 'storage_class_name';
+    const name: unknown = w.volume?.[written];
+    if (typeof name !== 'string' || name === '') continue;
+    if ((await lookups.storageClassExists(name)) === false) {
+      out.push({ reason: REASON_STORAGE_CLASS_MISSING, severity: 'reject', field: `${at}.volume.${written}`, message: `names StorageClass ${JSON.stringify(name)}, which does not exist: the claims would stay Pending; create it or name an existing one (kubectl get storageclass)` });
+    }
+  }
+  return out;
+};
+
+/** In order: the first rules name the most basic problems. */
+export const RULES: readonly { name: string; check: Rule }[] = [
+  { name: 'reserved-keys', check: reservedKeys },
+  { name: 'spec', check: specProblems },
+  { name: 'spicepod', check: spicepod },
+  { name: 'storage-class', check: storageClass },
+  { name: 'deprecated', check: deprecated },
+  { name: 'floating-tag', check: floatingTag },
+];
+
+export async function findings(o: AdmittedObject, lookups: Lookups = {}): Promise<Finding[]> {
+  const spec = (o.spec && typeof o.spec === 'object' ? o.spec : {}) as Rec;
+  const out: Finding[] = [];
+  for (const rule of RULES) out.push(...(await rule.check(o, spec, lookups)));
+  return out;
+}

@@ -1,0 +1,146 @@
+// Validating admission as a pure function: the rules, the policy levels, the
+// AdmissionReview exchange, and a differential test against the JSON schema
+// spiced publishes (what we refuse in a Spicepod, spiced refuses too).
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  createValidation,
+  decide,
+  findings,
+  spicepodFindings,
+  validatingWebhookConfiguration,
+  SPICEPOD_RUNTIME_KEYS,
+  SPICEPOD_TOP_LEVEL_KEYS,
+  SPICEPOD_VERSIONS,
+  REASON_RESERVED_KEY,
+  type AdmittedObject,
+} from '../../functions/validation/index.ts';
+import { VENDORED_SCHEMA_PATH, spicepodProblems } from '../conformance/spicepod-schema.ts';
+
+const pod = { version: 'v1', kind: 'Spicepod', name: 'p' };
+const set = (spec: Record<string, unknown>, annotations?: Record<string, string>, name = 'web'): AdmittedObject => ({ kind: 'SpicepodSet', metadata: { name, namespace: 'ns', annotations }, spec: { spicepod: pod, image: { tag: '1.9.0-models' }, ...spec } });
+const reasons = async (o: AdmittedObject) => (await findings(o)).map((f) => `${f.severity} ${f.reason} ${f.field}`);
+
+test('the Spicepod constants are spiced\'s schema (spiceai/spiceai .schema/spicepod.schema.json)', () => {
+  const schema = JSON.parse(readFileSync(VENDORED_SCHEMA_PATH, 'utf8'));
+  assert.equal([...SPICEPOD_TOP_LEVEL_KEYS].sort(), Object.keys(schema.properties).sort());
+  assert.equal([...SPICEPOD_RUNTIME_KEYS].sort(), Object.keys(schema.$defs.Runtime.properties).sort());
+  assert.is(schema.$defs.Runtime.additionalProperties, false, 'unknown runtime keys are refused by spiced');
+  assert.is(schema.additionalProperties, undefined, 'unknown top-level keys are not');
+  assert.equal([...SPICEPOD_VERSIONS], schema.$defs.SpicepodVersion.enum);
+  assert.equal(schema.required.sort(), ['kind', 'name', 'version']);
+});
+
+test('differential: every Spicepod we refuse, spiced\'s schema refuses too; the ones we pass without warning it accepts', () => {
+  const key = fc.constantFrom('datasets', 'runtime', 'nmae', 'extra', 'models', 'metadata');
+  const runtime = fc.dictionary(fc.constantFrom('results_cache', 'caching', 'cachng', 'scheduler', 'bogus', 'output_level'), fc.constant({}), { maxKeys: 3, noNullPrototype: true });
+  const spicepod = fc.record(
+    {
+      name: fc.oneof(fc.constant('p'), fc.constant(''), fc.constant(3)),
+      version: fc.constantFrom('v1', 'v2', 'v1beta1', 'V1', 1),
+      kind: fc.constantFrom('Spicepod', 'spicepod', 'Pod'),
+      runtime,
+      extra: fc.dictionary(key, fc.constant([]), { maxKeys: 2, noNullPrototype: true }),
+    },
+    { requiredKeys: [] },
+  ).map(({ extra, ...p }) => ({ ...(extra ?? {}), ...p }));
+  let refused = 0;
+  fc.assert(
+    fc.property(spicepod, (p) => {
+      const ours = spicepodFindings(p as Record<string, unknown>, 'spec.spicepod');
+      const theirs = spicepodProblems(p);
+      if (ours.some((f) => f.severity === 'reject')) {
+        refused++;
+        assert.ok(theirs.length > 0, `we refuse ${JSON.stringify(p)} but spiced's schema accepts it`);
+      }
+    }),
+    { numRuns: 1000 },
+  );
+  assert.ok(refused > 100, `the generator reaches refusals (${refused})`);
+});
+
+test('reserved labels and annotations are refused, on sets and on both node specs of a cluster', async () => {
+  assert.equal(await reasons(set({ labels: { 'spice.ai/app': 'x', team: 'a' }, annotations: { 'spice.ai/validation-level': 'off' } })), [
+    `reject ${REASON_RESERVED_KEY} spec.labels[spice.ai/app]`,
+    `reject ${REASON_RESERVED_KEY} spec.annotations[spice.ai/validation-level]`,
+  ]);
+  const cluster: AdmittedObject = {
+    kind: 'SpicepodCluster',
+    metadata: { name: 'dq', namespace: 'ns' },
+    spec: { schedulerSetSpec: { spicepod: { ...pod, runtime: { scheduler: { state_location: 'file:///tmp/x' } } }, image: { tag: '1' }, labels: { 'spice.ai/cluster': 'other' } }, executorSetSpec: { image: { tag: '1' }, annotations: { 'spice.ai/sidecar-injected': 'true' } } },
+  };
+  assert.equal(await reasons(cluster), [`reject ${REASON_RESERVED_KEY} spec.schedulerSetSpec.labels[spice.ai/cluster]`, `reject ${REASON_RESERVED_KEY} spec.executorSetSpec.annotations[spice.ai/sidecar-injected]`]);
+});
+
+test('names that would make a child invalid are refused with the limit named', async () => {
+  const f = await findings(set({ replicas: 3 }, undefined, `a${'b'.repeat(55)}`));
+  assert.ok(f.some((x) => x.field === 'metadata.name' && x.severity === 'reject' && /at most \d+/.test(x.message)), JSON.stringify(f));
+  const digit = await findings(set({}, undefined, '1web'));
+  assert.ok(digit.some((x) => x.field === 'metadata.name' && /DNS-1035/.test(x.message)), JSON.stringify(digit));
+});
+
+test('the reconcile-time checks refuse at admission too; deprecated spellings, Parallel and floating tags warn', async () => {
+  assert.ok((await reasons(set({ serviceAccount: { enabled: true } }))).includes('reject InvalidSpec spec.serviceAccount.name'));
+  assert.equal(await reasons(set({ spiceai_image_tag: 'latest', update_strategy: { type: 'Parallel' }, image: undefined })), [
+    'warn DeprecatedField spec.spiceai_image_tag',
+    'warn DeprecatedField spec.update_strategy',
+    'warn DeprecatedField spec.update_strategy.type',
+    'warn FloatingImageTag spec.image.tag',
+  ]);
+  assert.equal(await reasons(set({ image: undefined })), ['warn FloatingImageTag spec.image.tag'], 'the default tag floats too');
+  assert.equal(await reasons(set({ image: { tag: 'latest@sha256:' + 'a'.repeat(64) } })), [], 'a digest pins it');
+});
+
+test('a StorageClass that does not exist is refused; one that cannot be looked up is not', async () => {
+  const o = set({ volume: { storageClassName: 'fast', storageRequests: '1Gi' } });
+  const missing = await findings(o, { storageClassExists: async () => false });
+  assert.equal(missing.map((f) => [f.severity, f.field]), [['reject', 'spec.volume.storageClassName']]);
+  assert.match(missing[0]!.message, /StorageClass "fast", which does not exist/);
+  assert.equal(await findings(o, { storageClassExists: async () => true }), []);
+  assert.equal(await findings(o, { storageClassExists: async () => undefined }), []);
+});
+
+test('policy: err refuses, warn turns refusals into warnings, off says nothing; an update is not refused for an old problem', () => {
+  const bad = [{ reason: 'R', severity: 'reject' as const, field: 'spec.x', message: 'is wrong' }, { reason: 'W', severity: 'warn' as const, field: 'spec.y', message: 'is old' }];
+  assert.equal(decide(bad, 'err'), { allowed: false, message: 'spec.x is wrong', warnings: ['spec.y is old'], level: 'err' });
+  assert.equal(decide(bad, 'warn'), { allowed: true, warnings: ['spec.x is wrong', 'spec.y is old'], level: 'warn' });
+  assert.equal(decide(bad, 'off'), { allowed: true, warnings: [], level: 'off' });
+  assert.equal(decide(bad, 'err', [bad[0]!]).allowed, true);
+});
+
+const admissionReview = (object: AdmittedObject, operation = 'CREATE', oldObject?: AdmittedObject) =>
+  JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation, object, oldObject } });
+
+test('the AdmissionReview: denial naming every problem, warnings, the annotation overriding the operator\'s level', async () => {
+  const validate = createValidation({ level: 'err' });
+  const bad = set({ labels: { 'spice.ai/app': 'x' }, image: { tag: 'latest' } });
+  const denied = (await validate(admissionReview(bad))).body as any;
+  assert.is(denied.response.allowed, false);
+  assert.is(denied.response.status.code, 422);
+  assert.match(denied.response.status.message, /^SpicepodSet web refused \(spice.ai\/validation-level=err\): spec.labels\[spice.ai\/app\] is reserved/);
+  assert.equal(denied.response.warnings, ['spec.image.tag "latest" floats: replicas started at different times may run different spiced builds; pin a version (e.g. 1.9.0-models) or a digest']);
+  const warned = (await validate(admissionReview({ ...bad, metadata: { ...bad.metadata, annotations: { 'spice.ai/validation-level': 'warn' } } }))).body as any;
+  assert.is(warned.response.allowed, true);
+  assert.is(warned.response.warnings.length, 2);
+  const off = (await createValidation({ level: 'off' })(admissionReview(bad))).body as any;
+  assert.equal([off.response.allowed, off.response.warnings], [true, undefined]);
+  const typo = (await createValidation({ level: 'off' })(admissionReview({ ...bad, metadata: { ...bad.metadata, annotations: { 'spice.ai/validation-level': 'strict' } } }))).body as any;
+  assert.is(typo.response.allowed, true, 'an unreadable level falls back to the operator\'s');
+  const typoErr = (await validate(admissionReview(set({}, { 'spice.ai/validation-level': 'strict' })))).body as any;
+  assert.match(typoErr.response.status.message, /metadata.annotations\[spice.ai\/validation-level\] must be err, warn or off \(got "strict"\)/);
+  assert.is((await validate('nope')).status, 400);
+  const del = (await validate(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE' } }))).body as any;
+  assert.is(del.response.allowed, true);
+});
+
+test('the configuration: storage versions only (Equivalent), Ignore, 5 s, /validate', () => {
+  const c = validatingWebhookConfiguration({ name: 'v', caBundlePem: 'PEM', url: 'https://127.0.0.1:9443/mutate' }) as any;
+  const w = c.webhooks[0];
+  assert.is(w.clientConfig.url, 'https://127.0.0.1:9443/validate');
+  assert.equal(w.rules.map((r: any) => [r.apiVersions, r.resources]), [[['v1'], ['spicepodsets']], [['v1alpha1'], ['spicepodclusters']]]);
+  assert.equal([w.matchPolicy, w.failurePolicy, w.timeoutSeconds], ['Equivalent', 'Ignore', 5]);
+});
+
+test.run();
