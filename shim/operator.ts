@@ -16,6 +16,10 @@ import { OperatorMetrics } from './metrics.ts';
 import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook/index.ts';
 import { provideCertificateMetrics } from './pki-metrics.ts';
 import { provideStatusMetrics, statusHandler, statusReader } from './status.ts';
+import { HookClient, type HookClientOptions } from './hook-client.ts';
+import { hookRequestDuration } from './hook-metrics.ts';
+import { remoteHandler } from './remote-handler.ts';
+import type { Handler } from '../core/handler.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -36,6 +40,8 @@ export interface OperatorOptions {
   log: Logger;
   /** Time for every part (queues, caches, Lease, Events, the webhook's certificate). Default the real clock. */
   clock?: Clock;
+  /** Handlers whose reconcile runs in a hook server (`run --handler-url`), by name. */
+  hooks?: Record<string, Omit<HookClientOptions, 'handler'>>;
 }
 
 export interface RunningOperator {
@@ -47,39 +53,62 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
+/** The Lease a handler's leader holds: `run --lease-name` and the handler's name. */
+export const handlerLeaseName = (leaseName: string, handler: string) => `${leaseName}-${handler}`;
+
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const metrics = new OperatorMetrics();
   const clock = o.clock ?? realClock;
   const identity = o.identity ?? `${hostname()}-${process.pid}`;
   // The identity in the user agent tells the API server's audit log which copy wrote what.
   const client = new KubeClient(o.kubeConfig, { onRequest: metrics.onRequest, userAgent: `spiceai-operator (${identity})` });
-  // The elector exists before any controller does: from their first reconcile on, only the
-  // Lease holder writes (it is started, and may lead, only once the controllers have started).
-  const elector = o.leaderElection
-    ? new LeaderElector({
-        client,
-        namespace: o.config.operatorNamespace,
-        name: o.leaseName,
-        identity,
-        log: o.log,
-        clock,
-        // What changed while we were not leading was observed but not acted on.
-        onStartedLeading: () => controllers.forEach((c) => c.enqueueAll()),
-      })
-    : undefined;
-  const canWrite = () => !elector || elector.isLeader();
+  // One Lease per handler (<lease-name>-<handler>): a process leads only the handlers it runs, so
+  // processes running different --handlers all work, and copies running the same ones share the work
+  // handler by handler. The electors exist before any controller does: from their first reconcile
+  // on, only a Lease holder writes (they are started, and may lead, only once the controllers have).
+  const electors = new Map<string, LeaderElector>();
+  if (o.leaderElection) {
+    for (const name of o.handlers) {
+      electors.set(
+        name,
+        new LeaderElector({
+          client,
+          namespace: o.config.operatorNamespace,
+          name: handlerLeaseName(o.leaseName, name),
+          identity,
+          log: o.log,
+          clock,
+          // What changed while we were not leading was observed but not acted on.
+          onStartedLeading: () => controllers[o.handlers.indexOf(name)]?.enqueueAll(),
+        }),
+      );
+    }
+  }
+  const canWriteFor = (name: string) => () => electors.get(name)?.isLeader() ?? true;
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
   const informers = new SharedInformers(client, clock);
+  const onHookCall = Object.keys(o.hooks ?? {}).length ? hookRequestDuration(metrics.registry) : undefined;
+  const remotes: (Handler & { stop(): Promise<void>; close(): void })[] = [];
+  const handlerOf = (name: string): Handler => {
+    const local = HANDLERS[name as HandlerName];
+    const hook = o.hooks?.[name];
+    if (!hook) return local;
+    const hookClient = new HookClient({ ...hook, handler: name });
+    const remote = { ...remoteHandler(local, { client, hook: hookClient, log: o.log, canWrite: canWriteFor(name), onCall: onHookCall }), close: () => hookClient.close() };
+    remotes.push(remote);
+    o.log.info('handler served by a hook', { handler: name, url: hookClient.url.href });
+    return remote;
+  };
   const controllers = o.handlers.map(
     (name) =>
       new Controller({
         client,
-        handler: HANDLERS[name as HandlerName],
+        handler: handlerOf(name),
         config: o.config,
         log: o.log,
         namespaces: o.namespaces,
-        canWrite,
+        canWrite: canWriteFor(name),
         metrics: metrics.forController(name),
         workers: o.workers,
         informers,
@@ -113,7 +142,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     client.close();
     throw error;
   }
-  elector?.start();
+  electors.forEach((e) => e.start());
   ready = true;
 
   return {
@@ -124,7 +153,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     async stop() {
       ready = false;
       await Promise.all(controllers.map((c) => c.stop()));
-      await elector?.stop();
+      await Promise.all(remotes.map((r) => r.stop()));
+      remotes.forEach((r) => r.close());
+      await Promise.all([...electors.values()].map((e) => e.stop()));
       await webhook?.stop();
       await Promise.all([http.close(), metricsServer.close()]);
       client.close();

@@ -6,6 +6,7 @@ import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type Sidec
 import { telemetryPropertyKeyProblem } from '../../../core/manifests/spiced.ts';
 import { labelKeyProblem, labelValueProblem } from '../../../core/spec/network.ts';
 import { runHelpLines, runOptions } from './run-flags.ts';
+import { parseHookFlags } from '../hook-flags.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -119,6 +120,7 @@ export const runCommand: Command = {
       }
     }
     const webhook = parseSidecarInjectorFlags(values);
+    const hooks = parseHookFlags(values, handlers);
     const telemetryProperties = parseTelemetryProperties((values['telemetry-properties'] as string[] | undefined) ?? []);
     const operatorPodLabels = parseOperatorPodLabels(String(values['operator-pod-labels']));
     const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
@@ -144,6 +146,7 @@ export const runCommand: Command = {
       leaseName: String(values['lease-name']),
       workers,
       webhook,
+      hooks,
       log,
     });
     await new Promise<void>((resolve) => {
