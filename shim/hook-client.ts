@@ -49,6 +49,8 @@ export function reconcileUrl(url: string): URL {
   return u;
 }
 
+class StaleConnectionError extends Error {}
+
 export class HookClient {
   readonly url: URL;
   private readonly agent: HttpAgent | HttpsAgent;
@@ -73,7 +75,15 @@ export class HookClient {
   /** One call; `code` is the HTTP status (0 without an answer), for the metrics. */
   async call(observed: Observed): Promise<{ desired: Desired; code: number }> {
     const body = Buffer.from(JSON.stringify(reconcileRequest(this.o.handler, observed)));
-    const { status, text } = await this.post(body);
+    let received: { status: number; text: string };
+    try {
+      received = await this.post(body);
+    } catch (error) {
+      // A kept-alive connection the server closed as we reused it (its idle timeout): a new one, once.
+      if (!(error instanceof StaleConnectionError)) throw error;
+      received = await this.post(body);
+    }
+    const { status, text } = received;
     const answer = parseHookAnswer(this.o.handler, status, text);
     if (!answer.ok) throw new HookCallError(this.o.handler, answer.reason, `hook ${this.describe()} ${answer.message}`, status);
     return { desired: answer.desired, code: status };
@@ -109,7 +119,15 @@ export class HookClient {
         res.on('error', (error) => fail(REASON_HOOK_UNREACHABLE, `broke off its answer: ${error.message}`, res.statusCode ?? 0));
       });
       const timer = setTimeout(() => fail(REASON_HOOK_TIMEOUT, `did not answer within ${this.timeoutMs / 1000} s`), this.timeoutMs);
-      req.on('error', (error: NodeJS.ErrnoException) => fail(REASON_HOOK_UNREACHABLE, `could not be reached: ${error.message}`));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !settled) {
+          settled = true;
+          clearTimeout(timer);
+          reject(new StaleConnectionError());
+          return;
+        }
+        fail(REASON_HOOK_UNREACHABLE, `could not be reached: ${error.message}`);
+      });
       req.end(body);
     });
   }
