@@ -27,14 +27,20 @@ async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
 /** A route answered from the body text without building Request/Response objects (see serveFetchTls). */
 export type TextRoute = (body: string) => Promise<{ status: number; body: string }>;
 
+/** The 413 answer to a body over the limit, when the served module has its own (a hook's JSON error). */
+export interface TooLargeAnswer {
+  contentType: string;
+  body: string;
+}
+
 /** Adapts a fetch handler to node:http(s); requests over `maxBodyBytes` get 413 without reaching it. */
-function fetchListener(handler: FetchHandler, scheme: 'http' | 'https', maxBodyBytes = Infinity, textRoutes: Record<string, TextRoute> = {}): RequestListener {
+function fetchListener(handler: FetchHandler, scheme: 'http' | 'https', maxBodyBytes = Infinity, textRoutes: Record<string, TextRoute> = {}, tooLarge?: TooLargeAnswer): RequestListener {
   return async (req, res) => {
     try {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > maxBodyBytes) {
-        res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
-        res.end(`request body over ${maxBodyBytes} bytes\n`);
+        res.writeHead(413, { 'content-type': tooLarge?.contentType ?? 'text/plain', connection: 'close' });
+        res.end(tooLarge?.body ?? `request body over ${maxBodyBytes} bytes\n`);
         req.destroy();
         return;
       }
@@ -109,8 +115,14 @@ async function listen<S extends Server | TlsServer>(server: S, endpoint: string)
   };
 }
 
-export async function serveFetch(handler: FetchHandler, endpoint: string): Promise<{ server: Server; port: number; close(graceMs?: number): Promise<void> }> {
-  return listen(createServer(fetchListener(handler, 'http')), endpoint);
+export interface ServeOptions {
+  maxBodyBytes?: number;
+  /** What a body over maxBodyBytes is answered (default: a text/plain line). */
+  tooLarge?: TooLargeAnswer;
+}
+
+export async function serveFetch(handler: FetchHandler, endpoint: string, options: ServeOptions = {}): Promise<{ server: Server; port: number; close(graceMs?: number): Promise<void> }> {
+  return listen(createServer(fetchListener(handler, 'http', options.maxBodyBytes, {}, options.tooLarge)), endpoint);
 }
 
 export interface TlsCertificate {
@@ -131,9 +143,14 @@ export async function serveFetchTls(
   handler: FetchHandler,
   endpoint: string,
   tls: TlsCertificate,
-  options: { maxBodyBytes?: number; textRoutes?: Record<string, TextRoute> } = {},
+  options: ServeOptions & { textRoutes?: Record<string, TextRoute>; clientCaPem?: string } = {},
 ): Promise<{ server: TlsServer; port: number; close(graceMs?: number): Promise<void>; setCertificate(tls: TlsCertificate): void }> {
-  const server = createTlsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, fetchListener(handler, 'https', options.maxBodyBytes, options.textRoutes));
+  // With clientCaPem, mutual TLS: a client without a certificate that CA issued is refused in the handshake.
+  const clientAuth = options.clientCaPem ? { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: true } : {};
+  const server = createTlsServer(
+    { cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2', ...clientAuth },
+    fetchListener(handler, 'https', options.maxBodyBytes, options.textRoutes, options.tooLarge),
+  );
   const served = await listen(server, endpoint);
-  return { ...served, setCertificate: (next) => server.setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion: 'TLSv1.2' }) };
+  return { ...served, setCertificate: (next) => server.setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion: 'TLSv1.2', ...(options.clientCaPem ? { ca: options.clientCaPem } : {}) }) };
 }

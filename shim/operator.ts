@@ -21,6 +21,10 @@ import { informerHealth, probeHandler, readinessOf } from './probes.ts';
 import { EventRecorder } from './events.ts';
 import { startMissedSidecarScan } from './missed-sidecars.ts';
 import { OPERATOR_NAME } from '../core/labels.ts';
+import { HookClient, type HookClientOptions } from './hook-client.ts';
+import { hookRequestDuration } from './hook-metrics.ts';
+import { remoteHandler } from './remote-handler.ts';
+import type { Handler } from '../core/handler.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -49,6 +53,8 @@ export interface OperatorOptions {
   log: Logger;
   /** Time for every part (queues, caches, Lease, Events, the webhook's certificate). Default the real clock. */
   clock?: Clock;
+  /** Handlers whose reconcile runs in a hook server (`run --handler-url`), by name. */
+  hooks?: Record<string, Omit<HookClientOptions, 'handler'>>;
 }
 
 export interface RunningOperator {
@@ -81,45 +87,83 @@ async function servedHandlers(client: KubeClient, names: HandlerName[], log: Log
   return served;
 }
 
+/** The Lease a handler's leader holds: `run --lease-name` and the handler's name. */
+export const handlerLeaseName = (leaseName: string, handler: string) => `${leaseName}-${handler}`;
+
+/** The Lease the missed-sidecar scan's leader holds (it writes Events, so one copy scans). */
+export const SIDECAR_SCAN_LEASE = 'sidecar-scan';
+
+/**
+ * One elector per Lease name (leaseName-<part>), each reporting leader_election_master_status{name};
+ * `onStartedLeading` runs for the part that starts leading. Empty without leader election.
+ */
+function electorsFor(o: OperatorOptions, parts: string[], client: KubeClient, identity: string, clock: Clock, metrics: OperatorMetrics, onStartedLeading: (part: string) => void) {
+  const electors = new Map<string, LeaderElector>();
+  if (!o.leaderElection) return electors;
+  for (const part of parts) {
+    const name = handlerLeaseName(o.leaseName, part);
+    metrics.onLeading(name, false);
+    electors.set(
+      part,
+      new LeaderElector({
+        client,
+        namespace: o.config.operatorNamespace,
+        name,
+        identity,
+        log: o.log,
+        clock,
+        onStartedLeading: () => {
+          metrics.onLeading(name, true);
+          onStartedLeading(part);
+        },
+        onStoppedLeading: () => metrics.onLeading(name, false),
+      }),
+    );
+  }
+  return electors;
+}
+
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const metrics = new OperatorMetrics();
   const clock = o.clock ?? realClock;
   const identity = o.identity ?? `${hostname()}-${process.pid}`;
   // The identity in the user agent tells the API server's audit log which copy wrote what.
   const client = new KubeClient(o.kubeConfig, { onRequest: metrics.onRequest, userAgent: `spiceai-operator (${identity})` });
-  // The elector exists before any controller does: from their first reconcile on, only the
-  // Lease holder writes (it is started, and may lead, only once the controllers have started).
-  const elector = o.leaderElection
-    ? new LeaderElector({
-        client,
-        namespace: o.config.operatorNamespace,
-        name: o.leaseName,
-        identity,
-        log: o.log,
-        clock,
-        // What changed while we were not leading was observed but not acted on.
-        onStartedLeading: () => {
-          metrics.onLeading(o.leaseName, true);
-          controllers.forEach((c) => c.enqueueAll());
-        },
-        onStoppedLeading: () => metrics.onLeading(o.leaseName, false),
-      })
-    : undefined;
-  if (elector) metrics.onLeading(o.leaseName, false);
-  const canWrite = () => !elector || elector.isLeader();
+  // One Lease per handler (<lease-name>-<handler>): a process leads only the handlers it runs, so
+  // processes running different --handlers all work, and copies running the same ones share the work
+  // handler by handler. The electors exist before any controller does: from their first reconcile
+  // on, only a Lease holder writes (they are started, and may lead, only once the controllers have).
+  const handlers = await servedHandlers(client, o.handlers as HandlerName[], o.log);
+  const scans = o.webhook && o.sidecarScanSeconds !== 0;
+  // What changed while we were not leading was observed but not acted on.
+  const electors = electorsFor(o, [...handlers, ...(scans ? [SIDECAR_SCAN_LEASE] : [])], client, identity, clock, metrics, (part) =>
+    controllers[handlers.indexOf(part as HandlerName)]?.enqueueAll(),
+  );
+  const canWriteFor = (part: string) => () => electors.get(part)?.isLeader() ?? true;
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
   const informers = new SharedInformers(client, clock);
-  const handlers = await servedHandlers(client, o.handlers as HandlerName[], o.log);
+  const onHookCall = Object.keys(o.hooks ?? {}).length ? hookRequestDuration(metrics.registry) : undefined;
+  const remotes: (Handler & { stop(): Promise<void>; close(): void })[] = [];
+  const handlerOf = (name: HandlerName): Handler => {
+    const local = HANDLERS[name];
+    const hook = o.hooks?.[name];
+    if (!hook) return local;
+    const hookClient = new HookClient({ ...hook, handler: name });
+    const remote = { ...remoteHandler(local, { client, hook: hookClient, log: o.log, canWrite: canWriteFor(name), onCall: onHookCall }), close: () => hookClient.close() };
+    remotes.push(remote);
+    o.log.info('handler served by a hook', { handler: name, url: hookClient.url.href });
+    return remote;
+  };
   const controllers = handlers.map(
     (name) =>
       new Controller({
         client,
-        handler: HANDLERS[name as HandlerName],
+        handler: handlerOf(name),
         config: o.config,
         log: o.log,
         namespaces: o.namespaces,
-        canWrite,
+        canWrite: canWriteFor(name),
         metrics: metrics.forController(name),
         workers: o.workers,
         informers,
@@ -183,12 +227,12 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     client.close();
     throw error;
   }
-  elector?.start();
+  electors.forEach((e) => e.start());
   ready = true;
   // Pods that asked for the sidecar but were admitted without it (the webhook fails open).
   const scanEvents = new EventRecorder({ client, component: OPERATOR_NAME, log: o.log, clock });
   const sidecarScan =
-    o.webhook && o.sidecarScanSeconds !== 0
+    o.webhook && scans
       ? startMissedSidecarScan({
           client,
           events: scanEvents,
@@ -198,7 +242,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
           operatorNamespace: o.config.operatorNamespace,
           namespaces: o.namespaces,
           intervalMs: (o.sidecarScanSeconds ?? 300) * 1000,
-          canWrite,
+          canWrite: canWriteFor(SIDECAR_SCAN_LEASE),
         })
       : undefined;
 
@@ -212,7 +256,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       ready = false;
       sidecarScan?.stop();
       await Promise.all(controllers.map((c) => c.stop()));
-      await elector?.stop();
+      await Promise.all(remotes.map((r) => r.stop()));
+      remotes.forEach((r) => r.close());
+      await Promise.all([...electors.values()].map((e) => e.stop()));
       await webhook?.stop();
       await scanEvents.flush();
       await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);

@@ -8,6 +8,7 @@ import { DEFAULT_IMAGE } from '../../core/spec/spicepodset.ts';
 import { DATA_VOLUME } from '../../core/spec/spicepodset-v2.ts';
 import { defined, type FieldRule, type Json } from './kept-fields.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: a spec of either version as decoded JSON; each rule reads its own fields (the schemas check them)
 type Obj = Record<string, any>;
 
 /** Full repository to registry + name, the way the operator joins them again (core/manifests/pod-template.ts). */

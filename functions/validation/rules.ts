@@ -39,6 +39,7 @@ export interface Lookups {
   storageClassExists?: (name: string) => Promise<boolean | undefined>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a spec as the API server admitted it (decoded JSON); each rule narrows what it reads
 type Rec = Record<string, any>;
 type Rule = (o: AdmittedObject, spec: Rec, lookups: Lookups) => Finding[] | Promise<Finding[]>;
 

@@ -3,10 +3,11 @@ import { crdCommand } from './commands/crd.ts';
 import { jsonSchemaCommand } from './commands/json-schema.ts';
 import { pkiCommand } from './commands/pki.ts';
 import { runCommand } from './commands/run.ts';
+import { serveCommand } from './commands/serve.ts';
 import { givenOptions, helpText, parseCommandArgs, UsageError, type Command } from './usage.ts';
 import { KubeAccessError } from '../kube/access-error.ts';
 
-const commands: Command[] = [crdCommand, runCommand, jsonSchemaCommand, pkiCommand];
+const commands: Command[] = [crdCommand, runCommand, serveCommand, jsonSchemaCommand, pkiCommand];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

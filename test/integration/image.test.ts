@@ -304,7 +304,8 @@ test.after(() => {
   for (const id of [container, `${container}-node`]) runc('delete', '--force', id);
   kubectl(['delete', 'mutatingwebhookconfiguration', `image-test-${suffix}`, '--ignore-not-found']);
   kubectl(['delete', 'secret', `image-test-tls-${suffix}`, '-n', OPERATOR_NAMESPACE, '--ignore-not-found']);
-  kubectl(['delete', 'lease', `image-test-${suffix}`, '-n', OPERATOR_NAMESPACE, '--ignore-not-found']);
+  // One Lease per handler (run --lease-name NAME: NAME-<handler>).
+  kubectl(['delete', 'lease', ...['workloads', 'network-policy', 'cluster', 'pki', 'pod-monitor', 'sidecar-scan'].map((h) => `image-test-${suffix}-${h}`), '-n', OPERATOR_NAMESPACE, '--ignore-not-found']);
   if (ns) kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 

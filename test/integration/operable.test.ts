@@ -63,10 +63,12 @@ test('the probes answer on their own port, and only the probes', async () => {
   assert.is((await fetch(`http://127.0.0.1:${operator!.httpPort}/readyz`)).status, 200);
 });
 
-test('the Lease named by --leader-election-id is held in POD_NAMESPACE, and leader_election_master_status says so', async () => {
-  const lease = kubectlJson(['get', 'lease', LEASE, '-n', operatorNs]);
-  assert.ok(lease.spec.holderIdentity);
-  assert.is(sampleValue(await metrics(), 'leader_election_master_status', { name: LEASE }), 1);
+test('the Leases named by --leader-election-id (one per handler, one for the sidecar scan) are held in POD_NAMESPACE, and leader_election_master_status says so', async () => {
+  for (const part of ['workloads', 'sidecar-scan']) {
+    const name = `${LEASE}-${part}`;
+    await eventually(`Lease ${name} held`, () => kubectlJson(['get', 'lease', name, '-n', operatorNs]).spec.holderIdentity || undefined);
+    await eventually(`leader_election_master_status{name="${name}"} 1`, async () => sampleValue(await metrics(), 'leader_election_master_status', { name }) === 1 || undefined);
+  }
 });
 
 test("a reconcile shows in controller-runtime's families, and every selector of kubebuilder's dashboard finds a series", async () => {

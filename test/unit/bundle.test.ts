@@ -39,7 +39,7 @@ test('the bundle prints its help with no node_modules around', () => {
   for (const node of nodes) {
     const r = run(node.path, '--help');
     assert.is(r.status, 0, `${node.name}: ${r.stderr}`);
-    for (const command of ['crd', 'run', 'json-schema', 'pki']) assert.match(r.stdout, new RegExp(`\\n  ${command} `));
+    for (const command of ['crd', 'run', 'serve', 'json-schema', 'pki']) assert.match(r.stdout, new RegExp(`\\n  ${command} `));
     assert.is(run(node.path, 'run', '--help').status, 0, node.name);
   }
 });

@@ -28,7 +28,7 @@ function assertOneLineError(r: ReturnType<typeof cli>, pattern: RegExp) {
 test('--help lists every command, and each command has --help', () => {
   const r = cli(['--help']);
   assert.is(r.code, 0);
-  for (const name of ['crd', 'run', 'json-schema', 'pki']) {
+  for (const name of ['crd', 'run', 'serve', 'json-schema', 'pki']) {
     assert.match(r.out, new RegExp(`\\n  ${name} `));
     const sub = cli([name, '--help']);
     assert.is(sub.code, 0);

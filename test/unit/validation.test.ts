@@ -90,7 +90,7 @@ test('the reconcile-time checks refuse at admission too; deprecated spellings, P
     'warn FloatingImageTag spec.image.tag',
   ]);
   assert.equal(await reasons(set({ image: undefined })), ['warn FloatingImageTag spec.image.tag'], 'the default tag floats too');
-  assert.equal(await reasons(set({ image: { tag: 'latest@sha256:' + 'a'.repeat(64) } })), [], 'a digest pins it');
+  assert.equal(await reasons(set({ image: { tag: `latest@sha256:${'a'.repeat(64)}` } })), [], 'a digest pins it');
 });
 
 test('a StorageClass that does not exist is refused; one that cannot be looked up is not', async () => {

@@ -73,7 +73,7 @@ export const RUN_FLAGS: readonly RunFlag[] = [
   },
   { name: 'no-leader-elect', type: 'boolean', help: 'act without holding the Lease (only when exactly one copy runs); also --leader-elect=false' },
   { name: 'leader-elect', type: 'boolean', help: "hold the Lease to act (the default; kubebuilder's flag)" },
-  { name: 'lease-name', type: 'string', value: 'NAME', default: 'spiceai-operator-leader', aliases: ['leader-election-id'], help: 'name of the leader-election Lease' },
+  { name: 'lease-name', type: 'string', value: 'NAME', default: 'spiceai-operator-leader', aliases: ['leader-election-id'], help: 'leader election: one Lease per handler this process runs, NAME-<handler> (and NAME-sidecar-scan)' },
   { name: 'workers', type: 'string', value: 'N', default: '4', help: 'objects each handler reconciles at once; one object is never reconciled twice at once' },
   {
     name: 'sidecar-scan-seconds',
@@ -119,6 +119,18 @@ export const RUN_FLAGS: readonly RunFlag[] = [
   { name: 'sidecar-default-memory-request', type: 'string', value: 'QUANTITY', defaultText: 'none', help: 'memory request of injected sidecars without spice.ai/sidecar-memory-request' },
   { name: 'sidecar-default-cpu-limit', type: 'string', value: 'QUANTITY', defaultText: 'none', help: 'CPU limit of injected sidecars without spice.ai/sidecar-cpu-limit' },
   { name: 'sidecar-default-memory-limit', type: 'string', value: 'QUANTITY', defaultText: 'none', help: 'memory limit of injected sidecars without spice.ai/sidecar-memory-limit' },
+  {
+    name: 'handler-url',
+    type: 'string',
+    multiple: true,
+    value: 'NAME=URL',
+    help: "call handler NAME's hook server (spiceai-operator serve NAME) instead of running it here; https, or http on loopback only (repeatable)",
+  },
+  { name: 'handler-ca', type: 'string', value: 'FILE', defaultText: "the system's CAs", help: 'CA certificates (PEM) that verify the hook servers' },
+  { name: 'handler-client-cert', type: 'string', value: 'FILE', help: "the operator's client certificate (PEM) for hooks that require mutual TLS; with --handler-client-key" },
+  { name: 'handler-client-key', type: 'string', value: 'FILE', help: 'its private key (PEM)' },
+  { name: 'handler-token-file', type: 'string', value: 'FILE', help: "send Authorization: Bearer <the file's content> to the hooks" },
+  { name: 'handler-timeout-seconds', type: 'string', value: 'N', default: '10', help: 'deadline of each hook call' },
 ];
 
 /** The parser's options (node:util parseArgs); an alias has the flag's type and no default. */

@@ -8,6 +8,7 @@ import { labelKeyProblem, labelValueProblem } from '../../../core/spec/network.t
 import { runHelpLines, runOptions, RUN_FLAGS } from './run-flags.ts';
 import { resolveAliases } from '../flag-aliases.ts';
 import { ENCODERS, LEVELS, type Encoder, type Level } from '../../log.ts';
+import { parseHookFlags } from '../hook-flags.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -145,6 +146,7 @@ export const runCommand: Command = {
       }
     }
     const webhook = parseSidecarInjectorFlags(values);
+    const hooks = parseHookFlags(values, handlers);
     const telemetryProperties = parseTelemetryProperties((values['telemetry-properties'] as string[] | undefined) ?? []);
     const operatorPodLabels = parseOperatorPodLabels(String(values['operator-pod-labels']));
     const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
@@ -174,6 +176,7 @@ export const runCommand: Command = {
       workers,
       sidecarScanSeconds,
       webhook,
+      hooks,
       log,
     });
     await new Promise<void>((resolve) => {
