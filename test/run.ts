@@ -3,7 +3,7 @@
 // of them. Ends with the line "N passed, N failed" (CI reads it).
 //
 //   --unit / --integration   run only one half
-//   --filter TEXT            only files whose path contains TEXT
+//   --filter TEXT[,TEXT]     only files whose path contains one of the TEXTs
 //   --no-chart-rbac          skip the second pass of scenarios under the chart's RBAC
 //   SPICEAI_TEST_KUBECONFIG  use an already running cluster instead of starting one
 //   SPICEAI_TEST_AUDIT_LOG   with it: that cluster's API audit log (write verbs), for write counting
@@ -27,7 +27,7 @@ function testFiles(dir: string): string[] {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out = out.concat(testFiles(path));
-    else if (entry.endsWith('.test.ts') && (!values.filter || path.includes(values.filter))) out.push(path);
+    else if (entry.endsWith('.test.ts') && (!values.filter || values.filter.split(',').some((f) => path.includes(f)))) out.push(path);
   }
   return out.sort();
 }

@@ -53,10 +53,12 @@ type SpicepodSetSpec struct {
 }
 
 type SpicepodSetStatus struct {
-	Replicas           string             `json:"replicas,omitempty"`
-	ReadyReplicas      int32              `json:"readyReplicas"`
-	TotalReplicas      int32              `json:"totalReplicas"`
-	Role               string             `json:"role,omitempty"`
+	Replicas      string `json:"replicas,omitempty"`
+	ReadyReplicas int32  `json:"readyReplicas"`
+	TotalReplicas int32  `json:"totalReplicas"`
+	Role          string `json:"role,omitempty"`
+	// The scale subresource's labelSelectorPath (kubectl scale, HPA).
+	Selector           string             `json:"selector,omitempty"`
 	PauseReason        string             `json:"pauseReason,omitempty"`
 	ObservedGeneration int64              `json:"observedGeneration,omitempty"`
 	LastUpdated        *metav1.Time       `json:"lastUpdated,omitempty"`

@@ -354,6 +354,7 @@ func desiredStatus(set *SpicepodSet, replicas int32, w workload) (SpicepodSetSta
 		ReadyReplicas:      w.ready,
 		TotalReplicas:      set.Spec.replicas(),
 		Role:               "<none>",
+		Selector:           labelApp + "=" + set.Name,
 		ObservedGeneration: generation,
 	}
 	if paused {

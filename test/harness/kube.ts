@@ -34,6 +34,8 @@ const PINNED: Record<string, string> = {
 };
 export function pinStorageVersions(args: string[]): string[] {
   return args.map((arg) => {
+    // A list of resources (`deployments,spicepodsets`): each pinned.
+    if (arg.includes(',') && !arg.includes('/') && !arg.startsWith('-')) return arg.split(',').map((r) => PINNED[r] ?? r).join(',');
     const [resource, name] = arg.split('/', 2) as [string, string | undefined];
     const pinned = PINNED[resource];
     if (!pinned) return arg;

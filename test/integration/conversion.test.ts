@@ -197,8 +197,12 @@ test('a v2 SpicepodCluster applies, becomes Ready, and reads back through v1alph
       executorSpec: { replicas: 2, image: { repository: 'spiceai/spiceai', tag: '1.9.0-models' } },
     },
   });
-  const c2 = await ready(C2, 'dq', 240_000);
-  assert.ok(c2.status.rootCertificateSecretName);
+  await ready(C2, 'dq', 240_000);
+  // Ready comes from the cluster handler (its sets); the root certificate fields from the pki handler, maybe a moment later.
+  const c2 = await eventually('the root certificate in the v2 status', () => {
+    const o = get(C2, 'dq');
+    return o.status?.rootCertificateSecretName ? o : undefined;
+  }, 120_000, 1000);
   assert.ok(Date.parse(c2.status.rootCertificateExpiresAt) > Date.now());
   assert.is(c2.status.rootSecretName, undefined);
   const c1 = get(C1, 'dq');
@@ -246,7 +250,9 @@ test('a restart rewrites neither the CRDs nor the objects', async () => {
   const port = String((await operator.waitForLog((l) => l.msg === 'webhook serving')).webhook).split(':').pop();
   await eventually('the CRDs point at the new port', () => kubectlJson(['get', 'crd', 'spicepodsets.spice.ai']).spec.conversion.webhook.clientConfig.url.endsWith(`:${port}/convert`), 30_000, 500);
   await new Promise((r) => setTimeout(r, 5000));
-  const writes = auditWrites(since, (e) => /customresourcedefinitions|spicepodsets|spicepodclusters/.test(e.objectRef?.resource ?? '') && !e.objectRef?.subresource);
+  // Only this test's objects (other tests' namespaces being deleted meanwhile show as deletecollection elsewhere).
+  const ours = (e: { objectRef?: { resource?: string; namespace?: string } }) => e.objectRef?.resource === 'customresourcedefinitions' || e.objectRef?.namespace === ns;
+  const writes = auditWrites(since, (e) => /customresourcedefinitions|spicepodsets|spicepodclusters/.test(e.objectRef?.resource ?? '') && !e.objectRef?.subresource && ours(e));
   assert.equal(writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`).sort(), ['update customresourcedefinitions/spicepodclusters.spice.ai', 'update customresourcedefinitions/spicepodsets.spice.ai']);
 });
 
