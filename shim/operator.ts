@@ -6,12 +6,9 @@ import type { HandlerConfig } from '../core/handler.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Controller } from './controller.ts';
 import type { HandlerName } from './handler-names.ts';
-import { HANDLERS, OPTIONAL_CHILDREN } from './handlers.ts';
+import { OPTIONAL_CHILDREN } from './handlers.ts';
 import { SharedInformers } from './informers.ts';
-import { serveFetch, serveFetchTls } from './http.ts';
-import { metricsAuthorizer, metricsCertificate } from './metrics-auth.ts';
 import { isApiError, KubeClient } from './kube/client.ts';
-import { LeaderElector } from './leader.ts';
 import type { Logger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { startSidecarInjector, type RunningWebhook, type SidecarInjectorOptions } from './webhook/index.ts';
@@ -21,10 +18,9 @@ import { informerHealth, probeHandler, readinessOf } from './probes.ts';
 import { EventRecorder } from './events.ts';
 import { startMissedSidecarScan } from './missed-sidecars.ts';
 import { OPERATOR_NAME } from '../core/labels.ts';
-import { HookClient, type HookClientOptions } from './hook-client.ts';
-import { hookRequestDuration } from './hook-metrics.ts';
-import { remoteHandler } from './remote-handler.ts';
-import type { Handler } from '../core/handler.ts';
+import { hookedHandlers, type HookOptions } from './hooked-handlers.ts';
+import { leasesFor, NO_LEASES, SIDECAR_SCAN_LEASE } from './leases.ts';
+import { startServers } from './operator-servers.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -54,7 +50,7 @@ export interface OperatorOptions {
   /** Time for every part (queues, caches, Lease, Events, the webhook's certificate). Default the real clock. */
   clock?: Clock;
   /** Handlers whose reconcile runs in a hook server (`run --handler-url`), by name. */
-  hooks?: Record<string, Omit<HookClientOptions, 'handler'>>;
+  hooks?: HookOptions;
 }
 
 export interface RunningOperator {
@@ -87,40 +83,27 @@ async function servedHandlers(client: KubeClient, names: HandlerName[], log: Log
   return served;
 }
 
-/** The Lease a handler's leader holds: `run --lease-name` and the handler's name. */
-export const handlerLeaseName = (leaseName: string, handler: string) => `${leaseName}-${handler}`;
-
-/** The Lease the missed-sidecar scan's leader holds (it writes Events, so one copy scans). */
-export const SIDECAR_SCAN_LEASE = 'sidecar-scan';
-
-/**
- * One elector per Lease name (leaseName-<part>), each reporting leader_election_master_status{name};
- * `onStartedLeading` runs for the part that starts leading. Empty without leader election.
- */
-function electorsFor(o: OperatorOptions, parts: string[], client: KubeClient, identity: string, clock: Clock, metrics: OperatorMetrics, onStartedLeading: (part: string) => void) {
-  const electors = new Map<string, LeaderElector>();
-  if (!o.leaderElection) return electors;
-  for (const part of parts) {
-    const name = handlerLeaseName(o.leaseName, part);
-    metrics.onLeading(name, false);
-    electors.set(
-      part,
-      new LeaderElector({
-        client,
-        namespace: o.config.operatorNamespace,
-        name,
-        identity,
-        log: o.log,
-        clock,
-        onStartedLeading: () => {
-          metrics.onLeading(name, true);
-          onStartedLeading(part);
-        },
-        onStoppedLeading: () => metrics.onLeading(name, false),
-      }),
-    );
-  }
-  return electors;
+/** Pods that asked for the sidecar but were admitted without it (the webhook fails open): a Warning Event each, and a gauge. */
+function sidecarScan(o: OperatorOptions, client: KubeClient, metrics: OperatorMetrics, clock: Clock, canWrite: () => boolean) {
+  if (!o.webhook || o.sidecarScanSeconds === 0) return undefined;
+  const events = new EventRecorder({ client, component: OPERATOR_NAME, log: o.log, clock });
+  const scan = startMissedSidecarScan({
+    client,
+    events,
+    metrics,
+    log: o.log.child({ component: 'sidecar-scan' }),
+    defaults: { image: o.webhook.defaultImage, imagePullPolicy: o.webhook.defaultImagePullPolicy, resources: o.webhook.defaultResources },
+    operatorNamespace: o.config.operatorNamespace,
+    namespaces: o.namespaces,
+    intervalMs: (o.sidecarScanSeconds ?? 300) * 1000,
+    canWrite,
+  });
+  return {
+    stop: async () => {
+      scan.stop();
+      await events.flush();
+    },
+  };
 }
 
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
@@ -129,41 +112,35 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const identity = o.identity ?? `${hostname()}-${process.pid}`;
   // The identity in the user agent tells the API server's audit log which copy wrote what.
   const client = new KubeClient(o.kubeConfig, { onRequest: metrics.onRequest, userAgent: `spiceai-operator (${identity})` });
-  // One Lease per handler (<lease-name>-<handler>): a process leads only the handlers it runs, so
-  // processes running different --handlers all work, and copies running the same ones share the work
-  // handler by handler. The electors exist before any controller does: from their first reconcile
-  // on, only a Lease holder writes (they are started, and may lead, only once the controllers have).
   const handlers = await servedHandlers(client, o.handlers as HandlerName[], o.log);
-  const scans = o.webhook && o.sidecarScanSeconds !== 0;
-  // What changed while we were not leading was observed but not acted on.
-  const electors = electorsFor(o, [...handlers, ...(scans ? [SIDECAR_SCAN_LEASE] : [])], client, identity, clock, metrics, (part) =>
-    controllers[handlers.indexOf(part as HandlerName)]?.enqueueAll(),
-  );
-  const canWriteFor = (part: string) => () => electors.get(part)?.isLeader() ?? true;
+  const scans = Boolean(o.webhook) && o.sidecarScanSeconds !== 0;
+  // The electors exist before any controller does: from their first reconcile on, only a Lease
+  // holder writes (they are started, and may lead, only once the controllers have).
+  const leases = o.leaderElection
+    ? leasesFor([...handlers, ...(scans ? [SIDECAR_SCAN_LEASE] : [])], {
+        client,
+        namespace: o.config.operatorNamespace,
+        leaseName: o.leaseName,
+        identity,
+        log: o.log,
+        clock,
+        metrics,
+        onStartedLeading: (part) => controllers[handlers.indexOf(part as HandlerName)]?.enqueueAll(),
+      })
+    : NO_LEASES;
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
   const informers = new SharedInformers(client, clock);
-  const onHookCall = Object.keys(o.hooks ?? {}).length ? hookRequestDuration(metrics.registry) : undefined;
-  const remotes: (Handler & { stop(): Promise<void>; close(): void })[] = [];
-  const handlerOf = (name: HandlerName): Handler => {
-    const local = HANDLERS[name];
-    const hook = o.hooks?.[name];
-    if (!hook) return local;
-    const hookClient = new HookClient({ ...hook, handler: name });
-    const remote = { ...remoteHandler(local, { client, hook: hookClient, log: o.log, canWrite: canWriteFor(name), onCall: onHookCall }), close: () => hookClient.close() };
-    remotes.push(remote);
-    o.log.info('handler served by a hook', { handler: name, url: hookClient.url.href });
-    return remote;
-  };
+  const hooked = hookedHandlers({ hooks: o.hooks, client, log: o.log, metrics, canWriteFor: leases.canWriteFor });
   const controllers = handlers.map(
     (name) =>
       new Controller({
         client,
-        handler: handlerOf(name),
+        handler: hooked.handlerOf(name),
         config: o.config,
         log: o.log,
         namespaces: o.namespaces,
-        canWrite: canWriteFor(name),
+        canWrite: leases.canWriteFor(name),
         metrics: metrics.forController(name),
         workers: o.workers,
         informers,
@@ -179,41 +156,12 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const caches = () => informerHealth(informers.all());
   metrics.provideInformerHealth(caches);
   const readiness = () => readinessOf({ started: ready, synced: controllers.every((c) => c.hasSynced()), caches: caches(), now: Date.now() });
-  const probes = probeHandler(readiness);
-  const status = statusHandler(reader, () => readiness().ready, o.probeTimeoutMs);
-  const http = await serveFetch((request) => probes(request) ?? status(request), o.httpEndpoint);
-  // Probes on a port of their own (--health-probe-bind-address), away from the status API, unless it is the same
-  // address (port 0 is any free port: a second one).
-  const probeServer =
-    o.healthProbeEndpoint && !(o.healthProbeEndpoint === o.httpEndpoint && !o.httpEndpoint.endsWith(':0'))
-      ? await serveFetch(
-          (request) =>
-            probes(request) ??
-            (['/health', '/ready'].includes(new URL(request.url).pathname) ? status(request) : new Response('not found: GET /healthz, /readyz, /health, /ready\n', { status: 404 })),
-          o.healthProbeEndpoint,
-        )
-      : undefined;
-  const serveMetrics = async (request: Request) => {
-    if (new URL(request.url).pathname !== '/metrics') return new Response('not found\n', { status: 404 });
-    return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
-  };
-  // --metrics-secure: HTTPS, and only for callers the API server authenticates and authorizes.
-  const authorize = o.metricsSecure ? metricsAuthorizer({ client }) : undefined;
-  const metricsServer = authorize
-    ? await serveFetchTls(
-        async (request) => {
-          const verdict = await authorize(request.headers.get('authorization'), new URL(request.url).pathname);
-          return verdict.status === 200 ? serveMetrics(request) : new Response(`${verdict.reason}\n`, { status: verdict.status, headers: { 'content-type': 'text/plain' } });
-        },
-        o.metricsEndpoint,
-        await metricsCertificate(o.metricsCertDir),
-      )
-    : await serveFetch(serveMetrics, o.metricsEndpoint);
-  const bound = (endpoint: string, port: number) => `${endpoint.replace(/:\d+$/, '')}:${port}`;
-  o.log.info('serving', {
-    http: bound(o.httpEndpoint, http.port),
-    metrics: bound(o.metricsEndpoint, metricsServer.port),
-    ...(probeServer ? { probes: bound(o.healthProbeEndpoint!, probeServer.port) } : {}),
+  const servers = await startServers({
+    ...o,
+    client,
+    metrics,
+    probes: probeHandler(readiness),
+    status: statusHandler(reader, () => readiness().ready, o.probeTimeoutMs),
   });
 
   await Promise.all(controllers.map((c) => c.start()));
@@ -223,45 +171,28 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   } catch (error) {
     // Nothing may keep the process alive once start has failed.
     await Promise.all(controllers.map((c) => c.stop()));
-    await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
+    await servers.close();
     client.close();
     throw error;
   }
-  electors.forEach((e) => e.start());
+  leases.start();
   ready = true;
-  // Pods that asked for the sidecar but were admitted without it (the webhook fails open).
-  const scanEvents = new EventRecorder({ client, component: OPERATOR_NAME, log: o.log, clock });
-  const sidecarScan =
-    o.webhook && scans
-      ? startMissedSidecarScan({
-          client,
-          events: scanEvents,
-          metrics,
-          log: o.log.child({ component: 'sidecar-scan' }),
-          defaults: { image: o.webhook.defaultImage, imagePullPolicy: o.webhook.defaultImagePullPolicy, resources: o.webhook.defaultResources },
-          operatorNamespace: o.config.operatorNamespace,
-          namespaces: o.namespaces,
-          intervalMs: (o.sidecarScanSeconds ?? 300) * 1000,
-          canWrite: canWriteFor(SIDECAR_SCAN_LEASE),
-        })
-      : undefined;
+  const scan = scans ? sidecarScan(o, client, metrics, clock, leases.canWriteFor(SIDECAR_SCAN_LEASE)) : undefined;
 
   return {
-    httpPort: http.port,
-    metricsPort: metricsServer.port,
-    probePort: probeServer?.port ?? http.port,
+    httpPort: servers.httpPort,
+    metricsPort: servers.metricsPort,
+    probePort: servers.probePort,
     webhookPort: webhook?.port,
     controllers,
     async stop() {
       ready = false;
-      sidecarScan?.stop();
+      await scan?.stop();
       await Promise.all(controllers.map((c) => c.stop()));
-      await Promise.all(remotes.map((r) => r.stop()));
-      remotes.forEach((r) => r.close());
-      await Promise.all([...electors.values()].map((e) => e.stop()));
+      await hooked.stop();
+      await leases.stop();
       await webhook?.stop();
-      await scanEvents.flush();
-      await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
+      await servers.close();
       client.close();
     },
   };

@@ -4,9 +4,10 @@
 // hold: a leaf that still works but comes from a CA being retired is replaced
 // only once its successor would be trusted by every peer.
 import type { KubeObject } from '../../core/handler.ts';
+import type { IssuedLeaf } from './conditions.ts';
 
 import type { ClusterNode } from '../../core/manifests/spicepodcluster.ts';
-import { issueLeaf, joinPemCertificates, LeafReason, parseCertificate, renewalTime, reviewLeaf, UNUSABLE_LEAF_REASONS, type LoadedCA } from '../../core/pki/index.ts';
+import { issueLeaf, joinPemCertificates, LeafReason, loadCA, parseCertificate, renewalTime, reviewLeaf, UNUSABLE_LEAF_REASONS, type LoadedCA } from '../../core/pki/index.ts';
 import { secretData } from '../../core/secrets.ts';
 
 import type { ObservedNode } from './trust.ts';
@@ -80,3 +81,32 @@ export async function issueNodeLeaf(ca: LoadedCA, node: ClusterNode, now: number
 
 /** When a leaf in place is due: renewal at two thirds of its life. */
 export const leafRenewAt = (notBefore: Date, notAfter: Date) => renewalTime(notBefore, notAfter).getTime();
+
+/** A node's leaf after the pass: the one in place, or a new one (with what to report about it). */
+export interface NodeLeaf {
+  certPem: string;
+  keyPem: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** The CA (normalised PEM) that issued it. */
+  issuer: string;
+  issuedAt: string;
+  /** Set when issued in this pass. */
+  issued?: IssuedLeaf;
+}
+
+/** Carries out each node's action: a new leaf from the current CA (loaded once, only if needed), or the one in place. */
+export async function nodeLeaves(actions: LeafAction[], nodes: ObservedNode[], ca: { certPem: string; keyPem: string }, now: number): Promise<NodeLeaf[]> {
+  const loaded = actions.some((a) => a.kind === 'issue') ? await loadCA(ca) : undefined;
+  return Promise.all(
+    actions.map(async (action, i) => {
+      const o = nodes[i]!;
+      if (action.kind === 'issue') {
+        const leaf = await issueNodeLeaf(loaded!, o.node, now);
+        return { ...leaf, issuer: ca.certPem, issuedAt: new Date(now).toISOString(), issued: { pod: o.node.pod, reason: action.reason, message: action.message } };
+      }
+      const issuedAt = o.secret?.metadata.annotations?.[ANNOTATION_ISSUED_AT] ?? action.notBefore.toISOString();
+      return { certPem: o.certPem!, keyPem: o.keyPem!, notBefore: action.notBefore, notAfter: action.notAfter, issuer: action.issuer, issuedAt };
+    }),
+  );
+}

@@ -7,21 +7,20 @@ import type { Desired, KubeObject, Observed } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 
 import { clusterNames, clusterNodes } from '../../core/manifests/spicepodcluster.ts';
-import { joinPemCertificates, loadCA, renewalTime, splitPemCertificates } from '../../core/pki/index.ts';
+import { joinPemCertificates, renewalTime, splitPemCertificates } from '../../core/pki/index.ts';
 import { secretData } from '../../core/secrets.ts';
 import { normalizeSpicepodClusterSpec } from '../../core/spec/normalize.ts';
 import type { SpicepodClusterStatus } from '../../core/spec/spicepodcluster.ts';
 import { newClusterCa, planCa, renewedClusterCa, type UsableCa } from './ca-lifecycle.ts';
 import { caSecretName, caSecretObject, findCaSecret, type ClusterRef } from './ca-secret.ts';
-import { pkiConditions, pkiEvents, type IssuedLeaf, type PkiOutcome } from './conditions.ts';
-import { decideLeaf, issueNodeLeaf, leafRenewAt, nodeSecretObject } from './leaf-issuance.ts';
-import { bundleFor, currentCaTrustedEverywhere, observeNode, PROPAGATION_SECONDS, retiringCas, sameTrust, trustUpdatedAt } from './trust.ts';
+import { pkiConditions, pkiEvents, type PkiOutcome } from './conditions.ts';
+import { decideLeaf, leafRenewAt, nodeLeaves, nodeSecretObject, type NodeLeaf } from './leaf-issuance.ts';
+import { bundleFor, currentCaTrustedEverywhere, observeNode, PROPAGATION_SECONDS, retiringCas, sameTrust, trustUpdatedAt, type ObservedNode } from './trust.ts';
 import { LABEL_CLUSTER } from '../../core/labels.ts';
-import { ANNOTATION_CREATED_FOR, ANNOTATION_ISSUED_AT } from '../../core/annotations.ts';
+import { ANNOTATION_CREATED_FOR, } from '../../core/annotations.ts';
 
 /** Timers beyond ~24 days overflow; reconcile at least this often. */
 const MAX_REQUEUE_SECONDS = 6 * 3600;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 interface Pass {
   observed: Observed;
@@ -107,40 +106,12 @@ export async function reconcilePki(observed: Observed): Promise<Desired> {
   }
 }
 
-async function activePass(pass: Pass, spec: Parameters<typeof clusterNodes>[2], ca: UsableCa, adoptedExpiring: boolean, secretPath: string): Promise<Desired> {
-  const { observed, ref, now } = pass;
-  const currentCa = splitPemCertificates(ca.certPem)[0]!;
-  const nodes = clusterNodes(ref.cluster, ref.namespace, spec, observed.config.clusterDomain);
-  const existing = new Map(observed.children.filter((c) => c.kind === 'Secret').map((s) => [s.metadata.name, s]));
-  const observedNodes = await Promise.all(nodes.map((n) => observeNode(n, existing.get(n.secret), currentCa)));
-  const retiringFound = await retiringCas(observedNodes, currentCa);
-  const propagationMs = (observed.config.secretPropagationSeconds ?? PROPAGATION_SECONDS) * 1000;
-  const trust = await currentCaTrustedEverywhere(observedNodes, currentCa, now, propagationMs);
-  const actions = await Promise.all(observedNodes.map((o) => decideLeaf(o, currentCa, trust.trusted, now)));
-
-  const loaded = actions.some((a) => a.kind === 'issue') ? await loadCA({ certPem: currentCa, keyPem: ca.keyPem }) : undefined;
-  const leaves = await Promise.all(
-    actions.map(async (action, i) => {
-      const o = observedNodes[i]!;
-      if (action.kind === 'issue') {
-        const leaf = await issueNodeLeaf(loaded!, o.node, now);
-        return { ...leaf, issuer: currentCa, issuedAt: iso(now), issued: { pod: o.node.pod, reason: action.reason, message: action.message } as IssuedLeaf };
-      }
-      const issuedAt = o.secret?.metadata.annotations?.[ANNOTATION_ISSUED_AT] ?? action.notBefore.toISOString();
-      return { certPem: o.certPem!, keyPem: o.keyPem!, notBefore: action.notBefore, notAfter: action.notAfter, issuer: action.issuer, issuedAt, issued: undefined };
-    }),
-  );
-  const holds = actions.filter((a) => a.kind === 'hold').length;
-  const issued = leaves.flatMap((l) => (l.issued ? [l.issued] : []));
-  const lastIssuedAt = Math.max(0, ...leaves.map((l) => Date.parse(l.issuedAt) || 0));
-  // The old CAs leave the bundles once no leaf comes from them and the last new leaf has reached its pod.
-  const rotationOver = holds === 0 && issued.length === 0 && now >= lastIssuedAt + propagationMs;
-  const retiring = retiringFound.length && !rotationOver ? retiringFound : [];
-
+/** Each node's Secret (its leaf and trust bundle), and how many of them change in this pass. */
+async function nodeSecrets(ref: ClusterRef, nodes: ObservedNode[], leaves: NodeLeaf[], currentCa: string, retiring: string[], now: number) {
   let pending = 0;
   const secrets: KubeObject[] = [];
   for (const [i, leaf] of leaves.entries()) {
-    const o = observedNodes[i]!;
+    const o = nodes[i]!;
     const bundle = bundleFor(leaf.issuer, currentCa, retiring);
     if (!o.secret || leaf.issued || !(await sameTrust(o.bundle, bundle))) pending++;
     secrets.push(
@@ -157,24 +128,53 @@ async function activePass(pass: Pass, spec: Parameters<typeof clusterNodes>[2], 
       }),
     );
   }
-  const caBundle: KubeObject = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: { name: clusterNames.caBundle(ref.cluster), namespace: ref.namespace, labels: { [LABEL_CLUSTER]: ref.cluster } },
-    data: secretData({ 'ca.crt': joinPemCertificates([currentCa, ...retiring]) }),
-  };
+  return { secrets, pending };
+}
+
+/** The cluster's CA bundle Secret: the current CA, then those retiring. */
+const caBundleSecret = (ref: ClusterRef, currentCa: string, retiring: string[]): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  type: 'Opaque',
+  metadata: { name: clusterNames.caBundle(ref.cluster), namespace: ref.namespace, labels: { [LABEL_CLUSTER]: ref.cluster } },
+  data: secretData({ 'ca.crt': joinPemCertificates([currentCa, ...retiring]) }),
+});
+
+/** The next pass: at once after issuing, else at the first renewal, rotation step or CA renewal due (capped). */
+function requeueSeconds(leaves: NodeLeaf[], rotation: { until: number } | undefined, ca: UsableCa, now: number): number {
+  if (leaves.some((l) => l.issued)) return 1;
+  const wakeUps = [
+    ...leaves.map((l) => leafRenewAt(l.notBefore, l.notAfter)),
+    ...(rotation ? [rotation.until] : []),
+    ...(ca.origin === 'foreign' ? [] : [renewalTime(ca.info.notBefore, ca.info.notAfter).getTime()]),
+  ];
+  return Math.min(MAX_REQUEUE_SECONDS, ...wakeUps.map((t) => Math.max(1, Math.ceil((t - now) / 1000))));
+}
+
+async function activePass(pass: Pass, spec: Parameters<typeof clusterNodes>[2], ca: UsableCa, adoptedExpiring: boolean, secretPath: string): Promise<Desired> {
+  const { observed, ref, now } = pass;
+  const currentCa = splitPemCertificates(ca.certPem)[0]!;
+  const nodes = clusterNodes(ref.cluster, ref.namespace, spec, observed.config.clusterDomain);
+  const existing = new Map(observed.children.filter((c) => c.kind === 'Secret').map((s) => [s.metadata.name, s]));
+  const observedNodes = await Promise.all(nodes.map((n) => observeNode(n, existing.get(n.secret), currentCa)));
+  const retiringFound = await retiringCas(observedNodes, currentCa);
+  const propagationMs = (observed.config.secretPropagationSeconds ?? PROPAGATION_SECONDS) * 1000;
+  const trust = await currentCaTrustedEverywhere(observedNodes, currentCa, now, propagationMs);
+  const actions = await Promise.all(observedNodes.map((o) => decideLeaf(o, currentCa, trust.trusted, now)));
+  const leaves = await nodeLeaves(actions, observedNodes, { certPem: currentCa, keyPem: ca.keyPem }, now);
+
+  const holds = actions.filter((a) => a.kind === 'hold').length;
+  const issued = leaves.flatMap((l) => (l.issued ? [l.issued] : []));
+  const lastIssuedAt = Math.max(0, ...leaves.map((l) => Date.parse(l.issuedAt) || 0));
+  // The old CAs leave the bundles once no leaf comes from them and the last new leaf has reached its pod.
+  const rotationOver = holds === 0 && issued.length === 0 && now >= lastIssuedAt + propagationMs;
+  const retiring = retiringFound.length && !rotationOver ? retiringFound : [];
+  const { secrets, pending } = await nodeSecrets(ref, observedNodes, leaves, currentCa, retiring, now);
 
   const trustLoadedAt = Number.isFinite(trust.at) ? trust.at : now + propagationMs;
   const rotation = retiring.length
     ? { retiring, step: holds ? ('trusting-both' as const) : ('dropping-old' as const), until: holds ? trustLoadedAt : lastIssuedAt + propagationMs }
     : undefined;
-  const wakeUps = [
-    ...leaves.filter((l) => !l.issued).map((l) => leafRenewAt(l.notBefore, l.notAfter)),
-    ...(rotation ? [rotation.until] : []),
-    ...(ca.origin === 'foreign' ? [] : [renewalTime(ca.info.notBefore, ca.info.notAfter).getTime()]),
-  ];
-  const requeue = issued.length ? 1 : Math.min(MAX_REQUEUE_SECONDS, ...wakeUps.map((t) => Math.max(1, Math.ceil((t - now) / 1000))));
   const outcome: PkiOutcome = {
     phase: 'active',
     secret: secretPath,
@@ -187,5 +187,6 @@ async function activePass(pass: Pass, spec: Parameters<typeof clusterNodes>[2], 
     pending,
     rotation,
   };
-  return answer(pass, outcome, { apply: [caBundle, ...secrets], requeueAfterSeconds: requeue }, { rootCertificateReady: true, rootSecretName: caSecretName(ref), rootExpiresAt: ca.info.notAfter.toISOString() });
+  const apply = [caBundleSecret(ref, currentCa, retiring), ...secrets];
+  return answer(pass, outcome, { apply, requeueAfterSeconds: requeueSeconds(leaves, rotation, ca, now) }, { rootCertificateReady: true, rootSecretName: caSecretName(ref), rootExpiresAt: ca.info.notAfter.toISOString() });
 }

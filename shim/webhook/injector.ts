@@ -73,22 +73,47 @@ export interface RunningWebhook {
   stop(): Promise<void>;
 }
 
-/** Starts serving the injector and registers it with the API server. */
-export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
-  const log = o.log.child({ component: 'sidecar-injector' });
-  const clock = o.clock ?? realClock;
-  const names = servingNames(o);
-  const ensure = () =>
+/** The injector's own MutatingWebhookConfiguration, trusting the webhook CA; none when the injector is off. */
+function injectorTargets(o: WebhookOptions, url: string | undefined): CaBundleTarget[] {
+  if (!(o.injector ?? true)) return [];
+  return [
+    webhookConfigurationTarget({
+      kind: CONFIGURATION_KIND,
+      name: o.configurationName,
+      render: (caPem, ownedByOperator) =>
+        webhookConfiguration({
+          ownedByOperator,
+          name: o.configurationName,
+          operatorNamespace: o.operatorNamespace,
+          namespaces: o.namespaces,
+          caBundlePem: caPem,
+          ...(url ? { url } : { service: { name: o.serviceName, namespace: o.operatorNamespace, path: MUTATE_PATH } }),
+        }),
+      logFields: url ? { url } : { service: `${o.serviceName}.${o.operatorNamespace}` },
+    }),
+  ];
+}
+
+/** Reads, creates or renews the serving certificate in its Secret. */
+function servingCertificateSource(o: WebhookOptions, log: Logger, clock: Clock): () => Promise<ServingCertificate> {
+  return () =>
     ensureServingCertificate({
       client: o.client,
       namespace: o.operatorNamespace,
       secretName: o.secretName ?? DEFAULT_WEBHOOK_SECRET,
       commonName: `${o.serviceName}.${o.operatorNamespace}.svc`,
-      ...names,
+      ...servingNames(o),
       labels: MANAGED_LABELS,
       log,
       clock,
     });
+}
+
+/** Starts serving the injector and registers it with the API server. */
+export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
+  const log = o.log.child({ component: 'sidecar-injector' });
+  const clock = o.clock ?? realClock;
+  const ensure = servingCertificateSource(o, log, clock);
   const first = await ensure();
   const recordExpiry = (c: ServingCertificate) => o.metrics.webhookCertificateExpiry.set(c.notAfter.getTime() / 1000);
   recordExpiry(first);
@@ -106,54 +131,22 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     routes: o.routes,
   });
   const url = o.url ? resolveWebhookUrl(o.url, server.port) : undefined;
-  const where = url ? { url } : { service: `${o.serviceName}.${o.operatorNamespace}` };
-  const trustCA = caBundleKeeper({
-    client: o.client,
-    fieldManager: WEBHOOK_FIELD_MANAGER,
-    log,
-    targets: [
-      ...((o.injector ?? true) ? [webhookConfigurationTarget({
-        kind: CONFIGURATION_KIND,
-        name: o.configurationName,
-        render: (caPem, ownedByOperator) =>
-          webhookConfiguration({
-            ownedByOperator,
-            name: o.configurationName,
-            operatorNamespace: o.operatorNamespace,
-            namespaces: o.namespaces,
-            caBundlePem: caPem,
-            ...(url ? { url } : { service: { name: o.serviceName, namespace: o.operatorNamespace, path: MUTATE_PATH } }),
-          }),
-        logFields: where,
-      })] : []),
-      ...(o.caBundleTargets?.(url) ?? []),
-    ],
-  });
+  const trustCA = caBundleKeeper({ client: o.client, fieldManager: WEBHOOK_FIELD_MANAGER, log, targets: [...injectorTargets(o, url), ...(o.caBundleTargets?.(url) ?? [])] });
   try {
     await trustCA(first.caPem);
   } catch (error) {
     await server.close();
     throw error;
   }
-  const { host } = parseEndpoint(o.endpoint);
   log.info('webhook serving', {
-    webhook: `${host}:${server.port}`,
+    webhook: `${parseEndpoint(o.endpoint).host}:${server.port}`,
     configuration: o.configurationName,
     ...(url ? { url } : { service: `${o.serviceName}.${o.operatorNamespace}.svc` }),
     certificateNotAfter: first.notAfter.toISOString(),
     renewAt: first.renewAt.toISOString(),
   });
 
-  const rotation = rotateCertificate({
-    first,
-    ensure,
-    trustCA,
-    serve: (c) => server.setCertificate(c),
-    onCurrent: recordExpiry,
-    clock,
-    checkIntervalMs: o.checkIntervalMs,
-    log,
-  });
+  const rotation = rotateCertificate({ first, ensure, trustCA, serve: (c) => server.setCertificate(c), onCurrent: recordExpiry, clock, checkIntervalMs: o.checkIntervalMs, log });
   return {
     port: server.port,
     url,

@@ -1,15 +1,9 @@
 // Reading /metrics in tests with Prometheus' own text-format parser
 // (github.com/prometheus/common/expfmt) and its naming linter (promlint, what
 // `promtool check metrics` runs), through the small Go program in
-// test/tools/promcheck. It is built once per source version with the Go
-// toolchain the control plane needs anyway, and cached outside the repo.
+// test/tools/promcheck. It is built once per machine with the Go toolchain
+// the control plane needs anyway (scripts/go-build.sh), cached outside the repo.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-
-const source = new URL('../tools/promcheck/', import.meta.url).pathname;
 
 export interface MetricSample {
   labels: Record<string, string>;
@@ -34,25 +28,20 @@ export interface CheckedMetrics {
   problems: string[];
 }
 
+let promcheck: string | undefined;
+
+/** Built once per machine by test/tools/promcheck/build.sh (scripts/go-build.sh). */
 function promcheckBinary(): string {
-  const hash = createHash('sha256');
-  for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(join(source, file)));
-  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  const dir = join(cache, 'spiceai-operator', 'tools');
-  const bin = join(dir, `promcheck-${hash.digest('hex').slice(0, 16)}`);
-  if (!existsSync(bin)) {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${bin}.${process.pid}.tmp`;
-    const r = spawnSync('go', ['build', '-trimpath', '-o', tmp, '.'], {
-      cwd: source,
-      encoding: 'utf8',
-      env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim() },
-      timeout: 300_000,
-    });
-    if (r.status !== 0) throw new Error(`building test/tools/promcheck failed (${r.status ?? r.error?.message}): ${r.stderr}`);
-    renameSync(tmp, bin);
-  }
-  return bin;
+  promcheck ??= goBuilt('test/tools/promcheck/build.sh');
+  return promcheck;
+}
+
+/** Runs one of the Go build scripts and returns the path it prints (the build's log goes to stderr). */
+function goBuilt(script: string): string {
+  const path = new URL(`../../${script}`, import.meta.url).pathname;
+  const built = spawnSync('bash', [path], { encoding: 'utf8', timeout: 20 * 60_000, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (built.status !== 0) throw new Error(`${script} failed (exit ${built.status}${built.error ? `, ${built.error.message}` : ''})`);
+  return built.stdout.trim().split('\n').pop()!;
 }
 
 /** Parses an exposition (throws with the parser's message when it is not valid text format) and lints it. */
@@ -113,12 +102,7 @@ let promqlBinary: string | undefined;
 
 /** Parses each expression with github.com/prometheus/prometheus/promql/parser (built once per machine by test/tools/promql/build.sh). */
 export function parsePromql(exprs: string[]): ParsedPromql[] {
-  if (!promqlBinary) {
-    const script = new URL('../tools/promql/build.sh', import.meta.url).pathname;
-    const built = spawnSync('bash', [script], { encoding: 'utf8', timeout: 20 * 60_000, stdio: ['ignore', 'pipe', 'inherit'] });
-    if (built.status !== 0) throw new Error(`building test/tools/promql failed (exit ${built.status}${built.error ? `, ${built.error.message}` : ''})`);
-    promqlBinary = built.stdout.trim().split('\n').pop()!;
-  }
+  promqlBinary ??= goBuilt('test/tools/promql/build.sh');
   const r = spawnSync(promqlBinary, [], { input: JSON.stringify(exprs), encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`promql failed (exit ${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as ParsedPromql[];
