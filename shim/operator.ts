@@ -25,6 +25,8 @@ import { HookClient, type HookClientOptions } from './hook-client.ts';
 import { hookRequestDuration } from './hook-metrics.ts';
 import { remoteHandler } from './remote-handler.ts';
 import type { Handler } from '../core/handler.ts';
+import type { OtlpConfig } from './otlp-config.ts';
+import { startOtlpExport } from './otlp-export.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -55,6 +57,8 @@ export interface OperatorOptions {
   clock?: Clock;
   /** Handlers whose reconcile runs in a hook server (`run --handler-url`), by name. */
   hooks?: Record<string, Omit<HookClientOptions, 'handler'>>;
+  /** Push the metrics over OTLP (from the OTEL_* variables: otlpConfigFromEnv); undefined: no push. */
+  otlp?: OtlpConfig;
 }
 
 export interface RunningOperator {
@@ -229,6 +233,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   }
   electors.forEach((e) => e.start());
   ready = true;
+  const otlp = o.otlp && startOtlpExport({ config: o.otlp, registry: metrics.registry, log: o.log.child({ component: 'otlp' }), onExport: metrics.onOtlpExport, clock });
   // Pods that asked for the sidecar but were admitted without it (the webhook fails open).
   const scanEvents = new EventRecorder({ client, component: OPERATOR_NAME, log: o.log, clock });
   const sidecarScan =
@@ -261,6 +266,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       await Promise.all([...electors.values()].map((e) => e.stop()));
       await webhook?.stop();
       await scanEvents.flush();
+      // The last push, after the last reconcile: it carries the final counts.
+      await otlp?.stop();
       await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
       client.close();
     },
