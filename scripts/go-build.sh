@@ -12,7 +12,7 @@
 #     NAME        the binary's name
 #
 # Every Go tool of the tests, benches and image build goes through here:
-# test/netpol, test/tools/promql, test/tools/promcheck, scripts/go-tools
+# test/netpol, test/tools/promql, test/tools/promcheck, test/tools/otlpreceiver, scripts/go-tools
 # (crane, kube-score) and bench/peer.
 set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: $0 MODULE_DIR PACKAGE NAME" >&2; exit 2; }

@@ -275,6 +275,13 @@ export class OperatorMetrics {
     help: "Expiry of the sidecar injector's serving certificate, as a Unix timestamp in seconds.",
     registers: [this.registry],
   });
+  /** Pushes of these metrics over OTLP (OTEL_EXPORTER_OTLP_*, shim/otlp-export.ts). */
+  readonly otlpExports = new Counter({
+    name: 'spiceai_operator_otlp_exports_total',
+    help: "Pushes of the operator's metrics over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT), by result (success, failure).",
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -305,6 +312,10 @@ export class OperatorMetrics {
     this.apiRequests.observe({ verb: info.verb, code: String(info.code) }, info.seconds);
     // client-go counts a request that got no answer under code "<error>" (rest/request.go).
     this.restClientRequests.inc({ code: info.code ? String(info.code) : '<error>', method: info.method ?? '', host: info.host ?? '' });
+  };
+
+  onOtlpExport = (result: 'success' | 'failure'): void => {
+    this.otlpExports.inc({ result });
   };
 
   /** Leader election of the Lease `name` (client-go's On/Off). */

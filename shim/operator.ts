@@ -21,6 +21,8 @@ import { OPERATOR_NAME } from '../core/labels.ts';
 import { hookedHandlers, type HookOptions } from './hooked-handlers.ts';
 import { leasesFor, NO_LEASES, SIDECAR_SCAN_LEASE } from './leases.ts';
 import { startServers } from './operator-servers.ts';
+import type { OtlpConfig } from './otlp-config.ts';
+import { startOtlpExport } from './otlp-export.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -51,6 +53,8 @@ export interface OperatorOptions {
   clock?: Clock;
   /** Handlers whose reconcile runs in a hook server (`run --handler-url`), by name. */
   hooks?: HookOptions;
+  /** Push the metrics over OTLP (from the OTEL_* variables: otlpConfigFromEnv); undefined: no push. */
+  otlp?: OtlpConfig;
 }
 
 export interface RunningOperator {
@@ -177,6 +181,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   }
   leases.start();
   ready = true;
+  const otlp = o.otlp && startOtlpExport({ config: o.otlp, registry: metrics.registry, log: o.log.child({ component: 'otlp' }), onExport: metrics.onOtlpExport, clock });
   const scan = scans ? sidecarScan(o, client, metrics, clock, leases.canWriteFor(SIDECAR_SCAN_LEASE)) : undefined;
 
   return {
@@ -192,6 +197,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       await hooked.stop();
       await leases.stop();
       await webhook?.stop();
+      // The last push, after the last reconcile: it carries the final counts.
+      await otlp?.stop();
       await servers.close();
       client.close();
     },

@@ -53,3 +53,16 @@ spice.ai/app: spiceai-operator
 
 {{- /* The product's newer clusterDomain wins over cluster.domain. */ -}}
 {{- define "spiceai-operator.clusterDomain" -}}{{ default .Values.cluster.domain .Values.clusterDomain }}{{- end -}}
+
+{{- /* A duration of the chart's values (500ms, 60s, 1m; values.schema.json checks the form) in milliseconds. */ -}}
+{{- define "spiceai-operator.millis" -}}
+{{- $n := regexFind "^[0-9]+" . | int -}}
+{{- if hasSuffix "ms" . }}{{ $n }}{{ else if hasSuffix "m" . }}{{ mul $n 60000 }}{{ else }}{{ mul $n 1000 }}{{ end -}}
+{{- end -}}
+
+{{- /* The TCP port of telemetry.otlp.endpoint: the URL's, else 443 (https) or 80. */ -}}
+{{- define "spiceai-operator.otlpPort" -}}
+{{- $url := urlParse .Values.telemetry.otlp.endpoint -}}
+{{- $host := get $url "host" -}}
+{{- if regexMatch ":[0-9]+$" $host }}{{ regexFind "[0-9]+$" $host }}{{ else if eq (get $url "scheme") "https" }}443{{ else }}80{{ end -}}
+{{- end -}}

@@ -64,7 +64,7 @@ test('helm upgrade changes the running configuration and keeps the release', () 
   assert.is(deployment.spec.replicas, 3);
   assert.is(deployment.status.readyReplicas, 3);
   const c = deployment.spec.template.spec.containers[0];
-  assert.ok(c.args.includes('--verbose'), c.args.join(' '));
+  assert.ok(c.args.includes('--log-level=debug'), c.args.join(' '));
   assert.ok(c.args.includes('--namespaces=chart-install-no-pods'), 'reused values stay');
   assert.is(deployment.spec.template.metadata.annotations['example.com/rev'], '2');
   const history = JSON.parse(helmKube('history', RELEASE, '-n', NS, '-o', 'json').out);

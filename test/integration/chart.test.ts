@@ -63,6 +63,19 @@ const everyValue = {
     extraEgress: [{ ports: [{ port: 53, protocol: 'UDP' }] }],
   },
   telemetryProperties: { team: 'data', env: 'prod' },
+  telemetry: {
+    otlp: {
+      enabled: true,
+      endpoint: 'http://otel-collector.monitoring:4318',
+      protocol: 'http/json',
+      headers: { 'x-scope-orgid': 'data' },
+      headersSecret: { name: 'otlp-auth', key: 'headers' },
+      interval: '30s',
+      timeout: '5s',
+      serviceName: 'spice-operator-prod',
+      resourceAttributes: { 'deployment.environment': 'prod' },
+    },
+  },
 };
 const valuesFile = join(tmp, 'every-value.yaml');
 writeFileSync(valuesFile, stringify(everyValue));
@@ -117,8 +130,12 @@ test('default values render the operator, its RBAC, Services, PodDisruptionBudge
   assert.ok(c.args.includes('--workers=4'));
   assert.not.ok(c.args.some((a: string) => a.startsWith('--namespaces') || a === '--verbose' || a === '--no-sidecar-injector'), c.args.join(' '));
   assert.equal(c.resources, { requests: { cpu: '100m', memory: '128Mi' } });
-  assert.equal(c.livenessProbe.httpGet, { path: '/health', port: 'http' });
-  assert.equal(c.readinessProbe.httpGet, { path: '/ready', port: 'http' });
+  // The probes on --health-probe-bind-address's own port (kubebuilder's 8081), not on the status API's.
+  assert.ok(c.args.includes('--health-probe-bind-address=0.0.0.0:8081'));
+  assert.ok(c.ports.some((p: any) => p.name === 'probes' && p.containerPort === 8081));
+  assert.equal(c.livenessProbe.httpGet, { path: '/healthz', port: 'probes' });
+  assert.equal(c.readinessProbe.httpGet, { path: '/readyz', port: 'probes' });
+  assert.ok(c.args.includes('--log-level=info'));
   assert.is(c.securityContext.readOnlyRootFilesystem, true);
   const anti = deployment.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
   assert.is(anti.topologyKey, 'kubernetes.io/hostname');
@@ -147,7 +164,8 @@ test('every value reaches the manifests', () => {
   assert.is(deployment.spec.template.metadata.labels.team, 'platform');
   assert.equal(find(docs, 'ServiceAccount').metadata.annotations, everyValue.serviceAccount.annotations);
   assert.equal(c.resources, everyValue.resources);
-  assert.equal(c.env, everyValue.extraEnv);
+  assert.equal(c.env.slice(-everyValue.extraEnv.length), everyValue.extraEnv, 'extraEnv last: it may override the OTEL_* variables');
+  assert.ok(c.env.some((e: any) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT'), 'telemetry.otlp (test/unit/chart-otlp.test.ts)');
   assert.equal(pod.nodeSelector, everyValue.nodeSelector);
   assert.equal(pod.tolerations, everyValue.tolerations);
   assert.equal(pod.affinity, everyValue.affinity);
@@ -156,7 +174,7 @@ test('every value reaches the manifests', () => {
     '--pause-crashlooping-pods-threshold=3',
     '--workers=8',
     '--namespaces=team-a,team-b',
-    '--verbose',
+    '--log-level=debug',
     '--sidecar-default-image=spiceai/spiceai:1.9.0',
     '--sidecar-default-image-pull-policy=Always',
     '--sidecar-default-cpu-request=100m',
@@ -322,7 +340,7 @@ test('kube-score finds nothing CRITICAL in the default install but what only the
   assert.equal(rest, [], rest.map((f) => `${f.grade} ${f.object} ${f.check}: ${f.summary}`).join('\n'));
 });
 
-test("the NetworkPolicy lets in the API server, Prometheus and status API callers, lets out the API server and spiced's probes, nothing else (cyclonus judges)", () => {
+test("the NetworkPolicy lets in the API server, Prometheus, status API callers and the probes, lets out the API server and spiced's probes, nothing else (cyclonus judges)", () => {
   const rendered = render('--set', 'networkPolicy.enabled=true');
   const policy = find(rendered, 'NetworkPolicy');
   const operatorLabels = find(rendered, 'Deployment').spec.template.metadata.labels;
@@ -340,6 +358,7 @@ test("the NetworkPolicy lets in the API server, Prometheus and status API caller
       { from: 'apiserver', to: 'operator', port: 8443 },
       { from: 'other', to: 'operator', port: 9090 },
       { from: 'other', to: 'operator', port: 8090 },
+      { from: 'other', to: 'operator', port: 8081 },
       { from: 'other', to: 'operator', port: 22 },
       { from: 'operator', to: 'apiserver', port: 6443 },
       { from: 'operator', to: 'apiserver', port: 443 },
@@ -353,6 +372,7 @@ test("the NetworkPolicy lets in the API server, Prometheus and status API caller
     'apiserver->operator:8443': true,
     'other->operator:9090': true,
     'other->operator:8090': true,
+    'other->operator:8081': true,
     'other->operator:22': false,
     'operator->apiserver:6443': true,
     'operator->apiserver:443': true,

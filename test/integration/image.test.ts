@@ -43,7 +43,7 @@ let image: BuiltImage;
 let multiArch: BuiltImage;
 let ns = '';
 let operator: { child: ChildProcess; output: () => string; exited: Promise<number | null> } | undefined;
-const ports = { http: 0, metrics: 0, webhook: 0 };
+const ports = { http: 0, metrics: 0, webhook: 0, probes: 0 };
 /** The chart's terminationGracePeriodSeconds: how long the kubelet waits after SIGTERM before SIGKILL. */
 let graceSeconds = 0;
 
@@ -133,6 +133,7 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
   ports.http = await freePort();
   ports.metrics = await freePort();
   ports.webhook = await freePort();
+  ports.probes = await freePort();
   // The chart's container, as a user would install it; extra values only for what this machine needs:
   // loopback ports (host network), the webhook by URL (no service network), names of its own, and
   // the harness's guard against traffic off this machine (test/harness/loopback-fetch-guard.mjs).
@@ -142,6 +143,7 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
       `--http-endpoint=127.0.0.1:${ports.http}`,
       `--metrics-endpoint=127.0.0.1:${ports.metrics}`,
       `--webhook-endpoint=127.0.0.1:${ports.webhook}`,
+      `--health-probe-bind-address=127.0.0.1:${ports.probes}`,
       `--webhook-url=https://127.0.0.1:${ports.webhook}/mutate`,
       `--webhook-configuration=image-test-${suffix}`,
       `--webhook-secret=image-test-tls-${suffix}`,
@@ -228,6 +230,12 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
   const readyz = await get(ports.http, '/ready');
   assert.is(readyz.status, 200, await readyz.text());
   assert.is((await get(ports.http, '/health')).status, 200);
+  // The chart's liveness and readiness probes, on their own port (--health-probe-bind-address).
+  for (const probe of [spec.livenessProbe, spec.readinessProbe]) {
+    assert.is(probe.httpGet.port, 'probes');
+    const answer = await get(ports.probes, probe.httpGet.path);
+    assert.is(answer.status, 200, `${probe.httpGet.path}: ${await answer.text()}`);
+  }
   const status = await get(ports.http, `/${ns}/my-spicepod`);
   assert.is(status.status, 200);
   const answer = (await status.json()) as { kind: string; name: string; pods: Record<string, unknown>[] };

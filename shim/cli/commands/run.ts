@@ -149,6 +149,13 @@ export const runCommand: Command = {
     const hooks = parseHookFlags(values, handlers);
     const telemetryProperties = parseTelemetryProperties((values['telemetry-properties'] as string[] | undefined) ?? []);
     const operatorPodLabels = parseOperatorPodLabels(String(values['operator-pod-labels']));
+    const { otlpConfigFromEnv } = await import('../../otlp-config.ts');
+    let otlp: ReturnType<typeof otlpConfigFromEnv>;
+    try {
+      otlp = otlpConfigFromEnv(process.env);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
     const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
     const kubeConfig = loadKubeConfig(values.kubeconfig as string | undefined, values.context as string | undefined);
     const { jsonLogger } = await import('../../log.ts');
@@ -177,6 +184,7 @@ export const runCommand: Command = {
       sidecarScanSeconds,
       webhook,
       hooks,
+      otlp,
       log,
     });
     await new Promise<void>((resolve) => {
