@@ -21,7 +21,9 @@ import { informerHealth, probeHandler, readinessOf } from './probes.ts';
 import { EventRecorder } from './events.ts';
 import { startMissedSidecarScan } from './missed-sidecars.ts';
 import { OPERATOR_NAME } from '../core/labels.ts';
-import { HookClient, type HookClientOptions } from './hook-client.ts';
+import { HookClient } from './hook-client.ts';
+import type { HookFlagOptions } from './cli/hook-flags.ts';
+import { startHookTls, type RunningHookTls } from './hook-tls.ts';
 import { hookRequestDuration } from './hook-metrics.ts';
 import { remoteHandler } from './remote-handler.ts';
 import type { Handler } from '../core/handler.ts';
@@ -53,8 +55,10 @@ export interface OperatorOptions {
   log: Logger;
   /** Time for every part (queues, caches, Lease, Events, the webhook's certificate). Default the real clock. */
   clock?: Clock;
-  /** Handlers whose reconcile runs in a hook server (`run --handler-url`), by name. */
-  hooks?: Record<string, Omit<HookClientOptions, 'handler'>>;
+  /** Handlers whose reconcile runs in a hook server (`run --handler-url`, `--handler-service`), by name. */
+  hooks?: Record<string, HookFlagOptions>;
+  /** How often the hook certificates are re-checked (`--handler-service`; default 10 minutes). */
+  hookTlsCheckIntervalMs?: number;
 }
 
 export interface RunningOperator {
@@ -145,11 +149,34 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const informers = new SharedInformers(client, clock);
   const onHookCall = Object.keys(o.hooks ?? {}).length ? hookRequestDuration(metrics.registry) : undefined;
   const remotes: (Handler & { stop(): Promise<void>; close(): void })[] = [];
+  // --handler-service: the hooks' certificates from the operator's own CA, issued before the first call.
+  const serviced = Object.entries(o.hooks ?? {}).filter(([name, h]) => h.service && handlers.includes(name as HandlerName));
+  let hookTls: RunningHookTls | undefined;
+  try {
+    hookTls = serviced.length
+      ? await startHookTls({
+          client,
+          operatorNamespace: o.config.operatorNamespace,
+          clusterDomain: o.config.clusterDomain,
+          webhook: { serviceName: o.webhook?.serviceName ?? 'spiceai-operator-webhook', secretName: o.webhook?.secretName, url: o.webhook?.url },
+          hooks: Object.fromEntries(serviced.map(([name, h]) => [name, { serviceName: h.service!, url: h.url }])),
+          log: o.log,
+          clock,
+          checkIntervalMs: o.hookTlsCheckIntervalMs,
+        })
+      : undefined;
+  } catch (error) {
+    client.close();
+    throw error;
+  }
   const handlerOf = (name: HandlerName): Handler => {
     const local = HANDLERS[name];
     const hook = o.hooks?.[name];
     if (!hook) return local;
-    const hookClient = new HookClient({ ...hook, handler: name });
+    const { service, ...options } = hook;
+    const issued = service ? hookTls!.current() : undefined;
+    const hookClient = new HookClient({ ...options, ...issued, handler: name });
+    if (service) hookTls!.onChange((tls) => hookClient.setTls(tls));
     const remote = { ...remoteHandler(local, { client, hook: hookClient, log: o.log, canWrite: canWriteFor(name), onCall: onHookCall }), close: () => hookClient.close() };
     remotes.push(remote);
     o.log.info('handler served by a hook', { handler: name, url: hookClient.url.href });
@@ -224,6 +251,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     // Nothing may keep the process alive once start has failed.
     await Promise.all(controllers.map((c) => c.stop()));
     await Promise.all([http.close(), metricsServer.close(), probeServer?.close()]);
+    hookTls?.stop();
     client.close();
     throw error;
   }
@@ -255,6 +283,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     async stop() {
       ready = false;
       sidecarScan?.stop();
+      hookTls?.stop();
       await Promise.all(controllers.map((c) => c.stop()));
       await Promise.all(remotes.map((r) => r.stop()));
       remotes.forEach((r) => r.close());
