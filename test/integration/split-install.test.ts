@@ -70,6 +70,12 @@ test('helm installs the split release: the hook Deployment and Service, no Servi
   const args: string[] = kubectlJson(['get', 'deployment', OPERATOR, '-n', NS]).spec.template.spec.containers[0].args;
   assert.ok(args.includes('--handlers=workloads,network-policy'), args.join(' '));
   assert.ok(args.includes(`--handler-service=workloads=${HOOK}`), args.join(' '));
+  // With autoscaling, the HorizontalPodAutoscaler (and the Deployment without replicas) is accepted too.
+  const scaled = helm(['template', RELEASE, CHART_DIR, '--namespace', NS, ...SPLIT, '--set', 'handlers.workloads.autoscaling.enabled=true', '--show-only', 'templates/hooks.yaml']);
+  assert.is(scaled.code, 0, scaled.err);
+  assert.match(scaled.out, /kind: HorizontalPodAutoscaler/);
+  const dry = kubectl(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'], scaled.out);
+  assert.is(dry.code, 0, dry.err);
 });
 
 test("the operator, with the release's RBAC, issues the hook's certificate from its own CA; a SpicepodSet converges through the hook", async () => {
