@@ -53,18 +53,32 @@ class StaleConnectionError extends Error {}
 
 export class HookClient {
   readonly url: URL;
-  private readonly agent: HttpAgent | HttpsAgent;
+  private agent: HttpAgent | HttpsAgent;
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
 
-  constructor(private readonly o: HookClientOptions) {
+  constructor(private o: HookClientOptions) {
     this.url = reconcileUrl(o.url);
     this.timeoutMs = o.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
     this.maxBytes = o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.agent =
-      this.url.protocol === 'https:'
-        ? new HttpsAgent({ keepAlive: true, ca: o.caPem, cert: o.clientCertPem, key: o.clientKeyPem, minVersion: 'TLSv1.2' })
-        : new HttpAgent({ keepAlive: true });
+    this.agent = this.newAgent();
+  }
+
+  private newAgent(): HttpAgent | HttpsAgent {
+    return this.url.protocol === 'https:'
+      ? new HttpsAgent({ keepAlive: true, ca: this.o.caPem, cert: this.o.clientCertPem, key: this.o.clientKeyPem, minVersion: 'TLSv1.2' })
+      : new HttpAgent({ keepAlive: true });
+  }
+
+  /**
+   * New trust and client certificate (a renewal, `run --handler-service`): calls from now on use a
+   * new connection pool; the old one is closed once the calls in flight on it are past their deadline.
+   */
+  setTls(tls: Pick<HookClientOptions, 'caPem' | 'clientCertPem' | 'clientKeyPem'>): void {
+    const old = this.agent;
+    this.o = { ...this.o, ...tls };
+    this.agent = this.newAgent();
+    setTimeout(() => old.destroy(), this.timeoutMs + 1000).unref();
   }
 
   /** Where the hook is, for messages (never the token). */

@@ -144,7 +144,7 @@ export async function serveFetchTls(
   endpoint: string,
   tls: TlsCertificate,
   options: ServeOptions & { textRoutes?: Record<string, TextRoute>; clientCaPem?: string } = {},
-): Promise<{ server: TlsServer; port: number; close(graceMs?: number): Promise<void>; setCertificate(tls: TlsCertificate): void }> {
+): Promise<{ server: TlsServer; port: number; close(graceMs?: number): Promise<void>; setCertificate(tls: TlsCertificate & { clientCaPem?: string }): void }> {
   // With clientCaPem, mutual TLS: a client without a certificate that CA issued is refused in the handshake.
   const clientAuth = options.clientCaPem ? { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: true } : {};
   const server = createTlsServer(
@@ -152,5 +152,13 @@ export async function serveFetchTls(
     fetchListener(handler, 'https', options.maxBodyBytes, options.textRoutes, options.tooLarge),
   );
   const served = await listen(server, endpoint);
-  return { ...served, setCertificate: (next) => server.setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion: 'TLSv1.2', ...(options.clientCaPem ? { ca: options.clientCaPem } : {}) }) };
+  // A new client CA (a renewal) replaces the one given at start; mutual TLS stays on or off as started.
+  let clientCaPem = options.clientCaPem;
+  return {
+    ...served,
+    setCertificate: (next) => {
+      if (options.clientCaPem && next.clientCaPem) clientCaPem = next.clientCaPem;
+      server.setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion: 'TLSv1.2', ...(clientCaPem ? { ca: clientCaPem } : {}) });
+    },
+  };
 }

@@ -18,7 +18,7 @@ import { informerHealth, probeHandler, readinessOf } from './probes.ts';
 import { EventRecorder } from './events.ts';
 import { startMissedSidecarScan } from './missed-sidecars.ts';
 import { OPERATOR_NAME } from '../core/labels.ts';
-import { hookedHandlers, type HookOptions } from './hooked-handlers.ts';
+import { hookedHandlers, type HookedHandlers, type HookOptions } from './hooked-handlers.ts';
 import { leasesFor, NO_LEASES, SIDECAR_SCAN_LEASE } from './leases.ts';
 import { startServers } from './operator-servers.ts';
 import type { OtlpConfig } from './otlp-config.ts';
@@ -51,10 +51,12 @@ export interface OperatorOptions {
   log: Logger;
   /** Time for every part (queues, caches, Lease, Events, the webhook's certificate). Default the real clock. */
   clock?: Clock;
-  /** Handlers whose reconcile runs in a hook server (`run --handler-url`), by name. */
+  /** Handlers whose reconcile runs in a hook server (`run --handler-url`, `--handler-service`), by name. */
   hooks?: HookOptions;
   /** Push the metrics over OTLP (from the OTEL_* variables: otlpConfigFromEnv); undefined: no push. */
   otlp?: OtlpConfig;
+  /** How often the hook certificates are re-checked (`--handler-service`; default 10 minutes). */
+  hookTlsCheckIntervalMs?: number;
 }
 
 export interface RunningOperator {
@@ -135,7 +137,25 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
   const informers = new SharedInformers(client, clock);
-  const hooked = hookedHandlers({ hooks: o.hooks, client, log: o.log, metrics, canWriteFor: leases.canWriteFor });
+  let hooked: HookedHandlers;
+  try {
+    hooked = await hookedHandlers({
+      hooks: o.hooks,
+      handlers,
+      client,
+      log: o.log,
+      metrics,
+      clock,
+      canWriteFor: leases.canWriteFor,
+      operatorNamespace: o.config.operatorNamespace,
+      clusterDomain: o.config.clusterDomain,
+      webhook: { serviceName: o.webhook?.serviceName ?? 'spiceai-operator-webhook', secretName: o.webhook?.secretName, url: o.webhook?.url },
+      tlsCheckIntervalMs: o.hookTlsCheckIntervalMs,
+    });
+  } catch (error) {
+    client.close();
+    throw error;
+  }
   const controllers = handlers.map(
     (name) =>
       new Controller({
@@ -176,6 +196,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     // Nothing may keep the process alive once start has failed.
     await Promise.all(controllers.map((c) => c.stop()));
     await servers.close();
+    await hooked.stop();
     client.close();
     throw error;
   }

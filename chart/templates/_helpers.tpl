@@ -66,3 +66,41 @@ spice.ai/app: spiceai-operator
 {{- $host := get $url "host" -}}
 {{- if regexMatch ":[0-9]+$" $host }}{{ regexFind "[0-9]+$" $host }}{{ else if eq (get $url "scheme") "https" }}443{{ else }}80{{ end -}}
 {{- end -}}
+
+{{- /* The handlers, in the operator's order (run --handlers). */ -}}
+{{- define "spiceai-operator.handlerNames" -}}workloads network-policy cluster pki pod-monitor{{- end -}}
+
+{{- /* A hook's Deployment and Service name; its certificate Secret adds -tls (so 59 characters at most). */ -}}
+{{- define "spiceai-operator.hookName" -}}
+{{- printf "%s-%s-hook" (include "spiceai-operator.fullname" .root) .handler | trunc 59 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- /* Labels selecting one handler's hook pods (never the operator's spice.ai/app). */ -}}
+{{- define "spiceai-operator.hookSelectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: hook
+spice.ai/hook: {{ .handler }}
+{{- end -}}
+
+{{- /* The handlers in hook mode, space-separated (empty: none). */ -}}
+{{- define "spiceai-operator.hookHandlers" -}}
+{{- $out := list -}}
+{{- range (splitList " " (include "spiceai-operator.handlerNames" .)) -}}
+{{- if eq (get (get $.Values.handlers .) "mode") "hook" }}{{ $out = append $out . }}{{ end -}}
+{{- end -}}
+{{- join " " $out -}}
+{{- end -}}
+
+{{- /* The handlers run at all (not off), comma-separated; empty when every handler is in-process (the default: no flag). */ -}}
+{{- define "spiceai-operator.runHandlers" -}}
+{{- $run := list -}}
+{{- $split := false -}}
+{{- range (splitList " " (include "spiceai-operator.handlerNames" .)) -}}
+{{- $mode := get (get $.Values.handlers .) "mode" -}}
+{{- if ne $mode "off" }}{{ $run = append $run . }}{{ end -}}
+{{- if ne $mode "inProcess" }}{{ $split = true }}{{ end -}}
+{{- end -}}
+{{- if and $split (not $run) }}{{ fail "handlers: every handler is off; the operator would have nothing to run (set at least one handlers.<name>.mode to inProcess or hook)" }}{{ end -}}
+{{- if $split }}{{ join "," $run }}{{ end -}}
+{{- end -}}

@@ -33,3 +33,4 @@ export {
   type ServingSecretUnderReview,
   type ServingVerdict,
 } from './serving-certificate-policy.ts';
+export { HOOK_SECRET_CHECKS, HOOK_SECRET_KEYS, HookSecretReason, planHookCertificate, type HookCertificatePlan, type HookSecretUnderReview, type HookSecretVerdict } from './hook-certificate-policy.ts';

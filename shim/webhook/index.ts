@@ -12,6 +12,7 @@ export {
   startSidecarInjector,
   startWebhook,
   WEBHOOK_FIELD_MANAGER,
+  webhookCertificateStore,
   type RunningWebhook,
   type SidecarInjectorOptions,
   type WebhookOptions,

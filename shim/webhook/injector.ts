@@ -23,7 +23,7 @@ import type { TextRoute } from '../http.ts';
 import { rotateCertificate } from './certificate-rotation.ts';
 import { resolveWebhookUrl, servingNames } from './endpoint.ts';
 import { serveInjector } from './injector-server.ts';
-import { ensureServingCertificate, type ServingCertificate } from './serving-certificate-store.ts';
+import { ensureServingCertificate, type CertificateStoreOptions, type ServingCertificate } from './serving-certificate-store.ts';
 
 export const WEBHOOK_FIELD_MANAGER = 'spiceai-operator-webhook';
 export const DEFAULT_WEBHOOK_SECRET = 'spiceai-operator-webhook-tls';
@@ -94,26 +94,30 @@ function injectorTargets(o: WebhookOptions, url: string | undefined): CaBundleTa
   ];
 }
 
-/** Reads, creates or renews the serving certificate in its Secret. */
-function servingCertificateSource(o: WebhookOptions, log: Logger, clock: Clock): () => Promise<ServingCertificate> {
-  return () =>
-    ensureServingCertificate({
-      client: o.client,
-      namespace: o.operatorNamespace,
-      secretName: o.secretName ?? DEFAULT_WEBHOOK_SECRET,
-      commonName: `${o.serviceName}.${o.operatorNamespace}.svc`,
-      ...servingNames(o),
-      labels: MANAGED_LABELS,
-      log,
-      clock,
-    });
+/**
+ * Where the webhook's serving certificate and the operator's own CA are kept: the Secret, the names,
+ * the labels of a Secret created. The hook certificates (shim/hook-tls.ts) are issued from this CA.
+ */
+export function webhookCertificateStore(
+  o: Pick<WebhookOptions, 'operatorNamespace' | 'clusterDomain' | 'serviceName' | 'secretName' | 'url'> & { client: CertificateStoreOptions['client']; log: Logger; clock: Clock },
+): CertificateStoreOptions {
+  return {
+    client: o.client,
+    namespace: o.operatorNamespace,
+    secretName: o.secretName ?? DEFAULT_WEBHOOK_SECRET,
+    commonName: `${o.serviceName}.${o.operatorNamespace}.svc`,
+    ...servingNames(o),
+    labels: MANAGED_LABELS,
+    log: o.log,
+    clock: o.clock,
+  };
 }
 
 /** Starts serving the injector and registers it with the API server. */
 export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   const log = o.log.child({ component: 'sidecar-injector' });
   const clock = o.clock ?? realClock;
-  const ensure = servingCertificateSource(o, log, clock);
+  const ensure = () => ensureServingCertificate(webhookCertificateStore({ ...o, log, clock }));
   const first = await ensure();
   const recordExpiry = (c: ServingCertificate) => o.metrics.webhookCertificateExpiry.set(c.notAfter.getTime() / 1000);
   recordExpiry(first);

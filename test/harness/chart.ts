@@ -31,10 +31,15 @@ export function chartServiceAccountKubeconfig(adminKubeconfig: string, dir: stri
   if (rendered.code !== 0) throw new Error(`helm template: ${rendered.err}`);
   spawnSync(kubectlPath(), ['--kubeconfig', adminKubeconfig, 'create', 'namespace', OPERATOR_NAMESPACE], { encoding: 'utf8' });
   kubectl(adminKubeconfig, ['apply', '--server-side', '-f', '-'], rendered.out);
-  const token = kubectl(adminKubeconfig, ['create', 'token', RELEASE, '-n', OPERATOR_NAMESPACE, '--duration', '6h']).trim();
+  return serviceAccountKubeconfig(adminKubeconfig, OPERATOR_NAMESPACE, RELEASE, dir);
+}
+
+/** A kubeconfig holding a token of an existing ServiceAccount (a release's, installed by helm). */
+export function serviceAccountKubeconfig(adminKubeconfig: string, namespace: string, name: string, dir: string): string {
+  const token = kubectl(adminKubeconfig, ['create', 'token', name, '-n', namespace, '--duration', '6h']).trim();
   const admin = parse(readFileSync(adminKubeconfig, 'utf8'));
   const cluster = admin.clusters[0];
-  const path = join(dir, 'chart-serviceaccount.kubeconfig');
+  const path = join(dir, `${namespace}-${name}.kubeconfig`);
   writeFileSync(
     path,
     stringify({

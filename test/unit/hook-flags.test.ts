@@ -57,6 +57,31 @@ test('what a hook is called with: CA, client certificate, token, deadline', () =
   assert.equal(parse({}), {});
 });
 
+test('--handler-service: the Service is dialled by its cluster name (or --handler-url), over https, with the operator\'s own TLS instead of the CA and client-certificate flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hook-flags-'));
+  writeFileSync(join(dir, 'ca.crt'), 'CA');
+  const hooks = parseHookFlags(
+    {
+      'handler-timeout-seconds': '10',
+      'handler-service': ['workloads=ops-workloads-hook', 'pki=ops-pki-hook'],
+      'handler-url': ['pki=https://127.0.0.1:9443', 'cluster=https://cluster.example:8443'],
+      'handler-ca': join(dir, 'ca.crt'),
+    },
+    ALL,
+    'ops',
+  );
+  assert.equal(hooks, {
+    workloads: { url: 'https://ops-workloads-hook.ops.svc', timeoutMs: 10_000, token: undefined, service: 'ops-workloads-hook' },
+    pki: { url: 'https://127.0.0.1:9443', timeoutMs: 10_000, token: undefined, service: 'ops-pki-hook' },
+    cluster: { url: 'https://cluster.example:8443', caPem: 'CA', clientCertPem: undefined, clientKeyPem: undefined, token: undefined, timeoutMs: 10_000 },
+  });
+  refused({ 'handler-service': ['workloads=Not_A_Service'] }, /--handler-service workloads=Not_A_Service: "Not_A_Service" is not a Service name/);
+  refused({ 'handler-service': ['pki=h'] }, /pki is not a handler this process runs/, ['workloads']);
+  refused({ 'handler-service': ['workloads=a', 'workloads=b'] }, /--handler-service workloads=b: workloads is given twice/);
+  refused({ 'handler-service': ['ops-hook'] }, /--handler-service ops-hook: expected NAME=SERVICE/);
+  refused({ 'handler-service': ['workloads=h'], 'handler-url': ['workloads=http://127.0.0.1:9000'] }, /--handler-service workloads=h issues the hook a certificate: use https/);
+});
+
 test('the reconcile URL: a base gets /reconcile, a full URL is kept', () => {
   assert.is(reconcileUrl('https://h:8443').href, 'https://h:8443/reconcile');
   assert.is(reconcileUrl('https://h:8443/hooks/workloads/').href, 'https://h:8443/hooks/workloads/reconcile');

@@ -126,6 +126,13 @@ export const RUN_FLAGS: readonly RunFlag[] = [
     value: 'NAME=URL',
     help: "call handler NAME's hook server (spiceai-operator serve NAME) instead of running it here; https, or http on loopback only (repeatable)",
   },
+  {
+    name: 'handler-service',
+    type: 'string',
+    multiple: true,
+    value: 'NAME=SERVICE',
+    help: "handler NAME's hook server is Service SERVICE in the operator namespace: the operator issues its serving certificate from its own CA into Secret SERVICE-tls (tls.crt, tls.key, ca.crt), trusts only that CA and presents a client certificate of the same CA; dialled at https://SERVICE.<ns>.svc unless --handler-url NAME=URL says where (repeatable)",
+  },
   { name: 'handler-ca', type: 'string', value: 'FILE', defaultText: "the system's CAs", help: 'CA certificates (PEM) that verify the hook servers' },
   { name: 'handler-client-cert', type: 'string', value: 'FILE', help: "the operator's client certificate (PEM) for hooks that require mutual TLS; with --handler-client-key" },
   { name: 'handler-client-key', type: 'string', value: 'FILE', help: 'its private key (PEM)' },

@@ -146,7 +146,7 @@ export const runCommand: Command = {
       }
     }
     const webhook = parseSidecarInjectorFlags(values);
-    const hooks = parseHookFlags(values, handlers);
+    const hooks = parseHookFlags(values, handlers, String(values['operator-namespace']));
     const telemetryProperties = parseTelemetryProperties((values['telemetry-properties'] as string[] | undefined) ?? []);
     const operatorPodLabels = parseOperatorPodLabels(String(values['operator-pod-labels']));
     const { otlpConfigFromEnv } = await import('../../otlp-config.ts');

@@ -16,7 +16,7 @@ function readFlagFile(flag: string, path: string): string {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve one handler as a hook (POST /reconcile) for run --handler-url.',
-  usage: 'spiceai-operator serve <handler> [--listen ADDR] [--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--token-file FILE]',
+  usage: 'spiceai-operator serve <handler> [--listen ADDR] [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--reload-seconds N]] [--token-file FILE]',
   allowPositionals: true,
   options: {
     listen: { type: 'string', default: '0.0.0.0:8443' },
@@ -24,6 +24,7 @@ export const serveCommand: Command = {
     'tls-key': { type: 'string' },
     'client-ca': { type: 'string' },
     'token-file': { type: 'string' },
+    'reload-seconds': { type: 'string', default: '30' },
     verbose: { type: 'boolean' },
   },
   flags: [
@@ -33,6 +34,7 @@ export const serveCommand: Command = {
     ['--tls-key FILE', 'its private key (PEM)'],
     ['--client-ca FILE', 'require a client certificate issued by this CA (mutual TLS: the operator\'s)'],
     ['--token-file FILE', 'require Authorization: Bearer <the file\'s content>'],
+    ['--reload-seconds N', 're-read --tls-cert, --tls-key and --client-ca this often and serve what changed (a renewed certificate in a mounted Secret) without a restart; 0: never (default 30)'],
     ['--verbose', 'debug-level logs'],
     ['-h, --help', 'show this help'],
   ],
@@ -56,6 +58,8 @@ export const serveCommand: Command = {
     if (!certPath && !isLoopbackHost(host)) {
       throw new UsageError(`--listen ${listen}: without --tls-cert/--tls-key a hook is served on a loopback address only (its requests carry cluster state, the pki handler's CA keys)`);
     }
+    const reloadSeconds = Number(values['reload-seconds']);
+    if (!Number.isInteger(reloadSeconds) || reloadSeconds < 0) throw new UsageError(`--reload-seconds ${values['reload-seconds']}: expected a whole number of seconds >= 0`);
     const tls = certPath ? { certPem: readFlagFile('tls-cert', certPath), keyPem: readFlagFile('tls-key', keyPath!) } : undefined;
     const clientCaPem = values['client-ca'] ? readFlagFile('client-ca', String(values['client-ca'])) : undefined;
     const token = values['token-file'] ? readFlagFile('token-file', String(values['token-file'])).trim() : undefined;
@@ -78,6 +82,32 @@ export const serveCommand: Command = {
     }
     const options = { maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES, tooLarge };
     const server = tls ? await serveFetchTls(fetch, listen, tls, { ...options, clientCaPem }) : await serveFetch(fetch, listen, options);
+    let current = { certPem: tls?.certPem, keyPem: tls?.keyPem, clientCaPem };
+    // A Secret mounted as files is updated in place by the kubelet (a renewal by the operator): re-read it.
+    const reload =
+      tls && reloadSeconds > 0 && 'setCertificate' in server
+        ? setInterval(() => {
+            const files = [certPath!, keyPath!, ...(values['client-ca'] ? [String(values['client-ca'])] : [])];
+            let next: string[];
+            try {
+              next = files.map((f) => readFileSync(f, 'utf8'));
+            } catch (error) {
+              log.warn('could not re-read the certificate files; serving the ones loaded', { error: (error as Error).message });
+              return;
+            }
+            if (next[0] === current.certPem && next[1] === current.keyPem && (next[2] ?? clientCaPem) === current.clientCaPem) return;
+            try {
+              server.setCertificate({ certPem: next[0]!, keyPem: next[1]!, clientCaPem: next[2] });
+            } catch (error) {
+              // Half-written (a key that is not the certificate's): the next look finds the whole.
+              log.warn('the certificate files do not make a usable certificate yet; serving the ones loaded', { error: (error as Error).message });
+              return;
+            }
+            current = { certPem: next[0]!, keyPem: next[1]!, clientCaPem: next[2] ?? clientCaPem };
+            log.info('hook certificate reloaded', { file: certPath });
+          }, reloadSeconds * 1000)
+        : undefined;
+    reload?.unref();
     log.info('serving hook', {
       handler: name,
       address: `${host.includes(':') ? `[${host}]` : host}:${server.port}`,
@@ -87,6 +117,7 @@ export const serveCommand: Command = {
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
         log.info('stopping: finishing requests in flight', { signal });
+        clearInterval(reload);
         void server.close().then(() => {
           log.info('stopped');
           resolve();
