@@ -71,11 +71,11 @@ export const volumeClaimTemplates = () =>
     .array(volumeClaimTemplate)
     .max(MAX_CLAIM_TEMPLATES)
     .meta({
+      // No reason: with FieldValueDuplicate the API server prints `Duplicate value: "array"` and drops the message.
       'x-kubernetes-validations': [
         {
           rule: `self.all(t, self.filter(u, ${CEL_TEMPLATE_NAME('u')} == ${CEL_TEMPLATE_NAME('t')}).size() == 1)`,
           message: `volumeClaimTemplates must have unique names (metadata.name, default ${DATA_VOLUME}): each is a volume of the pods`,
-          reason: 'FieldValueDuplicate',
         },
       ],
     })
@@ -92,7 +92,6 @@ export const volumeMounts = () =>
         {
           rule: 'self.all(m, self.filter(n, n.mountPath == m.mountPath).size() == 1)',
           message: 'volumeMounts must have unique mountPath values: the container can mount one volume at a path',
-          reason: 'FieldValueDuplicate',
         },
       ],
     })
