@@ -10,6 +10,8 @@ import { VolumeReason, claimMounts, volumeMountProblems } from '../../core/manif
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import type { SpicepodSetSpec } from '../../core/spec/spicepodset.ts';
 import { handlerConfig, SPICEPOD } from '../kit/fixtures.ts';
+import { desiredChildSet } from '../../core/manifests/spicepodcluster.ts';
+import { spicepodClusterSpecSchema } from '../../core/spec/spicepodcluster.ts';
 import { SetWorld } from '../kit/set-world.ts';
 
 const spec = (s: Record<string, unknown>): SpicepodSetSpec => {
@@ -145,6 +147,19 @@ test('the backstop: a set whose mount names no volume gets Ready=False InvalidSp
   const ready = w.condition('Ready');
   assert.is(ready?.reason, 'InvalidSpec');
   assert.match(ready?.message ?? '', /spec\.volumeMounts\[0\]\.name "cahce" is neither a volumeClaimTemplate nor a volume of the pods/);
+});
+
+test('a cluster node spec\'s templates and mounts reach its child set, and the child\'s StatefulSets mount them next to the node certificate', () => {
+  const cluster = spicepodClusterSpecSchema.parse({
+    schedulerSetSpec: { spicepod: { ...SPICEPOD, runtime: { scheduler: { state_location: 'file:///data/state' } } } },
+    executorSetSpec: { replicas: 2, volumeClaimTemplates: [{ metadata: { name: 'spill' }, spec: { resources: { requests: { storage: '20Gi' } } } }], volumeMounts: [{ name: 'spill', mountPath: '/spill' }] },
+  });
+  const child = desiredChildSet('c', 'ns', cluster, 'executor', 'cluster.local');
+  const childSpec = child.spec as Record<string, unknown>;
+  assert.equal(childSpec.volumeMounts, [{ name: 'spill', mountPath: '/spill' }]);
+  const s = sts(childSpec);
+  assert.equal(s.spec.volumeClaimTemplates.map((t: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }) => [t.metadata.name, t.spec.resources.requests.storage]), [['spill', '20Gi']]);
+  assert.equal(s.spec.template.spec.containers[0].volumeMounts.map((m: { name: string }) => m.name), ['spicepod', 'spill', 'node-tls']);
 });
 
 test.run();
