@@ -7,6 +7,10 @@ import { RESERVED_KEYS } from '../labels.ts';
 
 export const SPICEPOD_KEY = 'spicepod.yaml';
 export const DATA_VOLUME = 'data';
+/** The pod volumes the operator adds itself: the Spicepod's ConfigMap, a cluster node's certificate. */
+export const SPICEPOD_VOLUME = 'spicepod';
+export const NODE_TLS_VOLUME = 'node-tls';
+export const TLS_MOUNT = '/etc/spice/tls';
 
 export const names = {
   service: (set: string) => set,

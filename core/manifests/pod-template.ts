@@ -3,7 +3,8 @@
 import { LABEL_APP } from '../labels.ts';
 import type { HandlerConfig } from '../handler.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
-import { DATA_VOLUME, commonLabels, names, withoutReserved } from './names.ts';
+import { NODE_TLS_VOLUME, SPICEPOD_VOLUME, TLS_MOUNT, commonLabels, names, withoutReserved } from './names.ts';
+import { claimMounts } from './volumes.ts';
 import { DEFAULT_PROBE, HEALTH_PATH, NOBODY, READY_PATH, SPICED_BINARY, SPICED_WORKING_DIR, containerSecurityContext, spicedArgs as listenArgs, spicepodMount, spicepodVolume } from './spiced.ts';
 import { CLUSTER_PORT, CLUSTER_PORT_NAME } from '../spec/network.ts';
 import { clusterNodePort } from '../spec/cluster-node.ts';
@@ -12,8 +13,7 @@ import { ANNOTATION_SPICEPOD_CHECKSUM } from '../annotations.ts';
 export const CONTAINER_NAME = 'spiced';
 /** The internal cluster port (defined with the spec rules that reserve it). */
 export { CLUSTER_PORT };
-export const TLS_MOUNT = '/etc/spice/tls';
-const NODE_TLS_VOLUME = 'node-tls';
+export { TLS_MOUNT };
 
 /**
  * A cluster node's own certificate (mTLS on): its Secret mounted at TLS_MOUNT. The mount is
@@ -92,8 +92,7 @@ export interface PodTemplateInput {
 
 export function podTemplate({ set, namespace, spec, config, spicepodChecksum, selectorLabels }: PodTemplateInput) {
   const probes = httpProbes(spec);
-  const volumeMounts: Record<string, unknown>[] = [spicepodMount('spicepod')];
-  if (spec.volume) volumeMounts.push({ name: DATA_VOLUME, mountPath: '/data' });
+  const volumeMounts: Record<string, unknown>[] = [spicepodMount(SPICEPOD_VOLUME), ...claimMounts(spec)];
   volumeMounts.push(...nodeTls(spec).mounts);
   const ports = [
     { name: 'http', containerPort: spec.httpPort, protocol: 'TCP' },
@@ -132,7 +131,7 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
           ...probes,
         },
       ],
-      volumes: [spicepodVolume('spicepod', names.configMap(set))] as Record<string, unknown>[],
+      volumes: [spicepodVolume(SPICEPOD_VOLUME, names.configMap(set))] as Record<string, unknown>[],
       nodeSelector: spec.nodeSelector,
       affinity,
       tolerations: spec.tolerations,

@@ -4,7 +4,8 @@ import type { HandlerConfig, KubeObject } from '../handler.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import { contentHash } from './hash.ts';
 import { deepFreeze, Memo } from '../memo.ts';
-import { DATA_VOLUME, SPICEPOD_KEY, commonLabels, names, withoutReserved } from './names.ts';
+import { SPICEPOD_KEY, commonLabels, names, withoutReserved } from './names.ts';
+import { desiredVolumeClaimTemplates as claimTemplates, hasClaims } from './volumes.ts';
 import { nodeTls, podTemplate, type PodTemplate } from './pod-template.ts';
 import { clusterNodePort } from '../spec/cluster-node.ts';
 import { ANNOTATION_REVISION } from '../annotations.ts';
@@ -30,11 +31,11 @@ function meta(ctx: SetContext, name: string, extraLabels: Record<string, string>
 }
 
 /**
- * A Deployment for the simple case; per-replica StatefulSets for volume, cluster role or several
+ * A Deployment for the simple case; per-replica StatefulSets for claims (volume, volumeClaimTemplates), cluster role or several
  * replicas, and for BlueGreen, whose generations and standby are sets of StatefulSets.
  */
 export function workloadMode(spec: SpicepodSetSpec): 'Deployment' | 'StatefulSets' {
-  const simple = !spec.volume && !spec.cluster && spec.replicas <= 1 && spec.updateStrategy.type !== 'BlueGreen';
+  const simple = !hasClaims(spec) && !spec.cluster && spec.replicas <= 1 && spec.updateStrategy.type !== 'BlueGreen';
   return simple ? 'Deployment' : 'StatefulSets';
 }
 
@@ -195,22 +196,8 @@ export function statefulSetSelector(set: string, ordinal: number, version?: stri
   return { [LABEL_APP]: set, [LABEL_REPLICA]: String(ordinal), ...(version ? { [LABEL_VERSION]: version } : {}) };
 }
 
-export function desiredVolumeClaimTemplates(ctx: SetContext) {
-  const volume = ctx.spec.volume;
-  if (!volume) return undefined;
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: DATA_VOLUME, labels: { [LABEL_APP]: ctx.set } },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: volume.storageClassName,
-        resources: { requests: { storage: String(volume.storageRequests ?? '1Gi') } },
-      },
-    },
-  ];
-}
+/** The StatefulSets' claim templates (core/manifests/volumes.ts). */
+export const desiredVolumeClaimTemplates = (ctx: SetContext) => claimTemplates(ctx.set, ctx.spec);
 
 export interface StatefulSetInput {
   ordinal: number;

@@ -134,6 +134,10 @@ function crossFieldProblems(spec: SpicepodSetSpec): SpecProblem[] {
       message: 'is required when serviceAccount.enabled is true and create is false: name an existing ServiceAccount, or set create: true',
     });
   }
+  if (spec.volume && spec.volumeClaimTemplates) {
+    // The CRD says so too (VOLUME_EXCLUSIVE_RULE); this names it for objects admitted without that rule.
+    problems.push({ field: 'spec.volumeClaimTemplates', message: 'must not be set with volume: volume is the volumeClaimTemplate data; set one of them' });
+  }
   if (spec.network?.dnsPolicy === 'None' && !spec.network.dnsConfig?.nameservers?.length) {
     problems.push({
       field: 'spec.network.dnsConfig.nameservers',

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { conditions } from './kubernetes.ts';
 import { nodeClusterConfig, spicepodField, workloadFields } from './spicepodset.ts';
+import { VOLUME_EXCLUSIVE_RULE } from './volumes.ts';
 
 const nodeSpecFields = {
   ...workloadFields,
@@ -11,6 +12,7 @@ const nodeSpecFields = {
 
 export const schedulerSetSpecSchema = z
   .object({ ...nodeSpecFields, spicepod: spicepodField() })
+  .meta({ 'x-kubernetes-validations': [VOLUME_EXCLUSIVE_RULE] })
   .describe('The scheduler nodes: they hold the Spicepod and plan queries.');
 
 export const executorSetSpecSchema = z
@@ -31,6 +33,7 @@ export const executorSetSpecSchema = z
         fieldPath: '.spicepod',
         reason: 'FieldValueForbidden',
       },
+      VOLUME_EXCLUSIVE_RULE,
     ],
   })
   .describe('The executor nodes: they run query fragments. No Spicepod and no HTTP probes.');

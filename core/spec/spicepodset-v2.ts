@@ -4,14 +4,13 @@
 // the two without loss. Handlers never see this shape: they work on the
 // normalized v1 form (core/spec/normalize.ts).
 import { z } from 'zod';
-import { PULL_POLICIES, conditions, labelSelector, quantity, port, stringMap } from './kubernetes.ts';
+import { PULL_POLICIES, conditions, port } from './kubernetes.ts';
+import { volumeFields } from './volumes.ts';
+
+export { ACCESS_MODES, DATA_MOUNT_PATH, DATA_VOLUME, pvcResources, volumeClaimTemplate, volumeMount } from './volumes.ts';
 import { DEFAULT_IMAGE, DEFAULT_PORTS, DEFAULT_RETENTION_SECONDS, setClusterConfig, workloadFields } from './spicepodset.ts';
 
 export const V2_UPDATE_STRATEGIES = ['RollingOrdered', 'RollingParallel', 'BlueGreen'] as const;
-/** The volumeClaimTemplate mounted at /data without a volumeMounts entry. */
-export const DATA_VOLUME = 'data';
-export const DATA_MOUNT_PATH = '/data';
-export const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'] as const;
 
 export const imageSpecV2 = z
   .object({
@@ -30,45 +29,6 @@ export const imageSpecV2 = z
 
 const listener = (what: string, port_: number) =>
   z.object({ port: port().optional().describe(`Port the spiced ${what} listens on (default ${port_}).`) }).describe(`The spiced ${what}.`);
-
-export const pvcResources = z
-  .object({
-    requests: z.record(z.string(), quantity()).optional().describe('Minimum resources, e.g. storage: 10Gi. Raising storage resizes existing claims; lowering it has no effect.'),
-    limits: z.record(z.string(), quantity()).optional().describe('Maximum resources.'),
-  })
-  .describe('Resources of the claim.');
-
-export const volumeClaimTemplate = z
-  .object({
-    metadata: z
-      .object({
-        name: z.string().optional().describe(`Name of the claim template and of its volume (default ${DATA_VOLUME}).`),
-        labels: stringMap('Labels of the claims.').optional(),
-        annotations: stringMap('Annotations of the claims.').optional(),
-      })
-      .optional()
-      .describe('Name, labels and annotations of the claims.'),
-    spec: z
-      .object({
-        accessModes: z.array(z.enum(ACCESS_MODES)).optional().describe('Access modes of the volume (default ReadWriteOnce).'),
-        storageClassName: z.string().optional().describe('StorageClass of the claims (default: the cluster default).'),
-        resources: pvcResources.optional(),
-        volumeMode: z.enum(['Filesystem', 'Block']).optional().describe('Filesystem (default) or Block.'),
-        selector: labelSelector.optional().describe('Labels of the PersistentVolumes the claims may bind to.'),
-        volumeName: z.string().optional().describe('A PersistentVolume to bind to.'),
-      })
-      .describe('The PersistentVolumeClaim spec.'),
-  })
-  .describe('A PersistentVolumeClaim template; each replica gets its own claim.');
-
-export const volumeMount = z
-  .object({
-    name: z.string().describe('Name of the volumeClaimTemplate to mount.'),
-    mountPath: z.string().describe('Where the volume appears in the spiced container.'),
-    subPath: z.string().optional().describe('Sub-path of the volume to mount.'),
-    readOnly: z.boolean().optional().describe('Mount read-only.'),
-  })
-  .describe('A volume mount of the spiced container.');
 
 export const standbyVersionSpec = z
   .object({
@@ -103,11 +63,7 @@ export const workloadFieldsV2 = {
   resources: workloadFields.resources,
   env: workloadFields.env,
   envFromSource: workloadFields.envFromSource,
-  volumeClaimTemplates: z
-    .array(volumeClaimTemplate)
-    .optional()
-    .describe(`PersistentVolumeClaim templates, one claim per replica each. The one named ${DATA_VOLUME} is mounted at ${DATA_MOUNT_PATH}; others need a volumeMounts entry of the same name.`),
-  volumeMounts: z.array(volumeMount).optional().describe('Mounts of volumeClaimTemplates other than data.'),
+  ...volumeFields,
   serviceAccount: workloadFields.serviceAccount,
   updateStrategy: updateStrategySpecV2.optional(),
   network: workloadFields.network,

@@ -3,6 +3,7 @@
 // generation of the v1 API; the older snake_case spelling is admitted by
 // `legacySpicepodSetFields` and folded in by `normalizeSpicepodSetSpec`.
 import { z } from 'zod';
+import { VOLUME_EXCLUSIVE_RULE, volumeFields } from './volumes.ts';
 import { PULL_POLICIES, conditions, dnsPolicy, envFromSource, envVar, intOrPercent, networkPolicyEgressRule, networkPolicyIngressRule, nodeAffinity, podAntiAffinity, podDNSConfig, port, probeTimings, quantity, resourceRequirements, stringMap, toleration, topologySpreadConstraint } from './kubernetes.ts';
 
 export const UPDATE_STRATEGIES = ['RollingOrdered', 'RollingParallel', 'Parallel', 'BlueGreen'] as const;
@@ -44,7 +45,7 @@ export const volumeSpec = z
       .optional()
       .describe('Size of each replica\'s PersistentVolumeClaim, e.g. 10Gi. Raising it resizes existing claims; lowering it has no effect.'),
   })
-  .describe('Persistent storage: one PersistentVolumeClaim per replica, mounted at /data. Setting it deploys per-replica StatefulSets.');
+  .describe('Persistent storage: one PersistentVolumeClaim per replica, mounted at /data (the volumeClaimTemplate data). Setting it deploys per-replica StatefulSets. Not with volumeClaimTemplates.');
 
 const legacyVolumeSpec = volumeSpec.extend({
   storage_class_name: z.string().optional().describe('Deprecated: use storageClassName.'),
@@ -151,6 +152,8 @@ export const workloadFields = {
   env: z.array(envVar).optional().describe('Environment variables of the spiced container.'),
   envFromSource: z.array(envFromSource).optional().describe('ConfigMaps and Secrets imported as environment variables.'),
   volume: volumeSpec.optional(),
+  // spice.ai/v2's volume fields, stored here as written (functions/conversion): v1 had one volume.
+  ...volumeFields,
   serviceAccount: serviceAccountSpec.optional(),
   updateStrategy: updateStrategySpec.optional(),
   network: networkSpec.optional(),
@@ -214,6 +217,7 @@ export const spicepodSetSpecSchema = z
     ...legacySpicepodSetFields,
     volume: legacyVolumeSpec.optional(),
   })
+  .meta({ 'x-kubernetes-validations': [VOLUME_EXCLUSIVE_RULE] })
   .describe('Desired state of a SpicepodSet.');
 
 export const spicepodSetStatusSchema = z

@@ -7,6 +7,7 @@ import type { ConditionInput } from '../../core/conditions.ts';
 import { findCondition } from '../../core/conditions.ts';
 import type { KubeObject } from '../../core/handler.ts';
 import { setNameProblems } from '../../core/manifests/name-limits.ts';
+import { volumeMountProblems } from '../../core/manifests/volumes.ts';
 import { normalizeSpicepodSetSpec, type SpecProblem } from '../../core/spec/normalize.ts';
 import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { PAUSE_CRASHLOOPING, REASON_CHILD_REFUSED, REASON_INVALID_SPEC, REASON_PODS_REFUSED } from '../../core/set-reasons.ts';
@@ -25,7 +26,10 @@ export const CHILD_PROBLEM_REASONS: ReadonlySet<string> = new Set([REASON_INVALI
  */
 export function childSpecProblems(role: Role, child: KubeObject): SpecProblem[] {
   const normalized = normalizeSpicepodSetSpec(child.spec);
-  if (!normalized.ok) return normalized.problems.map((p) => ({ field: p.field.replace(/^spec(?=\.|\[|$)/, specField(role)), message: p.message }));
+  const underCluster = (p: SpecProblem) => ({ field: p.field.replace(/^spec(?=\.|\[|$)/, specField(role)), message: p.message });
+  if (!normalized.ok) return normalized.problems.map(underCluster);
+  const volumes = volumeMountProblems(normalized.spec);
+  if (volumes.length) return volumes.map(underCluster);
   return setNameProblems(child.metadata.name, normalized.spec).map((p) => ({
     field: 'metadata.name',
     message: `makes the ${role} set name ${JSON.stringify(child.metadata.name)} (the cluster name and "-${role}"), which ${p.message}`,

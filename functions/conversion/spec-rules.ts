@@ -5,7 +5,7 @@
 // versions are not listed: they pass through unchanged.
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_IMAGE } from '../../core/spec/spicepodset.ts';
-import { DATA_VOLUME } from '../../core/spec/spicepodset-v2.ts';
+import { DATA_VOLUME } from '../../core/spec/volumes.ts';
 import { defined, type FieldRule, type Json } from './kept-fields.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a spec of either version as decoded JSON; each rule reads its own fields (the schemas check them)
@@ -136,25 +136,38 @@ const network: FieldRule = {
   down: (b) => b,
 };
 
+/**
+ * v2's templates as v1's `volume` when they say nothing else: the template data alone
+ * (named data or unnamed), with at most a StorageClass and a storage request, and no
+ * mounts. Anything more is stored in v1's volumeClaimTemplates and volumeMounts, the
+ * same fields, so the operator acts on it (core/manifests/volumes.ts).
+ */
+function asVolume(templates: unknown, mounts: unknown): Json | undefined {
+  if (mounts !== undefined || !Array.isArray(templates) || templates.length !== 1) return undefined;
+  const t: Obj = templates[0] ?? {};
+  const only = (o: unknown, keys: string[]) => typeof o === 'object' && o !== null && !Array.isArray(o) && Object.keys(o).every((k) => keys.includes(k));
+  if (t.metadata !== undefined && !(only(t.metadata, ['name']) && (t.metadata.name ?? DATA_VOLUME) === DATA_VOLUME)) return undefined;
+  if (!only(t, ['metadata', 'spec']) || !only(t.spec, ['storageClassName', 'resources'])) return undefined;
+  const resources: Obj | undefined = t.spec.resources;
+  if (resources !== undefined && !(only(resources, ['requests']) && only(resources.requests, ['storage']))) return undefined;
+  return defined({ storageClassName: t.spec.storageClassName, storageRequests: resources?.requests?.storage });
+}
+
 const volume: FieldRule = {
   name: 'volume',
-  older: ['volume'],
+  older: ['volume', 'volumeClaimTemplates', 'volumeMounts'],
   newer: ['volumeClaimTemplates', 'volumeMounts'],
   up(a) {
     const v: Obj | undefined = a.volume as Obj;
-    if (!v) return {};
+    const out: Json = defined({ volumeClaimTemplates: a.volumeClaimTemplates, volumeMounts: a.volumeMounts });
+    if (!v || out.volumeClaimTemplates !== undefined) return out;
     const storageClassName = v.storageClassName ?? v.storage_class_name;
     const storage = v.storageRequests ?? v.storage_requests;
-    return {
-      volumeClaimTemplates: [{ metadata: { name: DATA_VOLUME }, spec: defined({ storageClassName, resources: storage === undefined ? undefined : { requests: { storage } } }) }],
-    };
+    return { volumeClaimTemplates: [{ metadata: { name: DATA_VOLUME }, spec: defined({ storageClassName, resources: storage === undefined ? undefined : { requests: { storage } } }) }], ...out };
   },
   down(b) {
-    const templates = b.volumeClaimTemplates as Obj[] | undefined;
-    // v1 has one volume, mounted at /data: the template named data. Others are kept for v2 alone.
-    const data = templates?.find((t) => (t?.metadata?.name ?? DATA_VOLUME) === DATA_VOLUME);
-    if (!data) return {};
-    return { volume: defined({ storageClassName: data.spec?.storageClassName, storageRequests: data.spec?.resources?.requests?.storage }) };
+    const volume = asVolume(b.volumeClaimTemplates, b.volumeMounts);
+    return volume ? { volume } : defined({ volumeClaimTemplates: b.volumeClaimTemplates, volumeMounts: b.volumeMounts });
   },
 };
 

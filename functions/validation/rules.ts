@@ -6,6 +6,8 @@
 // become the AdmissionReview warnings kubectl prints.
 import { RESERVED_KEYS } from '../../core/labels.ts';
 import { setNameProblems } from '../../core/manifests/name-limits.ts';
+import { DNS_PORT, userHandlesDns } from '../../core/manifests/network-policy.ts';
+import { VolumeReason, volumeMountProblems } from '../../core/manifests/volumes.ts';
 import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
 import { normalizeSpicepodClusterSpec, normalizeSpicepodSetSpec, parseSpicepod } from '../../core/spec/normalize.ts';
 import { legacySpicepodSetFields, type SpicepodSetSpec } from '../../core/spec/spicepodset.ts';
@@ -19,6 +21,12 @@ export const REASON_SPICEPOD_UNKNOWN_SECTION = 'SpicepodUnknownSection';
 export const REASON_DEPRECATED_FIELD = 'DeprecatedField';
 export const REASON_FLOATING_TAG = 'FloatingImageTag';
 export const REASON_STORAGE_CLASS_MISSING = 'StorageClassNotFound';
+/** volumeMounts against the volumes (core/manifests/volumes.ts checks them; the reconcile-time backstop too). */
+export const REASON_VOLUME_MOUNT_UNKNOWN = VolumeReason.MountUnknownVolume;
+export const REASON_VOLUME_NOT_MOUNTED = VolumeReason.NotMounted;
+export const REASON_VOLUME_MOUNT_PATH_TAKEN = VolumeReason.MountPathTaken;
+export const REASON_VOLUME_NAME_RESERVED = VolumeReason.NameReserved;
+export const REASON_DNS_EGRESS_INCOMPLETE = 'DnsEgressIncomplete';
 
 export interface Finding {
   reason: string;
@@ -130,21 +138,60 @@ const storageClass: Rule = async (o, spec, lookups) => {
   const out: Finding[] = [];
   for (const { at, spec: w } of workloads(o, spec)) {
     const written = w.volume?.storageClassName !== undefined ? 'storageClassName' : 'storage_class_name';
-    const name: unknown = w.volume?.[written];
-    if (typeof name !== 'string' || name === '') continue;
-    if ((await lookups.storageClassExists(name)) === false) {
-      out.push({ reason: REASON_STORAGE_CLASS_MISSING, severity: 'reject', field: `${at}.volume.${written}`, message: `names StorageClass ${JSON.stringify(name)}, which does not exist: the claims would stay Pending; create it or name an existing one (kubectl get storageclass)` });
+    const named: { field: string; name: unknown }[] = [{ field: `${at}.volume.${written}`, name: w.volume?.[written] }];
+    if (Array.isArray(w.volumeClaimTemplates)) w.volumeClaimTemplates.forEach((t: Rec, i: number) => named.push({ field: `${at}.volumeClaimTemplates[${i}].spec.storageClassName`, name: t?.spec?.storageClassName }));
+    for (const { field, name } of named) {
+      if (typeof name !== 'string' || name === '') continue;
+      if ((await lookups.storageClassExists(name)) === false) {
+        out.push({ reason: REASON_STORAGE_CLASS_MISSING, severity: 'reject', field, message: `names StorageClass ${JSON.stringify(name)}, which does not exist: the claims would stay Pending; create it or name an existing one (kubectl get storageclass)` });
+      }
     }
   }
   return out;
 };
 
+/**
+ * Every volumeMounts entry names a volumeClaimTemplate or a volume of the pods, every
+ * template but data is mounted, no two mounts share a path. Cluster nodes carry their
+ * certificate volume unless the cluster runs without mTLS.
+ */
+const volumes: Rule = (o, spec) => {
+  if (o.kind === 'SpicepodSet') {
+    const normalized = normalizeSpicepodSetSpec(spec);
+    return normalized.ok ? volumeMountProblems(normalized.spec).map((p) => ({ reason: p.reason, severity: 'reject' as const, field: p.field, message: p.message })) : [];
+  }
+  return workloads(o, spec).flatMap(({ at, spec: w }) => {
+    if (w.volumeMounts !== undefined && !Array.isArray(w.volumeMounts)) return [];
+    const node = { volume: w.volume, volumeClaimTemplates: Array.isArray(w.volumeClaimTemplates) ? w.volumeClaimTemplates : undefined, volumeMounts: w.volumeMounts, cluster: { allowInsecureConnections: spec.allowInsecureConnections === true } } as Parameters<typeof volumeMountProblems>[0];
+    return volumeMountProblems(node, at).map((p) => ({ reason: p.reason, severity: 'reject' as const, field: p.field, message: p.message }));
+  });
+};
+
+/**
+ * The operator adds DNS egress (UDP and TCP 53) unless an egress rule names port 53
+ * (core/manifests/network-policy.ts): then the user's rules are all there is, and one
+ * that opens 53 over UDP or TCP alone breaks lookups whose answers need the other
+ * (resolvers retry over TCP when a UDP answer is truncated; RFC 7766).
+ */
+const dnsEgress: Rule = (o, spec) =>
+  workloads(o, spec).flatMap(({ at, spec: w }) => {
+    const written = w.network?.egress !== undefined ? 'network.egress' : 'egress';
+    const egress: unknown = w.network?.egress ?? w.egress;
+    if (!Array.isArray(egress) || !userHandlesDns(egress)) return [];
+    const covers = (protocol: string) => egress.some((r: Rec) => (r?.ports ?? []).some((p: Rec) => (p?.protocol ?? 'TCP') === protocol && typeof p.port === 'number' && p.port <= DNS_PORT && DNS_PORT <= (p.endPort ?? p.port)));
+    const missing = ['UDP', 'TCP'].filter((protocol) => !covers(protocol));
+    if (!missing.length) return [];
+    return [{ reason: REASON_DNS_EGRESS_INCOMPLETE, severity: 'warn' as const, field: `${at}.${written}`, message: `opens port ${DNS_PORT} without ${missing.join(' and ')}: a rule naming port ${DNS_PORT} replaces the DNS egress the operator adds (UDP and TCP ${DNS_PORT}), and lookups need both (large answers are retried over TCP); add ${missing.join(' and ')} ${DNS_PORT}` }];
+  });
+
 /** In order: the first rules name the most basic problems. */
 export const RULES: readonly { name: string; check: Rule }[] = [
   { name: 'reserved-keys', check: reservedKeys },
   { name: 'spec', check: specProblems },
+  { name: 'volumes', check: volumes },
   { name: 'spicepod', check: spicepod },
   { name: 'storage-class', check: storageClass },
+  { name: 'dns-egress', check: dnsEgress },
   { name: 'deprecated', check: deprecated },
   { name: 'floating-tag', check: floatingTag },
 ];

@@ -29,6 +29,10 @@ export interface SetOutcome {
   podsRefused?: string;
   resizeRefused: FailedWrite[];
   shrinks: string[];
+  /** The size fields below a claim's size. */
+  shrinkFields: string[];
+  /** The storage sizes the spec asks for, as the messages name them. */
+  sizes: string;
   resizing: number;
 }
 
@@ -69,12 +73,12 @@ export const PAUSED_CHECKS: Check[] = [crashLooping, scaledToZero, resumedByAnno
 const running = paused('False', SetReason.Running, 'the workload is running');
 
 // ---- VolumeResized (absent when no claim needs a change) ----
-const resizeRefused: Check = (o) => (o.resizeRefused.length ? volumeResized('False', SetReason.ResizeRefused, refusedResizeMessage(o.resizeRefused, o.spec.volume?.storageRequests)) : undefined);
+const resizeRefused: Check = (o) => (o.resizeRefused.length ? volumeResized('False', SetReason.ResizeRefused, refusedResizeMessage(o.resizeRefused, o.sizes)) : undefined);
 const shrinkNotSupported: Check = (o) =>
   o.shrinks.length
-    ? volumeResized('False', SetReason.ShrinkNotSupported, `volume.storageRequests is below the size of ${o.shrinks.join(', ')}; volumes cannot shrink, so they keep their size`)
+    ? volumeResized('False', SetReason.ShrinkNotSupported, `${o.shrinkFields.join(' and ')} is below the size of ${o.shrinks.join(', ')}; volumes cannot shrink, so they keep their size`)
     : undefined;
-const resizing: Check = (o) => (o.resizing ? volumeResized('True', SetReason.Resizing, `resizing ${o.resizing} volumes to ${o.spec.volume?.storageRequests}`) : undefined);
+const resizing: Check = (o) => (o.resizing ? volumeResized('True', SetReason.Resizing, `resizing ${o.resizing} volumes to ${o.sizes}`) : undefined);
 export const VOLUME_CHECKS: Check[] = [resizeRefused, shrinkNotSupported, resizing];
 
 /** Ready, Progressing, Paused and (when a claim changes) VolumeResized, in that order. */

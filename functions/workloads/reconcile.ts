@@ -8,6 +8,7 @@ import type { Desired, KubeObject, Observed, RecordedEvent } from '../../core/ha
 import { refOf } from '../../core/handler.ts';
 import { asInput, invalidSpecAnswer } from '../../core/invalid-spec.ts';
 import { setNameProblems } from '../../core/manifests/name-limits.ts';
+import { volumeMountProblems } from '../../core/manifests/volumes.ts';
 import { desiredConfigMap, desiredService, desiredServiceAccountObjects, workloadMode, type SetContext } from '../../core/manifests/spicepodset.ts';
 import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
 import { normalizeSpicepodSetSpec, type SpecProblem } from '../../core/spec/normalize.ts';
@@ -47,7 +48,9 @@ const clusterRoleNeedsItsCluster: SpecCheck = (parent, spec) => {
 };
 /** Every name derived from the set's name fits Kubernetes' limits. */
 const derivedNamesFit: SpecCheck = (parent, spec) => setNameProblems(parent.metadata.name, spec);
-const SPEC_CHECKS: SpecCheck[] = [clusterRoleNeedsItsCluster, derivedNamesFit];
+/** Every volumeMounts entry names a volume, every template but data is mounted, no two mounts share a path. */
+const mountsFitVolumes: SpecCheck = (_parent, spec) => volumeMountProblems(spec);
+const SPEC_CHECKS: SpecCheck[] = [clusterRoleNeedsItsCluster, derivedNamesFit, mountsFitVolumes];
 
 function checkedSpec(parent: KubeObject): { spec: SpicepodSetSpec } | { problems: SpecProblem[] } {
   const normalized = normalizeSpicepodSetSpec(parent.spec);
@@ -109,7 +112,7 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   const rollbackRefused =
     workload.rollback?.refusal ?? (rollbackRequested && !blueGreen ? rollbackRefusal({ spec, nowSeconds: Math.floor(observed.now / 1000) }) : undefined);
 
-  const { patches, shrinks } = volumeResizes(ctx, observed);
+  const { patches, shrinks, shrinkFields, sizes } = volumeResizes(ctx, observed);
   const rolling = isRolling(replicas, workload.updatedReady);
   const outcome: SetOutcome = {
     spec,
@@ -124,6 +127,8 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     podsRefused: rolling ? refusedPodsMessage(observed, observed.children.filter((c) => c.kind === 'Deployment' || c.kind === 'StatefulSet')) : undefined,
     resizeRefused: refusedResizes(observed.failedWrites),
     shrinks,
+    shrinkFields,
+    sizes,
     resizing: patches.length,
   };
   const rolledBack = rolledBackCondition(previous, workload.status, rollbackRefused, parent.metadata.generation);

@@ -8,6 +8,8 @@ import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { answerConversionReview, convertObject, keptAnnotation, type KubeObject } from '../../functions/conversion/index.ts';
 import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
+import { claimMounts, desiredVolumeClaimTemplates } from '../../core/manifests/volumes.ts';
+import { canonicalJson } from '../../core/manifests/hash.ts';
 import { spicepodSetSpecSchema } from '../../core/spec/spicepodset.ts';
 import { spicepodSetSpecSchemaV2 } from '../../core/spec/spicepodset-v2.ts';
 import { spicepodClusterSpecSchemaV2 } from '../../core/spec/spicepodcluster-v2.ts';
@@ -37,6 +39,18 @@ const spicepodV1 = fc.oneof(spicepodObject, spicepodObject.map((p) => `# written
 const strategyV1 = fc.constantFrom('RollingOrdered', 'RollingParallel', 'Parallel', 'BlueGreen');
 const cluster = record({ role: fc.constantFrom('scheduler', 'executor'), clusterName: opt(word), bindAddress: opt(fc.constant('0.0.0.0:50052')) });
 
+const template = record({
+  metadata: opt(record({ name: opt(fc.constantFrom('data', 'cache', 'models')), labels })),
+  spec: record({
+    accessModes: opt(fc.array(fc.constantFrom('ReadWriteOnce', 'ReadWriteMany'), { minLength: 1, maxLength: 2 })),
+    storageClassName: opt(word),
+    resources: opt(record({ requests: opt(record({ storage: opt(quantity) })), limits: opt(record({ storage: opt(quantity) })) })),
+    volumeMode: opt(fc.constantFrom('Filesystem', 'Block')),
+  }),
+});
+
+const mounts = fc.array(record({ name: fc.constantFrom('cache', 'models', 'data'), mountPath: fc.constantFrom('/cache', '/models', '/data'), readOnly: opt(fc.boolean()) }), { maxLength: 2 });
+
 /** Node spec fields shared by v1 and v1alpha1 (camelCase only). */
 const workloadV1 = {
   replicas: opt(fc.integer({ min: 0, max: 5 })),
@@ -47,6 +61,9 @@ const workloadV1 = {
   env: opt(fc.array(record({ name: word, value: opt(word) }), { maxLength: 2 })),
   envFromSource: opt(envFrom),
   volume: opt(record({ storageClassName: opt(word), storageRequests: opt(quantity) })),
+  // v2's volume fields, which v1 stores as written (also next to volume, which the CRD refuses).
+  volumeClaimTemplates: opt(fc.array(template, { maxLength: 2 })),
+  volumeMounts: opt(mounts),
   serviceAccount: opt(record({ enabled: opt(fc.boolean()), create: opt(fc.boolean()), name: opt(word), annotations: labels })),
   updateStrategy: opt(record({ type: opt(strategyV1), maxUnavailable: opt(fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constant('50%'))), minReadyForCutover: opt(fc.integer({ min: 0, max: 3 })) })),
   network: opt(record({ ingress: opt(fc.array(rule, { maxLength: 2 })), egress: opt(fc.array(rule, { maxLength: 2 })), dnsPolicy: opt(fc.constantFrom('ClusterFirst', 'None')), dnsConfig: opt(dnsConfig) })),
@@ -81,16 +98,6 @@ const setSpecV1 = record({
   return spec;
 });
 
-const template = record({
-  metadata: opt(record({ name: opt(fc.constantFrom('data', 'cache', 'models')), labels })),
-  spec: record({
-    accessModes: opt(fc.array(fc.constantFrom('ReadWriteOnce', 'ReadWriteMany'), { minLength: 1, maxLength: 2 })),
-    storageClassName: opt(word),
-    resources: opt(record({ requests: opt(record({ storage: opt(quantity) })), limits: opt(record({ storage: opt(quantity) })) })),
-    volumeMode: opt(fc.constantFrom('Filesystem', 'Block')),
-  }),
-});
-
 const workloadV2 = {
   replicas: opt(fc.integer({ min: 0, max: 5 })),
   image: opt(record({ repository: opt(fc.oneof(repoName, fc.tuple(registry, repoName).map(([r, n]) => `${r.replace(/\/$/, '')}/${n}`))), tag: opt(tag), pullPolicy: opt(pullPolicy), pullSecret: opt(word) })),
@@ -100,7 +107,7 @@ const workloadV2 = {
   env: workloadV1.env,
   envFromSource: opt(envFrom),
   volumeClaimTemplates: opt(fc.array(template, { maxLength: 3 })),
-  volumeMounts: opt(fc.array(record({ name: fc.constantFrom('cache', 'models'), mountPath: fc.constantFrom('/cache', '/models'), readOnly: opt(fc.boolean()) }), { maxLength: 2 })),
+  volumeMounts: opt(mounts),
   serviceAccount: workloadV1.serviceAccount,
   updateStrategy: opt(record({ type: opt(fc.constantFrom('RollingOrdered', 'RollingParallel', 'BlueGreen')), maxUnavailable: opt(fc.integer({ min: 0, max: 3 })), minReadyForCutover: opt(fc.integer({ min: 0, max: 3 })) })),
   network: workloadV1.network,
@@ -198,8 +205,10 @@ test('what the operator reads in v1 means what v2 says: image, ports, Service, v
       if (v2.image?.tag) assert.is(spec.image.tag, v2.image.tag);
       assert.is(spec.httpPort, v2.http?.port ?? 8090);
       assert.is(spec.enableService, v2.service?.enabled ?? true);
-      const data = v2.volumeClaimTemplates?.find((t: any) => (t.metadata?.name ?? 'data') === 'data');
-      assert.is(spec.volume?.storageRequests, data?.spec.resources?.requests?.storage);
+      // The claims and mounts rendered from the stored v1 form are those v2's fields say, verbatim.
+      const asV2 = { ...spec, volume: undefined, volumeClaimTemplates: v2.volumeClaimTemplates, volumeMounts: v2.volumeMounts };
+      assert.is(canonicalJson(desiredVolumeClaimTemplates('a', spec)), canonicalJson(desiredVolumeClaimTemplates('a', asV2)));
+      assert.is(canonicalJson(claimMounts(spec)), canonicalJson(claimMounts(asV2)));
       assert.is(spec.instantRollback.enabled, v2.standbyVersion?.enabled ?? false);
       assert.is(spec.updateStrategy.type, v2.updateStrategy?.type ?? 'RollingOrdered');
     }),

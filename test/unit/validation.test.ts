@@ -15,6 +15,10 @@ import {
   SPICEPOD_TOP_LEVEL_KEYS,
   SPICEPOD_VERSIONS,
   REASON_RESERVED_KEY,
+  REASON_STORAGE_CLASS_MISSING,
+  REASON_VOLUME_MOUNT_UNKNOWN,
+  REASON_VOLUME_NOT_MOUNTED,
+  REASON_DNS_EGRESS_INCOMPLETE,
   type AdmittedObject,
 } from '../../functions/validation/index.ts';
 import { VENDORED_SCHEMA_PATH, spicepodProblems } from '../conformance/spicepod-schema.ts';
@@ -100,6 +104,44 @@ test('a StorageClass that does not exist is refused; one that cannot be looked u
   assert.match(missing[0]!.message, /StorageClass "fast", which does not exist/);
   assert.equal(await findings(o, { storageClassExists: async () => true }), []);
   assert.equal(await findings(o, { storageClassExists: async () => undefined }), []);
+});
+
+test('a StorageClass of a volumeClaimTemplate that does not exist is refused, naming the template', async () => {
+  const o = set({ volumeClaimTemplates: [{ spec: { storageClassName: 'fast' } }, { metadata: { name: 'cache' }, spec: { storageClassName: 'gone' } }], volumeMounts: [{ name: 'cache', mountPath: '/cache' }] });
+  const missing = await findings(o, { storageClassExists: async (name) => name === 'fast' });
+  assert.equal(missing.map((f) => [f.severity, f.reason, f.field]), [['reject', REASON_STORAGE_CLASS_MISSING, 'spec.volumeClaimTemplates[1].spec.storageClassName']]);
+});
+
+test('volumeMounts: a mount of no volume is refused (its own reason), on sets and on a cluster\'s node specs; data needs no entry', async () => {
+  const templates = [{ spec: {} }, { metadata: { name: 'cache' }, spec: {} }];
+  assert.equal(await reasons(set({ volumeClaimTemplates: templates, volumeMounts: [{ name: 'cache', mountPath: '/cache' }] })), []);
+  assert.equal(await reasons(set({ volumeClaimTemplates: templates, volumeMounts: [{ name: 'cahce', mountPath: '/cache' }] })), [
+    `reject ${REASON_VOLUME_MOUNT_UNKNOWN} spec.volumeMounts[0].name`,
+    `reject ${REASON_VOLUME_NOT_MOUNTED} spec.volumeClaimTemplates[1]`,
+  ]);
+  const unknown = (await findings(set({ volumeMounts: [{ name: 'models', mountPath: '/models' }] })))[0]!;
+  assert.match(unknown.message, /"models" is neither a volumeClaimTemplate nor a volume of the pods \("spicepod"\)/);
+  const cluster = (allowInsecureConnections: boolean): AdmittedObject => ({
+    kind: 'SpicepodCluster',
+    metadata: { name: 'dq', namespace: 'ns' },
+    spec: {
+      allowInsecureConnections,
+      schedulerSetSpec: { spicepod: { ...pod, runtime: { scheduler: { state_location: 'file:///tmp/x' } } }, image: { tag: '1' }, volumeMounts: [{ name: 'node-tls', mountPath: '/certs' }] },
+      executorSetSpec: { image: { tag: '1' }, volumeClaimTemplates: [{ metadata: { name: 'spill' }, spec: {} }], volumeMounts: [{ name: 'spil', mountPath: '/spill' }] },
+    },
+  });
+  assert.equal(await reasons(cluster(false)), [`reject ${REASON_VOLUME_MOUNT_UNKNOWN} spec.executorSetSpec.volumeMounts[0].name`, `reject ${REASON_VOLUME_NOT_MOUNTED} spec.executorSetSpec.volumeClaimTemplates[0]`]);
+  assert.ok((await reasons(cluster(true))).includes(`reject ${REASON_VOLUME_MOUNT_UNKNOWN} spec.schedulerSetSpec.volumeMounts[0].name`), 'without mTLS there is no certificate volume to mount');
+});
+
+test('egress: a rule naming port 53 on one protocol warns (it replaces the DNS egress the operator adds); both, or none, say nothing', async () => {
+  const egress = (ports: { protocol?: string; port: number }[]) => set({ network: { egress: [{ ports }] } });
+  assert.equal(await reasons(egress([{ protocol: 'UDP', port: 53 }])), [`warn ${REASON_DNS_EGRESS_INCOMPLETE} spec.network.egress`]);
+  assert.match((await findings(egress([{ protocol: 'UDP', port: 53 }])))[0]!.message, /without TCP/);
+  assert.equal(await reasons(egress([{ port: 53 }])), [`warn ${REASON_DNS_EGRESS_INCOMPLETE} spec.network.egress`], 'no protocol is TCP');
+  assert.equal(await reasons(egress([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }])), []);
+  assert.equal(await reasons(egress([{ protocol: 'TCP', port: 443 }])), [], 'no rule names 53: the operator adds DNS itself');
+  assert.equal(await reasons(set({ egress: [{ ports: [{ protocol: 'TCP', port: 53 }] }] })), [`warn ${REASON_DNS_EGRESS_INCOMPLETE} spec.egress`, 'warn DeprecatedField spec.egress'], 'the older spelling is named as written');
 });
 
 test('policy: err refuses, warn turns refusals into warnings, off says nothing; an update is not refused for an old problem', () => {

@@ -226,6 +226,8 @@ function outcome(o: Partial<SetOutcome> = {}): SetOutcome {
     revision: 'r1',
     resizeRefused: [],
     shrinks: [],
+    shrinkFields: ['volume.storageRequests'],
+    sizes: '2Gi',
     resizing: 0,
     ...o,
   };
