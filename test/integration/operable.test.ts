@@ -121,4 +121,17 @@ test('a Pod that asked for the sidecar and runs without it gets a Warning Event 
   await eventually('the gauge back down', async () => (sampleValue(await metrics(), 'spiceai_operator_pods_missing_sidecar', { namespace: ns }) ?? 0) === 0 || undefined);
 });
 
+test('SIGTERM while the operator is still starting (the webhook after the controllers) stops it cleanly, exit 0', async () => {
+  const name = `${LEASE}-early-stop`;
+  const early = await startOperator([
+    '--namespaces', ns, '--handlers', 'workloads', '--no-leader-elect', '--operator-namespace', operatorNs,
+    '--enable-sidecar-injector', '--webhook-url', 'https://127.0.0.1:0/mutate', '--webhook-configuration', name, '--webhook-secret', name,
+  ]);
+  // The harness returns at "controller started": the webhook's certificate and configuration come next.
+  const code = await early.stop();
+  kubectl(['delete', 'mutatingwebhookconfiguration', name, '--ignore-not-found']);
+  assert.is(code, 0, `exit code (null: killed by the signal); last lines: ${JSON.stringify(early.logs.slice(-3))}`);
+  assert.ok(early.logs.some((l) => l.msg === 'stopped'));
+});
+
 test.run();

@@ -161,6 +161,15 @@ export const runCommand: Command = {
     const { jsonLogger } = await import('../../log.ts');
     const log = jsonLogger(logging);
     const { startOperator } = await import('../../operator.ts');
+    // A signal while starting (the webhook's certificate, the first lists) stops the operator as soon as it has started.
+    let early: string | undefined;
+    const onEarly = (signal: string) => () => {
+      early ??= signal;
+    };
+    const earlyTerm = onEarly('SIGTERM');
+    const earlyInt = onEarly('SIGINT');
+    process.once('SIGTERM', earlyTerm);
+    process.once('SIGINT', earlyInt);
     const operator = await startOperator({
       kubeConfig,
       config: {
@@ -195,6 +204,9 @@ export const runCommand: Command = {
           resolve();
         });
       };
+      process.off('SIGTERM', earlyTerm);
+      process.off('SIGINT', earlyInt);
+      if (early) return shutdown(early);
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
