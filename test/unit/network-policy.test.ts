@@ -6,26 +6,23 @@ import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { satisfies } from '../../core/diff.ts';
-import type { HandlerConfig, KubeObject } from '../../core/handler.ts';
+import type { KubeObject } from '../../core/handler.ts';
 import { desiredChildSet } from '../../core/manifests/spicepodcluster.ts';
 import { parseCidr, strictlyContains } from '../../core/spec/cidr.ts';
 import { normalizeSpicepodClusterSpec, normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import { reconcileSpicepodCluster } from '../../functions/cluster/index.ts';
 import { networkPolicyHandler, reconcileNetworkPolicy } from '../../functions/network-policy/index.ts';
 import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
+import { handlerConfig, NOW, SCHEDULER_SPICEPOD, SPICEPOD, spicepodSet } from '../kit/fixtures.ts';
 
 const OP_NS = 'spiceai-operator-system';
-const config: HandlerConfig = { operatorNamespace: OP_NS, clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
-const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
-const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
-const now = Date.parse('2026-01-01T00:00:00Z');
+const config = handlerConfig({ operatorNamespace: OP_NS });
+const spicepod = SPICEPOD;
+const schedulerSpicepod = SCHEDULER_SPICEPOD;
+const now = NOW;
 
 /** A set; one with a cluster role is owned by its SpicepodCluster, as the cluster handler makes it. */
-const setObject = (spec: Record<string, unknown>, name = 'app', generation = 1): KubeObject => {
-  const clusterName = (spec.cluster as { clusterName?: string } | undefined)?.clusterName;
-  const ownerReferences = clusterName ? [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: clusterName, uid: 'c1', controller: true }] : undefined;
-  return { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name, namespace: 'ns', uid: 'u1', generation, ownerReferences }, spec: { spicepod, ...spec } };
-};
+const setObject = (spec: Record<string, unknown>, name = 'app', generation = 1): KubeObject => spicepodSet(spec, { name, generation });
 const reconcile = (parent: KubeObject, children: KubeObject[] = []) => reconcileNetworkPolicy({ parent, children, related: {}, now, config });
 async function policyOf(spec: Record<string, unknown>, name = 'app'): Promise<any> {
   const d = await reconcile(setObject(spec, name));
