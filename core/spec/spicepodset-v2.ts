@@ -4,11 +4,11 @@
 // the two without loss. Handlers never see this shape: they work on the
 // normalized v1 form (core/spec/normalize.ts).
 import { z } from 'zod';
-import { PULL_POLICIES, conditions, port } from './kubernetes.ts';
+import { PULL_POLICIES, port } from './kubernetes.ts';
 import { volumeFields } from './volumes.ts';
 
 export { ACCESS_MODES, DATA_MOUNT_PATH, DATA_VOLUME, pvcResources, volumeClaimTemplate, volumeMount } from './volumes.ts';
-import { DEFAULT_IMAGE, DEFAULT_PORTS, DEFAULT_RETENTION_SECONDS, setClusterConfig, workloadFields } from './spicepodset.ts';
+import { DEFAULT_IMAGE, DEFAULT_PORTS, DEFAULT_RETENTION_SECONDS, setClusterConfig, spicepodSetStatusSchema, workloadFields } from './spicepodset.ts';
 
 export const V2_UPDATE_STRATEGIES = ['RollingOrdered', 'RollingParallel', 'BlueGreen'] as const;
 
@@ -97,32 +97,10 @@ export const spicepodSetSpecSchemaV2 = z
   })
   .describe('Desired state of a SpicepodSet.');
 
-export const spicepodSetStatusSchemaV2 = z
-  .object({
-    replicas: z.string().optional().describe('Replica state for kubectl, ready/total, e.g. 2/5.'),
-    readyReplicas: z.int().optional().describe('Number of Ready pods.'),
-    totalReplicas: z.int().optional().describe('Number of desired pods.'),
-    selector: z.string().optional().describe('Label selector of the pods, for the scale subresource (HorizontalPodAutoscaler, KEDA).'),
-    role: z.string().optional().describe('Cluster role: <none>, scheduler or executor.'),
-    pauseReason: z.string().optional().describe('Why the set is paused: Scaled (replicas 0) or CrashLooping.'),
-    activeVersion: z.string().optional().describe('Version hash of the generation receiving traffic.'),
-    standbyVersion: z.string().optional().describe('Version hash of the standby generation kept for instant rollback.'),
+/** v1's status with v2's time format: standbyExpiresAt in RFC 3339 (v1: epoch seconds). */
+export const spicepodSetStatusSchemaV2 = spicepodSetStatusSchema
+  .extend({
     standbyExpiresAt: z.string().optional().describe('When the standby generation is removed (RFC 3339); after that, when it was (with no standbyVersion).'),
-    rolledBackVersion: z.string().optional().describe('Version the set was rolled back from; it is not rolled out again until the spec changes.'),
-    crashloopBaselines: z
-      .array(
-        z.object({
-          pod: z.string().describe('Pod name.'),
-          uid: z.string().describe('Pod uid.'),
-          deaths: z.int().describe('Restarts (plus one if the pod died) already accounted for.'),
-        }),
-      )
-      .optional()
-      .describe('Crashloop protection counts deaths since each pod was last Ready: the deaths each pod had then (or when the set was resumed).'),
-    resumeHandled: z.string().optional().describe('The value of the spice.ai/resume annotation last acted on, until the operator has removed the annotation.'),
-    lastUpdated: z.string().optional().describe('When the operator last changed this set\'s children or status (RFC 3339).'),
-    observedGeneration: z.int().optional().describe('The .metadata.generation this status reflects.'),
-    conditions: conditions().optional(),
   })
   .describe('Observed state of a SpicepodSet.');
 
