@@ -51,13 +51,20 @@ export async function bareServer(tls: Tls, answer: (req: IncomingMessage) => Buf
  */
 export async function serveUntilKilled(server: Server, port: number): Promise<never> {
   let inServer: number[] = [];
+  let cpu = process.cpuUsage();
   server.prependListener('request', (_req, res) => {
     const t = performance.now();
     res.on('finish', () => inServer.push(performance.now() - t));
   });
   process.on('message', (m) => {
-    if (m === 'reset') inServer = [];
-    if (m === 'report') process.send!(inServer);
+    if (m === 'reset') {
+      inServer = [];
+      cpu = process.cpuUsage();
+    }
+    if (m === 'report') {
+      const used = process.cpuUsage(cpu);
+      process.send!({ times: inServer, cpuMs: (used.user + used.system) / 1000 } satisfies ServerReport);
+    }
   });
   process.stdout.write(`${JSON.stringify({ port })}\n`);
   process.once('SIGTERM', () => process.exit(0));
@@ -97,13 +104,21 @@ export function waitForPort(child: ChildProcess, what: string): Promise<{ port: 
   });
 }
 
-/** Forgets the in-server times a server process has recorded so far. */
+/** What a server process measured of itself since the last reset. */
+export interface ServerReport {
+  /** Each request's time in the server, ms. */
+  times: number[];
+  /** The CPU time the whole process used (user + system), ms: the load-robust figure on a busy machine. */
+  cpuMs: number;
+}
+
+/** Forgets what a server process has measured so far. */
 export const resetInServer = (child: ChildProcess) => child.send?.('reset');
 
-/** The in-server times (ms) a server process recorded since the last reset; [] for one that does not time itself. */
-export async function inServerTimes(child: ChildProcess): Promise<number[]> {
-  if (!child.send) return [];
-  const reported = new Promise<number[]>((resolve) => child.once('message', (m) => resolve(m as number[])));
+/** What a server process measured since the last reset; nothing for one that does not time itself. */
+export async function serverReport(child: ChildProcess): Promise<ServerReport> {
+  if (!child.send) return { times: [], cpuMs: NaN };
+  const reported = new Promise<ServerReport>((resolve) => child.once('message', (m) => resolve(m as ServerReport)));
   child.send('report');
   return reported;
 }

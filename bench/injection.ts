@@ -35,7 +35,7 @@ import { jsonLogger } from '../shim/log.ts';
 import { OperatorMetrics } from '../shim/metrics.ts';
 import { createWebhookHandler } from '../shim/webhook/index.ts';
 import {
-  bareServer, fixedRate, inServerTimes, keepAliveAgent, loadAverage as load, mean, ms, percentile, resetInServer, saturation, serveUntilKilled, startServerProcess, tlsFromArgs, waitForPort, type LoadRequest,
+  bareServer, fixedRate, keepAliveAgent, loadAverage as load, mean, ms, percentile, resetInServer, saturation, serverReport, serveUntilKilled, startServerProcess, tlsFromArgs, waitForPort, type LoadRequest,
 } from './https-load.ts';
 
 const { values } = parseArgs({
@@ -211,7 +211,7 @@ for (let round = 0; round < ROUNDS; round++) {
       resetInServer(child);
       const r = await fixedRate(agent, port, RATE, SECONDS, mutate);
       // The Go server does not time itself: its in-server times are left out.
-      results[kind].inServer.push(...(await inServerTimes(child)));
+      results[kind].inServer.push(...(await serverReport(child)).times);
       results[kind].latencies.push(...r.latencies);
       results[kind].service.push(...r.service);
       results[kind].throughput.push(r.throughput);
