@@ -18,7 +18,6 @@
 //  3. steady state: writes the operator issues over 60 s with all those sets unchanged (target 0).
 //
 //   node --import tsx bench/workloads.ts [--sets 200] [--rounds 5] [--memory-sets 1000] [--steady-seconds 60] [--api-version v1|v2|both]
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { desiredConfigMap, desiredDeployment, desiredService } from '../core/manifests/spicepodset.ts';
@@ -29,8 +28,22 @@ import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { startOperator } from '../test/harness/operator.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
+import { registerResource } from '../shim/kube/resources.ts';
 import { auditWrites } from '../test/harness/kube.ts';
-import { AuditTail, agentOf, cpuReport, cpuSnapshot, createNamespace, dropNamespace as dropNs, names, pool, quiet as quietControlPlane, succeeded, waitFor, type Entry } from './cluster-bench.ts';
+import {
+  agentOf,
+  controlPlanePids,
+  createNamespace,
+  dropNamespace as dropNs,
+  installCrds,
+  names,
+  pool,
+  quiet as quietControlPlane,
+  timedByAudit,
+  useShippedOperator,
+  waitFor,
+  type Entry,
+} from './cluster-bench.ts';
 
 const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' }, 'api-version': { type: 'string', default: 'v1' } } });
 const SETS = Number(values.sets);
@@ -44,16 +57,8 @@ const WITH_V2 = API_VERSIONS.includes('v2');
 const operatorNs = (round: number, v: 'v1' | 'v2') => (v === 'v1' ? `operator-${round}` : `operator-v2-${round}`);
 const WORKERS = 4; // the operator's default --workers; the baseline gets the same concurrency
 
-// The operator runs as its bundled build, as the image ships it (tsx's transpiler would inflate its memory),
-// unless SPICEAI_OPERATOR_BIN names another build.
-if (!process.env.SPICEAI_OPERATOR_BIN) {
-  execFileSync(process.execPath, [new URL('../scripts/bundle.mjs', import.meta.url).pathname], { cwd: new URL('..', import.meta.url).pathname, stdio: 'ignore' });
-  process.env.SPICEAI_OPERATOR_BIN = new URL('../dist/spiceai-operator.mjs', import.meta.url).pathname;
-}
-// ... with the node flags of the image's ENTRYPOINT (["node", ...flags, script]).
-const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))![1]!) as string[];
-process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? ''].join(' ').trim();
-console.log(`operator: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`);
+// The operator runs as the image ships it (its bundle, the ENTRYPOINT's node flags).
+useShippedOperator();
 
 const cp = await startControlPlane({ stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname, attached: true, log: () => {} });
 process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
@@ -65,43 +70,18 @@ const spicepod = { version: 'v1', kind: 'Spicepod', name: 'bench' };
 async function count(kind: string, apiVersion: string, namespace: string, labelSelector?: string) {
   return (await client.list({ apiVersion, kind }, { namespace, labelSelector })).items.length;
 }
-/**
- * Runs a round's client, then reads the audit log until `done` says the run's writes are all in;
- * the run's time is the API server's, from receiving its first write to completing its last one.
- */
-async function timed(pids: Record<string, number>, run: () => Promise<unknown>, mine: (e: Entry) => boolean, done: (writes: Entry[]) => boolean): Promise<{ ms: number; cpu: string }> {
-  const tail = new AuditTail(cp.auditLogPath);
-  const cpu = cpuSnapshot(pids);
-  await run();
-  const writes: Entry[] = [];
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    writes.push(...tail.read().filter((e) => mine(e) && succeeded(e)));
-    if (done(writes)) break;
-    if (Date.now() > deadline) throw new Error(`timed out: ${writes.length} writes seen`);
-    // The times come from the log, so reading it seldom costs no accuracy, and less CPU in the run it times.
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const cpuAfter = cpuSnapshot(pids);
-  const first = Math.min(...writes.map((e) => Date.parse(e.requestReceivedTimestamp)));
-  const last = Math.max(...writes.map((e) => Date.parse(e.stageTimestamp)));
-  return { ms: last - first, cpu: cpuReport(cpu, cpuAfter) };
-}
+/** A run timed by the API server's audit log (cluster-bench.ts). */
+const timed = (pids: Record<string, number>, run: () => Promise<unknown>, mine: (e: Entry) => boolean, done: (writes: Entry[]) => boolean) =>
+  timedByAudit(cp.auditLogPath, pids, run, mine, done);
 const quiet = () => quietControlPlane(cp.auditLogPath);
 const namespace = (name: string) => createNamespace(client, name);
 const dropNamespace = (name: string) => dropNs(client, name);
 
 try {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    const { parse } = await import('yaml');
-    await client.apply(parse(readFileSync(new URL(`../crds/${crd}`, import.meta.url), 'utf8')) as KObject, { fieldManager: 'bench' });
-  }
-  await new Promise((r) => setTimeout(r, 2000));
+  await installCrds(client);
   await namespace('spiceai-operator-system');
 
-  const pids = Object.fromEntries(
-    (JSON.parse(readFileSync(`${cp.stateDir}/state.json`, 'utf8')).processes as { name: string; pid: number }[]).map((p) => [p.name, p.pid]),
-  );
+  const pids = controlPlanePids(cp.stateDir);
   const CHILD_RESOURCES = ['configmaps', 'services', 'deployments'];
   const isChild = (e: Entry) => e.verb === 'patch' && CHILD_RESOURCES.includes(e.objectRef?.resource ?? '') && !e.objectRef?.subresource;
 
@@ -114,12 +94,23 @@ try {
   const operator = await startOperator(['--namespaces', [...operatorNamespaces, 'memory'].join(','), '--operator-namespace', 'spiceai-operator-system', ...webhooks]);
   await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
   if (WITH_V2) {
+    // The bench's client writes v2 (the operator itself reads the v1 storage version only).
+    registerResource('spice.ai/v2', 'SpicepodSet', 'spicepodsets', true);
     await operator.waitForLog((l) => l.msg === 'webhook serving', 120_000);
     // Until the API server converts through it (the CRDs name the webhook once it serves).
     await namespace('v2-probe');
+    let refused: unknown;
     await waitFor('conversion through the operator', () =>
-      client.create({ apiVersion: 'spice.ai/v2', kind: 'SpicepodSet', metadata: { name: 'probe', namespace: 'v2-probe' }, spec: { spicepod, replicas: 0 } }).then(() => true, () => false),
-    120_000);
+      client.create({ apiVersion: 'spice.ai/v2', kind: 'SpicepodSet', metadata: { name: 'probe', namespace: 'v2-probe' }, spec: { spicepod, replicas: 0 } }).then(
+        () => true,
+        (error) => {
+          refused = (error as Error).message;
+          return false;
+        },
+      ),
+    120_000).catch((error) => {
+      throw new Error(`${(error as Error).message}; last refusal: ${refused}`);
+    });
     await dropNamespace('v2-probe');
   }
   pids.operator = operator.child.pid!;
@@ -217,6 +208,7 @@ try {
     const operatorMs = byVersion.v1 ?? byVersion.v2!;
     rounds.push({ children: childrenRun.ms, endState: endStateRun.ms, operator: operatorMs, v1: byVersion.v1, v2: byVersion.v2 });
   }
+  console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 shared cores: the figures mean little on a busy machine)`);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ratios = (base: 'children' | 'endState') => rounds.map((r) => r.operator / r[base]);
   console.log(
