@@ -17,6 +17,8 @@
 //     scheduled send time (no coordinated omission): throughput ratio to bare (target >= 0.9)
 //     and p99 (target < 2 ms at 500/s);
 //  2. saturation: --concurrency requests in flight, closed loop: the most each sustains.
+// Each Node server also reports the CPU its process used per request at the fixed rate: on a busy
+// machine the saturation figures swing with the other processes, the CPU per request much less.
 // Rounds alternate the servers to spread drift; the machine's load is printed, as the
 // figures mean little on a busy machine.
 //
@@ -196,9 +198,9 @@ function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }>
 const mutate = (i: number): LoadRequest => ({ path: '/mutate', body: bodies[i % bodies.length]! });
 
 const ALL_KINDS: Kind[] = ['bare', 'go-bare', 'served', 'fetch'];
-const results = Object.fromEntries(ALL_KINDS.map((k) => [k, { latencies: [] as number[], service: [] as number[], inServer: [] as number[], throughput: [] as number[], saturation: [] as number[], errors: 0 }])) as Record<
+const results = Object.fromEntries(ALL_KINDS.map((k) => [k, { latencies: [] as number[], service: [] as number[], inServer: [] as number[], throughput: [] as number[], saturation: [] as number[], cpuPerRequest: [] as number[], errors: 0 }])) as Record<
   Kind,
-  { latencies: number[]; service: number[]; inServer: number[]; throughput: number[]; saturation: number[]; errors: number }
+  { latencies: number[]; service: number[]; inServer: number[]; throughput: number[]; saturation: number[]; cpuPerRequest: number[]; errors: number }
 >;
 const loadBefore = load();
 for (let round = 0; round < ROUNDS; round++) {
@@ -211,7 +213,9 @@ for (let round = 0; round < ROUNDS; round++) {
       resetInServer(child);
       const r = await fixedRate(agent, port, RATE, SECONDS, mutate);
       // The Go server does not time itself: its in-server times are left out.
-      results[kind].inServer.push(...(await serverReport(child)).times);
+      const report = await serverReport(child);
+      results[kind].inServer.push(...report.times);
+      results[kind].cpuPerRequest.push(report.cpuMs / report.times.length);
       results[kind].latencies.push(...r.latencies);
       results[kind].service.push(...r.service);
       results[kind].throughput.push(r.throughput);
@@ -237,6 +241,7 @@ const summary = (kind: Kind) => {
     inServerP99: percentile(inServer, 99),
     throughput: mean(results[kind].throughput),
     saturation: mean(results[kind].saturation),
+    cpuPerRequest: mean(results[kind].cpuPerRequest),
     errors: results[kind].errors,
   };
 };
@@ -246,11 +251,11 @@ console.log(`  served = the injector as run serves it, fetch = the same through 
 console.log(`fixed rate ${RATE}/s, ${SECONDS}s x ${ROUNDS} rounds:`);
 for (const k of KINDS) {
   console.log(
-    `  ${k.padEnd(7)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)})  errors ${s[k].errors}`,
+    `  ${k.padEnd(7)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)}; server CPU ${ms(s[k].cpuPerRequest)}/request)  errors ${s[k].errors}`,
   );
 }
 for (const k of (['served', 'fetch'] as const).filter((k) => KINDS.includes(k))) {
-  console.log(`  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}`);
+  console.log(`  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}; bare's server CPU per request / ${k}'s ${(s.bare.cpuPerRequest / s[k].cpuPerRequest).toFixed(3)} (the saturation ratio a CPU-bound server would reach on a quiet machine)`);
 }
 console.log(`  served/go-bare: throughput ratio ${(s.served.throughput / s['go-bare'].throughput).toFixed(3)}; p99 ratio ${(s.served.p99 / s['go-bare'].p99).toFixed(2)}`);
 console.log(
