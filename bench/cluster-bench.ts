@@ -129,10 +129,17 @@ export function useShippedOperator(): void {
   console.log(`operator: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`);
 }
 
-/** Installs both CRDs as crds/ ships them, and gives the API server time to serve them. */
-export async function installCrds(client: KubeClient): Promise<void> {
+/**
+ * Installs both CRDs as crds/ ships them, and gives the API server time to serve them. With `conversion`
+ * 'None' their conversion strategy is None: a bench that creates v1 objects only and runs no operator
+ * serving the conversion webhook needs it, as the namespace controller lists every served version
+ * (v2 too) to delete a namespace, which fails while nothing answers the shipped Webhook conversion.
+ */
+export async function installCrds(client: KubeClient, o: { conversion: 'Webhook' | 'None' } = { conversion: 'Webhook' }): Promise<void> {
   for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    await client.apply(parse(readFileSync(new URL(`../crds/${crd}`, import.meta.url), 'utf8')) as KObject, { fieldManager: 'bench' });
+    const object = parse(readFileSync(new URL(`../crds/${crd}`, import.meta.url), 'utf8')) as KObject & { spec: { conversion?: unknown } };
+    if (o.conversion === 'None') object.spec.conversion = { strategy: 'None' };
+    await client.apply(object, { fieldManager: 'bench' });
   }
   await sleep(2000);
 }

@@ -87,7 +87,8 @@ const tls = await hookTlsFiles();
 const hook = await startNodeHook('workloads', ['--tls-cert', tls.serverCert, '--tls-key', tls.serverKey, '--client-ca', tls.caCert]);
 const running: OperatorProcess[] = [];
 try {
-  await installCrds(client);
+  // v1 objects only, and no operator serving conversion (the namespace controller's v2 reads would fail).
+  await installCrds(client, { conversion: 'None' });
   await createNamespace(client, OPERATOR_NS);
   const namespaces = (mode: string) => Array.from({ length: ROUNDS }, (_, r) => `${mode}-${r + 1}`).join(',');
   const common = ['--operator-namespace', OPERATOR_NS];

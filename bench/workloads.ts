@@ -78,7 +78,8 @@ const namespace = (name: string) => createNamespace(client, name);
 const dropNamespace = (name: string) => dropNs(client, name);
 
 try {
-  await installCrds(client);
+  // Without v2 the operator does not serve conversion: the CRDs then convert nothing (see installCrds).
+  await installCrds(client, { conversion: WITH_V2 ? 'Webhook' : 'None' });
   await namespace('spiceai-operator-system');
 
   const pids = controlPlanePids(cp.stateDir);
