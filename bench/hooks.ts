@@ -51,7 +51,12 @@ process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
 const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'bench' });
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'bench' };
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The median (the mean of the middle two for an even count). */
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 /** The hook histogram's cumulative bucket counts (le -> count; NaN -> _sum) for the workloads handler's 200 answers. */
 async function hookBuckets(op: OperatorProcess): Promise<Map<number, number>> {
