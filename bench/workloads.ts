@@ -210,7 +210,12 @@ try {
     rounds.push({ children: childrenRun.ms, endState: endStateRun.ms, operator: operatorMs, v1: byVersion.v1, v2: byVersion.v2 });
   }
   console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 shared cores: the figures mean little on a busy machine)`);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  // The mean of the middle two for an even number of rounds.
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
   const ratios = (base: 'children' | 'endState') => rounds.map((r) => r.operator / r[base]);
   console.log(
     `convergence, median of ${ROUNDS} rounds: operator / baseline "end state" ${median(ratios('endState')).toFixed(2)} (target <= 1.2; rounds ${ratios('endState').map((x) => x.toFixed(2)).join(', ')}); ` +
