@@ -1,8 +1,10 @@
 // What the benchmarks on a real control plane share (bench/workloads.ts, bench/scale.ts):
 // bounded concurrency, polling, CPU and memory of processes, the API server's audit log read
 // as it grows (its clock times every run), waiting for a quiet control plane, namespaces.
+import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import type { KubeClient } from '../shim/kube/client.ts';
+import { parse } from 'yaml';
+import type { KObject, KubeClient } from '../shim/kube/client.ts';
 import type { AuditEntry } from '../test/harness/kube.ts';
 
 export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
@@ -110,4 +112,68 @@ export async function createNamespace(client: KubeClient, name: string) {
 export async function dropNamespace(client: KubeClient, name: string, timeoutMs = 600_000) {
   await client.delete('v1', 'Namespace', undefined, name);
   await waitFor(`namespace ${name} to be deleted`, async () => (await client.get('v1', 'Namespace', undefined, name)) === undefined, timeoutMs);
+}
+
+/**
+ * The operator as the image ships it: its bundled build (tsx's transpiler would inflate its memory),
+ * unless SPICEAI_OPERATOR_BIN names another build, with the node flags of the image's ENTRYPOINT
+ * (["node", ...flags, script]); test/harness/operator.ts reads both when it starts an operator.
+ */
+export function useShippedOperator(): void {
+  if (!process.env.SPICEAI_OPERATOR_BIN) {
+    execFileSync(process.execPath, [new URL('../scripts/bundle.mjs', import.meta.url).pathname], { cwd: new URL('..', import.meta.url).pathname, stdio: 'ignore' });
+    process.env.SPICEAI_OPERATOR_BIN = new URL('../dist/spiceai-operator.mjs', import.meta.url).pathname;
+  }
+  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))![1]!) as string[];
+  process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? ''].join(' ').trim();
+  console.log(`operator: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`);
+}
+
+/**
+ * Installs both CRDs as crds/ ships them, and gives the API server time to serve them. With `conversion`
+ * 'None' their conversion strategy is None: a bench that creates v1 objects only and runs no operator
+ * serving the conversion webhook needs it, as the namespace controller lists every served version
+ * (v2 too) to delete a namespace, which fails while nothing answers the shipped Webhook conversion.
+ */
+export async function installCrds(client: KubeClient, o: { conversion: 'Webhook' | 'None' } = { conversion: 'Webhook' }): Promise<void> {
+  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
+    const object = parse(readFileSync(new URL(`../crds/${crd}`, import.meta.url), 'utf8')) as KObject & { spec: { conversion?: unknown } };
+    if (o.conversion === 'None') object.spec.conversion = { strategy: 'None' };
+    await client.apply(object, { fieldManager: 'bench' });
+  }
+  await sleep(2000);
+}
+
+/** The pids of the control plane's processes, by name, from its state file. */
+export const controlPlanePids = (stateDir: string): Record<string, number> =>
+  Object.fromEntries((JSON.parse(readFileSync(`${stateDir}/state.json`, 'utf8')).processes as { name: string; pid: number }[]).map((p) => [p.name, p.pid]));
+
+/**
+ * Runs a client, then reads the audit log until `done` says the run's writes are all in; the run's
+ * time is the API server's, from receiving its first write to completing its last one, and the CPU
+ * each of `pids` used meanwhile.
+ */
+export async function timedByAudit(
+  auditLogPath: string,
+  pids: Record<string, number>,
+  run: () => Promise<unknown>,
+  mine: (e: Entry) => boolean,
+  done: (writes: Entry[]) => boolean,
+): Promise<{ ms: number; cpu: string; cpuSeconds: Record<string, number> }> {
+  const tail = new AuditTail(auditLogPath);
+  const cpu = cpuSnapshot(pids);
+  await run();
+  const writes: Entry[] = [];
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    writes.push(...tail.read().filter((e) => mine(e) && succeeded(e)));
+    if (done(writes)) break;
+    if (Date.now() > deadline) throw new Error(`timed out: ${writes.length} writes seen`);
+    // The times come from the log, so reading it seldom costs no accuracy, and less CPU in the run it times.
+    await sleep(250);
+  }
+  const cpuAfter = cpuSnapshot(pids);
+  const first = Math.min(...writes.map((e) => Date.parse(e.requestReceivedTimestamp)));
+  const last = Math.max(...writes.map((e) => Date.parse(e.stageTimestamp)));
+  return { ms: last - first, cpu: cpuReport(cpu, cpuAfter), cpuSeconds: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - (cpu[k] ?? 0)])) };
 }

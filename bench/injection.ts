@@ -17,17 +17,18 @@
 //     scheduled send time (no coordinated omission): throughput ratio to bare (target >= 0.9)
 //     and p99 (target < 2 ms at 500/s);
 //  2. saturation: --concurrency requests in flight, closed loop: the most each sustains.
+// Each Node server also reports the CPU its process used per request at the fixed rate: on a busy
+// machine the saturation figures swing with the other processes, the CPU per request much less.
 // Rounds alternate the servers to spread drift; the machine's load is printed, as the
 // figures mean little on a busy machine.
 //
-//   node --import tsx bench/injection.ts [--rate 500] [--seconds 10] [--rounds 2] [--concurrency 16]
+//   node --import tsx bench/injection.ts [--rate 500] [--seconds 10] [--rounds 2] [--concurrency 16] [--kinds bare,go-bare,served,fetch]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, createServer, request, type Server } from 'node:https';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createCA, issueLeaf } from '../core/pki/index.ts';
@@ -35,6 +36,9 @@ import { serveFetchTls } from '../shim/http.ts';
 import { jsonLogger } from '../shim/log.ts';
 import { OperatorMetrics } from '../shim/metrics.ts';
 import { createWebhookHandler } from '../shim/webhook/index.ts';
+import {
+  bareServer, fixedRate, keepAliveAgent, loadAverage as load, mean, ms, percentile, resetInServer, saturation, serverReport, serveUntilKilled, startServerProcess, tlsFromArgs, waitForPort, type LoadRequest,
+} from './https-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +46,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '16' },
+    kinds: { type: 'string', default: 'bare,go-bare,served,fetch' },
     serve: { type: 'string' },
     cert: { type: 'string' },
     key: { type: 'string' },
@@ -146,7 +151,7 @@ const webhookHandler = () =>
 // ---------------------------------------------------------------- server processes
 
 if (values.serve) {
-  const tls = { certPem: Buffer.from(values.cert!, 'base64').toString(), keyPem: Buffer.from(values.key!, 'base64').toString() };
+  const tls = tlsFromArgs(values);
   let port: number;
   let server: Server;
   const injector = webhookHandler();
@@ -157,30 +162,9 @@ if (values.serve) {
   } else {
     // The constant answer: what the injector answers to the same request.
     const answer = Buffer.from((await injector.mutate(JSON.stringify(admissionReview(0)))).body);
-    server = createServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
-      req.on('data', () => {});
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
-        res.end(answer);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    ({ port, server } = await bareServer(tls, () => answer));
   }
-  // In-server time of each request (parsed headers to response written), reset and reported on the
-  // load generator's request: what the server itself adds, apart from the network and the generator.
-  let inServer: number[] = [];
-  server.prependListener('request', (_req, res) => {
-    const t = performance.now();
-    res.on('finish', () => inServer.push(performance.now() - t));
-  });
-  process.on('message', (m) => {
-    if (m === 'reset') inServer = [];
-    if (m === 'report') process.send!(inServer);
-  });
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
-  process.once('SIGTERM', () => process.exit(0)); // a clean exit, so --cpu-prof (BENCH_SERVER_NODE_FLAGS) is written
-  await new Promise(() => {}); // until killed
+  await serveUntilKilled(server, port);
 }
 
 // ---------------------------------------------------------------- load generator
@@ -196,133 +180,47 @@ const bodies = Array.from({ length: 64 }, (_, i) => Buffer.from(JSON.stringify(a
 
 type Kind = 'bare' | 'go-bare' | 'served' | 'fetch';
 
+const KINDS = values.kinds!.split(',') as Kind[];
 // The Go server reads its certificate, key and constant answer (the injector's, as bare answers) from files.
-const goBin = join(execFileSync('bash', [new URL('./peer/build.sh', import.meta.url).pathname], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!, 'webhook-bare');
+const goBin = !KINDS.includes('go-bare') ? '' : join(execFileSync('bash', [new URL('./peer/build.sh', import.meta.url).pathname], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!, 'webhook-bare');
 const goFiles = mkdtempSync(join(tmpdir(), 'bench-injection-'));
 writeFileSync(join(goFiles, 'tls.crt'), leaf.certPem);
 writeFileSync(join(goFiles, 'tls.key'), leaf.keyPem!);
 writeFileSync(join(goFiles, 'answer.json'), (await webhookHandler().mutate(JSON.stringify(admissionReview(0)))).body);
 
-async function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }> {
-  const child =
-    kind === 'go-bare'
-      ? spawn(goBin, ['--cert', join(goFiles, 'tls.crt'), '--key', join(goFiles, 'tls.key'), '--answer', join(goFiles, 'answer.json')], { stdio: ['ignore', 'pipe', 'inherit'] })
-      : spawn(
-          process.execPath,
-          [...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', new URL(import.meta.url).pathname, '--serve', kind, '--cert', Buffer.from(leaf.certPem).toString('base64'), '--key', Buffer.from(leaf.keyPem!).toString('base64')],
-          { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
-        );
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)).port);
-    });
-    child.on('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
-  });
-  return { port, child };
+const tls = { certPem: leaf.certPem, keyPem: leaf.keyPem! };
+const script = new URL(import.meta.url).pathname;
+function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }> {
+  if (kind !== 'go-bare') return startServerProcess(script, kind, tls);
+  const child = spawn(goBin, ['--cert', join(goFiles, 'tls.crt'), '--key', join(goFiles, 'tls.key'), '--answer', join(goFiles, 'answer.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return waitForPort(child, kind);
 }
+const mutate = (i: number): LoadRequest => ({ path: '/mutate', body: bodies[i % bodies.length]! });
 
-function send(agent: Agent, port: number, body: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/mutate', agent, ca: ca.certPem, headers: { 'content-type': 'application/json', 'content-length': body.length } },
-      (res) => {
-        let n = 0;
-        res.on('data', (d: Buffer) => (n += d.length));
-        res.on('end', () => (res.statusCode === 200 && n > 0 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
-/** Open loop at RATE/s for `seconds`: latencies from the scheduled send time, and completions per second. */
-async function fixedRate(agent: Agent, port: number, seconds: number): Promise<{ latencies: number[]; service: number[]; throughput: number; errors: number }> {
-  const total = Math.round(RATE * seconds);
-  const latencies: number[] = [];
-  /** From the actual send: without the load generator's own timer lag. */
-  const service: number[] = [];
-  let errors = 0;
-  const inflight: Promise<void>[] = [];
-  const start = performance.now();
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE) + 1);
-      for (; sent < due; sent++) {
-        const scheduled = start + (sent / RATE) * 1000;
-        const sentAt = performance.now();
-        inflight.push(
-          send(agent, port, bodies[sent % bodies.length]!).then(
-            () => {
-              const now = performance.now();
-              latencies.push(now - scheduled);
-              service.push(now - sentAt);
-            },
-            () => void errors++,
-          ),
-        );
-      }
-      if (sent < total) setTimeout(tick, 1);
-      else resolve();
-    };
-    tick();
-  });
-  await Promise.all(inflight);
-  const elapsed = (performance.now() - start) / 1000;
-  return { latencies, service, throughput: latencies.length / elapsed, errors };
-}
-
-/** Closed loop with CONCURRENCY in flight: requests per second sustained. */
-async function saturation(port: number, seconds: number): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: ca.certPem });
-  let done = 0;
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, w) => {
-      for (let i = w; performance.now() < end; i += CONCURRENCY) {
-        await send(agent, port, bodies[i % bodies.length]!);
-        done++;
-      }
-    }),
-  );
-  agent.destroy();
-  return done / ((performance.now() - start) / 1000);
-}
-
-const KINDS: Kind[] = ['bare', 'go-bare', 'served', 'fetch'];
-const results = Object.fromEntries(KINDS.map((k) => [k, { latencies: [] as number[], service: [] as number[], inServer: [] as number[], throughput: [] as number[], saturation: [] as number[], errors: 0 }])) as Record<
+const ALL_KINDS: Kind[] = ['bare', 'go-bare', 'served', 'fetch'];
+const results = Object.fromEntries(ALL_KINDS.map((k) => [k, { latencies: [] as number[], service: [] as number[], inServer: [] as number[], throughput: [] as number[], saturation: [] as number[], cpuPerRequest: [] as number[], errors: 0 }])) as Record<
   Kind,
-  { latencies: number[]; service: number[]; inServer: number[]; throughput: number[]; saturation: number[]; errors: number }
+  { latencies: number[]; service: number[]; inServer: number[]; throughput: number[]; saturation: number[]; cpuPerRequest: number[]; errors: number }
 >;
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const loadBefore = load();
 for (let round = 0; round < ROUNDS; round++) {
   for (const kind of KINDS) {
     const { port, child } = await startServer(kind);
     // Like the API server's webhook client: a pool of kept-alive TLS connections.
-    const agent = new Agent({ keepAlive: true, maxSockets: 16, ca: ca.certPem });
+    const agent = keepAliveAgent(ca.certPem);
     try {
-      await fixedRate(agent, port, 2); // warm-up: JIT, TLS handshakes, connection pool
-      child.send?.('reset');
-      const r = await fixedRate(agent, port, SECONDS);
+      await fixedRate(agent, port, RATE, 2, mutate); // warm-up: JIT, TLS handshakes, connection pool
+      resetInServer(child);
+      const r = await fixedRate(agent, port, RATE, SECONDS, mutate);
       // The Go server does not time itself: its in-server times are left out.
-      if (child.send) {
-        const reported = new Promise<number[]>((resolve) => child.once('message', (m) => resolve(m as number[])));
-        child.send('report');
-        results[kind].inServer.push(...(await reported));
-      }
+      const report = await serverReport(child);
+      results[kind].inServer.push(...report.times);
+      results[kind].cpuPerRequest.push(report.cpuMs / report.times.length);
       results[kind].latencies.push(...r.latencies);
       results[kind].service.push(...r.service);
       results[kind].throughput.push(r.throughput);
       results[kind].errors += r.errors;
-      results[kind].saturation.push(await saturation(port, Math.max(3, SECONDS / 2)));
+      results[kind].saturation.push(await saturation(ca.certPem, port, CONCURRENCY, Math.max(3, SECONDS / 2), mutate));
     } finally {
       agent.destroy();
       child.kill();
@@ -330,7 +228,6 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const summary = (kind: Kind) => {
   const sorted = [...results[kind].latencies].sort((a, b) => a - b);
   const service = [...results[kind].service].sort((a, b) => a - b);
@@ -344,21 +241,21 @@ const summary = (kind: Kind) => {
     inServerP99: percentile(inServer, 99),
     throughput: mean(results[kind].throughput),
     saturation: mean(results[kind].saturation),
+    cpuPerRequest: mean(results[kind].cpuPerRequest),
     errors: results[kind].errors,
   };
 };
-const s = Object.fromEntries(KINDS.map((k) => [k, summary(k)])) as Record<Kind, ReturnType<typeof summary>>;
-const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}ms` : '-');
+const s = Object.fromEntries(ALL_KINDS.map((k) => [k, summary(k)])) as Record<Kind, ReturnType<typeof summary>>;
 console.log(`injector admission over loopback HTTPS, ${availableParallelism()} CPUs, load average ${loadBefore} before / ${load()} after`);
 console.log(`  served = the injector as run serves it, fetch = the same through Request/Response objects (both with an in-memory getConfigMap: no API server read), bare = node:https answering a constant AdmissionReview, go-bare = Go net/http answering the same`);
 console.log(`fixed rate ${RATE}/s, ${SECONDS}s x ${ROUNDS} rounds:`);
 for (const k of KINDS) {
   console.log(
-    `  ${k.padEnd(7)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)})  errors ${s[k].errors}`,
+    `  ${k.padEnd(7)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)}; server CPU ${ms(s[k].cpuPerRequest)}/request)  errors ${s[k].errors}`,
   );
 }
-for (const k of ['served', 'fetch'] as const) {
-  console.log(`  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}`);
+for (const k of (['served', 'fetch'] as const).filter((k) => KINDS.includes(k))) {
+  console.log(`  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}; bare's server CPU per request / ${k}'s ${(s.bare.cpuPerRequest / s[k].cpuPerRequest).toFixed(3)} (the saturation ratio a CPU-bound server would reach on a quiet machine)`);
 }
 console.log(`  served/go-bare: throughput ratio ${(s.served.throughput / s['go-bare'].throughput).toFixed(3)}; p99 ratio ${(s.served.p99 / s['go-bare'].p99).toFixed(2)}`);
 console.log(

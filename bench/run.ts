@@ -2,7 +2,7 @@
 // same run against a baseline on this machine; none asserts a threshold.
 import { spawnSync } from 'node:child_process';
 
-const benches = ['bench/pki.ts', 'bench/client.ts', 'bench/workloads.ts', 'bench/injection.ts'];
+const benches = ['bench/pki.ts', 'bench/client.ts', 'bench/workloads.ts', 'bench/injection.ts', 'bench/crd-webhooks.ts', 'bench/hooks.ts'];
 let failed = 0;
 for (const bench of benches) {
   console.log(`== ${bench}`);

@@ -10,11 +10,14 @@
 //     Every run starts from the same cluster, idle: each run's namespace is deleted before the next
 //     run (the last round's operator run aside), as the cost of creating a Service grows with their
 //     number, and the next run waits until the control plane has stopped writing;
+//     With --api-version v2 the operator run creates its sets as spice.ai/v2 (the API server converts
+//     each through the operator's conversion webhook to the v1 storage version), and with both, each round
+//     has a v1 and a v2 operator run (alternating which goes first) and prints v2 / v1 (target <= 1.05);
+//     with v2 in play the operator serves its CRD webhooks (conversion and validation) in every run, v1's too;
 //  2. memory: the operator's RSS with 1,000 more SpicepodSets and their children cached (target <= 150 MiB);
 //  3. steady state: writes the operator issues over 60 s with all those sets unchanged (target 0).
 //
-//   node --import tsx bench/workloads.ts [--sets 200] [--rounds 5] [--memory-sets 1000] [--steady-seconds 60]
-import { execFileSync } from 'node:child_process';
+//   node --import tsx bench/workloads.ts [--sets 200] [--rounds 5] [--memory-sets 1000] [--steady-seconds 60] [--api-version v1|v2|both]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { desiredConfigMap, desiredDeployment, desiredService } from '../core/manifests/spicepodset.ts';
@@ -25,26 +28,37 @@ import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { startOperator } from '../test/harness/operator.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
+import { registerResource } from '../shim/kube/resources.ts';
 import { auditWrites } from '../test/harness/kube.ts';
-import { AuditTail, agentOf, cpuReport, cpuSnapshot, createNamespace, dropNamespace as dropNs, names, pool, quiet as quietControlPlane, succeeded, waitFor, type Entry } from './cluster-bench.ts';
+import {
+  agentOf,
+  controlPlanePids,
+  createNamespace,
+  dropNamespace as dropNs,
+  installCrds,
+  names,
+  pool,
+  quiet as quietControlPlane,
+  timedByAudit,
+  useShippedOperator,
+  waitFor,
+  type Entry,
+} from './cluster-bench.ts';
 
-const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' }, 'api-version': { type: 'string', default: 'v1' } } });
 const SETS = Number(values.sets);
 const MEMORY_SETS = Number(values['memory-sets']);
 const STEADY_SECONDS = Number(values['steady-seconds']);
 const ROUNDS = Number(values.rounds);
+const API_VERSIONS = values['api-version'] === 'both' ? (['v1', 'v2'] as const) : ([values['api-version']] as ('v1' | 'v2')[]);
+if (API_VERSIONS.some((v) => v !== 'v1' && v !== 'v2')) throw new Error('--api-version is v1, v2 or both');
+const WITH_V2 = API_VERSIONS.includes('v2');
+/** The namespace of a round's operator run in one API version. */
+const operatorNs = (round: number, v: 'v1' | 'v2') => (v === 'v1' ? `operator-${round}` : `operator-v2-${round}`);
 const WORKERS = 4; // the operator's default --workers; the baseline gets the same concurrency
 
-// The operator runs as its bundled build, as the image ships it (tsx's transpiler would inflate its memory),
-// unless SPICEAI_OPERATOR_BIN names another build.
-if (!process.env.SPICEAI_OPERATOR_BIN) {
-  execFileSync(process.execPath, [new URL('../scripts/bundle.mjs', import.meta.url).pathname], { cwd: new URL('..', import.meta.url).pathname, stdio: 'ignore' });
-  process.env.SPICEAI_OPERATOR_BIN = new URL('../dist/spiceai-operator.mjs', import.meta.url).pathname;
-}
-// ... with the node flags of the image's ENTRYPOINT (["node", ...flags, script]).
-const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))![1]!) as string[];
-process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? ''].join(' ').trim();
-console.log(`operator: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`);
+// The operator runs as the image ships it (its bundle, the ENTRYPOINT's node flags).
+useShippedOperator();
 
 const cp = await startControlPlane({ stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname, attached: true, log: () => {} });
 process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
@@ -56,55 +70,53 @@ const spicepod = { version: 'v1', kind: 'Spicepod', name: 'bench' };
 async function count(kind: string, apiVersion: string, namespace: string, labelSelector?: string) {
   return (await client.list({ apiVersion, kind }, { namespace, labelSelector })).items.length;
 }
-/**
- * Runs a round's client, then reads the audit log until `done` says the run's writes are all in;
- * the run's time is the API server's, from receiving its first write to completing its last one.
- */
-async function timed(pids: Record<string, number>, run: () => Promise<unknown>, mine: (e: Entry) => boolean, done: (writes: Entry[]) => boolean): Promise<{ ms: number; cpu: string }> {
-  const tail = new AuditTail(cp.auditLogPath);
-  const cpu = cpuSnapshot(pids);
-  await run();
-  const writes: Entry[] = [];
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    writes.push(...tail.read().filter((e) => mine(e) && succeeded(e)));
-    if (done(writes)) break;
-    if (Date.now() > deadline) throw new Error(`timed out: ${writes.length} writes seen`);
-    // The times come from the log, so reading it seldom costs no accuracy, and less CPU in the run it times.
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const cpuAfter = cpuSnapshot(pids);
-  const first = Math.min(...writes.map((e) => Date.parse(e.requestReceivedTimestamp)));
-  const last = Math.max(...writes.map((e) => Date.parse(e.stageTimestamp)));
-  return { ms: last - first, cpu: cpuReport(cpu, cpuAfter) };
-}
+/** A run timed by the API server's audit log (cluster-bench.ts). */
+const timed = (pids: Record<string, number>, run: () => Promise<unknown>, mine: (e: Entry) => boolean, done: (writes: Entry[]) => boolean) =>
+  timedByAudit(cp.auditLogPath, pids, run, mine, done);
 const quiet = () => quietControlPlane(cp.auditLogPath);
 const namespace = (name: string) => createNamespace(client, name);
 const dropNamespace = (name: string) => dropNs(client, name);
 
 try {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    const { parse } = await import('yaml');
-    await client.apply(parse(readFileSync(new URL(`../crds/${crd}`, import.meta.url), 'utf8')) as KObject, { fieldManager: 'bench' });
-  }
-  await new Promise((r) => setTimeout(r, 2000));
+  // Without v2 the operator does not serve conversion: the CRDs then convert nothing (see installCrds).
+  await installCrds(client, { conversion: WITH_V2 ? 'Webhook' : 'None' });
   await namespace('spiceai-operator-system');
 
-  const pids = Object.fromEntries(
-    (JSON.parse(readFileSync(`${cp.stateDir}/state.json`, 'utf8')).processes as { name: string; pid: number }[]).map((p) => [p.name, p.pid]),
-  );
+  const pids = controlPlanePids(cp.stateDir);
   const CHILD_RESOURCES = ['configmaps', 'services', 'deployments'];
   const isChild = (e: Entry) => e.verb === 'patch' && CHILD_RESOURCES.includes(e.objectRef?.resource ?? '') && !e.objectRef?.subresource;
 
   const spec = normalizeSpicepodSetSpec({ spicepod, replicas: 0 });
   if (!spec.ok) throw new Error('bad bench spec');
   // The operator watches only its rounds' namespaces and the memory one, never the baselines'.
-  const operatorNamespaces = Array.from({ length: ROUNDS }, (_, r) => `operator-${r + 1}`);
-  const operator = await startOperator(['--namespaces', [...operatorNamespaces, 'memory'].join(','), '--operator-namespace', 'spiceai-operator-system']);
+  const operatorNamespaces = Array.from({ length: ROUNDS }, (_, r) => API_VERSIONS.map((v) => operatorNs(r + 1, v))).flat();
+  // v2 objects reach the v1 storage version through the operator's conversion webhook, served as `run` serves it.
+  const webhooks = WITH_V2 ? ['--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate'] : [];
+  const operator = await startOperator(['--namespaces', [...operatorNamespaces, 'memory'].join(','), '--operator-namespace', 'spiceai-operator-system', ...webhooks]);
   await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
+  if (WITH_V2) {
+    // The bench's client writes v2 (the operator itself reads the v1 storage version only).
+    registerResource('spice.ai/v2', 'SpicepodSet', 'spicepodsets', true);
+    await operator.waitForLog((l) => l.msg === 'webhook serving', 120_000);
+    // Until the API server converts through it (the CRDs name the webhook once it serves).
+    await namespace('v2-probe');
+    let refused: unknown;
+    await waitFor('conversion through the operator', () =>
+      client.create({ apiVersion: 'spice.ai/v2', kind: 'SpicepodSet', metadata: { name: 'probe', namespace: 'v2-probe' }, spec: { spicepod, replicas: 0 } }).then(
+        () => true,
+        (error) => {
+          refused = (error as Error).message;
+          return false;
+        },
+      ),
+    120_000).catch((error) => {
+      throw new Error(`${(error as Error).message}; last refusal: ${refused}`);
+    });
+    await dropNamespace('v2-probe');
+  }
   pids.operator = operator.child.pid!;
   await quiet();
-  const rounds: { children: number; endState: number; operator: number }[] = [];
+  const rounds: { children: number; endState: number; operator: number; v1?: number; v2?: number }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     // 1a. Baseline "children": the same three children per set, applied directly with the operator's
     // concurrency (WORKERS sets at a time, a set's children together).
@@ -153,46 +165,67 @@ try {
     await dropNamespace(endStateNs);
     await quiet();
 
-    // 1c. The operator: create the sets; done when the operator has created every child.
-    const operatorNs = `operator-${round}`;
-    await namespace(operatorNs);
-    const opWall = Date.now();
-    const operatorRun = await timed(
-      pids,
-      () =>
-        pool(names('set', SETS), WORKERS, (set) =>
-          client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: operatorNs }, spec: { spicepod, replicas: 0 } }),
-        ),
-      (e) => e.objectRef?.namespace === operatorNs && ((agentOf(e) === 'bench' && e.verb === 'create') || (agentOf(e) === 'spiceai-operator' && isChild(e))),
-      (writes) => new Set(writes.filter(isChild).map((e) => `${e.objectRef!.resource}/${e.objectRef!.name}`)).size >= 3 * SETS,
-    );
-    rounds.push({ children: childrenRun.ms, endState: endStateRun.ms, operator: operatorRun.ms });
-    const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
-    console.log(`convergence round ${round}: ${SETS} sets until every child exists: operator ${s(operatorRun.ms)}; baseline "end state" ${s(endStateRun.ms)} (ratio ${(operatorRun.ms / endStateRun.ms).toFixed(2)}); baseline "children" ${s(childrenRun.ms)} (ratio ${(operatorRun.ms / childrenRun.ms).toFixed(2)})`);
-    console.log(`  CPU seconds, baseline "children": ${childrenRun.cpu}`);
-    console.log(`  CPU seconds, baseline "end state": ${endStateRun.cpu}`);
-    console.log(`  CPU seconds, operator: ${operatorRun.cpu}`);
-    await new Promise((r) => setTimeout(r, 3000));
-    const byWriter = new Map<string, number>();
-    for (const e of auditWrites(opWall, (e) => Date.parse(e.requestReceivedTimestamp) <= opWall + operatorRun.ms && e.objectRef?.resource !== 'leases')) {
-      const key = `${(e.userAgent ?? '').split(' ')[0]!.split('/')[0]} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
-      byWriter.set(key, (byWriter.get(key) ?? 0) + 1);
+    // 1c. The operator: create the sets (in each API version asked for, alternating which goes first);
+    // done when the operator has created every child.
+    const byVersion: Partial<Record<'v1' | 'v2', number>> = {};
+    const versions = round % 2 ? API_VERSIONS : [...API_VERSIONS].reverse();
+    for (const [i, apiVersion] of versions.entries()) {
+      const ns = operatorNs(round, apiVersion);
+      await namespace(ns);
+      const opWall = Date.now();
+      const operatorRun = await timed(
+        pids,
+        () =>
+          pool(names('set', SETS), WORKERS, (set) =>
+            client.create({ apiVersion: `spice.ai/${apiVersion}`, kind: 'SpicepodSet', metadata: { name: set, namespace: ns }, spec: { spicepod, replicas: 0 } }),
+          ),
+        (e) => e.objectRef?.namespace === ns && ((agentOf(e) === 'bench' && e.verb === 'create') || (agentOf(e) === 'spiceai-operator' && isChild(e))),
+        (writes) => new Set(writes.filter(isChild).map((e) => `${e.objectRef!.resource}/${e.objectRef!.name}`)).size >= 3 * SETS,
+      );
+      byVersion[apiVersion] = operatorRun.ms;
+      const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+      console.log(`convergence round ${round}${API_VERSIONS.length > 1 || apiVersion !== 'v1' ? ` (spice.ai/${apiVersion})` : ''}: ${SETS} sets until every child exists: operator ${s(operatorRun.ms)}; baseline "end state" ${s(endStateRun.ms)} (ratio ${(operatorRun.ms / endStateRun.ms).toFixed(2)}); baseline "children" ${s(childrenRun.ms)} (ratio ${(operatorRun.ms / childrenRun.ms).toFixed(2)})`);
+      if (i === 0) {
+        console.log(`  CPU seconds, baseline "children": ${childrenRun.cpu}`);
+        console.log(`  CPU seconds, baseline "end state": ${endStateRun.cpu}`);
+      }
+      console.log(`  CPU seconds, operator (spice.ai/${apiVersion}): ${operatorRun.cpu}`);
+      await new Promise((r) => setTimeout(r, 3000));
+      const byWriter = new Map<string, number>();
+      for (const e of auditWrites(opWall, (e) => Date.parse(e.requestReceivedTimestamp) <= opWall + operatorRun.ms && e.objectRef?.resource !== 'leases')) {
+        const key = `${(e.userAgent ?? '').split(' ')[0]!.split('/')[0]} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+        byWriter.set(key, (byWriter.get(key) ?? 0) + 1);
+      }
+      console.log(`  writes during the operator run: ${[...byWriter].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      // Like a baseline's, the run's sets go before the next run, which would otherwise meet
+      // 200 more Services; the last run's stay for the steady-state measurement.
+      if (round < ROUNDS || i < versions.length - 1) {
+        await quiet();
+        await dropNamespace(ns);
+        await quiet();
+      }
     }
-    console.log(`  writes during the operator run: ${[...byWriter].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    // Like a baseline's, the round's sets go before the next round, whose operator run would otherwise meet
-    // 200 more Services each round; the last round's stay for the steady-state measurement.
-    if (round < ROUNDS) {
-      await quiet();
-      await dropNamespace(operatorNs);
-      await quiet();
-    }
+    if (byVersion.v1 && byVersion.v2) console.log(`  spice.ai/v2 / spice.ai/v1: ${(byVersion.v2 / byVersion.v1).toFixed(3)} (target <= 1.05)`);
+    const operatorMs = byVersion.v1 ?? byVersion.v2!;
+    rounds.push({ children: childrenRun.ms, endState: endStateRun.ms, operator: operatorMs, v1: byVersion.v1, v2: byVersion.v2 });
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 shared cores: the figures mean little on a busy machine)`);
+  // The mean of the middle two for an even number of rounds.
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
   const ratios = (base: 'children' | 'endState') => rounds.map((r) => r.operator / r[base]);
   console.log(
     `convergence, median of ${ROUNDS} rounds: operator / baseline "end state" ${median(ratios('endState')).toFixed(2)} (target <= 1.2; rounds ${ratios('endState').map((x) => x.toFixed(2)).join(', ')}); ` +
-      `operator / baseline "children" ${median(ratios('children')).toFixed(2)} (rounds ${ratios('children').map((x) => x.toFixed(2)).join(', ')})`,
+      `operator / baseline "children" ${median(ratios('children')).toFixed(2)} (rounds ${ratios('children').map((x) => x.toFixed(2)).join(', ')})` +
+      (API_VERSIONS.length > 1 ? ' (operator: its spice.ai/v1 runs)' : API_VERSIONS[0] === 'v2' ? ' (operator: spice.ai/v2 runs)' : ''),
   );
+  if (API_VERSIONS.length > 1) {
+    const v2v1 = rounds.map((r) => r.v2! / r.v1!);
+    console.log(`convergence, median of ${ROUNDS} rounds: spice.ai/v2 / spice.ai/v1 ${median(v2v1).toFixed(3)} (target <= 1.05; rounds ${v2v1.map((x) => x.toFixed(3)).join(', ')}); medians v1 ${(median(rounds.map((r) => r.v1!)) / 1000).toFixed(2)}s, v2 ${(median(rounds.map((r) => r.v2!)) / 1000).toFixed(2)}s`);
+  }
 
   // 2. Memory with many sets and their children cached.
   await namespace('memory');
@@ -209,7 +242,7 @@ try {
 
   // 3. Steady state: nothing changes, nothing may be written (Lease renewals aside).
   await waitFor('statuses to settle', async () => {
-    const sets = (await Promise.all([`operator-${ROUNDS}`, 'memory'].map(async (namespace) => (await client.list({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }, { namespace })).items))).flat();
+    const sets = (await Promise.all([...API_VERSIONS.map((v) => operatorNs(ROUNDS, v)), 'memory'].map(async (namespace) => (await client.list({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }, { namespace })).items))).flat();
     return sets.every((s: any) => s.status?.observedGeneration === s.metadata.generation);
   });
   await new Promise((r) => setTimeout(r, 5000));
