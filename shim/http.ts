@@ -1,6 +1,6 @@
 // Serves a fetch-style handler (Request -> Response) on node:http, so the
 // handlers in functions/ run unchanged here and on any fetch runtime.
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -14,9 +14,17 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
   return { host: match[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port };
 }
 
-async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
+/** A body that went over the limit while being read (no content-length said so: chunked). */
+class BodyTooLarge extends Error {}
+
+async function toRequest(req: IncomingMessage, base: string, maxBodyBytes: number): Promise<Request> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
   // Name/value pairs straight from the wire: cheaper for undici than a Headers object built up one set() at a time.
   const headers: [string, string][] = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
@@ -35,15 +43,15 @@ export interface TooLargeAnswer {
 
 /** Adapts a fetch handler to node:http(s); requests over `maxBodyBytes` get 413 without reaching it. */
 function fetchListener(handler: FetchHandler, scheme: 'http' | 'https', maxBodyBytes = Infinity, textRoutes: Record<string, TextRoute> = {}, tooLarge?: TooLargeAnswer): RequestListener {
+  const refuse = (req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(413, { 'content-type': tooLarge?.contentType ?? 'text/plain', connection: 'close' });
+    res.end(tooLarge?.body ?? `request body over ${maxBodyBytes} bytes\n`);
+    req.destroy();
+  };
   return async (req, res) => {
     try {
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > maxBodyBytes) {
-        res.writeHead(413, { 'content-type': tooLarge?.contentType ?? 'text/plain', connection: 'close' });
-        res.end(tooLarge?.body ?? `request body over ${maxBodyBytes} bytes\n`);
-        req.destroy();
-        return;
-      }
+      if (declared > maxBodyBytes) return refuse(req, res);
       const q = req.url?.indexOf('?') ?? -1;
       const route = textRoutes[`${req.method} ${q === -1 ? req.url : req.url!.slice(0, q)}`];
       if (route) {
@@ -68,10 +76,11 @@ function fetchListener(handler: FetchHandler, scheme: 'http' | 'https', maxBodyB
         res.end(body);
         return;
       }
-      const response = await handler(await toRequest(req, `${scheme}://${req.headers.host ?? 'localhost'}`));
+      const response = await handler(await toRequest(req, `${scheme}://${req.headers.host ?? 'localhost'}`, maxBodyBytes));
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));
     } catch (error) {
+      if (error instanceof BodyTooLarge) return refuse(req, res);
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`internal error: ${(error as Error).message}\n`);
     }
