@@ -25,7 +25,6 @@
 import type { Server } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { createCA, issueLeaf } from '../core/pki/index.ts';
 import { convertObject, type KubeObject } from '../functions/conversion/index.ts';
@@ -49,22 +48,10 @@ import {
   startServerProcess,
   tlsFromArgs,
   type LoadRequest,
+  loadBenchArgs,
 } from './https-load.ts';
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '200' },
-    seconds: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '2' },
-    concurrency: { type: 'string', default: '16' },
-    serve: { type: 'string' },
-    cert: { type: 'string' },
-    key: { type: 'string' },
-  },
-  // bench/run.ts passes every benchmark the same arguments: ignore the others' flags.
-  strict: false,
-  allowPositionals: true,
-}) as { values: Record<string, string | undefined> };
+const values = loadBenchArgs({ rate: '200' });
 
 // ---------------------------------------------------------------- the reviews
 

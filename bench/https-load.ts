@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
 
 export interface Tls {
   certPem: string;
@@ -212,4 +213,26 @@ export async function saturation(ca: string, port: number, concurrency: number, 
   );
   agent.destroy();
   return done / ((performance.now() - start) / 1000);
+}
+
+/**
+ * The flags of the loopback load benches (bench/injection.ts, bench/crd-webhooks.ts): the load's rate,
+ * length, rounds and concurrency, and --serve/--cert/--key for a server process; `extra` adds a bench's own.
+ */
+export function loadBenchArgs(defaults: { rate: string }, extra: Record<string, { type: 'string'; default?: string }> = {}): Record<string, string | undefined> {
+  return parseArgs({
+    options: {
+      rate: { type: 'string', default: defaults.rate },
+      seconds: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '16' },
+      serve: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ...extra,
+    },
+    // bench/run.ts passes every benchmark the same arguments: ignore the others' flags.
+    strict: false,
+    allowPositionals: true,
+  }).values as Record<string, string | undefined>;
 }

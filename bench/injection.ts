@@ -30,7 +30,6 @@ import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { createCA, issueLeaf } from '../core/pki/index.ts';
 import { serveFetchTls } from '../shim/http.ts';
 import { jsonLogger } from '../shim/log.ts';
@@ -38,23 +37,10 @@ import { OperatorMetrics } from '../shim/metrics.ts';
 import { createWebhookHandler } from '../shim/webhook/index.ts';
 import {
   bareServer, fixedRate, keepAliveAgent, loadAverage as load, mean, ms, percentile, resetInServer, saturation, serverReport, serveUntilKilled, startServerProcess, tlsFromArgs, waitForPort, type LoadRequest,
+  loadBenchArgs,
 } from './https-load.ts';
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '500' },
-    seconds: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '2' },
-    concurrency: { type: 'string', default: '16' },
-    kinds: { type: 'string', default: 'bare,go-bare,served,fetch' },
-    serve: { type: 'string' },
-    cert: { type: 'string' },
-    key: { type: 'string' },
-  },
-  // bench/run.ts passes every benchmark the same arguments: ignore the others' flags.
-  strict: false,
-  allowPositionals: true,
-}) as { values: Record<string, string | undefined> };
+const values = loadBenchArgs({ rate: '500' }, { kinds: { type: 'string', default: 'bare,go-bare,served,fetch' } });
 
 /** A Pod as the ReplicaSet controller creates it, after the API server's defaulting and built-in admission. */
 function admissionReview(i: number) {

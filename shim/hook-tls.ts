@@ -17,7 +17,7 @@ import { issueLeaf, parseCertificate, planHookCertificate, readServingSecret, re
 import { encodeBase64 } from '../core/base64.ts';
 import { LABEL_MANAGED_BY, OPERATOR_NAME } from '../core/labels.ts';
 import { realClock, type Clock, type Timer } from './clock.ts';
-import { isApiError, type KubeClient, type KObject } from './kube/client.ts';
+import { type KubeClient, type KObject, written } from './kube/client.ts';
 import type { Logger } from './log.ts';
 import { ensureServingCertificate, servingNames, webhookCertificateStore, type CertificateStoreOptions } from './webhook/index.ts';
 
@@ -81,16 +81,6 @@ async function operatorCA(o: HookTlsOptions, clock: Clock, log: Logger): Promise
   return { certPem: material.caPem, keyPem: material.caKeyPem };
 }
 
-/** Runs a write; false when it lost a race (409), so the caller re-reads. */
-async function written(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (isApiError(error, 409)) return false;
-    throw error;
-  }
-}
 
 /** Makes the hook's Secret hold a current serving certificate from `ca` and `ca.crt`; returns when it is next due. */
 export async function ensureHookCertificate(o: {

@@ -4,11 +4,11 @@
 // the two without loss. Handlers never see this shape: they work on the
 // normalized v1 form (core/spec/normalize.ts).
 import { z } from 'zod';
-import { PULL_POLICIES, port } from './kubernetes.ts';
+import { port } from './kubernetes.ts';
 import { volumeFields } from './volumes.ts';
 
 export { ACCESS_MODES, DATA_MOUNT_PATH, DATA_VOLUME, pvcResources, volumeClaimTemplate, volumeMount } from './volumes.ts';
-import { DEFAULT_IMAGE, DEFAULT_PORTS, DEFAULT_RETENTION_SECONDS, setClusterConfig, spicepodSetStatusSchema, workloadFields } from './spicepodset.ts';
+import { DEFAULT_IMAGE, DEFAULT_PORTS, DEFAULT_RETENTION_SECONDS, imagePullFields, setClusterConfig, spicepodSetStatusSchema, workloadFields } from './spicepodset.ts';
 
 export const V2_UPDATE_STRATEGIES = ['RollingOrdered', 'RollingParallel', 'BlueGreen'] as const;
 
@@ -19,11 +19,7 @@ export const imageSpecV2 = z
       .optional()
       .describe(`Full image repository, registry included, e.g. 709825985650.dkr.ecr.us-east-1.amazonaws.com/spice-ai/spiceai-enterprise-byol (default ${DEFAULT_IMAGE.registry}/${DEFAULT_IMAGE.name}).`),
     tag: z.string().optional().describe(`Image tag; a digest may follow it (tag@sha256:...). Default ${DEFAULT_IMAGE.tag}.`),
-    pullPolicy: z
-      .enum(PULL_POLICIES)
-      .optional()
-      .describe('Image pull policy: Always, Never or IfNotPresent (default Always for latest tags, else IfNotPresent).'),
-    pullSecret: z.string().optional().describe('Name of an image pull Secret in the same namespace.'),
+    ...imagePullFields,
   })
   .describe('The spiced container image.');
 

@@ -22,6 +22,15 @@ export const spicepodField = () =>
       'The Spicepod (spicepod.yaml) to run, as an object kept as given. A YAML string is also accepted, as older manifests write it. Stored in a ConfigMap and mounted into the pods; a change rolls the pods.',
     );
 
+/** How the spiced image is pulled: the same fields in every version's image. */
+export const imagePullFields = {
+  pullPolicy: z
+    .enum(PULL_POLICIES)
+    .optional()
+    .describe('Image pull policy: Always, Never or IfNotPresent (default Always for latest tags, else IfNotPresent).'),
+  pullSecret: z.string().optional().describe('Name of an image pull Secret in the same namespace.'),
+};
+
 export const imageSpec = z
   .object({
     registry: z.string().optional().describe(`Image registry (default ${DEFAULT_IMAGE.registry}, Docker Hub).`),
@@ -30,11 +39,7 @@ export const imageSpec = z
       .string()
       .default(DEFAULT_IMAGE.tag)
       .describe('Image tag; a digest may follow it (tag@sha256:...).'),
-    pullPolicy: z
-      .enum(PULL_POLICIES)
-      .optional()
-      .describe('Image pull policy: Always, Never or IfNotPresent (default Always for latest tags, else IfNotPresent).'),
-    pullSecret: z.string().optional().describe('Name of an image pull Secret in the same namespace.'),
+    ...imagePullFields,
   })
   .describe('The spiced container image.');
 

@@ -17,7 +17,7 @@ import { objectPath, toResourceRef, type ResourceLike, type ResourceRef } from '
 import { type ApiError, apiErrorFrom, isApiError, readBody, transportError, type Verb } from './transport.ts';
 import { streamWatch, watchQuery } from './watch-stream.ts';
 
-export { ApiError, isApiError, type Verb } from './transport.ts';
+export { ApiError, isApiError, type Verb, written } from './transport.ts';
 
 // The object shape is core's: handlers and the shim share one definition.
 export type { OwnerReference } from '../../core/handler.ts';

@@ -37,6 +37,17 @@ export function isApiError(error: unknown, status?: number): error is ApiError {
   return error instanceof ApiError && (status === undefined || error.status === status);
 }
 
+/** Runs a write; false when it lost a race (409 Conflict or AlreadyExists), so the caller re-reads and decides again. */
+export async function written(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isApiError(error, 409)) return false;
+    throw error;
+  }
+}
+
 export function readBody(res: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -11,7 +11,7 @@
 //   two replicas cannot both win; the loser re-reads and serves the winner's.
 // - Logs carry names and reasons, never PEM or Secret data.
 import { createServingMaterial, parseCertificate, planServingCertificate, renewalTime, renewedSecretData, renewServingMaterial, servingSecretData } from '../../core/pki/index.ts';
-import { isApiError, type KubeClient, type KObject } from '../kube/client.ts';
+import { type KubeClient, type KObject, written } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
 import { realClock, type Clock } from '../clock.ts';
 
@@ -101,16 +101,6 @@ export async function ensureServingCertificate(o: CertificateStoreOptions): Prom
   throw new Error(`${where} kept changing while the operator was updating it; giving up for now`);
 }
 
-/** Runs a write; false when it lost a race (409 Conflict/AlreadyExists), so the caller re-reads. */
-async function written(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (isApiError(error, 409)) return false;
-    throw error;
-  }
-}
 
 async function describe({ caPem, certPem, keyPem }: { caPem: string; certPem: string; keyPem: string }, managed: boolean): Promise<ServingCertificate> {
   const leaf = await parseCertificate(certPem);
