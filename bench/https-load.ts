@@ -45,26 +45,39 @@ export async function bareServer(tls: Tls, answer: (req: IncomingMessage) => Buf
 }
 
 /**
- * Runs a server process until killed: times each request in the server (parsed headers to response
- * written: what the server itself adds, apart from the network and the load generator), resets and
+ * Runs a server process until killed: times each request in the server two ways (parsed headers to
+ * response written, which includes waiting for the body's bytes and for the event loop to flush the
+ * answer; and the handler's own time, last body byte read to answer handed to the socket, which is
+ * what the route itself costs), resets and
  * reports those times on the load generator's IPC messages, prints `{"port":N}` and exits cleanly on
  * SIGTERM (so that --cpu-prof, given in BENCH_SERVER_NODE_FLAGS, is written).
  */
 export async function serveUntilKilled(server: Server, port: number): Promise<never> {
   let inServer: number[] = [];
+  let handler: number[] = [];
   let cpu = process.cpuUsage();
-  server.prependListener('request', (_req, res) => {
+  server.prependListener('request', (req, res) => {
     const t = performance.now();
+    let bodyRead = t;
+    req.once('end', () => {
+      bodyRead = performance.now();
+    });
+    const end = res.end;
+    res.end = function (this: typeof res, ...args: Parameters<typeof res.end>) {
+      handler.push(performance.now() - bodyRead);
+      return end.apply(this, args);
+    } as typeof res.end;
     res.on('finish', () => inServer.push(performance.now() - t));
   });
   process.on('message', (m) => {
     if (m === 'reset') {
       inServer = [];
+      handler = [];
       cpu = process.cpuUsage();
     }
     if (m === 'report') {
       const used = process.cpuUsage(cpu);
-      process.send!({ times: inServer, cpuMs: (used.user + used.system) / 1000 } satisfies ServerReport);
+      process.send!({ times: inServer, handlerTimes: handler, cpuMs: (used.user + used.system) / 1000 } satisfies ServerReport);
     }
   });
   process.stdout.write(`${JSON.stringify({ port })}\n`);
@@ -107,8 +120,10 @@ export function waitForPort(child: ChildProcess, what: string): Promise<{ port: 
 
 /** What a server process measured of itself since the last reset. */
 export interface ServerReport {
-  /** Each request's time in the server, ms. */
+  /** Each request's time in the server, parsed headers to response written, ms. */
   times: number[];
+  /** Each request's time in its handler, last body byte read to answer handed to the socket, ms. */
+  handlerTimes: number[];
   /** The CPU time the whole process used (user + system), ms: the load-robust figure on a busy machine. */
   cpuMs: number;
 }
@@ -118,7 +133,7 @@ export const resetInServer = (child: ChildProcess) => child.send?.('reset');
 
 /** What a server process measured since the last reset; nothing for one that does not time itself. */
 export async function serverReport(child: ChildProcess): Promise<ServerReport> {
-  if (!child.send) return { times: [], cpuMs: NaN };
+  if (!child.send) return { times: [], handlerTimes: [], cpuMs: NaN };
   const reported = new Promise<ServerReport>((resolve) => child.once('message', (m) => resolve(m as ServerReport)));
   child.send('report');
   return reported;

@@ -9,7 +9,7 @@
 // so an unedited round trip returns the identical object; after an edit
 // through the other version the edited value wins, translated afresh.
 import { z } from 'zod';
-import { canonicalJson, contentHash } from '../../core/manifests/hash.ts';
+import { canonicallyEqual, contentHash } from '../../core/manifests/hash.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -105,7 +105,7 @@ export function translate(rules: readonly Rule[], shapes: Shapes, spec: Json, di
     const written = pick(spec, sourceKeys);
     const kept = incoming[key];
     const translated = kept && kept.to === canonical(sourceShape, written) ? kept.from : forward(written);
-    if (canonicalJson(backward(translated)) !== canonicalJson(written)) {
+    if (!canonicallyEqual(backward(translated), written)) {
       outgoing[key] = { from: written, to: canonical(targetShape, translated) };
     }
     Object.assign(out, translated);

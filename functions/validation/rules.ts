@@ -5,6 +5,7 @@
 // `reject` findings deny the request under the `err` level; `warn` findings
 // become the AdmissionReview warnings kubectl prints.
 import { RESERVED_KEYS } from '../../core/labels.ts';
+import { deepFreeze, Memo } from '../../core/memo.ts';
 import { setNameProblems } from '../../core/manifests/name-limits.ts';
 import { DNS_PORT, userHandlesDns } from '../../core/manifests/network-policy.ts';
 import { VolumeReason, volumeMountProblems } from '../../core/manifests/volumes.ts';
@@ -184,21 +185,34 @@ const dnsEgress: Rule = (o, spec) =>
     return [{ reason: REASON_DNS_EGRESS_INCOMPLETE, severity: 'warn' as const, field: `${at}.${written}`, message: `opens port ${DNS_PORT} without ${missing.join(' and ')}: a rule naming port ${DNS_PORT} replaces the DNS egress the operator adds (UDP and TCP ${DNS_PORT}), and lookups need both (large answers are retried over TCP); add ${missing.join(' and ')} ${DNS_PORT}` }];
   });
 
-/** In order: the first rules name the most basic problems. */
-export const RULES: readonly { name: string; check: Rule }[] = [
-  { name: 'reserved-keys', check: reservedKeys },
-  { name: 'spec', check: specProblems },
-  { name: 'volumes', check: volumes },
-  { name: 'spicepod', check: spicepod },
-  { name: 'storage-class', check: storageClass },
-  { name: 'dns-egress', check: dnsEgress },
-  { name: 'deprecated', check: deprecated },
-  { name: 'floating-tag', check: floatingTag },
+/**
+ * In order: the first rules name the most basic problems. A `pure` rule reads only the object's kind,
+ * name, owner references and spec, so what it finds is remembered for that content; the others ask
+ * the cluster (lookups) every time.
+ */
+export const RULES: readonly { name: string; check: Rule; pure: boolean }[] = [
+  { name: 'reserved-keys', check: reservedKeys, pure: true },
+  { name: 'spec', check: specProblems, pure: true },
+  { name: 'volumes', check: volumes, pure: true },
+  { name: 'spicepod', check: spicepod, pure: true },
+  { name: 'storage-class', check: storageClass, pure: false },
+  { name: 'dns-egress', check: dnsEgress, pure: true },
+  { name: 'deprecated', check: deprecated, pure: true },
+  { name: 'floating-tag', check: floatingTag, pure: true },
 ];
+
+/**
+ * What the pure rules found, per rule, by the content they read. An UPDATE's old object is the
+ * object the previous review admitted, and the API server sends an object again on every retry and
+ * dry run, so most reviews find their objects here (bench/crd-webhooks.ts).
+ */
+const pureFindings = new Memo<string, readonly (readonly Finding[])[]>(256);
 
 export async function findings(o: AdmittedObject, lookups: Lookups = {}): Promise<Finding[]> {
   const spec = (o.spec && typeof o.spec === 'object' ? o.spec : {}) as Rec;
+  const key = JSON.stringify([o.kind, o.metadata?.name, o.metadata?.ownerReferences, o.spec]) ?? '';
+  const pure = pureFindings.get(key) ?? pureFindings.set(key, deepFreeze(RULES.map((rule) => (rule.pure ? (rule.check(o, spec, lookups) as Finding[]) : []))));
   const out: Finding[] = [];
-  for (const rule of RULES) out.push(...(await rule.check(o, spec, lookups)));
+  for (const [i, rule] of RULES.entries()) out.push(...(rule.pure ? pure[i]! : await rule.check(o, spec, lookups)));
   return out;
 }
