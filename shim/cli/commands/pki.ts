@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { UsageError, type Command } from '../usage.ts';
+import { wholeNumberFlag } from '../flag-values.ts';
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 const defaultDir = () => join(homedir(), '.spice', 'pki');
@@ -66,8 +67,7 @@ export const pkiCommand: Command = {
       if (!name) throw new UsageError('pki issue needs a NAME, e.g. pki issue scheduler1');
       if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
       if (!NAME.test(name)) throw new UsageError(`invalid NAME ${JSON.stringify(name)}: use letters, digits, hyphens and underscores only`);
-      const days = Number(values.days);
-      if (!Number.isInteger(days) || days < 1) throw new UsageError(`--days ${values.days}: expected a whole number of days >= 1`);
+      const days = wholeNumberFlag(values, 'days', { min: 1, unit: 'days' });
       const [caCrt, caKey] = [join(dir, 'ca.crt'), join(dir, 'ca.key')];
       if (!existsSync(caCrt) || !existsSync(caKey)) throw new UsageError(`no CA in ${dir}: run spiceai-operator pki init${values.dir ? ` --dir ${values.dir}` : ''} first`);
       const [crt, key] = [join(dir, `${name}.crt`), join(dir, `${name}.key`)];

@@ -9,6 +9,8 @@ import { runHelpLines, runOptions, RUN_FLAGS } from './run-flags.ts';
 import { resolveAliases } from '../flag-aliases.ts';
 import { ENCODERS, LEVELS, type Encoder, type Level } from '../../log.ts';
 import { parseHookFlags } from '../hook-flags.ts';
+import { endpointFlag, wholeNumberFlag } from '../flag-values.ts';
+import { runUntilSignal } from '../until-signal.ts';
 
 const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -111,6 +113,48 @@ export function parseLoggingFlags(values: Record<string, unknown>): { level: Lev
   return { level: (given as Level | undefined) ?? (values.verbose ? 'debug' : 'info'), encoder: encoder as Encoder };
 }
 
+/** Everything `run` is given, checked: the options of startOperator but the kubeconfig and the logger. */
+export async function parseRunFlags(values: Record<string, unknown>) {
+  if (values['leader-elect'] && values['no-leader-elect']) throw new UsageError('--leader-elect and --no-leader-elect contradict each other: pass one');
+  const handlers = values.handlers ? list(values.handlers) : [...HANDLER_NAMES];
+  const unknown = handlers.filter((h) => !(HANDLER_NAMES as readonly string[]).includes(h));
+  if (unknown.length) throw new UsageError(`--handlers: unknown ${unknown.join(', ')} (known: ${HANDLER_NAMES.join(', ')})`);
+  for (const flag of ['http-endpoint', 'metrics-endpoint', 'webhook-endpoint', 'health-probe-bind-address']) {
+    if (values[flag] !== undefined) endpointFlag(values, flag);
+  }
+  const { otlpConfigFromEnv } = await import('../../otlp-config.ts');
+  let otlp: ReturnType<typeof otlpConfigFromEnv>;
+  try {
+    otlp = otlpConfigFromEnv(process.env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return {
+    config: {
+      operatorNamespace: String(values['operator-namespace']),
+      clusterDomain: String(values['cluster-domain']),
+      pauseCrashloopingPodsThreshold: wholeNumberFlag(values, 'pause-crashlooping-pods-threshold', { min: 0 }),
+      telemetryProperties: parseTelemetryProperties((values['telemetry-properties'] as string[] | undefined) ?? []),
+      secretPropagationSeconds: wholeNumberFlag(values, 'secret-propagation-seconds', { min: 0, unit: 'seconds' }),
+      operatorPodLabels: parseOperatorPodLabels(String(values['operator-pod-labels'])),
+    },
+    handlers,
+    namespaces: values.namespaces ? list(values.namespaces) : [],
+    httpEndpoint: String(values['http-endpoint']),
+    metricsEndpoint: String(values['metrics-endpoint']),
+    metricsSecure: !!values['metrics-secure'],
+    metricsCertDir: values['metrics-cert-dir'] as string | undefined,
+    healthProbeEndpoint: values['health-probe-bind-address'] as string | undefined,
+    leaderElection: !values['no-leader-elect'],
+    leaseName: String(values['lease-name']),
+    workers: wholeNumberFlag(values, 'workers', { min: 1, max: 64 }),
+    sidecarScanSeconds: wholeNumberFlag(values, 'sidecar-scan-seconds', { min: 0, unit: 'seconds' }),
+    webhook: parseSidecarInjectorFlags(values),
+    hooks: parseHookFlags(values, handlers, String(values['operator-namespace'])),
+    otlp,
+  };
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Start the operator controller (reconcilers, status API, metrics).',
@@ -120,96 +164,13 @@ export const runCommand: Command = {
   async run(parsed, _positionals, given = new Set()) {
     const values = resolveAliases(parsed, given, RUN_FLAGS, process.env);
     const logging = parseLoggingFlags(values);
-    if (values['leader-elect'] && values['no-leader-elect']) throw new UsageError('--leader-elect and --no-leader-elect contradict each other: pass one');
-    const threshold = Number(values['pause-crashlooping-pods-threshold']);
-    if (!Number.isInteger(threshold) || threshold < 0) {
-      throw new UsageError(`--pause-crashlooping-pods-threshold ${values['pause-crashlooping-pods-threshold']}: expected a whole number >= 0`);
-    }
-    const propagation = Number(values['secret-propagation-seconds']);
-    if (!Number.isInteger(propagation) || propagation < 0) {
-      throw new UsageError(`--secret-propagation-seconds ${values['secret-propagation-seconds']}: expected a whole number of seconds >= 0`);
-    }
-    const sidecarScanSeconds = Number(values['sidecar-scan-seconds']);
-    if (!Number.isInteger(sidecarScanSeconds) || sidecarScanSeconds < 0) throw new UsageError(`--sidecar-scan-seconds ${values['sidecar-scan-seconds']}: expected a whole number of seconds >= 0`);
-    const workers = Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers ${values.workers}: expected a whole number from 1 to 64`);
-    const handlers = values.handlers ? list(values.handlers) : [...HANDLER_NAMES];
-    const unknown = handlers.filter((h) => !(HANDLER_NAMES as readonly string[]).includes(h));
-    if (unknown.length) throw new UsageError(`--handlers: unknown ${unknown.join(', ')} (known: ${HANDLER_NAMES.join(', ')})`);
-    const { parseEndpoint } = await import('../../http.ts');
-    for (const flag of ['http-endpoint', 'metrics-endpoint', 'webhook-endpoint', 'health-probe-bind-address']) {
-      if (values[flag] === undefined) continue;
-      try {
-        parseEndpoint(String(values[flag]));
-      } catch (error) {
-        throw new UsageError(`--${flag}: ${(error as Error).message}`);
-      }
-    }
-    const webhook = parseSidecarInjectorFlags(values);
-    const hooks = parseHookFlags(values, handlers, String(values['operator-namespace']));
-    const telemetryProperties = parseTelemetryProperties((values['telemetry-properties'] as string[] | undefined) ?? []);
-    const operatorPodLabels = parseOperatorPodLabels(String(values['operator-pod-labels']));
-    const { otlpConfigFromEnv } = await import('../../otlp-config.ts');
-    let otlp: ReturnType<typeof otlpConfigFromEnv>;
-    try {
-      otlp = otlpConfigFromEnv(process.env);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const options = await parseRunFlags(values);
     const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
     const kubeConfig = loadKubeConfig(values.kubeconfig as string | undefined, values.context as string | undefined);
     const { jsonLogger } = await import('../../log.ts');
     const log = jsonLogger(logging);
     const { startOperator } = await import('../../operator.ts');
-    // A signal while starting (the webhook's certificate, the first lists) stops the operator as soon as it has started.
-    let early: string | undefined;
-    const onEarly = (signal: string) => () => {
-      early ??= signal;
-    };
-    const earlyTerm = onEarly('SIGTERM');
-    const earlyInt = onEarly('SIGINT');
-    process.once('SIGTERM', earlyTerm);
-    process.once('SIGINT', earlyInt);
-    const operator = await startOperator({
-      kubeConfig,
-      config: {
-        operatorNamespace: String(values['operator-namespace']),
-        clusterDomain: String(values['cluster-domain']),
-        pauseCrashloopingPodsThreshold: threshold,
-        telemetryProperties,
-        secretPropagationSeconds: propagation,
-        operatorPodLabels,
-      },
-      handlers,
-      namespaces: values.namespaces ? list(values.namespaces) : [],
-      httpEndpoint: String(values['http-endpoint']),
-      metricsEndpoint: String(values['metrics-endpoint']),
-      metricsSecure: !!values['metrics-secure'],
-      metricsCertDir: values['metrics-cert-dir'] as string | undefined,
-      healthProbeEndpoint: values['health-probe-bind-address'] as string | undefined,
-      leaderElection: !values['no-leader-elect'],
-      leaseName: String(values['lease-name']),
-      workers,
-      sidecarScanSeconds,
-      webhook,
-      hooks,
-      otlp,
-      log,
-    });
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string) => {
-        log.info('stopping: finishing in-flight work', { signal });
-        void operator.stop().then(() => {
-          log.info('stopped');
-          resolve();
-        });
-      };
-      process.off('SIGTERM', earlyTerm);
-      process.off('SIGINT', earlyInt);
-      if (early) return shutdown(early);
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
-    });
+    await runUntilSignal(() => startOperator({ ...options, kubeConfig, log }), log);
     return 0;
   },
 };
