@@ -18,7 +18,7 @@ import { informerHealth, probeHandler, readinessOf } from './probes.ts';
 import { EventRecorder } from './events.ts';
 import { startMissedSidecarScan } from './missed-sidecars.ts';
 import { OPERATOR_NAME } from '../core/labels.ts';
-import { hookedHandlers, type HookedHandlers, type HookOptions } from './hooked-handlers.ts';
+import { hookedHandlers, type HookOptions } from './hooked-handlers.ts';
 import { leasesFor, NO_LEASES, SIDECAR_SCAN_LEASE } from './leases.ts';
 import { startServers } from './operator-servers.ts';
 import type { OtlpConfig } from './otlp-config.ts';
@@ -112,6 +112,27 @@ function sidecarScan(o: OperatorOptions, client: KubeClient, metrics: OperatorMe
   };
 }
 
+/**
+ * The HTTP API (functions/status), the status and certificate metrics, and the probes: they read the
+ * controllers' caches, or the API server; ready once `started()` and every cache has synced.
+ */
+async function statusAndProbeServers(o: OperatorOptions, parts: { client: KubeClient; metrics: OperatorMetrics; controllers: Controller[]; informers: SharedInformers; started: () => boolean }) {
+  const { client, metrics, controllers, informers } = parts;
+  const reader = statusReader(controllers, client);
+  provideStatusMetrics(metrics, reader);
+  provideCertificateMetrics(metrics, reader);
+  const caches = () => informerHealth(informers.all());
+  metrics.provideInformerHealth(caches);
+  const readiness = () => readinessOf({ started: parts.started(), synced: controllers.every((c) => c.hasSynced()), caches: caches(), now: Date.now() });
+  return startServers({
+    ...o,
+    client,
+    metrics,
+    probes: probeHandler(readiness),
+    status: statusHandler(reader, () => readiness().ready, o.probeTimeoutMs),
+  });
+}
+
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const metrics = new OperatorMetrics();
   const clock = o.clock ?? realClock;
@@ -137,56 +158,28 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
   // cluster and pki) share one cache of it.
   const informers = new SharedInformers(client, clock);
-  let hooked: HookedHandlers;
-  try {
-    hooked = await hookedHandlers({
-      hooks: o.hooks,
-      handlers,
-      client,
-      log: o.log,
-      metrics,
-      clock,
-      canWriteFor: leases.canWriteFor,
-      operatorNamespace: o.config.operatorNamespace,
-      clusterDomain: o.config.clusterDomain,
-      webhook: { serviceName: o.webhook?.serviceName ?? 'spiceai-operator-webhook', secretName: o.webhook?.secretName, url: o.webhook?.url },
-      tlsCheckIntervalMs: o.hookTlsCheckIntervalMs,
-    });
-  } catch (error) {
+  const hooked = await hookedHandlers({
+    hooks: o.hooks,
+    handlers,
+    client,
+    log: o.log,
+    metrics,
+    clock,
+    canWriteFor: leases.canWriteFor,
+    operatorNamespace: o.config.operatorNamespace,
+    clusterDomain: o.config.clusterDomain,
+    webhook: { serviceName: o.webhook?.serviceName ?? 'spiceai-operator-webhook', secretName: o.webhook?.secretName, url: o.webhook?.url },
+    tlsCheckIntervalMs: o.hookTlsCheckIntervalMs,
+  }).catch((error) => {
     client.close();
     throw error;
-  }
+  });
   const controllers = handlers.map(
     (name) =>
-      new Controller({
-        client,
-        handler: hooked.handlerOf(name),
-        config: o.config,
-        log: o.log,
-        namespaces: o.namespaces,
-        canWrite: leases.canWriteFor(name),
-        metrics: metrics.forController(name),
-        workers: o.workers,
-        informers,
-        clock,
-      }),
+      new Controller({ client, handler: hooked.handlerOf(name), config: o.config, log: o.log, namespaces: o.namespaces, canWrite: leases.canWriteFor(name), metrics: metrics.forController(name), workers: o.workers, informers, clock }),
   );
-
   let ready = false;
-  // The HTTP API (functions/status) and the status metrics read the controllers' caches, or the API server.
-  const reader = statusReader(controllers, client);
-  provideStatusMetrics(metrics, reader);
-  provideCertificateMetrics(metrics, reader);
-  const caches = () => informerHealth(informers.all());
-  metrics.provideInformerHealth(caches);
-  const readiness = () => readinessOf({ started: ready, synced: controllers.every((c) => c.hasSynced()), caches: caches(), now: Date.now() });
-  const servers = await startServers({
-    ...o,
-    client,
-    metrics,
-    probes: probeHandler(readiness),
-    status: statusHandler(reader, () => readiness().ready, o.probeTimeoutMs),
-  });
+  const servers = await statusAndProbeServers(o, { client, metrics, controllers, informers, started: () => ready });
 
   await Promise.all(controllers.map((c) => c.start()));
   let webhook: RunningWebhook | undefined;

@@ -3,7 +3,7 @@
 // (leaf-issuance.ts) and trust bundle (trust.ts), then conditions and Events
 // (conditions.ts). Pure: everything read comes in `observed`.
 import { setConditions } from '../../core/conditions.ts';
-import type { Desired, KubeObject, Observed } from '../../core/handler.ts';
+import type { Desired, KubeObject, ObjectRef, Observed } from '../../core/handler.ts';
 import { refOf } from '../../core/handler.ts';
 
 import { clusterNames, clusterNodes } from '../../core/manifests/spicepodcluster.ts';
@@ -39,6 +39,45 @@ function answer(pass: Pass, outcome: PkiOutcome, desired: Omit<Desired, 'status'
   };
 }
 
+/** No CA yet: create one. Leaves wait for the next pass: if another writer created a CA first, ours is dropped and theirs used. */
+async function createCaPass(pass: Pass, keepAll: ObjectRef[], secretPath: string): Promise<Desired> {
+  const { ref } = pass;
+  const ca = await newClusterCa(ref, new Date(pass.now));
+  return answer(
+    pass,
+    { phase: 'creating-ca', secret: secretPath },
+    {
+      apply: [],
+      keep: keepAll,
+      write: [{ object: caSecretObject({ ref, certPem: ca.certPem, keyPem: ca.keyPem, notAfter: ca.info.notAfter, annotations: { [ANNOTATION_CREATED_FOR]: ref.uid } }) }],
+      requeueAfterSeconds: 1,
+    },
+    { rootCertificateReady: false, rootSecretName: caSecretName(ref) },
+  );
+}
+
+/** The CA is due for renewal: the same key, a new certificate, written only over the Secret it was read from. */
+async function renewCaPass(pass: Pass, current: UsableCa, keepAll: ObjectRef[], secretPath: string): Promise<Desired> {
+  const { ref } = pass;
+  const renewed = await renewedClusterCa(current, new Date(pass.now));
+  return answer(
+    pass,
+    { phase: 'renewing-ca', secret: secretPath, notAfter: renewed.info.notAfter },
+    {
+      apply: [],
+      keep: keepAll,
+      write: [
+        {
+          object: caSecretObject({ ref, certPem: renewed.certPem, keyPem: renewed.keyPem, notAfter: renewed.info.notAfter, annotations: current.secret.metadata.annotations }),
+          ifResourceVersion: current.secret.metadata.resourceVersion,
+        },
+      ],
+      requeueAfterSeconds: 1,
+    },
+    { rootCertificateReady: true, rootSecretName: caSecretName(ref), rootExpiresAt: current.info.notAfter.toISOString() },
+  );
+}
+
 export async function reconcilePki(observed: Observed): Promise<Desired> {
   const parent = observed.parent;
   const ref: ClusterRef = {
@@ -63,44 +102,14 @@ export async function reconcilePki(observed: Observed): Promise<Desired> {
 
   const plan = await planCa(ref, caSecret, new Date(pass.now));
   switch (plan.action) {
-    case 'create': {
-      const ca = await newClusterCa(ref, new Date(pass.now));
-      // Leaves wait for the next pass: if another writer created a CA first, ours is dropped and theirs used.
-      return answer(
-        pass,
-        { phase: 'creating-ca', secret: secretPath },
-        {
-          apply: [],
-          keep: keepAll,
-          write: [{ object: caSecretObject({ ref, certPem: ca.certPem, keyPem: ca.keyPem, notAfter: ca.info.notAfter, annotations: { [ANNOTATION_CREATED_FOR]: ref.uid } }) }],
-          requeueAfterSeconds: 1,
-        },
-        { rootCertificateReady: false, rootSecretName: caSecretName(ref) },
-      );
-    }
+    case 'create':
+      return createCaPass(pass, keepAll, secretPath);
     case 'report': {
       const message = `the CA Secret ${secretPath} cannot be used: ${plan.problem}. It is left untouched; repair it, or delete it to have a new CA created (the nodes then move to it without downtime)`;
       return answer(pass, { phase: 'ca-unusable', message }, { apply: [], keep: keepAll }, { rootCertificateReady: false, rootSecretName: caSecretName(ref) });
     }
-    case 'renew': {
-      const renewed = await renewedClusterCa(plan.ca, new Date(pass.now));
-      return answer(
-        pass,
-        { phase: 'renewing-ca', secret: secretPath, notAfter: renewed.info.notAfter },
-        {
-          apply: [],
-          keep: keepAll,
-          write: [
-            {
-              object: caSecretObject({ ref, certPem: renewed.certPem, keyPem: renewed.keyPem, notAfter: renewed.info.notAfter, annotations: plan.ca.secret.metadata.annotations }),
-              ifResourceVersion: plan.ca.secret.metadata.resourceVersion,
-            },
-          ],
-          requeueAfterSeconds: 1,
-        },
-        { rootCertificateReady: true, rootSecretName: caSecretName(ref), rootExpiresAt: plan.ca.info.notAfter.toISOString() },
-      );
-    }
+    case 'renew':
+      return renewCaPass(pass, plan.ca, keepAll, secretPath);
     case 'use':
       return activePass(pass, spec, plan.ca, plan.adoptedExpiring, secretPath);
   }

@@ -96,6 +96,24 @@ function requests(observed: Observed, spec: SpicepodSetSpec) {
   };
 }
 
+/** The set's status: counts, the scale subresource's selector, what the workload reports, the crashloop bookkeeping. */
+function setStatus(name: string, outcome: SetOutcome, workload: Awaited<ReturnType<typeof buildWorkload>>['workload'], conditions: SpicepodSetStatus['conditions']): SpicepodSetStatus {
+  const { spec, crashloop, pauseReason } = outcome;
+  return {
+    replicas: `${workload.ready}/${spec.replicas}`,
+    readyReplicas: workload.ready,
+    totalReplicas: spec.replicas,
+    // The scale subresource's labelSelectorPath: the pods a HorizontalPodAutoscaler measures.
+    selector: `${LABEL_APP}=${name}`,
+    role: spec.cluster?.role ?? '<none>',
+    pauseReason,
+    ...workload.status,
+    crashloopBaselines: crashloop.baselines,
+    resumeHandled: crashloop.resumeHandled,
+    conditions,
+  };
+}
+
 export async function reconcileSpicepodSet(observed: Observed): Promise<Desired> {
   const parent = observed.parent;
   const checked = checkedSpec(parent);
@@ -141,19 +159,7 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     ...(resumed ? [resumed] : []),
   ];
 
-  const status: SpicepodSetStatus = {
-    replicas: `${workload.ready}/${spec.replicas}`,
-    readyReplicas: workload.ready,
-    totalReplicas: spec.replicas,
-    // The scale subresource's labelSelectorPath: the pods a HorizontalPodAutoscaler measures.
-    selector: `${LABEL_APP}=${parent.metadata.name}`,
-    role: spec.cluster?.role ?? '<none>',
-    pauseReason,
-    ...workload.status,
-    crashloopBaselines: crashloop.baselines,
-    resumeHandled: crashloop.resumeHandled,
-    conditions,
-  };
+  const status = setStatus(parent.metadata.name, outcome, workload, conditions);
   const requeues = [workload.requeueAfterSeconds, rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined].filter((n): n is number => n !== undefined);
   return {
     apply: [...objects, ...workload.apply],
