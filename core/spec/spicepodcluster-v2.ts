@@ -3,6 +3,7 @@
 // names. functions/conversion translates it to and from v1alpha1.
 import { z } from 'zod';
 import { conditions } from './kubernetes.ts';
+import { executorSpicepodField, executorSpicepodRule } from './spicepodcluster.ts';
 import { nodeClusterConfig } from './spicepodset.ts';
 import { spicepodFieldV2, workloadFieldsV2 } from './spicepodset-v2.ts';
 
@@ -18,22 +19,9 @@ export const schedulerSpecSchemaV2 = z
 export const executorSpecSchemaV2 = z
   .object({
     ...nodeSpecFieldsV2,
-    spicepod: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({ 'x-kubernetes-preserve-unknown-fields': true })
-      .describe('Not allowed: executors fetch the Spicepod from the scheduler.'),
+    spicepod: executorSpicepodField(),
   })
-  .meta({
-    'x-kubernetes-validations': [
-      {
-        rule: '!has(self.spicepod)',
-        message: 'executorSpec does not accept spicepod: executors fetch the Spicepod from the scheduler; put it under schedulerSpec',
-        fieldPath: '.spicepod',
-        reason: 'FieldValueForbidden',
-      },
-    ],
-  })
+  .meta({ 'x-kubernetes-validations': [executorSpicepodRule('executorSpec', 'schedulerSpec')] })
   .describe('The executor nodes: they run query fragments. No Spicepod and no HTTP readiness probe.');
 
 export const spicepodClusterSpecSchemaV2 = z

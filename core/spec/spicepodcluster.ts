@@ -15,27 +15,28 @@ export const schedulerSetSpecSchema = z
   .meta({ 'x-kubernetes-validations': [VOLUME_EXCLUSIVE_RULE] })
   .describe('The scheduler nodes: they hold the Spicepod and plan queries.');
 
+/** An executor's `spicepod`, declared only so the API server can refuse it by name instead of pruning it silently. */
+export const executorSpicepodField = () =>
+  z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ 'x-kubernetes-preserve-unknown-fields': true })
+    .describe('Not allowed: executors fetch the Spicepod from the scheduler.');
+
+/** The CEL rule that refuses it, naming the field where the Spicepod goes in this version. */
+export const executorSpicepodRule = (executorField: string, schedulerField: string) => ({
+  rule: '!has(self.spicepod)',
+  message: `${executorField} does not accept spicepod: executors fetch the Spicepod from the scheduler; put it under ${schedulerField}`,
+  fieldPath: '.spicepod',
+  reason: 'FieldValueForbidden',
+});
+
 export const executorSetSpecSchema = z
   .object({
     ...nodeSpecFields,
-    // Declared only so the API server can refuse it by name instead of pruning it silently.
-    spicepod: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({ 'x-kubernetes-preserve-unknown-fields': true })
-      .describe('Not allowed: executors fetch the Spicepod from the scheduler.'),
+    spicepod: executorSpicepodField(),
   })
-  .meta({
-    'x-kubernetes-validations': [
-      {
-        rule: '!has(self.spicepod)',
-        message: 'executorSetSpec does not accept spicepod: executors fetch the Spicepod from the scheduler; put it under schedulerSetSpec',
-        fieldPath: '.spicepod',
-        reason: 'FieldValueForbidden',
-      },
-      VOLUME_EXCLUSIVE_RULE,
-    ],
-  })
+  .meta({ 'x-kubernetes-validations': [executorSpicepodRule('executorSetSpec', 'schedulerSetSpec'), VOLUME_EXCLUSIVE_RULE] })
   .describe('The executor nodes: they run query fragments. No Spicepod and no HTTP probes.');
 
 export const spicepodClusterSpecSchema = z
