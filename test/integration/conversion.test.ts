@@ -8,7 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
-import { startOperator, type OperatorProcess } from '../harness/operator.ts';
+import { applyShippedCrds, restoreShippedWebhooks, startWithCrdWebhooks, webhookPort } from '../harness/crd-webhooks.ts';
+import type { OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const V1 = 'spicepodsets.v1.spice.ai';
@@ -52,15 +53,9 @@ test.before(async () => {
     await eventually('the CRDs of before served', () => kubectl(['get', 'spicepodsets.v1.spice.ai', '-n', ns]).code === 0 && kubectl(['get', 'spicepodsets.v2.spice.ai', '-n', ns]).code !== 0, 30_000, 500);
     for (let i = 0; i < 5; i++) apply({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: `old-${i}` }, spec: { replicas: 0, spicepod: { version: 'v1', kind: 'Spicepod', name: 'old' } } });
     upgradedAt = Date.now();
-    for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']) {
-      kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', '-'], readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'));
-    }
-    operator = await startOperator([
-      '--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS,
-      '--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate',
-    ]);
+    applyShippedCrds();
     // The webhook server starts after the controllers; the CRDs name it once it serves.
-    await operator.waitForLog((l) => l.msg === 'webhook serving');
+    operator = await startWithCrdWebhooks(['--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS]);
   } catch (error) {
     console.error(error); // uvu does not print a failed hook
     throw error;
@@ -69,12 +64,7 @@ test.before(async () => {
 
 test.after(async () => {
   await operator?.stop();
-  // Leave the CRDs as the files ship them: the next file's server-side apply sets clientConfig.service, which
-  // cannot sit next to the url this operator set.
-  for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']) {
-    const shipped = parse(readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'));
-    kubectlOk(['patch', 'crd', crd, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/conversion', value: shipped.spec.conversion }])]);
-  }
+  restoreShippedWebhooks();
 });
 
 test('CRDs upgraded in place over v1 objects: every object still served in v1 and v2, and none rewritten', () => {
@@ -245,12 +235,9 @@ test('kubectl shows v2 by default, with its descriptions', () => {
 test('a restart rewrites neither the CRDs nor the objects', async () => {
   const since = Date.now();
   await operator!.stop();
-  operator = await startOperator([
-    '--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS,
-    '--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate',
-  ]);
+  operator = await startWithCrdWebhooks(['--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS]);
   // A new port is a new URL: the CRDs are written once each. The objects are not rewritten.
-  const port = String((await operator.waitForLog((l) => l.msg === 'webhook serving')).webhook).split(':').pop();
+  const port = await webhookPort(operator);
   await eventually('the CRDs point at the new port', () => kubectlJson(['get', 'crd', 'spicepodsets.spice.ai']).spec.conversion.webhook.clientConfig.url.endsWith(`:${port}/convert`), 30_000, 500);
   await new Promise((r) => setTimeout(r, 5000));
   // Only this test's objects (other tests' namespaces being deleted meanwhile show as deletecollection elsewhere).

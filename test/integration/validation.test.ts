@@ -1,25 +1,18 @@
-// Validating admission on the real control plane: the API server calls the
-// operator's /validate over TLS; what kubectl prints is what is asserted. The
-// policy levels (run --admission-policy, annotation spice.ai/validation-level),
-// v2 writes (converted before validation), and the operator down (failure
-// policy Ignore: admitted, then reported by the reconcile-time check).
-import { readFileSync } from 'node:fs';
+
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { applyShippedCrds, restoreShippedWebhooks, startWithCrdWebhooks } from '../harness/crd-webhooks.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
-const CONFIGURATION = 'spiceai-operator-validation';
 let ns = '';
 let operator: OperatorProcess | undefined;
 const pod = { version: 'v1', kind: 'Spicepod', name: 'p' };
 
 async function start(extra: string[] = []) {
-  operator = await startOperator(['--namespaces', ns, '--handlers', 'workloads', '--operator-namespace', OPERATOR_NS, '--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate', ...extra]);
-  const port = String((await operator.waitForLog((l) => l.msg === 'webhook serving')).webhook).split(':').pop();
-  await eventually('the validating webhook registered', () => kubectlJson(['get', 'validatingwebhookconfiguration', CONFIGURATION]).webhooks[0].clientConfig.url.endsWith(`:${port}/validate`), 30_000, 500);
+  operator = await startWithCrdWebhooks(['--namespaces', ns, '--handlers', 'workloads', '--operator-namespace', OPERATOR_NS, ...extra], { validating: true });
 }
 
 // JSON, not YAML: kubectl reads YAML 1.1, where an unquoted off is the boolean false (README: quote "off").
@@ -28,9 +21,7 @@ const set = (name: string, spec: Record<string, unknown>, annotations?: Record<s
 const apply = (manifest: string) => kubectl(['apply', '--server-side', '-n', ns, '-f', '-'], manifest);
 
 test.before(async () => {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
-  }
+  applyShippedCrds();
   kubectl(['create', 'namespace', OPERATOR_NS]);
   ns = freshNamespace('adm');
   try {
@@ -43,11 +34,7 @@ test.before(async () => {
 
 test.after(async () => {
   await operator?.stop();
-  kubectl(['delete', 'validatingwebhookconfiguration', CONFIGURATION, '--ignore-not-found']);
-  for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']) {
-    const shipped = JSON.parse(JSON.stringify((await import('yaml')).parse(readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8')).spec.conversion));
-    kubectlOk(['patch', 'crd', crd, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/conversion', value: shipped }])]);
-  }
+  restoreShippedWebhooks();
 });
 
 test('a reserved label is refused, in v1 and in v2, and kubectl prints the field and why', () => {

@@ -1,18 +1,11 @@
-// spice.ai/v2's volume fields acted on, on the real control plane: a v2
-// SpicepodSet with two volumeClaimTemplates (data, and one mounted through
-// volumeMounts) becomes StatefulSets with both claim templates and both
-// mounts, reads back through v1 (where the same fields are stored) and round
-// trips unchanged; the CRD's CEL rules and the webhook's mount rule refuse
-// what does not fit, and kubectl prints why.
-import { readFileSync } from 'node:fs';
+
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse } from 'yaml';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
-import { startOperator, type OperatorProcess } from '../harness/operator.ts';
+import { applyShippedCrds, restoreShippedWebhooks, startWithCrdWebhooks } from '../harness/crd-webhooks.ts';
+import type { OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
-const CONFIGURATION = 'spiceai-operator-validation';
 const V1 = 'spicepodsets.v1.spice.ai';
 const V2 = 'spicepodsets.v2.spice.ai';
 let ns = '';
@@ -31,14 +24,10 @@ const apply = (manifest: string) => kubectl(['apply', '--server-side', '-n', ns,
 
 test.before(async () => {
   try {
-    for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-      kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
-    }
+    applyShippedCrds();
     kubectl(['create', 'namespace', OPERATOR_NS]);
     ns = freshNamespace('vol');
-    operator = await startOperator(['--namespaces', ns, '--handlers', 'workloads', '--operator-namespace', OPERATOR_NS, '--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate']);
-    const port = String((await operator.waitForLog((l) => l.msg === 'webhook serving')).webhook).split(':').pop();
-    await eventually('the validating webhook registered', () => kubectlJson(['get', 'validatingwebhookconfiguration', CONFIGURATION]).webhooks[0].clientConfig.url.endsWith(`:${port}/validate`), 30_000, 500);
+    operator = await startWithCrdWebhooks(['--namespaces', ns, '--handlers', 'workloads', '--operator-namespace', OPERATOR_NS], { validating: true });
     await eventually('conversion served', () => kubectl(['get', V2, '-n', ns]).code === 0, 30_000, 500);
   } catch (error) {
     console.error(error); // uvu does not print a failed hook
@@ -48,11 +37,7 @@ test.before(async () => {
 
 test.after(async () => {
   await operator?.stop();
-  kubectl(['delete', 'validatingwebhookconfiguration', CONFIGURATION, '--ignore-not-found']);
-  for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']) {
-    const shipped = parse(readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8')).spec.conversion;
-    kubectlOk(['patch', 'crd', crd, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/conversion', value: shipped }])]);
-  }
+  restoreShippedWebhooks();
 });
 
 test('a v2 set with two volumeClaimTemplates: the StatefulSet claims both, data at /data, cache where volumeMounts says', async () => {
