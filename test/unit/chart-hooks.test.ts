@@ -87,6 +87,38 @@ test('a split install: the operator runs what is not off and calls each hook by 
   assert.is(lint.code, 0, lint.out + lint.err);
 });
 
+test('hook pods are scheduled like the operator\'s, and a drain leaves one serving (PodDisruptionBudget, as the operator\'s)', () => {
+  const docs = render([
+    ...SPLIT,
+    'handlers.cluster.mode=hook',
+    'handlers.cluster.replicas=1',
+    'nodeSelector.pool=system',
+    'tolerations[0].key=dedicated',
+    'tolerations[0].operator=Exists',
+    'tolerations[0].effect=NoSchedule',
+    'priorityClassName=system-cluster-critical',
+  ]);
+  const operatorPod = find(docs, 'Deployment', 'r-spiceai-operator').spec.template.spec;
+  for (const handler of ['workloads', 'pki', 'cluster']) {
+    const name = `r-spiceai-operator-${handler}-hook`;
+    const deployment = find(docs, 'Deployment', name);
+    const pod = deployment.spec.template.spec;
+    assert.equal(pod.nodeSelector, { pool: 'system' }, handler);
+    assert.equal(pod.tolerations, operatorPod.tolerations, handler);
+    assert.is(pod.priorityClassName, 'system-cluster-critical', handler);
+    const pdb = find(docs, 'PodDisruptionBudget', name);
+    if (handler === 'cluster') {
+      assert.not.ok(pdb, 'one replica: a PodDisruptionBudget would block every drain');
+      continue;
+    }
+    // workloads: 3 replicas; pki: an autoscaler with at least 2.
+    assert.equal(pdb.spec, { minAvailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } }, handler);
+  }
+  assert.not.ok(render(['handlers.workloads.mode=hook', 'podDisruptionBudget.enabled=false']).some((d) => d.kind === 'PodDisruptionBudget'));
+  const defaults = render(['handlers.workloads.mode=hook']);
+  assert.not.ok(find(defaults, 'Deployment', 'r-spiceai-operator-workloads-hook').spec.template.spec.nodeSelector, 'nothing set: no nodeSelector');
+});
+
 test('every handler can be hooked or turned off; the chart knows the operator\'s handlers', () => {
   const all = render(HANDLER_NAMES.map((h) => `handlers.${h}.mode=hook`));
   assert.equal(flagValues(operatorArgs(all), 'handlers'), [HANDLER_NAMES.join(',')]);
