@@ -177,3 +177,23 @@ export async function timedByAudit(
   const last = Math.max(...writes.map((e) => Date.parse(e.stageTimestamp)));
   return { ms: last - first, cpu: cpuReport(cpu, cpuAfter), cpuSeconds: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - (cpu[k] ?? 0)])) };
 }
+
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The ratio of two contenders that alternate which runs first each round (round 1: A first), with
+ * the order's effect cancelled: the geometric mean of the per-round ratios A/B over the largest even
+ * number of rounds, as many with each first. On this machine the first operator run of a round is
+ * 1.4 to 1.8 times slower than the second, whichever contender it is (bench/hooks.ts and
+ * bench/workloads.ts, December 2026), so a median over an odd number of rounds leans toward the
+ * contender that went first more often.
+ */
+export function orderBalancedRatio(ratios: number[]): number {
+  const even = ratios.slice(0, ratios.length - (ratios.length % 2));
+  return even.length ? Math.exp(even.reduce((sum, r) => sum + Math.log(r), 0) / even.length) : NaN;
+}
