@@ -13,12 +13,19 @@ import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' } }, strict: false });
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' } },
+  strict: false,
+});
 const REQUESTS = Number(values.requests);
 const ROUNDS = Number(values.rounds);
 const IN_FLIGHT = 12;
 
-const cp = await startControlPlane({ stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname, attached: true, log: () => {} });
+const cp = await startControlPlane({
+  stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname,
+  attached: true,
+  log: () => {},
+});
 const kc = loadKubeConfig(cp.kubeconfigPath);
 const client = new KubeClient(kc, { userAgent: 'bench-client', onRequest: () => {} });
 const tls: https.RequestOptions = { headers: {} };
@@ -44,12 +51,21 @@ function bareApply(obj: KObject): Promise<unknown> {
         method: 'PATCH',
         path: `/api/v1/namespaces/${obj.metadata.namespace}/configmaps/${obj.metadata.name}?${query}`,
         agent: bareAgent,
-        headers: { ...(tls.headers as Record<string, string>), 'Content-Type': 'application/apply-patch+yaml', 'Content-Length': body.length, Accept: 'application/json' },
+        headers: {
+          ...(tls.headers as Record<string, string>),
+          'Content-Type': 'application/apply-patch+yaml',
+          'Content-Length': body.length,
+          Accept: 'application/json',
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => (res.statusCode! < 300 ? resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))) : reject(new Error(`bare apply: ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode! < 300
+            ? resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+            : reject(new Error(`bare apply: ${res.statusCode}`)),
+        );
         res.on('error', reject);
       },
     );
@@ -69,9 +85,11 @@ async function cpuOf(mode: keyof typeof modes, namespace: string, requests = REQ
   await modes[mode](configMap(namespace, -1)); // connections up
   const queue = Array.from({ length: requests }, (_, i) => i);
   const before = process.cpuUsage();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    for (let i = queue.shift(); i !== undefined; i = queue.shift()) await modes[mode](configMap(namespace, i));
-  }));
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await modes[mode](configMap(namespace, i));
+    }),
+  );
   const used = process.cpuUsage(before);
   await client.delete('v1', 'Namespace', undefined, namespace);
   return (used.user + used.system) / 1000;
@@ -85,10 +103,14 @@ try {
     const ms: Record<string, number> = {};
     for (const mode of order) ms[mode] = await cpuOf(mode, `client-${mode.toLowerCase()}-${round}`);
     ratios.push(ms.KubeClient! / ms.bare!);
-    console.log(`client round ${round}: CPU for ${REQUESTS} applies: KubeClient ${ms.KubeClient!.toFixed(0)} ms, bare node:https ${ms.bare!.toFixed(0)} ms (ratio ${ratios.at(-1)!.toFixed(2)})`);
+    console.log(
+      `client round ${round}: CPU for ${REQUESTS} applies: KubeClient ${ms.KubeClient!.toFixed(0)} ms, bare node:https ${ms.bare!.toFixed(0)} ms (ratio ${ratios.at(-1)!.toFixed(2)})`,
+    );
   }
   const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
-  console.log(`client, median of ${ROUNDS} rounds: KubeClient CPU / bare node:https CPU ${median.toFixed(2)} (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(
+    `client, median of ${ROUNDS} rounds: KubeClient CPU / bare node:https CPU ${median.toFixed(2)} (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+  );
 } finally {
   client.close();
   bareAgent.destroy();

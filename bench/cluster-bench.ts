@@ -9,9 +9,11 @@ import type { AuditEntry } from '../test/harness/kube.ts';
 
 export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
   const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
 }
 
 export const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
@@ -29,7 +31,9 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
 const CLK_TCK = 100;
 export function cpuOf(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   } catch {
     return NaN;
@@ -40,7 +44,9 @@ export function cpuSnapshot(pids: Record<string, number>): Record<string, number
   return { ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuOf(pid)])), bench: (self.user + self.system) / 1e6 };
 }
 export function cpuReport(before: Record<string, number>, after: Record<string, number>): string {
-  return Object.keys(after).map((k) => `${k} ${(after[k]! - (before[k] ?? 0)).toFixed(2)}`).join(', ');
+  return Object.keys(after)
+    .map((k) => `${k} ${(after[k]! - (before[k] ?? 0)).toFixed(2)}`)
+    .join(', ');
 }
 
 /** Resident and peak resident memory of a process, in MiB (VmRSS, VmHWM). */
@@ -56,7 +62,10 @@ export type Entry = AuditEntry & { stage: string; stageTimestamp: string; respon
 export class AuditTail {
   private offset: number;
   private partial = '';
-  constructor(private readonly path: string, private readonly stages: string[] = ['ResponseComplete']) {
+  constructor(
+    private readonly path: string,
+    private readonly stages: string[] = ['ResponseComplete'],
+  ) {
     this.offset = statSync(path).size;
   }
   read(): Entry[] {
@@ -111,7 +120,11 @@ export async function createNamespace(client: KubeClient, name: string) {
  */
 export async function dropNamespace(client: KubeClient, name: string, timeoutMs = 600_000) {
   await client.delete('v1', 'Namespace', undefined, name);
-  await waitFor(`namespace ${name} to be deleted`, async () => (await client.get('v1', 'Namespace', undefined, name)) === undefined, timeoutMs);
+  await waitFor(
+    `namespace ${name} to be deleted`,
+    async () => (await client.get('v1', 'Namespace', undefined, name)) === undefined,
+    timeoutMs,
+  );
 }
 
 /**
@@ -121,10 +134,15 @@ export async function dropNamespace(client: KubeClient, name: string, timeoutMs 
  */
 export function useShippedOperator(): void {
   if (!process.env.SPICEAI_OPERATOR_BIN) {
-    execFileSync(process.execPath, [new URL('../scripts/bundle.mjs', import.meta.url).pathname], { cwd: new URL('..', import.meta.url).pathname, stdio: 'ignore' });
+    execFileSync(process.execPath, [new URL('../scripts/bundle.mjs', import.meta.url).pathname], {
+      cwd: new URL('..', import.meta.url).pathname,
+      stdio: 'ignore',
+    });
     process.env.SPICEAI_OPERATOR_BIN = new URL('../dist/spiceai-operator.mjs', import.meta.url).pathname;
   }
-  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))![1]!) as string[];
+  const entrypoint = JSON.parse(
+    /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))![1]!,
+  ) as string[];
   process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? ''].join(' ').trim();
   console.log(`operator: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`);
 }
@@ -146,7 +164,9 @@ export async function installCrds(client: KubeClient, o: { conversion: 'Webhook'
 
 /** The pids of the control plane's processes, by name, from its state file. */
 export const controlPlanePids = (stateDir: string): Record<string, number> =>
-  Object.fromEntries((JSON.parse(readFileSync(`${stateDir}/state.json`, 'utf8')).processes as { name: string; pid: number }[]).map((p) => [p.name, p.pid]));
+  Object.fromEntries(
+    (JSON.parse(readFileSync(`${stateDir}/state.json`, 'utf8')).processes as { name: string; pid: number }[]).map((p) => [p.name, p.pid]),
+  );
 
 /**
  * Runs a client, then reads the audit log until `done` says the run's writes are all in; the run's
@@ -175,7 +195,11 @@ export async function timedByAudit(
   const cpuAfter = cpuSnapshot(pids);
   const first = Math.min(...writes.map((e) => Date.parse(e.requestReceivedTimestamp)));
   const last = Math.max(...writes.map((e) => Date.parse(e.stageTimestamp)));
-  return { ms: last - first, cpu: cpuReport(cpu, cpuAfter), cpuSeconds: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - (cpu[k] ?? 0)])) };
+  return {
+    ms: last - first,
+    cpu: cpuReport(cpu, cpuAfter),
+    cpuSeconds: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - (cpu[k] ?? 0)])),
+  };
 }
 
 /** The median (the mean of the middle two for an even count). */

@@ -57,7 +57,14 @@ const values = loadBenchArgs({ rate: '200' });
 // ---------------------------------------------------------------- the reviews
 
 const example = (file: string) => parse(readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8')) as KubeObject;
-const condition = (type: string, reason: string) => ({ type, status: 'True', reason, message: `${type}: ${reason}`, lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 4 });
+const condition = (type: string, reason: string) => ({
+  type,
+  status: 'True',
+  reason,
+  message: `${type}: ${reason}`,
+  lastTransitionTime: '2026-01-01T00:00:00Z',
+  observedGeneration: 4,
+});
 
 /** What the API server holds for an object applied with kubectl and reconciled: metadata, managedFields, status. */
 function stored(o: KubeObject, status: Record<string, unknown>): KubeObject {
@@ -72,10 +79,35 @@ function stored(o: KubeObject, status: Record<string, unknown>): KubeObject {
       generation: 4,
       creationTimestamp: '2026-01-01T00:00:00Z',
       labels: { 'app.kubernetes.io/part-of': 'shop', team: 'data' },
-      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: meta.name, namespace: 'shop' }, spec: o.spec }) },
+      annotations: {
+        'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({
+          apiVersion: o.apiVersion,
+          kind: o.kind,
+          metadata: { name: meta.name, namespace: 'shop' },
+          spec: o.spec,
+        }),
+      },
       managedFields: [
-        { manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: o.apiVersion, time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} } }, 'f:spec': { '.': {} } } },
-        { manager: 'spiceai-operator', operation: 'Apply', apiVersion: o.apiVersion, time: '2026-01-01T00:05:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:observedGeneration': {}, 'f:readyReplicas': {}, 'f:replicas': {} } }, subresource: 'status' },
+        {
+          manager: 'kubectl-client-side-apply',
+          operation: 'Update',
+          apiVersion: o.apiVersion,
+          time: '2026-01-01T00:00:00Z',
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} } },
+            'f:spec': { '.': {} },
+          },
+        },
+        {
+          manager: 'spiceai-operator',
+          operation: 'Apply',
+          apiVersion: o.apiVersion,
+          time: '2026-01-01T00:05:00Z',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:observedGeneration': {}, 'f:readyReplicas': {}, 'f:replicas': {} } },
+          subresource: 'status',
+        },
       ],
     },
     status,
@@ -122,7 +154,11 @@ const admissionReview = (i: number, operation: 'CREATE' | 'UPDATE', object: Kube
       object,
       oldObject,
       dryRun: false,
-      options: { kind: `${operation === 'CREATE' ? 'Create' : 'Update'}Options`, apiVersion: 'meta.k8s.io/v1', fieldManager: 'kubectl-client-side-apply' },
+      options: {
+        kind: `${operation === 'CREATE' ? 'Create' : 'Update'}Options`,
+        apiVersion: 'meta.k8s.io/v1',
+        fieldManager: 'kubectl-client-side-apply',
+      },
     },
   };
 };
@@ -131,7 +167,8 @@ const created = (o: KubeObject) => {
   const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, ...meta } = o.metadata as Record<string, unknown>;
   return { ...rest, metadata: meta } as KubeObject;
 };
-const edited = (o: KubeObject) => ({ ...o, metadata: { ...(o.metadata as object), generation: 5 }, spec: { ...(o.spec as object), replicas: 4 } }) as KubeObject;
+const edited = (o: KubeObject) =>
+  ({ ...o, metadata: { ...(o.metadata as object), generation: 5 }, spec: { ...(o.spec as object), replicas: 4 } }) as KubeObject;
 
 /** The reviews of each route, by name; the i-th request of a route is review i % n with uid i. */
 const ROUTES = {
@@ -185,7 +222,10 @@ if (values.serve) {
   let server: Server;
   const webhooks = served();
   if (values.serve === 'served') {
-    ({ port, server } = await serveFetchTls(webhooks.fetch, '127.0.0.1:0', tls, { maxBodyBytes: 8 * 1024 * 1024, textRoutes: webhooks.textRoutes }));
+    ({ port, server } = await serveFetchTls(webhooks.fetch, '127.0.0.1:0', tls, {
+      maxBodyBytes: 8 * 1024 * 1024,
+      textRoutes: webhooks.textRoutes,
+    }));
   } else {
     // The constant answers: what the served webhook answers to review 0 of each kind.
     const answers = new Map<string, Buffer>();
@@ -216,7 +256,17 @@ const tls = { certPem: leaf.certPem, keyPem: leaf.keyPem! };
 const requests = Object.fromEntries(
   (Object.keys(ROUTES) as Route[]).map((route) => {
     const kinds = Object.entries(ROUTES[route].reviews) as [string, (i: number) => unknown][];
-    return [route, Array.from({ length: 64 }, (_, i): LoadRequest => ({ path: ROUTES[route].path, body: Buffer.from(JSON.stringify(kinds[i % kinds.length]![1](i))), headers: { [CASE_HEADER]: kinds[i % kinds.length]![0] } }))];
+    return [
+      route,
+      Array.from(
+        { length: 64 },
+        (_, i): LoadRequest => ({
+          path: ROUTES[route].path,
+          body: Buffer.from(JSON.stringify(kinds[i % kinds.length]![1](i))),
+          headers: { [CASE_HEADER]: kinds[i % kinds.length]![0] },
+        }),
+      ),
+    ];
   }),
 ) as Record<Route, LoadRequest[]>;
 const next = (route: Route) => (i: number) => requests[route][i % requests[route].length]!;
@@ -229,7 +279,8 @@ const next = (route: Route) => (i: number) => requests[route][i % requests[route
       const answer = await webhooks.textRoutes[`POST ${r.path}` as keyof typeof webhooks.textRoutes]!(r.body.toString());
       const body = JSON.parse(answer.body);
       const ok = route === 'convert' ? body.response?.result?.status === 'Success' : body.response?.allowed === true;
-      if (answer.status !== 200 || !ok) throw new Error(`${r.headers![CASE_HEADER]}: not answered as expected: ${answer.body.slice(0, 300)}`);
+      if (answer.status !== 200 || !ok)
+        throw new Error(`${r.headers![CASE_HEADER]}: not answered as expected: ${answer.body.slice(0, 300)}`);
     }
   }
   const sizes = (route: Route) => [...new Set(requests[route].map((r) => `${r.headers![CASE_HEADER]} ${r.body.length} B`))].join(', ');
@@ -238,8 +289,20 @@ const next = (route: Route) => (i: number) => requests[route][i % requests[route
 
 type Kind = 'served' | 'bare';
 const KINDS: Kind[] = ['served', 'bare'];
-const blank = () => ({ latencies: [] as number[], service: [] as number[], inServer: [] as number[], handler: [] as number[], throughput: [] as number[], saturation: [] as number[], cpuPerRequest: [] as number[], errors: 0 });
-const results = Object.fromEntries((Object.keys(ROUTES) as Route[]).map((route) => [route, { served: blank(), bare: blank() }])) as Record<Route, Record<Kind, ReturnType<typeof blank>>>;
+const blank = () => ({
+  latencies: [] as number[],
+  service: [] as number[],
+  inServer: [] as number[],
+  handler: [] as number[],
+  throughput: [] as number[],
+  saturation: [] as number[],
+  cpuPerRequest: [] as number[],
+  errors: 0,
+});
+const results = Object.fromEntries((Object.keys(ROUTES) as Route[]).map((route) => [route, { served: blank(), bare: blank() }])) as Record<
+  Route,
+  Record<Kind, ReturnType<typeof blank>>
+>;
 const script = new URL(import.meta.url).pathname;
 const loadBefore = loadAverage();
 for (let round = 0; round < ROUNDS; round++) {
@@ -291,7 +354,9 @@ const summary = (r: ReturnType<typeof blank>) => {
   };
 };
 console.log(`CRD webhooks over loopback HTTPS, ${availableParallelism()} CPUs, load average ${loadBefore} before / ${loadAverage()} after`);
-console.log(`  served = the webhook server as run serves it (in-memory StorageClass lookup), bare = node:https answering the same bytes, constant per kind of review`);
+console.log(
+  `  served = the webhook server as run serves it (in-memory StorageClass lookup), bare = node:https answering the same bytes, constant per kind of review`,
+);
 for (const route of Object.keys(ROUTES) as Route[]) {
   const s = { served: summary(results[route].served), bare: summary(results[route].bare) };
   console.log(`${ROUTES[route].path}: fixed rate ${RATE}/s, ${SECONDS}s x ${ROUNDS} rounds:`);
@@ -300,6 +365,10 @@ for (const route of Object.keys(ROUTES) as Route[]) {
       `  ${k.padEnd(6)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)}; in the handler p50 ${ms(s[k].handlerP50)} p99 ${ms(s[k].handlerP99)}; server CPU ${ms(s[k].cpuPerRequest)}/request)  errors ${s[k].errors}`,
     );
   }
-  console.log(`  served in the handler (body read to answer written): p99 ${ms(s.served.handlerP99)} (target < 2ms; bare ${ms(s.bare.handlerP99)}); headers to answer flushed: p99 ${ms(s.served.inServerP99)} (bare ${ms(s.bare.inServerP99)}); p99 ratio to bare ${(s.served.p99 / s.bare.p99).toFixed(2)}; server CPU per request ratio to bare ${(s.served.cpuPerRequest / s.bare.cpuPerRequest).toFixed(2)}`);
-  console.log(`  saturation (${CONCURRENCY} in flight): served ${s.served.saturation.toFixed(0)}/s, bare ${s.bare.saturation.toFixed(0)}/s, served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}`);
+  console.log(
+    `  served in the handler (body read to answer written): p99 ${ms(s.served.handlerP99)} (target < 2ms; bare ${ms(s.bare.handlerP99)}); headers to answer flushed: p99 ${ms(s.served.inServerP99)} (bare ${ms(s.bare.inServerP99)}); p99 ratio to bare ${(s.served.p99 / s.bare.p99).toFixed(2)}; server CPU per request ratio to bare ${(s.served.cpuPerRequest / s.bare.cpuPerRequest).toFixed(2)}`,
+  );
+  console.log(
+    `  saturation (${CONCURRENCY} in flight): served ${s.served.saturation.toFixed(0)}/s, bare ${s.bare.saturation.toFixed(0)}/s, served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}`,
+  );
 }

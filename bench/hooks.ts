@@ -40,7 +40,10 @@ import {
   type Entry,
 } from './cluster-bench.ts';
 
-const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, rounds: { type: 'string', default: '4' } }, strict: false });
+const { values } = parseArgs({
+  options: { sets: { type: 'string', default: '200' }, rounds: { type: 'string', default: '4' } },
+  strict: false,
+});
 const SETS = Number(values.sets);
 const ROUNDS = Number(values.rounds);
 const WORKERS = 4; // the operator's default --workers: the sets are created with the same concurrency
@@ -48,7 +51,11 @@ const OPERATOR_NS = 'spiceai-operator-system';
 const HISTOGRAM = 'spiceai_operator_hook_request_duration_seconds';
 
 useShippedOperator();
-const cp = await startControlPlane({ stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname, attached: true, log: () => {} });
+const cp = await startControlPlane({
+  stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname,
+  attached: true,
+  log: () => {},
+});
 process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
 process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
 const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'bench' });
@@ -95,14 +102,30 @@ try {
   const namespaces = (mode: string) => Array.from({ length: ROUNDS }, (_, r) => `${mode}-${r + 1}`).join(',');
   const common = ['--operator-namespace', OPERATOR_NS];
   // Well above a call's time on a busy 2-core machine, as the hooks test sets it.
-  const hookArgs = ['--handler-url', `workloads=${hook.url}`, '--handler-ca', tls.caCert, '--handler-client-cert', tls.clientCert, '--handler-client-key', tls.clientKey, '--handler-timeout-seconds', '20'];
+  const hookArgs = [
+    '--handler-url',
+    `workloads=${hook.url}`,
+    '--handler-ca',
+    tls.caCert,
+    '--handler-client-cert',
+    tls.clientCert,
+    '--handler-client-key',
+    tls.clientKey,
+    '--handler-timeout-seconds',
+    '20',
+  ];
   const operators = {
     'in-process': await startOperator(['--namespaces', namespaces('in-process'), '--lease-name', 'bench-in-process', ...common]),
     hooked: await startOperator(['--namespaces', namespaces('hooked'), '--lease-name', 'bench-hooked', ...common, ...hookArgs]),
   };
   running.push(...Object.values(operators));
   for (const op of running) await op.waitForLog((l) => l.msg === 'became leader', 120_000);
-  const pids = { ...controlPlanePids(cp.stateDir), 'in-process': operators['in-process'].child.pid!, hooked: operators.hooked.child.pid!, hook: hook.child.pid! };
+  const pids = {
+    ...controlPlanePids(cp.stateDir),
+    'in-process': operators['in-process'].child.pid!,
+    hooked: operators.hooked.child.pid!,
+    hook: hook.child.pid!,
+  };
   await quiet(cp.auditLogPath);
   const loadBefore = load();
 
@@ -121,8 +144,18 @@ try {
       const run = await timedByAudit(
         cp.auditLogPath,
         pids,
-        () => pool(names('set', SETS), WORKERS, (set) => client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: ns }, spec: { spicepod, replicas: 0 } } as KObject)),
-        (e) => e.objectRef?.namespace === ns && ((agentOf(e) === 'bench' && e.verb === 'create') || (agentOf(e) === 'spiceai-operator' && isChild(e))),
+        () =>
+          pool(names('set', SETS), WORKERS, (set) =>
+            client.create({
+              apiVersion: 'spice.ai/v1',
+              kind: 'SpicepodSet',
+              metadata: { name: set, namespace: ns },
+              spec: { spicepod, replicas: 0 },
+            } as KObject),
+          ),
+        (e) =>
+          e.objectRef?.namespace === ns &&
+          ((agentOf(e) === 'bench' && e.verb === 'create') || (agentOf(e) === 'spiceai-operator' && isChild(e))),
         (writes) => new Set(writes.filter(isChild).map((e) => `${e.objectRef!.resource}/${e.objectRef!.name}`)).size >= 3 * SETS,
       );
       times[mode].push(run.ms);
@@ -135,17 +168,23 @@ try {
       await dropNamespace(client, ns);
       await quiet(cp.auditLogPath);
     }
-    console.log(`hooks round ${round}: ${SETS} sets until every child exists: ${line.join(', ')}; hooked / in-process ${(times.hooked.at(-1)! / times['in-process'].at(-1)!).toFixed(3)}`);
+    console.log(
+      `hooks round ${round}: ${SETS} sets until every child exists: ${line.join(', ')}; hooked / in-process ${(times.hooked.at(-1)! / times['in-process'].at(-1)!).toFixed(3)}`,
+    );
   }
   const ratios = times.hooked.map((h, i) => h / times['in-process'][i]!);
-  console.log(`hooks, ${SETS} SpicepodSets, load average ${loadBefore} before / ${load()} after (2 shared cores: the figures mean little on a busy machine)`);
+  console.log(
+    `hooks, ${SETS} SpicepodSets, load average ${loadBefore} before / ${load()} after (2 shared cores: the figures mean little on a busy machine)`,
+  );
   console.log(
     `  hooked / in-process, order-balanced (geometric mean of rounds 1-${ratios.length - (ratios.length % 2)}): ${orderBalancedRatio(ratios).toFixed(3)} (target <= 1.15); median of ${ROUNDS} rounds ${median(ratios).toFixed(3)} (rounds ${ratios.map((r) => r.toFixed(3)).join(', ')}); ` +
       `medians in-process ${(median(times['in-process']) / 1000).toFixed(2)}s, hooked ${(median(times.hooked) / 1000).toFixed(2)}s`,
   );
   const p50 = quantile(hookBefore, hookAfter, 0.5);
   const p99 = quantile(hookBefore, hookAfter, 0.99);
-  console.log(`  workloads hook calls during the hooked runs: ${p50.calls}; per call, as the operator times it (${HISTOGRAM}, HTTP 200): p50 ${(p50.seconds * 1000).toFixed(1)}ms, p99 ${(p99.seconds * 1000).toFixed(1)}ms, mean ${((1000 * ((hookAfter.get(NaN) ?? NaN) - (hookBefore.get(NaN) ?? 0))) / p50.calls).toFixed(1)}ms`);
+  console.log(
+    `  workloads hook calls during the hooked runs: ${p50.calls}; per call, as the operator times it (${HISTOGRAM}, HTTP 200): p50 ${(p50.seconds * 1000).toFixed(1)}ms, p99 ${(p99.seconds * 1000).toFixed(1)}ms, mean ${((1000 * ((hookAfter.get(NaN) ?? NaN) - (hookBefore.get(NaN) ?? 0))) / p50.calls).toFixed(1)}ms`,
+  );
 } finally {
   for (const op of running) await op.stop();
   await hook.stop();

@@ -91,13 +91,25 @@ export async function serveUntilKilled(server: Server, port: number): Promise<ne
  * Starts `script --serve KIND --cert .. --key ..` in a new Node process (with BENCH_SERVER_NODE_FLAGS,
  * e.g. --cpu-prof) and waits for the port it prints.
  */
-export function startServerProcess(script: string, kind: string, tls: Tls, extraArgs: string[] = []): Promise<{ port: number; child: ChildProcess }> {
+export function startServerProcess(
+  script: string,
+  kind: string,
+  tls: Tls,
+  extraArgs: string[] = [],
+): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [
       ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-      '--import', 'tsx', script, '--serve', kind,
-      '--cert', Buffer.from(tls.certPem).toString('base64'), '--key', Buffer.from(tls.keyPem).toString('base64'),
+      '--import',
+      'tsx',
+      script,
+      '--serve',
+      kind,
+      '--cert',
+      Buffer.from(tls.certPem).toString('base64'),
+      '--key',
+      Buffer.from(tls.keyPem).toString('base64'),
       ...extraArgs,
     ],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
@@ -146,7 +158,14 @@ export const keepAliveAgent = (ca: string, maxSockets = 16) => new Agent({ keepA
 export function send(agent: Agent, port: number, r: LoadRequest): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: r.path, agent, headers: { 'content-type': 'application/json', 'content-length': r.body.length, ...r.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: r.path,
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': r.body.length, ...r.headers },
+      },
       (res) => {
         let n = 0;
         res.on('data', (d: Buffer) => (n += d.length));
@@ -158,7 +177,8 @@ export function send(agent: Agent, port: number, r: LoadRequest): Promise<void> 
   });
 }
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 export const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}ms` : '-');
@@ -175,7 +195,13 @@ export interface FixedRateResult {
 }
 
 /** Open loop at `rate`/s for `seconds`: request i is `next(i)`, latencies measured from its scheduled send time. */
-export async function fixedRate(agent: Agent, port: number, rate: number, seconds: number, next: (i: number) => LoadRequest): Promise<FixedRateResult> {
+export async function fixedRate(
+  agent: Agent,
+  port: number,
+  rate: number,
+  seconds: number,
+  next: (i: number) => LoadRequest,
+): Promise<FixedRateResult> {
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
   const service: number[] = [];
@@ -213,7 +239,13 @@ export async function fixedRate(agent: Agent, port: number, rate: number, second
 }
 
 /** Closed loop with `concurrency` in flight for `seconds`: requests per second sustained. */
-export async function saturation(ca: string, port: number, concurrency: number, seconds: number, next: (i: number) => LoadRequest): Promise<number> {
+export async function saturation(
+  ca: string,
+  port: number,
+  concurrency: number,
+  seconds: number,
+  next: (i: number) => LoadRequest,
+): Promise<number> {
   const agent = keepAliveAgent(ca, concurrency);
   let done = 0;
   const end = performance.now() + seconds * 1000;
@@ -234,7 +266,10 @@ export async function saturation(ca: string, port: number, concurrency: number, 
  * The flags of the loopback load benches (bench/injection.ts, bench/crd-webhooks.ts): the load's rate,
  * length, rounds and concurrency, and --serve/--cert/--key for a server process; `extra` adds a bench's own.
  */
-export function loadBenchArgs(defaults: { rate: string }, extra: Record<string, { type: 'string'; default?: string }> = {}): Record<string, string | undefined> {
+export function loadBenchArgs(
+  defaults: { rate: string },
+  extra: Record<string, { type: 'string'; default?: string }> = {},
+): Record<string, string | undefined> {
   return parseArgs({
     options: {
       rate: { type: 'string', default: defaults.rate },

@@ -36,7 +36,21 @@ import { jsonLogger } from '../shim/log.ts';
 import { OperatorMetrics } from '../shim/metrics.ts';
 import { createWebhookHandler } from '../shim/webhook/index.ts';
 import {
-  bareServer, fixedRate, keepAliveAgent, loadAverage as load, mean, ms, percentile, resetInServer, saturation, serverReport, serveUntilKilled, startServerProcess, tlsFromArgs, waitForPort, type LoadRequest,
+  bareServer,
+  fixedRate,
+  keepAliveAgent,
+  loadAverage as load,
+  mean,
+  ms,
+  percentile,
+  resetInServer,
+  saturation,
+  serverReport,
+  serveUntilKilled,
+  startServerProcess,
+  tlsFromArgs,
+  waitForPort,
+  type LoadRequest,
   loadBenchArgs,
 } from './https-load.ts';
 
@@ -55,7 +69,11 @@ function admissionReview(i: number) {
       requestResource: { group: '', version: 'v1', resource: 'pods' },
       namespace: 'shop',
       operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', uid: 'u', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
+      userInfo: {
+        username: 'system:serviceaccount:kube-system:replicaset-controller',
+        uid: 'u',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+      },
       object: {
         apiVersion: 'v1',
         kind: 'Pod',
@@ -63,8 +81,21 @@ function admissionReview(i: number) {
           generateName: 'web-7d9f8c6b5-',
           namespace: 'shop',
           labels: { app: 'web', 'pod-template-hash': '7d9f8c6b5', 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/part-of': 'shop' },
-          annotations: { 'spice.ai/inject': 'shop-spicepod', 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z', 'prometheus.io/scrape': 'true' },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f8c6b5', uid: 'a3c1b2d4-0000-4000-8000-000000000001', controller: true, blockOwnerDeletion: true }],
+          annotations: {
+            'spice.ai/inject': 'shop-spicepod',
+            'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z',
+            'prometheus.io/scrape': 'true',
+          },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: 'web-7d9f8c6b5',
+              uid: 'a3c1b2d4-0000-4000-8000-000000000001',
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
           managedFields: [
             {
               manager: 'kube-controller-manager',
@@ -72,26 +103,75 @@ function admissionReview(i: number) {
               apiVersion: 'v1',
               time: '2026-01-01T00:00:00Z',
               fieldsType: 'FieldsV1',
-              fieldsV1: { 'f:metadata': { 'f:generateName': {}, 'f:labels': { '.': {}, 'f:app': {}, 'f:pod-template-hash': {} }, 'f:ownerReferences': {} }, 'f:spec': { 'f:containers': {} } },
+              fieldsV1: {
+                'f:metadata': {
+                  'f:generateName': {},
+                  'f:labels': { '.': {}, 'f:app': {}, 'f:pod-template-hash': {} },
+                  'f:ownerReferences': {},
+                },
+                'f:spec': { 'f:containers': {} },
+              },
             },
           ],
         },
         spec: {
           volumes: [
-            { name: 'kube-api-access-abcde', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }, { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } }], defaultMode: 420 } },
+            {
+              name: 'kube-api-access-abcde',
+              projected: {
+                sources: [
+                  { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+                  { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+                  { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+                ],
+                defaultMode: 420,
+              },
+            },
             { name: 'cache', emptyDir: {} },
           ],
-          initContainers: [{ name: 'migrate', image: 'shop/migrate:1.2.3', command: ['/migrate', '--up'], resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' }],
+          initContainers: [
+            {
+              name: 'migrate',
+              image: 'shop/migrate:1.2.3',
+              command: ['/migrate', '--up'],
+              resources: {},
+              terminationMessagePath: '/dev/termination-log',
+              terminationMessagePolicy: 'File',
+              imagePullPolicy: 'IfNotPresent',
+            },
+          ],
           containers: [
             {
               name: 'web',
               image: 'shop/web:1.2.3',
-              ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'admin', containerPort: 9901, protocol: 'TCP' }],
-              env: [{ name: 'SPICE_URL', value: 'http://localhost:18090' }, { name: 'LOG_LEVEL', value: 'info' }, { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } }],
+              ports: [
+                { name: 'http', containerPort: 8080, protocol: 'TCP' },
+                { name: 'admin', containerPort: 9901, protocol: 'TCP' },
+              ],
+              env: [
+                { name: 'SPICE_URL', value: 'http://localhost:18090' },
+                { name: 'LOG_LEVEL', value: 'info' },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+              ],
               resources: { limits: { cpu: '1', memory: '512Mi' }, requests: { cpu: '250m', memory: '256Mi' } },
-              volumeMounts: [{ name: 'cache', mountPath: '/cache' }, { name: 'kube-api-access-abcde', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
-              livenessProbe: { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
-              readinessProbe: { httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 5, successThreshold: 1, failureThreshold: 3 },
+              volumeMounts: [
+                { name: 'cache', mountPath: '/cache' },
+                { name: 'kube-api-access-abcde', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+              ],
+              livenessProbe: {
+                httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' },
+                timeoutSeconds: 1,
+                periodSeconds: 10,
+                successThreshold: 1,
+                failureThreshold: 3,
+              },
+              readinessProbe: {
+                httpGet: { path: '/ready', port: 8080, scheme: 'HTTP' },
+                timeoutSeconds: 1,
+                periodSeconds: 5,
+                successThreshold: 1,
+                failureThreshold: 3,
+              },
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'File',
               imagePullPolicy: 'IfNotPresent',
@@ -142,7 +222,10 @@ if (values.serve) {
   let server: Server;
   const injector = webhookHandler();
   if (values.serve === 'served') {
-    ({ port, server } = await serveFetchTls(injector.fetch, '127.0.0.1:0', tls, { maxBodyBytes: 8 * 1024 * 1024, textRoutes: { 'POST /mutate': injector.mutate } }));
+    ({ port, server } = await serveFetchTls(injector.fetch, '127.0.0.1:0', tls, {
+      maxBodyBytes: 8 * 1024 * 1024,
+      textRoutes: { 'POST /mutate': injector.mutate },
+    }));
   } else if (values.serve === 'fetch') {
     ({ port, server } = await serveFetchTls(injector.fetch, '127.0.0.1:0', tls, { maxBodyBytes: 8 * 1024 * 1024 }));
   } else {
@@ -168,7 +251,18 @@ type Kind = 'bare' | 'go-bare' | 'served' | 'fetch';
 
 const KINDS = values.kinds!.split(',') as Kind[];
 // The Go server reads its certificate, key and constant answer (the injector's, as bare answers) from files.
-const goBin = !KINDS.includes('go-bare') ? '' : join(execFileSync('bash', [new URL('./peer/build.sh', import.meta.url).pathname], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!, 'webhook-bare');
+const goBin = !KINDS.includes('go-bare')
+  ? ''
+  : join(
+      execFileSync('bash', [new URL('./peer/build.sh', import.meta.url).pathname], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+        .trim()
+        .split('\n')
+        .pop()!,
+      'webhook-bare',
+    );
 const goFiles = mkdtempSync(join(tmpdir(), 'bench-injection-'));
 writeFileSync(join(goFiles, 'tls.crt'), leaf.certPem);
 writeFileSync(join(goFiles, 'tls.key'), leaf.keyPem!);
@@ -178,15 +272,40 @@ const tls = { certPem: leaf.certPem, keyPem: leaf.keyPem! };
 const script = new URL(import.meta.url).pathname;
 function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }> {
   if (kind !== 'go-bare') return startServerProcess(script, kind, tls);
-  const child = spawn(goBin, ['--cert', join(goFiles, 'tls.crt'), '--key', join(goFiles, 'tls.key'), '--answer', join(goFiles, 'answer.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    goBin,
+    ['--cert', join(goFiles, 'tls.crt'), '--key', join(goFiles, 'tls.key'), '--answer', join(goFiles, 'answer.json')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return waitForPort(child, kind);
 }
 const mutate = (i: number): LoadRequest => ({ path: '/mutate', body: bodies[i % bodies.length]! });
 
 const ALL_KINDS: Kind[] = ['bare', 'go-bare', 'served', 'fetch'];
-const results = Object.fromEntries(ALL_KINDS.map((k) => [k, { latencies: [] as number[], service: [] as number[], inServer: [] as number[], throughput: [] as number[], saturation: [] as number[], cpuPerRequest: [] as number[], errors: 0 }])) as Record<
+const results = Object.fromEntries(
+  ALL_KINDS.map((k) => [
+    k,
+    {
+      latencies: [] as number[],
+      service: [] as number[],
+      inServer: [] as number[],
+      throughput: [] as number[],
+      saturation: [] as number[],
+      cpuPerRequest: [] as number[],
+      errors: 0,
+    },
+  ]),
+) as Record<
   Kind,
-  { latencies: number[]; service: number[]; inServer: number[]; throughput: number[]; saturation: number[]; cpuPerRequest: number[]; errors: number }
+  {
+    latencies: number[];
+    service: number[];
+    inServer: number[];
+    throughput: number[];
+    saturation: number[];
+    cpuPerRequest: number[];
+    errors: number;
+  }
 >;
 const loadBefore = load();
 for (let round = 0; round < ROUNDS; round++) {
@@ -233,7 +352,9 @@ const summary = (kind: Kind) => {
 };
 const s = Object.fromEntries(ALL_KINDS.map((k) => [k, summary(k)])) as Record<Kind, ReturnType<typeof summary>>;
 console.log(`injector admission over loopback HTTPS, ${availableParallelism()} CPUs, load average ${loadBefore} before / ${load()} after`);
-console.log(`  served = the injector as run serves it, fetch = the same through Request/Response objects (both with an in-memory getConfigMap: no API server read), bare = node:https answering a constant AdmissionReview, go-bare = Go net/http answering the same`);
+console.log(
+  `  served = the injector as run serves it, fetch = the same through Request/Response objects (both with an in-memory getConfigMap: no API server read), bare = node:https answering a constant AdmissionReview, go-bare = Go net/http answering the same`,
+);
 console.log(`fixed rate ${RATE}/s, ${SECONDS}s x ${ROUNDS} rounds:`);
 for (const k of KINDS) {
   console.log(
@@ -241,9 +362,13 @@ for (const k of KINDS) {
   );
 }
 for (const k of (['served', 'fetch'] as const).filter((k) => KINDS.includes(k))) {
-  console.log(`  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}; bare's server CPU per request / ${k}'s ${(s.bare.cpuPerRequest / s[k].cpuPerRequest).toFixed(3)} (the saturation ratio a CPU-bound server would reach on a quiet machine)`);
+  console.log(
+    `  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}; bare's server CPU per request / ${k}'s ${(s.bare.cpuPerRequest / s[k].cpuPerRequest).toFixed(3)} (the saturation ratio a CPU-bound server would reach on a quiet machine)`,
+  );
 }
-console.log(`  served/go-bare: throughput ratio ${(s.served.throughput / s['go-bare'].throughput).toFixed(3)}; p99 ratio ${(s.served.p99 / s['go-bare'].p99).toFixed(2)}`);
+console.log(
+  `  served/go-bare: throughput ratio ${(s.served.throughput / s['go-bare'].throughput).toFixed(3)}; p99 ratio ${(s.served.p99 / s['go-bare'].p99).toFixed(2)}`,
+);
 console.log(
   `saturation (${CONCURRENCY} in flight): ${KINDS.map((k) => `${k} ${s[k].saturation.toFixed(0)}/s`).join(', ')}; ` +
     `served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}, fetch/bare ${(s.fetch.saturation / s.bare.saturation).toFixed(3)}, ` +

@@ -54,8 +54,25 @@ function viaOpenssl(): { ms: number; last: { certPem: string; keyPem: string } }
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'leaf.key']);
     openssl(['req', '-new', '-config', 'req.cnf', '-key', 'leaf.key', '-subj', `/CN=${name}`, '-out', 'leaf.csr']);
     openssl([
-      'x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(16).toString('hex')}`,
-      '-days', '365', '-sha256', '-extfile', 'leaf.ext', '-extensions', 'v3', '-out', 'leaf.crt',
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-days',
+      '365',
+      '-sha256',
+      '-extfile',
+      'leaf.ext',
+      '-extensions',
+      'v3',
+      '-out',
+      'leaf.crt',
     ]);
     return { certPem: readFileSync(join(dir, 'leaf.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'leaf.key'), 'utf8') };
   };
@@ -87,14 +104,19 @@ try {
   const cli = viaOpenssl();
 
   const version = execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim();
-  const row = (label: string, total: number) => `  ${label.padEnd(44)} ${total.toFixed(0).padStart(7)} ms   ${(total / count).toFixed(2).padStart(7)} ms/cert`;
+  const row = (label: string, total: number) =>
+    `  ${label.padEnd(44)} ${total.toFixed(0).padStart(7)} ms   ${(total / count).toFixed(2).padStart(7)} ms/cert`;
   console.log(`PKI bench: ${count} node certificates (P-256 key + signed leaf, PEM out), ${WARMUP} warm-up each`);
   console.log(`  node ${process.version}, ${version}`);
   console.log(row('core/pki issueLeaf({ ca: { certPem, keyPem } })', plain.ms));
   console.log(row('core/pki issueLeaf({ ca: loadCA(...) })', loaded.ms));
   console.log(row('openssl CLI genpkey + req + x509 -req', cli.ms));
-  console.log(`  ratio ours/openssl: ${(plain.ms / cli.ms).toFixed(3)} (PEM CA per call), ${(loaded.ms / cli.ms).toFixed(3)} (loaded CA); target <= 0.5`);
-  console.log(`  openssl verify of the last certificate: core/pki ${verifies(plain.last.certPem) ? 'OK' : 'FAILED'}, openssl ${verifies(cli.last.certPem) ? 'OK' : 'FAILED'}`);
+  console.log(
+    `  ratio ours/openssl: ${(plain.ms / cli.ms).toFixed(3)} (PEM CA per call), ${(loaded.ms / cli.ms).toFixed(3)} (loaded CA); target <= 0.5`,
+  );
+  console.log(
+    `  openssl verify of the last certificate: core/pki ${verifies(plain.last.certPem) ? 'OK' : 'FAILED'}, openssl ${verifies(cli.last.certPem) ? 'OK' : 'FAILED'}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

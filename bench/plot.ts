@@ -34,10 +34,17 @@ function panelSpec(panel: Panel, index: number, contenders: string[]): vega.Grou
       { name: 'color', type: 'ordinal', domain: contenders, range: contenders.map((c) => COLORS[c] ?? '#2ca02c') },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: 'SpicepodSets', values: [...new Set(panel.points.map((p) => p.n))].sort((a, b) => a - b), format: 'd' },
+      {
+        orient: 'bottom',
+        scale: 'x',
+        title: 'SpicepodSets',
+        values: [...new Set(panel.points.map((p) => p.n))].sort((a, b) => a - b),
+        format: 'd',
+      },
       { orient: 'left', scale: 'y', title: panel.unit, grid: true, gridOpacity: 0.3 },
     ],
-    legends: index === 0 ? [{ fill: 'color', stroke: 'color', title: null, orient: 'top-left', symbolType: 'stroke', symbolStrokeWidth: 3 }] : [],
+    legends:
+      index === 0 ? [{ fill: 'color', stroke: 'color', title: null, orient: 'top-left', symbolType: 'stroke', symbolStrokeWidth: 3 }] : [],
     marks: [
       {
         type: 'group',
@@ -47,12 +54,26 @@ function panelSpec(panel: Panel, index: number, contenders: string[]): vega.Grou
             type: 'line',
             from: { data: `${data}-by` },
             sort: { field: 'datum.n' },
-            encode: { enter: { x: { scale: 'x', field: 'n' }, y: { scale: 'y', field: 'value' }, stroke: { scale: 'color', field: 'contender' }, strokeWidth: { value: 2.5 } } },
+            encode: {
+              enter: {
+                x: { scale: 'x', field: 'n' },
+                y: { scale: 'y', field: 'value' },
+                stroke: { scale: 'color', field: 'contender' },
+                strokeWidth: { value: 2.5 },
+              },
+            },
           },
           {
             type: 'symbol',
             from: { data: `${data}-by` },
-            encode: { enter: { x: { scale: 'x', field: 'n' }, y: { scale: 'y', field: 'value' }, fill: { scale: 'color', field: 'contender' }, size: { value: 40 } } },
+            encode: {
+              enter: {
+                x: { scale: 'x', field: 'n' },
+                y: { scale: 'y', field: 'value' },
+                fill: { scale: 'color', field: 'contender' },
+                size: { value: 40 },
+              },
+            },
           },
         ],
       },
@@ -67,7 +88,12 @@ export async function renderSvg(title: string, panels: Panel[], contenders: stri
     padding: 16,
     background: 'white',
     title: { text: title, fontSize: 15, anchor: 'start', offset: 12 },
-    config: { text: { font: 'DejaVu Sans' }, axis: { labelFont: 'DejaVu Sans', titleFont: 'DejaVu Sans' }, legend: { labelFont: 'DejaVu Sans', labelFontSize: 12 }, title: { font: 'DejaVu Sans' } },
+    config: {
+      text: { font: 'DejaVu Sans' },
+      axis: { labelFont: 'DejaVu Sans', titleFont: 'DejaVu Sans' },
+      legend: { labelFont: 'DejaVu Sans', labelFontSize: 12 },
+      title: { font: 'DejaVu Sans' },
+    },
     layout: { columns: panels.length === 4 ? 2 : panels.length, padding: 40 },
     marks: panels.map((p, i) => panelSpec(p, i, contenders)),
   } as vega.Spec;

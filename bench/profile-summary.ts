@@ -51,9 +51,17 @@ function cpuProfile(file: string) {
   const busy = total - (areas.get('(idle)') ?? 0);
   console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle`);
   console.log('  by area (self time, share of non-idle):');
-  for (const [a, t] of [...areas].filter(([a]) => a !== '(idle)').sort((x, y) => y[1] - x[1]).slice(0, TOP)) console.log(`    ${pct(t, busy)} ${(t / 1e6).toFixed(2).padStart(7)} s  ${a}`);
+  for (const [a, t] of [...areas]
+    .filter(([a]) => a !== '(idle)')
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, TOP))
+    console.log(`    ${pct(t, busy)} ${(t / 1e6).toFixed(2).padStart(7)} s  ${a}`);
   console.log('  by function (self time):');
-  for (const [k, t] of [...self].filter(([k]) => !k.startsWith('(idle)')).sort((x, y) => y[1] - x[1]).slice(0, TOP)) console.log(`    ${pct(t, busy)} ${(t / 1e6).toFixed(2).padStart(7)} s  ${k}`);
+  for (const [k, t] of [...self]
+    .filter(([k]) => !k.startsWith('(idle)'))
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, TOP))
+    console.log(`    ${pct(t, busy)} ${(t / 1e6).toFixed(2).padStart(7)} s  ${k}`);
 }
 
 function heapSnapshot(file: string) {
@@ -80,7 +88,9 @@ function heapSnapshot(file: string) {
     g.count++;
     groups.set(key, g);
   }
-  console.log(`${file}: ${(total / 2 ** 20).toFixed(1)} MiB in ${(snapshot.nodes.length / stride).toLocaleString()} heap objects (self sizes; the V8 heap only, not RSS)`);
+  console.log(
+    `${file}: ${(total / 2 ** 20).toFixed(1)} MiB in ${(snapshot.nodes.length / stride).toLocaleString()} heap objects (self sizes; the V8 heap only, not RSS)`,
+  );
   for (const [k, g] of [...groups].sort((a, b) => b[1].size - a[1].size).slice(0, TOP)) {
     console.log(`    ${pct(g.size, total)} ${(g.size / 2 ** 20).toFixed(2).padStart(8)} MiB ${String(g.count).padStart(9)} x  ${k}`);
   }

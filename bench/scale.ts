@@ -43,7 +43,22 @@ import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { startOperator, type OperatorProcess } from '../test/harness/operator.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
-import { AuditTail, agentOf, cpuOf, createNamespace, dropNamespace, installCrds, memoryOf, names, pool, quiet, sleep, succeeded, WRITE_VERBS, type Entry } from './cluster-bench.ts';
+import {
+  AuditTail,
+  agentOf,
+  cpuOf,
+  createNamespace,
+  dropNamespace,
+  installCrds,
+  memoryOf,
+  names,
+  pool,
+  quiet,
+  sleep,
+  succeeded,
+  WRITE_VERBS,
+  type Entry,
+} from './cluster-bench.ts';
 import { renderSvg, svgToPng, type Panel } from './plot.ts';
 
 const { values } = parseArgs({
@@ -71,7 +86,12 @@ const SHAPES = {
   minimal: { spec: {}, children: (set: string) => [`configmaps/${set}-spicepod`, `services/${set}`, `deployments/${set}`] },
   replicas3: {
     spec: { replicas: 3 },
-    children: (set: string) => [`configmaps/${set}-spicepod`, `services/${set}`, `services/${set}-headless`, ...[0, 1, 2].map((i) => `statefulsets/${set}-${i}`)],
+    children: (set: string) => [
+      `configmaps/${set}-spicepod`,
+      `services/${set}`,
+      `services/${set}-headless`,
+      ...[0, 1, 2].map((i) => `statefulsets/${set}-${i}`),
+    ],
   },
 } as const;
 type Shape = keyof typeof SHAPES;
@@ -80,7 +100,12 @@ if (!(SHAPE in SHAPES)) throw new Error(`--shape ${SHAPE}: expected ${Object.key
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'bench' };
 const setSpec = () => ({ spicepod, ...SHAPES[SHAPE].spec });
 const WORKERS = Number(values.workers);
-const config = { operatorNamespace: 'spiceai-operator-system', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
+const config = {
+  operatorNamespace: 'spiceai-operator-system',
+  clusterDomain: 'cluster.local',
+  pauseCrashloopingPodsThreshold: 10,
+  telemetryProperties: {},
+};
 const AGENTS = { ours: 'spiceai-operator', peer: 'spicepodset-peer', floor: 'bench-floor' } as const;
 type Contender = keyof typeof AGENTS;
 
@@ -91,14 +116,50 @@ if (values['floor-namespace']) {
   const client = new KubeClient(loadKubeConfig(String(values.kubeconfig)), { userAgent: AGENTS.floor });
   await new Promise<void>((r) => process.once('message', () => r()));
   await pool(names('set', Number(values['floor-sets'])), WORKERS, async (set) => {
-    const parent = await client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace }, spec: setSpec() });
+    const parent = await client.create({
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      metadata: { name: set, namespace },
+      spec: setSpec(),
+    });
     const desired = await workloadsHandler.reconcile({ parent: parent as KubeObject, children: [], related: {}, now: Date.now(), config });
-    const owner = { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true };
-    await Promise.all(desired.apply.map((obj) => client.apply({ ...obj, metadata: { ...obj.metadata, namespace, ownerReferences: [owner] } } as KObject, { fieldManager: AGENTS.floor })));
-    await client.applyStatus({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace }, status: { ...desired.status, observedGeneration: 1 } }, { fieldManager: AGENTS.floor });
+    const owner = {
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      name: set,
+      uid: parent.metadata.uid!,
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    await Promise.all(
+      desired.apply.map((obj) =>
+        client.apply({ ...obj, metadata: { ...obj.metadata, namespace, ownerReferences: [owner] } } as KObject, {
+          fieldManager: AGENTS.floor,
+        }),
+      ),
+    );
+    await client.applyStatus(
+      {
+        apiVersion: 'spice.ai/v1',
+        kind: 'SpicepodSet',
+        metadata: { name: set, namespace },
+        status: { ...desired.status, observedGeneration: 1 },
+      },
+      { fieldManager: AGENTS.floor },
+    );
     for (const [i, event] of (desired.events ?? []).entries()) {
       const now = new Date().toISOString();
-      await client.create({ apiVersion: 'v1', kind: 'Event', metadata: { name: `${set}.${i}`, namespace }, involvedObject: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, namespace, uid: parent.metadata.uid }, ...event, source: { component: AGENTS.floor }, firstTimestamp: now, lastTimestamp: now, count: 1 } as KObject);
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${set}.${i}`, namespace },
+        involvedObject: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, namespace, uid: parent.metadata.uid },
+        ...event,
+        source: { component: AGENTS.floor },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      } as KObject);
     }
   });
   client.close();
@@ -127,12 +188,26 @@ if (!process.env.SPICEAI_OPERATOR_BIN) {
 }
 const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))![1]!) as string[];
 const profileFlags = values.profile ? `--cpu-prof --diagnostic-dir=${PROFILES} --heapsnapshot-signal=SIGUSR2` : '';
-process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? '', profileFlags].join(' ').trim();
+process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? '', profileFlags]
+  .join(' ')
+  .trim();
 const OURS_ARGS = String(values['ours-args']).split(' ').filter(Boolean);
-const peerBin = CONTENDERS.includes('peer') ? join(execFileSync('bash', [join(root, 'bench/peer/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!, 'spicepodset-peer') : '';
-console.log(`ours: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN} run ${OURS_ARGS.join(' ')} (--workers ${WORKERS})`);
+const peerBin = CONTENDERS.includes('peer')
+  ? join(
+      execFileSync('bash', [join(root, 'bench/peer/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+        .trim()
+        .split('\n')
+        .pop()!,
+      'spicepodset-peer',
+    )
+  : '';
+console.log(
+  `ours: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN} run ${OURS_ARGS.join(' ')} (--workers ${WORKERS})`,
+);
 if (peerBin) console.log(`peer: ${peerBin} --max-concurrent-reconciles ${WORKERS}`);
-console.log(`shape ${SHAPE}: ${JSON.stringify(setSpec())}; sizes ${SIZES.join(', ')}; ${ROUNDS} round(s); contenders ${CONTENDERS.join(', ')}`);
+console.log(
+  `shape ${SHAPE}: ${JSON.stringify(setSpec())}; sizes ${SIZES.join(', ')}; ${ROUNDS} round(s); contenders ${CONTENDERS.join(', ')}`,
+);
 
 // Every request the benchmark's user (all contenders and the bench use the admin credentials)
 // sends is audited, reads too, so requests can be counted by verb; the rest of the control plane's
@@ -151,7 +226,12 @@ rules:
 - level: None
 `,
 );
-const cp = await startControlPlane({ stateDir: join(root, '.cache/bench-scale-cluster'), attached: true, log: () => {}, extraApiServerFlags: [`--audit-policy-file=${auditPolicy}`] });
+const cp = await startControlPlane({
+  stateDir: join(root, '.cache/bench-scale-cluster'),
+  attached: true,
+  log: () => {},
+  extraApiServerFlags: [`--audit-policy-file=${auditPolicy}`],
+});
 if (cp.reused) console.log('  (a control plane was already running in .cache/bench-scale-cluster: reads may not be audited)');
 process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
 process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
@@ -165,7 +245,13 @@ interface Process {
 }
 
 async function startOurs(): Promise<Process> {
-  const op: OperatorProcess = await startOperator(['--operator-namespace', config.operatorNamespace, '--workers', String(WORKERS), ...OURS_ARGS]);
+  const op: OperatorProcess = await startOperator([
+    '--operator-namespace',
+    config.operatorNamespace,
+    '--workers',
+    String(WORKERS),
+    ...OURS_ARGS,
+  ]);
   await op.waitForLog((l) => l.msg === 'became leader', 60_000);
   return {
     pid: op.child.pid!,
@@ -178,10 +264,22 @@ async function startOurs(): Promise<Process> {
 }
 
 async function startPeer(label: string): Promise<Process> {
-  const profiling = values.profile ? ['--cpu-profile', join(PROFILES, `peer-${label}.cpu.pprof`), '--pprof-bind-address', '127.0.0.1:0'] : [];
+  const profiling = values.profile
+    ? ['--cpu-profile', join(PROFILES, `peer-${label}.cpu.pprof`), '--pprof-bind-address', '127.0.0.1:0']
+    : [];
   const child = spawn(
     peerBin,
-    ['--leader-election-namespace', config.operatorNamespace, '--max-concurrent-reconciles', String(WORKERS), '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0', ...profiling],
+    [
+      '--leader-election-namespace',
+      config.operatorNamespace,
+      '--max-concurrent-reconciles',
+      String(WORKERS),
+      '--metrics-bind-address',
+      '127.0.0.1:0',
+      '--health-probe-bind-address',
+      '127.0.0.1:0',
+      ...profiling,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: cp.kubeconfigPath } },
   );
   let log = '';
@@ -211,9 +309,27 @@ async function startPeer(label: string): Promise<Process> {
 }
 
 async function startFloor(namespace: string, n: number): Promise<{ process: Process; go: () => Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--floor-namespace', namespace, '--floor-sets', String(n), '--kubeconfig', cp.kubeconfigPath, '--shape', SHAPE, '--workers', String(WORKERS)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      new URL(import.meta.url).pathname,
+      '--floor-namespace',
+      namespace,
+      '--floor-sets',
+      String(n),
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '--shape',
+      SHAPE,
+      '--workers',
+      String(WORKERS),
+    ],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const exited = new Promise((r) => child.on('exit', r));
   await sleep(3000); // tsx transpiles and the client loads before the clock starts
   return {
@@ -276,7 +392,9 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   } else {
     proc = contender === 'ours' ? await startOurs() : await startPeer(label);
     go = () =>
-      pool(names('set', n), WORKERS, (set) => client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace }, spec: setSpec() }));
+      pool(names('set', n), WORKERS, (set) =>
+        client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace }, spec: setSpec() }),
+      );
   }
   await quiet(cp.auditLogPath);
 
@@ -287,7 +405,8 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   const take = () => {
     for (const e of tail.read()) {
       entries.push(e);
-      if (e.stage !== 'ResponseComplete' || e.objectRef?.namespace !== namespace || !succeeded(e) || !WRITE_VERBS.includes(e.verb)) continue;
+      if (e.stage !== 'ResponseComplete' || e.objectRef?.namespace !== namespace || !succeeded(e) || !WRITE_VERBS.includes(e.verb))
+        continue;
       if (e.verb === 'create' && e.objectRef.resource === 'spicepodsets') start = Math.min(start, Date.parse(e.requestReceivedTimestamp));
       if (agentOf(e) !== agent) continue;
       const key = `${e.objectRef.resource}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ''}/${e.objectRef.name}`;
@@ -298,7 +417,8 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   await go();
   const deadline = Date.now() + 30 * 60_000;
   for (take(); firstWrite.size < required.size; take()) {
-    if (Date.now() > deadline) throw new Error(`${contender} ${n}: ${firstWrite.size} of ${required.size} objects written after 30 minutes`);
+    if (Date.now() > deadline)
+      throw new Error(`${contender} ${n}: ${firstWrite.size} of ${required.size} objects written after 30 minutes`);
     await sleep(250);
   }
   const cpuConverged = cpuOf(proc.pid) - cpu0;
@@ -320,7 +440,9 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
       const steadyTail = new AuditTail(cp.auditLogPath);
       const c0 = cpuOf(proc.pid);
       await sleep(STEADY_SECONDS * 1000);
-      const writes = steadyTail.read().filter((e) => agentOf(e) === agent && WRITE_VERBS.includes(e.verb) && e.objectRef?.resource !== 'leases');
+      const writes = steadyTail
+        .read()
+        .filter((e) => agentOf(e) === agent && WRITE_VERBS.includes(e.verb) && e.objectRef?.resource !== 'leases');
       const writesBy: Record<string, number> = {};
       for (const e of writes) writesBy[`${e.verb} ${e.objectRef?.resource}`] = (writesBy[`${e.verb} ${e.objectRef?.resource}`] ?? 0) + 1;
       steady = { seconds: STEADY_SECONDS, writes: writes.length, cpuSeconds: cpuOf(proc.pid) - c0, writesBy };
@@ -352,10 +474,20 @@ const median = (xs: number[]) => {
 };
 const VERBS = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
 function printRun(r: RunResult) {
-  const verbs = VERBS.filter((v) => r.requests[v]).map((v) => `${v} ${r.requests[v]}`).join(', ');
+  const verbs = VERBS.filter((v) => r.requests[v])
+    .map((v) => `${v} ${r.requests[v]}`)
+    .join(', ');
   console.log(
     `  ${r.contender.padEnd(5)} N=${String(r.n).padEnd(5)} converged ${fmt(r.convergenceSeconds)}s; CPU ${fmt(r.cpuSecondsToConverge)}s to converge, ${fmt(r.cpuSeconds)}s until quiet; RSS peak ${fmt(r.peakRssMiB, 0)} MiB, settled ${fmt(r.settledRssMiB, 0)} MiB; requests: ${verbs}` +
-      (r.steady ? `; steady ${r.steady.seconds}s: ${r.steady.writes} writes${r.steady.writes ? ` (${Object.entries(r.steady.writesBy).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, CPU ${fmt(r.steady.cpuSeconds)}s` : ''),
+      (r.steady
+        ? `; steady ${r.steady.seconds}s: ${r.steady.writes} writes${
+            r.steady.writes
+              ? ` (${Object.entries(r.steady.writesBy)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(', ')})`
+              : ''
+          }, CPU ${fmt(r.steady.cpuSeconds)}s`
+        : ''),
   );
 }
 
@@ -374,7 +506,10 @@ try {
         const r = await run(contender, n, round);
         results.push(r);
         printRun(r);
-        writeFileSync(join(OUT, 'scale.json'), JSON.stringify({ shape: SHAPE, spec: setSpec(), workers: WORKERS, oursArgs: OURS_ARGS, rounds: ROUNDS, results }, null, 2));
+        writeFileSync(
+          join(OUT, 'scale.json'),
+          JSON.stringify({ shape: SHAPE, spec: setSpec(), workers: WORKERS, oursArgs: OURS_ARGS, rounds: ROUNDS, results }, null, 2),
+        );
       }
     }
   }
@@ -386,7 +521,8 @@ try {
 // ---------------------------------------------------------------- summary, JSON and the plot
 
 type Measure = 'convergenceSeconds' | 'cpuSeconds' | 'peakRssMiB' | 'settledRssMiB';
-const med = (contender: Contender, n: number, measure: Measure) => median(results.filter((r) => r.contender === contender && r.n === n).map((r) => r[measure]));
+const med = (contender: Contender, n: number, measure: Measure) =>
+  median(results.filter((r) => r.contender === contender && r.n === n).map((r) => r[measure]));
 const summary = SIZES.map((n) => ({
   n,
   ...Object.fromEntries(
@@ -406,7 +542,9 @@ const summary = SIZES.map((n) => ({
 })) as ({ n: number } & Partial<Record<Contender, Record<string, number>>>)[];
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : NaN);
 
-console.log(`\nscale: shape ${SHAPE}, median of ${ROUNDS} round(s); ${Math.round((Date.now() - started) / 60_000)} min; load average ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after (2 shared cores: indicative figures)`);
+console.log(
+  `\nscale: shape ${SHAPE}, median of ${ROUNDS} round(s); ${Math.round((Date.now() - started) / 60_000)} min; load average ${loadBefore} before / ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after (2 shared cores: indicative figures)`,
+);
 console.log('     N | contender | converge s | CPU s | CPU ms/set | peak RSS MiB | settled RSS MiB | steady writes | steady CPU s');
 for (const row of summary) {
   for (const c of CONTENDERS) {
@@ -424,7 +562,10 @@ const ratios = summary.map((row) => ({
     peakRss: ratio(row.ours?.peakRssMiB, row.peer?.peakRssMiB),
     settledRss: ratio(row.ours?.settledRssMiB, row.peer?.settledRssMiB),
   },
-  oursOverFloor: { convergence: ratio(row.ours?.convergenceSeconds, row.floor?.convergenceSeconds), cpu: ratio(row.ours?.cpuSeconds, row.floor?.cpuSeconds) },
+  oursOverFloor: {
+    convergence: ratio(row.ours?.convergenceSeconds, row.floor?.convergenceSeconds),
+    cpu: ratio(row.ours?.cpuSeconds, row.floor?.cpuSeconds),
+  },
 }));
 console.log('ratios        N | ours/peer: converge  CPU  peak RSS  settled RSS | ours/floor: converge  CPU');
 for (const r of ratios) {
@@ -434,11 +575,20 @@ for (const r of ratios) {
 }
 const first = summary[0]?.ours?.cpuMsPerSet;
 const last = summary.at(-1)?.ours?.cpuMsPerSet;
-if (summary.length > 1 && first && last) console.log(`ours: CPU per set at N=${summary.at(-1)!.n} is ${fmt(last / first)}x that at N=${summary[0]!.n}`);
+if (summary.length > 1 && first && last)
+  console.log(`ours: CPU per set at N=${summary.at(-1)!.n} is ${fmt(last / first)}x that at N=${summary[0]!.n}`);
 
 const json = join(OUT, 'scale.json');
-writeFileSync(json, JSON.stringify({ shape: SHAPE, spec: setSpec(), workers: WORKERS, oursArgs: OURS_ARGS, rounds: ROUNDS, loadBefore, summary, ratios, results }, null, 2));
-const points = (measure: Measure, contenders: Contender[]) => summary.flatMap((row) => contenders.filter((c) => row[c]).map((c) => ({ contender: c, n: row.n, value: row[c]![measure]! })));
+writeFileSync(
+  json,
+  JSON.stringify(
+    { shape: SHAPE, spec: setSpec(), workers: WORKERS, oursArgs: OURS_ARGS, rounds: ROUNDS, loadBefore, summary, ratios, results },
+    null,
+    2,
+  ),
+);
+const points = (measure: Measure, contenders: Contender[]) =>
+  summary.flatMap((row) => contenders.filter((c) => row[c]).map((c) => ({ contender: c, n: row.n, value: row[c]![measure]! })));
 const operators = CONTENDERS.filter((c) => c !== 'floor');
 const panels: Panel[] = [
   { title: 'Convergence (API server clock)', unit: 'seconds', points: points('convergenceSeconds', CONTENDERS) },
@@ -446,7 +596,11 @@ const panels: Panel[] = [
   { title: 'Peak RSS', unit: 'MiB', points: points('peakRssMiB', operators) },
   { title: 'Settled RSS', unit: 'MiB', points: points('settledRssMiB', operators) },
 ];
-const svg = await renderSvg(`${SIZES.length > 1 ? '' : `N=${SIZES[0]}: `}SpicepodSets converged from empty (shape ${SHAPE}): ours, a controller-runtime peer, the raw-client floor`, panels, CONTENDERS);
+const svg = await renderSvg(
+  `${SIZES.length > 1 ? '' : `N=${SIZES[0]}: `}SpicepodSets converged from empty (shape ${SHAPE}): ours, a controller-runtime peer, the raw-client floor`,
+  panels,
+  CONTENDERS,
+);
 writeFileSync(join(OUT, 'scale.svg'), svg);
 writeFileSync(join(OUT, 'scale.png'), await svgToPng(svg));
 console.log(`figures: ${json}; plot: ${join(OUT, 'scale.svg')}, ${join(OUT, 'scale.png')}`);

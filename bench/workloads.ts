@@ -47,7 +47,15 @@ import {
   type Entry,
 } from './cluster-bench.ts';
 
-const { values } = parseArgs({ options: { sets: { type: 'string', default: '200' }, 'memory-sets': { type: 'string', default: '1000' }, 'steady-seconds': { type: 'string', default: '60' }, rounds: { type: 'string', default: '5' }, 'api-version': { type: 'string', default: 'v1' } } });
+const { values } = parseArgs({
+  options: {
+    sets: { type: 'string', default: '200' },
+    'memory-sets': { type: 'string', default: '1000' },
+    'steady-seconds': { type: 'string', default: '60' },
+    rounds: { type: 'string', default: '5' },
+    'api-version': { type: 'string', default: 'v1' },
+  },
+});
 const SETS = Number(values.sets);
 const MEMORY_SETS = Number(values['memory-sets']);
 const STEADY_SECONDS = Number(values['steady-seconds']);
@@ -62,19 +70,32 @@ const WORKERS = 4; // the operator's default --workers; the baseline gets the sa
 // The operator runs as the image ships it (its bundle, the ENTRYPOINT's node flags).
 useShippedOperator();
 
-const cp = await startControlPlane({ stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname, attached: true, log: () => {} });
+const cp = await startControlPlane({
+  stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname,
+  attached: true,
+  log: () => {},
+});
 process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
 process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
 const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'bench' });
-const config = { operatorNamespace: 'default', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
+const config = {
+  operatorNamespace: 'default',
+  clusterDomain: 'cluster.local',
+  pauseCrashloopingPodsThreshold: 10,
+  telemetryProperties: {},
+};
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'bench' };
 
 async function count(kind: string, apiVersion: string, namespace: string, labelSelector?: string) {
   return (await client.list({ apiVersion, kind }, { namespace, labelSelector })).items.length;
 }
 /** A run timed by the API server's audit log (cluster-bench.ts). */
-const timed = (pids: Record<string, number>, run: () => Promise<unknown>, mine: (e: Entry) => boolean, done: (writes: Entry[]) => boolean) =>
-  timedByAudit(cp.auditLogPath, pids, run, mine, done);
+const timed = (
+  pids: Record<string, number>,
+  run: () => Promise<unknown>,
+  mine: (e: Entry) => boolean,
+  done: (writes: Entry[]) => boolean,
+) => timedByAudit(cp.auditLogPath, pids, run, mine, done);
 const quiet = () => quietControlPlane(cp.auditLogPath);
 const namespace = (name: string) => createNamespace(client, name);
 const dropNamespace = (name: string) => dropNs(client, name);
@@ -94,7 +115,13 @@ try {
   const operatorNamespaces = Array.from({ length: ROUNDS }, (_, r) => API_VERSIONS.map((v) => operatorNs(r + 1, v))).flat();
   // v2 objects reach the v1 storage version through the operator's conversion webhook, served as `run` serves it.
   const webhooks = WITH_V2 ? ['--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate'] : [];
-  const operator = await startOperator(['--namespaces', [...operatorNamespaces, 'memory'].join(','), '--operator-namespace', 'spiceai-operator-system', ...webhooks]);
+  const operator = await startOperator([
+    '--namespaces',
+    [...operatorNamespaces, 'memory'].join(','),
+    '--operator-namespace',
+    'spiceai-operator-system',
+    ...webhooks,
+  ]);
   await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
   if (WITH_V2) {
     // The bench's client writes v2 (the operator itself reads the v1 storage version only).
@@ -103,15 +130,25 @@ try {
     // Until the API server converts through it (the CRDs name the webhook once it serves).
     await namespace('v2-probe');
     let refused: unknown;
-    await waitFor('conversion through the operator', () =>
-      client.create({ apiVersion: 'spice.ai/v2', kind: 'SpicepodSet', metadata: { name: 'probe', namespace: 'v2-probe' }, spec: { spicepod, replicas: 0 } }).then(
-        () => true,
-        (error) => {
-          refused = (error as Error).message;
-          return false;
-        },
-      ),
-    120_000).catch((error) => {
+    await waitFor(
+      'conversion through the operator',
+      () =>
+        client
+          .create({
+            apiVersion: 'spice.ai/v2',
+            kind: 'SpicepodSet',
+            metadata: { name: 'probe', namespace: 'v2-probe' },
+            spec: { spicepod, replicas: 0 },
+          })
+          .then(
+            () => true,
+            (error) => {
+              refused = (error as Error).message;
+              return false;
+            },
+          ),
+      120_000,
+    ).catch((error) => {
       throw new Error(`${(error as Error).message}; last refusal: ${refused}`);
     });
     await dropNamespace('v2-probe');
@@ -129,7 +166,11 @@ try {
       () =>
         pool(names('set', SETS), WORKERS, async (set) => {
           const ctx = { set, namespace: childrenNs, spec: spec.spec, config };
-          await Promise.all([desiredConfigMap(ctx), desiredService(ctx), desiredDeployment(ctx, 0)].map((obj) => client.apply(obj as KObject, { fieldManager: 'bench-baseline' })));
+          await Promise.all(
+            [desiredConfigMap(ctx), desiredService(ctx), desiredDeployment(ctx, 0)].map((obj) =>
+              client.apply(obj as KObject, { fieldManager: 'bench-baseline' }),
+            ),
+          );
         }),
       (e) => agentOf(e) === 'bench' && e.objectRef?.namespace === childrenNs,
       (writes) => writes.length >= 3 * SETS,
@@ -148,18 +189,66 @@ try {
     const endStateRun = await timed(
       pids,
       () =>
-      pool(names('set', SETS), WORKERS, async (set) => {
-        const parent = await client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: endStateNs }, spec: { spicepod, replicas: 0 } });
-        const desired = await workloadsHandler.reconcile({ parent: parent as KubeObject, children: [], related: {}, now: Date.now(), config });
-        const owner = { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true };
-        endStateWrites += 2 + desired.apply.length + (desired.events ?? []).length;
-        await Promise.all(desired.apply.map((obj) => client.apply({ ...obj, metadata: { ...obj.metadata, namespace: endStateNs, ownerReferences: [owner] } } as KObject, { fieldManager: 'bench-baseline' })));
-        await client.applyStatus({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: endStateNs }, status: { ...desired.status, observedGeneration: 1 } }, { fieldManager: 'bench-baseline' });
-        for (const [i, event] of (desired.events ?? []).entries()) {
-          const now = new Date().toISOString();
-          await client.create({ apiVersion: 'v1', kind: 'Event', metadata: { name: `${set}.${i}`, namespace: endStateNs }, involvedObject: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, namespace: endStateNs, uid: parent.metadata.uid }, ...event, source: { component: 'bench-baseline' }, firstTimestamp: now, lastTimestamp: now, count: 1 } as KObject);
-        }
-      }),
+        pool(names('set', SETS), WORKERS, async (set) => {
+          const parent = await client.create({
+            apiVersion: 'spice.ai/v1',
+            kind: 'SpicepodSet',
+            metadata: { name: set, namespace: endStateNs },
+            spec: { spicepod, replicas: 0 },
+          });
+          const desired = await workloadsHandler.reconcile({
+            parent: parent as KubeObject,
+            children: [],
+            related: {},
+            now: Date.now(),
+            config,
+          });
+          const owner = {
+            apiVersion: 'spice.ai/v1',
+            kind: 'SpicepodSet',
+            name: set,
+            uid: parent.metadata.uid!,
+            controller: true,
+            blockOwnerDeletion: true,
+          };
+          endStateWrites += 2 + desired.apply.length + (desired.events ?? []).length;
+          await Promise.all(
+            desired.apply.map((obj) =>
+              client.apply({ ...obj, metadata: { ...obj.metadata, namespace: endStateNs, ownerReferences: [owner] } } as KObject, {
+                fieldManager: 'bench-baseline',
+              }),
+            ),
+          );
+          await client.applyStatus(
+            {
+              apiVersion: 'spice.ai/v1',
+              kind: 'SpicepodSet',
+              metadata: { name: set, namespace: endStateNs },
+              status: { ...desired.status, observedGeneration: 1 },
+            },
+            { fieldManager: 'bench-baseline' },
+          );
+          for (const [i, event] of (desired.events ?? []).entries()) {
+            const now = new Date().toISOString();
+            await client.create({
+              apiVersion: 'v1',
+              kind: 'Event',
+              metadata: { name: `${set}.${i}`, namespace: endStateNs },
+              involvedObject: {
+                apiVersion: 'spice.ai/v1',
+                kind: 'SpicepodSet',
+                name: set,
+                namespace: endStateNs,
+                uid: parent.metadata.uid,
+              },
+              ...event,
+              source: { component: 'bench-baseline' },
+              firstTimestamp: now,
+              lastTimestamp: now,
+              count: 1,
+            } as KObject);
+          }
+        }),
       (e) => agentOf(e) === 'bench' && e.objectRef?.namespace === endStateNs,
       (writes) => writes.length >= endStateWrites,
     );
@@ -179,14 +268,23 @@ try {
         pids,
         () =>
           pool(names('set', SETS), WORKERS, (set) =>
-            client.create({ apiVersion: `spice.ai/${apiVersion}`, kind: 'SpicepodSet', metadata: { name: set, namespace: ns }, spec: { spicepod, replicas: 0 } }),
+            client.create({
+              apiVersion: `spice.ai/${apiVersion}`,
+              kind: 'SpicepodSet',
+              metadata: { name: set, namespace: ns },
+              spec: { spicepod, replicas: 0 },
+            }),
           ),
-        (e) => e.objectRef?.namespace === ns && ((agentOf(e) === 'bench' && e.verb === 'create') || (agentOf(e) === 'spiceai-operator' && isChild(e))),
+        (e) =>
+          e.objectRef?.namespace === ns &&
+          ((agentOf(e) === 'bench' && e.verb === 'create') || (agentOf(e) === 'spiceai-operator' && isChild(e))),
         (writes) => new Set(writes.filter(isChild).map((e) => `${e.objectRef!.resource}/${e.objectRef!.name}`)).size >= 3 * SETS,
       );
       byVersion[apiVersion] = operatorRun.ms;
       const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
-      console.log(`convergence round ${round}${API_VERSIONS.length > 1 || apiVersion !== 'v1' ? ` (spice.ai/${apiVersion})` : ''}: ${SETS} sets until every child exists: operator ${s(operatorRun.ms)}; baseline "end state" ${s(endStateRun.ms)} (ratio ${(operatorRun.ms / endStateRun.ms).toFixed(2)}); baseline "children" ${s(childrenRun.ms)} (ratio ${(operatorRun.ms / childrenRun.ms).toFixed(2)})`);
+      console.log(
+        `convergence round ${round}${API_VERSIONS.length > 1 || apiVersion !== 'v1' ? ` (spice.ai/${apiVersion})` : ''}: ${SETS} sets until every child exists: operator ${s(operatorRun.ms)}; baseline "end state" ${s(endStateRun.ms)} (ratio ${(operatorRun.ms / endStateRun.ms).toFixed(2)}); baseline "children" ${s(childrenRun.ms)} (ratio ${(operatorRun.ms / childrenRun.ms).toFixed(2)})`,
+      );
       if (i === 0) {
         console.log(`  CPU seconds, baseline "children": ${childrenRun.cpu}`);
         console.log(`  CPU seconds, baseline "end state": ${endStateRun.cpu}`);
@@ -194,11 +292,19 @@ try {
       console.log(`  CPU seconds, operator (spice.ai/${apiVersion}): ${operatorRun.cpu}`);
       await new Promise((r) => setTimeout(r, 3000));
       const byWriter = new Map<string, number>();
-      for (const e of auditWrites(opWall, (e) => Date.parse(e.requestReceivedTimestamp) <= opWall + operatorRun.ms && e.objectRef?.resource !== 'leases')) {
+      for (const e of auditWrites(
+        opWall,
+        (e) => Date.parse(e.requestReceivedTimestamp) <= opWall + operatorRun.ms && e.objectRef?.resource !== 'leases',
+      )) {
         const key = `${(e.userAgent ?? '').split(' ')[0]!.split('/')[0]} ${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
         byWriter.set(key, (byWriter.get(key) ?? 0) + 1);
       }
-      console.log(`  writes during the operator run: ${[...byWriter].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      console.log(
+        `  writes during the operator run: ${[...byWriter]
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}`,
+      );
       // Like a baseline's, the run's sets go before the next run, which would otherwise meet
       // 200 more Services; the last run's stay for the steady-state measurement.
       if (round < ROUNDS || i < versions.length - 1) {
@@ -207,26 +313,42 @@ try {
         await quiet();
       }
     }
-    if (byVersion.v1 && byVersion.v2) console.log(`  spice.ai/v2 / spice.ai/v1: ${(byVersion.v2 / byVersion.v1).toFixed(3)} (target <= 1.05)`);
+    if (byVersion.v1 && byVersion.v2)
+      console.log(`  spice.ai/v2 / spice.ai/v1: ${(byVersion.v2 / byVersion.v1).toFixed(3)} (target <= 1.05)`);
     const operatorMs = byVersion.v1 ?? byVersion.v2!;
     rounds.push({ children: childrenRun.ms, endState: endStateRun.ms, operator: operatorMs, v1: byVersion.v1, v2: byVersion.v2 });
   }
-  console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 shared cores: the figures mean little on a busy machine)`);
+  console.log(
+    `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 shared cores: the figures mean little on a busy machine)`,
+  );
   const ratios = (base: 'children' | 'endState') => rounds.map((r) => r.operator / r[base]);
   console.log(
-    `convergence, median of ${ROUNDS} rounds: operator / baseline "end state" ${median(ratios('endState')).toFixed(2)} (target <= 1.2; rounds ${ratios('endState').map((x) => x.toFixed(2)).join(', ')}); ` +
-      `operator / baseline "children" ${median(ratios('children')).toFixed(2)} (rounds ${ratios('children').map((x) => x.toFixed(2)).join(', ')})` +
+    `convergence, median of ${ROUNDS} rounds: operator / baseline "end state" ${median(ratios('endState')).toFixed(2)} (target <= 1.2; rounds ${ratios(
+      'endState',
+    )
+      .map((x) => x.toFixed(2))
+      .join(', ')}); ` +
+      `operator / baseline "children" ${median(ratios('children')).toFixed(2)} (rounds ${ratios('children')
+        .map((x) => x.toFixed(2))
+        .join(', ')})` +
       (API_VERSIONS.length > 1 ? ' (operator: its spice.ai/v1 runs)' : API_VERSIONS[0] === 'v2' ? ' (operator: spice.ai/v2 runs)' : ''),
   );
   if (API_VERSIONS.length > 1) {
     const v2v1 = rounds.map((r) => r.v2! / r.v1!);
-    console.log(`convergence: spice.ai/v2 / spice.ai/v1, order-balanced (geometric mean of rounds 1-${v2v1.length - (v2v1.length % 2)}) ${orderBalancedRatio(v2v1).toFixed(3)} (target <= 1.05); median of ${ROUNDS} rounds ${median(v2v1).toFixed(3)} (rounds ${v2v1.map((x) => x.toFixed(3)).join(', ')}); medians v1 ${(median(rounds.map((r) => r.v1!)) / 1000).toFixed(2)}s, v2 ${(median(rounds.map((r) => r.v2!)) / 1000).toFixed(2)}s`);
+    console.log(
+      `convergence: spice.ai/v2 / spice.ai/v1, order-balanced (geometric mean of rounds 1-${v2v1.length - (v2v1.length % 2)}) ${orderBalancedRatio(v2v1).toFixed(3)} (target <= 1.05); median of ${ROUNDS} rounds ${median(v2v1).toFixed(3)} (rounds ${v2v1.map((x) => x.toFixed(3)).join(', ')}); medians v1 ${(median(rounds.map((r) => r.v1!)) / 1000).toFixed(2)}s, v2 ${(median(rounds.map((r) => r.v2!)) / 1000).toFixed(2)}s`,
+    );
   }
 
   // 2. Memory with many sets and their children cached.
   await namespace('memory');
   await pool(names('m', MEMORY_SETS), 4, (set) =>
-    client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace: 'memory' }, spec: { spicepod, replicas: 0 } }),
+    client.create({
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      metadata: { name: set, namespace: 'memory' },
+      spec: { spicepod, replicas: 0 },
+    }),
   );
   await waitFor('memory children', async () => (await count('Deployment', 'apps/v1', 'memory', 'spice.ai/app')) >= MEMORY_SETS, 1_200_000);
   await new Promise((r) => setTimeout(r, 10_000));
@@ -234,11 +356,19 @@ try {
   // The operator's own view (prom-client process metrics): how much of that is live JavaScript heap.
   const metrics = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
   const heapUsed = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
-  console.log(`memory: operator RSS ${rss.toFixed(0)} MiB (V8 heap in use ${heapUsed.toFixed(0)} MiB) with ${MEMORY_SETS + SETS} SpicepodSets and their children cached (target <= 150 MiB RSS)`);
+  console.log(
+    `memory: operator RSS ${rss.toFixed(0)} MiB (V8 heap in use ${heapUsed.toFixed(0)} MiB) with ${MEMORY_SETS + SETS} SpicepodSets and their children cached (target <= 150 MiB RSS)`,
+  );
 
   // 3. Steady state: nothing changes, nothing may be written (Lease renewals aside).
   await waitFor('statuses to settle', async () => {
-    const sets = (await Promise.all([...API_VERSIONS.map((v) => operatorNs(ROUNDS, v)), 'memory'].map(async (namespace) => (await client.list({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }, { namespace })).items))).flat();
+    const sets = (
+      await Promise.all(
+        [...API_VERSIONS.map((v) => operatorNs(ROUNDS, v)), 'memory'].map(
+          async (namespace) => (await client.list({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet' }, { namespace })).items,
+        ),
+      )
+    ).flat();
     return sets.every((s: any) => s.status?.observedGeneration === s.metadata.generation);
   });
   await new Promise((r) => setTimeout(r, 5000));

@@ -22,8 +22,14 @@ export function invalidSpecAnswer(
   generation: number | undefined,
 ): { message: string; conditions: Condition[]; events: RecordedEvent[] } {
   const message = problemsMessage(problems);
-  const conditions = setConditions(previous, [{ type: 'Ready', status: 'False', reason: REASON_INVALID_SPEC, message }, ...carried], now, generation);
+  const conditions = setConditions(
+    previous,
+    [{ type: 'Ready', status: 'False', reason: REASON_INVALID_SPEC, message }, ...carried],
+    now,
+    generation,
+  );
   const before = findCondition(previous, 'Ready');
-  const events: RecordedEvent[] = before?.reason === REASON_INVALID_SPEC && before.message === message ? [] : [{ type: 'Warning', reason: REASON_INVALID_SPEC, message }];
+  const events: RecordedEvent[] =
+    before?.reason === REASON_INVALID_SPEC && before.message === message ? [] : [{ type: 'Warning', reason: REASON_INVALID_SPEC, message }];
   return { message, conditions, events };
 }

@@ -5,7 +5,10 @@ interface ContainerStatus {
   name: string;
   ready?: boolean;
   restartCount?: number;
-  state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string; message?: string; exitCode?: number; finishedAt?: string } };
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    terminated?: { reason?: string; message?: string; exitCode?: number; finishedAt?: string };
+  };
   lastState?: { terminated?: { reason?: string; message?: string; exitCode?: number } };
 }
 
@@ -26,7 +29,8 @@ export function isPodReady(pod: KubeObject): boolean {
 }
 
 /** The restarts of all of a pod's containers, as kubectl's RESTARTS column sums them. */
-export const podRestarts = (pod: KubeObject): number => ((pod as PodView).status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+export const podRestarts = (pod: KubeObject): number =>
+  ((pod as PodView).status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
 
 /** Restarts plus a dead pod (phase Failed or Succeeded): how many times this pod has died. */
 export function podDeaths(pod: KubeObject): number {

@@ -24,7 +24,20 @@ import { debianPackages } from './image/debian.ts';
 import { appLayer, runtimeLayer } from './image/layers.ts';
 import { hostArch, nodeRuntime } from './image/node-runtime.ts';
 import { copyBlob, resetDir, writeDockerArchive, writeImage, writeIndex, writeLayer, type Layer, type PlatformImage } from './image/oci.ts';
-import { ARCHES, BUNDLE_PATH, CMD, ENTRYPOINT, IMAGE_NAME, PORTS, RUNTIME, USER_ID, VERSION, WORKDIR, labels, type Arch } from './image/spec.ts';
+import {
+  ARCHES,
+  BUNDLE_PATH,
+  CMD,
+  ENTRYPOINT,
+  IMAGE_NAME,
+  PORTS,
+  RUNTIME,
+  USER_ID,
+  VERSION,
+  WORKDIR,
+  labels,
+  type Arch,
+} from './image/spec.ts';
 import type { TarEntry } from './image/tar.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -121,7 +134,10 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuiltImage> {
       ports: PORTS,
       labels: imageLabels,
       history: [
-        { created_by: `npm run image: Node ${node.version} (npm ${RUNTIME.node.packages[arch].name}) and ${debs.map((d) => `${d.name} ${d.version}`).join(', ')} (Debian ${RUNTIME.debian.release}, ${arch})`, comment: 'runtime' },
+        {
+          created_by: `npm run image: Node ${node.version} (npm ${RUNTIME.node.packages[arch].name}) and ${debs.map((d) => `${d.name} ${d.version}`).join(', ')} (Debian ${RUNTIME.debian.release}, ${arch})`,
+          comment: 'runtime',
+        },
         { created_by: `npm run image: ${BUNDLE_PATH} (npm run build)`, comment: 'app' },
       ],
     });
@@ -156,7 +172,13 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write(`${readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+    process.stdout.write(
+      `${readFileSync(new URL(import.meta.url), 'utf8')
+        .split('\n')
+        .slice(0, 14)
+        .map((l) => l.replace(/^\/\/ ?/, ''))
+        .join('\n')}\n`,
+    );
     return;
   }
   const arches = (values.arch ?? hostArch()).split(',').map((a) => a.trim()) as Arch[];

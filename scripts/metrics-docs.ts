@@ -32,7 +32,9 @@ export async function metricDocs(): Promise<MetricDoc[]> {
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 export async function metricsTable(): Promise<string> {
-  const rows = (await metricDocs()).map((d) => `| \`${d.name}\` | ${d.type} | ${d.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${cell(d.help)} |`);
+  const rows = (await metricDocs()).map(
+    (d) => `| \`${d.name}\` | ${d.type} | ${d.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${cell(d.help)} |`,
+  );
   return [
     '| metric | type | labels | meaning |',
     '|---|---|---|---|',

@@ -45,7 +45,9 @@ async function up(): Promise<void> {
   const cp = await startControlPlane({ stateDir, log: (m) => say(`  ${m}`) });
   const kubeconfig = cp.kubeconfigPath;
   say('installing the CRDs…');
-  const crd = spawnSync(process.execPath, [join(root, 'bin/spiceai-operator.mjs'), 'crd', '--apply', '--kubeconfig', kubeconfig], { encoding: 'utf8' });
+  const crd = spawnSync(process.execPath, [join(root, 'bin/spiceai-operator.mjs'), 'crd', '--apply', '--kubeconfig', kubeconfig], {
+    encoding: 'utf8',
+  });
   if (crd.status !== 0) throw new Error(crd.stderr.trim());
   spawnSync(kubectlPath(), ['--kubeconfig', kubeconfig, 'create', 'namespace', 'spiceai-operator-system'], { encoding: 'utf8' });
 
@@ -56,9 +58,18 @@ async function up(): Promise<void> {
   const operator = spawn(
     process.execPath,
     [
-      join(root, 'bin/spiceai-operator.mjs'), 'run', '--kubeconfig', kubeconfig,
-      '--http-endpoint', `127.0.0.1:${http}`, '--metrics-endpoint', `127.0.0.1:${metrics}`,
-      '--webhook-endpoint', `127.0.0.1:${webhook}`, '--webhook-url', `https://127.0.0.1:${webhook}/mutate`,
+      join(root, 'bin/spiceai-operator.mjs'),
+      'run',
+      '--kubeconfig',
+      kubeconfig,
+      '--http-endpoint',
+      `127.0.0.1:${http}`,
+      '--metrics-endpoint',
+      `127.0.0.1:${metrics}`,
+      '--webhook-endpoint',
+      `127.0.0.1:${webhook}`,
+      '--webhook-url',
+      `https://127.0.0.1:${webhook}/mutate`,
     ],
     // Pods on kwok's fake nodes have IPs that are not on this machine: the status API may probe loopback only.
     { detached: true, stdio: ['ignore', log, log], env: { ...process.env, NODE_OPTIONS: `--import=${LOOPBACK_GUARD}` } },
@@ -74,9 +85,14 @@ async function up(): Promise<void> {
   const deadline = Date.now() + 180_000;
   for (;;) {
     const ready = (kind: string, name: string) =>
-      spawnSync(kubectlPath(), ['--kubeconfig', kubeconfig, 'get', kind, name, '-n', 'default', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { encoding: 'utf8' }).stdout === 'True';
+      spawnSync(
+        kubectlPath(),
+        ['--kubeconfig', kubeconfig, 'get', kind, name, '-n', 'default', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'],
+        { encoding: 'utf8' },
+      ).stdout === 'True';
     if (ready('spicepodset', 'my-spicepod') && ready('spicepodcluster', 'my-cluster')) break;
-    if (Date.now() > deadline) throw new Error(`the examples did not become Ready in 3 minutes; see ${join(stateDir, 'logs', 'operator.log')}`);
+    if (Date.now() > deadline)
+      throw new Error(`the examples did not become Ready in 3 minutes; see ${join(stateDir, 'logs', 'operator.log')}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   say('both examples are Ready:');

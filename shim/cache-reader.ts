@@ -25,7 +25,8 @@ export function selectorImpliedBy(selector: string | undefined, labels: Record<s
   });
 }
 
-const hasLabels = (obj: KObject, labels: Record<string, string>) => Object.entries(labels).every(([k, v]) => obj.metadata.labels?.[k] === v);
+const hasLabels = (obj: KObject, labels: Record<string, string>) =>
+  Object.entries(labels).every(([k, v]) => obj.metadata.labels?.[k] === v);
 const ofType = (informer: Informer, type: TypeRef) => informer.ref.apiVersion === type.apiVersion && informer.ref.kind === type.kind;
 
 /** Whether this cache holds every object of the type in namespace with these labels. */

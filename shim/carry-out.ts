@@ -56,7 +56,13 @@ export function ownStatusCurrent(desired: Record<string, unknown>, observed: Rec
       const current = (observed.conditions ?? []) as TypedCondition[];
       const wanted = (value ?? []) as TypedCondition[];
       for (const type of new Set([...conditionTypes, ...wanted.map((c) => c.type)])) {
-        if (!sameJson(wanted.find((c) => c.type === type), current.find((o) => o.type === type))) return false;
+        if (
+          !sameJson(
+            wanted.find((c) => c.type === type),
+            current.find((o) => o.type === type),
+          )
+        )
+          return false;
       }
     } else if (!sameJson(value, observed[key])) {
       return false;
@@ -124,7 +130,10 @@ function fail(pass: Pass, target: ObjectRef, verb: FailedWrite['verb'], error: u
 }
 
 const isParentOf = (parent: KObject) => (t: ObjectRef) =>
-  t.kind === parent.kind && t.apiVersion === parent.apiVersion && t.name === parent.metadata.name && (t.namespace ?? '') === (parent.metadata.namespace ?? '');
+  t.kind === parent.kind &&
+  t.apiVersion === parent.apiVersion &&
+  t.name === parent.metadata.name &&
+  (t.namespace ?? '') === (parent.metadata.namespace ?? '');
 
 /** A child as the operator applies it: in the parent's namespace, labelled, owned by the parent, with the hash of what was asked. */
 export function ownedForm(handlerName: string, parent: KObject, obj: KubeObject): KObject {
@@ -135,7 +144,16 @@ export function ownedForm(handlerName: string, parent: KObject, obj: KubeObject)
       namespace: obj.metadata.namespace ?? parent.metadata.namespace,
       labels: { ...obj.metadata.labels, [LABEL_HANDLER]: handlerName, [LABEL_MANAGED_BY]: OPERATOR_NAME },
       annotations: { ...obj.metadata.annotations, [ANNOTATION_APPLIED]: appliedHash(obj) },
-      ownerReferences: [{ apiVersion: parent.apiVersion, kind: parent.kind, name: parent.metadata.name, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: parent.apiVersion,
+          kind: parent.kind,
+          name: parent.metadata.name,
+          uid: parent.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
   };
 }
@@ -207,13 +225,20 @@ async function patchOthers(ctx: CarryOutContext, pass: Pass): Promise<void> {
 
 async function writeObjects(ctx: CarryOutContext, pass: Pass): Promise<void> {
   for (const { object, ifResourceVersion } of pass.desired.write ?? []) {
-    const target = { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_MANAGED_BY]: OPERATOR_NAME } } } as KObject;
+    const target = {
+      ...object,
+      metadata: { ...object.metadata, labels: { ...object.metadata.labels, [LABEL_MANAGED_BY]: OPERATOR_NAME } },
+    } as KObject;
     try {
       if (ifResourceVersion === undefined) await ctx.client.create(target);
       else await ctx.client.update({ ...target, metadata: { ...target.metadata, resourceVersion: ifResourceVersion } });
       ctx.writes.apply++;
       pass.wrote = true;
-      pass.log.info(ifResourceVersion === undefined ? 'created' : 'replaced', { kind: object.kind, objectNamespace: object.metadata.namespace, object: object.metadata.name });
+      pass.log.info(ifResourceVersion === undefined ? 'created' : 'replaced', {
+        kind: object.kind,
+        objectNamespace: object.metadata.namespace,
+        object: object.metadata.name,
+      });
     } catch (error) {
       // Someone else created or changed it first: never overwrite; the next pass sees what is there.
       if (isApiError(error, 409)) pass.log.info('left as found', { kind: object.kind, object: object.metadata.name, reason: error.reason });
@@ -244,7 +269,12 @@ async function writeStatus(ctx: CarryOutContext, pass: Pass): Promise<boolean> {
   const { parent } = pass;
   try {
     const updated = await ctx.client.applyStatus(
-      { apiVersion: parent.apiVersion, kind: parent.kind, metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace }, status },
+      {
+        apiVersion: parent.apiVersion,
+        kind: parent.kind,
+        metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace },
+        status,
+      },
       { fieldManager: ctx.fieldManager, force: true },
     );
     ctx.writes.status++;
@@ -276,7 +306,13 @@ function recordEvents(ctx: CarryOutContext, pass: Pass): void {
 }
 
 /** Carries out one handler answer for `parent`, whose children the caches hold as `children`. */
-export async function carryOut(ctx: CarryOutContext, parent: KObject, children: KObject[], desired: Desired, log: Logger): Promise<CarryOutResult> {
+export async function carryOut(
+  ctx: CarryOutContext,
+  parent: KObject,
+  children: KObject[],
+  desired: Desired,
+  log: Logger,
+): Promise<CarryOutResult> {
   const pass: Pass = {
     parent,
     key: parentKey(parent.metadata.namespace, parent.metadata.name),

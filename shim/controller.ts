@@ -55,7 +55,8 @@ type RelatedName = NonNullable<NonNullable<RelatedKind['inOperatorNamespace']>['
 
 /** Index of child Events by the uid of the object they are about. */
 const EVENT_SUBJECT = 'involvedObject.uid';
-const involved = (event: KObject) => ((event as { involvedObject?: { kind?: string; namespace?: string; name?: string; uid?: string } }).involvedObject ?? {});
+const involved = (event: KObject) =>
+  (event as { involvedObject?: { kind?: string; namespace?: string; name?: string; uid?: string } }).involvedObject ?? {};
 
 /** Whether a's resourceVersion is older than b's (of one object); false when either is not a number, as the API leaves them opaque. */
 function olderThan(a: KObject, b: KObject): boolean {
@@ -75,7 +76,8 @@ export function onlyStatusOrAddedAnnotations(a: KObject, b: KObject): boolean {
   if (!sameJson(metaA, metaB)) return false;
   for (const [key, value] of Object.entries(annotationsA)) if (annotationsB[key] !== value) return false;
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (key !== 'status' && key !== 'metadata' && !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+    if (key !== 'status' && key !== 'metadata' && !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
+      return false;
   }
   return true;
 }
@@ -89,7 +91,8 @@ interface TypedCondition {
 
 /** Whether two status.conditions lists say the same (type, status, reason, message; not their timestamps). */
 export function sameConditions(a: unknown, b: unknown): boolean {
-  const said = (list: unknown) => (Array.isArray(list) ? (list as TypedCondition[]) : []).map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '']);
+  const said = (list: unknown) =>
+    (Array.isArray(list) ? (list as TypedCondition[]) : []).map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '']);
   return sameJson(said(a), said(b));
 }
 
@@ -124,7 +127,13 @@ export class Controller {
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? realClock;
     this.fieldManager = `${OPERATOR_NAME}-${o.handler.name}`;
-    this.events = new EventRecorder({ client: o.client, component: OPERATOR_NAME, log: o.log, onWrite: () => this.writes.event++, clock: this.clock });
+    this.events = new EventRecorder({
+      client: o.client,
+      component: OPERATOR_NAME,
+      log: o.log,
+      onWrite: () => this.writes.event++,
+      clock: this.clock,
+    });
     this.queue = new WorkQueue({ metrics: o.metrics?.queue, clock: this.clock });
     o.metrics?.onQueue?.(this.queue);
     this.informers = o.informers ?? new SharedInformers(o.client, this.clock);
@@ -156,10 +165,13 @@ export class Controller {
     const onError = (error: unknown, during: string) => {
       // A kind the API server does not serve at all is nearly always a CRD that is not installed.
       if (isApiError(error, 404) && during === 'list') {
-        log.warn('the API server does not serve a kind this handler watches: install the CRDs (spiceai-operator crd --apply) or leave the handler out (--handlers)', {
-          handler: handler.name,
-          path: error.path,
-        });
+        log.warn(
+          'the API server does not serve a kind this handler watches: install the CRDs (spiceai-operator crd --apply) or leave the handler out (--handlers)',
+          {
+            handler: handler.name,
+            path: error.path,
+          },
+        );
       } else {
         log.warn('watch problem', { handler: handler.name, during, error });
       }
@@ -332,7 +344,12 @@ export class Controller {
    */
   private reconcileLog(key: string): Logger {
     const slash = key.indexOf('/');
-    return this.o.log.child({ controller: this.o.handler.name, namespace: key.slice(0, slash), name: key.slice(slash + 1), reconcileID: randomUUID() });
+    return this.o.log.child({
+      controller: this.o.handler.name,
+      namespace: key.slice(0, slash),
+      name: key.slice(slash + 1),
+      reconcileID: randomUUID(),
+    });
   }
 
   private async work(): Promise<void> {
@@ -393,18 +410,26 @@ export class Controller {
   private observedRelated(parent: KObject, children: KObject[]): Record<string, KubeObject[]> {
     const key = parentKey(parent.metadata.namespace, parent.metadata.name);
     const named = (r: { informer: Informer; nameOf?: RelatedName }) =>
-      r.nameOf ? r.informer.get(this.o.config.operatorNamespace, r.nameOf({ namespace: parent.metadata.namespace ?? '', name: parent.metadata.name })) : undefined;
+      r.nameOf
+        ? r.informer.get(
+            this.o.config.operatorNamespace,
+            r.nameOf({ namespace: parent.metadata.namespace ?? '', name: parent.metadata.name }),
+          )
+        : undefined;
     const related: Record<string, KubeObject[]> = Object.fromEntries(
       [...this.related.entries()].map(([kind, caches]) => {
         const found = new Map<string, KObject>();
         for (const r of caches) {
-          for (const obj of [...r.informer.byIndex(r.index, key), named(r)]) if (obj) found.set(obj.metadata.uid ?? `${obj.metadata.namespace}/${obj.metadata.name}`, obj);
+          for (const obj of [...r.informer.byIndex(r.index, key), named(r)])
+            if (obj) found.set(obj.metadata.uid ?? `${obj.metadata.namespace}/${obj.metadata.name}`, obj);
         }
         return [kind, [...found.values()] as KubeObject[]];
       }),
     );
     if (this.childEvents.length) {
-      related.Event = children.flatMap((c) => this.childEvents.flatMap((i) => i.byIndex(EVENT_SUBJECT, c.metadata.uid ?? ''))) as KubeObject[];
+      related.Event = children.flatMap((c) =>
+        this.childEvents.flatMap((i) => i.byIndex(EVENT_SUBJECT, c.metadata.uid ?? '')),
+      ) as KubeObject[];
     }
     return related;
   }

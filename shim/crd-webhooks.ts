@@ -21,7 +21,10 @@ const CRD_API = 'apiextensions.k8s.io/v1';
 const CRD_KIND = 'CustomResourceDefinition';
 
 /** Where the API server reaches the conversion webhook: the URL's host with /convert, or the webhook Service. */
-export function conversionClientConfig(o: { serviceName: string; operatorNamespace: string; url?: string }, caPem: string): ConversionClientConfig {
+export function conversionClientConfig(
+  o: { serviceName: string; operatorNamespace: string; url?: string },
+  caPem: string,
+): ConversionClientConfig {
   const caBundle = encodeBase64(caPem);
   if (o.url) return { url: new URL(CONVERT_PATH, o.url).toString(), caBundle };
   return { service: { namespace: o.operatorNamespace, name: o.serviceName, path: CONVERT_PATH, port: 443 }, caBundle };
@@ -37,7 +40,10 @@ type Crd = KObject & { spec: { conversion?: unknown } };
  * alone (the chart or `crd --apply` installs it).
  */
 export function crdConversionTarget(o: { crdName: string; clientConfig: (caPem: string) => ConversionClientConfig }): CaBundleTarget {
-  const conversion = (caPem: string) => ({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: o.clientConfig(caPem) } });
+  const conversion = (caPem: string) => ({
+    strategy: 'Webhook',
+    webhook: { conversionReviewVersions: ['v1'], clientConfig: o.clientConfig(caPem) },
+  });
   return {
     apiVersion: CRD_API,
     kind: CRD_KIND,
@@ -49,10 +55,21 @@ export function crdConversionTarget(o: { crdName: string; clientConfig: (caPem: 
 }
 
 /** Both CRDs' conversion and the ValidatingWebhookConfiguration. */
-export function crdWebhookTargets(o: { serviceName: string; operatorNamespace: string; url?: string; validatingConfigurationName: string }): CaBundleTarget[] {
+export function crdWebhookTargets(o: {
+  serviceName: string;
+  operatorNamespace: string;
+  url?: string;
+  validatingConfigurationName: string;
+}): CaBundleTarget[] {
   const where = o.url ? { url: o.url } : { service: `${o.serviceName}.${o.operatorNamespace}` };
   return [
-    ...allCrds().map((crd) => ({ ...crdConversionTarget({ crdName: (crd.metadata as { name: string }).name, clientConfig: (caPem) => conversionClientConfig(o, caPem) }), logFields: where })),
+    ...allCrds().map((crd) => ({
+      ...crdConversionTarget({
+        crdName: (crd.metadata as { name: string }).name,
+        clientConfig: (caPem) => conversionClientConfig(o, caPem),
+      }),
+      logFields: where,
+    })),
     webhookConfigurationTarget({
       kind: 'ValidatingWebhookConfiguration',
       name: o.validatingConfigurationName,
@@ -93,12 +110,24 @@ export function conversionRoute(log: Logger): Record<string, TextRoute> {
 }
 
 /** `POST /validate`: validating admission of both kinds, logged by names and reasons only. */
-export function validationRoute(o: { level: Level; storageClassExists?: (name: string) => Promise<boolean | undefined>; log: Logger }): Record<string, TextRoute> {
+export function validationRoute(o: {
+  level: Level;
+  storageClassExists?: (name: string) => Promise<boolean | undefined>;
+  log: Logger;
+}): Record<string, TextRoute> {
   const validate = createValidation({
     level: o.level,
     storageClassExists: o.storageClassExists,
     onDecision: (d) => {
-      if (!d.allowed) o.log.info('admission denied', { kind: d.kind, namespace: d.namespace, name: d.name, reasons: d.reasons, level: d.level, dryRun: d.dryRun });
+      if (!d.allowed)
+        o.log.info('admission denied', {
+          kind: d.kind,
+          namespace: d.namespace,
+          name: d.name,
+          reasons: d.reasons,
+          level: d.level,
+          dryRun: d.dryRun,
+        });
       else o.log.debug('admitted', { kind: d.kind, namespace: d.namespace, name: d.name, reasons: d.reasons, level: d.level });
     },
   });

@@ -90,7 +90,8 @@ export class EventRecorder {
       return;
     }
     if (this.queue.length >= (this.o.maxQueued ?? 1000)) {
-      if (this.droppedFull++ % 100 === 0) this.o.log.warn('event dropped: too many waiting to be written', { reason: info.reason, dropped: this.droppedFull });
+      if (this.droppedFull++ % 100 === 0)
+        this.o.log.warn('event dropped: too many waiting to be written', { reason: info.reason, dropped: this.droppedFull });
       return;
     }
     seen.tokens -= 1;
@@ -101,8 +102,18 @@ export class EventRecorder {
         apiVersion: 'v1',
         kind: 'Event',
         // As client-go names them: the object's name and the time in hex.
-        metadata: { name: `${name}.${(BigInt(now) * 1_000_000n + BigInt(Math.floor(this.random() * 1e6))).toString(16)}`, namespace: namespace ?? 'default' },
-        involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, name, namespace, uid, resourceVersion: involved.metadata.resourceVersion },
+        metadata: {
+          name: `${name}.${(BigInt(now) * 1_000_000n + BigInt(Math.floor(this.random() * 1e6))).toString(16)}`,
+          namespace: namespace ?? 'default',
+        },
+        involvedObject: {
+          apiVersion: involved.apiVersion,
+          kind: involved.kind,
+          name,
+          namespace,
+          uid,
+          resourceVersion: involved.metadata.resourceVersion,
+        },
         type: info.type,
         reason: info.reason,
         message,
@@ -162,7 +173,9 @@ export class EventRecorder {
     if (seen?.name) {
       const count = seen.count + 1;
       try {
-        await this.retrying(() => this.o.client.mergePatch('v1', 'Event', event.metadata.namespace, seen.name!, { count, lastTimestamp: event.lastTimestamp }));
+        await this.retrying(() =>
+          this.o.client.mergePatch('v1', 'Event', event.metadata.namespace, seen.name!, { count, lastTimestamp: event.lastTimestamp }),
+        );
         seen.count = count;
         this.o.onWrite?.('patch');
         return;

@@ -105,7 +105,11 @@ export class HookClient {
 
   private post(body: Buffer): Promise<{ status: number; text: string }> {
     const request = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(body.length), accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+      accept: 'application/json',
+    };
     if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -121,7 +125,8 @@ export class HookClient {
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > this.maxBytes) fail(REASON_HOOK_INVALID_ANSWER, `answered more than ${this.maxBytes} bytes (not read further)`, res.statusCode ?? 0);
+          if (size > this.maxBytes)
+            fail(REASON_HOOK_INVALID_ANSWER, `answered more than ${this.maxBytes} bytes (not read further)`, res.statusCode ?? 0);
           else chunks.push(chunk);
         });
         res.on('end', () => {

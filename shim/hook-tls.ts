@@ -13,7 +13,16 @@
 // re-signed by the webhook's store, a Secret deleted or edited). Any replica
 // may write; writes carry the resourceVersion read, so of two one wins and the
 // other re-reads. Logs carry names, dates and reasons, never PEM.
-import { issueLeaf, parseCertificate, planHookCertificate, readServingSecret, renewalTime, reviewLeaf, HOOK_SECRET_KEYS, type SubjectAltNames } from '../core/pki/index.ts';
+import {
+  issueLeaf,
+  parseCertificate,
+  planHookCertificate,
+  readServingSecret,
+  renewalTime,
+  reviewLeaf,
+  HOOK_SECRET_KEYS,
+  type SubjectAltNames,
+} from '../core/pki/index.ts';
 import { encodeBase64 } from '../core/base64.ts';
 import { LABEL_MANAGED_BY, OPERATOR_NAME } from '../core/labels.ts';
 import { realClock, type Clock, type Timer } from './clock.ts';
@@ -30,7 +39,11 @@ const LEAF_VALIDITY_DAYS = 365;
 const CHECK_INTERVAL_MS = 10 * 60_000;
 const FIRST_RETRY_MS = 30_000;
 const WRITE_ATTEMPTS = 5;
-const HOOK_LABELS = { 'app.kubernetes.io/name': 'spiceai-operator', 'app.kubernetes.io/component': 'hook', [LABEL_MANAGED_BY]: OPERATOR_NAME };
+const HOOK_LABELS = {
+  'app.kubernetes.io/name': 'spiceai-operator',
+  'app.kubernetes.io/component': 'hook',
+  [LABEL_MANAGED_BY]: OPERATOR_NAME,
+};
 
 /** What a hook client presents and trusts. */
 export interface HookTls {
@@ -63,15 +76,29 @@ export interface RunningHookTls {
 }
 
 /** The names a hook's serving certificate carries: the Service's DNS names and the dialled URL's host. */
-export function hookServingNames(o: { serviceName: string; operatorNamespace: string; clusterDomain: string; url: string }): SubjectAltNames {
+export function hookServingNames(o: {
+  serviceName: string;
+  operatorNamespace: string;
+  clusterDomain: string;
+  url: string;
+}): SubjectAltNames {
   return servingNames(o);
 }
 
 /** The operator's CA (certificate and key) from the webhook's Secret, created when missing. */
 async function operatorCA(o: HookTlsOptions, clock: Clock, log: Logger): Promise<{ certPem: string; keyPem: string }> {
-  const store: CertificateStoreOptions = webhookCertificateStore({ ...o.webhook, operatorNamespace: o.operatorNamespace, clusterDomain: o.clusterDomain, client: o.client, log, clock });
+  const store: CertificateStoreOptions = webhookCertificateStore({
+    ...o.webhook,
+    operatorNamespace: o.operatorNamespace,
+    clusterDomain: o.clusterDomain,
+    client: o.client,
+    log,
+    clock,
+  });
   await ensureServingCertificate(store);
-  const secret = (await o.client.get('v1', 'Secret', store.namespace, store.secretName)) as (KObject & { data?: Record<string, string> }) | undefined;
+  const secret = (await o.client.get('v1', 'Secret', store.namespace, store.secretName)) as
+    | (KObject & { data?: Record<string, string> })
+    | undefined;
   const material = readServingSecret(secret?.data);
   if (!material.caPem || !material.caKeyPem) {
     throw new Error(
@@ -80,7 +107,6 @@ async function operatorCA(o: HookTlsOptions, clock: Clock, log: Logger): Promise
   }
   return { certPem: material.caPem, keyPem: material.caKeyPem };
 }
-
 
 /** Makes the hook's Secret hold a current serving certificate from `ca` and `ca.crt`; returns when it is next due. */
 export async function ensureHookCertificate(o: {
@@ -104,8 +130,16 @@ export async function ensureHookCertificate(o: {
   };
   const trust = { [HOOK_SECRET_KEYS.caPem]: encodeBase64(o.ca.certPem) };
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-    const secret = (await o.client.get('v1', 'Secret', o.namespace, o.secretName)) as (KObject & { data?: Record<string, string> }) | undefined;
-    const plan = await planHookCertificate({ secret, managedBy: [LABEL_MANAGED_BY, OPERATOR_NAME], caPem: o.ca.certPem, wanted: o.wanted, now: o.now });
+    const secret = (await o.client.get('v1', 'Secret', o.namespace, o.secretName)) as
+      | (KObject & { data?: Record<string, string> })
+      | undefined;
+    const plan = await planHookCertificate({
+      secret,
+      managedBy: [LABEL_MANAGED_BY, OPERATOR_NAME],
+      caPem: o.ca.certPem,
+      wanted: o.wanted,
+      now: o.now,
+    });
     switch (plan.action) {
       case 'report':
         throw new Error(`${where} ${plan.message}`);
@@ -113,7 +147,13 @@ export async function ensureHookCertificate(o: {
         return due(plan.certPem);
       case 'create': {
         const data: Record<string, string> = { ...(await issue()), ...trust };
-        const created = { apiVersion: 'v1', kind: 'Secret', metadata: { name: o.secretName, namespace: o.namespace, labels: HOOK_LABELS }, type: 'kubernetes.io/tls', data } as KObject;
+        const created = {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: o.secretName, namespace: o.namespace, labels: HOOK_LABELS },
+          type: 'kubernetes.io/tls',
+          data,
+        } as KObject;
         if (!(await written(() => o.client.create(created)))) continue;
         o.log.info('hook certificate created', { secret: where, names: [...o.wanted.dnsNames, ...o.wanted.ipAddresses] });
         return due(Buffer.from(data[HOOK_SECRET_KEYS.certPem]!, 'base64').toString('utf8'));
@@ -132,10 +172,21 @@ export async function ensureHookCertificate(o: {
 }
 
 /** The operator's client certificate: kept while the leaf chain finds nothing wrong with it, else issued anew. */
-async function clientCertificate(have: HookTls | undefined, ca: { certPem: string; keyPem: string }, now: Date): Promise<{ certPem: string; keyPem: string; renewAt: Date }> {
+async function clientCertificate(
+  have: HookTls | undefined,
+  ca: { certPem: string; keyPem: string },
+  now: Date,
+): Promise<{ certPem: string; keyPem: string; renewAt: Date }> {
   if (have) {
-    const { verdict, info } = await reviewLeaf({ certPem: have.clientCertPem, keyPem: have.clientKeyPem, wanted: CLIENT_NAMES, issuerPem: ca.certPem, now });
-    if (!verdict && info) return { certPem: have.clientCertPem, keyPem: have.clientKeyPem, renewAt: renewalTime(info.notBefore, info.notAfter) };
+    const { verdict, info } = await reviewLeaf({
+      certPem: have.clientCertPem,
+      keyPem: have.clientKeyPem,
+      wanted: CLIENT_NAMES,
+      issuerPem: ca.certPem,
+      now,
+    });
+    if (!verdict && info)
+      return { certPem: have.clientCertPem, keyPem: have.clientKeyPem, renewAt: renewalTime(info.notBefore, info.notAfter) };
   }
   const leaf = await issueLeaf({ ca, commonName: HOOK_CLIENT_NAME, ...CLIENT_NAMES, validityDays: LEAF_VALIDITY_DAYS, now });
   const info = await parseCertificate(leaf.certPem);
@@ -175,13 +226,18 @@ export async function startHookTls(o: HookTlsOptions): Promise<RunningHookTls> {
     if (changed) for (const l of listeners) l(current);
   };
   await refresh();
-  log.info('hook certificates current', { hooks: Object.values(o.hooks).map((h) => hookSecretName(h.serviceName)), renewAt: renewAt.toISOString() });
+  log.info('hook certificates current', {
+    hooks: Object.values(o.hooks).map((h) => hookSecretName(h.serviceName)),
+    renewAt: renewAt.toISOString(),
+  });
 
   let timer: Timer | undefined;
   let stopped = false;
   let failures = 0;
   const schedule = () => {
-    const delay = failures ? Math.min(interval, FIRST_RETRY_MS * 2 ** (failures - 1)) : Math.max(1000, Math.min(interval, renewAt.getTime() - clock.now()));
+    const delay = failures
+      ? Math.min(interval, FIRST_RETRY_MS * 2 ** (failures - 1))
+      : Math.max(1000, Math.min(interval, renewAt.getTime() - clock.now()));
     timer = clock.setTimeout(tick, delay);
     timer.unref();
   };

@@ -14,7 +14,10 @@ export function requireBearerToken(handler: FetchHandler, token: string): FetchH
   const want = digest(token);
   return (request) => {
     const given = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(digest(given), want)) return hookError(401, REASON_UNAUTHORIZED, 'a valid Authorization: Bearer token is required', undefined, { 'www-authenticate': 'Bearer' });
+    if (!timingSafeEqual(digest(given), want))
+      return hookError(401, REASON_UNAUTHORIZED, 'a valid Authorization: Bearer token is required', undefined, {
+        'www-authenticate': 'Bearer',
+      });
     return handler(request);
   };
 }

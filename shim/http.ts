@@ -42,7 +42,13 @@ export interface TooLargeAnswer {
 }
 
 /** Adapts a fetch handler to node:http(s); requests over `maxBodyBytes` get 413 without reaching it. */
-function fetchListener(handler: FetchHandler, scheme: 'http' | 'https', maxBodyBytes = Infinity, textRoutes: Record<string, TextRoute> = {}, tooLarge?: TooLargeAnswer): RequestListener {
+function fetchListener(
+  handler: FetchHandler,
+  scheme: 'http' | 'https',
+  maxBodyBytes = Infinity,
+  textRoutes: Record<string, TextRoute> = {},
+  tooLarge?: TooLargeAnswer,
+): RequestListener {
   const refuse = (req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(413, { 'content-type': tooLarge?.contentType ?? 'text/plain', connection: 'close' });
     res.end(tooLarge?.body ?? `request body over ${maxBodyBytes} bytes\n`);
@@ -95,7 +101,10 @@ function fetchListener(handler: FetchHandler, scheme: 'http' | 'https', maxBodyB
  */
 export const CLOSE_GRACE_MS = 5_000;
 
-async function listen<S extends Server | TlsServer>(server: S, endpoint: string): Promise<{ server: S; port: number; close(graceMs?: number): Promise<void> }> {
+async function listen<S extends Server | TlsServer>(
+  server: S,
+  endpoint: string,
+): Promise<{ server: S; port: number; close(graceMs?: number): Promise<void> }> {
   const { host, port } = parseEndpoint(endpoint);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -130,7 +139,11 @@ export interface ServeOptions {
   tooLarge?: TooLargeAnswer;
 }
 
-export async function serveFetch(handler: FetchHandler, endpoint: string, options: ServeOptions = {}): Promise<{ server: Server; port: number; close(graceMs?: number): Promise<void> }> {
+export async function serveFetch(
+  handler: FetchHandler,
+  endpoint: string,
+  options: ServeOptions = {},
+): Promise<{ server: Server; port: number; close(graceMs?: number): Promise<void> }> {
   return listen(createServer(fetchListener(handler, 'http', options.maxBodyBytes, {}, options.tooLarge)), endpoint);
 }
 
@@ -153,7 +166,12 @@ export async function serveFetchTls(
   endpoint: string,
   tls: TlsCertificate,
   options: ServeOptions & { textRoutes?: Record<string, TextRoute>; clientCaPem?: string } = {},
-): Promise<{ server: TlsServer; port: number; close(graceMs?: number): Promise<void>; setCertificate(tls: TlsCertificate & { clientCaPem?: string }): void }> {
+): Promise<{
+  server: TlsServer;
+  port: number;
+  close(graceMs?: number): Promise<void>;
+  setCertificate(tls: TlsCertificate & { clientCaPem?: string }): void;
+}> {
   // With clientCaPem, mutual TLS: a client without a certificate that CA issued is refused in the handshake.
   const clientAuth = options.clientCaPem ? { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: true } : {};
   const server = createTlsServer(

@@ -48,7 +48,14 @@ export class SharedInformers {
    * informers apart; the other options (backoff, page size, ...) are those of the first user.
    */
   acquire(options: SharedInformerOptions, listener: InformerListener): Informer {
-    const key = JSON.stringify([options.apiVersion, options.kind, options.namespace ?? null, options.labelSelector ?? '', options.fieldSelector ?? '', options.resyncMs ?? 0]);
+    const key = JSON.stringify([
+      options.apiVersion,
+      options.kind,
+      options.namespace ?? null,
+      options.labelSelector ?? '',
+      options.fieldSelector ?? '',
+      options.resyncMs ?? 0,
+    ]);
     let entry = this.entries.get(key);
     if (!entry) {
       const listeners = new Set<InformerListener>();

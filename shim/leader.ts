@@ -84,7 +84,10 @@ export class LeaderElector {
   private setLeading(leading: boolean): void {
     if (this.leading === leading) return;
     this.leading = leading;
-    this.o.log.info(leading ? 'became leader' : 'lost leadership', { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity });
+    this.o.log.info(leading ? 'became leader' : 'lost leadership', {
+      lease: `${this.o.namespace}/${this.o.name}`,
+      identity: this.o.identity,
+    });
     if (leading) this.o.onStartedLeading?.();
     else this.o.onStoppedLeading?.();
   }
@@ -123,9 +126,10 @@ export class LeaderElector {
       this.setLeading(false);
       return;
     }
-    const next: LeaseSpec = heldByOther || !spec.holderIdentity
-      ? { ...desired, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
-      : { ...desired, acquireTime: spec.acquireTime, leaseTransitions: spec.leaseTransitions ?? 0 };
+    const next: LeaseSpec =
+      heldByOther || !spec.holderIdentity
+        ? { ...desired, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
+        : { ...desired, acquireTime: spec.acquireTime, leaseTransitions: spec.leaseTransitions ?? 0 };
     try {
       const updated = await client.update({ ...lease, spec: next } as KObject);
       const u = (updated.spec ?? {}) as LeaseSpec;
@@ -149,7 +153,10 @@ export class LeaderElector {
       const lease = await this.o.client.get('coordination.k8s.io/v1', 'Lease', this.o.namespace, this.o.name);
       const spec = (lease?.spec ?? {}) as LeaseSpec;
       if (lease && spec.holderIdentity === this.o.identity) {
-        await this.o.client.update({ ...lease, spec: { ...spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: microTime(this.clock.now()) } } as KObject);
+        await this.o.client.update({
+          ...lease,
+          spec: { ...spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: microTime(this.clock.now()) },
+        } as KObject);
       }
     } catch (error) {
       this.o.log.warn('could not release the Lease', { error });

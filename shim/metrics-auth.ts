@@ -18,7 +18,8 @@ import type { TlsCertificate } from './http.ts';
 /** Why a request was refused (the body of a 401 or 403). */
 export const NO_BEARER_TOKEN = 'a bearer token is required (Authorization: Bearer <token>)';
 export const NOT_AUTHENTICATED = 'the API server did not authenticate the bearer token';
-export const NOT_AUTHORIZED = 'not allowed to get /metrics (grant the non-resource URL /metrics, verb get, e.g. with the chart\'s metrics-reader ClusterRole)';
+export const NOT_AUTHORIZED =
+  "not allowed to get /metrics (grant the non-resource URL /metrics, verb get, e.g. with the chart's metrics-reader ClusterRole)";
 
 export type MetricsVerdict = { status: 200 } | { status: 401 | 403; reason: string };
 
@@ -40,8 +41,15 @@ export function metricsAuthorizer(o: MetricsAuthorizerOptions): (authorization: 
     const key = createHash('sha256').update(token).update('\0').update(path).digest('hex');
     const hit = cache.get(key);
     if (hit && now() - hit.at < ttl) return hit.verdict;
-    const review = await o.client.create({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { name: '' }, spec: { token } } as unknown as KObject);
-    const user = (review.status as { authenticated?: boolean; user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } } | undefined);
+    const review = await o.client.create({
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      metadata: { name: '' },
+      spec: { token },
+    } as unknown as KObject);
+    const user = review.status as
+      | { authenticated?: boolean; user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } }
+      | undefined;
     let verdict: MetricsVerdict;
     if (!user?.authenticated || !user.user?.username) verdict = { status: 401, reason: NOT_AUTHENTICATED };
     else {
@@ -49,7 +57,13 @@ export function metricsAuthorizer(o: MetricsAuthorizerOptions): (authorization: 
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
         metadata: { name: '' },
-        spec: { user: user.user.username, uid: user.user.uid, groups: user.user.groups, extra: user.user.extra, nonResourceAttributes: { path, verb: 'get' } },
+        spec: {
+          user: user.user.username,
+          uid: user.user.uid,
+          groups: user.user.groups,
+          extra: user.user.extra,
+          nonResourceAttributes: { path, verb: 'get' },
+        },
       } as unknown as KObject);
       verdict = (access.status as { allowed?: boolean } | undefined)?.allowed ? { status: 200 } : { status: 403, reason: NOT_AUTHORIZED };
     }

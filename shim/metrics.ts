@@ -33,8 +33,7 @@ export class ProvidedGauge<L extends string> {
           // A failing provider loses its own series for this scrape, not the whole /metrics answer.
           try {
             for (const sample of await provide()) this.set(sample.labels as Partial<Record<L, string>>, sample.value);
-          } catch {
-          }
+          } catch {}
         }
       },
     });
@@ -52,8 +51,8 @@ export class ProvidedGauge<L extends string> {
  * client-go's rest_client_request_duration_seconds uses too (pkg/metrics/client_go_adapter.go).
  */
 export const CONTROLLER_RUNTIME_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8,
-  9, 10, 15, 20, 25, 30, 40, 50, 60,
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5,
+  4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
 ];
 /** client-go's work-queue buckets: prometheus.ExponentialBuckets(10e-9, 10, 12), 10 ns to 1000 s (controller-runtime pkg/metrics/workqueue.go). */
 export const WORKQUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => Number((1e-8 * 10 ** i).toPrecision(1)));
@@ -151,8 +150,18 @@ export class OperatorMetrics {
     labelNames: ['name', 'controller', 'priority'],
     registers: [this.registry],
   });
-  readonly queueAdds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name', 'controller'], registers: [this.registry] });
-  readonly queueRetries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name', 'controller'], registers: [this.registry] });
+  readonly queueAdds = new Counter({
+    name: 'workqueue_adds_total',
+    help: 'Total number of adds handled by workqueue',
+    labelNames: ['name', 'controller'],
+    registers: [this.registry],
+  });
+  readonly queueRetries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Total number of retries handled by workqueue',
+    labelNames: ['name', 'controller'],
+    registers: [this.registry],
+  });
   readonly queueLatency = new Histogram({
     name: 'workqueue_queue_duration_seconds',
     help: 'How long in seconds an item stays in workqueue before being requested',

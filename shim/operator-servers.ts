@@ -49,7 +49,9 @@ async function serveMetrics(o: ServersOptions) {
   return serveFetchTls(
     async (request) => {
       const verdict = await authorize(request.headers.get('authorization'), new URL(request.url).pathname);
-      return verdict.status === 200 ? serve(request) : new Response(`${verdict.reason}\n`, { status: verdict.status, headers: { 'content-type': 'text/plain' } });
+      return verdict.status === 200
+        ? serve(request)
+        : new Response(`${verdict.reason}\n`, { status: verdict.status, headers: { 'content-type': 'text/plain' } });
     },
     o.metricsEndpoint,
     await metricsCertificate(o.metricsCertDir),
@@ -63,7 +65,9 @@ async function serveProbes(o: ServersOptions) {
   return serveFetch(
     (request) =>
       o.probes(request) ??
-      (productNames.includes(new URL(request.url).pathname) ? o.status(request) : new Response('not found: GET /healthz, /readyz, /health, /ready\n', { status: 404 })),
+      (productNames.includes(new URL(request.url).pathname)
+        ? o.status(request)
+        : new Response('not found: GET /healthz, /readyz, /health, /ready\n', { status: 404 })),
     o.healthProbeEndpoint,
   );
 }

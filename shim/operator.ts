@@ -80,7 +80,10 @@ async function servedHandlers(client: KubeClient, names: HandlerName[], log: Log
         await client.list(optional, { limit: 1 });
       } catch (error) {
         if (!isApiError(error, 404) && !isApiError(error, 403)) throw error;
-        log.info(`handler ${name} not started: ${isApiError(error, 404) ? `the API server does not serve ${optional.kind}s (install ${optional.needs})` : `no permission to list ${optional.kind}s`}`, { handler: name });
+        log.info(
+          `handler ${name} not started: ${isApiError(error, 404) ? `the API server does not serve ${optional.kind}s (install ${optional.needs})` : `no permission to list ${optional.kind}s`}`,
+          { handler: name },
+        );
         continue;
       }
     }
@@ -116,14 +119,18 @@ function sidecarScan(o: OperatorOptions, client: KubeClient, metrics: OperatorMe
  * The HTTP API (functions/status), the status and certificate metrics, and the probes: they read the
  * controllers' caches, or the API server; ready once `started()` and every cache has synced.
  */
-async function statusAndProbeServers(o: OperatorOptions, parts: { client: KubeClient; metrics: OperatorMetrics; controllers: Controller[]; informers: SharedInformers; started: () => boolean }) {
+async function statusAndProbeServers(
+  o: OperatorOptions,
+  parts: { client: KubeClient; metrics: OperatorMetrics; controllers: Controller[]; informers: SharedInformers; started: () => boolean },
+) {
   const { client, metrics, controllers, informers } = parts;
   const reader = statusReader(controllers, client);
   provideStatusMetrics(metrics, reader);
   provideCertificateMetrics(metrics, reader);
   const caches = () => informerHealth(informers.all());
   metrics.provideInformerHealth(caches);
-  const readiness = () => readinessOf({ started: parts.started(), synced: controllers.every((c) => c.hasSynced()), caches: caches(), now: Date.now() });
+  const readiness = () =>
+    readinessOf({ started: parts.started(), synced: controllers.every((c) => c.hasSynced()), caches: caches(), now: Date.now() });
   return startServers({
     ...o,
     client,
@@ -176,7 +183,18 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   });
   const controllers = handlers.map(
     (name) =>
-      new Controller({ client, handler: hooked.handlerOf(name), config: o.config, log: o.log, namespaces: o.namespaces, canWrite: leases.canWriteFor(name), metrics: metrics.forController(name), workers: o.workers, informers, clock }),
+      new Controller({
+        client,
+        handler: hooked.handlerOf(name),
+        config: o.config,
+        log: o.log,
+        namespaces: o.namespaces,
+        canWrite: leases.canWriteFor(name),
+        metrics: metrics.forController(name),
+        workers: o.workers,
+        informers,
+        clock,
+      }),
   );
   let ready = false;
   const servers = await statusAndProbeServers(o, { client, metrics, controllers, informers, started: () => ready });
@@ -184,7 +202,18 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   await Promise.all(controllers.map((c) => c.start()));
   let webhook: RunningWebhook | undefined;
   try {
-    webhook = o.webhook && (await startSidecarInjector({ ...o.webhook, kubeConfig: o.kubeConfig, client, log: o.log, metrics, config: o.config, namespaces: o.namespaces, clock }));
+    webhook =
+      o.webhook &&
+      (await startSidecarInjector({
+        ...o.webhook,
+        kubeConfig: o.kubeConfig,
+        client,
+        log: o.log,
+        metrics,
+        config: o.config,
+        namespaces: o.namespaces,
+        clock,
+      }));
   } catch (error) {
     // Nothing may keep the process alive once start has failed.
     await Promise.all(controllers.map((c) => c.stop()));
@@ -195,7 +224,15 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   }
   leases.start();
   ready = true;
-  const otlp = o.otlp && startOtlpExport({ config: o.otlp, registry: metrics.registry, log: o.log.child({ component: 'otlp' }), onExport: metrics.onOtlpExport, clock });
+  const otlp =
+    o.otlp &&
+    startOtlpExport({
+      config: o.otlp,
+      registry: metrics.registry,
+      log: o.log.child({ component: 'otlp' }),
+      onExport: metrics.onOtlpExport,
+      clock,
+    });
   const scan = scans ? sidecarScan(o, client, metrics, clock, leases.canWriteFor(SIDECAR_SCAN_LEASE)) : undefined;
 
   return {

@@ -57,7 +57,8 @@ function endpointOf(env: Env): string | undefined {
   } catch {
     throw refuse(given.name, given.value, 'expected an http:// or https:// URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse(given.name, given.value, `expected an http:// or https:// URL (OTLP over HTTP), not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw refuse(given.name, given.value, `expected an http:// or https:// URL (OTLP over HTTP), not ${url.protocol}`);
   // The signal-specific URL is used as it is; the general one is a base the signal's path is appended to.
   if (given.name === 'OTEL_EXPORTER_OTLP_ENDPOINT') url.pathname = `${url.pathname.replace(/\/?$/, '/')}${METRICS_PATH}`;
   return url.href;
@@ -67,7 +68,12 @@ function protocolOf(env: Env): OtlpProtocol {
   const given = pick(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL');
   if (!given) return 'http/protobuf';
   if ((OTLP_PROTOCOLS as readonly string[]).includes(given.value)) return given.value as OtlpProtocol;
-  if (given.value === 'grpc') throw refuse(given.name, given.value, `gRPC is not supported: use http/protobuf (or http/json) and the receiver's OTLP/HTTP port (4318 on a Collector)`);
+  if (given.value === 'grpc')
+    throw refuse(
+      given.name,
+      given.value,
+      `gRPC is not supported: use http/protobuf (or http/json) and the receiver's OTLP/HTTP port (4318 on a Collector)`,
+    );
   throw refuse(given.name, given.value, `expected one of ${OTLP_PROTOCOLS.join(', ')}`);
 }
 
@@ -82,7 +88,8 @@ function compressionOf(env: Env): OtlpCompression {
 function millis(env: Env, name: string, fallback: number): number {
   const value = env[name]?.trim();
   if (!value) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) throw refuse(name, value, 'expected a whole number of milliseconds above 0');
+  if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value)))
+    throw refuse(name, value, 'expected a whole number of milliseconds above 0');
   return Number(value);
 }
 
@@ -157,9 +164,15 @@ export function otlpConfigFromEnv(env: Env): OtlpConfig | undefined {
   const exporters = env.OTEL_METRICS_EXPORTER?.trim();
   const names = exporters ? exporters.split(',').map((s) => s.trim()) : ['otlp'];
   const unknown = names.filter((n) => !METRICS_EXPORTERS.includes(n));
-  if (unknown.length) throw refuse('OTEL_METRICS_EXPORTER', exporters!, `expected a list of ${METRICS_EXPORTERS.join(', ')} (${unknown.join(', ')} is not one)`);
+  if (unknown.length)
+    throw refuse(
+      'OTEL_METRICS_EXPORTER',
+      exporters!,
+      `expected a list of ${METRICS_EXPORTERS.join(', ')} (${unknown.join(', ')} is not one)`,
+    );
   const disabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase();
-  if (disabled && disabled !== 'true' && disabled !== 'false') throw refuse('OTEL_SDK_DISABLED', env.OTEL_SDK_DISABLED!, 'expected true or false');
+  if (disabled && disabled !== 'true' && disabled !== 'false')
+    throw refuse('OTEL_SDK_DISABLED', env.OTEL_SDK_DISABLED!, 'expected true or false');
   if (disabled === 'true' || !names.includes('otlp') || names.includes('none')) return undefined;
   const url = endpointOf(env);
   if (!url) return undefined;

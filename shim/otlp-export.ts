@@ -75,7 +75,9 @@ export function startOtlpExport(o: OtlpExportOptions): RunningOtlpExport {
         throw new Error(`HTTP ${response.status}${answer.length ? `: ${new TextDecoder().decode(answer.slice(0, 200)).trim()}` : ''}`);
       }
       // A receiver may keep part of a push and say how much it dropped (ExportMetricsServiceResponse.partial_success).
-      const rejected = answer.length ? Number(safely(() => serializer.deserializeResponse(answer))?.partialSuccess?.rejectedDataPoints ?? 0) : 0;
+      const rejected = answer.length
+        ? Number(safely(() => serializer.deserializeResponse(answer))?.partialSuccess?.rejectedDataPoints ?? 0)
+        : 0;
       if (rejected > 0) o.log.warn('OTLP receiver rejected part of a push', { url: config.url, rejectedDataPoints: rejected });
       o.onExport?.('success');
       return 'success';
@@ -83,7 +85,10 @@ export function startOtlpExport(o: OtlpExportOptions): RunningOtlpExport {
       const cause = (error as { cause?: unknown }).cause;
       o.log.warn('OTLP push failed; the next one carries the same totals', {
         url: config.url,
-        error: (error as Error).name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms (OTEL_EXPORTER_OTLP_TIMEOUT)` : `${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}`,
+        error:
+          (error as Error).name === 'TimeoutError'
+            ? `no answer within ${config.timeoutMs} ms (OTEL_EXPORTER_OTLP_TIMEOUT)`
+            : `${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}`,
       });
       o.onExport?.('failure');
       return 'failure';
@@ -100,7 +105,12 @@ export function startOtlpExport(o: OtlpExportOptions): RunningOtlpExport {
       await exportNow();
     }
   })();
-  o.log.info('pushing metrics over OTLP', { url: config.url, protocol: config.protocol, intervalMs: config.intervalMs, serviceName: config.resource['service.name'] });
+  o.log.info('pushing metrics over OTLP', {
+    url: config.url,
+    protocol: config.protocol,
+    intervalMs: config.intervalMs,
+    serviceName: config.resource['service.name'],
+  });
 
   return {
     exportNow,

@@ -48,7 +48,12 @@ function histogramPoints(f: Family, start: HrTime, end: HrTime) {
     // Prometheus buckets are cumulative (<= le); OTLP's hold what falls in each (the last: above every bound).
     const cumulative = [...boundaries.map((b) => sorted.find(([le]) => le === b)![1]), s.count];
     const counts = cumulative.map((c, i) => c - (i ? cumulative[i - 1] : 0));
-    return { attributes: s.attributes, startTime: start, endTime: end, value: { buckets: { boundaries, counts }, sum: s.sum, count: s.count } };
+    return {
+      attributes: s.attributes,
+      startTime: start,
+      endTime: end,
+      value: { buckets: { boundaries, counts }, sum: s.sum, count: s.count },
+    };
   });
 }
 
@@ -56,11 +61,27 @@ function toMetricData(f: Family, start: HrTime, end: HrTime): MetricData | undef
   const singular = () => f.values.map((v) => ({ attributes: attributesOf(v.labels), startTime: start, endTime: end, value: v.value }));
   switch (String(f.type)) {
     case 'counter':
-      return { descriptor: descriptor(f), aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: singular() };
+      return {
+        descriptor: descriptor(f),
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.SUM,
+        isMonotonic: true,
+        dataPoints: singular(),
+      };
     case 'gauge':
-      return { descriptor: descriptor(f), aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: singular() };
+      return {
+        descriptor: descriptor(f),
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.GAUGE,
+        dataPoints: singular(),
+      };
     case 'histogram':
-      return { descriptor: descriptor(f), aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM, dataPoints: histogramPoints(f, start, end) };
+      return {
+        descriptor: descriptor(f),
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.HISTOGRAM,
+        dataPoints: histogramPoints(f, start, end),
+      };
     default:
       return undefined;
   }
@@ -70,7 +91,10 @@ function toMetricData(f: Family, start: HrTime, end: HrTime): MetricData | undef
  * The registry's families (registry.getMetricsAsJSON()) as one ResourceMetrics. `startMs`: when
  * counting began (the cumulative points' start time); `nowMs`: the collection time.
  */
-export function toResourceMetrics(families: Family[], o: { resource: Record<string, string>; startMs: number; nowMs: number }): { metrics: ResourceMetrics; skipped: string[] } {
+export function toResourceMetrics(
+  families: Family[],
+  o: { resource: Record<string, string>; startMs: number; nowMs: number },
+): { metrics: ResourceMetrics; skipped: string[] } {
   const start = hrTime(o.startMs);
   const end = hrTime(o.nowMs);
   const metrics: MetricData[] = [];

@@ -25,7 +25,11 @@ export function nodeCertificateSamples(secrets: KObject[]): GaugeSample<'namespa
     .filter(({ s, value }) => s.metadata.labels?.[LABEL_CLUSTER] && s.metadata.labels?.[LABEL_CLUSTER_ROLE] && Number.isFinite(value))
     .map(({ s, value }) => ({
       // The node is its pod: the Secret is named after the node's StatefulSet.
-      labels: { namespace: s.metadata.namespace ?? '', cluster: s.metadata.labels![LABEL_CLUSTER]!, node: names.statefulSetPod(s.metadata.name.replace(/-tls$/, '')) },
+      labels: {
+        namespace: s.metadata.namespace ?? '',
+        cluster: s.metadata.labels![LABEL_CLUSTER]!,
+        node: names.statefulSetPod(s.metadata.name.replace(/-tls$/, '')),
+      },
       value,
     }));
 }

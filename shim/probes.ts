@@ -65,7 +65,10 @@ const CHECKS: { name: string; check(input: ReadinessInput): string }[] = [
     name: CHECK_CACHES_FRESH,
     check: (i) =>
       staleCaches(i.caches, i.now)
-        .map((c) => `${where(c)} has had no successful list or watch for ${Math.round((i.now - Math.max(c.lastListMs, c.lastWatchMs)) / 1000)} s`)
+        .map(
+          (c) =>
+            `${where(c)} has had no successful list or watch for ${Math.round((i.now - Math.max(c.lastListMs, c.lastWatchMs)) / 1000)} s`,
+        )
         .join('; '),
   },
 ];
@@ -83,7 +86,8 @@ export function probeHandler(readiness: () => { ready: boolean; checks: CheckRes
   return (request) => {
     const path = new URL(request.url).pathname;
     if (path !== '/healthz' && path !== '/readyz') return undefined;
-    if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('method not allowed\n', { status: 405, headers: { allow: 'GET, HEAD' } });
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return new Response('method not allowed\n', { status: 405, headers: { allow: 'GET, HEAD' } });
     if (path === '/healthz') return new Response('[+]ping ok\nhealthz check passed\n', { headers: { 'content-type': 'text/plain' } });
     const { ready, checks } = readiness();
     const lines = checks.map((c) => (c.failure ? `[-]${c.name} failed: ${c.failure}` : `[+]${c.name} ok`));

@@ -32,7 +32,7 @@ export interface RemoteHandlerOptions {
   onCall?: (handler: string, code: number, seconds: number) => void;
 }
 
-const conditionsOf = (parent: KubeObject) => ((parent.status as { conditions?: Condition[] } | undefined)?.conditions ?? []);
+const conditionsOf = (parent: KubeObject) => (parent.status as { conditions?: Condition[] } | undefined)?.conditions ?? [];
 
 export function remoteHandler(local: Handler, o: RemoteHandlerOptions): Handler & { stop(): Promise<void> } {
   const type = hookConditionType(local.name);
@@ -42,7 +42,12 @@ export function remoteHandler(local: Handler, o: RemoteHandlerOptions): Handler 
 
   const writeCondition = async (parent: KubeObject, conditions: Condition[]) => {
     await o.client.applyStatus(
-      { apiVersion: parent.apiVersion, kind: parent.kind, metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace }, status: { conditions } },
+      {
+        apiVersion: parent.apiVersion,
+        kind: parent.kind,
+        metadata: { name: parent.metadata.name, namespace: parent.metadata.namespace },
+        status: { conditions },
+      },
       { fieldManager, force: true },
     );
   };
@@ -64,7 +69,8 @@ export function remoteHandler(local: Handler, o: RemoteHandlerOptions): Handler 
       if (!(error instanceof HookCallError)) throw error;
       o.onCall?.(local.name, error.code, (performance.now() - started) / 1000);
       const wanted = hookFailedCondition(local.name, error.reason, error.message);
-      const unchanged = current && current.status === wanted.status && current.reason === wanted.reason && current.message === wanted.message;
+      const unchanged =
+        current && current.status === wanted.status && current.reason === wanted.reason && current.message === wanted.message;
       if (!unchanged && o.canWrite()) {
         const [condition] = setConditions(current ? [current] : [], [wanted], observed.now, parent.metadata.generation);
         try {

@@ -15,7 +15,12 @@ import { parseArgs } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
-  options: { unit: { type: 'boolean' }, integration: { type: 'boolean' }, filter: { type: 'string' }, 'no-chart-rbac': { type: 'boolean' } },
+  options: {
+    unit: { type: 'boolean' },
+    integration: { type: 'boolean' },
+    filter: { type: 'string' },
+    'no-chart-rbac': { type: 'boolean' },
+  },
 });
 /** Scenario files run a second time with the operator under the chart's RBAC. */
 const CHART_RBAC_SCENARIOS = ['workloads', 'cluster', 'injection', 'status'];
@@ -75,7 +80,9 @@ function runFile(file: string, env: NodeJS.ProcessEnv, suffix = ''): Promise<voi
       clearTimeout(timer);
       if (timedOut) {
         totals.failed += 1;
-        process.stdout.write(`\n✘ ${relative(root, file)}${suffix}: still running after ${FILE_TIMEOUT_S}s, stopped (SPICEAI_TEST_FILE_TIMEOUT_S); its output so far:\n${output}\n`);
+        process.stdout.write(
+          `\n✘ ${relative(root, file)}${suffix}: still running after ${FILE_TIMEOUT_S}s, stopped (SPICEAI_TEST_FILE_TIMEOUT_S); its output so far:\n${output}\n`,
+        );
         resolve();
         return;
       }
@@ -152,14 +159,21 @@ if (wantIntegration) {
         });
       });
       process.stdout.write(`integration tests: ${files.length} files against a real kube-apiserver ${version}\n`);
-      const env = { ...process.env, SPICEAI_TEST_KIND: 'integration', SPICEAI_TEST_KUBECONFIG: kubeconfig, SPICEAI_TEST_AUDIT_LOG: auditLog };
+      const env = {
+        ...process.env,
+        SPICEAI_TEST_KIND: 'integration',
+        SPICEAI_TEST_KUBECONFIG: kubeconfig,
+        SPICEAI_TEST_AUDIT_LOG: auditLog,
+      };
       await runAll(files, env, 1);
       // The same scenarios again with the operator holding only what the Helm chart grants it.
       const underChart = files.filter((f) => CHART_RBAC_SCENARIOS.some((name) => f.endsWith(`/${name}.test.ts`)));
       if (underChart.length && !values['no-chart-rbac']) {
         const { chartServiceAccountKubeconfig } = await import('./harness/chart.ts');
         const saKubeconfig = chartServiceAccountKubeconfig(kubeconfig!, mkdtempSync(join(tmpdir(), 'chart-rbac-')));
-        process.stdout.write(`integration tests: ${underChart.length} files again, the operator running with the chart's ServiceAccount token and RBAC\n`);
+        process.stdout.write(
+          `integration tests: ${underChart.length} files again, the operator running with the chart's ServiceAccount token and RBAC\n`,
+        );
         await runAll(underChart, { ...env, SPICEAI_TEST_OPERATOR_KUBECONFIG: saKubeconfig }, 1, ' [chart RBAC]');
       }
     } finally {

@@ -6,7 +6,10 @@ import type { ConditionInput } from '../conditions.ts';
 
 /** `workloads` -> `WorkloadsHookReady`, `network-policy` -> `NetworkPolicyHookReady`. */
 export function hookConditionType(handler: string): string {
-  return `${handler.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}HookReady`;
+  return `${handler
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('')}HookReady`;
 }
 
 export function hookFailedCondition(handler: string, reason: string, message: string): ConditionInput {

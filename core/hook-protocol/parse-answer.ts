@@ -17,8 +17,13 @@ export function parseHookAnswer(handler: string, status: number, text: string): 
   try {
     body = JSON.parse(text);
   } catch {
-    if (status !== 200) return { ok: false, reason: REASON_HOOK_ERROR, message: `answered HTTP ${status}: ${clip(text.trim()) || '(empty body)'}` };
-    return { ok: false, reason: REASON_HOOK_INVALID_ANSWER, message: `answered 200 with a body that is not JSON: ${clip(text.trim()) || '(empty body)'}` };
+    if (status !== 200)
+      return { ok: false, reason: REASON_HOOK_ERROR, message: `answered HTTP ${status}: ${clip(text.trim()) || '(empty body)'}` };
+    return {
+      ok: false,
+      reason: REASON_HOOK_INVALID_ANSWER,
+      message: `answered 200 with a body that is not JSON: ${clip(text.trim()) || '(empty body)'}`,
+    };
   }
   if (status !== 200) {
     const error = hookErrorSchema.safeParse(body);
@@ -26,11 +31,21 @@ export function parseHookAnswer(handler: string, status: number, text: string): 
     return { ok: false, reason: REASON_HOOK_ERROR, message: `answered HTTP ${status}: ${detail}` };
   }
   const parsed = reconcileResponseSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, reason: REASON_HOOK_INVALID_ANSWER, message: `answer is not a ReconcileResponse: ${firstIssue(parsed.error).message}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: REASON_HOOK_INVALID_ANSWER,
+      message: `answer is not a ReconcileResponse: ${firstIssue(parsed.error).message}`,
+    };
   const answer = body as { apiVersion: string; handler: string; desired: DesiredWire };
   if (!SUPPORTED_HOOK_API_VERSIONS.includes(answer.apiVersion)) {
-    return { ok: false, reason: REASON_HOOK_INVALID_ANSWER, message: `answer is in apiVersion ${JSON.stringify(answer.apiVersion)}; the operator speaks ${SUPPORTED_HOOK_API_VERSIONS.join(', ')}` };
+    return {
+      ok: false,
+      reason: REASON_HOOK_INVALID_ANSWER,
+      message: `answer is in apiVersion ${JSON.stringify(answer.apiVersion)}; the operator speaks ${SUPPORTED_HOOK_API_VERSIONS.join(', ')}`,
+    };
   }
-  if (answer.handler !== handler) return { ok: false, reason: REASON_HOOK_INVALID_ANSWER, message: `answer is from the ${answer.handler} handler, not ${handler}` };
+  if (answer.handler !== handler)
+    return { ok: false, reason: REASON_HOOK_INVALID_ANSWER, message: `answer is from the ${answer.handler} handler, not ${handler}` };
   return { ok: true, desired: desiredFromWire(answer.desired) };
 }

@@ -23,7 +23,14 @@ import {
 } from './reasons.ts';
 import { desiredWireSchema, firstIssue, reconcileRequestSchema, type HookError } from './schemas.ts';
 import { reconcileResponse } from './wire.ts';
-import { DEFAULT_MAX_REQUEST_BYTES, HEALTH_PATH, HOOK_API_VERSION, KIND_ERROR, RECONCILE_PATH, SUPPORTED_HOOK_API_VERSIONS } from './version.ts';
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  HEALTH_PATH,
+  HOOK_API_VERSION,
+  KIND_ERROR,
+  RECONCILE_PATH,
+  SUPPORTED_HOOK_API_VERSIONS,
+} from './version.ts';
 
 export interface ReconcileFunction {
   name: string;
@@ -46,7 +53,14 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 
 /** A JSON Error answer. */
 export function hookError(code: number, reason: string, message: string, field?: string, headers?: Record<string, string>): Response {
-  const body: HookError = { apiVersion: HOOK_API_VERSION, kind: KIND_ERROR, code, reason, message, ...(field !== undefined ? { field } : {}) };
+  const body: HookError = {
+    apiVersion: HOOK_API_VERSION,
+    kind: KIND_ERROR,
+    code,
+    reason,
+    message,
+    ...(field !== undefined ? { field } : {}),
+  };
   return json(code, body, headers);
 }
 
@@ -59,7 +73,11 @@ const refuse = (...args: Parameters<typeof hookError>) => new Refusal(hookError(
 async function readJson(request: Request, limit: number): Promise<unknown | Refusal> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    return refuse(415, REASON_UNSUPPORTED_MEDIA_TYPE, `expected Content-Type application/json, got ${type ? JSON.stringify(type) : 'none'}`);
+    return refuse(
+      415,
+      REASON_UNSUPPORTED_MEDIA_TYPE,
+      `expected Content-Type application/json, got ${type ? JSON.stringify(type) : 'none'}`,
+    );
   }
   let text: string;
   try {
@@ -77,11 +95,18 @@ async function readJson(request: Request, limit: number): Promise<unknown | Refu
 
 /** The apiVersion check comes before the shape: another version may have another shape. */
 function versionRefusal(body: unknown): Refusal | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return refuse(422, REASON_INVALID_REQUEST, 'expected a JSON object (a ReconcileRequest)');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return refuse(422, REASON_INVALID_REQUEST, 'expected a JSON object (a ReconcileRequest)');
   const version = (body as { apiVersion?: unknown }).apiVersion;
-  if (typeof version !== 'string') return refuse(422, REASON_INVALID_REQUEST, `apiVersion: expected one of ${SUPPORTED_HOOK_API_VERSIONS.join(', ')}`, 'apiVersion');
+  if (typeof version !== 'string')
+    return refuse(422, REASON_INVALID_REQUEST, `apiVersion: expected one of ${SUPPORTED_HOOK_API_VERSIONS.join(', ')}`, 'apiVersion');
   if (!SUPPORTED_HOOK_API_VERSIONS.includes(version)) {
-    return refuse(400, REASON_UNSUPPORTED_VERSION, `apiVersion ${JSON.stringify(version)} is not supported; this server speaks ${SUPPORTED_HOOK_API_VERSIONS.join(', ')}`, 'apiVersion');
+    return refuse(
+      400,
+      REASON_UNSUPPORTED_VERSION,
+      `apiVersion ${JSON.stringify(version)} is not supported; this server speaks ${SUPPORTED_HOOK_API_VERSIONS.join(', ')}`,
+      'apiVersion',
+    );
   }
   return undefined;
 }
@@ -92,9 +117,11 @@ export function reconcileWorker(handler: ReconcileFunction, options: ReconcileWo
 
   async function fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    if (path === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD')) return new Response(request.method === 'GET' ? health : null, { headers: JSON_HEADERS });
+    if (path === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD'))
+      return new Response(request.method === 'GET' ? health : null, { headers: JSON_HEADERS });
     if (path !== RECONCILE_PATH) return hookError(404, REASON_NOT_FOUND, `no route ${path}; POST ${RECONCILE_PATH} or GET ${HEALTH_PATH}`);
-    if (request.method !== 'POST') return hookError(405, REASON_METHOD_NOT_ALLOWED, `${request.method} ${RECONCILE_PATH}: expected POST`, undefined, { allow: 'POST' });
+    if (request.method !== 'POST')
+      return hookError(405, REASON_METHOD_NOT_ALLOWED, `${request.method} ${RECONCILE_PATH}: expected POST`, undefined, { allow: 'POST' });
 
     const body = await readJson(request, limit);
     if (body instanceof Refusal) return body.response;
@@ -106,19 +133,28 @@ export function reconcileWorker(handler: ReconcileFunction, options: ReconcileWo
       return hookError(422, REASON_INVALID_REQUEST, message, field);
     }
     const { handler: name, observed } = body as { handler: string; observed: Observed };
-    if (name !== handler.name) return hookError(400, REASON_WRONG_HANDLER, `this server runs the ${handler.name} handler, not ${name}`, 'handler');
+    if (name !== handler.name)
+      return hookError(400, REASON_WRONG_HANDLER, `this server runs the ${handler.name} handler, not ${name}`, 'handler');
 
     let desired: Desired;
     try {
       desired = await handler.reconcile(observed);
     } catch (error) {
-      return hookError(500, REASON_HANDLER_FAILED, `the ${handler.name} handler failed: ${error instanceof Error ? error.message : String(error)}`);
+      return hookError(
+        500,
+        REASON_HANDLER_FAILED,
+        `the ${handler.name} handler failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const answer = reconcileResponse(handler.name, desired);
     const checked = desiredWireSchema.safeParse(answer.desired);
     if (!checked.success) {
       const { field, message } = firstIssue(checked.error);
-      return hookError(500, REASON_HANDLER_FAILED, `the ${handler.name} handler's answer fails the schema (not sent): ${field ? `desired.${message}` : message}`);
+      return hookError(
+        500,
+        REASON_HANDLER_FAILED,
+        `the ${handler.name} handler's answer fails the schema (not sent): ${field ? `desired.${message}` : message}`,
+      );
     }
     return json(200, answer);
   }

@@ -12,33 +12,39 @@
 import { z } from 'zod';
 import { KIND_ERROR, KIND_REQUEST, KIND_RESPONSE } from './version.ts';
 
-const ownerReference = z.object({
-  apiVersion: z.string(),
-  kind: z.string(),
-  name: z.string(),
-  uid: z.string(),
-  controller: z.boolean().optional(),
-  blockOwnerDeletion: z.boolean().optional(),
-}).loose();
+const ownerReference = z
+  .object({
+    apiVersion: z.string(),
+    kind: z.string(),
+    name: z.string(),
+    uid: z.string(),
+    controller: z.boolean().optional(),
+    blockOwnerDeletion: z.boolean().optional(),
+  })
+  .loose();
 
 const stringMap = z.record(z.string(), z.string());
 
-export const objectMetaSchema = z.object({
-  name: z.string().min(1),
-  namespace: z.string().optional(),
-  uid: z.string().optional(),
-  resourceVersion: z.string().optional(),
-  generation: z.number().int().optional(),
-  labels: stringMap.optional(),
-  annotations: stringMap.optional(),
-  ownerReferences: z.array(ownerReference).optional(),
-}).loose();
+export const objectMetaSchema = z
+  .object({
+    name: z.string().min(1),
+    namespace: z.string().optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    generation: z.number().int().optional(),
+    labels: stringMap.optional(),
+    annotations: stringMap.optional(),
+    ownerReferences: z.array(ownerReference).optional(),
+  })
+  .loose();
 
-export const kubeObjectSchema = z.object({
-  apiVersion: z.string().min(1),
-  kind: z.string().min(1),
-  metadata: objectMetaSchema,
-}).loose();
+export const kubeObjectSchema = z
+  .object({
+    apiVersion: z.string().min(1),
+    kind: z.string().min(1),
+    metadata: objectMetaSchema,
+  })
+  .loose();
 
 export const objectRefSchema = z.object({
   apiVersion: z.string().min(1),
@@ -47,14 +53,16 @@ export const objectRefSchema = z.object({
   name: z.string().min(1),
 });
 
-export const handlerConfigSchema = z.object({
-  operatorNamespace: z.string().min(1),
-  clusterDomain: z.string().min(1),
-  pauseCrashloopingPodsThreshold: z.number().int().min(0),
-  telemetryProperties: stringMap,
-  secretPropagationSeconds: z.number().int().min(0).optional(),
-  operatorPodLabels: stringMap.optional(),
-}).loose();
+export const handlerConfigSchema = z
+  .object({
+    operatorNamespace: z.string().min(1),
+    clusterDomain: z.string().min(1),
+    pauseCrashloopingPodsThreshold: z.number().int().min(0),
+    telemetryProperties: stringMap,
+    secretPropagationSeconds: z.number().int().min(0).optional(),
+    operatorPodLabels: stringMap.optional(),
+  })
+  .loose();
 
 export const failedWriteSchema = z.object({
   target: objectRefSchema,
@@ -91,7 +99,11 @@ export const desiredWireSchema = z.object({
   status: z.record(z.string(), z.unknown()).optional(),
   statusRemove: z.array(z.string()).optional(),
   events: z.array(recordedEventSchema).optional(),
-  requeueAfterSeconds: z.number().min(0).max(365 * 24 * 3600).optional(),
+  requeueAfterSeconds: z
+    .number()
+    .min(0)
+    .max(365 * 24 * 3600)
+    .optional(),
 });
 
 const handlerName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a handler name (lower-case letters, digits, -)');

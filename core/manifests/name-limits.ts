@@ -25,16 +25,29 @@ const FIELD = 'metadata.name';
 export function setNameProblems(set: string, spec: SpicepodSetSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const asLabel = labelValueProblem(set);
-  if (asLabel) return [{ field: FIELD, message: `${JSON.stringify(set)} is the value of the pods' spice.ai/app label, which allows at most ${LABEL_VALUE_MAX} characters: ${asLabel}` }];
+  if (asLabel)
+    return [
+      {
+        field: FIELD,
+        message: `${JSON.stringify(set)} is the value of the pods' spice.ai/app label, which allows at most ${LABEL_VALUE_MAX} characters: ${asLabel}`,
+      },
+    ];
   if (spec.enableService) {
     const service = dns1035LabelProblem(names.service(set));
-    if (service) problems.push({ field: FIELD, message: `names the set's Service, so it must be a DNS-1035 label: ${service} (or set enableService: false)` });
+    if (service)
+      problems.push({
+        field: FIELD,
+        message: `names the set's Service, so it must be a DNS-1035 label: ${service} (or set enableService: false)`,
+      });
   }
   if (workloadMode(spec) === 'StatefulSets') {
     const headless = names.headlessService(set);
     const headlessProblem = dns1035LabelProblem(headless);
     if (headlessProblem) {
-      problems.push({ field: FIELD, message: `names the headless Service ${JSON.stringify(headless)}, which must be a DNS-1035 label: ${headlessProblem}; the set name may have at most ${63 - (headless.length - set.length)} characters` });
+      problems.push({
+        field: FIELD,
+        message: `names the headless Service ${JSON.stringify(headless)}, which must be a DNS-1035 label: ${headlessProblem}; the set name may have at most ${63 - (headless.length - set.length)} characters`,
+      });
     }
     const version = spec.updateStrategy.type === 'BlueGreen' ? 'x'.repeat(VERSION_LENGTH) : undefined;
     const longest = names.statefulSet(set, Math.max(spec.replicas, 1) - 1, version);

@@ -30,7 +30,9 @@ import { LABEL_APP, LABEL_CLUSTER } from '../labels.ts';
 
 export const DNS_PORT = 53;
 /** The label the Helm chart puts on the operator's pods (chart/templates/_helpers.tpl), the default of `run --operator-pod-labels`. */
-export const DEFAULT_OPERATOR_POD_LABELS: Readonly<Record<string, string>> = Object.freeze({ 'app.kubernetes.io/name': 'spiceai-operator' });
+export const DEFAULT_OPERATOR_POD_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  'app.kubernetes.io/name': 'spiceai-operator',
+});
 /** The namespace label every namespace carries (Kubernetes 1.21+), which selects the operator's. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
@@ -83,17 +85,18 @@ export function clusterPeerSelector(set: string, spec: SpicepodSetSpec): { match
 export function userHandlesDns(rules: EgressRule[]): boolean {
   return rules.some((rule) =>
     (rule.ports ?? []).some(
-      (p) =>
-        (p.protocol ?? 'TCP') !== 'SCTP' &&
-        typeof p.port === 'number' &&
-        p.port <= DNS_PORT &&
-        DNS_PORT <= (p.endPort ?? p.port),
+      (p) => (p.protocol ?? 'TCP') !== 'SCTP' && typeof p.port === 'number' && p.port <= DNS_PORT && DNS_PORT <= (p.endPort ?? p.port),
     ),
   );
 }
 
 export function dnsEgressRule(): Rule {
-  return { ports: [{ protocol: 'UDP', port: DNS_PORT }, { protocol: 'TCP', port: DNS_PORT }] };
+  return {
+    ports: [
+      { protocol: 'UDP', port: DNS_PORT },
+      { protocol: 'TCP', port: DNS_PORT },
+    ],
+  };
 }
 
 /**
@@ -102,9 +105,18 @@ export function dnsEgressRule(): Rule {
  * operator's pod labels), which NetworkPolicy ANDs, so other pods of that
  * namespace are not admitted.
  */
-export function operatorIngressRule(spec: SpicepodSetSpec, operatorNamespace: string, operatorPodLabels: Record<string, string> = DEFAULT_OPERATOR_POD_LABELS): Rule {
+export function operatorIngressRule(
+  spec: SpicepodSetSpec,
+  operatorNamespace: string,
+  operatorPodLabels: Record<string, string> = DEFAULT_OPERATOR_POD_LABELS,
+): Rule {
   return {
-    from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: operatorNamespace } }, podSelector: { matchLabels: { ...operatorPodLabels } } }],
+    from: [
+      {
+        namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: operatorNamespace } },
+        podSelector: { matchLabels: { ...operatorPodLabels } },
+      },
+    ],
     ports: [tcp(spec.httpPort)],
   };
 }

@@ -5,7 +5,18 @@ import type { HandlerConfig } from '../handler.ts';
 import type { SpicepodSetSpec } from '../spec/spicepodset.ts';
 import { NODE_TLS_VOLUME, SPICEPOD_VOLUME, TLS_MOUNT, commonLabels, names, withoutReserved } from './names.ts';
 import { claimMounts } from './volumes.ts';
-import { DEFAULT_PROBE, HEALTH_PATH, NOBODY, READY_PATH, SPICED_BINARY, SPICED_WORKING_DIR, containerSecurityContext, spicedArgs as listenArgs, spicepodMount, spicepodVolume } from './spiced.ts';
+import {
+  DEFAULT_PROBE,
+  HEALTH_PATH,
+  NOBODY,
+  READY_PATH,
+  SPICED_BINARY,
+  SPICED_WORKING_DIR,
+  containerSecurityContext,
+  spicedArgs as listenArgs,
+  spicepodMount,
+  spicepodVolume,
+} from './spiced.ts';
 import { CLUSTER_PORT, CLUSTER_PORT_NAME } from '../spec/network.ts';
 import { clusterNodePort } from '../spec/cluster-node.ts';
 import { ANNOTATION_SPICEPOD_CHECKSUM } from '../annotations.ts';
@@ -21,7 +32,10 @@ export { TLS_MOUNT };
  * names each replica's Secret (`secretName`), so it is added when a replica's template is
  * rendered. Both come from here.
  */
-export function nodeTls(spec: SpicepodSetSpec, secretName?: string): { mounts: Record<string, unknown>[]; volumes: Record<string, unknown>[] } {
+export function nodeTls(
+  spec: SpicepodSetSpec,
+  secretName?: string,
+): { mounts: Record<string, unknown>[]; volumes: Record<string, unknown>[] } {
   if (!spec.cluster || spec.cluster.allowInsecureConnections) return { mounts: [], volumes: [] };
   return {
     mounts: [{ name: NODE_TLS_VOLUME, mountPath: TLS_MOUNT, readOnly: true }],
@@ -57,9 +71,12 @@ function spicedArgs(set: string, namespace: string, spec: SpicepodSetSpec, confi
       args.push('--allow-insecure-connections');
     } else {
       args.push(
-        '--node-mtls-ca-certificate-file', `${TLS_MOUNT}/ca.crt`,
-        '--node-mtls-certificate-file', `${TLS_MOUNT}/tls.crt`,
-        '--node-mtls-key-file', `${TLS_MOUNT}/tls.key`,
+        '--node-mtls-ca-certificate-file',
+        `${TLS_MOUNT}/ca.crt`,
+        '--node-mtls-certificate-file',
+        `${TLS_MOUNT}/tls.crt`,
+        '--node-mtls-key-file',
+        `${TLS_MOUNT}/tls.key`,
       );
     }
   }
@@ -77,7 +94,10 @@ export const hasHttpProbes = (spec: SpicepodSetSpec) => spec.cluster?.role !== '
 function httpProbes(spec: SpicepodSetSpec) {
   const liveness = { httpGet: { path: HEALTH_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.liveness };
   if (!hasHttpProbes(spec)) return spec.probes?.liveness ? { livenessProbe: liveness } : {};
-  return { livenessProbe: liveness, readinessProbe: { httpGet: { path: READY_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.readiness } };
+  return {
+    livenessProbe: liveness,
+    readinessProbe: { httpGet: { path: READY_PATH, port: 'http' }, ...DEFAULT_PROBE, ...spec.probes?.readiness },
+  };
 }
 
 export interface PodTemplateInput {
@@ -113,7 +133,13 @@ export function podTemplate({ set, namespace, spec, config, spicepodChecksum, se
       serviceAccountName: spec.serviceAccount.enabled ? names.serviceAccount(set, spec) : undefined,
       imagePullSecrets: spec.image.pullSecret ? [{ name: spec.image.pullSecret }] : undefined,
       // The restricted Pod Security Standard: non-root, and the runtime's default seccomp profile.
-      securityContext: { runAsNonRoot: true, runAsUser: NOBODY, runAsGroup: NOBODY, fsGroup: NOBODY, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: NOBODY,
+        runAsGroup: NOBODY,
+        fsGroup: NOBODY,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
       containers: [
         {
           name: CONTAINER_NAME,

@@ -31,7 +31,8 @@ export interface SpicedPorts {
  */
 export function telemetryPropertyKeyProblem(key: string): string | undefined {
   if (key === '') return 'is empty';
-  if (key.includes('=') || key.includes('.')) return "may not contain '=' or '.': spiced reads --set-runtime telemetry.properties.KEY=VALUE with KEY as one path segment";
+  if (key.includes('=') || key.includes('.'))
+    return "may not contain '=' or '.': spiced reads --set-runtime telemetry.properties.KEY=VALUE with KEY as one path segment";
   return undefined;
 }
 
@@ -57,11 +58,7 @@ export function setRuntimeValue(value: string): string {
 
 /** `--http/--flight/--metrics` on all interfaces, then one `--set-runtime` per telemetry property (sorted). */
 export function spicedArgs(ports: SpicedPorts, telemetryProperties: Record<string, string> = {}): string[] {
-  const args = [
-    '--http', `0.0.0.0:${ports.http}`,
-    '--flight', `0.0.0.0:${ports.flight}`,
-    '--metrics', `0.0.0.0:${ports.metrics}`,
-  ];
+  const args = ['--http', `0.0.0.0:${ports.http}`, '--flight', `0.0.0.0:${ports.flight}`, '--metrics', `0.0.0.0:${ports.metrics}`];
   for (const [key, value] of Object.entries(telemetryProperties).sort()) {
     args.push('--set-runtime', `telemetry.properties.${key}=${setRuntimeValue(value)}`);
   }
@@ -90,6 +87,11 @@ export function spicepodVolume(volume: string, configMap: string, key: string = 
  * a set; the sidecar itself). A fresh object per call: manifests are plain
  * data that callers may extend.
  */
-export function containerSecurityContext(): { allowPrivilegeEscalation: boolean; capabilities: { drop: string[] }; seccompProfile: { type: string }; [field: string]: unknown } {
+export function containerSecurityContext(): {
+  allowPrivilegeEscalation: boolean;
+  capabilities: { drop: string[] };
+  seccompProfile: { type: string };
+  [field: string]: unknown;
+} {
   return { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
 }

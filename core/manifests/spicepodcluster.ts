@@ -30,8 +30,18 @@ export function schedulerAddress(cluster: string, namespace: string, clusterDoma
   return `${insecure ? 'http' : 'https'}://${host}:${port}`;
 }
 
-export function desiredChildSet(cluster: string, namespace: string, spec: SpicepodClusterSpec, role: ClusterRole, clusterDomain: string): KubeObject {
-  const { cluster: overrides, spicepod, ...fields } = role === 'scheduler' ? spec.schedulerSetSpec : { ...spec.executorSetSpec, spicepod: undefined };
+export function desiredChildSet(
+  cluster: string,
+  namespace: string,
+  spec: SpicepodClusterSpec,
+  role: ClusterRole,
+  clusterDomain: string,
+): KubeObject {
+  const {
+    cluster: overrides,
+    spicepod,
+    ...fields
+  } = role === 'scheduler' ? spec.schedulerSetSpec : { ...spec.executorSetSpec, spicepod: undefined };
   const insecure = spec.allowInsecureConnections;
   return {
     apiVersion: 'spice.ai/v1',
@@ -51,7 +61,9 @@ export function desiredChildSet(cluster: string, namespace: string, spec: Spicep
         allowInsecureConnections: insecure,
         ...overrides,
         schedulerAddress:
-          role === 'executor' ? schedulerAddress(cluster, namespace, clusterDomain, insecure, clusterNodePort(spec.schedulerSetSpec.cluster)) : undefined,
+          role === 'executor'
+            ? schedulerAddress(cluster, namespace, clusterDomain, insecure, clusterNodePort(spec.schedulerSetSpec.cluster))
+            : undefined,
       },
     },
   };
@@ -85,7 +97,12 @@ export function clusterNodes(cluster: string, namespace: string, spec: SpicepodC
     const replicas = nodeSpec.replicas;
     const advertise = nodeSpec.cluster?.advertiseAddress;
     const headless = names.headlessService(set);
-    const serviceNames = [headless, `${headless}.${namespace}`, `${headless}.${namespace}.svc`, headlessServiceDnsName(set, namespace, clusterDomain)];
+    const serviceNames = [
+      headless,
+      `${headless}.${namespace}`,
+      `${headless}.${namespace}.svc`,
+      headlessServiceDnsName(set, namespace, clusterDomain),
+    ];
     for (let ordinal = 0; ordinal < replicas; ordinal++) {
       const statefulSet = names.statefulSet(set, ordinal);
       const pod = names.statefulSetPod(statefulSet);

@@ -144,7 +144,10 @@ function baseTemplate(ctx: SetContext): { revision: string; template: PodTemplat
   if (Object.isFrozen(ctx.spec)) revisioned.set(key, { spec: ctx.spec, config: ctx.config, result });
   return result;
 }
-const revisioned = new Memo<string, { spec: SpicepodSetSpec; config: SetContext['config']; result: { revision: string; template: PodTemplate } }>(4096);
+const revisioned = new Memo<
+  string,
+  { spec: SpicepodSetSpec; config: SetContext['config']; result: { revision: string; template: PodTemplate } }
+>(4096);
 
 /** The revision of the set's pod template: what a workload's pods are compared with to know whether they are current. */
 export const templateRevision = (ctx: SetContext): string => baseTemplate(ctx).revision;

@@ -44,7 +44,8 @@ export function claimNames(spec: VolumeSpec): string[] {
 
 export const hasClaims = (spec: VolumeSpec): boolean => claimNames(spec).length > 0;
 
-const quantities = (m: Record<string, string | number> | undefined) => (m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined);
+const quantities = (m: Record<string, string | number> | undefined) =>
+  m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined;
 
 /** The StatefulSets' volumeClaimTemplates (undefined: none). */
 export function desiredVolumeClaimTemplates(set: string, spec: VolumeSpec) {
@@ -88,16 +89,33 @@ export function desiredVolumeClaimTemplates(set: string, spec: VolumeSpec) {
 /** The spiced container's mounts of the claims and of volumes the user names (after the Spicepod's). */
 export function claimMounts(spec: VolumeSpec): Record<string, unknown>[] {
   const explicit: VolumeMount[] = spec.volumeMounts ?? [];
-  const implicit = claimNames(spec).includes(DATA_VOLUME) && !explicit.some((m) => m.name === DATA_VOLUME) ? [{ name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH }] : [];
-  return [...implicit, ...explicit.map((m) => Object.fromEntries(Object.entries({ name: m.name, mountPath: m.mountPath, subPath: m.subPath, readOnly: m.readOnly }).filter(([, v]) => v !== undefined)))];
+  const implicit =
+    claimNames(spec).includes(DATA_VOLUME) && !explicit.some((m) => m.name === DATA_VOLUME)
+      ? [{ name: DATA_VOLUME, mountPath: DATA_MOUNT_PATH }]
+      : [];
+  return [
+    ...implicit,
+    ...explicit.map((m) =>
+      Object.fromEntries(
+        Object.entries({ name: m.name, mountPath: m.mountPath, subPath: m.subPath, readOnly: m.readOnly }).filter(
+          ([, v]) => v !== undefined,
+        ),
+      ),
+    ),
+  ];
 }
 
 /** Storage each template asks for, by template name (v1: volume.storageRequests for data). */
 export function wantedStorage(spec: VolumeSpec): { name: string; storage: string; field: string }[] {
-  if (spec.volume) return spec.volume.storageRequests === undefined ? [] : [{ name: DATA_VOLUME, storage: String(spec.volume.storageRequests), field: 'volume.storageRequests' }];
+  if (spec.volume)
+    return spec.volume.storageRequests === undefined
+      ? []
+      : [{ name: DATA_VOLUME, storage: String(spec.volume.storageRequests), field: 'volume.storageRequests' }];
   return (spec.volumeClaimTemplates ?? []).flatMap((t, i) => {
     const storage = t.spec.resources?.requests?.storage;
-    return storage === undefined ? [] : [{ name: templateName(t), storage: String(storage), field: `volumeClaimTemplates[${i}].spec.resources.requests.storage` }];
+    return storage === undefined
+      ? []
+      : [{ name: templateName(t), storage: String(storage), field: `volumeClaimTemplates[${i}].spec.resources.requests.storage` }];
   });
 }
 
@@ -113,7 +131,11 @@ export function volumeMountProblems(spec: VolumeSpec, at = 'spec'): VolumeProble
   const problems: VolumeProblem[] = [];
   claims.forEach((name, i) => {
     if (own.some((v) => v.name === name)) {
-      problems.push({ reason: VolumeReason.NameReserved, field: `${templatesField}[${i}].metadata.name`, message: `${JSON.stringify(name)} is a volume the operator adds to the pods itself; name the template otherwise` });
+      problems.push({
+        reason: VolumeReason.NameReserved,
+        field: `${templatesField}[${i}].metadata.name`,
+        message: `${JSON.stringify(name)} is a volume the operator adds to the pods itself; name the template otherwise`,
+      });
     }
   });
   const known = [...claims, ...own.map((v) => v.name)];
@@ -129,15 +151,25 @@ export function volumeMountProblems(spec: VolumeSpec, at = 'spec'): VolumeProble
   });
   claims.forEach((name, i) => {
     if (name !== DATA_VOLUME && !mounts.some((m) => m.name === name)) {
-      problems.push({ reason: VolumeReason.NotMounted, field: `${templatesField}[${i}]`, message: `${JSON.stringify(name)} is not mounted: only ${DATA_VOLUME} is mounted without a volumeMounts entry; add one named ${JSON.stringify(name)} with its mountPath` });
+      problems.push({
+        reason: VolumeReason.NotMounted,
+        field: `${templatesField}[${i}]`,
+        message: `${JSON.stringify(name)} is not mounted: only ${DATA_VOLUME} is mounted without a volumeMounts entry; add one named ${JSON.stringify(name)} with its mountPath`,
+      });
     }
   });
   const taken = new Map<string, string>(own.map((v) => [v.mountPath, `the operator's ${v.name} volume`]));
   const implicit = claimMounts({ ...spec, volumeMounts: [] })[0] as { mountPath: string } | undefined;
-  if (implicit && !mounts.some((m) => m.name === DATA_VOLUME)) taken.set(implicit.mountPath, `${DATA_VOLUME}, mounted there without a volumeMounts entry`);
+  if (implicit && !mounts.some((m) => m.name === DATA_VOLUME))
+    taken.set(implicit.mountPath, `${DATA_VOLUME}, mounted there without a volumeMounts entry`);
   mounts.forEach((m, i) => {
     const holder = taken.get(m.mountPath);
-    if (holder) problems.push({ reason: VolumeReason.MountPathTaken, field: `${at}.volumeMounts[${i}].mountPath`, message: `${m.mountPath} is already the mount of ${holder}: mount paths must be unique in the container` });
+    if (holder)
+      problems.push({
+        reason: VolumeReason.MountPathTaken,
+        field: `${at}.volumeMounts[${i}].mountPath`,
+        message: `${m.mountPath} is already the mount of ${holder}: mount paths must be unique in the container`,
+      });
     else taken.set(m.mountPath, `volumeMounts[${i}]`);
   });
   return problems;

@@ -5,7 +5,16 @@ import { toHex, type Bytes } from './bytes.ts';
 import { nameDer, readCertificates, spkiDer } from './certificate.ts';
 import { basicConstraints, decodeExtensions, keyIdentifier, keyUsage, subjectKeyIdentifier, authorityKeyIdentifier } from './extensions.ts';
 import { PkiError } from './errors.ts';
-import { exportPrivateKeyPem, exportSpki, generateKeyPair, importPrivateKey, importPrivateKeyWithSpki, privateKeyMatchesSpki, publicKeyAlgorithm, type SigningKey } from './keys.ts';
+import {
+  exportPrivateKeyPem,
+  exportSpki,
+  generateKeyPair,
+  importPrivateKey,
+  importPrivateKeyWithSpki,
+  privateKeyMatchesSpki,
+  publicKeyAlgorithm,
+  type SigningKey,
+} from './keys.ts';
 import { encodeName, OID_COMMON_NAME, OID_ORGANIZATIONAL_UNIT, validateNameValue } from './names.ts';
 import { BACKDATE_MS, checkDate, checkValidityDays, DAY_MS, signCertificate, truncateToSecond } from './sign.ts';
 
@@ -31,7 +40,14 @@ export interface CreateCAOptions {
 }
 
 /** A self-signed root certificate: CA:TRUE pathlen 0, keyCertSign + cRLSign + digitalSignature, SKI = AKI = keyId. */
-async function signRoot(o: { subject: Bytes; spki: Bytes; keyId: Bytes; signer: SigningKey; now: Date; validityDays: number }): Promise<string> {
+async function signRoot(o: {
+  subject: Bytes;
+  spki: Bytes;
+  keyId: Bytes;
+  signer: SigningKey;
+  now: Date;
+  validityDays: number;
+}): Promise<string> {
   const { pem } = await signCertificate(
     {
       subject: o.subject,

@@ -22,4 +22,3 @@ export function cryptoEngine(): pkijs.CryptoEngine {
   if (!global) pkijs.setEngine('webcrypto', engine);
   return engine;
 }
-

@@ -72,7 +72,9 @@ export function extKeyUsage(names: readonly string[]): pkijs.Extension {
 export function subjectAltName(dnsNames: readonly string[], ipAddresses: readonly string[]): pkijs.Extension {
   const names: asn1js.AsnType[] = [
     // dNSName [2] IA5String and iPAddress [7] OCTET STRING, both implicitly tagged.
-    ...dnsNames.map((d) => new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 }, valueHex: new TextEncoder().encode(d).buffer as ArrayBuffer })),
+    ...dnsNames.map(
+      (d) => new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 }, valueHex: new TextEncoder().encode(d).buffer as ArrayBuffer }),
+    ),
     ...ipAddresses.map((ip) => new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 7 }, valueHex: encodeIpAddress(ip).buffer })),
   ];
   return extension(OID_SUBJECT_ALT_NAME, false, new asn1js.Sequence({ value: names }));
@@ -135,7 +137,7 @@ export function decodeExtensions(extensions: readonly pkijs.Extension[] | undefi
         if (!(value instanceof asn1js.BitString)) break;
         const bytes = value.valueBlock.valueHexView;
         KEY_USAGES.forEach((name, bit) => {
-          if ((bit >> 3) < bytes.length && bytes[bit >> 3]! & (0x80 >> (bit & 7))) out.keyUsages.push(name);
+          if (bit >> 3 < bytes.length && bytes[bit >> 3]! & (0x80 >> (bit & 7))) out.keyUsages.push(name);
         });
         break;
       }

@@ -60,7 +60,8 @@ export interface HookSecretUnderReview {
 
 type SecretCheck = (r: HookSecretUnderReview) => HookCertificatePlan | undefined;
 
-const secretExists: SecretCheck = (r) => (r.secret ? undefined : { action: 'create', reason: HookSecretReason.SecretMissing, message: 'it does not exist' });
+const secretExists: SecretCheck = (r) =>
+  r.secret ? undefined : { action: 'create', reason: HookSecretReason.SecretMissing, message: 'it does not exist' };
 
 const secretIsManaged: SecretCheck = (r) =>
   r.secret?.metadata?.labels?.[r.managedBy[0]] === r.managedBy[1]
@@ -86,9 +87,17 @@ export async function planHookCertificate(r: HookSecretUnderReview): Promise<Hoo
   }
   const data = r.secret!.data;
   const certPem = text(data, HOOK_SECRET_KEYS.certPem);
-  const { verdict: reissueLeaf } = await reviewLeaf({ certPem, keyPem: text(data, HOOK_SECRET_KEYS.keyPem), wanted: r.wanted, issuerPem: r.caPem, now: r.now });
+  const { verdict: reissueLeaf } = await reviewLeaf({
+    certPem,
+    keyPem: text(data, HOOK_SECRET_KEYS.keyPem),
+    wanted: r.wanted,
+    issuerPem: r.caPem,
+    now: r.now,
+  });
   const trust: HookSecretVerdict | undefined =
-    text(data, HOOK_SECRET_KEYS.caPem)?.trim() === r.caPem.trim() ? undefined : { reason: HookSecretReason.TrustChanged, message: "ca.crt is not the operator's current CA" };
+    text(data, HOOK_SECRET_KEYS.caPem)?.trim() === r.caPem.trim()
+      ? undefined
+      : { reason: HookSecretReason.TrustChanged, message: "ca.crt is not the operator's current CA" };
   if (!reissueLeaf && !trust) return { action: 'keep', certPem: certPem! };
   return { action: 'renew', ...(reissueLeaf ? { reissueLeaf } : {}), ...(trust ? { trust } : {}) };
 }

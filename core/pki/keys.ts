@@ -45,7 +45,8 @@ function algorithmFrom(oid: string, params: asn1js.AsnType | undefined, what: st
   if (oid === OID_EC_PUBLIC_KEY) {
     const curveOid = params instanceof asn1js.ObjectIdentifier ? params.valueBlock.toString() : undefined;
     const curve = curveOid ? CURVES[curveOid] : undefined;
-    if (!curve) throw new PkiError(`${what} uses an unsupported elliptic curve ${curveOid ?? '(explicit parameters)'}; use P-256, P-384 or P-521`);
+    if (!curve)
+      throw new PkiError(`${what} uses an unsupported elliptic curve ${curveOid ?? '(explicit parameters)'}; use P-256, P-384 or P-521`);
     return {
       description: `ECDSA ${curve.name}`,
       importParams: { name: 'ECDSA', namedCurve: curve.name },
@@ -98,8 +99,7 @@ function sec1ToPkcs8(sec1: Bytes): Bytes {
   if (!(version instanceof asn1js.Integer) || !(privateKey instanceof asn1js.OctetString)) {
     throw new PkiError('EC private key is not a SEC1 ECPrivateKey');
   }
-  const tagged = (n: number) =>
-    items.find((i) => i.idBlock.tagClass === 3 && i.idBlock.tagNumber === n) as asn1js.Constructed | undefined;
+  const tagged = (n: number) => items.find((i) => i.idBlock.tagClass === 3 && i.idBlock.tagNumber === n) as asn1js.Constructed | undefined;
   const curve = tagged(0)?.valueBlock.value[0];
   if (!(curve instanceof asn1js.ObjectIdentifier)) throw new PkiError('EC private key does not name its curve');
   const inner: asn1js.AsnType[] = [version, privateKey];
@@ -132,7 +132,8 @@ function pkcs1ToPkcs8(pkcs1: Bytes): Bytes {
 export function privateKeyPkcs8(pem: string): Bytes {
   if (typeof pem !== 'string') throw new PkiError('private key must be a PEM string');
   const blocks = decodePemBlocks(pem);
-  if (blocks.some((b) => b.label === 'ENCRYPTED PRIVATE KEY')) throw new PkiError('encrypted private keys are not supported; decrypt the key first');
+  if (blocks.some((b) => b.label === 'ENCRYPTED PRIVATE KEY'))
+    throw new PkiError('encrypted private keys are not supported; decrypt the key first');
   const block = decodePem(pem, [PEM_PRIVATE_KEY, 'EC PRIVATE KEY', 'RSA PRIVATE KEY']);
   if (block.label === 'EC PRIVATE KEY') return sec1ToPkcs8(block.der);
   if (block.label === 'RSA PRIVATE KEY') return pkcs1ToPkcs8(block.der);
@@ -147,7 +148,9 @@ export async function importPrivateKey(pem: string, options: { extractable?: boo
   try {
     privateKey = await subtle().importKey('pkcs8', pkcs8, algorithm.importParams, options.extractable ?? false, ['sign']);
   } catch (error) {
-    throw new PkiError(`private key (${algorithm.description}) cannot be imported: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PkiError(
+      `private key (${algorithm.description}) cannot be imported: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return { privateKey, algorithm };
 }
@@ -159,7 +162,8 @@ export async function importPrivateKey(pem: string, options: { extractable?: boo
 export async function importPrivateKeyWithSpki(pem: string): Promise<SigningKey & { spki: Bytes }> {
   const key = await importPrivateKey(pem, { extractable: true });
   const jwk = await subtle().exportKey('jwk', key.privateKey);
-  const pub = key.algorithm.importParams.name === 'ECDSA' ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: jwk.kty, n: jwk.n, e: jwk.e };
+  const pub =
+    key.algorithm.importParams.name === 'ECDSA' ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: jwk.kty, n: jwk.n, e: jwk.e };
   const publicKey = await subtle().importKey('jwk', pub, key.algorithm.importParams, true, ['verify']);
   return { ...key, spki: toBytes(await subtle().exportKey('spki', publicKey)) };
 }
@@ -194,7 +198,9 @@ export async function importPublicKey(spki: Bytes): Promise<{ publicKey: Key; al
   try {
     return { publicKey: await subtle().importKey('spki', spki, algorithm.importParams, true, ['verify']), algorithm };
   } catch (error) {
-    throw new PkiError(`public key (${algorithm.description}) cannot be imported: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PkiError(
+      `public key (${algorithm.description}) cannot be imported: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

@@ -27,7 +27,12 @@ export const LeafReason = {
 export type LeafReason = (typeof LeafReason)[keyof typeof LeafReason];
 
 /** Reasons after which the leaf in place cannot serve at all (the others describe a working leaf). */
-export const UNUSABLE_LEAF_REASONS: ReadonlySet<LeafReason> = new Set([LeafReason.Missing, LeafReason.Unreadable, LeafReason.KeyMismatch, LeafReason.Expired]);
+export const UNUSABLE_LEAF_REASONS: ReadonlySet<LeafReason> = new Set([
+  LeafReason.Missing,
+  LeafReason.Unreadable,
+  LeafReason.KeyMismatch,
+  LeafReason.Expired,
+]);
 
 export interface LeafUnderReview {
   certPem?: string;
@@ -63,19 +68,29 @@ const certificateIsReadable: LeafCheck = async (leaf) => {
 };
 
 const keyBelongsToCertificate: LeafCheck = async (leaf) =>
-  (await keyMatchesCertificate(leaf.keyPem!, leaf.certPem!)) ? undefined : { reason: LeafReason.KeyMismatch, message: 'the key does not belong to the certificate' };
+  (await keyMatchesCertificate(leaf.keyPem!, leaf.certPem!))
+    ? undefined
+    : { reason: LeafReason.KeyMismatch, message: 'the key does not belong to the certificate' };
 
 const isNotExpired: LeafCheck = (leaf) =>
-  leaf.now.getTime() < leaf.info!.notAfter.getTime() ? undefined : { reason: LeafReason.Expired, message: `it expired at ${leaf.info!.notAfter.toISOString()}` };
+  leaf.now.getTime() < leaf.info!.notAfter.getTime()
+    ? undefined
+    : { reason: LeafReason.Expired, message: `it expired at ${leaf.info!.notAfter.toISOString()}` };
 
 const isIssuedByTheCurrentCA: LeafCheck = async (leaf) =>
-  (await verifyIssuedBy(leaf.certPem!, leaf.issuerPem)) ? undefined : { reason: LeafReason.IssuedByAnotherCA, message: `it was issued by ${leaf.info!.issuer}, not the current CA` };
+  (await verifyIssuedBy(leaf.certPem!, leaf.issuerPem))
+    ? undefined
+    : { reason: LeafReason.IssuedByAnotherCA, message: `it was issued by ${leaf.info!.issuer}, not the current CA` };
 
-const carriesTheWantedNames: LeafCheck = (leaf) => (sansEqual(leaf.info!, leaf.wanted) ? undefined : { reason: LeafReason.NamesChanged, message: 'names changed' });
+const carriesTheWantedNames: LeafCheck = (leaf) =>
+  sansEqual(leaf.info!, leaf.wanted) ? undefined : { reason: LeafReason.NamesChanged, message: 'names changed' };
 
 const isNotDueForRenewal: LeafCheck = (leaf) =>
   needsRenewal({ notBefore: leaf.info!.notBefore, notAfter: leaf.info!.notAfter, now: leaf.now })
-    ? { reason: LeafReason.DueForRenewal, message: `renewal: two thirds of its lifetime have passed (it expires at ${leaf.info!.notAfter.toISOString()})` }
+    ? {
+        reason: LeafReason.DueForRenewal,
+        message: `renewal: two thirds of its lifetime have passed (it expires at ${leaf.info!.notAfter.toISOString()})`,
+      }
     : undefined;
 
 /** The chain, in priority order. */

@@ -5,7 +5,15 @@ import { loadCA, type CertificateAndKey, type LoadedCA } from './ca.ts';
 import { csrPublicKey } from './csr.ts';
 import type { Key } from './engine.ts';
 import { PkiError } from './errors.ts';
-import { authorityKeyIdentifier, basicConstraints, extKeyUsage, keyIdentifier, keyUsage, subjectAltName, subjectKeyIdentifier } from './extensions.ts';
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  extKeyUsage,
+  keyIdentifier,
+  keyUsage,
+  subjectAltName,
+  subjectKeyIdentifier,
+} from './extensions.ts';
 import { exportPrivateKeyPem, exportSpki, generateKeyPair, spkiFromPem } from './keys.ts';
 import { encodeName, OID_COMMON_NAME, validateNameValue } from './names.ts';
 import { normalizeSans, type SubjectAltNames } from './san.ts';
@@ -55,7 +63,8 @@ export async function issueLeaf(options: IssueLeafOptions): Promise<IssuedLeaf> 
   if (!options.ca) throw new PkiError('ca is required');
 
   const ca = isLoaded(options.ca) ? options.ca : await loadCA(options.ca);
-  if (now.getTime() >= ca.notAfter.getTime()) throw new PkiError(`the CA certificate expired at ${ca.notAfter.toISOString()}; renew the CA first`);
+  if (now.getTime() >= ca.notAfter.getTime())
+    throw new PkiError(`the CA certificate expired at ${ca.notAfter.toISOString()}; renew the CA first`);
 
   let spki: Bytes;
   let keyPem: string | undefined;

@@ -117,7 +117,10 @@ export const SERVING_SECRET_CHECKS: ReadonlyArray<readonly [name: string, check:
 /** Judged once the Secret is the operator's and its CA can sign. */
 const caIsNotDueForRenewal = (ca: LoadedCA, now: Date): ServingVerdict | undefined =>
   needsRenewal({ notBefore: ca.notBefore, notAfter: ca.notAfter, now })
-    ? { reason: ServingSecretReason.CADueForRenewal, message: `the CA is past two thirds of its lifetime (it expires at ${ca.notAfter.toISOString()}): re-signed with its own key` }
+    ? {
+        reason: ServingSecretReason.CADueForRenewal,
+        message: `the CA is past two thirds of its lifetime (it expires at ${ca.notAfter.toISOString()}): re-signed with its own key`,
+      }
     : undefined;
 
 export async function planServingCertificate(input: ServingSecretUnderReview): Promise<ServingCertificatePlan> {
@@ -128,7 +131,13 @@ export async function planServingCertificate(input: ServingSecretUnderReview): P
   }
   const material = review.material as ManagedMaterial;
   const renewCA = caIsNotDueForRenewal(review.ca!, input.now);
-  const { verdict: reissueLeaf } = await reviewLeaf({ certPem: material.certPem, keyPem: material.keyPem, wanted: input.wanted, issuerPem: material.caPem, now: input.now });
+  const { verdict: reissueLeaf } = await reviewLeaf({
+    certPem: material.certPem,
+    keyPem: material.keyPem,
+    wanted: input.wanted,
+    issuerPem: material.caPem,
+    now: input.now,
+  });
   if (!renewCA && !reissueLeaf) return { action: 'keep', material: material as Required<ServingMaterial> };
   return { action: 'renew', material, ...(renewCA ? { renewCA } : {}), ...(reissueLeaf ? { reissueLeaf } : {}) };
 }

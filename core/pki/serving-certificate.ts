@@ -21,7 +21,10 @@ export interface ServingMaterial {
 export type CompleteServingMaterial = Required<ServingMaterial>;
 
 /** The Secret's data keys. */
-export const SERVING_SECRET_KEYS = { caPem: 'ca.crt', caKeyPem: 'ca.key', certPem: 'tls.crt', keyPem: 'tls.key' } as const satisfies Record<keyof ServingMaterial, string>;
+export const SERVING_SECRET_KEYS = { caPem: 'ca.crt', caKeyPem: 'ca.key', certPem: 'tls.crt', keyPem: 'tls.key' } as const satisfies Record<
+  keyof ServingMaterial,
+  string
+>;
 
 /** The Secret's `data` (base64 values) as text. */
 export function readServingSecret(data: Record<string, string> | undefined): ServingMaterial {
@@ -87,7 +90,11 @@ export async function renewServingMaterial(
   what: { renewCA: boolean; reissueLeaf: boolean },
   id: ServingIdentity,
 ): Promise<CompleteServingMaterial> {
-  const caPem = what.renewCA ? (await renewCA({ certPem: have.caPem, keyPem: have.caKeyPem }, { validityDays: id.caValidityDays ?? 3650, now: id.now })).certPem : have.caPem;
-  const leaf = what.reissueLeaf ? await newLeaf({ certPem: caPem, keyPem: have.caKeyPem }, id) : { certPem: have.certPem!, keyPem: have.keyPem! };
+  const caPem = what.renewCA
+    ? (await renewCA({ certPem: have.caPem, keyPem: have.caKeyPem }, { validityDays: id.caValidityDays ?? 3650, now: id.now })).certPem
+    : have.caPem;
+  const leaf = what.reissueLeaf
+    ? await newLeaf({ certPem: caPem, keyPem: have.caKeyPem }, id)
+    : { certPem: have.certPem!, keyPem: have.keyPem! };
   return { caPem, caKeyPem: have.caKeyPem, ...leaf };
 }

@@ -9,7 +9,14 @@
 import { parseQuantity } from '../manifests/quantity.ts';
 
 import { imageProblems } from './image-reference.ts';
-import { ANNOTATIONS_MAX_BYTES, configMapKeyProblem, dnsSubdomainProblem, envVarNameProblem, labelValueProblem, qualifiedNameProblem } from './kubernetes-names.ts';
+import {
+  ANNOTATIONS_MAX_BYTES,
+  configMapKeyProblem,
+  dnsSubdomainProblem,
+  envVarNameProblem,
+  labelValueProblem,
+  qualifiedNameProblem,
+} from './kubernetes-names.ts';
 import type { SpecProblem } from './normalize.ts';
 import type { SpicepodSetSpec } from './spicepodset.ts';
 import { RESERVED_KEYS } from '../labels.ts';
@@ -26,7 +33,14 @@ const ENV_FIELD_PATHS = new Set([
   'status.podIP',
   'status.podIPs',
 ]);
-const ENV_RESOURCE_FIELDS = new Set(['limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage']);
+const ENV_RESOURCE_FIELDS = new Set([
+  'limits.cpu',
+  'limits.memory',
+  'limits.ephemeral-storage',
+  'requests.cpu',
+  'requests.memory',
+  'requests.ephemeral-storage',
+]);
 const STANDARD_CONTAINER_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
 
 const isHugePages = (name: string) => name.startsWith('hugepages-') || name.startsWith('kubernetes.io/hugepages-');
@@ -61,9 +75,15 @@ function envProblems(spec: SpicepodSetSpec): SpecProblem[] {
     if (!from) return;
     const sources = (['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const).filter((k) => from[k] !== undefined);
     if (sources.length === 0) {
-      problems.push({ field: `${field}.valueFrom`, message: 'must set one of fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef' });
+      problems.push({
+        field: `${field}.valueFrom`,
+        message: 'must set one of fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef',
+      });
     } else if (env.value) {
-      problems.push({ field: `${field}.valueFrom`, message: 'may not be set together with value: give either a literal value or where it comes from' });
+      problems.push({
+        field: `${field}.valueFrom`,
+        message: 'may not be set together with value: give either a literal value or where it comes from',
+      });
     } else if (sources.length > 1) {
       problems.push({ field: `${field}.valueFrom`, message: `sets ${sources.join(' and ')}: only one source at a time` });
     }
@@ -91,7 +111,10 @@ function envProblems(spec: SpicepodSetSpec): SpecProblem[] {
     if (from.resourceFieldRef) {
       const resource = from.resourceFieldRef.resource;
       if (!ENV_RESOURCE_FIELDS.has(resource) && !resource.startsWith('requests.hugepages-') && !resource.startsWith('limits.hugepages-')) {
-        problems.push({ field: `${field}.valueFrom.resourceFieldRef.resource`, message: `${JSON.stringify(resource)} is not one of ${[...ENV_RESOURCE_FIELDS].join(', ')}` });
+        problems.push({
+          field: `${field}.valueFrom.resourceFieldRef.resource`,
+          message: `${JSON.stringify(resource)} is not one of ${[...ENV_RESOURCE_FIELDS].join(', ')}`,
+        });
       }
     }
   });
@@ -102,7 +125,11 @@ function envProblems(spec: SpicepodSetSpec): SpecProblem[] {
       if (prefix) problems.push({ field: `${field}.prefix`, message: prefix });
     }
     const refs = (['configMapRef', 'secretRef'] as const).filter((k) => source[k] !== undefined);
-    if (refs.length !== 1) problems.push({ field, message: refs.length ? 'sets both configMapRef and secretRef: one per entry' : 'must set configMapRef or secretRef' });
+    if (refs.length !== 1)
+      problems.push({
+        field,
+        message: refs.length ? 'sets both configMapRef and secretRef: one per entry' : 'must set configMapRef or secretRef',
+      });
     for (const which of refs) {
       const refName = dnsSubdomainProblem(source[which]!.name);
       if (refName) problems.push({ field: `${field}.${which}.name`, message: refName });
@@ -112,7 +139,8 @@ function envProblems(spec: SpicepodSetSpec): SpecProblem[] {
 }
 
 /** A resource name with '.' or '/' is quoted, as kubectl paths write map keys. */
-const resourceField = (kind: 'limits' | 'requests', name: string) => `spec.resources.${kind}${/[./]/.test(name) ? `[${JSON.stringify(name)}]` : `.${name}`}`;
+const resourceField = (kind: 'limits' | 'requests', name: string) =>
+  `spec.resources.${kind}${/[./]/.test(name) ? `[${JSON.stringify(name)}]` : `.${name}`}`;
 
 const quantityOf = (value: string | number) => {
   try {
@@ -125,11 +153,17 @@ const quantityOf = (value: string | number) => {
 function resourceProblems(spec: SpicepodSetSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const { limits = {}, requests = {} } = spec.resources ?? {};
-  for (const [kind, map] of [['limits', limits], ['requests', requests]] as const) {
+  for (const [kind, map] of [
+    ['limits', limits],
+    ['requests', requests],
+  ] as const) {
     for (const [name, value] of Object.entries(map)) {
       const field = resourceField(kind, name);
       if (!name.includes('/') && !STANDARD_CONTAINER_RESOURCES.has(name) && !isHugePages(name)) {
-        problems.push({ field, message: `${JSON.stringify(name)} is not a container resource: cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource such as example.com/gpu` });
+        problems.push({
+          field,
+          message: `${JSON.stringify(name)} is not a container resource: cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource such as example.com/gpu`,
+        });
         continue;
       }
       if (name.includes('/') && !isNative(name) && qualifiedNameProblem(`requests.${name}`)) {
@@ -139,7 +173,8 @@ function resourceProblems(spec: SpicepodSetSpec): SpecProblem[] {
       const amount = quantityOf(value);
       if (amount === undefined) continue;
       if (amount < 0) problems.push({ field, message: `must not be negative (got ${value})` });
-      else if (!isNative(name) && !Number.isInteger(amount)) problems.push({ field, message: `must be a whole number for an extended resource (got ${value})` });
+      else if (!isNative(name) && !Number.isInteger(amount))
+        problems.push({ field, message: `must be a whole number for an extended resource (got ${value})` });
     }
   }
   for (const [name, value] of Object.entries(requests)) {
@@ -148,7 +183,11 @@ function resourceProblems(spec: SpicepodSetSpec): SpecProblem[] {
     if (request === undefined) continue;
     const field = resourceField('requests', name);
     if (limit === undefined) {
-      if (limits[name] === undefined && !overcommitAllowed(name)) problems.push({ field: resourceField('limits', name), message: `is required: ${name} cannot be overcommitted, so its limit must equal its request` });
+      if (limits[name] === undefined && !overcommitAllowed(name))
+        problems.push({
+          field: resourceField('limits', name),
+          message: `is required: ${name} cannot be overcommitted, so its limit must equal its request`,
+        });
     } else if (!overcommitAllowed(name) && request !== limit) {
       problems.push({ field, message: `must equal the ${name} limit of ${limits[name]} (got ${value}): ${name} cannot be overcommitted` });
     } else if (request > limit) {
@@ -176,7 +215,8 @@ export function apiServerProblems(spec: SpicepodSetSpec): SpecProblem[] {
   const storage = spec.volume?.storageRequests;
   if (storage !== undefined) {
     const size = quantityOf(storage);
-    if (size !== undefined && size <= 0) problems.push({ field: 'spec.volume.storageRequests', message: `must be greater than zero (got ${storage})` });
+    if (size !== undefined && size <= 0)
+      problems.push({ field: 'spec.volume.storageRequests', message: `must be greater than zero (got ${storage})` });
   }
   return problems;
 }

@@ -18,7 +18,8 @@ const EXAMPLE = 'e.g. 10.0.0.0/8 or 2001:db8::/32';
 export function parseCidr(value: unknown): ParsedCidr {
   if (typeof value !== 'string' || value === '') return { ok: false, message: `must be a CIDR (${EXAMPLE})` };
   const slash = value.indexOf('/');
-  if (slash < 0) return { ok: false, message: `${JSON.stringify(value)} has no prefix length: write a CIDR (${EXAMPLE}; /32 for one IPv4 address)` };
+  if (slash < 0)
+    return { ok: false, message: `${JSON.stringify(value)} has no prefix length: write a CIDR (${EXAMPLE}; /32 for one IPv4 address)` };
   const address = value.slice(0, slash);
   const length = value.slice(slash + 1);
   let bytes: Uint8Array;
@@ -26,7 +27,10 @@ export function parseCidr(value: unknown): ParsedCidr {
     // Dotted quads with leading zeros, zone indexes and anything else that is not an address are refused here.
     bytes = encodeIpAddress(address);
   } catch {
-    return { ok: false, message: `${JSON.stringify(value)} is not a CIDR: ${JSON.stringify(address)} is not an IPv4 or IPv6 address (${EXAMPLE})` };
+    return {
+      ok: false,
+      message: `${JSON.stringify(value)} is not a CIDR: ${JSON.stringify(address)} is not an IPv4 or IPv6 address (${EXAMPLE})`,
+    };
   }
   const family = bytes.length === 4 ? 4 : 6;
   if (family === 6 && bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
@@ -34,7 +38,10 @@ export function parseCidr(value: unknown): ParsedCidr {
   }
   const max = family === 4 ? 32 : 128;
   if (!/^(0|[1-9][0-9]{0,2})$/.test(length) || Number(length) > max) {
-    return { ok: false, message: `${JSON.stringify(value)} is not a CIDR: the prefix length must be a number from 0 to ${max} without leading zeros` };
+    return {
+      ok: false,
+      message: `${JSON.stringify(value)} is not a CIDR: the prefix length must be a number from 0 to ${max} without leading zeros`,
+    };
   }
   const prefix = Number(length);
   const network = mask(bytes, prefix);

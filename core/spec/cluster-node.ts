@@ -132,9 +132,14 @@ interface OwnerReference {
  * Secret nobody issues and dial a scheduler nobody runs: its pods would wait
  * for ever. It is refused instead, naming the field.
  */
-export function clusterMembershipProblem(metadata: { ownerReferences?: OwnerReference[] }, cluster: { clusterName?: string } | undefined): NodeProblem | undefined {
+export function clusterMembershipProblem(
+  metadata: { ownerReferences?: OwnerReference[] },
+  cluster: { clusterName?: string } | undefined,
+): NodeProblem | undefined {
   if (!cluster) return undefined;
-  const owner = (metadata.ownerReferences ?? []).find((o) => o.controller && o.kind === 'SpicepodCluster' && o.apiVersion.startsWith('spice.ai/'));
+  const owner = (metadata.ownerReferences ?? []).find(
+    (o) => o.controller && o.kind === 'SpicepodCluster' && o.apiVersion.startsWith('spice.ai/'),
+  );
   if (owner && owner.name === cluster.clusterName) return undefined;
   return {
     field: 'spec.cluster',

@@ -43,9 +43,7 @@ export function toStructural(node: Schema): Schema {
     return out;
   }
   if (out.properties) {
-    out.properties = Object.fromEntries(
-      Object.entries(out.properties as Record<string, Schema>).map(([k, v]) => [k, toStructural(v)]),
-    );
+    out.properties = Object.fromEntries(Object.entries(out.properties as Record<string, Schema>).map(([k, v]) => [k, toStructural(v)]));
   }
   if (out.items && typeof out.items === 'object') out.items = toStructural(out.items as Schema);
   if (out.additionalProperties && typeof out.additionalProperties === 'object') {
@@ -148,47 +146,87 @@ function crd(o: CrdOptions, client: ConversionClientConfig): Schema {
 const setScale = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.totalReplicas', labelSelectorPath: '.status.selector' };
 
 export function spicepodSetCrd(client: ConversionClientConfig = DEFAULT_CONVERSION_CLIENT): Schema {
-  return crd({
-    kind: 'SpicepodSet',
-    plural: 'spicepodsets',
-    shortNames: ['sps'],
-    description: 'A SpicepodSet runs one Spicepod on spiced replicas: a Deployment, or per-replica StatefulSets when it has a volume, a cluster role or more than one replica.',
-    versions: [
-      { name: 'v1', storage: true, spec: spicepodSetSpecSchema, status: spicepodSetStatusSchema, scale: setScale },
-      { name: 'v2', storage: false, spec: spicepodSetSpecSchemaV2, status: spicepodSetStatusSchemaV2, scale: setScale },
-    ],
-    printerColumns: [
-      { name: 'Ready', type: 'string', jsonPath: '.status.replicas', description: 'Ready/total replicas.' },
-      { name: 'Role', type: 'string', jsonPath: '.status.role', description: 'Cluster role.' },
-      { name: 'Paused', type: 'string', jsonPath: '.status.pauseReason', description: 'Why the set is paused.', priority: 1 },
-      { name: 'Active', type: 'string', jsonPath: '.status.activeVersion', description: 'Version receiving traffic.', priority: 1 },
-      { name: 'Last Updated', type: 'date', jsonPath: '.status.lastUpdated', description: 'When the operator last changed the set\'s children or status.' },
-      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-    ],
-  }, client);
+  return crd(
+    {
+      kind: 'SpicepodSet',
+      plural: 'spicepodsets',
+      shortNames: ['sps'],
+      description:
+        'A SpicepodSet runs one Spicepod on spiced replicas: a Deployment, or per-replica StatefulSets when it has a volume, a cluster role or more than one replica.',
+      versions: [
+        { name: 'v1', storage: true, spec: spicepodSetSpecSchema, status: spicepodSetStatusSchema, scale: setScale },
+        { name: 'v2', storage: false, spec: spicepodSetSpecSchemaV2, status: spicepodSetStatusSchemaV2, scale: setScale },
+      ],
+      printerColumns: [
+        { name: 'Ready', type: 'string', jsonPath: '.status.replicas', description: 'Ready/total replicas.' },
+        { name: 'Role', type: 'string', jsonPath: '.status.role', description: 'Cluster role.' },
+        { name: 'Paused', type: 'string', jsonPath: '.status.pauseReason', description: 'Why the set is paused.', priority: 1 },
+        { name: 'Active', type: 'string', jsonPath: '.status.activeVersion', description: 'Version receiving traffic.', priority: 1 },
+        {
+          name: 'Last Updated',
+          type: 'date',
+          jsonPath: '.status.lastUpdated',
+          description: "When the operator last changed the set's children or status.",
+        },
+        { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      ],
+    },
+    client,
+  );
 }
 
 /** A cluster scales its executors (schedulers are few and fixed). */
-const clusterScale = (spec: string) => ({ specReplicasPath: `.spec.${spec}.replicas`, statusReplicasPath: '.status.executorReadyReplicas', labelSelectorPath: '.status.executorSelector' });
+const clusterScale = (spec: string) => ({
+  specReplicasPath: `.spec.${spec}.replicas`,
+  statusReplicasPath: '.status.executorReadyReplicas',
+  labelSelectorPath: '.status.executorSelector',
+});
 
 export function spicepodClusterCrd(client: ConversionClientConfig = DEFAULT_CONVERSION_CLIENT): Schema {
-  return crd({
-    kind: 'SpicepodCluster',
-    plural: 'spicepodclusters',
-    shortNames: ['spc'],
-    description: 'A SpicepodCluster runs a distributed query cluster of spiced scheduler and executor nodes, secured with operator-managed mutual TLS.',
-    versions: [
-      { name: 'v1alpha1', storage: true, spec: spicepodClusterSpecSchema, status: spicepodClusterStatusSchema, scale: clusterScale('executorSetSpec') },
-      { name: 'v2', storage: false, spec: spicepodClusterSpecSchemaV2, status: spicepodClusterStatusSchemaV2, scale: clusterScale('executorSpec') },
-    ],
-    printerColumns: [
-      { name: 'Schedulers', type: 'string', jsonPath: '.status.schedulers', description: 'Ready/total scheduler pods.' },
-      { name: 'Executors', type: 'string', jsonPath: '.status.executors', description: 'Ready/total executor pods.' },
-      { name: 'CA Ready', type: 'boolean', jsonPath: '.status.rootCertificateReady', description: 'Whether the root CA exists.', priority: 1 },
-      { name: 'Last Updated', type: 'date', jsonPath: '.status.lastUpdated', description: 'When the operator last changed the cluster\'s child sets or status.' },
-      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-    ],
-  }, client);
+  return crd(
+    {
+      kind: 'SpicepodCluster',
+      plural: 'spicepodclusters',
+      shortNames: ['spc'],
+      description:
+        'A SpicepodCluster runs a distributed query cluster of spiced scheduler and executor nodes, secured with operator-managed mutual TLS.',
+      versions: [
+        {
+          name: 'v1alpha1',
+          storage: true,
+          spec: spicepodClusterSpecSchema,
+          status: spicepodClusterStatusSchema,
+          scale: clusterScale('executorSetSpec'),
+        },
+        {
+          name: 'v2',
+          storage: false,
+          spec: spicepodClusterSpecSchemaV2,
+          status: spicepodClusterStatusSchemaV2,
+          scale: clusterScale('executorSpec'),
+        },
+      ],
+      printerColumns: [
+        { name: 'Schedulers', type: 'string', jsonPath: '.status.schedulers', description: 'Ready/total scheduler pods.' },
+        { name: 'Executors', type: 'string', jsonPath: '.status.executors', description: 'Ready/total executor pods.' },
+        {
+          name: 'CA Ready',
+          type: 'boolean',
+          jsonPath: '.status.rootCertificateReady',
+          description: 'Whether the root CA exists.',
+          priority: 1,
+        },
+        {
+          name: 'Last Updated',
+          type: 'date',
+          jsonPath: '.status.lastUpdated',
+          description: "When the operator last changed the cluster's child sets or status.",
+        },
+        { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      ],
+    },
+    client,
+  );
 }
 
 export function allCrds(client: ConversionClientConfig = DEFAULT_CONVERSION_CLIENT): Schema[] {

@@ -31,7 +31,10 @@ export function imageProblems(image: ImageParts, prefix: string): SpecProblem[] 
   const problems: SpecProblem[] = [];
   const registry = image.registry?.replace(/\/+$/, '');
   if (registry !== undefined && registry !== '' && !REGISTRY.test(registry)) {
-    problems.push({ field: `${prefix}.registry`, message: `${JSON.stringify(image.registry)} is not a registry host (e.g. ghcr.io, registry.example.com:5000, or with a path: ghcr.io/acme)` });
+    problems.push({
+      field: `${prefix}.registry`,
+      message: `${JSON.stringify(image.registry)} is not a registry host (e.g. ghcr.io, registry.example.com:5000, or with a path: ghcr.io/acme)`,
+    });
   }
   if (!(registry ? NAME : NAME_WITH_DOMAIN).test(image.name)) {
     problems.push({
@@ -47,7 +50,10 @@ export function imageProblems(image: ImageParts, prefix: string): SpecProblem[] 
   }
   const repository = registry ? `${registry}/${image.name}` : image.name;
   if (repository.length > REPOSITORY_MAX) {
-    problems.push({ field: `${prefix}.name`, message: `the repository ${registry ? 'with its registry ' : ''}is ${repository.length} characters; image references allow at most ${REPOSITORY_MAX}` });
+    problems.push({
+      field: `${prefix}.name`,
+      message: `the repository ${registry ? 'with its registry ' : ''}is ${repository.length} characters; image references allow at most ${REPOSITORY_MAX}`,
+    });
   }
   return problems;
 }

@@ -72,7 +72,8 @@ export function envVarNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
   for (const ch of name) {
     const code = ch.codePointAt(0)!;
-    if (code < 0x20 || code > 0x7e || ch === '=') return `${quoted(name)} is not a valid environment variable name: only printable ASCII characters other than '=' are allowed`;
+    if (code < 0x20 || code > 0x7e || ch === '=')
+      return `${quoted(name)} is not a valid environment variable name: only printable ASCII characters other than '=' are allowed`;
   }
   return undefined;
 }

@@ -14,10 +14,7 @@ export const QUANTITY_PATTERN =
 /** A Kubernetes quantity ("10Gi", "500m", or a plain integer). */
 export const quantity = () =>
   z
-    .union([
-      z.int32(),
-      z.string().regex(QUANTITY_PATTERN, 'must be a Kubernetes quantity such as 10Gi, 512Mi or 500m'),
-    ])
+    .union([z.int32(), z.string().regex(QUANTITY_PATTERN, 'must be a Kubernetes quantity such as 10Gi, 512Mi or 500m')])
     .meta({ 'x-kubernetes-int-or-string': true });
 
 /** An integer or a percentage ("25%"), as Kubernetes uses for maxUnavailable. */
@@ -107,12 +104,22 @@ export const toleration = z.object({
 });
 
 const nodeSelectorTerm = z.object({
-  matchExpressions: z.array(labelSelectorRequirement.extend({
-    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).describe('How the key relates to the values.'),
-  })).optional().describe('Requirements on node labels.'),
-  matchFields: z.array(labelSelectorRequirement.extend({
-    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).describe('How the key relates to the values.'),
-  })).optional().describe('Requirements on node fields.'),
+  matchExpressions: z
+    .array(
+      labelSelectorRequirement.extend({
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).describe('How the key relates to the values.'),
+      }),
+    )
+    .optional()
+    .describe('Requirements on node labels.'),
+  matchFields: z
+    .array(
+      labelSelectorRequirement.extend({
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).describe('How the key relates to the values.'),
+      }),
+    )
+    .optional()
+    .describe('Requirements on node fields.'),
 });
 
 export const nodeAffinity = z.object({
@@ -135,7 +142,7 @@ export const nodeAffinity = z.object({
 
 const podAffinityTerm = z.object({
   labelSelector: labelSelector.optional().describe('Pods this term refers to.'),
-  namespaces: z.array(z.string()).optional().describe('Namespaces the labelSelector applies to (default: the pod\'s own).'),
+  namespaces: z.array(z.string()).optional().describe("Namespaces the labelSelector applies to (default: the pod's own)."),
   namespaceSelector: labelSelector.optional().describe('Namespaces the labelSelector applies to, by label.'),
   topologyKey: z.string().describe('Node label that defines the topology domain, e.g. kubernetes.io/hostname.'),
 });
@@ -160,7 +167,7 @@ export const topologySpreadConstraint = z.object({
   maxSkew: z.int32().min(1).describe('Largest allowed difference in pod count between topology domains.'),
   topologyKey: z.string().describe('Node label that defines the topology domain.'),
   whenUnsatisfiable: z.enum(['DoNotSchedule', 'ScheduleAnyway']).describe('What to do when the constraint cannot be met.'),
-  labelSelector: labelSelector.optional().describe('Pods counted for the spread (default: the workload\'s own pods).'),
+  labelSelector: labelSelector.optional().describe("Pods counted for the spread (default: the workload's own pods)."),
   minDomains: z.int32().min(1).optional().describe('Minimum number of eligible domains.'),
 });
 

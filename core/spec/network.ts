@@ -57,7 +57,8 @@ const inPortRange = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
 /** A port name as Kubernetes accepts it (IANA_SVC_NAME): what a NetworkPolicy port string must be. */
 export function portNameProblem(name: string): string | undefined {
-  if (/^[0-9]+$/.test(name)) return `is the string ${JSON.stringify(name)}, which Kubernetes reads as a port name: write the number ${name} without quotes`;
+  if (/^[0-9]+$/.test(name))
+    return `is the string ${JSON.stringify(name)}, which Kubernetes reads as a port name: write the number ${name} without quotes`;
   if (name.length > 15 || !IANA_PORT_NAME.test(name) || name.includes('--') || !/[a-z]/.test(name)) {
     return `must be a port number (1-65535) or a port name of at most 15 lower-case letters, digits and single hyphens with at least one letter (got ${JSON.stringify(name)})`;
   }
@@ -116,7 +117,10 @@ function peerProblems(peer: Peer, field: string): NetworkProblem[] {
     return [{ field, message: 'must set podSelector, namespaceSelector or ipBlock (leave the peer list out to allow every peer)' }];
   }
   if (peer.ipBlock && (peer.podSelector || peer.namespaceSelector)) {
-    problems.push({ field: `${field}.ipBlock`, message: 'cannot be combined with podSelector or namespaceSelector in one peer: write them as two peers' });
+    problems.push({
+      field: `${field}.ipBlock`,
+      message: 'cannot be combined with podSelector or namespaceSelector in one peer: write them as two peers',
+    });
   }
   if (peer.podSelector) problems.push(...selectorProblems(peer.podSelector, `${field}.podSelector`));
   if (peer.namespaceSelector) problems.push(...selectorProblems(peer.namespaceSelector, `${field}.namespaceSelector`));
@@ -127,7 +131,10 @@ function peerProblems(peer: Peer, field: string): NetworkProblem[] {
       const except = parseCidr(value);
       if (!except.ok) problems.push({ field: `${field}.ipBlock.except.${i}`, message: except.message });
       else if (cidr.ok && !strictlyContains(cidr.cidr, except.cidr)) {
-        problems.push({ field: `${field}.ipBlock.except.${i}`, message: `${JSON.stringify(value)} must lie inside cidr ${JSON.stringify(peer.ipBlock!.cidr)} and be smaller than it` });
+        problems.push({
+          field: `${field}.ipBlock.except.${i}`,
+          message: `${JSON.stringify(value)} must lie inside cidr ${JSON.stringify(peer.ipBlock!.cidr)} and be smaller than it`,
+        });
       }
     });
   }
@@ -150,7 +157,11 @@ export function admitsOnlyClusterPods(rule: IngressRule, clusterName: string | u
       const pinned = peer.podSelector.matchLabels?.[LABEL_CLUSTER];
       const viaLabels = pinned !== undefined && (clusterName === undefined || pinned === clusterName);
       const viaExpression = (peer.podSelector.matchExpressions ?? []).some(
-        (e) => e.key === LABEL_CLUSTER && e.operator === 'In' && e.values?.length === 1 && (clusterName === undefined || e.values[0] === clusterName),
+        (e) =>
+          e.key === LABEL_CLUSTER &&
+          e.operator === 'In' &&
+          e.values?.length === 1 &&
+          (clusterName === undefined || e.values[0] === clusterName),
       );
       return viaLabels || viaExpression;
     })
@@ -168,16 +179,26 @@ function opensClusterPort(port: Port, clusterPort: number): boolean {
 function portProblems(port: Port, field: string, guard: ClusterGuard | undefined): NetworkProblem[] {
   const problems: NetworkProblem[] = [];
   if (port.port === undefined) {
-    if (port.endPort !== undefined) problems.push({ field: `${field}.endPort`, message: 'may only be given with a numeric port, as the end of the range that starts there' });
+    if (port.endPort !== undefined)
+      problems.push({
+        field: `${field}.endPort`,
+        message: 'may only be given with a numeric port, as the end of the range that starts there',
+      });
   } else if (typeof port.port === 'string') {
     const message = portNameProblem(port.port);
     if (message) problems.push({ field: `${field}.port`, message });
-    if (port.endPort !== undefined) problems.push({ field: `${field}.endPort`, message: 'may only be given with a numeric port, as the end of the range that starts there' });
+    if (port.endPort !== undefined)
+      problems.push({
+        field: `${field}.endPort`,
+        message: 'may only be given with a numeric port, as the end of the range that starts there',
+      });
   } else {
     if (!inPortRange(port.port)) problems.push({ field: `${field}.port`, message: `must be between 1 and 65535 (got ${port.port})` });
     if (port.endPort !== undefined) {
-      if (!inPortRange(port.endPort)) problems.push({ field: `${field}.endPort`, message: `must be between 1 and 65535 (got ${port.endPort})` });
-      else if (port.endPort < port.port) problems.push({ field: `${field}.endPort`, message: `must not be below port ${port.port} (got ${port.endPort})` });
+      if (!inPortRange(port.endPort))
+        problems.push({ field: `${field}.endPort`, message: `must be between 1 and 65535 (got ${port.endPort})` });
+      else if (port.endPort < port.port)
+        problems.push({ field: `${field}.endPort`, message: `must not be below port ${port.port} (got ${port.endPort})` });
     }
   }
   if (!problems.length && guard && opensClusterPort(port, guard.port)) {
@@ -187,7 +208,9 @@ function portProblems(port: Port, field: string, guard: ClusterGuard | undefined
         : port.endPort !== undefined
           ? `covers ${port.port}-${port.endPort}, which includes`
           : 'opens';
-    const peers = guard.clusterName ? `podSelector: {matchLabels: {${LABEL_CLUSTER}: ${guard.clusterName}}}` : `a podSelector on ${LABEL_CLUSTER}=<cluster>`;
+    const peers = guard.clusterName
+      ? `podSelector: {matchLabels: {${LABEL_CLUSTER}: ${guard.clusterName}}}`
+      : `a podSelector on ${LABEL_CLUSTER}=<cluster>`;
     problems.push({
       field: `${field}.port`,
       message: `${what} the internal cluster port ${guard.port}, which only pods of the same cluster may reach (the operator allows them): list only the public ports (HTTP, Flight, metrics), or admit only the cluster's pods (every peer ${peers}, without namespaceSelector or ipBlock)`,
@@ -201,7 +224,11 @@ function portProblems(port: Port, field: string, guard: ClusterGuard | undefined
  * ingress port that reaches the internal port is a problem too: it is for the
  * cluster's own pods.
  */
-export function networkRuleProblems(network: NetworkRules | undefined, fields: NetworkRuleFields, guard: ClusterGuard | undefined): NetworkProblem[] {
+export function networkRuleProblems(
+  network: NetworkRules | undefined,
+  fields: NetworkRuleFields,
+  guard: ClusterGuard | undefined,
+): NetworkProblem[] {
   const problems: NetworkProblem[] = [];
   (network?.ingress ?? []).forEach((rule, i) => {
     (rule.from ?? []).forEach((peer, j) => problems.push(...peerProblems(peer, `${fields.ingress}.${i}.from.${j}`)));
@@ -217,8 +244,15 @@ export function networkRuleProblems(network: NetworkRules | undefined, fields: N
 }
 
 /** On a cluster node the public ports must differ from the internal one. */
-export function clusterPortProblems(ports: { httpPort?: number; flightPort?: number; metricsPort?: number }, prefix: string, clusterPort: number = CLUSTER_PORT): NetworkProblem[] {
-  const internal = clusterPort === CLUSTER_PORT ? `${CLUSTER_PORT}, the internal cluster port` : `${clusterPort}, the internal cluster port (the port of cluster.bindAddress)`;
+export function clusterPortProblems(
+  ports: { httpPort?: number; flightPort?: number; metricsPort?: number },
+  prefix: string,
+  clusterPort: number = CLUSTER_PORT,
+): NetworkProblem[] {
+  const internal =
+    clusterPort === CLUSTER_PORT
+      ? `${CLUSTER_PORT}, the internal cluster port`
+      : `${clusterPort}, the internal cluster port (the port of cluster.bindAddress)`;
   return (['httpPort', 'flightPort', 'metricsPort'] as const)
     .filter((name) => (ports[name] ?? DEFAULT_PORTS[name]) === clusterPort)
     .map((name) => ({ field: `${prefix}.${name}`, message: `must differ from ${internal}` }));

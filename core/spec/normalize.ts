@@ -36,7 +36,10 @@ function problemsOf(error: z.ZodError, prefix: string): SpecProblem[] {
 }
 
 /** Parses a Spicepod given as an object or as a YAML string. */
-export function parseSpicepod(value: unknown, field: string): { ok: true; spicepod: Record<string, unknown> } | { ok: false; problem: SpecProblem } {
+export function parseSpicepod(
+  value: unknown,
+  field: string,
+): { ok: true; spicepod: Record<string, unknown> } | { ok: false; problem: SpecProblem } {
   let pod = value;
   if (typeof value === 'string') {
     try {
@@ -136,7 +139,10 @@ function crossFieldProblems(spec: SpicepodSetSpec): SpecProblem[] {
   }
   if (spec.volume && spec.volumeClaimTemplates) {
     // The CRD says so too (VOLUME_EXCLUSIVE_RULE); this names it for objects admitted without that rule.
-    problems.push({ field: 'spec.volumeClaimTemplates', message: 'must not be set with volume: volume is the volumeClaimTemplate data; set one of them' });
+    problems.push({
+      field: 'spec.volumeClaimTemplates',
+      message: 'must not be set with volume: volume is the volumeClaimTemplate data; set one of them',
+    });
   }
   if (spec.network?.dnsPolicy === 'None' && !spec.network.dnsConfig?.nameservers?.length) {
     problems.push({
@@ -164,7 +170,10 @@ function crossFieldProblems(spec: SpicepodSetSpec): SpecProblem[] {
     problems.push(...clusterPortProblems(spec, 'spec', clusterNodePort(spec.cluster)));
   }
   if (spec.cluster && spec.updateStrategy.type === 'BlueGreen') {
-    problems.push({ field: 'spec.updateStrategy.type', message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered' });
+    problems.push({
+      field: 'spec.updateStrategy.type',
+      message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered',
+    });
   }
   if (spec.cluster?.role === 'executor' && spec.probes?.readiness) {
     problems.push({ field: 'spec.probes.readiness', message: EXECUTOR_READINESS_MESSAGE });
@@ -223,7 +232,12 @@ export function normalizeSpicepodClusterSpec(raw: unknown, name?: string): Norma
     if (spec[role].updateStrategy?.type === 'BlueGreen') {
       return {
         ok: false,
-        problems: [{ field: `spec.${role}.updateStrategy.type`, message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered' }],
+        problems: [
+          {
+            field: `spec.${role}.updateStrategy.type`,
+            message: 'BlueGreen is not supported on cluster nodes (their certificates name each pod); use RollingOrdered',
+          },
+        ],
       };
     }
   }
@@ -233,7 +247,11 @@ export function normalizeSpicepodClusterSpec(raw: unknown, name?: string): Norma
     return [
       ...nodeAddressProblems(spec[role].cluster, spec[role].replicas, `spec.${role}.cluster`),
       ...clusterPortProblems(spec[role], `spec.${role}`, port),
-      ...networkRuleProblems(spec[role].network, { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` }, { port, clusterName: name }),
+      ...networkRuleProblems(
+        spec[role].network,
+        { ingress: `spec.${role}.network.ingress`, egress: `spec.${role}.network.egress` },
+        { port, clusterName: name },
+      ),
     ];
   });
   const schedulerPort = clusterNodePort(spec.schedulerSetSpec.cluster);

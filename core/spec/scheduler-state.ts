@@ -25,6 +25,7 @@ export function stateLocationProblem(spicepod: Record<string, unknown>): string 
   } catch {
     return `${JSON.stringify(location)} is not a URL: spiced parses it as one (${EXAMPLES})`;
   }
-  if (url.protocol === 'file:' && url.pathname === '/' && !url.host) return `${JSON.stringify(location)} names the root directory: give a directory, ${EXAMPLES}`;
+  if (url.protocol === 'file:' && url.pathname === '/' && !url.host)
+    return `${JSON.stringify(location)} names the root directory: give a directory, ${EXAMPLES}`;
   return undefined;
 }

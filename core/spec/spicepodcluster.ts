@@ -7,7 +7,9 @@ import { VOLUME_EXCLUSIVE_RULE } from './volumes.ts';
 
 const nodeSpecFields = {
   ...workloadFields,
-  cluster: nodeClusterConfig.optional().describe('Overrides of the node\'s cluster-internal addresses; the operator fills in role, mTLS and scheduler discovery.'),
+  cluster: nodeClusterConfig
+    .optional()
+    .describe("Overrides of the node's cluster-internal addresses; the operator fills in role, mTLS and scheduler discovery."),
 };
 
 export const schedulerSetSpecSchema = z
@@ -46,27 +48,34 @@ export const spicepodClusterSpecSchema = z
     allowInsecureConnections: z
       .boolean()
       .default(false)
-      .describe('Run the internal port 50052 without mTLS and issue no certificates. Development only: all inter-node traffic is unencrypted.'),
+      .describe(
+        'Run the internal port 50052 without mTLS and issue no certificates. Development only: all inter-node traffic is unencrypted.',
+      ),
   })
   .describe('Desired state of a SpicepodCluster.');
 
 export const spicepodClusterStatusSchema = z
   .object({
-    rootCertificateReady: z.boolean().optional().describe('Whether the cluster\'s root CA exists.'),
+    rootCertificateReady: z.boolean().optional().describe("Whether the cluster's root CA exists."),
     rootSecretName: z.string().optional().describe('Secret (in the operator namespace) holding the root CA certificate and key.'),
     rootExpiresAt: z.string().optional().describe('Expiry of the root CA (RFC 3339).'),
     schedulerSpicepodsetName: z.string().optional().describe('Name of the child scheduler SpicepodSet.'),
     executorSpicepodsetName: z.string().optional().describe('Name of the child executor SpicepodSet.'),
     schedulerReadyReplicas: z.int().optional().describe('Ready scheduler pods.'),
     executorReadyReplicas: z.int().optional().describe('Ready executor pods.'),
-    executorSelector: z.string().optional().describe('Label selector of the executor pods, for the scale subresource (which scales executorSetSpec.replicas).'),
+    executorSelector: z
+      .string()
+      .optional()
+      .describe('Label selector of the executor pods, for the scale subresource (which scales executorSetSpec.replicas).'),
     schedulers: z.string().optional().describe('Scheduler readiness for kubectl, ready/total.'),
     executors: z.string().optional().describe('Executor readiness for kubectl, ready/total.'),
     error: z
       .string()
       .optional()
-      .describe('What keeps the cluster from working, when something does (an invalid spec, a refused child, a node set paused after crashes): the Ready condition\'s message then; absent otherwise. Kept for v1alpha1 clients; conditions say the same.'),
-    lastUpdated: z.string().optional().describe('When the operator last changed this cluster\'s child sets or status (RFC 3339).'),
+      .describe(
+        "What keeps the cluster from working, when something does (an invalid spec, a refused child, a node set paused after crashes): the Ready condition's message then; absent otherwise. Kept for v1alpha1 clients; conditions say the same.",
+      ),
+    lastUpdated: z.string().optional().describe("When the operator last changed this cluster's child sets or status (RFC 3339)."),
     observedGeneration: z.int().optional().describe('The .metadata.generation this status reflects.'),
     conditions: conditions().optional(),
   })

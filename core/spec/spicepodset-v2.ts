@@ -8,7 +8,15 @@ import { port } from './kubernetes.ts';
 import { volumeFields } from './volumes.ts';
 
 export { ACCESS_MODES, DATA_MOUNT_PATH, DATA_VOLUME, pvcResources, volumeClaimTemplate, volumeMount } from './volumes.ts';
-import { DEFAULT_IMAGE, DEFAULT_PORTS, DEFAULT_RETENTION_SECONDS, imagePullFields, setClusterConfig, spicepodSetStatusSchema, workloadFields } from './spicepodset.ts';
+import {
+  DEFAULT_IMAGE,
+  DEFAULT_PORTS,
+  DEFAULT_RETENTION_SECONDS,
+  imagePullFields,
+  setClusterConfig,
+  spicepodSetStatusSchema,
+  workloadFields,
+} from './spicepodset.ts';
 
 export const V2_UPDATE_STRATEGIES = ['RollingOrdered', 'RollingParallel', 'BlueGreen'] as const;
 
@@ -17,7 +25,9 @@ export const imageSpecV2 = z
     repository: z
       .string()
       .optional()
-      .describe(`Full image repository, registry included, e.g. 709825985650.dkr.ecr.us-east-1.amazonaws.com/spice-ai/spiceai-enterprise-byol (default ${DEFAULT_IMAGE.registry}/${DEFAULT_IMAGE.name}).`),
+      .describe(
+        `Full image repository, registry included, e.g. 709825985650.dkr.ecr.us-east-1.amazonaws.com/spice-ai/spiceai-enterprise-byol (default ${DEFAULT_IMAGE.registry}/${DEFAULT_IMAGE.name}).`,
+      ),
     tag: z.string().optional().describe(`Image tag; a digest may follow it (tag@sha256:...). Default ${DEFAULT_IMAGE.tag}.`),
     ...imagePullFields,
   })
@@ -31,10 +41,18 @@ export const standbyVersionSpec = z
     enabled: z
       .boolean()
       .optional()
-      .describe('Keep the previous version running as a standby. Re-applying the previous spec switches the Service back to it at once, without restarting pods.'),
-    retentionPeriodSeconds: z.int32().min(0).optional().describe(`How long the standby is kept, in seconds (default ${DEFAULT_RETENTION_SECONDS}).`),
+      .describe(
+        'Keep the previous version running as a standby. Re-applying the previous spec switches the Service back to it at once, without restarting pods.',
+      ),
+    retentionPeriodSeconds: z
+      .int32()
+      .min(0)
+      .optional()
+      .describe(`How long the standby is kept, in seconds (default ${DEFAULT_RETENTION_SECONDS}).`),
   })
-  .describe('Standby of the previous version, for instant rollback by re-applying the previous spec. Versions are content hashes of the deployment-affecting spec (status.activeVersion, status.standbyVersion).');
+  .describe(
+    'Standby of the previous version, for instant rollback by re-applying the previous spec. Versions are content hashes of the deployment-affecting spec (status.activeVersion, status.standbyVersion).',
+  );
 
 export const updateStrategySpecV2 = z
   .object({
@@ -42,7 +60,7 @@ export const updateStrategySpecV2 = z
       .enum(V2_UPDATE_STRATEGIES)
       .optional()
       .describe(
-        'RollingOrdered: one replica at a time in ordinal order, each Ready before the next (the default). RollingParallel: in parallel, at most maxUnavailable at once. BlueGreen: a full new generation alongside, traffic switched once it is Ready. (v1\'s Parallel reads as RollingOrdered here.)',
+        "RollingOrdered: one replica at a time in ordinal order, each Ready before the next (the default). RollingParallel: in parallel, at most maxUnavailable at once. BlueGreen: a full new generation alongside, traffic switched once it is Ready. (v1's Parallel reads as RollingOrdered here.)",
       ),
     maxUnavailable: workloadFields.updateStrategy.unwrap().shape.maxUnavailable,
     minReadyForCutover: workloadFields.updateStrategy.unwrap().shape.minReadyForCutover,
@@ -78,7 +96,9 @@ export const spicepodFieldV2 = () =>
   z
     .record(z.string(), z.unknown())
     .meta({ 'x-kubernetes-preserve-unknown-fields': true })
-    .describe('The Spicepod (spicepod.yaml) to run, as a structured object kept as given. Stored in a ConfigMap and mounted into the pods; a change rolls the pods.');
+    .describe(
+      'The Spicepod (spicepod.yaml) to run, as a structured object kept as given. Stored in a ConfigMap and mounted into the pods; a change rolls the pods.',
+    );
 
 export const spicepodSetSpecSchemaV2 = z
   .object({
@@ -96,7 +116,10 @@ export const spicepodSetSpecSchemaV2 = z
 /** v1's status with v2's time format: standbyExpiresAt in RFC 3339 (v1: epoch seconds). */
 export const spicepodSetStatusSchemaV2 = spicepodSetStatusSchema
   .extend({
-    standbyExpiresAt: z.string().optional().describe('When the standby generation is removed (RFC 3339); after that, when it was (with no standbyVersion).'),
+    standbyExpiresAt: z
+      .string()
+      .optional()
+      .describe('When the standby generation is removed (RFC 3339); after that, when it was (with no standbyVersion).'),
   })
   .describe('Observed state of a SpicepodSet.');
 

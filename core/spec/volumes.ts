@@ -24,7 +24,10 @@ export const CEL_TEMPLATE_NAME = (v: string) => `(has(${v}.metadata) && has(${v}
 
 export const pvcResources = z
   .object({
-    requests: z.record(z.string(), quantity()).optional().describe('Minimum resources, e.g. storage: 10Gi (default 1Gi). Raising storage resizes existing claims; lowering it has no effect.'),
+    requests: z
+      .record(z.string(), quantity())
+      .optional()
+      .describe('Minimum resources, e.g. storage: 10Gi (default 1Gi). Raising storage resizes existing claims; lowering it has no effect.'),
     limits: z.record(z.string(), quantity()).optional().describe('Maximum resources.'),
   })
   .describe('Resources of the claim.');
@@ -38,7 +41,9 @@ export const volumeClaimTemplate = z
           .max(63)
           .regex(DNS1123_LABEL, 'must be a DNS-1123 label (lower case letters, digits and -), as a pod volume name is')
           .optional()
-          .describe(`Name of the claim template and of its volume, a DNS-1123 label (default ${DATA_VOLUME}). Claims are named <name>-<statefulset>-0.`),
+          .describe(
+            `Name of the claim template and of its volume, a DNS-1123 label (default ${DATA_VOLUME}). Claims are named <name>-<statefulset>-0.`,
+          ),
         labels: stringMap('Labels of the claims (the operator adds spice.ai/app).').optional(),
         annotations: stringMap('Annotations of the claims.').optional(),
       })
@@ -59,8 +64,17 @@ export const volumeClaimTemplate = z
 
 export const volumeMount = z
   .object({
-    name: z.string().min(1).describe(`Name of the volume to mount: a volumeClaimTemplate (an entry for ${DATA_VOLUME} replaces its mount at ${DATA_MOUNT_PATH}).`),
-    mountPath: z.string().min(1).max(1024).describe('Where the volume appears in the spiced container; unique among the container\'s mounts.'),
+    name: z
+      .string()
+      .min(1)
+      .describe(
+        `Name of the volume to mount: a volumeClaimTemplate (an entry for ${DATA_VOLUME} replaces its mount at ${DATA_MOUNT_PATH}).`,
+      ),
+    mountPath: z
+      .string()
+      .min(1)
+      .max(1024)
+      .describe("Where the volume appears in the spiced container; unique among the container's mounts."),
     subPath: z.string().optional().describe('Sub-path of the volume to mount.'),
     readOnly: z.boolean().optional().describe('Mount read-only.'),
   })
@@ -95,7 +109,9 @@ export const volumeMounts = () =>
         },
       ],
     })
-    .describe(`Mounts of the spiced container: volumeClaimTemplates other than ${DATA_VOLUME} (which is mounted at ${DATA_MOUNT_PATH} unless an entry names it).`);
+    .describe(
+      `Mounts of the spiced container: volumeClaimTemplates other than ${DATA_VOLUME} (which is mounted at ${DATA_MOUNT_PATH} unless an entry names it).`,
+    );
 
 /** The fields both v1 (and v1alpha1 nodes) and v2 have, spelled alike. */
 export const volumeFields = {

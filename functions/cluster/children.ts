@@ -60,8 +60,7 @@ export function pausedCondition(children: ChildState[]): ConditionInput {
   const message = paused
     .map((c) => {
       const detail = findCondition(c.status?.conditions, 'Paused')?.message;
-      const resume =
-        c.status!.pauseReason === PAUSE_CRASHLOOPING ? '' : ` (set ${specField(c.role)}.replicas above 0 to resume)`;
+      const resume = c.status!.pauseReason === PAUSE_CRASHLOOPING ? '' : ` (set ${specField(c.role)}.replicas above 0 to resume)`;
       return `the ${c.role} set ${c.name} is paused (${c.status!.pauseReason})${detail ? `: ${detail}` : ''}${resume}`;
     })
     .join('; ');

@@ -30,19 +30,38 @@ export const ALL_NODES_READY_MESSAGE = 'schedulers and executors are Ready';
 const everyNodeReady: Check = (o) => (o.allReady ? ready('True', ClusterReason.AllNodesReady, ALL_NODES_READY_MESSAGE) : undefined);
 const apiServerRefusedAChildSet: Check = (o) =>
   o.refusedChildren.length
-    ? ready('False', ClusterReason.ChildRefused, o.refusedChildren.map((f) => `the API server refused SpicepodSet ${f.target.name}: ${f.message}`).join('; '))
+    ? ready(
+        'False',
+        ClusterReason.ChildRefused,
+        o.refusedChildren.map((f) => `the API server refused SpicepodSet ${f.target.name}: ${f.message}`).join('; '),
+      )
     : undefined;
-const aChildSetHasAProblem: Check = (o) => (o.childProblems.length ? ready('False', o.childProblems[0]!.reason, o.childProblems.map((p) => p.message).join('; ')) : undefined);
+const aChildSetHasAProblem: Check = (o) =>
+  o.childProblems.length ? ready('False', o.childProblems[0]!.reason, o.childProblems.map((p) => p.message).join('; ')) : undefined;
 const aNodeSetCrashLoops: Check = (o) => {
   const crashed = o.children.filter(crashLooping);
-  return crashed.length ? ready('False', ClusterReason.Paused, crashed.map((c) => `the ${c.role} set ${c.name} is paused after repeated pod failures`).join('; ')) : undefined;
+  return crashed.length
+    ? ready(
+        'False',
+        ClusterReason.Paused,
+        crashed.map((c) => `the ${c.role} set ${c.name} is paused after repeated pod failures`).join('; '),
+      )
+    : undefined;
 };
 export const READY_CHECKS: Check[] = [everyNodeReady, apiServerRefusedAChildSet, aChildSetHasAProblem, aNodeSetCrashLoops];
-const nodesNotReady = (o: ClusterOutcome) => ready('False', ClusterReason.NodesNotReady, `schedulers ${o.schedulers}, executors ${o.executors} Ready`);
+const nodesNotReady = (o: ClusterOutcome) =>
+  ready('False', ClusterReason.NodesNotReady, `schedulers ${o.schedulers}, executors ${o.executors} Ready`);
 
 function progressing(o: ClusterOutcome): ConditionInput {
-  if (o.executorWaits) return { type: 'Progressing', status: 'True', reason: ClusterReason.SchedulersFirst, message: 'executors wait until the schedulers have rolled out and are Ready' };
-  if (o.allReady) return { type: 'Progressing', status: 'False', reason: ClusterReason.RolloutComplete, message: 'every node runs the current spec' };
+  if (o.executorWaits)
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: ClusterReason.SchedulersFirst,
+      message: 'executors wait until the schedulers have rolled out and are Ready',
+    };
+  if (o.allReady)
+    return { type: 'Progressing', status: 'False', reason: ClusterReason.RolloutComplete, message: 'every node runs the current spec' };
   return { type: 'Progressing', status: 'True', reason: ClusterReason.RollingOut, message: 'nodes are rolling out' };
 }
 
@@ -53,14 +72,19 @@ export function clusterConditions(o: ClusterOutcome): ConditionInput[] {
 }
 
 /** Whether Ready says something is wrong that the legacy status.error must carry. */
-export const isError = (readyNow: ConditionInput, o: ClusterOutcome) => readyNow.status === 'False' && (ERROR_REASONS.has(readyNow.reason) || o.children.some(crashLooping));
+export const isError = (readyNow: ConditionInput, o: ClusterOutcome) =>
+  readyNow.status === 'False' && (ERROR_REASONS.has(readyNow.reason) || o.children.some(crashLooping));
 
 /** The Events of the conditions' changes: an error in new words, a new pause, Ready reached. */
 export function clusterEvents(previous: Condition[] | undefined, conditions: ConditionInput[], o: ClusterOutcome): RecordedEvent[] {
   const events: RecordedEvent[] = [];
   const readyNow = conditions.find((c) => c.type === 'Ready')!;
   const readyBefore = findCondition(previous, 'Ready');
-  if (readyNow.status === 'False' && ERROR_REASONS.has(readyNow.reason) && (readyBefore?.reason !== readyNow.reason || readyBefore?.message !== readyNow.message)) {
+  if (
+    readyNow.status === 'False' &&
+    ERROR_REASONS.has(readyNow.reason) &&
+    (readyBefore?.reason !== readyNow.reason || readyBefore?.message !== readyNow.message)
+  ) {
     events.push({ type: 'Warning', reason: readyNow.reason, message: readyNow.message });
   }
   const pausedNow = conditions.find((c) => c.type === 'Paused')!;
@@ -68,6 +92,7 @@ export function clusterEvents(previous: Condition[] | undefined, conditions: Con
   if (pausedNow.status === 'True' && (pausedBefore?.status !== 'True' || pausedBefore.reason !== pausedNow.reason)) {
     events.push({ type: o.children.some(crashLooping) ? 'Warning' : 'Normal', reason: ClusterReason.Paused, message: pausedNow.message });
   }
-  if (o.allReady && readyBefore?.status !== 'True') events.push({ type: 'Normal', reason: ClusterReason.Ready, message: ALL_NODES_READY_MESSAGE });
+  if (o.allReady && readyBefore?.status !== 'True')
+    events.push({ type: 'Normal', reason: ClusterReason.Ready, message: ALL_NODES_READY_MESSAGE });
   return events;
 }

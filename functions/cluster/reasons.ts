@@ -2,7 +2,13 @@
 // what it means. Decisions compare these constants, never free text. The
 // child sets' reasons it passes on are the workloads handler's
 // (core/set-reasons.ts).
-import { PAUSE_CRASHLOOPING, PAUSE_SCALED, REASON_CHILD_REFUSED, REASON_INVALID_SPEC, REASON_PODS_REFUSED } from '../../core/set-reasons.ts';
+import {
+  PAUSE_CRASHLOOPING,
+  PAUSE_SCALED,
+  REASON_CHILD_REFUSED,
+  REASON_INVALID_SPEC,
+  REASON_PODS_REFUSED,
+} from '../../core/set-reasons.ts';
 
 export const ClusterReason = {
   // --- Ready ---
@@ -46,4 +52,8 @@ export const ClusterReason = {
 export type ClusterReason = (typeof ClusterReason)[keyof typeof ClusterReason];
 
 /** Ready reasons that are errors: status.error carries their message (v1alpha1 clients read it), and they raise a Warning. */
-export const ERROR_REASONS: ReadonlySet<string> = new Set([ClusterReason.InvalidSpec, ClusterReason.ChildRefused, ClusterReason.PodsRefused]);
+export const ERROR_REASONS: ReadonlySet<string> = new Set([
+  ClusterReason.InvalidSpec,
+  ClusterReason.ChildRefused,
+  ClusterReason.PodsRefused,
+]);

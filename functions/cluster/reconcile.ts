@@ -40,7 +40,10 @@ const childState = (role: Role, name: string, v: ChildView): ChildState => ({
 });
 
 /** The two child sets the spec asks for, or the problems of the spec (the children's named under the cluster's fields). */
-function desiredChildren(parent: KubeObject, clusterDomain: string): { spec: SpicepodClusterSpec; scheduler: KubeObject; executor: KubeObject } | { problems: SpecProblem[] } {
+function desiredChildren(
+  parent: KubeObject,
+  clusterDomain: string,
+): { spec: SpicepodClusterSpec; scheduler: KubeObject; executor: KubeObject } | { problems: SpecProblem[] } {
   const cluster = parent.metadata.name;
   const namespace = parent.metadata.namespace ?? 'default';
   const normalized = normalizeSpicepodClusterSpec(parent.spec, cluster);
@@ -55,8 +58,20 @@ function desiredChildren(parent: KubeObject, clusterDomain: string): { spec: Spi
 function invalidSpec(observed: Observed, problems: SpecProblem[], rollback: RollbackAnswer): Desired {
   const previous = (observed.parent.status ?? {}) as SpicepodClusterStatus;
   const carried = (previous.conditions ?? []).filter((c) => c.type === 'Progressing' || c.type === 'Paused').map(asInput);
-  const { message, conditions, events } = invalidSpecAnswer(previous.conditions, problems, [...carried, ...rollback.conditions], observed.now, observed.parent.metadata.generation);
-  return { apply: [], keep: observed.children.map(refOf), patch: rollback.patch, status: { error: message, conditions }, events: [...events, ...rollback.events] };
+  const { message, conditions, events } = invalidSpecAnswer(
+    previous.conditions,
+    problems,
+    [...carried, ...rollback.conditions],
+    observed.now,
+    observed.parent.metadata.generation,
+  );
+  return {
+    apply: [],
+    keep: observed.children.map(refOf),
+    patch: rollback.patch,
+    status: { error: message, conditions },
+    events: [...events, ...rollback.events],
+  };
 }
 
 /** Schedulers first: an existing executor set changes only once the schedulers run the new spec and are Ready. */
@@ -119,4 +134,3 @@ export async function reconcileSpicepodCluster(observed: Observed): Promise<Desi
     requeueAfterSeconds: outcome.allReady ? undefined : 30,
   };
 }
-

@@ -22,10 +22,13 @@ export interface RollbackAnswer {
 export function rollbackAnswer(parent: KubeObject): RollbackAnswer {
   const requested = parent.metadata.annotations?.[ANNOTATION_ROLLBACK] !== undefined;
   const previous = (parent.status ?? {}) as SpicepodClusterStatus;
-  const answered = requested || findCondition(previous.conditions, CONDITION_ROLLED_BACK)?.observedGeneration === parent.metadata.generation;
+  const answered =
+    requested || findCondition(previous.conditions, CONDITION_ROLLED_BACK)?.observedGeneration === parent.metadata.generation;
   return {
     patch: requested ? [{ target: refOf(parent), patch: { metadata: { annotations: { [ANNOTATION_ROLLBACK]: null } } } }] : [],
     events: requested ? [{ type: 'Warning', reason: ClusterReason.RollbackUnavailable, message: ROLLBACK_REFUSED }] : [],
-    conditions: answered ? [{ type: CONDITION_ROLLED_BACK, status: 'False', reason: ClusterReason.NotSupportedOnClusters, message: ROLLBACK_REFUSED }] : [],
+    conditions: answered
+      ? [{ type: CONDITION_ROLLED_BACK, status: 'False', reason: ClusterReason.NotSupportedOnClusters, message: ROLLBACK_REFUSED }]
+      : [],
   };
 }

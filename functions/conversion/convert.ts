@@ -39,7 +39,10 @@ export const KINDS: Record<string, KindVersions> = {
       ],
       shapes: { older: spicepodClusterSpecSchema.shape, newer: spicepodClusterSpecSchemaV2.shape },
     },
-    status: { rules: CLUSTER_STATUS_RULES, shapes: { older: spicepodClusterStatusSchema.shape, newer: spicepodClusterStatusSchemaV2.shape } },
+    status: {
+      rules: CLUSTER_STATUS_RULES,
+      shapes: { older: spicepodClusterStatusSchema.shape, newer: spicepodClusterStatusSchemaV2.shape },
+    },
   },
 };
 
@@ -73,12 +76,18 @@ export function convertObject(object: KubeObject, desiredApiVersion: string): Ku
   if (!kind) throw new ConversionError(`cannot convert kind ${object.kind}: only SpicepodSet and SpicepodCluster`);
   const versions = [`${GROUP}/${kind.older}`, `${GROUP}/${HUB_VERSION}`];
   for (const v of [object.apiVersion, desiredApiVersion]) {
-    if (!versions.includes(v)) throw new ConversionError(`cannot convert ${object.kind} ${object.apiVersion} to ${desiredApiVersion}: ${object.kind} is served as ${versions.join(' and ')}`);
+    if (!versions.includes(v))
+      throw new ConversionError(
+        `cannot convert ${object.kind} ${object.apiVersion} to ${desiredApiVersion}: ${object.kind} is served as ${versions.join(' and ')}`,
+      );
   }
   if (object.apiVersion === desiredApiVersion) return object;
   const direction: Direction = desiredApiVersion.endsWith(`/${HUB_VERSION}`) ? 'up' : 'down';
   // Going up, the older version's leftovers are kept under its own name; going down, v2's.
-  const [incomingKey, outgoingKey] = direction === 'up' ? [keptAnnotation(HUB_VERSION), keptAnnotation(kind.older)] : [keptAnnotation(kind.older), keptAnnotation(HUB_VERSION)];
+  const [incomingKey, outgoingKey] =
+    direction === 'up'
+      ? [keptAnnotation(HUB_VERSION), keptAnnotation(kind.older)]
+      : [keptAnnotation(kind.older), keptAnnotation(HUB_VERSION)];
   const annotations = { ...(object.metadata?.annotations ?? {}) };
   const incoming = readKept(annotations, incomingKey);
   const outgoing: KeptFields = {};

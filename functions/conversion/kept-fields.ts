@@ -71,7 +71,9 @@ const schemas = new WeakMap<object, Map<string, z.ZodType>>();
  * object was stored and read back.
  */
 function canonical(shape: Record<string, z.ZodType>, value: Json): string {
-  const keys = Object.keys(value).filter((k) => shape[k]).sort();
+  const keys = Object.keys(value)
+    .filter((k) => shape[k])
+    .sort();
   let perShape = schemas.get(shape);
   if (!perShape) schemas.set(shape, (perShape = new Map()));
   const id = keys.join(',');
@@ -86,7 +88,15 @@ function canonical(shape: Record<string, z.ZodType>, value: Json): string {
  * version had kept on this object (read from its annotation); values this
  * version cannot carry over are added to `outgoing` under `prefix + rule`.
  */
-export function translate(rules: readonly Rule[], shapes: Shapes, spec: Json, direction: Direction, incoming: KeptFields, outgoing: KeptFields, prefix = ''): Json {
+export function translate(
+  rules: readonly Rule[],
+  shapes: Shapes,
+  spec: Json,
+  direction: Direction,
+  incoming: KeptFields,
+  outgoing: KeptFields,
+  prefix = '',
+): Json {
   const out: Json = {};
   const claimed = new Set<string>();
   const [sourceShape, targetShape] = direction === 'up' ? [shapes.older, shapes.newer] : [shapes.newer, shapes.older];

@@ -35,9 +35,18 @@ export function answerConversionReview(text: string, onOutcome?: (o: ConversionO
     return { status: 400, body: { message: 'expected a ConversionReview (JSON)' } };
   }
   const request = review?.request;
-  if (review?.kind !== 'ConversionReview' || review.apiVersion !== 'apiextensions.k8s.io/v1' || !request?.uid || typeof request.desiredAPIVersion !== 'string' || !Array.isArray(request.objects)) {
+  if (
+    review?.kind !== 'ConversionReview' ||
+    review.apiVersion !== 'apiextensions.k8s.io/v1' ||
+    !request?.uid ||
+    typeof request.desiredAPIVersion !== 'string' ||
+    !Array.isArray(request.objects)
+  ) {
     onOutcome?.({ result: 'error', objects: 0, reason: 'not an apiextensions.k8s.io/v1 ConversionReview request' });
-    return { status: 400, body: { message: 'expected an apiextensions.k8s.io/v1 ConversionReview with request.uid, desiredAPIVersion and objects' } };
+    return {
+      status: 400,
+      body: { message: 'expected an apiextensions.k8s.io/v1 ConversionReview with request.uid, desiredAPIVersion and objects' },
+    };
   }
   const converted: KubeObject[] = [];
   for (const object of request.objects as KubeObject[]) {
@@ -53,7 +62,11 @@ export function answerConversionReview(text: string, onOutcome?: (o: ConversionO
   onOutcome?.({ result: 'converted', objects: converted.length, desiredApiVersion: request.desiredAPIVersion });
   return {
     status: 200,
-    body: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: { uid: request.uid, convertedObjects: converted, result: { status: 'Success' } } },
+    body: {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'ConversionReview',
+      response: { uid: request.uid, convertedObjects: converted, result: { status: 'Success' } },
+    },
   };
 }
 

@@ -16,7 +16,8 @@ export function splitRepository(repository: string): { registry?: string; name: 
   const slash = repository.indexOf('/');
   const first = slash > 0 ? repository.slice(0, slash) : '';
   // A first segment with a dot or a port, or localhost, is a registry host (the Docker reference rule).
-  if (first && (first.includes('.') || first.includes(':') || first === 'localhost')) return { registry: first, name: repository.slice(slash + 1) };
+  if (first && (first.includes('.') || first.includes(':') || first === 'localhost'))
+    return { registry: first, name: repository.slice(slash + 1) };
   return { name: repository };
 }
 
@@ -45,7 +46,14 @@ const image: FieldRule = {
   down(b) {
     const i: Obj | undefined = b.image as Obj;
     if (!i) return {};
-    return { image: defined({ ...(typeof i.repository === 'string' ? splitRepository(i.repository) : {}), tag: i.tag, pullPolicy: i.pullPolicy, pullSecret: i.pullSecret }) };
+    return {
+      image: defined({
+        ...(typeof i.repository === 'string' ? splitRepository(i.repository) : {}),
+        tag: i.tag,
+        pullPolicy: i.pullPolicy,
+        pullSecret: i.pullSecret,
+      }),
+    };
   },
 };
 
@@ -104,7 +112,10 @@ const serviceAccount: FieldRule = {
   name: 'serviceAccount',
   older: ['serviceAccount', 'service_account'],
   newer: ['serviceAccount'],
-  up: (a) => (Object.keys(a).length === 0 ? {} : { serviceAccount: { ...defined((a.service_account as Json) ?? {}), ...defined((a.serviceAccount as Json) ?? {}) } }),
+  up: (a) =>
+    Object.keys(a).length === 0
+      ? {}
+      : { serviceAccount: { ...defined((a.service_account as Json) ?? {}), ...defined((a.serviceAccount as Json) ?? {}) } },
   down: (b) => b,
 };
 
@@ -119,7 +130,13 @@ const updateStrategy: FieldRule = {
     // The snake_case generation defaulted to RollingParallel; v2 removed Parallel, which reads as the default RollingOrdered (facts §1.4).
     let type = camel?.type ?? legacy?.type ?? (legacy ? 'RollingParallel' : undefined);
     if (type === 'Parallel') type = 'RollingOrdered';
-    return { updateStrategy: defined({ type, maxUnavailable: camel?.maxUnavailable ?? legacy?.max_unavailable, minReadyForCutover: camel?.minReadyForCutover }) };
+    return {
+      updateStrategy: defined({
+        type,
+        maxUnavailable: camel?.maxUnavailable ?? legacy?.max_unavailable,
+        minReadyForCutover: camel?.minReadyForCutover,
+      }),
+    };
   },
   down: (b) => b,
 };
@@ -131,7 +148,15 @@ const network: FieldRule = {
   up(a) {
     if (Object.keys(a).length === 0) return {};
     const n: Obj = a.network ?? {};
-    return { network: defined({ ...n, ingress: n.ingress ?? a.ingress, egress: n.egress ?? a.egress, dnsPolicy: n.dnsPolicy ?? a.dnsPolicy, dnsConfig: n.dnsConfig ?? a.dnsConfig }) };
+    return {
+      network: defined({
+        ...n,
+        ingress: n.ingress ?? a.ingress,
+        egress: n.egress ?? a.egress,
+        dnsPolicy: n.dnsPolicy ?? a.dnsPolicy,
+        dnsConfig: n.dnsConfig ?? a.dnsConfig,
+      }),
+    };
   },
   down: (b) => b,
 };
@@ -145,7 +170,8 @@ const network: FieldRule = {
 function asVolume(templates: unknown, mounts: unknown): Json | undefined {
   if (mounts !== undefined || !Array.isArray(templates) || templates.length !== 1) return undefined;
   const t: Obj = templates[0] ?? {};
-  const only = (o: unknown, keys: string[]) => typeof o === 'object' && o !== null && !Array.isArray(o) && Object.keys(o).every((k) => keys.includes(k));
+  const only = (o: unknown, keys: string[]) =>
+    typeof o === 'object' && o !== null && !Array.isArray(o) && Object.keys(o).every((k) => keys.includes(k));
   if (t.metadata !== undefined && !(only(t.metadata, ['name']) && (t.metadata.name ?? DATA_VOLUME) === DATA_VOLUME)) return undefined;
   if (!only(t, ['metadata', 'spec']) || !only(t.spec, ['storageClassName', 'resources'])) return undefined;
   const resources: Obj | undefined = t.spec.resources;
@@ -163,7 +189,15 @@ const volume: FieldRule = {
     if (!v || out.volumeClaimTemplates !== undefined) return out;
     const storageClassName = v.storageClassName ?? v.storage_class_name;
     const storage = v.storageRequests ?? v.storage_requests;
-    return { volumeClaimTemplates: [{ metadata: { name: DATA_VOLUME }, spec: defined({ storageClassName, resources: storage === undefined ? undefined : { requests: { storage } } }) }], ...out };
+    return {
+      volumeClaimTemplates: [
+        {
+          metadata: { name: DATA_VOLUME },
+          spec: defined({ storageClassName, resources: storage === undefined ? undefined : { requests: { storage } } }),
+        },
+      ],
+      ...out,
+    };
   },
   down(b) {
     const volume = asVolume(b.volumeClaimTemplates, b.volumeMounts);
@@ -199,4 +233,15 @@ const spicepod: FieldRule = {
 };
 
 /** The rules of a SpicepodSet spec and of a cluster node spec (which lacks the legacy and set-only fields). */
-export const WORKLOAD_RULES: readonly FieldRule[] = [image, ports, service, envFromSource, serviceAccount, updateStrategy, network, volume, standby, spicepod];
+export const WORKLOAD_RULES: readonly FieldRule[] = [
+  image,
+  ports,
+  service,
+  envFromSource,
+  serviceAccount,
+  updateStrategy,
+  network,
+  volume,
+  standby,
+  spicepod,
+];

@@ -34,4 +34,7 @@ const rename = (older: string, newer: string): FieldRule => ({
 });
 
 export const SET_STATUS_RULES: readonly FieldRule[] = [standbyExpiresAt];
-export const CLUSTER_STATUS_RULES: readonly FieldRule[] = [rename('rootSecretName', 'rootCertificateSecretName'), rename('rootExpiresAt', 'rootCertificateExpiresAt')];
+export const CLUSTER_STATUS_RULES: readonly FieldRule[] = [
+  rename('rootSecretName', 'rootCertificateSecretName'),
+  rename('rootExpiresAt', 'rootCertificateExpiresAt'),
+];

@@ -10,7 +10,18 @@
 // Pure apart from one injected read, `getConfigMap`. The decision is separate
 // from the Request/Response wrapping (handler.ts), which on Node 20 costs more
 // than the decision: the operator's server calls it directly for /mutate.
-import { allow, allowWithPatch, badRequest, deny, parseAdmissionReview, readPodMetadata, readPodSpec, type AdmissionRequest, type Answer, type PodMetadata } from './admission.ts';
+import {
+  allow,
+  allowWithPatch,
+  badRequest,
+  deny,
+  parseAdmissionReview,
+  readPodMetadata,
+  readPodSpec,
+  type AdmissionRequest,
+  type Answer,
+  type PodMetadata,
+} from './admission.ts';
 import type { InjectionDefaults, SidecarSettings } from './annotations.ts';
 import { ALWAYS_EXCLUDED_NAMESPACES } from './configuration.ts';
 import { readInjectionRequest } from './injection-request.ts';
@@ -92,7 +103,11 @@ const bodyIsJson: AdmissionCheck = (a) => {
     a.body = JSON.parse(a.text);
     return undefined;
   } catch (error) {
-    return verdict('malformed', AdmissionReason.BodyNotJson, `the request body is not JSON (${(error as Error).message}): expected an admission.k8s.io/v1 AdmissionReview`);
+    return verdict(
+      'malformed',
+      AdmissionReason.BodyNotJson,
+      `the request body is not JSON (${(error as Error).message}): expected an admission.k8s.io/v1 AdmissionReview`,
+    );
   }
 };
 
@@ -104,10 +119,14 @@ const bodyIsAnAdmissionReview: AdmissionCheck = (a) => {
 };
 
 const requestIsForAPod: AdmissionCheck = ({ request: r }) =>
-  r!.kind.group !== '' || r!.kind.kind !== 'Pod' ? verdict('skip', AdmissionReason.NotAPodRequest, `not a Pod but ${r!.kind.kind}`) : undefined;
+  r!.kind.group !== '' || r!.kind.kind !== 'Pod'
+    ? verdict('skip', AdmissionReason.NotAPodRequest, `not a Pod but ${r!.kind.kind}`)
+    : undefined;
 
 const operationIsCreate: AdmissionCheck = ({ request: r }) =>
-  r!.operation !== 'CREATE' ? verdict('skip', AdmissionReason.NotCreate, `operation ${r!.operation}: injection happens on CREATE only`) : undefined;
+  r!.operation !== 'CREATE'
+    ? verdict('skip', AdmissionReason.NotCreate, `operation ${r!.operation}: injection happens on CREATE only`)
+    : undefined;
 
 const requestIsNotForASubresource: AdmissionCheck = ({ request: r }) =>
   r!.subResource ? verdict('skip', AdmissionReason.Subresource, `subresource ${r!.subResource}`) : undefined;
@@ -150,7 +169,12 @@ const podIsNotInjectedYet: AdmissionCheck = (a) => {
   const sidecar = injectedSidecar(a.spec!);
   const ports = sidecar && injectedPorts(sidecar);
   const clashes = ports ? portCollisions(a.spec!, ports, a.meta!.annotations ?? {}) : [];
-  if (clashes.length) return verdict('deny', AdmissionReason.ClashAfterInjection, `a container added after injection clashes with the Spice sidecar: ${clashes.join('; ')}`);
+  if (clashes.length)
+    return verdict(
+      'deny',
+      AdmissionReason.ClashAfterInjection,
+      `a container added after injection clashes with the Spice sidecar: ${clashes.join('; ')}`,
+    );
   return verdict('skip', AdmissionReason.AlreadyInjected, `already injected (${ANNOTATION_SIDECAR_INJECTED}=true)`);
 };
 
@@ -218,7 +242,12 @@ export const ADMISSION_CHECKS: ReadonlyArray<readonly [name: string, check: Admi
   ['configMapHasTheKey', configMapHasTheKey],
 ];
 
-const RESULT_OF: Record<AdmissionVerdict['kind'], AdmissionResult> = { skip: 'skipped', deny: 'denied', retry: 'error', malformed: 'error' };
+const RESULT_OF: Record<AdmissionVerdict['kind'], AdmissionResult> = {
+  skip: 'skipped',
+  deny: 'denied',
+  retry: 'error',
+  malformed: 'error',
+};
 
 /** The answer a verdict gives. */
 function answerOf(v: AdmissionVerdict, uid: string | undefined): Answer {
@@ -255,7 +284,12 @@ export function createAdmission(options: InjectionHandlerOptions): (text: string
       return answerOf(v, a.request?.uid);
     }
     const { settings } = a;
-    report({ ...about(), result: 'allowed', code: AdmissionReason.Injected, reason: `injected ${settings!.image} with ConfigMap ${settings!.configMap}` });
+    report({
+      ...about(),
+      result: 'allowed',
+      code: AdmissionReason.Injected,
+      reason: `injected ${settings!.image} with ConfigMap ${settings!.configMap}`,
+    });
     return allowWithPatch(a.request!.uid, injectionPatch(a.meta!, a.spec!, settings!, options.telemetryProperties));
   };
 }

@@ -76,7 +76,8 @@ function containers(v: unknown, path: string, required: boolean): PodContainer[]
     if (c.ports === undefined || c.ports === null) return;
     if (!Array.isArray(c.ports)) throw new Error(`${path}.${i}.ports: expected an array`);
     c.ports.forEach((p, j) => {
-      if (!isObject(p) || !Number.isInteger(p.containerPort)) throw new Error(`${path}.${i}.ports.${j}.containerPort: expected a whole number`);
+      if (!isObject(p) || !Number.isInteger(p.containerPort))
+        throw new Error(`${path}.${i}.ports.${j}.containerPort: expected a whole number`);
       optionalString(p, 'name', `${path}.${i}.ports.${j}`);
       optionalString(p, 'protocol', `${path}.${i}.ports.${j}`);
     });
@@ -118,7 +119,10 @@ export function readPodSpec(object: unknown): Checked<PodSpec> {
         if (!isObject(vol) || typeof vol.name !== 'string') throw new Error(`spec.volumes.${i}.name: expected a string`);
       });
     }
-    return { ok: true, value: { ...spec, initContainers: spec.initContainers ?? undefined, volumes: spec.volumes ?? undefined } as PodSpec };
+    return {
+      ok: true,
+      value: { ...spec, initContainers: spec.initContainers ?? undefined, volumes: spec.volumes ?? undefined } as PodSpec,
+    };
   } catch (error) {
     return fail((error as Error).message);
   }
@@ -163,7 +167,11 @@ export function allowWithPatch(uid: string, patch: unknown[]): Answer {
  * `admission webhook "<name>" denied the request: <message>`.
  */
 export function deny(uid: string, message: string, code = 400): Answer {
-  return review({ uid, allowed: false, status: { status: 'Failure', code, reason: code >= 500 ? 'InternalError' : 'BadRequest', message } });
+  return review({
+    uid,
+    allowed: false,
+    status: { status: 'Failure', code, reason: code >= 500 ? 'InternalError' : 'BadRequest', message },
+  });
 }
 
 /** Not an AdmissionReview at all: HTTP 400, which the API server reports as a failed call. */

@@ -44,7 +44,8 @@ export function resourceQuantityError(value: string): string | undefined {
   } catch {
     amount = NaN;
   }
-  if (!Number.isFinite(amount) || amount < 0) return `${JSON.stringify(value)} is not a Kubernetes quantity (e.g. 250m or 1 for CPU, 512Mi or 2Gi for memory)`;
+  if (!Number.isFinite(amount) || amount < 0)
+    return `${JSON.stringify(value)} is not a Kubernetes quantity (e.g. 250m or 1 for CPU, 512Mi or 2Gi for memory)`;
   return undefined;
 }
 

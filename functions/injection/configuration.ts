@@ -50,11 +50,15 @@ export function webhookConfiguration(o: WebhookConfigurationOptions) {
   if (!o.url === !o.service) throw new Error('webhookConfiguration needs exactly one of service and url');
   const clientConfig = o.url
     ? { url: o.url, caBundle: encodeBase64(o.caBundlePem) }
-    : { service: { name: o.service!.name, namespace: o.service!.namespace, port: o.service!.port ?? 443, path: o.service!.path }, caBundle: encodeBase64(o.caBundlePem) };
+    : {
+        service: { name: o.service!.name, namespace: o.service!.namespace, port: o.service!.port ?? 443, path: o.service!.path },
+        caBundle: encodeBase64(o.caBundlePem),
+      };
   const matchExpressions: { key: string; operator: string; values: string[] }[] = [
     { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set([o.operatorNamespace, ...ALWAYS_EXCLUDED_NAMESPACES])] },
   ];
-  if (o.namespaces?.length) matchExpressions.push({ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...new Set(o.namespaces)] });
+  if (o.namespaces?.length)
+    matchExpressions.push({ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...new Set(o.namespaces)] });
   const common = {
     clientConfig,
     rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],

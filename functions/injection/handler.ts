@@ -31,6 +31,11 @@ export function createInjectionHandler(options: InjectionHandlerOptions): (reque
       return Response.json(answer.body, { status: answer.status });
     })
     .get('/health', () => new Response('OK', { headers: { 'content-type': 'text/plain' } }))
-    .all('*', (request: Request) => Response.json({ error: `no route for ${request.method} ${new URL(request.url).pathname}: the injector serves POST ${MUTATE_PATH}` }, { status: 404 }));
+    .all('*', (request: Request) =>
+      Response.json(
+        { error: `no route for ${request.method} ${new URL(request.url).pathname}: the injector serves POST ${MUTATE_PATH}` },
+        { status: 404 },
+      ),
+    );
   return (request: Request) => router.fetch(request) as Promise<Response>;
 }

@@ -24,4 +24,10 @@ export {
 export { createInjectionHandler, MUTATE_PATH } from './handler.ts';
 export { SIDECAR_CONTAINER, SIDECAR_VOLUME, SIDECAR_PORT_NAMES, sidecarContainer, type JsonPatchOp } from './sidecar.ts';
 export { missedSidecar, missedSidecarMessage, MISSED_SIDECAR_CHECKS, REASON_SIDECAR_MISSING, type PodLike } from './missed-sidecar.ts';
-export { webhookConfiguration, ALWAYS_EXCLUDED_NAMESPACES, WEBHOOK_NAMES, WEBHOOK_TIMEOUT_SECONDS, type WebhookConfigurationOptions } from './configuration.ts';
+export {
+  webhookConfiguration,
+  ALWAYS_EXCLUDED_NAMESPACES,
+  WEBHOOK_NAMES,
+  WEBHOOK_TIMEOUT_SECONDS,
+  type WebhookConfigurationOptions,
+} from './configuration.ts';

@@ -152,7 +152,10 @@ const configMapIsNamed: RequestCheck = (d) => {
 const configMapNameIsValid: RequestCheck = ({ configMap, named }) =>
   isConfigMapName(configMap!)
     ? undefined
-    : deny(AdmissionReason.InvalidConfigMapName, `${named!.from}: ${quote(configMap!)} is not a valid ConfigMap name: use lower-case letters, digits, '-' and '.' (at most 253 characters)`);
+    : deny(
+        AdmissionReason.InvalidConfigMapName,
+        `${named!.from}: ${quote(configMap!)} is not a valid ConfigMap name: use lower-case letters, digits, '-' and '.' (at most 253 characters)`,
+      );
 
 const keySpellingsAgree: RequestCheck = (d) => {
   d.keyed = either(d.annotations, ANNOTATION_KEY, ANNOTATION_INJECT_CONFIG_KEY);
@@ -163,7 +166,10 @@ const keyIsValid: RequestCheck = (d) => {
   d.key = d.keyed!.value ?? SPICEPOD_KEY;
   return isConfigMapKey(d.key)
     ? undefined
-    : deny(AdmissionReason.InvalidConfigMapKey, `${d.keyed!.from}: ${quote(d.key)} is not a valid ConfigMap key: use letters, digits, '-', '_' and '.' (default ${SPICEPOD_KEY})`);
+    : deny(
+        AdmissionReason.InvalidConfigMapKey,
+        `${d.keyed!.from}: ${quote(d.key)} is not a valid ConfigMap key: use letters, digits, '-', '_' and '.' (default ${SPICEPOD_KEY})`,
+      );
 };
 
 const imageIsAReference: RequestCheck = (d) => {
@@ -203,7 +209,10 @@ const portsDiffer: RequestCheck = ({ ports, annotations }) => {
     for (let j = i + 1; j < PORT_ORDER.length; j++) {
       const [a, b] = [PORT_ORDER[i]!, PORT_ORDER[j]!];
       if (ports[a] === ports[b]) {
-        return deny(AdmissionReason.PortsCollide, `${name(a)} and ${name(b)} are both ${ports[a]}: the sidecar needs three different ports, change one of them`);
+        return deny(
+          AdmissionReason.PortsCollide,
+          `${name(a)} and ${name(b)} are both ${ports[a]}: the sidecar needs three different ports, change one of them`,
+        );
       }
     }
   }
@@ -218,7 +227,11 @@ const resourcesAreQuantities: RequestCheck = (d) => {
     if (value === undefined) continue;
     if (set !== undefined) {
       const error = resourceQuantityError(value);
-      if (error) return deny(AdmissionReason.InvalidResourceQuantity, `${annotation}: ${error}, or remove it${byDefault ? ` to use the operator's default (${byDefault})` : ''}`);
+      if (error)
+        return deny(
+          AdmissionReason.InvalidResourceQuantity,
+          `${annotation}: ${error}, or remove it${byDefault ? ` to use the operator's default (${byDefault})` : ''}`,
+        );
       d.fromAnnotation.add(annotation);
     }
     (d.resources[bound] ??= {})[resource] = value;
@@ -229,8 +242,11 @@ const resourcesAreQuantities: RequestCheck = (d) => {
 const requestsWithinLimits: RequestCheck = ({ resources, fromAnnotation }) => {
   const tooHigh = requestAboveLimit(resources);
   if (!tooHigh) return undefined;
-  const [request, limit] = (['requests', 'limits'] as const).map((bound) => RESOURCE_SETTINGS.find((r) => r.bound === bound && r.resource === tooHigh.resource)!);
-  const source = (r: (typeof RESOURCE_SETTINGS)[number]) => (fromAnnotation.has(r.annotation) ? r.annotation : `the operator's default, --${r.flag}`);
+  const [request, limit] = (['requests', 'limits'] as const).map(
+    (bound) => RESOURCE_SETTINGS.find((r) => r.bound === bound && r.resource === tooHigh.resource)!,
+  );
+  const source = (r: (typeof RESOURCE_SETTINGS)[number]) =>
+    fromAnnotation.has(r.annotation) ? r.annotation : `the operator's default, --${r.flag}`;
   return deny(
     AdmissionReason.RequestAboveLimit,
     `the sidecar's ${tooHigh.resource} request ${tooHigh.request} (${source(request!)}) is above its limit ${tooHigh.limit} (${source(limit!)}): lower ${request!.annotation} or raise ${limit!.annotation}`,
@@ -279,6 +295,13 @@ export function readInjectionRequest(
   const { configMap, key, image, imagePullPolicy, ports, resources } = d;
   return {
     kind: 'inject',
-    settings: { configMap: configMap!, key: key!, image: image!, imagePullPolicy: imagePullPolicy!, ports, ...(resources.requests || resources.limits ? { resources } : {}) },
+    settings: {
+      configMap: configMap!,
+      key: key!,
+      image: image!,
+      imagePullPolicy: imagePullPolicy!,
+      ports,
+      ...(resources.requests || resources.limits ? { resources } : {}),
+    },
   };
 }

@@ -14,7 +14,13 @@ import { SIDECAR_CONTAINER } from './sidecar.ts';
 export const REASON_SIDECAR_MISSING = 'SidecarMissing';
 
 export interface PodLike {
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string>; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string;
+  };
   spec?: { containers?: { name: string }[]; initContainers?: { name: string }[] };
   status?: { phase?: string };
 }
@@ -24,11 +30,23 @@ type Check = { name: string; excuses(pod: PodLike, o: { defaults: InjectionDefau
 /** In order; a Pod none of them excuses missed its sidecar. */
 export const MISSED_SIDECAR_CHECKS: Check[] = [
   // The webhook is never called for these namespaces.
-  { name: 'NamespaceExcluded', excuses: (pod, o) => [o.operatorNamespace, ...ALWAYS_EXCLUDED_NAMESPACES].includes(pod.metadata.namespace ?? '') },
-  { name: 'Finished', excuses: (pod) => !!pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' },
-  { name: 'NotRequested', excuses: (pod, o) => readInjectionRequest(pod.metadata.annotations, pod.metadata.labels, o.defaults).kind !== 'inject' },
+  {
+    name: 'NamespaceExcluded',
+    excuses: (pod, o) => [o.operatorNamespace, ...ALWAYS_EXCLUDED_NAMESPACES].includes(pod.metadata.namespace ?? ''),
+  },
+  {
+    name: 'Finished',
+    excuses: (pod) => !!pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed',
+  },
+  {
+    name: 'NotRequested',
+    excuses: (pod, o) => readInjectionRequest(pod.metadata.annotations, pod.metadata.labels, o.defaults).kind !== 'inject',
+  },
   { name: 'MarkedInjected', excuses: (pod) => pod.metadata.annotations?.[ANNOTATION_SIDECAR_INJECTED] !== undefined },
-  { name: 'HasSidecar', excuses: (pod) => [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some((c) => c.name === SIDECAR_CONTAINER) },
+  {
+    name: 'HasSidecar',
+    excuses: (pod) => [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some((c) => c.name === SIDECAR_CONTAINER),
+  },
 ];
 
 export function missedSidecar(pod: PodLike, o: { defaults: InjectionDefaults; operatorNamespace: string }): boolean {

@@ -2,13 +2,29 @@
 // restartPolicy Always, Kubernetes >= 1.29) so it starts before the app
 // containers, is stopped after them, and does not keep a Job's Pod alive.
 // The README's "Sidecar injection" section has the reasoning.
-import { DEFAULT_PROBE, HEALTH_PATH, NOBODY, READY_PATH, SPICED_BINARY, SPICED_WORKING_DIR, containerSecurityContext, spicedArgs, spicepodMount, spicepodVolume, type SpicedPorts } from '../../core/manifests/spiced.ts';
+import {
+  DEFAULT_PROBE,
+  HEALTH_PATH,
+  NOBODY,
+  READY_PATH,
+  SPICED_BINARY,
+  SPICED_WORKING_DIR,
+  containerSecurityContext,
+  spicedArgs,
+  spicepodMount,
+  spicepodVolume,
+  type SpicedPorts,
+} from '../../core/manifests/spiced.ts';
 import { PORT_ANNOTATIONS, type SidecarSettings } from './annotations.ts';
 import { ANNOTATION_SIDECAR_INJECTED } from '../../core/annotations.ts';
 
 export const SIDECAR_CONTAINER = 'spice-sidecar';
 export const SIDECAR_VOLUME = 'spice-sidecar-spicepod';
-export const SIDECAR_PORT_NAMES: Record<keyof SpicedPorts, string> = { http: 'spice-http', flight: 'spice-flight', metrics: 'spice-metrics' };
+export const SIDECAR_PORT_NAMES: Record<keyof SpicedPorts, string> = {
+  http: 'spice-http',
+  flight: 'spice-flight',
+  metrics: 'spice-metrics',
+};
 /**
  * The kubelet starts the app containers once this passes (native sidecar
  * semantics): spiced's HTTP API answers, though datasets may still load
@@ -45,7 +61,11 @@ export function sidecarContainer(settings: SidecarSettings, telemetryProperties:
     command: [SPICED_BINARY],
     args: spicedArgs(ports, telemetryProperties),
     workingDir: SPICED_WORKING_DIR,
-    ports: (Object.keys(SIDECAR_PORT_NAMES) as (keyof SpicedPorts)[]).map((k) => ({ name: SIDECAR_PORT_NAMES[k], containerPort: ports[k], protocol: 'TCP' })),
+    ports: (Object.keys(SIDECAR_PORT_NAMES) as (keyof SpicedPorts)[]).map((k) => ({
+      name: SIDECAR_PORT_NAMES[k],
+      containerPort: ports[k],
+      protocol: 'TCP',
+    })),
     volumeMounts: [spicepodMount(SIDECAR_VOLUME)],
     ...(settings.resources ? { resources: settings.resources } : {}),
     startupProbe: { httpGet: { path: HEALTH_PATH, port: ports.http }, ...STARTUP_PROBE },
@@ -66,7 +86,10 @@ export function sidecarVolume(settings: SidecarSettings) {
 const isTcp = (p: ContainerPort) => (p.protocol ?? 'TCP') === 'TCP';
 
 function allContainers(spec: PodSpec): { container: Container; init: boolean }[] {
-  return [...(spec.initContainers ?? []).map((container) => ({ container, init: true })), ...spec.containers.map((container) => ({ container, init: false }))];
+  return [
+    ...(spec.initContainers ?? []).map((container) => ({ container, init: true })),
+    ...spec.containers.map((container) => ({ container, init: false })),
+  ];
 }
 
 function describePort(p: ContainerPort, c: { container: Container; init: boolean }): string {
@@ -107,7 +130,9 @@ export function nameCollisions(spec: PodSpec): string[] {
   const out: string[] = [];
   for (const c of allContainers(spec)) {
     if (c.container.name === SIDECAR_CONTAINER) {
-      out.push(`the Pod already has ${c.init ? 'an init container' : 'a container'} named ${JSON.stringify(SIDECAR_CONTAINER)}: rename it, the Spice sidecar uses that name`);
+      out.push(
+        `the Pod already has ${c.init ? 'an init container' : 'a container'} named ${JSON.stringify(SIDECAR_CONTAINER)}: rename it, the Spice sidecar uses that name`,
+      );
     }
   }
   if ((spec.volumes ?? []).some((v) => v.name === SIDECAR_VOLUME)) {
@@ -135,14 +160,21 @@ export const pointerToken = (key: string) => key.replace(/~/g, '~0').replace(/\/
  * containers (they keep running first, as their authors intended), its
  * Spicepod volume, and the injected mark.
  */
-export function injectionPatch(meta: PodMeta, spec: PodSpec, settings: SidecarSettings, telemetryProperties?: Record<string, string>): JsonPatchOp[] {
+export function injectionPatch(
+  meta: PodMeta,
+  spec: PodSpec,
+  settings: SidecarSettings,
+  telemetryProperties?: Record<string, string>,
+): JsonPatchOp[] {
   const container = sidecarContainer(settings, telemetryProperties);
   const volume = sidecarVolume(settings);
   const ops: JsonPatchOp[] = [
     Array.isArray(spec.initContainers)
       ? { op: 'add', path: '/spec/initContainers/-', value: container }
       : { op: 'add', path: '/spec/initContainers', value: [container] },
-    Array.isArray(spec.volumes) ? { op: 'add', path: '/spec/volumes/-', value: volume } : { op: 'add', path: '/spec/volumes', value: [volume] },
+    Array.isArray(spec.volumes)
+      ? { op: 'add', path: '/spec/volumes/-', value: volume }
+      : { op: 'add', path: '/spec/volumes', value: [volume] },
   ];
   ops.push(
     meta.annotations

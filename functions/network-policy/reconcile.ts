@@ -30,7 +30,8 @@ import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
 export async function reconcileNetworkPolicy(observed: Observed): Promise<Desired> {
   const parent = observed.parent;
   const normalized = normalizeSpicepodSetSpec(parent.spec);
-  if (!normalized.ok || clusterMembershipProblem(parent.metadata, normalized.spec.cluster)) return { apply: [], keep: observed.children.map(refOf) };
+  if (!normalized.ok || clusterMembershipProblem(parent.metadata, normalized.spec.cluster))
+    return { apply: [], keep: observed.children.map(refOf) };
   const policy = desiredNetworkPolicy({
     set: parent.metadata.name,
     namespace: parent.metadata.namespace ?? 'default',

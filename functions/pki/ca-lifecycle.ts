@@ -28,12 +28,17 @@ type CaCheck = (reading: CaReading, now: Date) => CaPlan | undefined;
 
 const caSecretExists: CaCheck = (reading) => (reading.state === 'absent' ? { action: 'create' } : undefined);
 
-const caSecretIsUsable: CaCheck = (reading) => (reading.state === 'unusable' ? { action: 'report', secret: reading.secret, problem: reading.problem } : undefined);
+const caSecretIsUsable: CaCheck = (reading) =>
+  reading.state === 'unusable' ? { action: 'report', secret: reading.secret, problem: reading.problem } : undefined;
 
 const adoptedCaHasNotExpired: CaCheck = (reading, now) => {
   const ca = reading as UsableCa;
   if (ca.origin !== 'foreign' || now < ca.info.notAfter) return undefined;
-  return { action: 'report', secret: ca.secret, problem: `ca.crt expired at ${ca.info.notAfter.toISOString()}, and the operator does not renew a CA it did not create` };
+  return {
+    action: 'report',
+    secret: ca.secret,
+    problem: `ca.crt expired at ${ca.info.notAfter.toISOString()}, and the operator does not renew a CA it did not create`,
+  };
 };
 
 const ownCaIsNotDueForRenewal: CaCheck = (reading, now) => {
@@ -57,7 +62,11 @@ export async function planCa(ref: ClusterRef, secret: KubeObject | undefined, no
     if (plan) return plan;
   }
   const ca = reading as UsableCa;
-  return { action: 'use', ca, adoptedExpiring: ca.origin === 'foreign' && needsRenewal({ notBefore: ca.info.notBefore, notAfter: ca.info.notAfter, now }) };
+  return {
+    action: 'use',
+    ca,
+    adoptedExpiring: ca.origin === 'foreign' && needsRenewal({ notBefore: ca.info.notBefore, notAfter: ca.info.notAfter, now }),
+  };
 }
 
 /**

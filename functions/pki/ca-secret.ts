@@ -56,7 +56,8 @@ export async function readCaSecret(ref: ClusterRef, secret: KubeObject | undefin
     return unusable(`ca.crt is not a certificate (${(error as Error).message})`);
   }
   if (!info.isCA) return unusable('ca.crt is not a CA certificate');
-  if (!info.keyUsages.includes('keyCertSign') && info.keyUsages.length > 0) return unusable('ca.crt may not sign certificates (keyUsage lacks keyCertSign)');
+  if (!info.keyUsages.includes('keyCertSign') && info.keyUsages.length > 0)
+    return unusable('ca.crt may not sign certificates (keyUsage lacks keyCertSign)');
   if (!(await keyMatchesCertificate(keyPem, certPem))) return unusable('ca.key does not belong to ca.crt');
   return { state: 'usable', secret, certPem, keyPem, info, origin };
 }

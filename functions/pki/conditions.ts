@@ -36,10 +36,20 @@ export type PkiOutcome =
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
-const degradedAsExpected: ConditionInput = { type: 'Degraded', status: 'False', reason: PkiReason.AsExpected, message: 'the cluster CA is usable' };
+const degradedAsExpected: ConditionInput = {
+  type: 'Degraded',
+  status: 'False',
+  reason: PkiReason.AsExpected,
+  message: 'the cluster CA is usable',
+};
 
 function certificatesReady(o: PkiOutcome): ConditionInput {
-  const c = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({ type: 'CertificatesReady', status, reason, message });
+  const c = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({
+    type: 'CertificatesReady',
+    status,
+    reason,
+    message,
+  });
   switch (o.phase) {
     case 'insecure':
       return c('False', PkiReason.InsecureConnections, 'allowInsecureConnections is true: no node certificates are issued');
@@ -60,7 +70,8 @@ function certificatesReady(o: PkiOutcome): ConditionInput {
             : `every node certificate comes from the CA "${o.caSubject}"; ${olds} stays trusted until every node has loaded its new certificate (about ${iso(o.rotation.until)})`,
         );
       }
-      if (o.issued.length) return c('False', PkiReason.Issuing, `issuing ${o.issued.length} node certificate${o.issued.length > 1 ? 's' : ''}`);
+      if (o.issued.length)
+        return c('False', PkiReason.Issuing, `issuing ${o.issued.length} node certificate${o.issued.length > 1 ? 's' : ''}`);
       if (o.pending) return c('False', PkiReason.Updating, `writing ${o.pending} node Secret${o.pending > 1 ? 's' : ''}`);
       return c('True', PkiReason.Issued, `${o.nodes} node certificates are current`);
   }
@@ -85,11 +96,23 @@ function secure(o: PkiOutcome, ready: ConditionInput): ConditionInput {
       type: 'Secure',
       status: 'False',
       reason: PkiReason.InsecureConnections,
-      message: 'allowInsecureConnections is true: inter-node traffic on port 50052 is unencrypted and unauthenticated; never use this in production',
+      message:
+        'allowInsecureConnections is true: inter-node traffic on port 50052 is unencrypted and unauthenticated; never use this in production',
     };
   }
-  if (ready.status === 'True') return { type: 'Secure', status: 'True', reason: PkiReason.MutualTLS, message: 'inter-node traffic on port 50052 uses mutual TLS, and every node has current certificates' };
-  return { type: 'Secure', status: 'False', reason: PkiReason.CertificatesPending, message: `not every node has current certificates yet: ${ready.message}` };
+  if (ready.status === 'True')
+    return {
+      type: 'Secure',
+      status: 'True',
+      reason: PkiReason.MutualTLS,
+      message: 'inter-node traffic on port 50052 uses mutual TLS, and every node has current certificates',
+    };
+  return {
+    type: 'Secure',
+    status: 'False',
+    reason: PkiReason.CertificatesPending,
+    message: `not every node has current certificates yet: ${ready.message}`,
+  };
 }
 
 export function pkiConditions(o: PkiOutcome): ConditionInput[] {
@@ -112,14 +135,22 @@ export function pkiEvents(o: PkiOutcome, previous: SpicepodClusterStatus, condit
     events.push({ type: 'Warning', reason: PkiReason.CACorrupt, message: o.message });
   }
   if (o.phase === 'renewing-ca') {
-    events.push({ type: 'Normal', reason: PkiReason.CARenewed, message: `re-signed the cluster root CA in Secret ${o.secret} with its own key and subject, valid until ${iso(o.notAfter.getTime())}; every node certificate stays valid` });
+    events.push({
+      type: 'Normal',
+      reason: PkiReason.CARenewed,
+      message: `re-signed the cluster root CA in Secret ${o.secret} with its own key and subject, valid until ${iso(o.notAfter.getTime())}; every node certificate stays valid`,
+    });
   }
   if (o.phase !== 'active') return events;
 
   // The CA is in use: say where it came from the first time it is.
   const firstUse = previous.rootCertificateReady !== true || wasReady?.reason === PkiReason.CreatingCA;
   if (firstUse && o.origin === 'this-cluster') {
-    events.push({ type: 'Normal', reason: PkiReason.CACreated, message: `created the cluster root CA "${o.caSubject}" in Secret ${o.secret} (valid until ${iso(o.caNotAfter.getTime())})` });
+    events.push({
+      type: 'Normal',
+      reason: PkiReason.CACreated,
+      message: `created the cluster root CA "${o.caSubject}" in Secret ${o.secret} (valid until ${iso(o.caNotAfter.getTime())})`,
+    });
   } else if (firstUse && o.origin === 'foreign') {
     events.push({
       type: 'Normal',
@@ -127,20 +158,36 @@ export function pkiEvents(o: PkiOutcome, previous: SpicepodClusterStatus, condit
       message: `using the CA "${o.caSubject}" in Secret ${o.secret}, which the operator did not create, as it is (valid until ${iso(o.caNotAfter.getTime())}); the operator never writes it`,
     });
   } else if (firstUse) {
-    events.push({ type: 'Normal', reason: PkiReason.CAReused, message: `using the cluster root CA "${o.caSubject}" left in Secret ${o.secret} by an earlier cluster of this name` });
+    events.push({
+      type: 'Normal',
+      reason: PkiReason.CAReused,
+      message: `using the cluster root CA "${o.caSubject}" left in Secret ${o.secret} by an earlier cluster of this name`,
+    });
   }
-  if (o.adoptedExpiring && (before('Degraded')?.reason !== PkiReason.AdoptedCAExpiring)) {
+  if (o.adoptedExpiring && before('Degraded')?.reason !== PkiReason.AdoptedCAExpiring) {
     events.push({ type: 'Warning', reason: PkiReason.AdoptedCAExpiring, message: now('Degraded').message });
   }
   if (o.rotation && wasReady?.reason !== PkiReason.RotatingTrust) {
-    events.push({ type: 'Normal', reason: PkiReason.TrustRotationStarted, message: `node certificates from another CA found: ${now('CertificatesReady').message}` });
+    events.push({
+      type: 'Normal',
+      reason: PkiReason.TrustRotationStarted,
+      message: `node certificates from another CA found: ${now('CertificatesReady').message}`,
+    });
   }
   if (!o.rotation && wasReady?.reason === PkiReason.RotatingTrust) {
-    events.push({ type: 'Normal', reason: PkiReason.TrustRotationComplete, message: `every node certificate comes from the CA "${o.caSubject}" and the previous CA is no longer trusted` });
+    events.push({
+      type: 'Normal',
+      reason: PkiReason.TrustRotationComplete,
+      message: `every node certificate comes from the CA "${o.caSubject}" and the previous CA is no longer trusted`,
+    });
   }
   if (o.issued.length) {
     const list = o.issued.map((l) => `${l.pod} (${l.message})`).join(', ');
-    events.push({ type: 'Normal', reason: PkiReason.CertificatesIssued, message: `issued ${o.issued.length} node certificate${o.issued.length > 1 ? 's' : ''}: ${list}`.slice(0, 1000) });
+    events.push({
+      type: 'Normal',
+      reason: PkiReason.CertificatesIssued,
+      message: `issued ${o.issued.length} node certificate${o.issued.length > 1 ? 's' : ''}: ${list}`.slice(0, 1000),
+    });
   }
   if (now('CertificatesReady').status === 'True' && wasReady?.status !== 'True') {
     events.push({ type: 'Normal', reason: PkiReason.CertificatesReady, message: `all ${o.nodes} node certificates are current` });

@@ -32,7 +32,10 @@ export const pkiHandler: Handler = {
       apiVersion: 'v1',
       kind: 'Secret',
       parentLabel: LABEL_CLUSTER,
-      inOperatorNamespace: { parentNamespaceLabel: LABEL_CLUSTER_NAMESPACE, nameOf: (parent) => clusterNames.caSecret(parent.namespace, parent.name) },
+      inOperatorNamespace: {
+        parentNamespaceLabel: LABEL_CLUSTER_NAMESPACE,
+        nameOf: (parent) => clusterNames.caSecret(parent.namespace, parent.name),
+      },
     },
   ],
   conditionTypes: ['CertificatesReady', 'Degraded', 'Secure'],

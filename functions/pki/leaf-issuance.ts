@@ -7,7 +7,17 @@ import type { KubeObject } from '../../core/handler.ts';
 import type { IssuedLeaf } from './conditions.ts';
 
 import type { ClusterNode } from '../../core/manifests/spicepodcluster.ts';
-import { issueLeaf, joinPemCertificates, LeafReason, loadCA, parseCertificate, renewalTime, reviewLeaf, UNUSABLE_LEAF_REASONS, type LoadedCA } from '../../core/pki/index.ts';
+import {
+  issueLeaf,
+  joinPemCertificates,
+  LeafReason,
+  loadCA,
+  parseCertificate,
+  renewalTime,
+  reviewLeaf,
+  UNUSABLE_LEAF_REASONS,
+  type LoadedCA,
+} from '../../core/pki/index.ts';
 import { secretData } from '../../core/secrets.ts';
 
 import type { ObservedNode } from './trust.ts';
@@ -35,7 +45,8 @@ export async function decideLeaf(observed: ObservedNode, currentCa: string, curr
   if (UNUSABLE_LEAF_REASONS.has(verdict.reason)) return { kind: 'issue', ...verdict };
   if (verdict.reason === LeafReason.IssuedByAnotherCA) {
     // Issued by a CA nobody trusts (not even this node): nothing to protect.
-    if (!observed.issuer) return { kind: 'issue', reason: verdict.reason, message: `${verdict.message}, which not even its own ca.crt trusts` };
+    if (!observed.issuer)
+      return { kind: 'issue', reason: verdict.reason, message: `${verdict.message}, which not even its own ca.crt trusts` };
     if (currentCaTrusted) return { kind: 'issue', ...verdict };
     return { kind: 'hold', issuer: observed.issuer, ...verdict, notBefore: info!.notBefore, notAfter: info!.notAfter };
   }
@@ -56,7 +67,10 @@ export interface NodeSecretInput {
 }
 
 export function nodeSecretObject(input: NodeSecretInput): KubeObject {
-  const annotations: Record<string, string> = { [ANNOTATION_NOT_AFTER]: input.notAfter.toISOString(), [ANNOTATION_ISSUED_AT]: input.issuedAt };
+  const annotations: Record<string, string> = {
+    [ANNOTATION_NOT_AFTER]: input.notAfter.toISOString(),
+    [ANNOTATION_ISSUED_AT]: input.issuedAt,
+  };
   if (input.trustUpdatedAt) annotations[ANNOTATION_TRUST_UPDATED_AT] = input.trustUpdatedAt;
   return {
     apiVersion: 'v1',
@@ -96,17 +110,34 @@ export interface NodeLeaf {
 }
 
 /** Carries out each node's action: a new leaf from the current CA (loaded once, only if needed), or the one in place. */
-export async function nodeLeaves(actions: LeafAction[], nodes: ObservedNode[], ca: { certPem: string; keyPem: string }, now: number): Promise<NodeLeaf[]> {
+export async function nodeLeaves(
+  actions: LeafAction[],
+  nodes: ObservedNode[],
+  ca: { certPem: string; keyPem: string },
+  now: number,
+): Promise<NodeLeaf[]> {
   const loaded = actions.some((a) => a.kind === 'issue') ? await loadCA(ca) : undefined;
   return Promise.all(
     actions.map(async (action, i) => {
       const o = nodes[i]!;
       if (action.kind === 'issue') {
         const leaf = await issueNodeLeaf(loaded!, o.node, now);
-        return { ...leaf, issuer: ca.certPem, issuedAt: new Date(now).toISOString(), issued: { pod: o.node.pod, reason: action.reason, message: action.message } };
+        return {
+          ...leaf,
+          issuer: ca.certPem,
+          issuedAt: new Date(now).toISOString(),
+          issued: { pod: o.node.pod, reason: action.reason, message: action.message },
+        };
       }
       const issuedAt = o.secret?.metadata.annotations?.[ANNOTATION_ISSUED_AT] ?? action.notBefore.toISOString();
-      return { certPem: o.certPem!, keyPem: o.keyPem!, notBefore: action.notBefore, notAfter: action.notAfter, issuer: action.issuer, issuedAt };
+      return {
+        certPem: o.certPem!,
+        keyPem: o.keyPem!,
+        notBefore: action.notBefore,
+        notAfter: action.notAfter,
+        issuer: action.issuer,
+        issuedAt,
+      };
     }),
   );
 }

@@ -15,9 +15,18 @@ import { newClusterCa, planCa, renewedClusterCa, type UsableCa } from './ca-life
 import { caSecretName, caSecretObject, findCaSecret, type ClusterRef } from './ca-secret.ts';
 import { pkiConditions, pkiEvents, type PkiOutcome } from './conditions.ts';
 import { decideLeaf, leafRenewAt, nodeLeaves, nodeSecretObject, type NodeLeaf } from './leaf-issuance.ts';
-import { bundleFor, currentCaTrustedEverywhere, observeNode, PROPAGATION_SECONDS, retiringCas, sameTrust, trustUpdatedAt, type ObservedNode } from './trust.ts';
+import {
+  bundleFor,
+  currentCaTrustedEverywhere,
+  observeNode,
+  PROPAGATION_SECONDS,
+  retiringCas,
+  sameTrust,
+  trustUpdatedAt,
+  type ObservedNode,
+} from './trust.ts';
 import { LABEL_CLUSTER } from '../../core/labels.ts';
-import { ANNOTATION_CREATED_FOR, } from '../../core/annotations.ts';
+import { ANNOTATION_CREATED_FOR } from '../../core/annotations.ts';
 
 /** Timers beyond ~24 days overflow; reconcile at least this often. */
 const MAX_REQUEUE_SECONDS = 6 * 3600;
@@ -30,11 +39,19 @@ interface Pass {
 }
 
 /** The pass's answer: its objects and writes, with the conditions, Events and status fields of its outcome. */
-function answer(pass: Pass, outcome: PkiOutcome, desired: Omit<Desired, 'status' | 'events'>, fields: Partial<SpicepodClusterStatus>): Desired {
+function answer(
+  pass: Pass,
+  outcome: PkiOutcome,
+  desired: Omit<Desired, 'status' | 'events'>,
+  fields: Partial<SpicepodClusterStatus>,
+): Desired {
   const conditions = pkiConditions(outcome);
   return {
     ...desired,
-    status: { ...fields, conditions: setConditions(pass.previous.conditions, conditions, pass.now, pass.observed.parent.metadata.generation) },
+    status: {
+      ...fields,
+      conditions: setConditions(pass.previous.conditions, conditions, pass.now, pass.observed.parent.metadata.generation),
+    },
     events: pkiEvents(outcome, pass.previous, conditions),
   };
 }
@@ -49,7 +66,17 @@ async function createCaPass(pass: Pass, keepAll: ObjectRef[], secretPath: string
     {
       apply: [],
       keep: keepAll,
-      write: [{ object: caSecretObject({ ref, certPem: ca.certPem, keyPem: ca.keyPem, notAfter: ca.info.notAfter, annotations: { [ANNOTATION_CREATED_FOR]: ref.uid } }) }],
+      write: [
+        {
+          object: caSecretObject({
+            ref,
+            certPem: ca.certPem,
+            keyPem: ca.keyPem,
+            notAfter: ca.info.notAfter,
+            annotations: { [ANNOTATION_CREATED_FOR]: ref.uid },
+          }),
+        },
+      ],
       requeueAfterSeconds: 1,
     },
     { rootCertificateReady: false, rootSecretName: caSecretName(ref) },
@@ -68,7 +95,13 @@ async function renewCaPass(pass: Pass, current: UsableCa, keepAll: ObjectRef[], 
       keep: keepAll,
       write: [
         {
-          object: caSecretObject({ ref, certPem: renewed.certPem, keyPem: renewed.keyPem, notAfter: renewed.info.notAfter, annotations: current.secret.metadata.annotations }),
+          object: caSecretObject({
+            ref,
+            certPem: renewed.certPem,
+            keyPem: renewed.keyPem,
+            notAfter: renewed.info.notAfter,
+            annotations: current.secret.metadata.annotations,
+          }),
           ifResourceVersion: current.secret.metadata.resourceVersion,
         },
       ],
@@ -97,7 +130,16 @@ export async function reconcilePki(observed: Observed): Promise<Desired> {
 
   if (spec.allowInsecureConnections) {
     // No certificates; node Secrets go, the CA stays (switching mTLS back on reuses it).
-    return answer(pass, { phase: 'insecure' }, { apply: [] }, { rootCertificateReady: !!caSecret, rootSecretName: caSecret ? caSecretName(ref) : undefined, rootExpiresAt: pass.previous.rootExpiresAt });
+    return answer(
+      pass,
+      { phase: 'insecure' },
+      { apply: [] },
+      {
+        rootCertificateReady: !!caSecret,
+        rootSecretName: caSecret ? caSecretName(ref) : undefined,
+        rootExpiresAt: pass.previous.rootExpiresAt,
+      },
+    );
   }
 
   const plan = await planCa(ref, caSecret, new Date(pass.now));
@@ -106,7 +148,12 @@ export async function reconcilePki(observed: Observed): Promise<Desired> {
       return createCaPass(pass, keepAll, secretPath);
     case 'report': {
       const message = `the CA Secret ${secretPath} cannot be used: ${plan.problem}. It is left untouched; repair it, or delete it to have a new CA created (the nodes then move to it without downtime)`;
-      return answer(pass, { phase: 'ca-unusable', message }, { apply: [], keep: keepAll }, { rootCertificateReady: false, rootSecretName: caSecretName(ref) });
+      return answer(
+        pass,
+        { phase: 'ca-unusable', message },
+        { apply: [], keep: keepAll },
+        { rootCertificateReady: false, rootSecretName: caSecretName(ref) },
+      );
     }
     case 'renew':
       return renewCaPass(pass, plan.ca, keepAll, secretPath);
@@ -160,7 +207,13 @@ function requeueSeconds(leaves: NodeLeaf[], rotation: { until: number } | undefi
   return Math.min(MAX_REQUEUE_SECONDS, ...wakeUps.map((t) => Math.max(1, Math.ceil((t - now) / 1000))));
 }
 
-async function activePass(pass: Pass, spec: Parameters<typeof clusterNodes>[2], ca: UsableCa, adoptedExpiring: boolean, secretPath: string): Promise<Desired> {
+async function activePass(
+  pass: Pass,
+  spec: Parameters<typeof clusterNodes>[2],
+  ca: UsableCa,
+  adoptedExpiring: boolean,
+  secretPath: string,
+): Promise<Desired> {
   const { observed, ref, now } = pass;
   const currentCa = splitPemCertificates(ca.certPem)[0]!;
   const nodes = clusterNodes(ref.cluster, ref.namespace, spec, observed.config.clusterDomain);
@@ -182,7 +235,11 @@ async function activePass(pass: Pass, spec: Parameters<typeof clusterNodes>[2], 
 
   const trustLoadedAt = Number.isFinite(trust.at) ? trust.at : now + propagationMs;
   const rotation = retiring.length
-    ? { retiring, step: holds ? ('trusting-both' as const) : ('dropping-old' as const), until: holds ? trustLoadedAt : lastIssuedAt + propagationMs }
+    ? {
+        retiring,
+        step: holds ? ('trusting-both' as const) : ('dropping-old' as const),
+        until: holds ? trustLoadedAt : lastIssuedAt + propagationMs,
+      }
     : undefined;
   const outcome: PkiOutcome = {
     phase: 'active',
@@ -197,5 +254,10 @@ async function activePass(pass: Pass, spec: Parameters<typeof clusterNodes>[2], 
     rotation,
   };
   const apply = [caBundleSecret(ref, currentCa, retiring), ...secrets];
-  return answer(pass, outcome, { apply, requeueAfterSeconds: requeueSeconds(leaves, rotation, ca, now) }, { rootCertificateReady: true, rootSecretName: caSecretName(ref), rootExpiresAt: ca.info.notAfter.toISOString() });
+  return answer(
+    pass,
+    outcome,
+    { apply, requeueAfterSeconds: requeueSeconds(leaves, rotation, ca, now) },
+    { rootCertificateReady: true, rootSecretName: caSecretName(ref), rootExpiresAt: ca.info.notAfter.toISOString() },
+  );
 }

@@ -101,7 +101,12 @@ export async function retiringCas(nodes: ObservedNode[], currentCa: string): Pro
 }
 
 /** Whether every node with files already trusts the current CA, and has had time to load that trust. */
-export async function currentCaTrustedEverywhere(nodes: ObservedNode[], currentCa: string, now: number, propagationMs: number): Promise<{ trusted: boolean; at: number }> {
+export async function currentCaTrustedEverywhere(
+  nodes: ObservedNode[],
+  currentCa: string,
+  now: number,
+  propagationMs: number,
+): Promise<{ trusted: boolean; at: number }> {
   let at = 0;
   for (const n of nodes) {
     if (!n.secret) continue;

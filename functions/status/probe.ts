@@ -5,9 +5,7 @@
 export type Health = 'healthy' | 'unhealthy' | 'unreachable' | 'not-probed';
 export type Readiness = 'ready' | 'not-ready' | 'unreachable' | 'not-probed';
 
-export type ProbeOutcome =
-  | { answered: true; status: number; body: string }
-  | { answered: false; message: string };
+export type ProbeOutcome = { answered: true; status: number; body: string } | { answered: false; message: string };
 
 /** The longest body we read from a probe answer (spiced answers "ok", "ready", "not ready"). */
 const MAX_BODY = 256;

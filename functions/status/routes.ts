@@ -33,10 +33,14 @@ export interface StatusDependencies {
 const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 const json = (body: unknown, status = 200) => new Response(`${JSON.stringify(body, null, 2)}\n`, { status, headers: jsonHeaders });
 const problem = (status: number, error: string) => json({ error }, status);
-const text = (body: string, status = 200) => new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
+const text = (body: string, status = 200) =>
+  new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
 
 export function createStatusHandler(deps: StatusDependencies): (request: Request) => Promise<Response> {
-  const probes: ProbeSettings = { fetch: deps.fetch ?? ((input, init) => globalThis.fetch(input, init)), timeoutMs: deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS };
+  const probes: ProbeSettings = {
+    fetch: deps.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    timeoutMs: deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+  };
   const now = deps.now ?? Date.now;
 
   async function setView(set: KubeObject): Promise<SetStatus> {
@@ -90,5 +94,8 @@ export function createStatusHandler(deps: StatusDependencies): (request: Request
 }
 
 function methodNotAllowed(): Response {
-  return new Response(`${JSON.stringify({ error: 'only GET is supported' })}\n`, { status: 405, headers: { ...jsonHeaders, allow: 'GET' } });
+  return new Response(`${JSON.stringify({ error: 'only GET is supported' })}\n`, {
+    status: 405,
+    headers: { ...jsonHeaders, allow: 'GET' },
+  });
 }

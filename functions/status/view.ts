@@ -11,7 +11,6 @@ import { normalizeSpicepodSetSpec } from '../../core/spec/normalize.ts';
 import { probeSpiced, type Health, type Readiness } from './probe.ts';
 import { LABEL_CLUSTER_ROLE } from '../../core/labels.ts';
 
-
 export interface PodStatus {
   name: string;
   uid: string;

@@ -38,15 +38,31 @@ export function validatingWebhookConfiguration(o: ValidatingConfigurationOptions
     kind: 'ValidatingWebhookConfiguration',
     metadata: {
       name: o.name,
-      labels: { 'app.kubernetes.io/name': 'spiceai-operator', 'app.kubernetes.io/component': 'validation', [LABEL_MANAGED_BY]: OPERATOR_NAME },
+      labels: {
+        'app.kubernetes.io/name': 'spiceai-operator',
+        'app.kubernetes.io/component': 'validation',
+        [LABEL_MANAGED_BY]: OPERATOR_NAME,
+      },
     },
     webhooks: [
       {
         name: VALIDATING_WEBHOOK_NAME,
         clientConfig,
         rules: [
-          { operations: ['CREATE', 'UPDATE'], apiGroups: ['spice.ai'], apiVersions: ['v1'], resources: ['spicepodsets'], scope: 'Namespaced' },
-          { operations: ['CREATE', 'UPDATE'], apiGroups: ['spice.ai'], apiVersions: ['v1alpha1'], resources: ['spicepodclusters'], scope: 'Namespaced' },
+          {
+            operations: ['CREATE', 'UPDATE'],
+            apiGroups: ['spice.ai'],
+            apiVersions: ['v1'],
+            resources: ['spicepodsets'],
+            scope: 'Namespaced',
+          },
+          {
+            operations: ['CREATE', 'UPDATE'],
+            apiGroups: ['spice.ai'],
+            apiVersions: ['v1alpha1'],
+            resources: ['spicepodclusters'],
+            scope: 'Namespaced',
+          },
         ],
         matchPolicy: 'Equivalent',
         failurePolicy: VALIDATION_FAILURE_POLICY,

@@ -26,7 +26,12 @@ export function effectiveLevel(annotations: Record<string, string> | undefined, 
   if ((LEVELS as readonly string[]).includes(value)) return { level: value as Level };
   return {
     level: operatorLevel,
-    problem: { reason: REASON_BAD_LEVEL, severity: 'reject', field: `metadata.annotations[${ANNOTATION_VALIDATION_LEVEL}]`, message: `must be err, warn or off (got ${JSON.stringify(value)})` },
+    problem: {
+      reason: REASON_BAD_LEVEL,
+      severity: 'reject',
+      field: `metadata.annotations[${ANNOTATION_VALIDATION_LEVEL}]`,
+      message: `must be err, warn or off (got ${JSON.stringify(value)})`,
+    },
   };
 }
 
@@ -36,6 +41,7 @@ export function decide(found: Finding[], level: Level, before: Finding[] = []): 
   const old = new Set(before.map(line));
   const rejects = found.filter((f) => f.severity === 'reject' && !old.has(line(f)));
   const warnings = found.filter((f) => f.severity === 'warn' || old.has(line(f)) || level === 'warn').map(line);
-  if (level === 'err' && rejects.length) return { allowed: false, message: rejects.map(line).join('; '), warnings: found.filter((f) => f.severity === 'warn').map(line), level };
+  if (level === 'err' && rejects.length)
+    return { allowed: false, message: rejects.map(line).join('; '), warnings: found.filter((f) => f.severity === 'warn').map(line), level };
   return { allowed: true, warnings: [...new Set(warnings)], level };
 }

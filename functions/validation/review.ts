@@ -8,7 +8,15 @@ export const VALIDATE_PATH = '/validate';
 
 export interface ValidationOptions extends Lookups {
   level: Level;
-  onDecision?: (d: { kind?: string; namespace?: string; name?: string; allowed: boolean; level: Level; reasons: string[]; dryRun?: boolean }) => void;
+  onDecision?: (d: {
+    kind?: string;
+    namespace?: string;
+    name?: string;
+    allowed: boolean;
+    level: Level;
+    reasons: string[];
+    dryRun?: boolean;
+  }) => void;
 }
 
 export interface ValidationAnswer {
@@ -20,7 +28,11 @@ const review = (response: Record<string, unknown>) => ({ apiVersion: 'admission.
 
 export function createValidation(o: ValidationOptions): (text: string) => Promise<ValidationAnswer> {
   return async (text) => {
-    let parsed: { apiVersion?: string; kind?: string; request?: { uid?: string; operation?: string; object?: AdmittedObject; oldObject?: AdmittedObject; dryRun?: boolean } };
+    let parsed: {
+      apiVersion?: string;
+      kind?: string;
+      request?: { uid?: string; operation?: string; object?: AdmittedObject; oldObject?: AdmittedObject; dryRun?: boolean };
+    };
     try {
       parsed = JSON.parse(text);
     } catch {
@@ -31,20 +43,40 @@ export function createValidation(o: ValidationOptions): (text: string) => Promis
       return { status: 400, body: { message: 'expected an admission.k8s.io/v1 AdmissionReview with request.uid' } };
     }
     const object = request.object;
-    if (!object || (request.operation !== 'CREATE' && request.operation !== 'UPDATE') || (object.kind !== 'SpicepodSet' && object.kind !== 'SpicepodCluster')) {
+    if (
+      !object ||
+      (request.operation !== 'CREATE' && request.operation !== 'UPDATE') ||
+      (object.kind !== 'SpicepodSet' && object.kind !== 'SpicepodCluster')
+    ) {
       return { status: 200, body: review({ uid: request.uid, allowed: true }) };
     }
     const { level, problem } = effectiveLevel(object.metadata?.annotations, o.level);
     const found = [...(problem ? [problem] : []), ...(await findings(object, o))];
     const before = request.operation === 'UPDATE' && request.oldObject ? await findings(request.oldObject, o) : [];
     const decision = decide(found, level, before);
-    o.onDecision?.({ kind: object.kind, namespace: object.metadata?.namespace, name: object.metadata?.name, allowed: decision.allowed, level, reasons: [...new Set(found.map((f) => f.reason))], dryRun: request.dryRun });
+    o.onDecision?.({
+      kind: object.kind,
+      namespace: object.metadata?.namespace,
+      name: object.metadata?.name,
+      allowed: decision.allowed,
+      level,
+      reasons: [...new Set(found.map((f) => f.reason))],
+      dryRun: request.dryRun,
+    });
     return {
       status: 200,
       body: review({
         uid: request.uid,
         allowed: decision.allowed,
-        ...(decision.allowed ? {} : { status: { code: 422, reason: 'Invalid', message: `${object.kind} ${object.metadata?.name ?? ''} refused (${'spice.ai/validation-level'}=${level}): ${decision.message}` } }),
+        ...(decision.allowed
+          ? {}
+          : {
+              status: {
+                code: 422,
+                reason: 'Invalid',
+                message: `${object.kind} ${object.metadata?.name ?? ''} refused (${'spice.ai/validation-level'}=${level}): ${decision.message}`,
+              },
+            }),
         ...(decision.warnings.length ? { warnings: decision.warnings } : {}),
       }),
     };

@@ -38,7 +38,12 @@ export interface Finding {
 
 export interface AdmittedObject {
   kind: string;
-  metadata: { name?: string; namespace?: string; annotations?: Record<string, string>; ownerReferences?: { apiVersion: string; kind: string; name: string; controller?: boolean }[] };
+  metadata: {
+    name?: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; controller?: boolean }[];
+  };
   spec?: unknown;
 }
 
@@ -55,7 +60,9 @@ type Rule = (o: AdmittedObject, spec: Rec, lookups: Lookups) => Finding[] | Prom
 /** The workload specs inside an object, with where they are written. */
 function workloads(o: AdmittedObject, spec: Rec): { at: string; spec: Rec }[] {
   if (o.kind === 'SpicepodCluster') {
-    return (['schedulerSetSpec', 'executorSetSpec'] as const).filter((k) => spec[k] && typeof spec[k] === 'object').map((k) => ({ at: `spec.${k}`, spec: spec[k] }));
+    return (['schedulerSetSpec', 'executorSetSpec'] as const)
+      .filter((k) => spec[k] && typeof spec[k] === 'object')
+      .map((k) => ({ at: `spec.${k}`, spec: spec[k] }));
   }
   return [{ at: 'spec', spec }];
 }
@@ -78,13 +85,21 @@ const reservedKeys: Rule = (o, spec) =>
 /** Everything the reconcile-time check refuses (InvalidSpec), refused before it is stored. */
 const specProblems: Rule = (o, spec) => {
   const normalized = o.kind === 'SpicepodCluster' ? normalizeSpicepodClusterSpec(spec, o.metadata.name) : normalizeSpicepodSetSpec(spec);
-  if (!normalized.ok) return normalized.problems.map((p) => ({ reason: REASON_INVALID_SPEC, severity: 'reject', field: p.field, message: p.message }));
+  if (!normalized.ok)
+    return normalized.problems.map((p) => ({ reason: REASON_INVALID_SPEC, severity: 'reject', field: p.field, message: p.message }));
   if (o.kind !== 'SpicepodSet') return [];
   const set = normalized.spec as SpicepodSetSpec;
   const membership = clusterMembershipProblem(o.metadata, set.cluster);
   return [
-    ...setNameProblems(o.metadata.name ?? '', set).map((p) => ({ reason: REASON_CHILD_NAME, severity: 'reject' as const, field: p.field, message: p.message })),
-    ...(membership ? [{ reason: REASON_INVALID_SPEC, severity: 'reject' as const, field: membership.field, message: membership.message }] : []),
+    ...setNameProblems(o.metadata.name ?? '', set).map((p) => ({
+      reason: REASON_CHILD_NAME,
+      severity: 'reject' as const,
+      field: p.field,
+      message: p.message,
+    })),
+    ...(membership
+      ? [{ reason: REASON_INVALID_SPEC, severity: 'reject' as const, field: membership.field, message: membership.message }]
+      : []),
   ];
 };
 
@@ -95,7 +110,10 @@ const spicepod: Rule = (o, spec) => {
   if (value === undefined) return [];
   const parsed = parseSpicepod(value, at);
   if (!parsed.ok) return []; // specProblems names it
-  return spicepodFindings(parsed.spicepod, at).map((f) => ({ ...f, reason: f.severity === 'reject' ? REASON_SPICEPOD_REFUSED : REASON_SPICEPOD_UNKNOWN_SECTION }));
+  return spicepodFindings(parsed.spicepod, at).map((f) => ({
+    ...f,
+    reason: f.severity === 'reject' ? REASON_SPICEPOD_REFUSED : REASON_SPICEPOD_UNKNOWN_SECTION,
+  }));
 };
 
 const LEGACY_FIELDS = Object.keys(legacySpicepodSetFields);
@@ -106,16 +124,34 @@ const deprecated: Rule = (o, spec) => {
   const out: Finding[] = [];
   if (o.kind === 'SpicepodSet') {
     for (const key of LEGACY_FIELDS) {
-      if (spec[key] !== undefined) out.push({ reason: REASON_DEPRECATED_FIELD, severity: 'warn', field: `spec.${key}`, message: 'is a deprecated snake_case spelling: use the camelCase field (spice.ai/v2 has only those)' });
+      if (spec[key] !== undefined)
+        out.push({
+          reason: REASON_DEPRECATED_FIELD,
+          severity: 'warn',
+          field: `spec.${key}`,
+          message: 'is a deprecated snake_case spelling: use the camelCase field (spice.ai/v2 has only those)',
+        });
     }
     for (const key of LEGACY_VOLUME_FIELDS) {
-      if (spec.volume?.[key] !== undefined) out.push({ reason: REASON_DEPRECATED_FIELD, severity: 'warn', field: `spec.volume.${key}`, message: 'is a deprecated snake_case spelling: use the camelCase field' });
+      if (spec.volume?.[key] !== undefined)
+        out.push({
+          reason: REASON_DEPRECATED_FIELD,
+          severity: 'warn',
+          field: `spec.volume.${key}`,
+          message: 'is a deprecated snake_case spelling: use the camelCase field',
+        });
     }
   }
   for (const { at, spec: w } of workloads(o, spec)) {
     for (const strategy of [w.updateStrategy, w.update_strategy]) {
       if (strategy?.type === 'Parallel') {
-        out.push({ reason: REASON_DEPRECATED_FIELD, severity: 'warn', field: `${at}.${strategy === w.updateStrategy ? 'updateStrategy' : 'update_strategy'}.type`, message: 'Parallel is deprecated (spice.ai/v2 removed it and reads it as RollingOrdered): use RollingParallel with maxUnavailable' });
+        out.push({
+          reason: REASON_DEPRECATED_FIELD,
+          severity: 'warn',
+          field: `${at}.${strategy === w.updateStrategy ? 'updateStrategy' : 'update_strategy'}.type`,
+          message:
+            'Parallel is deprecated (spice.ai/v2 removed it and reads it as RollingOrdered): use RollingParallel with maxUnavailable',
+        });
       }
     }
   }
@@ -130,7 +166,14 @@ const floatingTag: Rule = (o, spec) =>
     if (effective.includes('@sha256:')) return [];
     const bare = effective.split('@')[0]!;
     if (!(bare === 'latest' || bare.startsWith('latest-'))) return [];
-    return [{ reason: REASON_FLOATING_TAG, severity: 'warn' as const, field: `${at}.image.tag`, message: `${tag === undefined ? `is not set, so ${effective} is used, a floating tag` : `${JSON.stringify(bare)} floats`}: replicas started at different times may run different spiced builds; pin a version (e.g. 1.9.0-models) or a digest` }];
+    return [
+      {
+        reason: REASON_FLOATING_TAG,
+        severity: 'warn' as const,
+        field: `${at}.image.tag`,
+        message: `${tag === undefined ? `is not set, so ${effective} is used, a floating tag` : `${JSON.stringify(bare)} floats`}: replicas started at different times may run different spiced builds; pin a version (e.g. 1.9.0-models) or a digest`,
+      },
+    ];
   });
 
 /** The claims of a volume whose StorageClass does not exist stay Pending for ever. */
@@ -140,11 +183,19 @@ const storageClass: Rule = async (o, spec, lookups) => {
   for (const { at, spec: w } of workloads(o, spec)) {
     const written = w.volume?.storageClassName !== undefined ? 'storageClassName' : 'storage_class_name';
     const named: { field: string; name: unknown }[] = [{ field: `${at}.volume.${written}`, name: w.volume?.[written] }];
-    if (Array.isArray(w.volumeClaimTemplates)) w.volumeClaimTemplates.forEach((t: Rec, i: number) => named.push({ field: `${at}.volumeClaimTemplates[${i}].spec.storageClassName`, name: t?.spec?.storageClassName }));
+    if (Array.isArray(w.volumeClaimTemplates))
+      w.volumeClaimTemplates.forEach((t: Rec, i: number) =>
+        named.push({ field: `${at}.volumeClaimTemplates[${i}].spec.storageClassName`, name: t?.spec?.storageClassName }),
+      );
     for (const { field, name } of named) {
       if (typeof name !== 'string' || name === '') continue;
       if ((await lookups.storageClassExists(name)) === false) {
-        out.push({ reason: REASON_STORAGE_CLASS_MISSING, severity: 'reject', field, message: `names StorageClass ${JSON.stringify(name)}, which does not exist: the claims would stay Pending; create it or name an existing one (kubectl get storageclass)` });
+        out.push({
+          reason: REASON_STORAGE_CLASS_MISSING,
+          severity: 'reject',
+          field,
+          message: `names StorageClass ${JSON.stringify(name)}, which does not exist: the claims would stay Pending; create it or name an existing one (kubectl get storageclass)`,
+        });
       }
     }
   }
@@ -159,12 +210,29 @@ const storageClass: Rule = async (o, spec, lookups) => {
 const volumes: Rule = (o, spec) => {
   if (o.kind === 'SpicepodSet') {
     const normalized = normalizeSpicepodSetSpec(spec);
-    return normalized.ok ? volumeMountProblems(normalized.spec).map((p) => ({ reason: p.reason, severity: 'reject' as const, field: p.field, message: p.message })) : [];
+    return normalized.ok
+      ? volumeMountProblems(normalized.spec).map((p) => ({
+          reason: p.reason,
+          severity: 'reject' as const,
+          field: p.field,
+          message: p.message,
+        }))
+      : [];
   }
   return workloads(o, spec).flatMap(({ at, spec: w }) => {
     if (w.volumeMounts !== undefined && !Array.isArray(w.volumeMounts)) return [];
-    const node = { volume: w.volume, volumeClaimTemplates: Array.isArray(w.volumeClaimTemplates) ? w.volumeClaimTemplates : undefined, volumeMounts: w.volumeMounts, cluster: { allowInsecureConnections: spec.allowInsecureConnections === true } } as Parameters<typeof volumeMountProblems>[0];
-    return volumeMountProblems(node, at).map((p) => ({ reason: p.reason, severity: 'reject' as const, field: p.field, message: p.message }));
+    const node = {
+      volume: w.volume,
+      volumeClaimTemplates: Array.isArray(w.volumeClaimTemplates) ? w.volumeClaimTemplates : undefined,
+      volumeMounts: w.volumeMounts,
+      cluster: { allowInsecureConnections: spec.allowInsecureConnections === true },
+    } as Parameters<typeof volumeMountProblems>[0];
+    return volumeMountProblems(node, at).map((p) => ({
+      reason: p.reason,
+      severity: 'reject' as const,
+      field: p.field,
+      message: p.message,
+    }));
   });
 };
 
@@ -179,10 +247,23 @@ const dnsEgress: Rule = (o, spec) =>
     const written = w.network?.egress !== undefined ? 'network.egress' : 'egress';
     const egress: unknown = w.network?.egress ?? w.egress;
     if (!Array.isArray(egress) || !userHandlesDns(egress)) return [];
-    const covers = (protocol: string) => egress.some((r: Rec) => (r?.ports ?? []).some((p: Rec) => (p?.protocol ?? 'TCP') === protocol && typeof p.port === 'number' && p.port <= DNS_PORT && DNS_PORT <= (p.endPort ?? p.port)));
+    const covers = (protocol: string) =>
+      egress.some((r: Rec) =>
+        (r?.ports ?? []).some(
+          (p: Rec) =>
+            (p?.protocol ?? 'TCP') === protocol && typeof p.port === 'number' && p.port <= DNS_PORT && DNS_PORT <= (p.endPort ?? p.port),
+        ),
+      );
     const missing = ['UDP', 'TCP'].filter((protocol) => !covers(protocol));
     if (!missing.length) return [];
-    return [{ reason: REASON_DNS_EGRESS_INCOMPLETE, severity: 'warn' as const, field: `${at}.${written}`, message: `opens port ${DNS_PORT} without ${missing.join(' and ')}: a rule naming port ${DNS_PORT} replaces the DNS egress the operator adds (UDP and TCP ${DNS_PORT}), and lookups need both (large answers are retried over TCP); add ${missing.join(' and ')} ${DNS_PORT}` }];
+    return [
+      {
+        reason: REASON_DNS_EGRESS_INCOMPLETE,
+        severity: 'warn' as const,
+        field: `${at}.${written}`,
+        message: `opens port ${DNS_PORT} without ${missing.join(' and ')}: a rule naming port ${DNS_PORT} replaces the DNS egress the operator adds (UDP and TCP ${DNS_PORT}), and lookups need both (large answers are retried over TCP); add ${missing.join(' and ')} ${DNS_PORT}`,
+      },
+    ];
   });
 
 /**
@@ -211,7 +292,9 @@ const pureFindings = new Memo<string, readonly (readonly Finding[])[]>(256);
 export async function findings(o: AdmittedObject, lookups: Lookups = {}): Promise<Finding[]> {
   const spec = (o.spec && typeof o.spec === 'object' ? o.spec : {}) as Rec;
   const key = JSON.stringify([o.kind, o.metadata?.name, o.metadata?.ownerReferences, o.spec]) ?? '';
-  const pure = pureFindings.get(key) ?? pureFindings.set(key, deepFreeze(RULES.map((rule) => (rule.pure ? (rule.check(o, spec, lookups) as Finding[]) : []))));
+  const pure =
+    pureFindings.get(key) ??
+    pureFindings.set(key, deepFreeze(RULES.map((rule) => (rule.pure ? (rule.check(o, spec, lookups) as Finding[]) : []))));
   const out: Finding[] = [];
   for (const [i, rule] of RULES.entries()) out.push(...(rule.pure ? pure[i]! : await rule.check(o, spec, lookups)));
   return out;

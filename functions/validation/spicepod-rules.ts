@@ -10,10 +10,44 @@
 export const SPICEPOD_VERSIONS = ['v1', 'v2'] as const;
 export const SPICEPOD_KIND = 'Spicepod';
 export const SPICEPOD_TOP_LEVEL_KEYS = [
-  'name', 'version', 'kind', 'runtime', 'management', 'snapshots', 'extensions', 'secrets', 'metadata', 'catalogs', 'datasets', 'views', 'models', 'embeddings', 'tools', 'workers', 'dependencies',
+  'name',
+  'version',
+  'kind',
+  'runtime',
+  'management',
+  'snapshots',
+  'extensions',
+  'secrets',
+  'metadata',
+  'catalogs',
+  'datasets',
+  'views',
+  'models',
+  'embeddings',
+  'tools',
+  'workers',
+  'dependencies',
 ] as const;
 export const SPICEPOD_RUNTIME_KEYS = [
-  'results_cache', 'caching', 'dataset_load_parallelism', 'tls', 'tracing', 'telemetry', 'params', 'task_history', 'auth', 'cors', 'flight', 'temp_directory', 'memory_limit', 'shutdown_timeout', 'ready_state', 'output_level', 'query', 'metrics', 'scheduler',
+  'results_cache',
+  'caching',
+  'dataset_load_parallelism',
+  'tls',
+  'tracing',
+  'telemetry',
+  'params',
+  'task_history',
+  'auth',
+  'cors',
+  'flight',
+  'temp_directory',
+  'memory_limit',
+  'shutdown_timeout',
+  'ready_state',
+  'output_level',
+  'query',
+  'metrics',
+  'scheduler',
 ] as const;
 
 export interface SpicepodFinding {
@@ -34,18 +68,30 @@ export function spicepodFindings(pod: Record<string, unknown>, field: string): S
     out.push({
       severity: 'reject',
       field: `${field}.version`,
-      message: pod.version === undefined ? `is required: spiced reads the Spicepod by its version (${SPICEPOD_VERSIONS.join(' or ')})` : `must be ${SPICEPOD_VERSIONS.join(' or ')} (got ${JSON.stringify(pod.version)}): spiced refuses other versions`,
+      message:
+        pod.version === undefined
+          ? `is required: spiced reads the Spicepod by its version (${SPICEPOD_VERSIONS.join(' or ')})`
+          : `must be ${SPICEPOD_VERSIONS.join(' or ')} (got ${JSON.stringify(pod.version)}): spiced refuses other versions`,
     });
   }
   if (pod.kind !== SPICEPOD_KIND) {
-    out.push({ severity: 'reject', field: `${field}.kind`, message: pod.kind === undefined ? `is required: write kind: ${SPICEPOD_KIND}` : `must be ${SPICEPOD_KIND} (got ${JSON.stringify(pod.kind)})` });
+    out.push({
+      severity: 'reject',
+      field: `${field}.kind`,
+      message:
+        pod.kind === undefined ? `is required: write kind: ${SPICEPOD_KIND}` : `must be ${SPICEPOD_KIND} (got ${JSON.stringify(pod.kind)})`,
+    });
   }
   if (pod.runtime !== undefined && !isObject(pod.runtime)) {
     out.push({ severity: 'reject', field: `${field}.runtime`, message: 'must be an object' });
   } else if (isObject(pod.runtime)) {
     for (const key of Object.keys(pod.runtime)) {
       if (!(SPICEPOD_RUNTIME_KEYS as readonly string[]).includes(key)) {
-        out.push({ severity: 'reject', field: `${field}.runtime.${key}`, message: `is not a runtime setting spiced knows (it refuses unknown runtime keys); known: ${SPICEPOD_RUNTIME_KEYS.join(', ')}` });
+        out.push({
+          severity: 'reject',
+          field: `${field}.runtime.${key}`,
+          message: `is not a runtime setting spiced knows (it refuses unknown runtime keys); known: ${SPICEPOD_RUNTIME_KEYS.join(', ')}`,
+        });
       }
     }
   }

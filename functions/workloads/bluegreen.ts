@@ -96,7 +96,10 @@ const answerRollbackRequest: Transition = (p, f) => {
   // Already rolled back (the standby is the version it rolled back from): a request seen again,
   // before its annotation is gone, is not a second rollback, which would roll forward.
   const done = !!rolledBack && rolledBack === standby;
-  const next = !refusal && !done && standby && active ? switchTo({ ...p, state: { ...p.state, rolledBack: active } }, f, standby, SetReason.RolledBack) : p;
+  const next =
+    !refusal && !done && standby && active
+      ? switchTo({ ...p, state: { ...p.state, rolledBack: active } }, f, standby, SetReason.RolledBack)
+      : p;
   return { ...next, rollback: { refusal } };
 };
 
@@ -121,7 +124,11 @@ const expireStandby: Transition = (p, f) => {
   const { standby, standbyExpiresAt } = p.state;
   if (!standby || standbyExpiresAt === undefined) return p;
   if (f.nowSeconds < standbyExpiresAt) return { ...p, requeueAfterSeconds: standbyExpiresAt - f.nowSeconds };
-  const event: RecordedEvent = { type: 'Normal', reason: SetReason.StandbyRemoved, message: `standby version ${standby} expired and was removed` };
+  const event: RecordedEvent = {
+    type: 'Normal',
+    reason: SetReason.StandbyRemoved,
+    message: `standby version ${standby} expired and was removed`,
+  };
   return { ...p, state: { ...p.state, standby: undefined }, events: [...p.events, event] };
 };
 
@@ -130,7 +137,14 @@ const pausedKeepsOnlyTarget: Transition = (p, f) =>
   f.replicas === 0 ? { ...p, state: { ...p.state, active: p.target, standby: undefined, standbyExpiresAt: undefined } } : p;
 
 /** The transitions of a pass, in order. */
-export const TRANSITIONS: Transition[] = [answerRollbackRequest, holdRollbackUntilNewSpec, firstGenerationServes, cutOverWhenReady, expireStandby, pausedKeepsOnlyTarget];
+export const TRANSITIONS: Transition[] = [
+  answerRollbackRequest,
+  holdRollbackUntilNewSpec,
+  firstGenerationServes,
+  cutOverWhenReady,
+  expireStandby,
+  pausedKeepsOnlyTarget,
+];
 
 export function blueGreenTransitions(state: Generations, facts: BlueGreenFacts): BlueGreenPass {
   return TRANSITIONS.reduce((p, t) => t(p, facts), { state, target: facts.desired, events: [] } as BlueGreenPass);
@@ -153,7 +167,13 @@ function observedGenerations(previous: SpicepodSetStatus, generations: Map<strin
  * replicas while paused), and the standby. Generations other than the target are left exactly as
  * they run (they were rendered from an older spec); legacy StatefulSets serve until a generation does.
  */
-function generationObjects(ctx: SetContext, seen: { generations: Map<string, KubeObject[]>; unversioned: KubeObject[] }, state: Generations, target: string, replicas: number) {
+function generationObjects(
+  ctx: SetContext,
+  seen: { generations: Map<string, KubeObject[]>; unversioned: KubeObject[] },
+  state: Generations,
+  target: string,
+  replicas: number,
+) {
   const apply: KubeObject[] = [desiredHeadlessService(ctx)];
   const keep: ObjectRef[] = [];
   for (const version of new Set([state.active, target, state.standby].filter((v): v is string => !!v))) {
@@ -165,14 +185,27 @@ function generationObjects(ctx: SetContext, seen: { generations: Map<string, Kub
     const ordinals = replicas > 0 ? replicas : existing.length;
     for (let i = 0; i < ordinals; i++) {
       const sts = existing.find((s) => s.metadata.name === names.statefulSet(ctx.set, i, version));
-      apply.push(desiredStatefulSet(ctx, { ordinal: i, version, replicas: replicas > 0 ? 1 : 0, ephemeralClaims: true, volumeClaimTemplates: claimTemplatesOf(sts) }));
+      apply.push(
+        desiredStatefulSet(ctx, {
+          ordinal: i,
+          version,
+          replicas: replicas > 0 ? 1 : 0,
+          ephemeralClaims: true,
+          volumeClaimTemplates: claimTemplatesOf(sts),
+        }),
+      );
     }
   }
   if (!state.active) keep.push(...seen.unversioned.map(refOf));
   return { apply, keep };
 }
 
-export async function blueGreenWorkload(ctx: SetContext, observed: Observed, replicas: number, rollbackRequested = false): Promise<BlueGreenResult> {
+export async function blueGreenWorkload(
+  ctx: SetContext,
+  observed: Observed,
+  replicas: number,
+  rollbackRequested = false,
+): Promise<BlueGreenResult> {
   const { set, spec } = ctx;
   const generations = new Map<string, KubeObject[]>();
   const unversioned: KubeObject[] = [];
@@ -183,25 +216,35 @@ export async function blueGreenWorkload(ctx: SetContext, observed: Observed, rep
   }
   const pods = new Map((observed.related.Pod ?? []).map((p) => [p.metadata.name, p]));
   const readyIn = (version: string) =>
-    Array.from({ length: replicas }, (_, i) => pods.get(names.statefulSetPod(names.statefulSet(set, i, version)))).filter((p) => p && isPodReady(p)).length;
+    Array.from({ length: replicas }, (_, i) => pods.get(names.statefulSetPod(names.statefulSet(set, i, version)))).filter(
+      (p) => p && isPodReady(p),
+    ).length;
 
   const desired = templateRevision(ctx);
-  const { state, target, events, rollback, requeueAfterSeconds } = blueGreenTransitions(observedGenerations((observed.parent.status ?? {}) as SpicepodSetStatus, generations), {
-    desired,
-    replicas,
-    nowSeconds: Math.floor(observed.now / 1000),
-    retention: spec.instantRollback.enabled ? spec.instantRollback.retentionPeriodSeconds : SWITCH_GRACE_SECONDS,
-    cutoverThreshold: spec.updateStrategy.minReadyForCutover ? Math.min(spec.updateStrategy.minReadyForCutover, replicas) : replicas,
-    unversioned: unversioned.length > 0,
-    readyIn,
-    rollbackRequested,
-    spec,
-  });
+  const { state, target, events, rollback, requeueAfterSeconds } = blueGreenTransitions(
+    observedGenerations((observed.parent.status ?? {}) as SpicepodSetStatus, generations),
+    {
+      desired,
+      replicas,
+      nowSeconds: Math.floor(observed.now / 1000),
+      retention: spec.instantRollback.enabled ? spec.instantRollback.retentionPeriodSeconds : SWITCH_GRACE_SECONDS,
+      cutoverThreshold: spec.updateStrategy.minReadyForCutover ? Math.min(spec.updateStrategy.minReadyForCutover, replicas) : replicas,
+      unversioned: unversioned.length > 0,
+      readyIn,
+      rollbackRequested,
+      spec,
+    },
+  );
   const { active } = state;
   return {
     ...generationObjects(ctx, { generations, unversioned }, state, target, replicas),
     serviceVersion: active,
-    status: { activeVersion: active, standbyVersion: state.standby, standbyExpiresAt: state.standbyExpiresAt, rolledBackVersion: state.rolledBack },
+    status: {
+      activeVersion: active,
+      standbyVersion: state.standby,
+      standbyExpiresAt: state.standbyExpiresAt,
+      rolledBackVersion: state.rolledBack,
+    },
     ready: active ? readyIn(active) : 0,
     updatedReady: target === desired ? readyIn(desired) : replicas,
     revision: desired,

@@ -39,7 +39,12 @@ export interface SetOutcome {
 type Check = (o: SetOutcome) => ConditionInput | undefined;
 const ready = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({ type: 'Ready', status, reason, message });
 const paused = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({ type: 'Paused', status, reason, message });
-const volumeResized = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({ type: 'VolumeResized', status, reason, message });
+const volumeResized = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({
+  type: 'VolumeResized',
+  status,
+  reason,
+  message,
+});
 
 /** The first check that applies; `otherwise` when none does. */
 function firstOf(checks: Check[], o: SetOutcome, otherwise?: ConditionInput): ConditionInput | undefined {
@@ -51,34 +56,53 @@ function firstOf(checks: Check[], o: SetOutcome, otherwise?: ConditionInput): Co
 }
 
 // ---- Ready ----
-const setIsPaused: Check = (o) => (o.pauseReason ? ready('False', SetReason.Paused, o.crashloop.crashLooping ? 'paused after repeated pod failures' : 'replicas is 0') : undefined);
+const setIsPaused: Check = (o) =>
+  o.pauseReason
+    ? ready('False', SetReason.Paused, o.crashloop.crashLooping ? 'paused after repeated pod failures' : 'replicas is 0')
+    : undefined;
 const apiServerRefusedAChild: Check = (o) => (o.childRefused ? ready('False', SetReason.ChildRefused, o.childRefused) : undefined);
 const clusterRefusesPods: Check = (o) => (o.podsRefused ? ready('False', SetReason.PodsRefused, o.podsRefused) : undefined);
-const rolloutInProgress: Check = (o) => (o.rolling ? ready('False', SetReason.RolloutInProgress, `${o.updatedReady}/${o.replicas} replicas updated and Ready`) : undefined);
+const rolloutInProgress: Check = (o) =>
+  o.rolling ? ready('False', SetReason.RolloutInProgress, `${o.updatedReady}/${o.replicas} replicas updated and Ready`) : undefined;
 export const READY_CHECKS: Check[] = [setIsPaused, apiServerRefusedAChild, clusterRefusesPods, rolloutInProgress];
 const allReplicasReady = (o: SetOutcome) => ready('True', SetReason.AllReplicasReady, `${o.replicas}/${o.replicas} replicas Ready`);
 
 // ---- Progressing ----
 const progressing = (o: SetOutcome): ConditionInput =>
   o.rolling
-    ? { type: 'Progressing', status: 'True', reason: SetReason.RollingUpdate, message: `${o.spec.updateStrategy.type}: ${o.waiting ?? 'in progress'}` }
+    ? {
+        type: 'Progressing',
+        status: 'True',
+        reason: SetReason.RollingUpdate,
+        message: `${o.spec.updateStrategy.type}: ${o.waiting ?? 'in progress'}`,
+      }
     : { type: 'Progressing', status: 'False', reason: SetReason.RolloutComplete, message: `revision ${o.revision} is rolled out` };
 
 // ---- Paused ----
-const crashLooping: Check = (o) => (o.crashloop.crashLooping ? paused('True', SetReason.CrashLooping, o.crashloop.message ?? '') : undefined);
-const scaledToZero: Check = (o) => (o.pauseReason ? paused('True', SetReason.ScaledToZero, 'replicas is 0; supporting objects are kept') : undefined);
+const crashLooping: Check = (o) =>
+  o.crashloop.crashLooping ? paused('True', SetReason.CrashLooping, o.crashloop.message ?? '') : undefined;
+const scaledToZero: Check = (o) =>
+  o.pauseReason ? paused('True', SetReason.ScaledToZero, 'replicas is 0; supporting objects are kept') : undefined;
 const resumedByAnnotation: Check = (o) =>
-  o.crashloop.resumePending ? paused('False', SetReason.Resumed, `resumed by ${ANNOTATION_RESUME}; pod deaths before the resume are not counted`) : undefined;
+  o.crashloop.resumePending
+    ? paused('False', SetReason.Resumed, `resumed by ${ANNOTATION_RESUME}; pod deaths before the resume are not counted`)
+    : undefined;
 export const PAUSED_CHECKS: Check[] = [crashLooping, scaledToZero, resumedByAnnotation];
 const running = paused('False', SetReason.Running, 'the workload is running');
 
 // ---- VolumeResized (absent when no claim needs a change) ----
-const resizeRefused: Check = (o) => (o.resizeRefused.length ? volumeResized('False', SetReason.ResizeRefused, refusedResizeMessage(o.resizeRefused, o.sizes)) : undefined);
+const resizeRefused: Check = (o) =>
+  o.resizeRefused.length ? volumeResized('False', SetReason.ResizeRefused, refusedResizeMessage(o.resizeRefused, o.sizes)) : undefined;
 const shrinkNotSupported: Check = (o) =>
   o.shrinks.length
-    ? volumeResized('False', SetReason.ShrinkNotSupported, `${o.shrinkFields.join(' and ')} is below the size of ${o.shrinks.join(', ')}; volumes cannot shrink, so they keep their size`)
+    ? volumeResized(
+        'False',
+        SetReason.ShrinkNotSupported,
+        `${o.shrinkFields.join(' and ')} is below the size of ${o.shrinks.join(', ')}; volumes cannot shrink, so they keep their size`,
+      )
     : undefined;
-const resizing: Check = (o) => (o.resizing ? volumeResized('True', SetReason.Resizing, `resizing ${o.resizing} volumes to ${o.sizes}`) : undefined);
+const resizing: Check = (o) =>
+  o.resizing ? volumeResized('True', SetReason.Resizing, `resizing ${o.resizing} volumes to ${o.sizes}`) : undefined;
 export const VOLUME_CHECKS: Check[] = [resizeRefused, shrinkNotSupported, resizing];
 
 /** Ready, Progressing, Paused and (when a claim changes) VolumeResized, in that order. */
@@ -105,7 +129,8 @@ export function rolledBackCondition(
   }
   // A refusal stays visible until the spec changes.
   const before = findCondition(previous.conditions, CONDITION_ROLLED_BACK);
-  if (before?.status === 'False' && before.observedGeneration === generation) return { ...before, status: 'False', reason: before.reason ?? '', message: before.message ?? '' };
+  if (before?.status === 'False' && before.observedGeneration === generation)
+    return { ...before, status: 'False', reason: before.reason ?? '', message: before.message ?? '' };
   return undefined;
 }
 
@@ -126,21 +151,73 @@ interface EventRule {
 }
 
 export const EVENTS: EventRule[] = [
-  { condition: 'Ready', status: 'False', reason: SetReason.ChildRefused, on: 'rewording', event: { type: 'Warning', reason: SetReason.ChildRefused } },
-  { condition: 'Ready', status: 'False', reason: SetReason.PodsRefused, on: 'rewording', event: { type: 'Warning', reason: SetReason.PodsRefused } },
-  { condition: 'Ready', status: 'True', reason: SetReason.AllReplicasReady, on: 'return', event: { type: 'Normal', reason: SetReason.Ready } },
+  {
+    condition: 'Ready',
+    status: 'False',
+    reason: SetReason.ChildRefused,
+    on: 'rewording',
+    event: { type: 'Warning', reason: SetReason.ChildRefused },
+  },
+  {
+    condition: 'Ready',
+    status: 'False',
+    reason: SetReason.PodsRefused,
+    on: 'rewording',
+    event: { type: 'Warning', reason: SetReason.PodsRefused },
+  },
+  {
+    condition: 'Ready',
+    status: 'True',
+    reason: SetReason.AllReplicasReady,
+    on: 'return',
+    event: { type: 'Normal', reason: SetReason.Ready },
+  },
   {
     condition: 'Progressing',
     status: 'True',
     reason: SetReason.RollingUpdate,
     on: 'change',
-    event: { type: 'Normal', reason: SetReason.RollingUpdate, message: (o) => `rolling out revision ${o.revision} (${o.spec.updateStrategy.type})` },
+    event: {
+      type: 'Normal',
+      reason: SetReason.RollingUpdate,
+      message: (o) => `rolling out revision ${o.revision} (${o.spec.updateStrategy.type})`,
+    },
   },
-  { condition: 'Paused', status: 'True', reason: SetReason.CrashLooping, on: 'change', event: { type: 'Warning', reason: SetReason.CrashLooping } },
-  { condition: 'Paused', status: 'True', reason: SetReason.ScaledToZero, on: 'change', event: { type: 'Normal', reason: SetReason.Paused } },
-  { condition: 'VolumeResized', status: 'False', reason: SetReason.ResizeRefused, on: 'rewording', event: { type: 'Warning', reason: SetReason.ResizeRefused } },
-  { condition: 'VolumeResized', status: 'False', reason: SetReason.ShrinkNotSupported, on: 'change', event: { type: 'Warning', reason: SetReason.ShrinkNotSupported } },
-  { condition: 'VolumeResized', status: 'True', reason: SetReason.Resizing, on: 'change', event: { type: 'Normal', reason: SetReason.Resizing } },
+  {
+    condition: 'Paused',
+    status: 'True',
+    reason: SetReason.CrashLooping,
+    on: 'change',
+    event: { type: 'Warning', reason: SetReason.CrashLooping },
+  },
+  {
+    condition: 'Paused',
+    status: 'True',
+    reason: SetReason.ScaledToZero,
+    on: 'change',
+    event: { type: 'Normal', reason: SetReason.Paused },
+  },
+  {
+    condition: 'VolumeResized',
+    status: 'False',
+    reason: SetReason.ResizeRefused,
+    on: 'rewording',
+    event: { type: 'Warning', reason: SetReason.ResizeRefused },
+  },
+  {
+    condition: 'VolumeResized',
+    status: 'False',
+    reason: SetReason.ShrinkNotSupported,
+    on: 'change',
+    event: { type: 'Warning', reason: SetReason.ShrinkNotSupported },
+  },
+  {
+    condition: 'VolumeResized',
+    status: 'True',
+    reason: SetReason.Resizing,
+    on: 'change',
+    event: { type: 'Normal', reason: SetReason.Resizing },
+  },
 ];
 
 function fires(on: Trigger, before: Condition | undefined, next: Condition): boolean {
@@ -156,7 +233,11 @@ export function conditionEvents(previous: Condition[] | undefined, next: Conditi
   for (const c of next) {
     const rule = EVENTS.find((r) => r.condition === c.type && r.status === c.status && r.reason === c.reason);
     if (rule && fires(rule.on, findCondition(previous, c.type), c)) {
-      events.push({ type: rule.event.type, reason: rule.event.reason, message: rule.event.message ? rule.event.message(o) : (c.message ?? '') });
+      events.push({
+        type: rule.event.type,
+        reason: rule.event.reason,
+        message: rule.event.message ? rule.event.message(o) : (c.message ?? ''),
+      });
     }
   }
   return events;
@@ -168,6 +249,9 @@ export function resumedEvent(resumedBy: CrashloopDecision['resumedBy']): Recorde
   return {
     type: 'Normal',
     reason: SetReason.Resumed,
-    message: resumedBy === 'spec' ? 'the spec changed: crashloop protection resumed the set' : `${ANNOTATION_RESUME} resumed the set; pod deaths before now are not counted`,
+    message:
+      resumedBy === 'spec'
+        ? 'the spec changed: crashloop protection resumed the set'
+        : `${ANNOTATION_RESUME} resumed the set; pod deaths before now are not counted`,
   };
 }

@@ -20,7 +20,6 @@ import type { SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
 import { ANNOTATION_RESUME } from '../../core/annotations.ts';
 import { PAUSE_CRASHLOOPING } from '../../core/set-reasons.ts';
 
-
 export interface CrashloopInput {
   parent: KubeObject;
   replicas: number;
@@ -92,11 +91,25 @@ export function crashloopProtection({ parent, replicas, pods, threshold, now }: 
   const clearAnnotation = annotation !== undefined;
   // Protection off (threshold 0): nothing pauses, but a resume is still acknowledged and cleared.
   if (threshold <= 0) {
-    return { crashLooping: false, resumePending: annotation !== undefined, deaths: 0, resumeHandled, clearAnnotation, resumedBy: requested ? 'annotation' : undefined };
+    return {
+      crashLooping: false,
+      resumePending: annotation !== undefined,
+      deaths: 0,
+      resumeHandled,
+      clearAnnotation,
+      resumedBy: requested ? 'annotation' : undefined,
+    };
   }
   const baselines = nextBaselines(pods, previous.crashloopBaselines, resuming);
   const deaths = deadPodObservations(pods, baselines, now);
-  const facts: PauseFacts = { parent, replicas, threshold, resuming, pausedBefore: wasPaused ? { message: pausedBefore.message ?? '' } : undefined, deaths };
+  const facts: PauseFacts = {
+    parent,
+    replicas,
+    threshold,
+    resuming,
+    pausedBefore: wasPaused ? { message: pausedBefore.message ?? '' } : undefined,
+    deaths,
+  };
   const verdict = PAUSE_CHECKS.map((check) => check(facts)).find((v) => v) ?? RUNNING;
   return {
     ...verdict,

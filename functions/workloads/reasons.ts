@@ -1,7 +1,13 @@
 // Every reason the workloads handler puts in a condition or an Event, with
 // what it means. Decisions compare these constants, never free text. The
 // reasons other handlers read from a set's status live in core/set-reasons.ts.
-import { PAUSE_CRASHLOOPING, PAUSE_SCALED, REASON_CHILD_REFUSED, REASON_INVALID_SPEC, REASON_PODS_REFUSED } from '../../core/set-reasons.ts';
+import {
+  PAUSE_CRASHLOOPING,
+  PAUSE_SCALED,
+  REASON_CHILD_REFUSED,
+  REASON_INVALID_SPEC,
+  REASON_PODS_REFUSED,
+} from '../../core/set-reasons.ts';
 
 export const SetReason = {
   // --- Ready ---

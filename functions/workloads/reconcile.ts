@@ -9,7 +9,13 @@ import { refOf } from '../../core/handler.ts';
 import { asInput, invalidSpecAnswer } from '../../core/invalid-spec.ts';
 import { setNameProblems } from '../../core/manifests/name-limits.ts';
 import { volumeMountProblems } from '../../core/manifests/volumes.ts';
-import { desiredConfigMap, desiredService, desiredServiceAccountObjects, workloadMode, type SetContext } from '../../core/manifests/spicepodset.ts';
+import {
+  desiredConfigMap,
+  desiredService,
+  desiredServiceAccountObjects,
+  workloadMode,
+  type SetContext,
+} from '../../core/manifests/spicepodset.ts';
 import { clusterMembershipProblem } from '../../core/spec/cluster-node.ts';
 import { normalizeSpicepodSetSpec, type SpecProblem } from '../../core/spec/normalize.ts';
 import type { SpicepodSetSpec, SpicepodSetStatus } from '../../core/spec/spicepodset.ts';
@@ -71,16 +77,28 @@ function invalidSpec(observed: Observed, problems: SpecProblem[]): Desired {
 }
 
 /** The workload the spec asks for: a Deployment, per-replica StatefulSets, or BlueGreen generations. */
-async function buildWorkload(ctx: SetContext, observed: Observed, replicas: number, rollbackRequested: boolean): Promise<{ workload: Workload; blueGreen: boolean }> {
+async function buildWorkload(
+  ctx: SetContext,
+  observed: Observed,
+  replicas: number,
+  rollbackRequested: boolean,
+): Promise<{ workload: Workload; blueGreen: boolean }> {
   if (workloadMode(ctx.spec) === 'Deployment') return { workload: deploymentWorkload(ctx, observed, replicas), blueGreen: false };
-  if (ctx.spec.updateStrategy.type === 'BlueGreen') return { workload: await blueGreenWorkload(ctx, observed, replicas, rollbackRequested), blueGreen: true };
+  if (ctx.spec.updateStrategy.type === 'BlueGreen')
+    return { workload: await blueGreenWorkload(ctx, observed, replicas, rollbackRequested), blueGreen: true };
   return { workload: statefulSetWorkload(ctx, observed, replicas), blueGreen: false };
 }
 
 /** The user's requests a pass answers: crashloop protection with its resume annotation, and a rollback annotation. Both annotations are cleared after the status is written. */
 function requests(observed: Observed, spec: SpicepodSetSpec) {
   const parent = observed.parent;
-  const crashloop = crashloopProtection({ parent, replicas: spec.replicas, pods: observed.related.Pod ?? [], threshold: observed.config.pauseCrashloopingPodsThreshold, now: observed.now });
+  const crashloop = crashloopProtection({
+    parent,
+    replicas: spec.replicas,
+    pods: observed.related.Pod ?? [],
+    threshold: observed.config.pauseCrashloopingPodsThreshold,
+    now: observed.now,
+  });
   const rollbackAnnotation = parent.metadata.annotations?.[ANNOTATION_ROLLBACK];
   const clear: Record<string, null> = {
     ...(crashloop.clearAnnotation ? { [ANNOTATION_RESUME]: null } : {}),
@@ -97,7 +115,12 @@ function requests(observed: Observed, spec: SpicepodSetSpec) {
 }
 
 /** The set's status: counts, the scale subresource's selector, what the workload reports, the crashloop bookkeeping. */
-function setStatus(name: string, outcome: SetOutcome, workload: Awaited<ReturnType<typeof buildWorkload>>['workload'], conditions: SpicepodSetStatus['conditions']): SpicepodSetStatus {
+function setStatus(
+  name: string,
+  outcome: SetOutcome,
+  workload: Awaited<ReturnType<typeof buildWorkload>>['workload'],
+  conditions: SpicepodSetStatus['conditions'],
+): SpicepodSetStatus {
   const { spec, crashloop, pauseReason } = outcome;
   return {
     replicas: `${workload.ready}/${spec.replicas}`,
@@ -128,7 +151,8 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   if (spec.enableService) objects.push(desiredService(ctx, workload.serviceVersion));
   // A rollback request is always answered; only BlueGreen with a standby can honour it.
   const rollbackRefused =
-    workload.rollback?.refusal ?? (rollbackRequested && !blueGreen ? rollbackRefusal({ spec, nowSeconds: Math.floor(observed.now / 1000) }) : undefined);
+    workload.rollback?.refusal ??
+    (rollbackRequested && !blueGreen ? rollbackRefusal({ spec, nowSeconds: Math.floor(observed.now / 1000) }) : undefined);
 
   const { patches, shrinks, shrinkFields, sizes } = volumeResizes(ctx, observed);
   const rolling = isRolling(replicas, workload.updatedReady);
@@ -142,7 +166,12 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     revision: workload.revision,
     waiting: workload.waiting,
     childRefused: refusedChildrenMessage(observed.failedWrites, CHILD_KINDS),
-    podsRefused: rolling ? refusedPodsMessage(observed, observed.children.filter((c) => c.kind === 'Deployment' || c.kind === 'StatefulSet')) : undefined,
+    podsRefused: rolling
+      ? refusedPodsMessage(
+          observed,
+          observed.children.filter((c) => c.kind === 'Deployment' || c.kind === 'StatefulSet'),
+        )
+      : undefined,
     resizeRefused: refusedResizes(observed.failedWrites),
     shrinks,
     shrinkFields,
@@ -150,7 +179,12 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     resizing: patches.length,
   };
   const rolledBack = rolledBackCondition(previous, workload.status, rollbackRefused, parent.metadata.generation);
-  const conditions = setConditions(previous.conditions, [...setConditionsOf(outcome), ...(rolledBack ? [rolledBack] : [])], observed.now, parent.metadata.generation);
+  const conditions = setConditions(
+    previous.conditions,
+    [...setConditionsOf(outcome), ...(rolledBack ? [rolledBack] : [])],
+    observed.now,
+    parent.metadata.generation,
+  );
   const resumed = resumedEvent(crashloop.resumedBy);
   const events: RecordedEvent[] = [
     ...(workload.events ?? []),
@@ -160,7 +194,9 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
   ];
 
   const status = setStatus(parent.metadata.name, outcome, workload, conditions);
-  const requeues = [workload.requeueAfterSeconds, rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined].filter((n): n is number => n !== undefined);
+  const requeues = [workload.requeueAfterSeconds, rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined].filter(
+    (n): n is number => n !== undefined,
+  );
   return {
     apply: [...objects, ...workload.apply],
     keep: workload.keep,

@@ -18,7 +18,6 @@ export const EVENT_FAILED_CREATE = 'FailedCreate';
 const MESSAGE_MAX = 4096;
 const SHOWN = 3;
 
-
 function summary(items: string[]): string {
   const shown = items.slice(0, SHOWN).join('; ');
   const text = items.length > SHOWN ? `${shown}; and ${items.length - SHOWN} more` : shown;
@@ -50,7 +49,8 @@ interface EventView extends KubeObject {
   series?: { lastObservedTime?: string };
 }
 
-const eventTime = (e: EventView) => Date.parse(e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '') || 0;
+const eventTime = (e: EventView) =>
+  Date.parse(e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '') || 0;
 
 /**
  * Why pods of the set's workloads are not being created, in the controllers' words; undefined

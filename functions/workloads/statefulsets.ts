@@ -12,7 +12,13 @@ import { planRollout, type ReplicaState } from './rollout.ts';
 import { claimTemplatesOf, isRolling, ofKind, podRevision, revisionOf, type Workload } from './workload.ts';
 
 /** Each replica's StatefulSet and pod, against the desired revision. */
-function replicaStates(set: string, existing: Map<string, KubeObject>, pods: Map<string, KubeObject>, ordinals: number, revision: string): ReplicaState[] {
+function replicaStates(
+  set: string,
+  existing: Map<string, KubeObject>,
+  pods: Map<string, KubeObject>,
+  ordinals: number,
+  revision: string,
+): ReplicaState[] {
   return Array.from({ length: ordinals }, (_, ordinal) => {
     const sts = existing.get(names.statefulSet(set, ordinal));
     const pod = pods.get(names.statefulSetPod(names.statefulSet(set, ordinal)));
@@ -55,7 +61,11 @@ export function statefulSetWorkload(ctx: SetContext, observed: Observed, replica
   if (readyStates.length < replicas) {
     const deployment = ofKind(observed.children, 'Deployment')[0];
     if (deployment) keep.push(refOf(deployment));
-    keep.push(...ofKind(observed.children, 'StatefulSet').filter((s) => s.metadata.labels?.[LABEL_VERSION]).map(refOf));
+    keep.push(
+      ...ofKind(observed.children, 'StatefulSet')
+        .filter((s) => s.metadata.labels?.[LABEL_VERSION])
+        .map(refOf),
+    );
   }
   return {
     apply,

@@ -30,10 +30,13 @@ export const ofKind = (objects: KubeObject[], kind: string) => objects.filter((o
 
 /** The revision of a Deployment's or StatefulSet's pod template. */
 export const revisionOf = (o: KubeObject | undefined): string | undefined =>
-  (o as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } })?.spec?.template?.metadata?.annotations?.[ANNOTATION_REVISION];
+  (o as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } })?.spec?.template?.metadata?.annotations?.[
+    ANNOTATION_REVISION
+  ];
 
 /** The revision of the template a pod was made from. */
 export const podRevision = (pod: KubeObject) => pod.metadata.annotations?.[ANNOTATION_REVISION];
 
 /** The claim templates a StatefulSet was created with (immutable: kept as they are). */
-export const claimTemplatesOf = (sts: KubeObject | undefined) => (sts as { spec?: { volumeClaimTemplates?: unknown[] } } | undefined)?.spec?.volumeClaimTemplates;
+export const claimTemplatesOf = (sts: KubeObject | undefined) =>
+  (sts as { spec?: { volumeClaimTemplates?: unknown[] } } | undefined)?.spec?.volumeClaimTemplates;

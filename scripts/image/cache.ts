@@ -10,7 +10,8 @@ export const cacheRoot = (): string => join(process.env.XDG_CACHE_HOME || join(h
 export function run(cmd: string, args: string[], options: SpawnSyncOptions = {}): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${String(r.stderr ?? '').trim() || String(r.stdout ?? '').trim()}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${String(r.stderr ?? '').trim() || String(r.stdout ?? '').trim()}`);
   return String(r.stdout ?? '');
 }
 

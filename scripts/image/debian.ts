@@ -44,7 +44,12 @@ function aptConfig(dir: string, arch: Arch): string {
     'APT::Sandbox::User': 'root',
   };
   const file = join(dir, 'apt.conf');
-  writeFileSync(file, `${Object.entries(options).map(([k, v]) => `${k} "${v}";`).join('\n')}\n`);
+  writeFileSync(
+    file,
+    `${Object.entries(options)
+      .map(([k, v]) => `${k} "${v}";`)
+      .join('\n')}\n`,
+  );
   return file;
 }
 
@@ -52,7 +57,8 @@ const aptEnv = (dir: string) => ({ ...process.env, APT_CONFIG: join(dir, 'apt.co
 
 function aptDir(arch: Arch, log: (line: string) => void, refresh: boolean): string {
   for (const cmd of ['apt-get', 'dpkg-deb']) {
-    if (!hasCommand(cmd)) throw new Error(`npm run image needs ${cmd} (Debian or Ubuntu) to fetch the libraries node links; or build with the Dockerfile`);
+    if (!hasCommand(cmd))
+      throw new Error(`npm run image needs ${cmd} (Debian or Ubuntu) to fetch the libraries node links; or build with the Dockerfile`);
   }
   const d = RUNTIME.debian;
   if (!existsSync(d.keyring)) throw new Error(`${d.keyring} is missing: apt-get install debian-archive-keyring`);

@@ -41,7 +41,8 @@ function instructions(text: string): { op: string; args: string }[] {
 /** KEY="value" pairs of a LABEL (or ARG) instruction. */
 function pairs(args: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of args.matchAll(/([\w.-]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g)) out[m[1]!] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
+  for (const m of args.matchAll(/([\w.-]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g))
+    out[m[1]!] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
   return out;
 }
 
@@ -58,7 +59,18 @@ export function readDockerfile(path = `${root}Dockerfile`): DockerfileImage {
   }
   if (stages.length !== 2) throw new Error(`Dockerfile: expected a build stage and a runtime stage, found ${stages.length}`);
   const [build, runtime] = stages as [(typeof stages)[0], (typeof stages)[0]];
-  const image: DockerfileImage = { buildBase: build.from, base: runtime.from, user: '', workdir: '/', entrypoint: [], cmd: [], exposed: [], labels: {}, files: [], buildRuns: build.steps.filter((s) => s.op === 'RUN').map((s) => s.args) };
+  const image: DockerfileImage = {
+    buildBase: build.from,
+    base: runtime.from,
+    user: '',
+    workdir: '/',
+    entrypoint: [],
+    cmd: [],
+    exposed: [],
+    labels: {},
+    files: [],
+    buildRuns: build.steps.filter((s) => s.op === 'RUN').map((s) => s.args),
+  };
   const substitute = (text: string) => text.replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? '');
   for (const { op, args: a } of runtime.steps) {
     switch (op) {

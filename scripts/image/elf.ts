@@ -34,7 +34,12 @@ export function readElf(path: string): ElfInfo {
     const phnum = h.readUInt16LE(56);
     const segments = Array.from({ length: phnum }, (_, i) => {
       const p = readAt(fd, phoff + i * phentsize, phentsize);
-      return { type: p.readUInt32LE(0), offset: Number(p.readBigUInt64LE(8)), vaddr: Number(p.readBigUInt64LE(16)), filesz: Number(p.readBigUInt64LE(32)) };
+      return {
+        type: p.readUInt32LE(0),
+        offset: Number(p.readBigUInt64LE(8)),
+        vaddr: Number(p.readBigUInt64LE(16)),
+        filesz: Number(p.readBigUInt64LE(32)),
+      };
     });
     const toOffset = (vaddr: number) => {
       const load = segments.find((s) => s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz);

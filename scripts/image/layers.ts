@@ -23,7 +23,8 @@ const strip = (path: string) => path.replace(/^\/+/, '');
 // distroless's /etc/passwd and /etc/group (base/base.bzl): root, nobody, nonroot.
 const PASSWD = `root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:${USER_ID}:${USER_ID}:nonroot:/home/nonroot:/sbin/nologin\n`;
 const GROUP = `root:x:0:\nnobody:x:65534:\nnonroot:x:${USER_ID}:\n`;
-const NSSWITCH = 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n';
+const NSSWITCH =
+  'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n';
 
 export interface RuntimeLayer {
   entries: TarEntry[];

@@ -33,7 +33,10 @@ export function nodeRuntime(arch: Arch, log: (line: string) => void = () => {}):
   mkdirSync(join(cacheRoot(), 'node'), { recursive: true });
   const tmp = mkdtempSync(join(cacheRoot(), 'node', '.fetch-'));
   try {
-    const [packed] = JSON.parse(run('npm', ['pack', `${name}@${version}`, '--json', '--pack-destination', tmp], { cwd: tmp })) as { filename: string; integrity: string }[];
+    const [packed] = JSON.parse(run('npm', ['pack', `${name}@${version}`, '--json', '--pack-destination', tmp], { cwd: tmp })) as {
+      filename: string;
+      integrity: string;
+    }[];
     if (packed!.integrity !== integrity) {
       throw new Error(`${name}@${version}: integrity ${packed!.integrity} is not the pinned ${integrity} (scripts/image/runtime.json)`);
     }

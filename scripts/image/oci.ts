@@ -148,7 +148,11 @@ export function writeIndex(layout: string, images: PlatformImage[], tag: string,
   if (images.length === 1) {
     top = images[0]!.manifest;
   } else {
-    const index = writeBlob(layout, MEDIA.index, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests: images.map((i) => i.manifest), annotations }));
+    const index = writeBlob(
+      layout,
+      MEDIA.index,
+      JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests: images.map((i) => i.manifest), annotations }),
+    );
     top = index;
   }
   const tagged = { ...top, annotations: { ...annotations, 'org.opencontainers.image.ref.name': tag } };
@@ -167,7 +171,12 @@ export function fullReference(ref: string): string {
 
 /** The `docker load`-able tarball of one platform's image from the layout, tagged `ref` (NAME:TAG). */
 export function writeDockerArchive(layout: string, image: PlatformImage, ref: string, file: string): void {
-  const blob = (d: Descriptor): TarEntry => ({ path: `blobs/${d.digest.replace(':', '/')}`, type: 'file', mode: 0o644, content: readFileSync(blobPath(join(layout, 'blobs'), d.digest)) });
+  const blob = (d: Descriptor): TarEntry => ({
+    path: `blobs/${d.digest.replace(':', '/')}`,
+    type: 'file',
+    mode: 0o644,
+    content: readFileSync(blobPath(join(layout, 'blobs'), d.digest)),
+  });
   const tag = ref.slice(ref.lastIndexOf(':') + 1);
   const entries: TarEntry[] = [
     { path: 'oci-layout', type: 'file', mode: 0o644, content: Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })) },
@@ -179,7 +188,12 @@ export function writeDockerArchive(layout: string, image: PlatformImage, ref: st
         JSON.stringify({
           schemaVersion: 2,
           mediaType: MEDIA.index,
-          manifests: [{ ...image.manifest, annotations: { 'io.containerd.image.name': fullReference(ref), 'org.opencontainers.image.ref.name': tag } }],
+          manifests: [
+            {
+              ...image.manifest,
+              annotations: { 'io.containerd.image.name': fullReference(ref), 'org.opencontainers.image.ref.name': tag },
+            },
+          ],
         }),
       ),
     },
@@ -187,7 +201,15 @@ export function writeDockerArchive(layout: string, image: PlatformImage, ref: st
       path: 'manifest.json',
       type: 'file',
       mode: 0o644,
-      content: Buffer.from(JSON.stringify([{ Config: `blobs/${image.config.digest.replace(':', '/')}`, RepoTags: [ref], Layers: image.layers.map((l) => `blobs/${l.digest.replace(':', '/')}`) }])),
+      content: Buffer.from(
+        JSON.stringify([
+          {
+            Config: `blobs/${image.config.digest.replace(':', '/')}`,
+            RepoTags: [ref],
+            Layers: image.layers.map((l) => `blobs/${l.digest.replace(':', '/')}`),
+          },
+        ]),
+      ),
     },
     blob(image.manifest),
     blob(image.config),

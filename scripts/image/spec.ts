@@ -5,7 +5,12 @@
 import { readFileSync } from 'node:fs';
 
 const root = new URL('../../', import.meta.url).pathname;
-const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { name: string; version: string; description: string; license: string };
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+  name: string;
+  version: string;
+  description: string;
+  license: string;
+};
 
 export interface RuntimePins {
   node: { version: string; packages: Record<Arch, { name: string; integrity: string }> };

@@ -6,7 +6,11 @@ import type { Logger } from '../log.ts';
  * Starts with `start()` and resolves once it has been stopped on a signal. A signal that arrives
  * while starting (a webhook's certificate, the first lists) stops it as soon as it has started.
  */
-export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, log: Logger, stopping = 'stopping: finishing in-flight work'): Promise<void> {
+export async function runUntilSignal(
+  start: () => Promise<{ stop(): Promise<void> }>,
+  log: Logger,
+  stopping = 'stopping: finishing in-flight work',
+): Promise<void> {
   let early: string | undefined;
   const onEarly = (signal: string) => () => {
     early ??= signal;

@@ -38,10 +38,13 @@ export function parseCommandArgs(command: Command, argv: string[]) {
     const e = error as { code?: string; message: string };
     const flag = /'([^']+)'/.exec(e.message)?.[1];
     const what =
-      e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown flag ${flag}` :
-      e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? `unexpected argument ${flag}` :
-      e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `flag ${flag?.split(' ')[0] ?? ''} needs a value` :
-      e.message.split('\n')[0];
+      e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? `unknown flag ${flag}`
+        : e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+          ? `unexpected argument ${flag}`
+          : e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+            ? `flag ${flag?.split(' ')[0] ?? ''} needs a value`
+            : e.message.split('\n')[0];
     throw new UsageError(`${what} (see spiceai-operator ${command.name} --help)`);
   }
 }

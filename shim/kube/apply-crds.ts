@@ -43,16 +43,22 @@ export async function applyCrds(kubeconfig?: string, context?: string): Promise<
  * operator's next check.
  */
 export function keepConversionClient(crd: KObject, live: KObject | undefined): KObject {
-  const client = (live as { spec?: { conversion?: { webhook?: { clientConfig?: unknown } } } } | undefined)?.spec?.conversion?.webhook?.clientConfig;
+  const client = (live as { spec?: { conversion?: { webhook?: { clientConfig?: unknown } } } } | undefined)?.spec?.conversion?.webhook
+    ?.clientConfig;
   if (!client) return crd;
   const spec = (crd as unknown as { spec: { conversion: { webhook: Record<string, unknown> } } }).spec;
-  return { ...crd, spec: { ...spec, conversion: { ...spec.conversion, webhook: { ...spec.conversion.webhook, clientConfig: client } } } } as unknown as KObject;
+  return {
+    ...crd,
+    spec: { ...spec, conversion: { ...spec.conversion, webhook: { ...spec.conversion.webhook, clientConfig: client } } },
+  } as unknown as KObject;
 }
 
 async function waitEstablished(client: KubeClient, crd: KObject): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const current = (await client.get(crd.apiVersion, crd.kind, undefined, crd.metadata.name)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+    const current = (await client.get(crd.apiVersion, crd.kind, undefined, crd.metadata.name)) as
+      | { status?: { conditions?: { type: string; status: string }[] } }
+      | undefined;
     if (current?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
     if (Date.now() > deadline) throw new KubeAccessError(`CRD ${crd.metadata.name} was applied but is not Established after 30s`);
     await new Promise((resolve) => setTimeout(resolve, 200));

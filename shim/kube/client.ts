@@ -219,14 +219,26 @@ export class KubeClient {
     return this.applyTo(obj, 'status', options);
   }
 
-  private async applyTo(obj: KObject, subresource: string | undefined, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<KObject> {
+  private async applyTo(
+    obj: KObject,
+    subresource: string | undefined,
+    options: { fieldManager: string; force?: boolean; dryRun?: boolean },
+  ): Promise<KObject> {
     const ref = toResourceRef(obj);
-    const res = await this.request('apply', ref, 'PATCH', objectPath(ref, obj.metadata.namespace, obj.metadata.name, subresource), {
-      fieldManager: options.fieldManager,
-      force: String(options.force ?? true),
-      dryRun: options.dryRun ? 'All' : undefined,
-      fieldValidation: this.options.fieldValidation,
-    }, obj, 'application/apply-patch+yaml');
+    const res = await this.request(
+      'apply',
+      ref,
+      'PATCH',
+      objectPath(ref, obj.metadata.namespace, obj.metadata.name, subresource),
+      {
+        fieldManager: options.fieldManager,
+        force: String(options.force ?? true),
+        dryRun: options.dryRun ? 'All' : undefined,
+        fieldValidation: this.options.fieldValidation,
+      },
+      obj,
+      'application/apply-patch+yaml',
+    );
     return withType(res.body, ref);
   }
 
@@ -240,31 +252,53 @@ export class KubeClient {
     options: { subresource?: string; fieldManager?: string } = {},
   ): Promise<KObject> {
     const ref = toResourceRef({ apiVersion, kind });
-    const res = await this.request('patch', ref, 'PATCH', objectPath(ref, namespace, name, options.subresource), {
-      fieldManager: options.fieldManager,
-      fieldValidation: this.options.fieldValidation,
-    }, patch, 'application/merge-patch+json');
+    const res = await this.request(
+      'patch',
+      ref,
+      'PATCH',
+      objectPath(ref, namespace, name, options.subresource),
+      {
+        fieldManager: options.fieldManager,
+        fieldValidation: this.options.fieldValidation,
+      },
+      patch,
+      'application/merge-patch+json',
+    );
     return withType(res.body, ref);
   }
 
   /** POST; fails with 409 AlreadyExists when the name is taken. */
   async create(obj: KObject, options: { fieldManager?: string; dryRun?: boolean } = {}): Promise<KObject> {
     const ref = toResourceRef(obj);
-    const res = await this.request('create', ref, 'POST', objectPath(ref, obj.metadata.namespace), {
-      fieldManager: options.fieldManager,
-      dryRun: options.dryRun ? 'All' : undefined,
-      fieldValidation: this.options.fieldValidation,
-    }, obj);
+    const res = await this.request(
+      'create',
+      ref,
+      'POST',
+      objectPath(ref, obj.metadata.namespace),
+      {
+        fieldManager: options.fieldManager,
+        dryRun: options.dryRun ? 'All' : undefined,
+        fieldValidation: this.options.fieldValidation,
+      },
+      obj,
+    );
     return withType(res.body, ref);
   }
 
   /** PUT; metadata.resourceVersion, when set, is a precondition (409 Conflict if stale). */
   async update(obj: KObject, options: { fieldManager?: string; subresource?: string } = {}): Promise<KObject> {
     const ref = toResourceRef(obj);
-    const res = await this.request('update', ref, 'PUT', objectPath(ref, obj.metadata.namespace, obj.metadata.name, options.subresource), {
-      fieldManager: options.fieldManager,
-      fieldValidation: this.options.fieldValidation,
-    }, obj);
+    const res = await this.request(
+      'update',
+      ref,
+      'PUT',
+      objectPath(ref, obj.metadata.namespace, obj.metadata.name, options.subresource),
+      {
+        fieldManager: options.fieldManager,
+        fieldValidation: this.options.fieldValidation,
+      },
+      obj,
+    );
     return withType(res.body, ref);
   }
 
@@ -323,7 +357,10 @@ export class KubeClient {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = await this.open(method, path, query, payload && { type: contentType, length: payload.length });
       const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.options.timeoutMs / 1000}s`)), this.options.timeoutMs);
+        const timer = setTimeout(
+          () => req.destroy(new Error(`no answer within ${this.options.timeoutMs / 1000}s`)),
+          this.options.timeoutMs,
+        );
         const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new DOMException('aborted', 'AbortError'));
         signal?.addEventListener('abort', onAbort, { once: true });
         if (signal?.aborted) onAbort(); // aborted while the request was being built
@@ -405,7 +442,9 @@ export class KubeClient {
     }
     const agent = this.agentFor(opts, isHttps);
     // Our own agent holds the TLS material (as one SecureContext); a proxy agent takes it per request.
-    const applied: https.RequestOptions = this.kc.getCurrentCluster()?.proxyUrl ? { ...opts, agent } : { headers: opts.headers, auth: opts.auth, agent };
+    const applied: https.RequestOptions = this.kc.getCurrentCluster()?.proxyUrl
+      ? { ...opts, agent }
+      : { headers: opts.headers, auth: opts.auth, agent };
     this.credentials = { at: now, opts: applied };
     return applied;
   }
@@ -421,7 +460,16 @@ export class KubeClient {
     const cluster = this.kc.getCurrentCluster();
     const proxied = Boolean(cluster?.proxyUrl);
     const hash = createHash('sha256');
-    for (const part of [opts.ca, opts.cert, opts.key, opts.pfx, opts.passphrase, String(opts.rejectUnauthorized), opts.servername, cluster?.proxyUrl]) {
+    for (const part of [
+      opts.ca,
+      opts.cert,
+      opts.key,
+      opts.pfx,
+      opts.passphrase,
+      String(opts.rejectUnauthorized),
+      opts.servername,
+      cluster?.proxyUrl,
+    ]) {
       hash.update(part === undefined ? '-' : Array.isArray(part) ? part.map(String).join(',') : String(part));
       hash.update('\0');
     }
@@ -457,4 +505,3 @@ function withType<T>(obj: T, ref: ResourceRef): T {
   }
   return obj;
 }
-

@@ -22,7 +22,15 @@ export class ApiError extends Error {
   /** From the Retry-After header or Status.details.retryAfterSeconds. */
   readonly retryAfterSeconds?: number;
 
-  constructor(init: { status: number; reason: string; message: string; verb: Verb; path: string; details?: Record<string, unknown>; retryAfterSeconds?: number }) {
+  constructor(init: {
+    status: number;
+    reason: string;
+    message: string;
+    verb: Verb;
+    path: string;
+    details?: Record<string, unknown>;
+    retryAfterSeconds?: number;
+  }) {
     super(init.message);
     this.status = init.status;
     this.reason = init.reason;

@@ -132,7 +132,9 @@ export function streamWatch(req: http.ClientRequest, o: WatchStreamOptions): Pro
         finish();
       });
       res.on('error', broken);
-      res.on('close', () => finish(res.complete || signal.aborted ? undefined : new Error(`watch ${ref.kind}: connection closed mid-stream`)));
+      res.on('close', () =>
+        finish(res.complete || signal.aborted ? undefined : new Error(`watch ${ref.kind}: connection closed mid-stream`)),
+      );
     };
 
     const onResponse = (res: http.IncomingMessage) => {

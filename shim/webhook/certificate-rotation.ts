@@ -51,7 +51,11 @@ export function rotateCertificate(o: CertificateRotationOptions): CertificateRot
     if (next.caPem !== current.caPem) await o.trustCA(next.caPem); // trust the new CA before serving from it
     if (next.fingerprint !== current.fingerprint) {
       o.serve(next);
-      o.log.info('webhook certificate reloaded', { notAfter: next.notAfter.toISOString(), renewAt: next.renewAt.toISOString(), fingerprint: next.fingerprint.slice(0, 16) });
+      o.log.info('webhook certificate reloaded', {
+        notAfter: next.notAfter.toISOString(),
+        renewAt: next.renewAt.toISOString(),
+        fingerprint: next.fingerprint.slice(0, 16),
+      });
     }
     current = next;
     o.onCurrent?.(current);

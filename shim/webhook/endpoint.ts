@@ -10,7 +10,10 @@ export function resolveWebhookUrl(url: string, port: number): string {
 }
 
 /** DNS names the API server may dial: the Service, and the URL's host when registering by URL. */
-export function servingNames(o: { serviceName: string; operatorNamespace: string; clusterDomain: string; url?: string }): { dnsNames: string[]; ipAddresses: string[] } {
+export function servingNames(o: { serviceName: string; operatorNamespace: string; clusterDomain: string; url?: string }): {
+  dnsNames: string[];
+  ipAddresses: string[];
+} {
   const svc = `${o.serviceName}.${o.operatorNamespace}`;
   const dnsNames = [o.serviceName, svc, `${svc}.svc`, `${svc}.svc.${o.clusterDomain}`];
   const ipAddresses: string[] = [];

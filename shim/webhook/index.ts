@@ -2,7 +2,14 @@
 // generic caBundle keeper, the certificate rotation timer, and the sidecar
 // injector built from them.
 export { ensureServingCertificate, type CertificateStoreOptions, type ServingCertificate } from './serving-certificate-store.ts';
-export { caBundleKeeper, webhookConfigurationTarget, webhooksMatch, type CaBundleKeeper, type CaBundleKeeperOptions, type CaBundleTarget } from './ca-bundle.ts';
+export {
+  caBundleKeeper,
+  webhookConfigurationTarget,
+  webhooksMatch,
+  type CaBundleKeeper,
+  type CaBundleKeeperOptions,
+  type CaBundleTarget,
+} from './ca-bundle.ts';
 export { CHECK_INTERVAL_MS, rotateCertificate, type CertificateRotation, type CertificateRotationOptions } from './certificate-rotation.ts';
 export { resolveWebhookUrl, servingNames } from './endpoint.ts';
 export { createWebhookHandler, serveInjector, type InjectorServer } from './injector-server.ts';

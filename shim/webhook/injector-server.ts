@@ -3,7 +3,13 @@
 // and the one read an admission makes (the Spicepod ConfigMap) on its own
 // connection pool with a short deadline.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { MUTATE_PATH, createAdmission, createInjectionHandler, type AdmissionOutcome, type ConfigMapData } from '../../functions/injection/index.ts';
+import {
+  MUTATE_PATH,
+  createAdmission,
+  createInjectionHandler,
+  type AdmissionOutcome,
+  type ConfigMapData,
+} from '../../functions/injection/index.ts';
 import type { InjectionDefaults } from '../../functions/injection/annotations.ts';
 import { serveFetchTls, type FetchHandler, type TextRoute, type TlsCertificate } from '../http.ts';
 import { KubeClient, type KObject } from '../kube/client.ts';
@@ -99,7 +105,11 @@ export async function serveInjector(o: {
   /** More routes on the same server ("POST /path" -> body text in, JSON text out), given the short-deadline reader. */
   routes?: (reader: KubeClient) => Record<string, TextRoute>;
 }): Promise<InjectorServer> {
-  const reader = new KubeClient(o.kubeConfig, { timeoutMs: CONFIGMAP_READ_TIMEOUT_MS, userAgent: 'spiceai-operator (sidecar-injector)', onRequest: o.metrics.onRequest });
+  const reader = new KubeClient(o.kubeConfig, {
+    timeoutMs: CONFIGMAP_READ_TIMEOUT_MS,
+    userAgent: 'spiceai-operator (sidecar-injector)',
+    onRequest: o.metrics.onRequest,
+  });
   const getConfigMap = async (namespace: string, name: string): Promise<ConfigMapData | undefined> => {
     const cm = (await reader.get('v1', 'ConfigMap', namespace, name)) as (KObject & ConfigMapData) | undefined;
     return cm && { data: cm.data, binaryData: cm.binaryData };
@@ -108,7 +118,10 @@ export async function serveInjector(o: {
   let server: Awaited<ReturnType<typeof serveFetchTls>>;
   try {
     const injector = o.injector ?? true;
-    const fetch: FetchHandler = injector ? served.fetch : async (request) => (new URL(request.url).pathname === MUTATE_PATH ? new Response('not found\n', { status: 404 }) : served.fetch(request));
+    const fetch: FetchHandler = injector
+      ? served.fetch
+      : async (request) =>
+          new URL(request.url).pathname === MUTATE_PATH ? new Response('not found\n', { status: 404 }) : served.fetch(request);
     const textRoutes = { ...(injector ? { [`POST ${MUTATE_PATH}`]: served.mutate } : {}), ...(o.routes?.(reader) ?? {}) };
     server = await serveFetchTls(fetch, o.endpoint, o.certificate, { maxBodyBytes: MAX_BODY_BYTES, textRoutes });
   } catch (error) {

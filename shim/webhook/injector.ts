@@ -17,7 +17,13 @@ import type { Logger } from '../log.ts';
 import { realClock, type Clock } from '../clock.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { caBundleKeeper, webhookConfigurationTarget, type CaBundleTarget } from './ca-bundle.ts';
-import { conversionRoute, crdWebhookTargets, DEFAULT_VALIDATING_CONFIGURATION, storageClassLookup, validationRoute } from '../crd-webhooks.ts';
+import {
+  conversionRoute,
+  crdWebhookTargets,
+  DEFAULT_VALIDATING_CONFIGURATION,
+  storageClassLookup,
+  validationRoute,
+} from '../crd-webhooks.ts';
 import type { Level } from '../../functions/validation/index.ts';
 import type { TextRoute } from '../http.ts';
 import { rotateCertificate } from './certificate-rotation.ts';
@@ -27,7 +33,11 @@ import { ensureServingCertificate, type CertificateStoreOptions, type ServingCer
 
 export const WEBHOOK_FIELD_MANAGER = 'spiceai-operator-webhook';
 export const DEFAULT_WEBHOOK_SECRET = 'spiceai-operator-webhook-tls';
-const MANAGED_LABELS = { 'app.kubernetes.io/name': 'spiceai-operator', 'app.kubernetes.io/component': 'sidecar-injector', [LABEL_MANAGED_BY]: OPERATOR_NAME };
+const MANAGED_LABELS = {
+  'app.kubernetes.io/name': 'spiceai-operator',
+  'app.kubernetes.io/component': 'sidecar-injector',
+  [LABEL_MANAGED_BY]: OPERATOR_NAME,
+};
 const CONFIGURATION_API = 'admissionregistration.k8s.io/v1';
 const CONFIGURATION_KIND = 'MutatingWebhookConfiguration';
 
@@ -99,7 +109,11 @@ function injectorTargets(o: WebhookOptions, url: string | undefined): CaBundleTa
  * the labels of a Secret created. The hook certificates (shim/hook-tls.ts) are issued from this CA.
  */
 export function webhookCertificateStore(
-  o: Pick<WebhookOptions, 'operatorNamespace' | 'clusterDomain' | 'serviceName' | 'secretName' | 'url'> & { client: CertificateStoreOptions['client']; log: Logger; clock: Clock },
+  o: Pick<WebhookOptions, 'operatorNamespace' | 'clusterDomain' | 'serviceName' | 'secretName' | 'url'> & {
+    client: CertificateStoreOptions['client'];
+    log: Logger;
+    clock: Clock;
+  },
 ): CertificateStoreOptions {
   return {
     client: o.client,
@@ -135,7 +149,12 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     routes: o.routes,
   });
   const url = o.url ? resolveWebhookUrl(o.url, server.port) : undefined;
-  const trustCA = caBundleKeeper({ client: o.client, fieldManager: WEBHOOK_FIELD_MANAGER, log, targets: [...injectorTargets(o, url), ...(o.caBundleTargets?.(url) ?? [])] });
+  const trustCA = caBundleKeeper({
+    client: o.client,
+    fieldManager: WEBHOOK_FIELD_MANAGER,
+    log,
+    targets: [...injectorTargets(o, url), ...(o.caBundleTargets?.(url) ?? [])],
+  });
   try {
     await trustCA(first.caPem);
   } catch (error) {
@@ -150,7 +169,16 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     renewAt: first.renewAt.toISOString(),
   });
 
-  const rotation = rotateCertificate({ first, ensure, trustCA, serve: (c) => server.setCertificate(c), onCurrent: recordExpiry, clock, checkIntervalMs: o.checkIntervalMs, log });
+  const rotation = rotateCertificate({
+    first,
+    ensure,
+    trustCA,
+    serve: (c) => server.setCertificate(c),
+    onCurrent: recordExpiry,
+    clock,
+    checkIntervalMs: o.checkIntervalMs,
+    log,
+  });
   return {
     port: server.port,
     url,
@@ -212,10 +240,21 @@ export async function startSidecarInjector(
   return startWebhook({
     ...o,
     injector: o.enabled,
-    routes: (reader) => (crdWebhooks ? { ...conversionRoute(crdLog), ...validationRoute({ level: o.admissionPolicy ?? 'err', storageClassExists: storageClassLookup(reader), log: crdLog }) } : {}),
+    routes: (reader) =>
+      crdWebhooks
+        ? {
+            ...conversionRoute(crdLog),
+            ...validationRoute({ level: o.admissionPolicy ?? 'err', storageClassExists: storageClassLookup(reader), log: crdLog }),
+          }
+        : {},
     caBundleTargets: (url) =>
       crdWebhooks
-        ? crdWebhookTargets({ serviceName: o.serviceName, operatorNamespace: o.config.operatorNamespace, url, validatingConfigurationName: o.validatingConfigurationName ?? DEFAULT_VALIDATING_CONFIGURATION })
+        ? crdWebhookTargets({
+            serviceName: o.serviceName,
+            operatorNamespace: o.config.operatorNamespace,
+            url,
+            validatingConfigurationName: o.validatingConfigurationName ?? DEFAULT_VALIDATING_CONFIGURATION,
+          })
         : [],
     operatorNamespace: o.config.operatorNamespace,
     clusterDomain: o.config.clusterDomain,

@@ -10,7 +10,15 @@
 // - Any replica may renew: an update with a resourceVersion precondition, so
 //   two replicas cannot both win; the loser re-reads and serves the winner's.
 // - Logs carry names and reasons, never PEM or Secret data.
-import { createServingMaterial, parseCertificate, planServingCertificate, renewalTime, renewedSecretData, renewServingMaterial, servingSecretData } from '../../core/pki/index.ts';
+import {
+  createServingMaterial,
+  parseCertificate,
+  planServingCertificate,
+  renewalTime,
+  renewedSecretData,
+  renewServingMaterial,
+  servingSecretData,
+} from '../../core/pki/index.ts';
 import { type KubeClient, type KObject, written } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
 import { realClock, type Clock } from '../clock.ts';
@@ -66,7 +74,9 @@ export async function ensureServingCertificate(o: CertificateStoreOptions): Prom
   const identity = { commonName: o.commonName, wanted, now, leafValidityDays: o.leafValidityDays, caValidityDays: o.caValidityDays };
 
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-    const secret = (await o.client.get('v1', 'Secret', o.namespace, o.secretName)) as (KObject & { data?: Record<string, string> }) | undefined;
+    const secret = (await o.client.get('v1', 'Secret', o.namespace, o.secretName)) as
+      | (KObject & { data?: Record<string, string> })
+      | undefined;
     const plan = await planServingCertificate({ secret, wanted, now });
     switch (plan.action) {
       case 'report':
@@ -101,8 +111,10 @@ export async function ensureServingCertificate(o: CertificateStoreOptions): Prom
   throw new Error(`${where} kept changing while the operator was updating it; giving up for now`);
 }
 
-
-async function describe({ caPem, certPem, keyPem }: { caPem: string; certPem: string; keyPem: string }, managed: boolean): Promise<ServingCertificate> {
+async function describe(
+  { caPem, certPem, keyPem }: { caPem: string; certPem: string; keyPem: string },
+  managed: boolean,
+): Promise<ServingCertificate> {
   const leaf = await parseCertificate(certPem);
   return {
     caPem,

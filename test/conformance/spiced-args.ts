@@ -43,7 +43,11 @@ export interface SpicedFlag {
 export const SPICED_FLAGS: readonly SpicedFlag[] = [
   // [lib] Args
   { long: 'metrics', value: 'socket-address', source: '[lib] Args.metrics: Option<SocketAddr>' },
-  { long: 'open_telemetry', value: 'socket-address', source: '[lib] Args.open_telemetry_bind_address: SocketAddr (long = "open_telemetry", deprecated, no effect)' },
+  {
+    long: 'open_telemetry',
+    value: 'socket-address',
+    source: '[lib] Args.open_telemetry_bind_address: SocketAddr (long = "open_telemetry", deprecated, no effect)',
+  },
   { long: 'version', value: null, source: '[lib] Args.version: bool' },
   { long: 'repl', value: null, source: '[lib] Args.repl: bool' },
   { long: 'tls-enabled', value: 'bool', source: '[lib] Args.tls_enabled: bool, ArgAction::Set (takes true|false)' },
@@ -53,27 +57,64 @@ export const SPICED_FLAGS: readonly SpicedFlag[] = [
   { long: 'tls-key-file', value: 'path', source: '[lib] Args.tls_key_file: Option<String>' },
   { long: 'tls-client-auth-ca-file', value: 'path', source: '[lib] Args.tls_client_auth_ca_file: Option<String>' },
   { long: 'tls-client-auth-ca', value: 'string', source: '[lib] Args.tls_client_auth_ca: Option<String> (PEM)' },
-  { long: 'tls-client-auth-mode', value: { enum: ['none', 'request', 'required'] }, source: '[lib] Args.tls_client_auth_mode: Option<ClientAuthMode> (ValueEnum, snake_case)' },
+  {
+    long: 'tls-client-auth-mode',
+    value: { enum: ['none', 'request', 'required'] },
+    source: '[lib] Args.tls_client_auth_mode: Option<ClientAuthMode> (ValueEnum, snake_case)',
+  },
   { long: 'telemetry-enabled', value: 'bool', source: '[lib] Args.telemetry_enabled: Option<bool>' },
   { long: 'pods-watcher-enabled', value: null, source: '[lib] Args.pods_watcher_enabled: bool, ArgAction::SetTrue' },
   { long: 'token', value: 'string', source: '[lib] Args.token: Option<EnrollmentKeyArg>, conflicts_with = "repl"' },
   { long: 'region', value: 'string', source: '[lib] Args.region: Option<String>, requires = "token"' },
   { long: 'verbose', short: 'v', value: null, repeatable: true, source: '[lib] Args.verbose: u8, ArgAction::Count' },
   { long: 'very-verbose', value: null, source: '[lib] Args.very_verbose: bool' },
-  { long: 'set-runtime', value: 'set-runtime', repeatable: true, source: '[lib] Args.set_runtime: Vec<(String, String)>, ArgAction::Append, value_parser = parse_set_string' },
+  {
+    long: 'set-runtime',
+    value: 'set-runtime',
+    repeatable: true,
+    source: '[lib] Args.set_runtime: Vec<(String, String)>, ArgAction::Append, value_parser = parse_set_string',
+  },
   { long: 'cpu-cores', value: 'string', source: '[lib] Args.cpu_cores: Option<String> (a CPU quantity, `auto` or `all`)' },
   // [config] Config, flattened into Args as `runtime`
-  { long: 'http', value: 'socket-address', source: '[config] Config.http_bind_address: SocketAddr (long = "http", default 127.0.0.1:8090)' },
-  { long: 'flight', value: 'socket-address', source: '[config] Config.flight_bind_address: SocketAddr (long = "flight", default 127.0.0.1:50051)' },
+  {
+    long: 'http',
+    value: 'socket-address',
+    source: '[config] Config.http_bind_address: SocketAddr (long = "http", default 127.0.0.1:8090)',
+  },
+  {
+    long: 'flight',
+    value: 'socket-address',
+    source: '[config] Config.flight_bind_address: SocketAddr (long = "flight", default 127.0.0.1:50051)',
+  },
   // [config] ClusterConfig, flattened into Config as `cluster`
-  { long: 'role', value: { enum: ['scheduler', 'executor'] }, source: '[config] ClusterConfig.role: Option<ClusterRole> ("Configure cluster node role: scheduler or executor")' },
-  { long: 'node-bind-address', value: 'socket-address', source: '[config] ClusterConfig.node_bind_address: SocketAddr (default 0.0.0.0:50052)' },
+  {
+    long: 'role',
+    value: { enum: ['scheduler', 'executor'] },
+    source: '[config] ClusterConfig.role: Option<ClusterRole> ("Configure cluster node role: scheduler or executor")',
+  },
+  {
+    long: 'node-bind-address',
+    value: 'socket-address',
+    source: '[config] ClusterConfig.node_bind_address: SocketAddr (default 0.0.0.0:50052)',
+  },
   { long: 'node-mtls-ca-certificate-file', value: 'path', source: '[config] ClusterConfig.node_mtls_ca_certificate_file: Option<String>' },
   { long: 'node-mtls-certificate-file', value: 'path', source: '[config] ClusterConfig.node_mtls_certificate_file: Option<String>' },
   { long: 'node-mtls-key-file', value: 'path', source: '[config] ClusterConfig.node_mtls_key_file: Option<String>' },
-  { long: 'allow-insecure-connections', value: null, source: '[config] ClusterConfig.allow_insecure_connections: bool, ArgAction::SetTrue' },
-  { long: 'scheduler-address', value: 'scheduler-url', source: '[config] ClusterConfig.scheduler_address: Option<String>, parsed as a URL by [mod]' },
-  { long: 'node-advertise-address', value: 'advertise-host', source: '[config] ClusterConfig.node_advertise_address: Option<String> (host name or IP)' },
+  {
+    long: 'allow-insecure-connections',
+    value: null,
+    source: '[config] ClusterConfig.allow_insecure_connections: bool, ArgAction::SetTrue',
+  },
+  {
+    long: 'scheduler-address',
+    value: 'scheduler-url',
+    source: '[config] ClusterConfig.scheduler_address: Option<String>, parsed as a URL by [mod]',
+  },
+  {
+    long: 'node-advertise-address',
+    value: 'advertise-host',
+    source: '[config] ClusterConfig.node_advertise_address: Option<String> (host name or IP)',
+  },
   // [repl] ReplConfig, flattened into Args as `repl_config`
   { long: 'repl-flight-endpoint', value: 'string', source: '[repl] ReplConfig.repl_flight_endpoint: String' },
   { long: 'http-endpoint', value: 'string', source: '[repl] ReplConfig.http_endpoint: String' },
@@ -146,7 +187,8 @@ export function containerVariables(context: ExpansionContext = {}): Record<strin
   const vars: Record<string, string> = {};
   for (const v of context.env ?? []) {
     if (v.value !== undefined) vars[v.name] = expandKubeletReferences(v.value, vars);
-    else if (v.valueFrom?.fieldRef && fields[v.valueFrom.fieldRef.fieldPath] !== undefined) vars[v.name] = fields[v.valueFrom.fieldRef.fieldPath]!;
+    else if (v.valueFrom?.fieldRef && fields[v.valueFrom.fieldRef.fieldPath] !== undefined)
+      vars[v.name] = fields[v.valueFrom.fieldRef.fieldPath]!;
   }
   return vars;
 }
@@ -229,7 +271,8 @@ export function resolveSchedulerUrl(text: string, tls: boolean): URL | undefined
  */
 export function parseSetRuntime(text: string): { path: string[]; value: unknown } | string {
   const parts = text.split('=');
-  if (parts.length !== 2) return `${JSON.stringify(text)} is not key=value with exactly one '=' (spiced: "Invalid set format. Use key=value")`;
+  if (parts.length !== 2)
+    return `${JSON.stringify(text)} is not key=value with exactly one '=' (spiced: "Invalid set format. Use key=value")`;
   const path = parts[0]!.split('.');
   if (path.some((p) => p === '')) return `${JSON.stringify(parts[0])} has an empty key segment`;
   let value: unknown;
@@ -247,7 +290,8 @@ export function applyRuntimeOverride(runtime: Record<string, unknown>, path: str
   for (let i = 0; i < path.length - 1; i++) {
     const next = current[path[i]!];
     if (next === undefined || next === null) current[path[i]!] = {};
-    else if (typeof next !== 'object' || Array.isArray(next)) return `cannot set ${path.join('.')}: ${path.slice(0, i + 1).join('.')} is not a mapping`;
+    else if (typeof next !== 'object' || Array.isArray(next))
+      return `cannot set ${path.join('.')}: ${path.slice(0, i + 1).join('.')} is not a mapping`;
     current = current[path[i]!] as Record<string, unknown>;
   }
   current[path[path.length - 1]!] = value;
@@ -298,7 +342,11 @@ export const SPICED_BINARY_NAME = 'spiced';
  * expanding `$(NAME)`) and as spiced's clap parser reads them. Every problem
  * spiced would refuse at parse time is listed, one line each.
  */
-export function checkSpicedArgs(command: string[] | undefined, args: string[] | undefined, context: ExpansionContext = {}): ParsedSpicedArgs {
+export function checkSpicedArgs(
+  command: string[] | undefined,
+  args: string[] | undefined,
+  context: ExpansionContext = {},
+): ParsedSpicedArgs {
   const problems: string[] = [];
   const flags = new Map<string, string[]>();
   const positionals: string[] = [];
@@ -307,7 +355,8 @@ export function checkSpicedArgs(command: string[] | undefined, args: string[] | 
   const binary = argv.shift();
   if (!binary || binary.split('/').pop() !== SPICED_BINARY_NAME) problems.push(`the command runs ${JSON.stringify(binary)}, not spiced`);
   for (const arg of argv) {
-    if (/\$\([^)]*\)/.test(arg)) problems.push(`${JSON.stringify(arg)} keeps a $(...) reference the kubelet cannot expand (no such variable in the container's env)`);
+    if (/\$\([^)]*\)/.test(arg))
+      problems.push(`${JSON.stringify(arg)} keeps a $(...) reference the kubelet cannot expand (no such variable in the container's env)`);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -360,14 +409,20 @@ export function checkSpicedArgs(command: string[] | undefined, args: string[] | 
       if (problem) problems.push(`${spelled} ${JSON.stringify(value)}: ${problem}`);
     }
   }
-  if (positionals.length > 1) problems.push(`spiced takes one Spicepod path, got ${positionals.length} positional arguments: ${positionals.map((p) => JSON.stringify(p)).join(' ')}`);
+  if (positionals.length > 1)
+    problems.push(
+      `spiced takes one Spicepod path, got ${positionals.length} positional arguments: ${positionals.map((p) => JSON.stringify(p)).join(' ')}`,
+    );
   if (flags.has('region') && !flags.has('token')) problems.push('--region requires --token');
   if (flags.has('token') && flags.has('repl')) problems.push('--token cannot be used with --repl');
   return { flags, positionals, problems };
 }
 
 /** The runtime section after `--set-runtime` overrides, and what spiced's schema says of it. */
-export function runtimeAfterOverrides(baseRuntime: unknown, setRuntime: string[]): { runtime: Record<string, unknown>; problems: string[] } {
+export function runtimeAfterOverrides(
+  baseRuntime: unknown,
+  setRuntime: string[],
+): { runtime: Record<string, unknown>; problems: string[] } {
   const runtime = structuredClone((baseRuntime ?? {}) as Record<string, unknown>);
   const problems: string[] = [];
   for (const override of setRuntime) {

@@ -55,7 +55,10 @@ export type LoadResult = { ok: true } | { ok: false; error: string };
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
 function pemBlocks(text: string): { label: string; der: Uint8Array }[] {
-  return [...text.matchAll(BLOCK)].map(([, label, body]) => ({ label: label!, der: Uint8Array.from(atob(body!.replace(/\s+/g, '')), (c) => c.charCodeAt(0)) }));
+  return [...text.matchAll(BLOCK)].map(([, label, body]) => ({
+    label: label!,
+    der: Uint8Array.from(atob(body!.replace(/\s+/g, '')), (c) => c.charCodeAt(0)),
+  }));
 }
 
 function parseCert(der: Uint8Array): pkijs.Certificate {
@@ -86,7 +89,10 @@ export function userFriendlyName(name: pkijs.RelativeDistinguishedNames): string
 
 async function signedBy(cert: pkijs.Certificate, issuer: pkijs.Certificate): Promise<boolean> {
   try {
-    const engine = new pkijs.CryptoEngine({ name: 'conformance', crypto: webcrypto as unknown as ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'] });
+    const engine = new pkijs.CryptoEngine({
+      name: 'conformance',
+      crypto: webcrypto as unknown as ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'],
+    });
     return await cert.verify(issuer, engine);
   } catch {
     return false;
@@ -115,10 +121,16 @@ export async function spicedLoadsClusterPki(files: NodeFiles): Promise<LoadResul
   const caName = userFriendlyName(ca.subject);
   const nodeIssuer = userFriendlyName(node.issuer);
   if (nodeIssuer !== caName) {
-    return { ok: false, error: `The node certificate was not issued by the provided CA, expected ${caName} but found issuer ${nodeIssuer}` };
+    return {
+      ok: false,
+      error: `The node certificate was not issued by the provided CA, expected ${caName} but found issuer ${nodeIssuer}`,
+    };
   }
   if (!(await signedBy(node, ca))) {
-    return { ok: false, error: `The node certificate was not issued by the provided CA, signature verification failed for issuer ${nodeIssuer}` };
+    return {
+      ok: false,
+      error: `The node certificate was not issued by the provided CA, signature verification failed for issuer ${nodeIssuer}`,
+    };
   }
   // build_certified_key
   const chain = certBlocks.filter((b) => b.label === 'CERTIFICATE');
@@ -141,7 +153,12 @@ export async function spicedLoadsClusterPki(files: NodeFiles): Promise<LoadResul
 
 async function rustlsCanSignWith(key: { label: string; der: Uint8Array }): Promise<boolean> {
   if (key.label !== 'PRIVATE KEY') return key.label === 'EC PRIVATE KEY' || key.label === 'RSA PRIVATE KEY';
-  for (const params of [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', namedCurve: 'P-384' }, { name: 'Ed25519' }, { name: 'RSA-PSS', hash: 'SHA-256' }]) {
+  for (const params of [
+    { name: 'ECDSA', namedCurve: 'P-256' },
+    { name: 'ECDSA', namedCurve: 'P-384' },
+    { name: 'Ed25519' },
+    { name: 'RSA-PSS', hash: 'SHA-256' },
+  ]) {
     try {
       await webcrypto.subtle.importKey('pkcs8', key.der, params, false, ['sign']);
       return true;
@@ -198,7 +215,8 @@ export function peerHandshakes(handshakes: Handshake[]): (string | null)[] {
   return handshakes.map((h) => {
     const error = answered.get(keyOf(h))!;
     if (error) return error;
-    if (h.serverName === undefined && !extKeyUsages(h.presenter.cert).includes(EKU_CLIENT_AUTH)) return 'client certificate lacks the clientAuth extended key usage';
+    if (h.serverName === undefined && !extKeyUsages(h.presenter.cert).includes(EKU_CLIENT_AUTH))
+      return 'client certificate lacks the clientAuth extended key usage';
     return null;
   });
 }
@@ -207,7 +225,12 @@ export function peerHandshakes(handshakes: Handshake[]): (string | null)[] {
 const answered = new Map<string, string | null>();
 
 function runInDeno(unique: Map<string, Handshake>, deno: string, script: string): void {
-  const cases = [...unique.values()].map((h) => ({ ca: h.verifier.ca, cert: h.presenter.cert, key: h.presenter.key, serverName: h.serverName ?? null }));
+  const cases = [...unique.values()].map((h) => ({
+    ca: h.verifier.ca,
+    cert: h.presenter.cert,
+    key: h.presenter.key,
+    serverName: h.serverName ?? null,
+  }));
   const env = {
     ...process.env,
     DENO_DIR: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'spiceai-operator', 'deno'),
@@ -215,7 +238,12 @@ function runInDeno(unique: Map<string, Handshake>, deno: string, script: string)
     SSL_CERT_FILE: '/dev/null',
     NO_COLOR: '1',
   };
-  const r = spawnSync(deno, ['run', '--quiet', '--no-prompt', '--allow-net=127.0.0.1', script], { input: JSON.stringify(cases), env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(deno, ['run', '--quiet', '--no-prompt', '--allow-net=127.0.0.1', script], {
+    input: JSON.stringify(cases),
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`deno handshake runner failed: ${r.stderr}`);
   const results = JSON.parse(r.stdout) as (string | null)[];
   [...unique.keys()].forEach((k, i) => answered.set(k, results[i] ?? null));

@@ -9,7 +9,14 @@
 //
 // The second part (ports, probes, mounts) is what a Pod needs so that the
 // kubelet, Services and peers reach what spiced serves; each check says so.
-import { checkSpicedArgs, parseSocketAddress, resolveSchedulerUrl, runtimeAfterOverrides, type EnvVar, type ParsedSpicedArgs } from './spiced-args.ts';
+import {
+  checkSpicedArgs,
+  parseSocketAddress,
+  resolveSchedulerUrl,
+  runtimeAfterOverrides,
+  type EnvVar,
+  type ParsedSpicedArgs,
+} from './spiced-args.ts';
 import { spicepodProblems } from './spicepod-schema.ts';
 
 const one = (parsed: ParsedSpicedArgs, flag: string) => parsed.flags.get(flag)?.[0];
@@ -35,14 +42,17 @@ export function spicedStartProblems(parsed: ParsedSpicedArgs, spicepod: unknown)
   // [mod] try_new_with_tls: "Cluster mTLS requires all of: --node-mtls-ca-certificate-file, --node-mtls-certificate-file, --node-mtls-key-file"
   const mtls = ['node-mtls-ca-certificate-file', 'node-mtls-certificate-file', 'node-mtls-key-file'].map((f) => parsed.flags.has(f));
   const tls = mtls.every(Boolean);
-  if (mtls.some(Boolean) && !tls) problems.push('cluster mTLS requires all of --node-mtls-ca-certificate-file, --node-mtls-certificate-file, --node-mtls-key-file');
+  if (mtls.some(Boolean) && !tls)
+    problems.push('cluster mTLS requires all of --node-mtls-ca-certificate-file, --node-mtls-certificate-file, --node-mtls-key-file');
   if (clusterMode) {
     // [mod]: "Cluster mode requires the following flags: ..."
-    if (!tls && !parsed.flags.has('allow-insecure-connections')) problems.push('cluster mode requires --node-mtls-* (or --allow-insecure-connections)');
+    if (!tls && !parsed.flags.has('allow-insecure-connections'))
+      problems.push('cluster mode requires --node-mtls-* (or --allow-insecure-connections)');
     if (!parsed.flags.has('node-advertise-address')) problems.push('cluster mode requires --node-advertise-address');
     const scheduler = one(parsed, 'scheduler-address');
     // [mod]: "Invalid --scheduler-address URL: ..."
-    if (scheduler !== undefined && !resolveSchedulerUrl(scheduler, tls)) problems.push(`--scheduler-address ${JSON.stringify(scheduler)} is not a URL`);
+    if (scheduler !== undefined && !resolveSchedulerUrl(scheduler, tls))
+      problems.push(`--scheduler-address ${JSON.stringify(scheduler)} is not a URL`);
   }
 
   // [lib] build_app: an executor loads no Spicepod unless a path is given, and then only its runtime section.
@@ -50,7 +60,8 @@ export function spicedStartProblems(parsed: ParsedSpicedArgs, spicepod: unknown)
   if (readsSpicepod && role !== 'executor') {
     if (spicepod === undefined) {
       // [lib] build_app: "In normal mode, fail immediately if spicepod cannot be loaded"
-      if (!parsed.flags.has('pods-watcher-enabled')) problems.push('no Spicepod where spiced reads it (the positional path, else ./spicepod.yaml of the working directory)');
+      if (!parsed.flags.has('pods-watcher-enabled'))
+        problems.push('no Spicepod where spiced reads it (the positional path, else ./spicepod.yaml of the working directory)');
     } else {
       problems.push(...spicepodProblems(spicepod));
     }
@@ -121,7 +132,9 @@ export const SERVED_HTTP_PATHS = { full: ['/health', '/v1/ready'], executor: ['/
 const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
 
 function mountedAt(container: Container, path: string) {
-  return (container.volumeMounts ?? []).filter((m) => path === m.mountPath || path.startsWith(m.mountPath.endsWith('/') ? m.mountPath : `${m.mountPath}/`));
+  return (container.volumeMounts ?? []).filter(
+    (m) => path === m.mountPath || path.startsWith(m.mountPath.endsWith('/') ? m.mountPath : `${m.mountPath}/`),
+  );
 }
 
 /**
@@ -160,7 +173,10 @@ export function checkSpicedContainer(input: SpicedContainerInput): string[] {
     if (!declared.has(address.port)) problems.push(`--${flag} listens on ${address.port}, which the container does not declare as a port`);
   }
   for (const port of container.ports ?? []) {
-    if (![...bound.values()].includes(port.containerPort)) problems.push(`port ${port.name ?? ''} ${port.containerPort} is declared but spiced listens on none of --http/--flight/--metrics/--node-bind-address there`);
+    if (![...bound.values()].includes(port.containerPort))
+      problems.push(
+        `port ${port.name ?? ''} ${port.containerPort} is declared but spiced listens on none of --http/--flight/--metrics/--node-bind-address there`,
+      );
   }
 
   // HTTP probes reach spiced's HTTP server, on a path it serves.
@@ -172,7 +188,9 @@ export function checkSpicedContainer(input: SpicedContainerInput): string[] {
     if (port === undefined) problems.push(`${kind} names port ${JSON.stringify(get.port)}, which the container does not declare`);
     else if (port !== bound.get('http')) problems.push(`${kind} probes port ${port}, but spiced serves HTTP on ${bound.get('http')}`);
     if (!served.includes(get.path ?? '/')) {
-      problems.push(`${kind} GETs ${get.path}, which ${role === 'executor' ? 'an executor (health-only HTTP server)' : 'spiced'} does not serve (it serves ${served.join(', ')})`);
+      problems.push(
+        `${kind} GETs ${get.path}, which ${role === 'executor' ? 'an executor (health-only HTTP server)' : 'spiced'} does not serve (it serves ${served.join(', ')})`,
+      );
     }
   }
 

@@ -23,7 +23,10 @@ function validators() {
   const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   // schemars' numeric formats (Rust integer and float types); the bounds are the types' own.
-  const integer = (min: number, max: number) => ({ type: 'number' as const, validate: (n: number) => Number.isInteger(n) && n >= min && n <= max });
+  const integer = (min: number, max: number) => ({
+    type: 'number' as const,
+    validate: (n: number) => Number.isInteger(n) && n >= min && n <= max,
+  });
   ajv.addFormat('uint', integer(0, Number.MAX_SAFE_INTEGER));
   ajv.addFormat('uint32', integer(0, 2 ** 32 - 1));
   ajv.addFormat('int64', integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
@@ -39,10 +42,15 @@ function validators() {
 }
 
 function describe(errors: ErrorObject[] | null | undefined, root: string): string[] {
-  return (errors ?? [])
-    // anyOf branches repeat the real problem; keep the most specific lines.
-    .filter((e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null'))
-    .map((e) => `${root}${e.instancePath || ''} ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ''}${e.keyword === 'enum' ? ` ${JSON.stringify((e.params as { allowedValues: unknown }).allowedValues)}` : ''}`);
+  return (
+    (errors ?? [])
+      // anyOf branches repeat the real problem; keep the most specific lines.
+      .filter((e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null'))
+      .map(
+        (e) =>
+          `${root}${e.instancePath || ''} ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ''}${e.keyword === 'enum' ? ` ${JSON.stringify((e.params as { allowedValues: unknown }).allowedValues)}` : ''}`,
+      )
+  );
 }
 
 /** Problems spiced's schema finds in a Spicepod (an empty list: spiced accepts it). */

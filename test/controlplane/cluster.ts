@@ -40,7 +40,18 @@
 // clientConfig.url on https://127.0.0.1:<port>. Service-based webhook
 // references cannot work (there is no service network here).
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -98,7 +109,11 @@ export interface StartOptions {
 type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok';
 const COMPONENTS: Component[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
 
-interface ProcessRecord { name: Component; pid: number; bin: string }
+interface ProcessRecord {
+  name: Component;
+  pid: number;
+  bin: string;
+}
 interface State {
   binDir: string;
   server: string;
@@ -166,8 +181,8 @@ function isOurs(rec: ProcessRecord): boolean {
 
 let pdeathsig: boolean | undefined;
 function parentDeathSignalWorks(): boolean {
-  pdeathsig ??= process.platform === 'linux' &&
-    spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' }).status === 0;
+  pdeathsig ??=
+    process.platform === 'linux' && spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' }).status === 0;
   return pdeathsig;
 }
 
@@ -189,9 +204,16 @@ async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const holder = Number(readFileSync(lock, 'utf8').trim());
         let alive = false;
-        try { process.kill(holder, 0); alive = true; } catch { /* gone */ }
+        try {
+          process.kill(holder, 0);
+          alive = true;
+        } catch {
+          /* gone */
+        }
         if (alive) {
-          throw new ControlPlaneError(`controlplane: ${stateDir} is in use by process ${holder} (another up/down?); remove ${lock} if that is wrong`);
+          throw new ControlPlaneError(
+            `controlplane: ${stateDir} is in use by process ${holder} (another up/down?); remove ${lock} if that is wrong`,
+          );
         }
         rmSync(lock, { force: true });
       }
@@ -213,11 +235,17 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 async function freePorts(n: number): Promise<number[]> {
   // Hold all listeners open until every port is known so the kernel cannot
   // hand out the same port twice.
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((res, rej) => {
-    const srv = createServer();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => res(srv));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((res, rej) => {
+          const srv = createServer();
+          srv.on('error', rej);
+          srv.listen(0, '127.0.0.1', () => res(srv));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
@@ -239,31 +267,43 @@ function componentError(stateDir: string, component: Component, what: string): C
   );
 }
 
-interface HttpResult { status: number; text: string; json: any }
+interface HttpResult {
+  status: number;
+  text: string;
+  json: any;
+}
 
 function request(url: string, opts: https.RequestOptions & { body?: unknown }): Promise<HttpResult> {
   return new Promise((res, rej) => {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const mod = url.startsWith('https:') ? https : http;
-    const req = mod.request(url, {
-      ...opts,
-      agent: false,
-      timeout: 10_000,
-      headers: {
-        accept: 'application/json',
-        ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+    const req = mod.request(
+      url,
+      {
+        ...opts,
+        agent: false,
+        timeout: 10_000,
+        headers: {
+          accept: 'application/json',
+          ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+        },
       },
-    }, (resp) => {
-      const chunks: Buffer[] = [];
-      resp.on('data', (c: Buffer) => chunks.push(c));
-      resp.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        res({ status: resp.statusCode ?? 0, text, json });
-      });
-      resp.on('error', rej);
-    });
+      (resp) => {
+        const chunks: Buffer[] = [];
+        resp.on('data', (c: Buffer) => chunks.push(c));
+        resp.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          res({ status: resp.statusCode ?? 0, text, json });
+        });
+        resp.on('error', rej);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
     req.on('error', rej);
     req.end(body);
@@ -290,7 +330,9 @@ async function resolveBinDir(log: (m: string) => void): Promise<string> {
     const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     // Streamed line by line: the first build takes many minutes and the user
     // should see that something is happening.
     child.stderr.on('data', (d: Buffer) => {
@@ -371,11 +413,16 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     const started = Date.now();
     let detachHandlers = () => {};
     try {
-      const state = await launch(stateDir, binDir, nodes, opts, log, (h) => { detachHandlers = h; });
+      const state = await launch(stateDir, binDir, nodes, opts, log, (h) => {
+        detachHandlers = h;
+      });
       log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s: ${state.server}`);
       const cp = handle(stateDir, state, false);
       const stop = cp.stop;
-      cp.stop = async () => { detachHandlers(); await stop(); };
+      cp.stop = async () => {
+        detachHandlers();
+        await stop();
+      };
       return cp;
     } catch (err) {
       detachHandlers();
@@ -436,9 +483,13 @@ async function launch(
   const pki = ensurePki(p.pki);
   const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort] = await freePorts(5);
   const server = `https://127.0.0.1:${apiPort}`;
-  writeFileSync(p.kubeconfig, kubeconfigYaml({ server, caCert: pki.caCert, ...pki.client('admin'), context: CONTEXT, user: 'admin' }), { mode: 0o600 });
+  writeFileSync(p.kubeconfig, kubeconfigYaml({ server, caCert: pki.caCert, ...pki.client('admin'), context: CONTEXT, user: 'admin' }), {
+    mode: 0o600,
+  });
   for (const c of ['kube-controller-manager', 'kube-scheduler', 'kwok']) {
-    writeFileSync(p.componentKubeconfig(c), kubeconfigYaml({ server, caCert: pki.caCert, ...pki.client(c), context: CONTEXT, user: c }), { mode: 0o600 });
+    writeFileSync(p.componentKubeconfig(c), kubeconfigYaml({ server, caCert: pki.caCert, ...pki.client(c), context: CONTEXT, user: c }), {
+      mode: 0o600,
+    });
   }
   writeFileSync(p.auditPolicy, AUDIT_POLICY);
   writeFileSync(p.kwokConfig, kwokConfig());
@@ -449,7 +500,11 @@ async function launch(
   // Once one of several parallel checks fails, the others must stop polling
   // rather than run on against processes that are being torn down.
   let aborted = false;
-  const all = (checks: Promise<void>[]) => Promise.all(checks).catch((err: unknown) => { aborted = true; throw err; });
+  const all = (checks: Promise<void>[]) =>
+    Promise.all(checks).catch((err: unknown) => {
+      aborted = true;
+      throw err;
+    });
 
   if (opts.attached) setDetach(attachToProcess(state));
 
@@ -492,7 +547,11 @@ async function launch(
         last = (err as Error).message;
       }
       if (Date.now() > deadline) {
-        throw componentError(stateDir, name, `timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+        throw componentError(
+          stateDir,
+          name,
+          `timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ` (last error: ${last})` : ''}`,
+        );
       }
       await sleep(250);
     }
@@ -587,22 +646,26 @@ async function launch(
   // kwok's HTTP server (logs/exec/port-forward) stays off: it only starts
   // with --server-address or --node-port, and nothing here can reach the fake
   // node IPs anyway.
-  start('kwok', [
-    `--kubeconfig=${p.componentKubeconfig('kwok')}`,
-    `--config=${p.kwokConfig}`,
-    '--manage-all-nodes=false',
-    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    '--cidr=10.0.0.1/16',
-    '--node-ip=10.0.0.1',
-    // Off unless set (kwok's KwokConfiguration has no default for it). With
-    // leases the node lifecycle controller sees live nodes from cheap lease
-    // renewals, as with a real kubelet, and node-heartbeat-with-lease only
-    // rewrites node status every 10 min.
-    '--node-lease-duration-seconds=40',
-  ], {
-    // kwok otherwise merges ~/.kwok/kwok.yaml into its config.
-    KWOK_WORKDIR: join(p.run, 'kwok'),
-  });
+  start(
+    'kwok',
+    [
+      `--kubeconfig=${p.componentKubeconfig('kwok')}`,
+      `--config=${p.kwokConfig}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      '--cidr=10.0.0.1/16',
+      '--node-ip=10.0.0.1',
+      // Off unless set (kwok's KwokConfiguration has no default for it). With
+      // leases the node lifecycle controller sees live nodes from cheap lease
+      // renewals, as with a real kubelet, and node-heartbeat-with-lease only
+      // rewrites node status every 10 min.
+      '--node-lease-duration-seconds=40',
+    ],
+    {
+      // kwok otherwise merges ~/.kwok/kwok.yaml into its config.
+      KWOK_WORKDIR: join(p.run, 'kwok'),
+    },
+  );
 
   for (let i = 0; i < nodes; i++) {
     const r = await kube('POST', '/api/v1/nodes', nodeObject(i));
@@ -619,8 +682,11 @@ async function launch(
   await all([
     waitFor('kube-controller-manager', 'GET /healthz = 200', healthz(kcmPort)),
     waitFor('kube-scheduler', 'GET /healthz = 200', healthz(schedPort)),
-    waitFor('kube-controller-manager', 'ServiceAccount default/default (serviceaccount controller)', async () =>
-      (await kube('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200),
+    waitFor(
+      'kube-controller-manager',
+      'ServiceAccount default/default (serviceaccount controller)',
+      async () => (await kube('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+    ),
     waitFor('kwok', `${nodes} Ready node(s) kwok-node-*`, async () => {
       for (let i = 0; i < nodes; i++) {
         const r = await kube('GET', `/api/v1/nodes/kwok-node-${i}`);
@@ -644,7 +710,8 @@ async function smokeTest(
 ): Promise<void> {
   const ns = `controlplane-smoke-${Date.now().toString(36)}`;
   const created = await kube('POST', '/api/v1/namespaces', { metadata: { name: ns } });
-  if (created.status !== 201) throw new ControlPlaneError(`controlplane: smoke test: creating namespace ${ns}: HTTP ${created.status} ${created.text}`);
+  if (created.status !== 201)
+    throw new ControlPlaneError(`controlplane: smoke test: creating namespace ${ns}: HTTP ${created.status} ${created.text}`);
   const pod = {
     metadata: { name: 'smoke' },
     spec: {
@@ -670,8 +737,11 @@ async function smokeTest(
     return s?.phase === 'Running' && Boolean(s.podIP) && ready?.status === 'True';
   });
   await kube('DELETE', `/api/v1/namespaces/${ns}/pods/smoke`);
-  await waitFor('kwok', `deleted pod ${ns}/smoke to disappear`, async () =>
-    (await kube('GET', `/api/v1/namespaces/${ns}/pods/smoke`)).status === 404);
+  await waitFor(
+    'kwok',
+    `deleted pod ${ns}/smoke to disappear`,
+    async () => (await kube('GET', `/api/v1/namespaces/${ns}/pods/smoke`)).status === 404,
+  );
   // Namespace deletion finishes in the background (namespace controller).
   await kube('DELETE', `/api/v1/namespaces/${ns}`);
 }
@@ -684,7 +754,11 @@ function attachToProcess(state: State): () => void {
   const killAll = () => {
     for (const rec of [...state.processes].reverse()) {
       if (isOurs(rec)) {
-        try { process.kill(rec.pid, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(rec.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
     }
   };
@@ -724,12 +798,20 @@ async function stopLocked(stateDir: string): Promise<void> {
   const waves = [ours.filter((r) => r.name !== 'etcd'), ours.filter((r) => r.name === 'etcd')];
   for (const wave of waves) {
     for (const rec of wave) {
-      try { process.kill(rec.pid, 'SIGTERM'); } catch { /* already gone */ }
+      try {
+        process.kill(rec.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
     }
     const deadline = Date.now() + STOP_GRACE_MS;
     while (wave.some(isOurs) && Date.now() < deadline) await sleep(100);
     for (const rec of wave.filter(isOurs)) {
-      try { process.kill(rec.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(rec.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     const killDeadline = Date.now() + 5_000;
     while (wave.some(isOurs) && Date.now() < killDeadline) await sleep(100);
@@ -749,7 +831,8 @@ async function status(stateDir: string): Promise<number> {
     console.log(`not running (no state in ${stateDir})`);
     return 1;
   }
-  for (const rec of state.processes) console.log(`${rec.name.padEnd(24)} pid ${String(rec.pid).padEnd(8)} ${isOurs(rec) ? 'running' : 'NOT RUNNING'}`);
+  for (const rec of state.processes)
+    console.log(`${rec.name.padEnd(24)} pid ${String(rec.pid).padEnd(8)} ${isOurs(rec) ? 'running' : 'NOT RUNNING'}`);
   const ok = await healthy(stateDir);
   console.log(ok ? `healthy: ${state.server}` : 'not healthy');
   if (ok) console.log(`export KUBECONFIG=${paths(stateDir).kubeconfig}`);
@@ -772,7 +855,10 @@ async function main(argv: string[]): Promise<number> {
     case 'up': {
       const cp = await startControlPlane({ stateDir, nodes });
       if (cp.reused) console.error(`controlplane: already running (${cp.server}); logs in ${cp.logsDir}`);
-      else console.error(`controlplane: running (${cp.server}); logs in ${cp.logsDir}; stop with: node --import tsx ${join(HERE, 'cluster.ts')} down${stateDir === defaultStateDir() ? '' : ` --state-dir ${stateDir}`}`);
+      else
+        console.error(
+          `controlplane: running (${cp.server}); logs in ${cp.logsDir}; stop with: node --import tsx ${join(HERE, 'cluster.ts')} down${stateDir === defaultStateDir() ? '' : ` --state-dir ${stateDir}`}`,
+        );
       console.log(`export KUBECONFIG=${cp.kubeconfigPath}`);
       return 0;
     }

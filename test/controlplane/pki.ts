@@ -83,9 +83,27 @@ function signLeaf(dir: string, stem: string, subj: string, extensions: string): 
   openssl(dir, ['req', '-config', 'openssl.cnf', '-new', ...ecKeyArgs, '-keyout', `${stem}.key`, '-out', `${stem}.csr`, '-subj', subj]);
   writeFileSync(join(dir, `${stem}.ext`), `[v3]\n${extensions}`);
   openssl(dir, [
-    'x509', '-req', '-in', `${stem}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key',
-    '-set_serial', `0x${randomBytes(16).toString('hex').replace(/^[89a-f]/, '1')}`,
-    '-days', '3650', '-sha256', '-extfile', `${stem}.ext`, '-extensions', 'v3', '-out', `${stem}.crt`,
+    'x509',
+    '-req',
+    '-in',
+    `${stem}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    `0x${randomBytes(16)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1')}`,
+    '-days',
+    '3650',
+    '-sha256',
+    '-extfile',
+    `${stem}.ext`,
+    '-extensions',
+    'v3',
+    '-out',
+    `${stem}.crt`,
   ]);
   rmSync(join(dir, `${stem}.csr`));
   rmSync(join(dir, `${stem}.ext`));
@@ -115,8 +133,15 @@ export function ensurePki(dir: string): Pki {
   mkdirSync(dir, { recursive: true, mode: 0o700 }); // holds the CA key
   const p = (f: string) => join(dir, f);
   const pki = pkiPaths(dir);
-  const wanted = [pki.caCert, pki.caKey, pki.serverCert, pki.serverKey, pki.saKey, pki.saPub,
-    ...CLIENTS.flatMap((c) => [pki.client(c.name).cert, pki.client(c.name).key])];
+  const wanted = [
+    pki.caCert,
+    pki.caKey,
+    pki.serverCert,
+    pki.serverKey,
+    pki.saKey,
+    pki.saPub,
+    ...CLIENTS.flatMap((c) => [pki.client(c.name).cert, pki.client(c.name).key]),
+  ];
   // The SAN list is part of the reuse key so that changing it here regenerates.
   const stamp = p('sans');
   if (wanted.every(existsSync) && existsSync(stamp) && readFileSync(stamp, 'utf8') === SERVER_SANS.join(',')) {
@@ -124,20 +149,47 @@ export function ensurePki(dir: string): Pki {
   }
 
   writeFileSync(p('openssl.cnf'), OPENSSL_CNF);
-  openssl(dir, ['req', '-config', 'openssl.cnf', '-x509', '-new', ...ecKeyArgs, '-keyout', 'ca.key', '-out', 'ca.crt',
-    '-days', '3650', '-sha256', '-subj', '/CN=spiceai-dev-ca', '-extensions', 'ca']);
-  signLeaf(dir, 'apiserver', subject('kube-apiserver'), `${[
-    'basicConstraints = critical, CA:FALSE',
-    'keyUsage = critical, digitalSignature, keyEncipherment',
-    'extendedKeyUsage = serverAuth',
-    `subjectAltName = ${SERVER_SANS.join(', ')}`,
-  ].join('\n')}\n`);
-  for (const c of CLIENTS) {
-    signLeaf(dir, c.name, subject(c.cn, c.orgs), `${[
+  openssl(dir, [
+    'req',
+    '-config',
+    'openssl.cnf',
+    '-x509',
+    '-new',
+    ...ecKeyArgs,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '3650',
+    '-sha256',
+    '-subj',
+    '/CN=spiceai-dev-ca',
+    '-extensions',
+    'ca',
+  ]);
+  signLeaf(
+    dir,
+    'apiserver',
+    subject('kube-apiserver'),
+    `${[
       'basicConstraints = critical, CA:FALSE',
       'keyUsage = critical, digitalSignature, keyEncipherment',
-      'extendedKeyUsage = clientAuth',
-    ].join('\n')}\n`);
+      'extendedKeyUsage = serverAuth',
+      `subjectAltName = ${SERVER_SANS.join(', ')}`,
+    ].join('\n')}\n`,
+  );
+  for (const c of CLIENTS) {
+    signLeaf(
+      dir,
+      c.name,
+      subject(c.cn, c.orgs),
+      `${[
+        'basicConstraints = critical, CA:FALSE',
+        'keyUsage = critical, digitalSignature, keyEncipherment',
+        'extendedKeyUsage = clientAuth',
+      ].join('\n')}\n`,
+    );
   }
   openssl(dir, ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key']);
   openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);

@@ -16,7 +16,12 @@ export function probe(): unknown {
     normalized,
     // The pod template and its revision hash: a runtime that rendered or hashed differently would roll every pod.
     revisioned: normalized.ok
-      ? ((ctx) => ({ revision: templateRevision(ctx), template: replicaPodTemplate(ctx, { selectorLabels: { app: 'a' } }) }))({ set: 'a', namespace: 'ns', spec: normalized.spec, config })
+      ? ((ctx) => ({ revision: templateRevision(ctx), template: replicaPodTemplate(ctx, { selectorLabels: { app: 'a' } }) }))({
+          set: 'a',
+          namespace: 'ns',
+          spec: normalized.spec,
+          config,
+        })
       : undefined,
   };
 }

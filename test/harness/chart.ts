@@ -25,8 +25,15 @@ function kubectl(kubeconfig: string, args: string[], input?: string): string {
 /** Installs the chart's ServiceAccount, ClusterRole, Role and bindings; returns a kubeconfig of that ServiceAccount. */
 export function chartServiceAccountKubeconfig(adminKubeconfig: string, dir: string): string {
   const rendered = helm([
-    'template', RELEASE, CHART_DIR, '--namespace', OPERATOR_NAMESPACE,
-    '--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/rbac.yaml',
+    'template',
+    RELEASE,
+    CHART_DIR,
+    '--namespace',
+    OPERATOR_NAMESPACE,
+    '--show-only',
+    'templates/serviceaccount.yaml',
+    '--show-only',
+    'templates/rbac.yaml',
   ]);
   if (rendered.code !== 0) throw new Error(`helm template: ${rendered.err}`);
   spawnSync(kubectlPath(), ['--kubeconfig', adminKubeconfig, 'create', 'namespace', OPERATOR_NAMESPACE], { encoding: 'utf8' });
@@ -75,14 +82,22 @@ export interface KubeScoreFinding {
 
 /** kube-score's CRITICAL and WARNING findings for rendered manifests (every default check, plus the seccomp one). */
 export function kubeScoreFindings(manifests: string): KubeScoreFinding[] {
-  const r = spawnSync(kubeScorePath(), ['score', '--enable-optional-test', 'container-seccomp-profile', '--output-format', 'json', '-'], { input: manifests, encoding: 'utf8' });
+  const r = spawnSync(kubeScorePath(), ['score', '--enable-optional-test', 'container-seccomp-profile', '--output-format', 'json', '-'], {
+    input: manifests,
+    encoding: 'utf8',
+  });
   if (r.error || !r.stdout) throw new Error(`kube-score: ${r.error?.message ?? r.stderr}`);
   const out: KubeScoreFinding[] = [];
   for (const object of JSON.parse(r.stdout) as any[]) {
     for (const c of object.checks ?? []) {
       if (c.skipped || c.grade > 5) continue; // 10 OK, 7 ALMOST OK, 5 WARNING, 1 CRITICAL (kube-score scorecard grades)
       for (const comment of c.comments ?? [{ summary: '' }]) {
-        out.push({ object: `${object.type_meta.kind}/${object.object_meta.name}`, check: c.check.id, grade: c.grade <= 1 ? 'CRITICAL' : 'WARNING', summary: comment.summary });
+        out.push({
+          object: `${object.type_meta.kind}/${object.object_meta.name}`,
+          check: c.check.id,
+          grade: c.grade <= 1 ? 'CRITICAL' : 'WARNING',
+          summary: comment.summary,
+        });
       }
     }
   }

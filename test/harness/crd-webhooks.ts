@@ -14,7 +14,11 @@ const shippedCrd = (crd: string) => parse(readFileSync(new URL(`../../crds/${crd
 
 /** Applies both CRDs as the files ship them (taking over fields an earlier file's operator set). */
 export function applyShippedCrds(): void {
-  for (const crd of CRDS) kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', '-'], readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'));
+  for (const crd of CRDS)
+    kubectlOk(
+      ['apply', '--server-side', '--force-conflicts', '-f', '-'],
+      readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'),
+    );
 }
 
 /**
@@ -25,18 +29,37 @@ export async function startWithCrdWebhooks(args: string[], o: { validating?: boo
   const operator = await startOperator([...args, '--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate']);
   const port = await webhookPort(operator);
   if (o.validating) {
-    await eventually('the validating webhook registered', () => kubectlJson(['get', 'validatingwebhookconfiguration', VALIDATING_CONFIGURATION]).webhooks[0].clientConfig.url.endsWith(`:${port}/validate`), 30_000, 500);
+    await eventually(
+      'the validating webhook registered',
+      () =>
+        kubectlJson(['get', 'validatingwebhookconfiguration', VALIDATING_CONFIGURATION]).webhooks[0].clientConfig.url.endsWith(
+          `:${port}/validate`,
+        ),
+      30_000,
+      500,
+    );
   }
   return operator;
 }
 
 /** The port the operator's webhook server listens on, once it serves. */
 export async function webhookPort(operator: OperatorProcess): Promise<string> {
-  return String((await operator.waitForLog((l) => l.msg === 'webhook serving')).webhook).split(':').pop()!;
+  return String((await operator.waitForLog((l) => l.msg === 'webhook serving')).webhook)
+    .split(':')
+    .pop()!;
 }
 
 /** After a file: the validating configuration removed and the CRDs' conversion as shipped. */
 export function restoreShippedWebhooks(): void {
   kubectl(['delete', 'validatingwebhookconfiguration', VALIDATING_CONFIGURATION, '--ignore-not-found']);
-  for (const crd of CRDS) kubectlOk(['patch', 'crd', crd, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/conversion', value: shippedCrd(crd).spec.conversion }])]);
+  for (const crd of CRDS)
+    kubectlOk([
+      'patch',
+      'crd',
+      crd,
+      '--type',
+      'json',
+      '-p',
+      JSON.stringify([{ op: 'replace', path: '/spec/conversion', value: shippedCrd(crd).spec.conversion }]),
+    ]);
 }

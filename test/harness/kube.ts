@@ -35,7 +35,11 @@ const PINNED: Record<string, string> = {
 export function pinStorageVersions(args: string[]): string[] {
   return args.map((arg) => {
     // A list of resources (`deployments,spicepodsets`): each pinned.
-    if (arg.includes(',') && !arg.includes('/') && !arg.startsWith('-')) return arg.split(',').map((r) => PINNED[r] ?? r).join(',');
+    if (arg.includes(',') && !arg.includes('/') && !arg.startsWith('-'))
+      return arg
+        .split(',')
+        .map((r) => PINNED[r] ?? r)
+        .join(',');
     const [resource, name] = arg.split('/', 2) as [string, string | undefined];
     const pinned = PINNED[resource];
     if (!pinned) return arg;
@@ -44,7 +48,12 @@ export function pinStorageVersions(args: string[]): string[] {
 }
 
 export function kubectl(args: string[], input?: string): Run {
-  const r = spawnSync(kubectlPath(), ['--kubeconfig', testKubeconfig(), ...pinStorageVersions(args)], { input, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(kubectlPath(), ['--kubeconfig', testKubeconfig(), ...pinStorageVersions(args)], {
+    input,
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 64 * 2 ** 20,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -59,7 +68,13 @@ export function kubectlOk(args: string[], input?: string): string {
 export function namespacedWatches(resource: string): number {
   const line = kubectlOk(['get', '--raw', '/metrics'])
     .split('\n')
-    .find((l) => l.startsWith('apiserver_longrunning_requests{') && l.includes(`resource="${resource}"`) && l.includes('scope="namespace"') && l.includes('verb="WATCH"'));
+    .find(
+      (l) =>
+        l.startsWith('apiserver_longrunning_requests{') &&
+        l.includes(`resource="${resource}"`) &&
+        l.includes('scope="namespace"') &&
+        l.includes('verb="WATCH"'),
+    );
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
@@ -67,7 +82,12 @@ export function kubectlJson<T = any>(args: string[]): T {
   return JSON.parse(kubectlOk([...args, '-o', 'json'])) as T;
 }
 
-export async function eventually<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 60_000, intervalMs = 250): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -78,7 +98,10 @@ export async function eventually<T>(what: string, probe: () => T | Promise<T>, t
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs}ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

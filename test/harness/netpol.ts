@@ -49,7 +49,8 @@ export function netpolEvaluator(): string {
   if (binary) return binary;
   const script = new URL('../netpol/build.sh', import.meta.url).pathname;
   const r = spawnSync('bash', [script], { encoding: 'utf8', timeout: 40 * 60_000, stdio: ['ignore', 'pipe', 'inherit'] });
-  if (r.status !== 0) throw new Error(`building the NetworkPolicy evaluator failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ''})`);
+  if (r.status !== 0)
+    throw new Error(`building the NetworkPolicy evaluator failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ''})`);
   binary = r.stdout.trim().split('\n').pop()!;
   return binary;
 }

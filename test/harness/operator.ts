@@ -31,7 +31,12 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
     [
       ...(process.env.SPICEAI_OPERATOR_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       // SPICEAI_TEST_OPERATOR_KUBECONFIG: the operator acts with other credentials (the chart's ServiceAccount).
-      operatorBin(), 'run', '--kubeconfig', process.env.SPICEAI_TEST_OPERATOR_KUBECONFIG || testKubeconfig(), '--http-endpoint', '127.0.0.1:0',
+      operatorBin(),
+      'run',
+      '--kubeconfig',
+      process.env.SPICEAI_TEST_OPERATOR_KUBECONFIG || testKubeconfig(),
+      '--http-endpoint',
+      '127.0.0.1:0',
       // Loopback, any free port, unless the test names the address (by either spelling).
       ...(args.includes('--metrics-bind-address') ? [] : ['--metrics-endpoint', '127.0.0.1:0']),
       ...(args.includes('--webhook-bind-address') ? [] : ['--webhook-endpoint', '127.0.0.1:0']),
@@ -43,7 +48,10 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
     ],
     // Every operator a test starts may reach loopback only: kwok pods have 10.0.0.0/16 IPs that are not
     // on this machine, and the status API's probes must not leave it (harness/loopback-fetch-guard.mjs).
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${LOOPBACK_GUARD}`].filter(Boolean).join(' ') } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${LOOPBACK_GUARD}`].filter(Boolean).join(' ') },
+    },
   );
   const logs: Record<string, any>[] = [];
   const waiters: { predicate: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
@@ -77,7 +85,10 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
     const found = logs.find(predicate);
     if (found) return Promise.resolve(found);
     return new Promise<Record<string, any>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`operator log line not seen in ${timeoutMs}ms; stderr:\n${stderrText.slice(-3000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`operator log line not seen in ${timeoutMs}ms; stderr:\n${stderrText.slice(-3000)}`)),
+        timeoutMs,
+      );
       waiters.push({ predicate, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       void exited.then((code) => reject(new Error(`operator exited (${code}) before the log line; stderr:\n${stderrText.slice(-3000)}`)));
     });

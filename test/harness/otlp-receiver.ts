@@ -52,7 +52,8 @@ export function otlpReceiverBinary(): string {
   if (!binary) {
     const script = new URL('../tools/otlpreceiver/build.sh', import.meta.url).pathname;
     const built = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 15 * 60_000 });
-    if (built.status !== 0) throw new Error(`building test/tools/otlpreceiver failed (exit ${built.status}${built.error ? `, ${built.error.message}` : ''})`);
+    if (built.status !== 0)
+      throw new Error(`building test/tools/otlpreceiver failed (exit ${built.status}${built.error ? `, ${built.error.message}` : ''})`);
     binary = built.stdout.trim().split('\n').pop()!;
   }
   return binary;
@@ -103,7 +104,15 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       const found = pushes.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no such OTLP push within ${timeoutMs} ms; got ${pushes.length}: ${JSON.stringify(pushes.map((p) => p.error ?? p.path))}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no such OTLP push within ${timeoutMs} ms; got ${pushes.length}: ${JSON.stringify(pushes.map((p) => p.error ?? p.path))}`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.push({ predicate, resolve: (p) => (clearTimeout(timer), resolve(p)) });
       });
     },
@@ -117,12 +126,15 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
 // --- reading a decoded push ---
 
 export const attributesOf = (kvs: OtlpKeyValue[] | undefined): Record<string, string> =>
-  Object.fromEntries((kvs ?? []).map((kv) => [kv.key, kv.value.stringValue ?? kv.value.intValue ?? String(kv.value.doubleValue ?? kv.value.boolValue)]));
+  Object.fromEntries(
+    (kvs ?? []).map((kv) => [kv.key, kv.value.stringValue ?? kv.value.intValue ?? String(kv.value.doubleValue ?? kv.value.boolValue)]),
+  );
 
 /** Every metric of a push, by name. */
 export function metricsOf(push: ReceivedPush): Map<string, OtlpMetric> {
   const out = new Map<string, OtlpMetric>();
-  for (const rm of push.request?.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) out.set(m.name, m);
+  for (const rm of push.request?.resourceMetrics ?? [])
+    for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) out.set(m.name, m);
   return out;
 }
 

@@ -49,7 +49,9 @@ export function checkMetrics(text: string): CheckedMetrics {
   const r = spawnSync(promcheckBinary(), [], { input: text, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`not valid Prometheus text format: ${r.stderr.trim() || r.error?.message}`);
   // Non-finite values come as the strings NaN, Infinity, -Infinity.
-  const out = JSON.parse(r.stdout, (key, value) => ((key === 'value' || key === 'sum') && typeof value === 'string' ? Number(value) : value)) as {
+  const out = JSON.parse(r.stdout, (key, value) =>
+    (key === 'value' || key === 'sum') && typeof value === 'string' ? Number(value) : value,
+  ) as {
     families: MetricFamily[];
     problems: { metric: string; text: string }[];
   };
@@ -122,7 +124,13 @@ export function selectorMatches(families: Map<string, MetricFamily>, selector: P
     own.every((m) => {
       const value = sample.labels[m.name] ?? '';
       const re = () => new RegExp(`^(?:${m.value})$`);
-      return m.type === '=' ? value === m.value : m.type === '!=' ? value !== m.value : m.type === '=~' ? re().test(value) : !re().test(value);
+      return m.type === '='
+        ? value === m.value
+        : m.type === '!='
+          ? value !== m.value
+          : m.type === '=~'
+            ? re().test(value)
+            : !re().test(value);
     }),
   );
 }

@@ -9,7 +9,12 @@ import { parseAllDocuments } from 'yaml';
 import type { HandlerConfig, KubeObject, Observed } from '../../core/handler.ts';
 import { HOOK_API_VERSION, KIND_REQUEST, DEFAULT_MAX_REQUEST_BYTES } from '../../core/hook-protocol/version.ts';
 
-export const config: HandlerConfig = { operatorNamespace: 'spiceai-operator-system', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
+export const config: HandlerConfig = {
+  operatorNamespace: 'spiceai-operator-system',
+  clusterDomain: 'cluster.local',
+  pauseCrashloopingPodsThreshold: 10,
+  telemetryProperties: {},
+};
 export const NOW = Date.parse('2026-12-01T00:00:00Z');
 
 export interface HookCase {
@@ -33,20 +38,50 @@ export function exampleParents(): KubeObject[] {
     for (const doc of parseAllDocuments(readFileSync(join(root, 'examples', file), 'utf8'))) {
       const obj = doc.toJS() as KubeObject | null;
       if (!obj) continue;
-      out.push({ ...obj, metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? 'default', uid: `uid-${obj.metadata.name}`, generation: 1, resourceVersion: '1' } });
+      out.push({
+        ...obj,
+        metadata: {
+          ...obj.metadata,
+          namespace: obj.metadata.namespace ?? 'default',
+          uid: `uid-${obj.metadata.name}`,
+          generation: 1,
+          resourceVersion: '1',
+        },
+      });
     }
   }
   return out;
 }
 
 /** Which hookable handlers reconcile a parent of this kind. pki generates keys, so its answers are not comparable byte for byte. */
-export const HANDLERS_OF_KIND: Record<string, string[]> = { SpicepodSet: ['workloads', 'network-policy'], SpicepodCluster: ['cluster', 'pod-monitor'] };
+export const HANDLERS_OF_KIND: Record<string, string[]> = {
+  SpicepodSet: ['workloads', 'network-policy'],
+  SpicepodCluster: ['cluster', 'pod-monitor'],
+};
 
-export const observedOf = (parent: KubeObject, children: KubeObject[] = []): Observed => ({ parent, children, related: {}, now: NOW, config, failedWrites: [] });
+export const observedOf = (parent: KubeObject, children: KubeObject[] = []): Observed => ({
+  parent,
+  children,
+  related: {},
+  now: NOW,
+  config,
+  failedWrites: [],
+});
 
-export const request = (handler: string, observed: unknown, apiVersion: unknown = HOOK_API_VERSION) => ({ apiVersion, kind: KIND_REQUEST, handler, observed });
+export const request = (handler: string, observed: unknown, apiVersion: unknown = HOOK_API_VERSION) => ({
+  apiVersion,
+  kind: KIND_REQUEST,
+  handler,
+  observed,
+});
 
-const post = (name: string, handler: string, body: string | Uint8Array, expect: HookCase['expect'], headers: Record<string, string> = { 'content-type': 'application/json' }): HookCase => ({
+const post = (
+  name: string,
+  handler: string,
+  body: string | Uint8Array,
+  expect: HookCase['expect'],
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): HookCase => ({
   name,
   handler,
   method: 'POST',
@@ -62,7 +97,11 @@ const post = (name: string, handler: string, body: string | Uint8Array, expect: 
  */
 export function exampleCases(): HookCase[] {
   return exampleParents().flatMap((parent) =>
-    (HANDLERS_OF_KIND[parent.kind] ?? []).map((handler) => post(`${handler}: ${parent.kind} ${parent.metadata.name}`, handler, JSON.stringify(request(handler, observedOf(parent))), { status: 200 })),
+    (HANDLERS_OF_KIND[parent.kind] ?? []).map((handler) =>
+      post(`${handler}: ${parent.kind} ${parent.metadata.name}`, handler, JSON.stringify(request(handler, observedOf(parent))), {
+        status: 200,
+      }),
+    ),
   );
 }
 
@@ -77,7 +116,16 @@ export function secondPassCase(first: HookCase, answer: { desired: { apply: Kube
       namespace: o.metadata.namespace ?? parent.metadata.namespace,
       uid: `child-${i}`,
       resourceVersion: '2',
-      ownerReferences: [{ apiVersion: parent.apiVersion, kind: parent.kind, name: parent.metadata.name, uid: parent.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: parent.apiVersion,
+          kind: parent.kind,
+          name: parent.metadata.name,
+          uid: parent.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
   }));
   return { ...first, name: `${first.name} (second pass)`, body: JSON.stringify(request(req.handler, observedOf(parent, children))) };
@@ -90,8 +138,23 @@ export function badCases(): HookCase[] {
   const w = 'workloads';
   const big = new Uint8Array(DEFAULT_MAX_REQUEST_BYTES + 1).fill(0x20);
   return [
-    { name: 'GET /reconcile', handler: w, method: 'GET', path: '/reconcile', headers: {}, expect: { status: 405, reason: 'MethodNotAllowed' } },
-    { name: 'unknown path', handler: w, method: 'POST', path: '/mutate', headers: { 'content-type': 'application/json' }, body: '{}', expect: { status: 404, reason: 'NotFound' } },
+    {
+      name: 'GET /reconcile',
+      handler: w,
+      method: 'GET',
+      path: '/reconcile',
+      headers: {},
+      expect: { status: 405, reason: 'MethodNotAllowed' },
+    },
+    {
+      name: 'unknown path',
+      handler: w,
+      method: 'POST',
+      path: '/mutate',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      expect: { status: 404, reason: 'NotFound' },
+    },
     post('text/plain body', w, JSON.stringify(good), { status: 415, reason: 'UnsupportedMediaType' }, { 'content-type': 'text/plain' }),
     post('no content type', w, new TextEncoder().encode(JSON.stringify(good)), { status: 415, reason: 'UnsupportedMediaType' }, {}),
     post('body over the limit', w, big, { status: 413, reason: 'BodyTooLarge' }),
@@ -99,15 +162,49 @@ export function badCases(): HookCase[] {
     post('not UTF-8', w, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), { status: 400, reason: 'MalformedJSON' }),
     post('empty body', w, '', { status: 400, reason: 'MalformedJSON' }),
     post('a JSON array', w, '[]', { status: 422, reason: 'InvalidRequest' }),
-    post('no apiVersion', w, JSON.stringify({ ...good, apiVersion: undefined }), { status: 422, reason: 'InvalidRequest', field: 'apiVersion' }),
-    post('unknown apiVersion', w, JSON.stringify(request(w, observedOf(parent), 'hooks.spice.ai/v9')), { status: 400, reason: 'UnsupportedVersion', field: 'apiVersion' }),
+    post('no apiVersion', w, JSON.stringify({ ...good, apiVersion: undefined }), {
+      status: 422,
+      reason: 'InvalidRequest',
+      field: 'apiVersion',
+    }),
+    post('unknown apiVersion', w, JSON.stringify(request(w, observedOf(parent), 'hooks.spice.ai/v9')), {
+      status: 400,
+      reason: 'UnsupportedVersion',
+      field: 'apiVersion',
+    }),
     post('wrong kind', w, JSON.stringify({ ...good, kind: 'AdmissionReview' }), { status: 422, reason: 'InvalidRequest', field: 'kind' }),
     post('no observed', w, JSON.stringify({ ...good, observed: undefined }), { status: 422, reason: 'InvalidRequest', field: 'observed' }),
-    post('parent without a name', w, JSON.stringify(request(w, observedOf({ ...parent, metadata: { ...parent.metadata, name: '' } }))), { status: 422, reason: 'InvalidRequest', field: 'observed.parent.metadata.name' }),
-    post('children not a list', w, JSON.stringify(request(w, { ...observedOf(parent), children: {} })), { status: 422, reason: 'InvalidRequest', field: 'observed.children' }),
-    post('now not a number', w, JSON.stringify(request(w, { ...observedOf(parent), now: '2026-12-01' })), { status: 422, reason: 'InvalidRequest', field: 'observed.now' }),
-    post('config without operatorNamespace', w, JSON.stringify(request(w, { ...observedOf(parent), config: { ...config, operatorNamespace: undefined } })), { status: 422, reason: 'InvalidRequest', field: 'observed.config.operatorNamespace' }),
-    post('request for another handler', w, JSON.stringify(request('pki', observedOf(parent))), { status: 400, reason: 'WrongHandler', field: 'handler' }),
-    post('a spec the handler refuses (an answer, not an error)', w, JSON.stringify(request(w, observedOf({ ...parent, spec: { replicas: -3 } }))), { status: 200 }),
+    post('parent without a name', w, JSON.stringify(request(w, observedOf({ ...parent, metadata: { ...parent.metadata, name: '' } }))), {
+      status: 422,
+      reason: 'InvalidRequest',
+      field: 'observed.parent.metadata.name',
+    }),
+    post('children not a list', w, JSON.stringify(request(w, { ...observedOf(parent), children: {} })), {
+      status: 422,
+      reason: 'InvalidRequest',
+      field: 'observed.children',
+    }),
+    post('now not a number', w, JSON.stringify(request(w, { ...observedOf(parent), now: '2026-12-01' })), {
+      status: 422,
+      reason: 'InvalidRequest',
+      field: 'observed.now',
+    }),
+    post(
+      'config without operatorNamespace',
+      w,
+      JSON.stringify(request(w, { ...observedOf(parent), config: { ...config, operatorNamespace: undefined } })),
+      { status: 422, reason: 'InvalidRequest', field: 'observed.config.operatorNamespace' },
+    ),
+    post('request for another handler', w, JSON.stringify(request('pki', observedOf(parent))), {
+      status: 400,
+      reason: 'WrongHandler',
+      field: 'handler',
+    }),
+    post(
+      'a spec the handler refuses (an answer, not an error)',
+      w,
+      JSON.stringify(request(w, observedOf({ ...parent, spec: { replicas: -3 } }))),
+      { status: 200 },
+    ),
   ];
 }

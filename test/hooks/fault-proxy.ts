@@ -18,7 +18,10 @@ export class FaultProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly target: { url: string; ca: string; cert: string; key: string }, private readonly sleepMs = 5_000) {}
+  constructor(
+    private readonly target: { url: string; ca: string; cert: string; key: string },
+    private readonly sleepMs = 5_000,
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -40,10 +43,20 @@ export class FaultProxy {
           return;
         }
         const forward = () => {
-          const out = httpsRequest(new URL(req.url!, this.target.url), { method: req.method, headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, ca: this.target.ca, cert: this.target.cert, key: this.target.key }, (answer) => {
-            res.writeHead(answer.statusCode!, { 'content-type': String(answer.headers['content-type'] ?? '') });
-            answer.pipe(res);
-          });
+          const out = httpsRequest(
+            new URL(req.url!, this.target.url),
+            {
+              method: req.method,
+              headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+              ca: this.target.ca,
+              cert: this.target.cert,
+              key: this.target.key,
+            },
+            (answer) => {
+              res.writeHead(answer.statusCode!, { 'content-type': String(answer.headers['content-type'] ?? '') });
+              answer.pipe(res);
+            },
+          );
           out.on('error', (e) => res.writeHead(502).end(String(e)));
           out.end(body);
         };
@@ -87,7 +100,10 @@ export class FaultProxyProcess {
   private lines: string[] = [];
   private waiting?: (line: string) => void;
 
-  constructor(private readonly target: { url: string; ca: string; cert: string; key: string }, private readonly sleepMs: number) {}
+  constructor(
+    private readonly target: { url: string; ca: string; cert: string; key: string },
+    private readonly sleepMs: number,
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -106,7 +122,11 @@ export class FaultProxyProcess {
 
   async start(): Promise<void> {
     const { spawn } = await import('node:child_process');
-    this.child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, JSON.stringify({ ...this.target, sleepMs: this.sleepMs })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(
+      process.execPath,
+      ['--import', 'tsx', new URL(import.meta.url).pathname, JSON.stringify({ ...this.target, sleepMs: this.sleepMs })],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     let buffer = '';
     this.child.stdout!.on('data', (chunk) => {
       buffer += chunk;

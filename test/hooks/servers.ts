@@ -8,7 +8,11 @@ import { request as httpsRequest } from 'node:https';
 
 const root = new URL('../../', import.meta.url).pathname;
 export const denoBin = join(root, 'node_modules', '.bin', 'deno');
-export const denoEnv = () => ({ ...process.env, DENO_DIR: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'spiceai-operator', 'deno'), NO_COLOR: '1' });
+export const denoEnv = () => ({
+  ...process.env,
+  DENO_DIR: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'spiceai-operator', 'deno'),
+  NO_COLOR: '1',
+});
 
 export interface HookServer {
   child: ChildProcess;
@@ -18,7 +22,11 @@ export interface HookServer {
   stop(): Promise<void>;
 }
 
-function started(child: ChildProcess, find: (text: string) => { url: string; port: number } | undefined, what: string): Promise<HookServer> {
+function started(
+  child: ChildProcess,
+  find: (text: string) => { url: string; port: number } | undefined,
+  what: string,
+): Promise<HookServer> {
   let text = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
@@ -51,7 +59,9 @@ function started(child: ChildProcess, find: (text: string) => { url: string; por
 /** `spiceai-operator serve <handler>` with extra flags (TLS, client CA, token). */
 export function startNodeHook(handler: string, flags: string[] = []): Promise<HookServer> {
   const bin = process.env.SPICEAI_OPERATOR_BIN ?? join(root, 'bin', 'spiceai-operator.mjs');
-  const child = spawn(process.execPath, [bin, 'serve', handler, '--listen', '127.0.0.1:0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'serve', handler, '--listen', '127.0.0.1:0', ...flags], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return started(
     child,
     (text) => {
@@ -89,19 +99,32 @@ export interface RawAnswer {
 }
 
 /** One request with exactly these headers and body bytes (fetch would add a content type). */
-export function rawRequest(url: string, method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array, tls: { ca?: string; cert?: string; key?: string } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string | Uint8Array,
+  tls: { ca?: string; cert?: string; key?: string } = {},
+): Promise<RawAnswer> {
   const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
   const u = new URL(path, url);
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = request(u, { method, headers: { ...headers, ...(bytes ? { 'content-length': String(bytes.length) } : {}) }, agent: false, ...tls }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      u,
+      { method, headers: { ...headers, ...(bytes ? { 'content-length': String(bytes.length) } : {}) }, agent: false, ...tls },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
     // A server may answer (413) before it has read the whole body and close: the answer counts, not the write.
     req.on('error', (error) => {
       if (!answered) reject(error);
@@ -126,7 +149,15 @@ export async function startWorkerdHook(handler: string): Promise<HookServer> {
   const { tmpdir } = await import('node:os');
   const { createServer } = await import('node:net');
   const dir = mkdtempSync(join(tmpdir(), `workerd-${handler}-`));
-  await build({ entryPoints: [join(root, 'functions', handler, 'worker.ts')], bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], outfile: join(dir, 'worker.mjs'), logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, 'functions', handler, 'worker.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    outfile: join(dir, 'worker.mjs'),
+    logLevel: 'warning',
+  });
   const port = await new Promise<number>((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const p = (s.address() as { port: number }).port;
@@ -147,7 +178,10 @@ export async function startWorkerdHook(handler: string): Promise<HookServer> {
       ');',
     ].join('\n'),
   );
-  const child = spawn(join(root, 'node_modules', '.bin', 'workerd'), ['serve', join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(root, 'node_modules', '.bin', 'workerd'), ['serve', join(dir, 'config.capnp')], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));
@@ -156,7 +190,10 @@ export async function startWorkerdHook(handler: string): Promise<HookServer> {
   // workerd prints nothing when it listens: ask its /healthz until it answers.
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`workerd exited (${child.exitCode}):\n${text}`);
-    const up = await rawRequest(url, 'GET', '/healthz', {}).then((r) => r.status === 200, () => false);
+    const up = await rawRequest(url, 'GET', '/healthz', {}).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (up) break;
     if (i > 300) throw new Error(`workerd did not answer in 60 s:\n${text}`);
     await new Promise((r) => setTimeout(r, 200));

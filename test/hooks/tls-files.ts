@@ -41,6 +41,12 @@ export async function hookTlsFiles(): Promise<HookTlsFiles> {
     otherCaCert: write('other-ca.crt', other.certPem),
     otherClientCert: write('other-client.crt', otherClient.certPem),
     otherClientKey: write('other-client.key', otherClient.keyPem!),
-    pem: { ca: ca.certPem, clientCert: client.certPem, clientKey: client.keyPem!, otherClientCert: otherClient.certPem, otherClientKey: otherClient.keyPem! },
+    pem: {
+      ca: ca.certPem,
+      clientCert: client.certPem,
+      clientKey: client.keyPem!,
+      otherClientCert: otherClient.certPem,
+      otherClientKey: otherClient.keyPem!,
+    },
   };
 }

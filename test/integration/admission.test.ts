@@ -25,7 +25,12 @@ namespaces.push(restricted, baseline, quota, quotaCluster);
 function apply(ns: string, object: Record<string, unknown>) {
   kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify(object));
 }
-const set = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name }, spec: { spicepod, ...spec } });
+const set = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'spice.ai/v1',
+  kind: 'SpicepodSet',
+  metadata: { name },
+  spec: { spicepod, ...spec },
+});
 const get = (ns: string, kind: string, name: string) => kubectlJson(['get', kind, name, '-n', ns]);
 const condition = (o: any, type: string) => o.status?.conditions?.find((c: any) => c.type === type);
 const pods = (ns: string, selector: string) => kubectlJson(['get', 'pods', '-n', ns, '-l', selector]).items;
@@ -37,7 +42,14 @@ test.before(async () => {
   kubectl(['create', 'namespace', OPERATOR_NS]);
   kubectlOk(['label', 'namespace', restricted, 'pod-security.kubernetes.io/enforce=restricted']);
   kubectlOk(['label', 'namespace', baseline, 'pod-security.kubernetes.io/enforce=baseline']);
-  operator = await startOperator(['--namespaces', namespaces.join(','), '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS]);
+  operator = await startOperator([
+    '--namespaces',
+    namespaces.join(','),
+    '--handlers',
+    'workloads,cluster,pki',
+    '--operator-namespace',
+    OPERATOR_NS,
+  ]);
 });
 
 test('the API server enforces Pod Security here: a non-compliant pod is refused in the restricted namespace', () => {
@@ -61,7 +73,12 @@ test('in a namespace enforcing restricted, every pod the operator generates is a
   assert.is(pods(restricted, 'spice.ai/app=single').length, 1);
   assert.is(pods(restricted, 'spice.ai/app=many').length, 2);
   await eventually('the cluster nodes', () => pods(restricted, 'spice.ai/cluster=dq').length === 3, 120_000, 500);
-  await eventually('the cluster Ready', () => condition(get(restricted, 'spicepodcluster', 'dq'), 'Ready')?.status === 'True', 180_000, 1000);
+  await eventually(
+    'the cluster Ready',
+    () => condition(get(restricted, 'spicepodcluster', 'dq'), 'Ready')?.status === 'True',
+    180_000,
+    1000,
+  );
 });
 
 test('in a namespace enforcing baseline, the pods are admitted too', async () => {
@@ -72,45 +89,77 @@ test('in a namespace enforcing baseline, the pods are admitted too', async () =>
   }
 });
 
-test('pods a ResourceQuota refuses: Ready=False PodsRefused with the controller\'s message and a Warning Event, for a Deployment and for StatefulSets; fixed, the set becomes Ready', async () => {
+test("pods a ResourceQuota refuses: Ready=False PodsRefused with the controller's message and a Warning Event, for a Deployment and for StatefulSets; fixed, the set becomes Ready", async () => {
   apply(quota, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods' }, spec: { hard: { pods: '0' } } });
   await eventually('the quota in force', () => get(quota, 'resourcequota', 'no-pods').status?.hard?.pods === '0');
   apply(quota, set('deploy', { replicas: 1 }));
   apply(quota, set('stateful', { replicas: 2 }));
-  for (const [name, workload] of [['deploy', /Deployment deploy: /], ['stateful', /create Pod stateful-\d-0 in StatefulSet stateful-\d failed error: /]] as const) {
-    const refused = await eventually(`${name}: PodsRefused`, () => {
-      const s = get(quota, 'spicepodset', name);
-      return condition(s, 'Ready')?.reason === 'PodsRefused' ? s : undefined;
-    }, 120_000, 500);
+  for (const [name, workload] of [
+    ['deploy', /Deployment deploy: /],
+    ['stateful', /create Pod stateful-\d-0 in StatefulSet stateful-\d failed error: /],
+  ] as const) {
+    const refused = await eventually(
+      `${name}: PodsRefused`,
+      () => {
+        const s = get(quota, 'spicepodset', name);
+        return condition(s, 'Ready')?.reason === 'PodsRefused' ? s : undefined;
+      },
+      120_000,
+      500,
+    );
     const message = condition(refused, 'Ready').message;
     assert.match(message, /^the cluster refuses to create pods: /);
     assert.match(message, workload);
     assert.match(message, /exceeded quota: no-pods/);
-    const events = await eventually(`${name}: a PodsRefused Warning`, () =>
-      kubectlJson(['get', 'events', '-n', quota, '--field-selector', `involvedObject.name=${name},reason=PodsRefused,type=Warning`]).items,
+    const events = await eventually(
+      `${name}: a PodsRefused Warning`,
+      () =>
+        kubectlJson(['get', 'events', '-n', quota, '--field-selector', `involvedObject.name=${name},reason=PodsRefused,type=Warning`])
+          .items,
     );
     assert.match(events[0].message, /exceeded quota/);
   }
   kubectlOk(['delete', 'resourcequota', 'no-pods', '-n', quota]);
   for (const name of ['deploy', 'stateful']) {
-    await eventually(`${name} Ready once the quota is gone`, () => condition(get(quota, 'spicepodset', name), 'Ready')?.status === 'True', 120_000, 500);
+    await eventually(
+      `${name} Ready once the quota is gone`,
+      () => condition(get(quota, 'spicepodset', name), 'Ready')?.status === 'True',
+      120_000,
+      500,
+    );
   }
 });
 
-test('a child the API server refuses (a quota on Services): Ready=False ChildRefused naming it with the API server\'s message, and a Warning Event', async () => {
+test("a child the API server refuses (a quota on Services): Ready=False ChildRefused naming it with the API server's message, and a Warning Event", async () => {
   apply(quota, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-services' }, spec: { hard: { services: '0' } } });
   await eventually('the quota in force', () => get(quota, 'resourcequota', 'no-services').status?.hard?.services === '0');
   apply(quota, set('noservice', { replicas: 1 }));
-  const refused = await eventually('ChildRefused', () => {
-    const s = get(quota, 'spicepodset', 'noservice');
-    return condition(s, 'Ready')?.reason === 'ChildRefused' ? s : undefined;
-  }, 60_000, 500);
-  assert.match(condition(refused, 'Ready').message, /^the API server refused Service noservice: services "noservice" is forbidden: exceeded quota: no-services/);
-  await eventually('a ChildRefused Warning', () =>
-    kubectlJson(['get', 'events', '-n', quota, '--field-selector', 'involvedObject.name=noservice,reason=ChildRefused,type=Warning']).items.length > 0,
+  const refused = await eventually(
+    'ChildRefused',
+    () => {
+      const s = get(quota, 'spicepodset', 'noservice');
+      return condition(s, 'Ready')?.reason === 'ChildRefused' ? s : undefined;
+    },
+    60_000,
+    500,
+  );
+  assert.match(
+    condition(refused, 'Ready').message,
+    /^the API server refused Service noservice: services "noservice" is forbidden: exceeded quota: no-services/,
+  );
+  await eventually(
+    'a ChildRefused Warning',
+    () =>
+      kubectlJson(['get', 'events', '-n', quota, '--field-selector', 'involvedObject.name=noservice,reason=ChildRefused,type=Warning'])
+        .items.length > 0,
   );
   kubectlOk(['delete', 'resourcequota', 'no-services', '-n', quota]);
-  await eventually('Ready once the Service is written', () => condition(get(quota, 'spicepodset', 'noservice'), 'Ready')?.status === 'True', 120_000, 500);
+  await eventually(
+    'Ready once the Service is written',
+    () => condition(get(quota, 'spicepodset', 'noservice'), 'Ready')?.status === 'True',
+    120_000,
+    500,
+  );
   assert.ok(get(quota, 'service', 'noservice'));
 });
 
@@ -129,14 +178,31 @@ test('a cluster whose executor set cannot create pods says so on the cluster, na
       executorSetSpec: { replicas: 1, resources: { requests: { cpu: '2' } } },
     },
   });
-  const cluster = await eventually('PodsRefused on the cluster', () => {
-    const c = get(ns, 'spicepodcluster', 'small');
-    return condition(c, 'Ready')?.reason === 'PodsRefused' ? c : undefined;
-  }, 120_000, 1000);
-  assert.match(condition(cluster, 'Ready').message, /^spec\.executorSetSpec: the executor set small-executor: the cluster refuses to create pods: .*exceeded quota: one-cpu/);
+  const cluster = await eventually(
+    'PodsRefused on the cluster',
+    () => {
+      const c = get(ns, 'spicepodcluster', 'small');
+      return condition(c, 'Ready')?.reason === 'PodsRefused' ? c : undefined;
+    },
+    120_000,
+    1000,
+  );
+  assert.match(
+    condition(cluster, 'Ready').message,
+    /^spec\.executorSetSpec: the executor set small-executor: the cluster refuses to create pods: .*exceeded quota: one-cpu/,
+  );
   assert.is(cluster.status.error, condition(cluster, 'Ready').message, 'status.error says the same');
-  await eventually('a PodsRefused Warning on the cluster', () =>
-    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.kind=SpicepodCluster,involvedObject.name=small,reason=PodsRefused,type=Warning']).items.length > 0,
+  await eventually(
+    'a PodsRefused Warning on the cluster',
+    () =>
+      kubectlJson([
+        'get',
+        'events',
+        '-n',
+        ns,
+        '--field-selector',
+        'involvedObject.kind=SpicepodCluster,involvedObject.name=small,reason=PodsRefused,type=Warning',
+      ]).items.length > 0,
   );
 });
 

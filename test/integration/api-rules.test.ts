@@ -11,13 +11,25 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../core/handler.ts';
 import { setNameProblems, STATEFULSET_NAME_MAX } from '../../core/manifests/name-limits.ts';
 import { names } from '../../core/manifests/names.ts';
-import { desiredConfigMap, desiredHeadlessService, desiredService, desiredServiceAccountObjects, desiredStatefulSet, type SetContext } from '../../core/manifests/spicepodset.ts';
+import {
+  desiredConfigMap,
+  desiredHeadlessService,
+  desiredService,
+  desiredServiceAccountObjects,
+  desiredStatefulSet,
+  type SetContext,
+} from '../../core/manifests/spicepodset.ts';
 import { normalizedSpicepodSetSpecSchema } from '../../core/spec/spicepodset.ts';
 import { ACCEPTED_BY_THE_API_SERVER, REFUSED_BY_THE_API_SERVER } from '../unit/refused-specs.ts';
 import { freshNamespace, kubectl } from '../harness/kube.ts';
 
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
-const config = { operatorNamespace: 'spiceai-operator-system', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} };
+const config = {
+  operatorNamespace: 'spiceai-operator-system',
+  clusterDomain: 'cluster.local',
+  pauseCrashloopingPodsThreshold: 10,
+  telemetryProperties: {},
+};
 const ns = freshNamespace('api-rules');
 
 /** Every child of a per-replica set, rendered from a spec parsed without the operator's own checks. */
@@ -42,7 +54,7 @@ function refusals(objects: KubeObject[]): string[] {
     .map((r) => r.err.trim());
 }
 
-test('every spec the operator refuses for the API server\'s sake is refused by the API server', () => {
+test("every spec the operator refuses for the API server's sake is refused by the API server", () => {
   REFUSED_BY_THE_API_SERVER.forEach(([what, extra], i) => {
     const refused = refusals(children(`refused-${i}`, extra));
     assert.ok(refused.length > 0, `${what}: the API server accepted every child`);
@@ -76,7 +88,7 @@ function statefulSetPod(sts: KubeObject): KubeObject {
   };
 }
 
-test('set names: the longest StatefulSet\'s pod is refused exactly when the operator refuses the name', () => {
+test("set names: the longest StatefulSet's pod is refused exactly when the operator refuses the name", () => {
   for (const length of [STATEFULSET_NAME_MAX - 2, STATEFULSET_NAME_MAX - 1]) {
     const set = 'n'.repeat(length);
     const spec = normalizedSpicepodSetSpecSchema.parse({ spicepod, replicas: 2 });
@@ -85,7 +97,11 @@ test('set names: the longest StatefulSet\'s pod is refused exactly when the oper
     const ctx: SetContext = { set, namespace: ns, spec, config };
     const sts = desiredStatefulSet(ctx, { ordinal: 1, replicas: 1 });
     const refused = refusals([...objects.filter((o) => o.kind !== 'StatefulSet'), sts, statefulSetPod(sts)]);
-    assert.is(refused.length > 0, operatorRefuses, `a set name of ${length}: operator ${operatorRefuses ? 'refuses' : 'accepts'}, API server: ${refused.join('; ') || 'accepts'}`);
+    assert.is(
+      refused.length > 0,
+      operatorRefuses,
+      `a set name of ${length}: operator ${operatorRefuses ? 'refuses' : 'accepts'}, API server: ${refused.join('; ') || 'accepts'}`,
+    );
   }
 });
 

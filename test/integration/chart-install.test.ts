@@ -22,18 +22,40 @@ const helmKube = (...args: string[]) => helm([...args, '--kubeconfig', testKubec
 
 test.before(() => {
   // The CRDs as `spiceai-operator crd --apply` leaves them (also what other tests do first).
-  const r = spawnSync(process.execPath, [new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname, 'crd', '--apply', '--kubeconfig', testKubeconfig()], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname, 'crd', '--apply', '--kubeconfig', testKubeconfig()],
+    { encoding: 'utf8' },
+  );
   assert.is(r.status, 0, r.stderr);
 });
 
-test('helm install refuses CRDs created by crd --apply; --take-ownership (the README\'s fix) adopts them', () => {
+test("helm install refuses CRDs created by crd --apply; --take-ownership (the README's fix) adopts them", () => {
   const refused = helmKube('install', RELEASE, CHART_DIR, '--namespace', NS, '--create-namespace', ...QUIET_WEBHOOK);
   assert.is.not(refused.code, 0);
-  assert.match(refused.err, /CustomResourceDefinition "spicepod(set|cluster)s\.spice\.ai".*exists and cannot be imported into the current release/);
-  const installed = helmKube('install', RELEASE, CHART_DIR, '--namespace', NS, '--create-namespace', '--take-ownership', '--wait=watcher', '--timeout=3m', ...QUIET_WEBHOOK);
+  assert.match(
+    refused.err,
+    /CustomResourceDefinition "spicepod(set|cluster)s\.spice\.ai".*exists and cannot be imported into the current release/,
+  );
+  const installed = helmKube(
+    'install',
+    RELEASE,
+    CHART_DIR,
+    '--namespace',
+    NS,
+    '--create-namespace',
+    '--take-ownership',
+    '--wait=watcher',
+    '--timeout=3m',
+    ...QUIET_WEBHOOK,
+  );
   assert.is(installed.code, 0, installed.err);
   // NOTES.txt: how to check the install, reach the status API, and uninstall.
-  for (const line of [`kubectl -n ${NS} rollout status deployment/${RELEASE}-spiceai-operator`, 'curl -s http://localhost:8090/ready', `helm uninstall ${RELEASE} -n ${NS}`]) {
+  for (const line of [
+    `kubectl -n ${NS} rollout status deployment/${RELEASE}-spiceai-operator`,
+    'curl -s http://localhost:8090/ready',
+    `helm uninstall ${RELEASE} -n ${NS}`,
+  ]) {
     assert.ok(installed.out.includes(line), `NOTES has "${line}":\n${installed.out}`);
   }
 });
@@ -58,7 +80,22 @@ test('the default install runs our image, two Ready replicas under a PodDisrupti
 });
 
 test('helm upgrade changes the running configuration and keeps the release', () => {
-  const upgraded = helmKube('upgrade', RELEASE, CHART_DIR, '--namespace', NS, '--reuse-values', '--set', 'replicaCount=3', '--set', 'logLevel=debug', '--set-string', 'podAnnotations.example\\.com/rev=2', '--wait=watcher', '--timeout=3m');
+  const upgraded = helmKube(
+    'upgrade',
+    RELEASE,
+    CHART_DIR,
+    '--namespace',
+    NS,
+    '--reuse-values',
+    '--set',
+    'replicaCount=3',
+    '--set',
+    'logLevel=debug',
+    '--set-string',
+    'podAnnotations.example\\.com/rev=2',
+    '--wait=watcher',
+    '--timeout=3m',
+  );
   assert.is(upgraded.code, 0, upgraded.err);
   const deployment = kubectlJson(['get', 'deployment', `${RELEASE}-spiceai-operator`, '-n', NS]);
   assert.is(deployment.spec.replicas, 3);
@@ -68,7 +105,10 @@ test('helm upgrade changes the running configuration and keeps the release', () 
   assert.ok(c.args.includes('--namespaces=chart-install-no-pods'), 'reused values stay');
   assert.is(deployment.spec.template.metadata.annotations['example.com/rev'], '2');
   const history = JSON.parse(helmKube('history', RELEASE, '-n', NS, '-o', 'json').out);
-  assert.equal(history.map((h: any) => h.status), ['superseded', 'deployed']);
+  assert.equal(
+    history.map((h: any) => h.status),
+    ['superseded', 'deployed'],
+  );
 });
 
 test('helm uninstall removes the release and keeps the CRDs (and so every SpicepodSet)', async () => {

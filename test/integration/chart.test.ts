@@ -25,7 +25,14 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const everyValue = {
   global: { imageRegistry: 'ignored.example', labels: { team: 'data' } },
   enabled: true,
-  image: { repository: 'registry.example/team', name: 'spiceai-operator', tag: '1.2.3', digest: '', pullPolicy: 'Always', pullSecrets: ['regcred', { name: 'other' }] },
+  image: {
+    repository: 'registry.example/team',
+    name: 'spiceai-operator',
+    tag: '1.2.3',
+    digest: '',
+    pullPolicy: 'Always',
+    pullSecrets: ['regcred', { name: 'other' }],
+  },
   replicaCount: 3,
   podDisruptionBudget: { enabled: true, minAvailable: 2, maxUnavailable: null },
   crds: { enabled: true, keep: true },
@@ -33,8 +40,21 @@ const everyValue = {
   resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
   nodeSelector: { 'kubernetes.io/os': 'linux' },
   tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ops', effect: 'NoSchedule' }],
-  affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'type', operator: 'In', values: ['kwok'] }] }] } } },
-  topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'spiceai-operator' } } }],
+  affinity: {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'type', operator: 'In', values: ['kwok'] }] }],
+      },
+    },
+  },
+  topologySpreadConstraints: [
+    {
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'spiceai-operator' } },
+    },
+  ],
   priorityClassName: 'system-cluster-critical',
   podAnnotations: { 'example.com/owner': 'platform' },
   podLabels: { team: 'platform' },
@@ -85,7 +105,10 @@ function renderText(...args: string[]): string {
   assert.is(r.code, 0, r.err);
   return r.out;
 }
-const render = (...args: string[]) => parseAllDocuments(renderText(...args)).map((d) => d.toJS()).filter(Boolean) as any[];
+const render = (...args: string[]) =>
+  parseAllDocuments(renderText(...args))
+    .map((d) => d.toJS())
+    .filter(Boolean) as any[];
 const find = (docs: any[], kind: string, name?: string) => docs.find((d) => d.kind === kind && (!name || d.metadata.name === name));
 const container = (docs: any[]) => find(docs, 'Deployment').spec.template.spec.containers[0];
 
@@ -116,7 +139,11 @@ test('default values render the operator, its RBAC, Services, PodDisruptionBudge
   ]) {
     assert.ok(kinds.includes(expected), `${expected} in ${kinds.join(', ')}`);
   }
-  for (const optional of ['ServiceMonitor', 'NetworkPolicy', 'Certificate', 'Issuer']) assert.not.ok(kinds.some((k) => k.startsWith(`${optional}/`)), `no ${optional} unless enabled`);
+  for (const optional of ['ServiceMonitor', 'NetworkPolicy', 'Certificate', 'Issuer'])
+    assert.not.ok(
+      kinds.some((k) => k.startsWith(`${optional}/`)),
+      `no ${optional} unless enabled`,
+    );
   const deployment = find(docs, 'Deployment');
   assert.is(deployment.spec.replicas, 2);
   const c = container(docs);
@@ -128,7 +155,10 @@ test('default values render the operator, its RBAC, Services, PodDisruptionBudge
   assert.ok(c.args.includes('--pause-crashlooping-pods-threshold=10'));
   assert.ok(c.args.includes('--cluster-domain=cluster.local'));
   assert.ok(c.args.includes('--workers=4'));
-  assert.not.ok(c.args.some((a: string) => a.startsWith('--namespaces') || a === '--verbose' || a === '--no-sidecar-injector'), c.args.join(' '));
+  assert.not.ok(
+    c.args.some((a: string) => a.startsWith('--namespaces') || a === '--verbose' || a === '--no-sidecar-injector'),
+    c.args.join(' '),
+  );
   assert.equal(c.resources, { requests: { cpu: '100m', memory: '128Mi' } });
   // The probes on --health-probe-bind-address's own port (kubebuilder's 8081), not on the status API's.
   assert.ok(c.args.includes('--health-probe-bind-address=0.0.0.0:8081'));
@@ -145,7 +175,14 @@ test('default values render the operator, its RBAC, Services, PodDisruptionBudge
   assert.equal(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
   const crd = find(docs, 'CustomResourceDefinition', 'spicepodsets.spice.ai');
   assert.is(crd.metadata.annotations['helm.sh/resource-policy'], 'keep');
-  assert.equal(crd.spec, JSON.parse(JSON.stringify(parseAllDocuments(readFileSync(new URL('../../crds/spicepodsets.spice.ai.yaml', import.meta.url), 'utf8'))[0]!.toJS().spec)));
+  assert.equal(
+    crd.spec,
+    JSON.parse(
+      JSON.stringify(
+        parseAllDocuments(readFileSync(new URL('../../crds/spicepodsets.spice.ai.yaml', import.meta.url), 'utf8'))[0]!.toJS().spec,
+      ),
+    ),
+  );
 });
 
 test('every value reaches the manifests', () => {
@@ -165,7 +202,10 @@ test('every value reaches the manifests', () => {
   assert.equal(find(docs, 'ServiceAccount').metadata.annotations, everyValue.serviceAccount.annotations);
   assert.equal(c.resources, everyValue.resources);
   assert.equal(c.env.slice(-everyValue.extraEnv.length), everyValue.extraEnv, 'extraEnv last: it may override the OTEL_* variables');
-  assert.ok(c.env.some((e: any) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT'), 'telemetry.otlp (test/unit/chart-otlp.test.ts)');
+  assert.ok(
+    c.env.some((e: any) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT'),
+    'telemetry.otlp (test/unit/chart-otlp.test.ts)',
+  );
   assert.equal(pod.nodeSelector, everyValue.nodeSelector);
   assert.equal(pod.tolerations, everyValue.tolerations);
   assert.equal(pod.affinity, everyValue.affinity);
@@ -206,7 +246,10 @@ test('every value reaches the manifests', () => {
   assert.equal(metricsRule.from, everyValue.networkPolicy.metricsFrom);
   assert.not.ok(render('--set', 'serviceAccount.create=false').some((d) => d.kind === 'ServiceAccount'));
   assert.is(container(render('--set', `image.digest=sha256:${'a'.repeat(64)}`)).image, `spiceai-operator@sha256:${'a'.repeat(64)}`);
-  assert.not.ok(render('--set', 'replicaCount=1').some((d) => d.kind === 'PodDisruptionBudget'), 'one replica: a PDB would block every drain');
+  assert.not.ok(
+    render('--set', 'replicaCount=1').some((d) => d.kind === 'PodDisruptionBudget'),
+    'one replica: a PDB would block every drain',
+  );
   const maxUnavailable = find(render('--set', 'podDisruptionBudget.maxUnavailable=1'), 'PodDisruptionBudget').spec;
   assert.equal(maxUnavailable.maxUnavailable, 1);
   assert.is(maxUnavailable.minAvailable, undefined);
@@ -220,10 +263,16 @@ test("the product's newer value names are accepted and mean the same; the curren
   assert.is(crdsOf('--set', 'installCRDs=false').length, 0);
   assert.is(crdsOf('--set', 'crds.enabled=false', '--set', 'installCRDs=true').length, 2);
   assert.ok(crdsOf('--set', 'crds.keep=false').every((d) => !d.metadata.annotations?.['helm.sh/resource-policy']));
-  assert.ok(crdsOf('--set', 'crds.keep=false', '--set', 'installCRDs=true').every((d) => d.metadata.annotations['helm.sh/resource-policy'] === 'keep'));
+  assert.ok(
+    crdsOf('--set', 'crds.keep=false', '--set', 'installCRDs=true').every(
+      (d) => d.metadata.annotations['helm.sh/resource-policy'] === 'keep',
+    ),
+  );
   // clusterDomain (newer) wins over cluster.domain (current), which still works alone.
   assert.ok(container(render('--set', 'cluster.domain=old.local')).args.includes('--cluster-domain=old.local'));
-  assert.ok(container(render('--set', 'clusterDomain=new.local', '--set', 'cluster.domain=old.local')).args.includes('--cluster-domain=new.local'));
+  assert.ok(
+    container(render('--set', 'clusterDomain=new.local', '--set', 'cluster.domain=old.local')).args.includes('--cluster-domain=new.local'),
+  );
   // sidecarInjector.enabled=false: no injector registered; the webhook server still converts the CRDs' versions.
   const off = render('--set', 'sidecarInjector.enabled=false');
   assert.ok(container(off).args.includes('--no-sidecar-injector'));
@@ -234,8 +283,15 @@ test("the product's newer value names are accepted and mean the same; the curren
   // namespaces: the operator's flag, and the same webhook selector the operator applies.
   const scoped = render('--set', 'namespaces={team-a,team-b}');
   assert.ok(container(scoped).args.includes('--namespaces=team-a,team-b'));
-  const operator = webhookConfiguration({ name: 'x', operatorNamespace: NS, namespaces: ['team-a', 'team-b'], caBundlePem: 'x', service: { name: 'x', namespace: NS, path: '/mutate' } }) as any;
-  for (const [i, webhook] of find(scoped, 'MutatingWebhookConfiguration').webhooks.entries()) assert.equal(webhook.namespaceSelector, operator.webhooks[i].namespaceSelector);
+  const operator = webhookConfiguration({
+    name: 'x',
+    operatorNamespace: NS,
+    namespaces: ['team-a', 'team-b'],
+    caBundlePem: 'x',
+    service: { name: 'x', namespace: NS, path: '/mutate' },
+  }) as any;
+  for (const [i, webhook] of find(scoped, 'MutatingWebhookConfiguration').webhooks.entries())
+    assert.equal(webhook.namespaceSelector, operator.webhooks[i].namespaceSelector);
 });
 
 test('a wrong value is refused at install time, naming it', () => {
@@ -267,7 +323,10 @@ test('as a subchart: a parent chart with global values and an enabled condition 
   const parent = join(tmp, 'platform');
   mkdirSync(join(parent, 'charts'), { recursive: true });
   mkdirSync(join(parent, 'templates'), { recursive: true });
-  writeFileSync(join(parent, 'templates', 'configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: platform\ndata:\n  registry: {{ .Values.global.imageRegistry | quote }}\n');
+  writeFileSync(
+    join(parent, 'templates', 'configmap.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: platform\ndata:\n  registry: {{ .Values.global.imageRegistry | quote }}\n',
+  );
   cpSync(CHART_DIR, join(parent, 'charts', 'spiceai-operator'), { recursive: true });
   writeFileSync(
     join(parent, 'Chart.yaml'),
@@ -280,11 +339,16 @@ test('as a subchart: a parent chart with global values and an enabled condition 
   );
   writeFileSync(
     join(parent, 'values.yaml'),
-    stringify({ global: { imageRegistry: 'registry.example', imagePullSecrets: ['regcred'] }, 'spiceai-operator': { enabled: true, replicaCount: 3, image: { repository: 'registry.example/platform' } } }),
+    stringify({
+      global: { imageRegistry: 'registry.example', imagePullSecrets: ['regcred'] },
+      'spiceai-operator': { enabled: true, replicaCount: 3, image: { repository: 'registry.example/platform' } },
+    }),
   );
   const r = helm(['template', 'platform', parent, '--namespace', 'platform']);
   assert.is(r.code, 0, r.err);
-  const docs = parseAllDocuments(r.out).map((d) => d.toJS()).filter(Boolean) as any[];
+  const docs = parseAllDocuments(r.out)
+    .map((d) => d.toJS())
+    .filter(Boolean) as any[];
   const deployment = docs.find((d) => d.kind === 'Deployment');
   assert.is(deployment.spec.replicas, 3);
   assert.is(deployment.spec.template.spec.containers[0].image, `registry.example/platform/spiceai-operator:${chartYaml.appVersion}`);
@@ -308,7 +372,7 @@ const USER_DECIDES: Record<string, { summaries: string[]; reason: string }> = {
   'container-image-pull-policy': {
     summaries: ['ImagePullPolicy is not set to Always'],
     reason:
-      'The default image has a pinned tag (the appVersion); Always would break the README\'s local path, an image loaded into the nodes (kind load, k3d image import, minikube image load) that no registry serves. image.pullPolicy=Always is one value away.',
+      "The default image has a pinned tag (the appVersion); Always would break the README's local path, an image loaded into the nodes (kind load, k3d image import, minikube image load) that no registry serves. image.pullPolicy=Always is one value away.",
   },
   'container-ephemeral-storage-request-and-limit': {
     summaries: ['Ephemeral Storage limit is not set', 'Ephemeral Storage request is not set'],
@@ -318,23 +382,39 @@ const USER_DECIDES: Record<string, { summaries: string[]; reason: string }> = {
   'pod-networkpolicy': {
     summaries: ['The pod does not have a matching NetworkPolicy'],
     reason:
-      'The policy needs the API server\'s addresses and ports as the pods reach them, and a CNI that enforces it: both are the cluster\'s. networkPolicy.enabled=true renders one (scored below with no finding).',
+      "The policy needs the API server's addresses and ports as the pods reach them, and a CNI that enforces it: both are the cluster's. networkPolicy.enabled=true renders one (scored below with no finding).",
   },
 };
 
 test('kube-score finds nothing CRITICAL in the default install but what only the user can decide (each listed with its reason)', () => {
   const critical = kubeScoreFindings(renderText()).filter((f) => f.grade === 'CRITICAL');
   const unexpected = critical.filter((f) => !USER_DECIDES[f.check]?.summaries.includes(f.summary));
-  assert.equal(unexpected, [], `CRITICAL findings that are ours to fix:\n${unexpected.map((f) => `${f.object} ${f.check}: ${f.summary}`).join('\n')}`);
+  assert.equal(
+    unexpected,
+    [],
+    `CRITICAL findings that are ours to fix:\n${unexpected.map((f) => `${f.object} ${f.check}: ${f.summary}`).join('\n')}`,
+  );
   for (const [check, { summaries }] of Object.entries(USER_DECIDES)) {
-    for (const summary of summaries) assert.ok(critical.some((f) => f.check === check && f.summary === summary), `exception ${check} "${summary}" no longer happens: remove it`);
+    for (const summary of summaries)
+      assert.ok(
+        critical.some((f) => f.check === check && f.summary === summary),
+        `exception ${check} "${summary}" no longer happens: remove it`,
+      );
   }
   // With the user's decisions made, nothing at all is CRITICAL, and nothing is a WARNING.
   const decided = renderText(
-    '--set', 'networkPolicy.enabled=true',
-    '--set', 'image.pullPolicy=Always',
-    '--set', 'resources.limits.cpu=1', '--set', 'resources.limits.memory=512Mi',
-    '--set', 'resources.requests.ephemeral-storage=16Mi', '--set', 'resources.limits.ephemeral-storage=256Mi',
+    '--set',
+    'networkPolicy.enabled=true',
+    '--set',
+    'image.pullPolicy=Always',
+    '--set',
+    'resources.limits.cpu=1',
+    '--set',
+    'resources.limits.memory=512Mi',
+    '--set',
+    'resources.requests.ephemeral-storage=16Mi',
+    '--set',
+    'resources.limits.ephemeral-storage=256Mi',
   );
   const rest = kubeScoreFindings(decided);
   assert.equal(rest, [], rest.map((f) => `${f.grade} ${f.object} ${f.check}: ${f.summary}`).join('\n'));
@@ -352,7 +432,11 @@ test("the NetworkPolicy lets in the API server, Prometheus, status API callers a
       { id: 'operator', namespace: NS, labels: operatorLabels, ip: '10.0.0.10', ports },
       { id: 'spiced', namespace: 'team', labels: { 'spice.ai/app': 'my-spicepod' }, ip: '10.0.1.10', ports: [{ containerPort: 8090 }] },
       { id: 'other', namespace: 'team', labels: { app: 'web' }, ip: '10.0.1.11', ports: [{ containerPort: 80 }] },
-      { id: 'apiserver', ip: '172.18.0.2', ports: [{ containerPort: 6443 }, { containerPort: 443 }, { containerPort: 8443 }, { containerPort: 2379 }] },
+      {
+        id: 'apiserver',
+        ip: '172.18.0.2',
+        ports: [{ containerPort: 6443 }, { containerPort: 443 }, { containerPort: 8443 }, { containerPort: 2379 }],
+      },
     ],
     queries: [
       { from: 'apiserver', to: 'operator', port: 8443 },
@@ -387,21 +471,31 @@ test("the cert-manager Certificate is accepted by cert-manager's own CRDs and na
   const mod = spawnSync('go', ['mod', 'download', '-json', 'github.com/cert-manager/cert-manager@v1.19.1'], { encoding: 'utf8', cwd: tmp });
   assert.is(mod.status, 0, mod.stderr);
   const crdDir = join(JSON.parse(mod.stdout).Dir, 'deploy', 'crds');
-  const crds = readdirSync(crdDir).filter((f) => f.startsWith('cert-manager.io_')).map((f) => readFileSync(join(crdDir, f), 'utf8'));
+  const crds = readdirSync(crdDir)
+    .filter((f) => f.startsWith('cert-manager.io_'))
+    .map((f) => readFileSync(join(crdDir, f), 'utf8'));
   const applied = kubectl(['apply', '--server-side', '-f', '-'], crds.join('\n---\n'));
   assert.is(applied.code, 0, applied.err);
   try {
     for (const crd of ['certificates', 'issuers', 'clusterissuers']) {
       await eventually(`${crd}.cert-manager.io to be served`, () =>
-        kubectlJson(['get', 'crd', `${crd}.cert-manager.io`]).status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True'),
+        kubectlJson(['get', 'crd', `${crd}.cert-manager.io`]).status?.conditions?.some(
+          (c: any) => c.type === 'Established' && c.status === 'True',
+        ),
       );
     }
     kubectl(['create', 'namespace', NS]);
-    for (const issuer of [[], ['--set', 'sidecarInjector.certManager.issuerRef.name=corp-ca', '--set', 'sidecarInjector.certManager.issuerRef.kind=ClusterIssuer']]) {
+    for (const issuer of [
+      [],
+      ['--set', 'sidecarInjector.certManager.issuerRef.name=corp-ca', '--set', 'sidecarInjector.certManager.issuerRef.kind=ClusterIssuer'],
+    ]) {
       const docs = render('--set', 'sidecarInjector.certManager.enabled=true', '--set', 'clusterDomain=corp.local', ...issuer);
       const certManagerDocs = docs.filter((d) => d.apiVersion === 'cert-manager.io/v1');
       assert.ok(certManagerDocs.length === (issuer.length ? 1 : 4), certManagerDocs.map((d) => d.kind).join(','));
-      const dry = kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], certManagerDocs.map((d) => JSON.stringify(d)).join('\n'));
+      const dry = kubectl(
+        ['apply', '--server-side', '--dry-run=server', '-f', '-'],
+        certManagerDocs.map((d) => JSON.stringify(d)).join('\n'),
+      );
       assert.is(dry.code, 0, dry.err);
       const args: string[] = container(docs).args;
       const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))!.split('=')[1]!;
@@ -435,7 +529,8 @@ test('the ClusterRole grants no wildcards and nothing beyond what the operator u
   const docs = render();
   for (const role of docs.filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role')) {
     for (const rule of role.rules) {
-      for (const field of ['apiGroups', 'resources', 'verbs']) assert.not.ok(rule[field].includes('*'), `${role.kind} ${JSON.stringify(rule)}`);
+      for (const field of ['apiGroups', 'resources', 'verbs'])
+        assert.not.ok(rule[field].includes('*'), `${role.kind} ${JSON.stringify(rule)}`);
     }
   }
   const verbs = find(docs, 'ClusterRole').rules.flatMap((r: any) => r.verbs);
@@ -446,7 +541,16 @@ test('the rendered manifests are accepted by the API server: server-side dry run
   kubectl(['create', 'namespace', NS]);
   // Its own release name, so its cluster-scoped objects do not meet the chart-RBAC pass's. No cert-manager,
   // no ServiceMonitor here (their CRDs are not installed); the webhook only for a namespace without Pods.
-  const args = ['-f', valuesFile, '--set', 'serviceMonitor.enabled=false', '--set', 'sidecarInjector.certManager.enabled=false', '--set', 'namespaces={chart-no-pods}'];
+  const args = [
+    '-f',
+    valuesFile,
+    '--set',
+    'serviceMonitor.enabled=false',
+    '--set',
+    'sidecarInjector.certManager.enabled=false',
+    '--set',
+    'namespaces={chart-no-pods}',
+  ];
   const r = helm(['template', 'chart-test', CHART_DIR, '--namespace', NS, ...args]);
   assert.is(r.code, 0, r.err);
   const dry = kubectl(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'], r.out);
@@ -457,19 +561,37 @@ test('the rendered manifests are accepted by the API server: server-side dry run
   assert.is(kubectlJson(['get', 'networkpolicy', 'chart-test-spiceai-operator', '-n', NS]).spec.policyTypes.length, 2);
   assert.is(kubectlJson(['get', 'poddisruptionbudget', 'chart-test-spiceai-operator', '-n', NS]).spec.minAvailable, 2);
   // The ServiceMonitor needs the Prometheus Operator's CRD; without it the API server has no such kind.
-  const monitor = kubectl(['apply', '--dry-run=server', '-f', '-'], helm(['template', 'chart-test', CHART_DIR, '--namespace', NS, '-f', valuesFile, '--show-only', 'templates/servicemonitor.yaml']).out);
+  const monitor = kubectl(
+    ['apply', '--dry-run=server', '-f', '-'],
+    helm(['template', 'chart-test', CHART_DIR, '--namespace', NS, '-f', valuesFile, '--show-only', 'templates/servicemonitor.yaml']).out,
+  );
   assert.match(monitor.err, /no matches for kind "ServiceMonitor"|ensure CRDs are installed/);
 });
 
 test("the chart's ServiceAccount can do what the operator needs and no more", () => {
   const sa = chartServiceAccountKubeconfig(testKubeconfig(), tmp);
   const asOperator = (args: string[]) => spawnSync(kubectlPath(), ['--kubeconfig', sa, ...args], { encoding: 'utf8' });
-  assert.match(asOperator(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']).stdout, /^system:serviceaccount:spiceai-operator-system:spiceai-operator$/);
+  assert.match(
+    asOperator(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']).stdout,
+    /^system:serviceaccount:spiceai-operator-system:spiceai-operator$/,
+  );
   const can = (...args: string[]) => asOperator(['auth', 'can-i', ...args]).stdout.trim();
-  for (const allowed of [['create', 'statefulsets.apps', '-n', 'x'], ['patch', 'spicepodsets.spice.ai/status', '-n', 'x'], ['create', 'events', '-n', 'x'], ['update', 'leases.coordination.k8s.io', '-n', 'spiceai-operator-system'], ['patch', 'persistentvolumeclaims', '-n', 'x']]) {
+  for (const allowed of [
+    ['create', 'statefulsets.apps', '-n', 'x'],
+    ['patch', 'spicepodsets.spice.ai/status', '-n', 'x'],
+    ['create', 'events', '-n', 'x'],
+    ['update', 'leases.coordination.k8s.io', '-n', 'spiceai-operator-system'],
+    ['patch', 'persistentvolumeclaims', '-n', 'x'],
+  ]) {
     assert.is(can(...allowed), 'yes', allowed.join(' '));
   }
-  for (const denied of [['delete', 'nodes'], ['update', 'leases.coordination.k8s.io', '-n', 'x'], ['create', 'clusterroles.rbac.authorization.k8s.io'], ['delete', 'pods', '-n', 'x'], ['*', '*']]) {
+  for (const denied of [
+    ['delete', 'nodes'],
+    ['update', 'leases.coordination.k8s.io', '-n', 'x'],
+    ['create', 'clusterroles.rbac.authorization.k8s.io'],
+    ['delete', 'pods', '-n', 'x'],
+    ['*', '*'],
+  ]) {
     assert.is(can(...denied), 'no', denied.join(' '));
   }
 });

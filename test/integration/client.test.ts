@@ -142,23 +142,33 @@ test('mergePatch patches the object, and the status subresource of a custom reso
   await client.apply(configMap('patched', { a: '1', b: '2' }), { fieldManager: FM });
   const patched = await client.mergePatch('v1', 'ConfigMap', ns, 'patched', { data: { a: null, c: '3' } });
   assert.equal((patched as any).data, { b: '2', c: '3' });
-  await client.apply({ apiVersion: WIDGET_API, kind: 'Widget', metadata: { name: 'w2', namespace: ns }, spec: { size: 1 } }, { fieldManager: FM });
+  await client.apply(
+    { apiVersion: WIDGET_API, kind: 'Widget', metadata: { name: 'w2', namespace: ns }, spec: { size: 1 } },
+    { fieldManager: FM },
+  );
   const status = await client.mergePatch(WIDGET_API, 'Widget', ns, 'w2', { status: { phase: 'Patched' } }, { subresource: 'status' });
   assert.is((status as any).status.phase, 'Patched');
 });
 
 test('list with limit=2 follows continue tokens and returns all 5 ConfigMaps; selectors filter', async () => {
-  for (let i = 0; i < 5; i++) await client.apply(configMap(`page-${i}`, { i: String(i) }, { page: 'yes', parity: i % 2 ? 'odd' : 'even' }), { fieldManager: FM });
+  for (let i = 0; i < 5; i++)
+    await client.apply(configMap(`page-${i}`, { i: String(i) }, { page: 'yes', parity: i % 2 ? 'odd' : 'even' }), { fieldManager: FM });
   const before = requests.filter((r) => r.verb === 'list').length;
   const all = await client.list(resourceFor('v1', 'ConfigMap'), { namespace: ns, labelSelector: 'page=yes', limit: 2 });
   assert.equal(all.items.map((o) => o.metadata.name).sort(), ['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
-  assert.ok(all.items.every((o) => o.apiVersion === 'v1' && o.kind === 'ConfigMap'), 'items carry apiVersion and kind');
+  assert.ok(
+    all.items.every((o) => o.apiVersion === 'v1' && o.kind === 'ConfigMap'),
+    'items carry apiVersion and kind',
+  );
   assert.ok(all.resourceVersion, 'the list resourceVersion is returned');
   assert.is(requests.filter((r) => r.verb === 'list').length - before, 3, 'three pages of 2, 2 and 1');
   const odd = await client.list({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: ns, labelSelector: 'page=yes,parity=odd' });
   assert.equal(odd.items.map((o) => o.metadata.name).sort(), ['page-1', 'page-3']);
   const byName = await client.list(resourceFor('v1', 'ConfigMap'), { namespace: ns, fieldSelector: 'metadata.name=page-4' });
-  assert.equal(byName.items.map((o) => o.metadata.name), ['page-4']);
+  assert.equal(
+    byName.items.map((o) => o.metadata.name),
+    ['page-4'],
+  );
 });
 
 test('watch streams ADDED/MODIFIED/DELETED in order, and resolves when the server closes it', async () => {
@@ -168,7 +178,14 @@ test('watch streams ADDED/MODIFIED/DELETED in order, and resolves when the serve
   const abort = new AbortController();
   const watching = client.watch(
     resourceFor('v1', 'ConfigMap'),
-    { namespace: ns, labelSelector: 'watched=yes', resourceVersion, timeoutSeconds: 60, allowWatchBookmarks: true, onConnected: () => (connected = true) },
+    {
+      namespace: ns,
+      labelSelector: 'watched=yes',
+      resourceVersion,
+      timeoutSeconds: 60,
+      allowWatchBookmarks: true,
+      onConnected: () => (connected = true),
+    },
     (e) => events.push(e),
     abort.signal,
   );
@@ -177,14 +194,22 @@ test('watch streams ADDED/MODIFIED/DELETED in order, and resolves when the serve
   await client.apply(configMap('watched', { a: '2' }, { watched: 'yes' }), { fieldManager: FM });
   await client.apply(configMap('unwatched', { a: '1' }), { fieldManager: FM });
   await client.delete('v1', 'ConfigMap', ns, 'watched');
-  const seen = () => events.filter((e) => e.type !== 'BOOKMARK').map((e) => `${e.type} ${e.object.metadata.name} ${e.object.data?.a ?? ''}`);
+  const seen = () =>
+    events.filter((e) => e.type !== 'BOOKMARK').map((e) => `${e.type} ${e.object.metadata.name} ${e.object.data?.a ?? ''}`);
   await eventually('three events', () => seen().length >= 3);
   assert.equal(seen(), ['ADDED watched 1', 'MODIFIED watched 2', 'DELETED watched 2']);
   assert.is(events[0]!.object.kind, 'ConfigMap');
   abort.abort();
   await watching; // abort resolves
   const ended = await Promise.race([
-    client.watch(resourceFor('v1', 'ConfigMap'), { namespace: ns, resourceVersion: '', timeoutSeconds: 1, allowWatchBookmarks: true }, () => {}, new AbortController().signal).then(() => 'ended'),
+    client
+      .watch(
+        resourceFor('v1', 'ConfigMap'),
+        { namespace: ns, resourceVersion: '', timeoutSeconds: 1, allowWatchBookmarks: true },
+        () => {},
+        new AbortController().signal,
+      )
+      .then(() => 'ended'),
     new Promise((resolve) => setTimeout(() => resolve('still open'), 30_000)),
   ]);
   assert.is(ended, 'ended', 'a watch with timeoutSeconds=1 ends by itself');
@@ -196,13 +221,24 @@ test('an abort that comes while a request is still being built stops it: a list 
   const listAbort = new AbortController();
   const listing = client.list(resourceFor('v1', 'ConfigMap'), { namespace: ns, signal: listAbort.signal });
   listAbort.abort();
-  const outcome = await listing.then(() => 'listed', (error: Error) => `rejected: ${error.message}`);
+  const outcome = await listing.then(
+    () => 'listed',
+    (error: Error) => `rejected: ${error.message}`,
+  );
   assert.match(outcome, /^rejected: .*abort/i);
 
   const watchAbort = new AbortController();
-  const watching = client.watch(resourceFor('v1', 'ConfigMap'), { namespace: ns, resourceVersion: '', timeoutSeconds: 300, allowWatchBookmarks: true }, () => {}, watchAbort.signal);
+  const watching = client.watch(
+    resourceFor('v1', 'ConfigMap'),
+    { namespace: ns, resourceVersion: '', timeoutSeconds: 300, allowWatchBookmarks: true },
+    () => {},
+    watchAbort.signal,
+  );
   watchAbort.abort();
-  const ended = await Promise.race([watching.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('still open'), 30_000))]);
+  const ended = await Promise.race([
+    watching.then(() => 'ended'),
+    new Promise((resolve) => setTimeout(() => resolve('still open'), 30_000)),
+  ]);
   assert.is(ended, 'ended', 'the aborted watch ends long before its 300 s timeout');
 });
 
@@ -212,7 +248,12 @@ test('a watch from a resourceVersion the server no longer has rejects with ApiEr
   // built-in kinds on a young cluster the watch cache may still hold every
   // event since revision 1 and would replay them instead.)
   const error = await rejection(
-    client.watch(resourceFor(WIDGET_API, 'Widget'), { namespace: ns, resourceVersion: '1', timeoutSeconds: 30, allowWatchBookmarks: true }, () => {}, new AbortController().signal),
+    client.watch(
+      resourceFor(WIDGET_API, 'Widget'),
+      { namespace: ns, resourceVersion: '1', timeoutSeconds: 30, allowWatchBookmarks: true },
+      () => {},
+      new AbortController().signal,
+    ),
   );
   assert.is(error.status, 410);
   assert.is(error.verb, 'watch');
@@ -255,11 +296,20 @@ test('a changed bearer token is used at once after a 401, and within seconds oth
   const token = kubectlOk(['create', 'token', 'rotator', '-n', ns]).trim();
   const cluster = loadKubeConfig(testKubeconfig()).getCurrentCluster()!;
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [cluster], users: [{ name: 'rotator', token: 'not-a-token' }], contexts: [{ name: 'c', cluster: cluster.name, user: 'rotator' }], currentContext: 'c' });
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'rotator', token: 'not-a-token' }],
+    contexts: [{ name: 'c', cluster: cluster.name, user: 'rotator' }],
+    currentContext: 'c',
+  });
   const user = kc.getCurrentUser() as { token?: string };
   const rotating = new KubeClient(kc);
   // 401: the token is not accepted; 403: it is (the ServiceAccount may not read ConfigMaps).
-  const status = () => rotating.get('v1', 'ConfigMap', ns, 'absent').then(() => 200, (error) => (error instanceof ApiError ? error.status : -1));
+  const status = () =>
+    rotating.get('v1', 'ConfigMap', ns, 'absent').then(
+      () => 200,
+      (error) => (error instanceof ApiError ? error.status : -1),
+    );
   try {
     assert.is(await status(), 401);
     user.token = token;

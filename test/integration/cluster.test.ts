@@ -17,21 +17,34 @@ let ns = '';
 let operator: OperatorProcess | undefined;
 const tmp = mkdtempSync(join(tmpdir(), 'cluster-it-'));
 // Steps of a CA move wait for Secrets to reach the pods; kwok's pods read no files, so a few seconds do.
-const args = () => ['--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS, '--secret-propagation-seconds', '3'];
+const args = () => [
+  '--namespaces',
+  ns,
+  '--handlers',
+  'workloads,cluster,pki',
+  '--operator-namespace',
+  OPERATOR_NS,
+  '--secret-propagation-seconds',
+  '3',
+];
 
 const secret = (namespace: string, name: string) => kubectlJson(['get', 'secret', name, '-n', namespace]);
 const text = (s: any, key: string) => Buffer.from(s.data[key], 'base64').toString('utf8');
 const caName = () => `spiceai-ca-${ns}-q`;
 function applyCluster(executors: number, name = 'q') {
-  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({
-    apiVersion: 'spice.ai/v1alpha1',
-    kind: 'SpicepodCluster',
-    metadata: { name },
-    spec: { schedulerSetSpec: { replicas: 1, spicepod: { ...pod, name } }, executorSetSpec: { replicas: executors } },
-  }));
+  kubectlOk(
+    ['apply', '--server-side', '-n', ns, '-f', '-'],
+    stringify({
+      apiVersion: 'spice.ai/v1alpha1',
+      kind: 'SpicepodCluster',
+      metadata: { name },
+      spec: { schedulerSetSpec: { replicas: 1, spicepod: { ...pod, name } }, executorSetSpec: { replicas: executors } },
+    }),
+  );
 }
 const cluster = (name = 'q') => kubectlJson(['get', 'spicepodcluster', name, '-n', ns]);
-const events = (name: string, reason: string) => kubectlJson(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name},reason=${reason}`]).items;
+const events = (name: string, reason: string) =>
+  kubectlJson(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name},reason=${reason}`]).items;
 const condition = (o: any, type: string) => o.status?.conditions?.find((c: any) => c.type === type);
 
 function openssl(args: string[]) {
@@ -50,10 +63,15 @@ test.before(async () => {
 
 test('a cluster brings up its CA, node Secrets, child sets, StatefulSets and headless Services', async () => {
   applyCluster(3);
-  const ready = await eventually('the cluster to be Ready', () => {
-    const c = cluster();
-    return condition(c, 'Ready')?.status === 'True' && condition(c, 'CertificatesReady')?.status === 'True' ? c : undefined;
-  }, 180_000, 1000);
+  const ready = await eventually(
+    'the cluster to be Ready',
+    () => {
+      const c = cluster();
+      return condition(c, 'Ready')?.status === 'True' && condition(c, 'CertificatesReady')?.status === 'True' ? c : undefined;
+    },
+    180_000,
+    1000,
+  );
   assert.is(ready.status.rootCertificateReady, true);
   assert.is(ready.status.rootSecretName, caName());
   assert.ok(Date.parse(ready.status.rootExpiresAt) > Date.now() + 9 * 365 * 24 * 3600 * 1000);
@@ -62,10 +80,17 @@ test('a cluster brings up its CA, node Secrets, child sets, StatefulSets and hea
   // The CA key stays in the operator namespace.
   const ca = secret(OPERATOR_NS, caName());
   assert.ok(text(ca, 'ca.key').includes('PRIVATE KEY'));
-  const nodeSecrets = kubectlJson(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster=q']).items.map((s: any) => s.metadata.name).sort();
+  const nodeSecrets = kubectlJson(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster=q'])
+    .items.map((s: any) => s.metadata.name)
+    .sort();
   assert.equal(nodeSecrets, ['q-ca', 'q-executor-0-tls', 'q-executor-1-tls', 'q-executor-2-tls', 'q-scheduler-0-tls']);
   for (const name of nodeSecrets) assert.not.ok(secret(ns, name).data['ca.key'], `${name} holds no CA key`);
-  assert.equal(kubectlJson(['get', 'statefulsets', '-n', ns, '-l', 'spice.ai/cluster=q']).items.map((s: any) => s.metadata.name).sort(), ['q-executor-0', 'q-executor-1', 'q-executor-2', 'q-scheduler-0']);
+  assert.equal(
+    kubectlJson(['get', 'statefulsets', '-n', ns, '-l', 'spice.ai/cluster=q'])
+      .items.map((s: any) => s.metadata.name)
+      .sort(),
+    ['q-executor-0', 'q-executor-1', 'q-executor-2', 'q-scheduler-0'],
+  );
   for (const svc of ['q-scheduler-headless', 'q-executor-headless']) {
     const ports = kubectlJson(['get', 'service', svc, '-n', ns]).spec.ports.map((p: any) => p.port);
     assert.ok(ports.includes(50052), `${svc} exposes 50052`);
@@ -89,7 +114,9 @@ test('/metrics exports the CA expiry and each node certificate expiry', async ()
   assert.ok(ca, 'CA expiry gauge for the cluster');
   assert.is(Number(ca![1]), Date.parse(cluster().status.rootExpiresAt) / 1000);
   for (const node of ['q-scheduler-0-0', 'q-executor-0-0', 'q-executor-2-0']) {
-    const m = new RegExp(`spiceai_operator_cluster_node_certificate_expiry_timestamp_seconds\\{namespace="${ns}",cluster="q",node="${node}"\\} (\\d+)`).exec(text);
+    const m = new RegExp(
+      `spiceai_operator_cluster_node_certificate_expiry_timestamp_seconds\\{namespace="${ns}",cluster="q",node="${node}"\\} (\\d+)`,
+    ).exec(text);
     assert.ok(m, `leaf expiry of ${node}`);
     const days = (Number(m![1]) - Date.now() / 1000) / 86400;
     assert.ok(days > 360 && days < 366, `${node}: a one-year leaf (${days.toFixed(1)} days left)`);
@@ -119,13 +146,21 @@ test('openssl verifies every leaf against the CA and shows the SANs, EKUs and pa
 });
 
 test('executors 3 -> 5 issues exactly two new leaves and leaves the others untouched', async () => {
-  const before = Object.fromEntries(['q-scheduler-0-tls', 'q-executor-0-tls', 'q-executor-1-tls', 'q-executor-2-tls'].map((n) => [n, secret(ns, n).data['tls.crt']]));
+  const before = Object.fromEntries(
+    ['q-scheduler-0-tls', 'q-executor-0-tls', 'q-executor-1-tls', 'q-executor-2-tls'].map((n) => [n, secret(ns, n).data['tls.crt']]),
+  );
   applyCluster(5);
-  await eventually('five executor Secrets', () => kubectlJson(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster-role=executor']).items.length === 5);
+  await eventually(
+    'five executor Secrets',
+    () => kubectlJson(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster-role=executor']).items.length === 5,
+  );
   await eventually('5 executors Ready', () => cluster().status?.executorReadyReplicas === 5, 120_000, 1000);
   for (const [name, crt] of Object.entries(before)) assert.is(secret(ns, name).data['tls.crt'], crt, `${name} unchanged`);
   // Events are written in the background, after the status.
-  const issued = () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CertificatesIssued']).items.map((e: any) => e.message);
+  const issued = () =>
+    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CertificatesIssued']).items.map(
+      (e: any) => e.message,
+    );
   await eventually('the CertificatesIssued Event for the two new nodes', () =>
     issued().some((m: string) => /issued 2 node certificates: q-executor-3-0 \(new node\), q-executor-4-0 \(new node\)/.test(m)),
   );
@@ -142,14 +177,28 @@ test('the operator restarted keeps the CA Secret (same UID)', async () => {
 });
 
 test('a corrupted CA Secret is reported, not replaced', async () => {
-  kubectlOk(['patch', 'secret', caName(), '-n', OPERATOR_NS, '--type', 'merge', '-p', JSON.stringify({ data: { 'ca.crt': Buffer.from('not a certificate').toString('base64') } })]);
+  kubectlOk([
+    'patch',
+    'secret',
+    caName(),
+    '-n',
+    OPERATOR_NS,
+    '--type',
+    'merge',
+    '-p',
+    JSON.stringify({ data: { 'ca.crt': Buffer.from('not a certificate').toString('base64') } }),
+  ]);
   const corrupted = secret(OPERATOR_NS, caName());
   const degraded = await eventually('Degraded', () => {
     const c = cluster();
     return condition(c, 'Degraded')?.status === 'True' ? c : undefined;
   });
   assert.match(condition(degraded, 'Degraded').message, /cannot be used: ca\.crt is not a certificate/);
-  await eventually('a CACorrupt Warning Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CACorrupt,type=Warning']).items.length > 0);
+  await eventually(
+    'a CACorrupt Warning Event',
+    () =>
+      kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=q,reason=CACorrupt,type=Warning']).items.length > 0,
+  );
   await new Promise((r) => setTimeout(r, 3000));
   const after = secret(OPERATOR_NS, caName());
   assert.is(after.metadata.uid, corrupted.metadata.uid);
@@ -163,17 +212,22 @@ test('deleting the CA Secret is the repair: a new CA, and the nodes move to it i
   kubectlOk(['delete', 'secret', caName(), '-n', OPERATOR_NS]);
   // Every version of the node Secrets the operator writes during the move is what some pod may load.
   const seen = new Map<string, { ca: string; cert: string; key: string }>();
-  const done = await eventually('the move to the new CA to complete', () => {
-    for (const name of nodes) {
-      const s = secret(ns, name);
-      seen.set(`${name}@${s.metadata.resourceVersion}`, { ca: text(s, 'ca.crt'), cert: text(s, 'tls.crt'), key: text(s, 'tls.key') });
-    }
-    const c = cluster();
-    const ca = kubectl(['get', 'secret', caName(), '-n', OPERATOR_NS, '-o', 'json']);
-    if (ca.code !== 0 || JSON.parse(ca.out).metadata.uid === oldCa.metadata.uid) return undefined;
-    const single = nodes.every((n) => text(secret(ns, n), 'ca.crt').match(/BEGIN CERTIFICATE/g)?.length === 1);
-    return condition(c, 'CertificatesReady')?.status === 'True' && single ? JSON.parse(ca.out) : undefined;
-  }, 120_000, 200);
+  const done = await eventually(
+    'the move to the new CA to complete',
+    () => {
+      for (const name of nodes) {
+        const s = secret(ns, name);
+        seen.set(`${name}@${s.metadata.resourceVersion}`, { ca: text(s, 'ca.crt'), cert: text(s, 'tls.crt'), key: text(s, 'tls.key') });
+      }
+      const c = cluster();
+      const ca = kubectl(['get', 'secret', caName(), '-n', OPERATOR_NS, '-o', 'json']);
+      if (ca.code !== 0 || JSON.parse(ca.out).metadata.uid === oldCa.metadata.uid) return undefined;
+      const single = nodes.every((n) => text(secret(ns, n), 'ca.crt').match(/BEGIN CERTIFICATE/g)?.length === 1);
+      return condition(c, 'CertificatesReady')?.status === 'True' && single ? JSON.parse(ca.out) : undefined;
+    },
+    120_000,
+    200,
+  );
   assert.ok(seen.size > nodes.length, `the Secrets went through steps (${seen.size} versions seen)`);
   for (const [version, files] of seen) {
     const loaded = await spicedLoadsClusterPki(files);
@@ -197,14 +251,45 @@ test('deleting the CA Secret is the repair: a new CA, and the nodes move to it i
 test('a CA Secret the operator did not write (made with openssl, no labels) is used as it is, announced once, never written', async () => {
   const dir = mkdtempSync(join(tmp, 'corp-'));
   const made = openssl([
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'),
-    '-subj', '/CN=corp root CA/OU=platform', '-days', '365', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(dir, 'ca.key'),
+    '-out',
+    join(dir, 'ca.crt'),
+    '-subj',
+    '/CN=corp root CA/OU=platform',
+    '-days',
+    '365',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   assert.is(made.code, 0, made.out);
-  kubectlOk(['create', 'secret', 'generic', `spiceai-ca-${ns}-corp`, '-n', OPERATOR_NS, `--from-file=ca.crt=${join(dir, 'ca.crt')}`, `--from-file=ca.key=${join(dir, 'ca.key')}`]);
+  kubectlOk([
+    'create',
+    'secret',
+    'generic',
+    `spiceai-ca-${ns}-corp`,
+    '-n',
+    OPERATOR_NS,
+    `--from-file=ca.crt=${join(dir, 'ca.crt')}`,
+    `--from-file=ca.key=${join(dir, 'ca.key')}`,
+  ]);
   const rv = secret(OPERATOR_NS, `spiceai-ca-${ns}-corp`).metadata.resourceVersion;
   applyCluster(1, 'corp');
-  await eventually('the corp cluster\'s certificates', () => condition(cluster('corp'), 'CertificatesReady')?.status === 'True', 120_000, 500);
+  await eventually(
+    "the corp cluster's certificates",
+    () => condition(cluster('corp'), 'CertificatesReady')?.status === 'True',
+    120_000,
+    500,
+  );
   for (const name of ['corp-scheduler-0-tls', 'corp-executor-0-tls']) {
     const leafFile = join(dir, `${name}.crt`);
     writeFileSync(leafFile, text(secret(ns, name), 'tls.crt'));
@@ -219,7 +304,10 @@ test('a CA Secret the operator did not write (made with openssl, no labels) is u
 });
 
 test('a deleted cluster keeps its CA Secret (README) and stops exporting its CA expiry', async () => {
-  const series = async () => (await (await fetch(`http://127.0.0.1:${operator!.metricsPort}/metrics`)).text()).includes(`spiceai_operator_cluster_ca_expiry_timestamp_seconds{namespace="${ns}",cluster="corp"}`);
+  const series = async () =>
+    (await (await fetch(`http://127.0.0.1:${operator!.metricsPort}/metrics`)).text()).includes(
+      `spiceai_operator_cluster_ca_expiry_timestamp_seconds{namespace="${ns}",cluster="corp"}`,
+    );
   await eventually('the corp CA expiry series', series);
   kubectlOk(['delete', 'spicepodcluster', 'corp', '-n', ns]);
   await eventually('the series to go', async () => !(await series()));
@@ -232,38 +320,63 @@ test('kubectl get spicepodcluster shows LAST UPDATED', () => {
 });
 
 test('executors that keep crashing: the cluster is Paused with the command that resumes them, and status.error says so; the command works', async () => {
-  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({
-    apiVersion: 'spice.ai/v1alpha1',
-    kind: 'SpicepodCluster',
-    metadata: { name: 'crashy' },
-    spec: {
-      allowInsecureConnections: true,
-      schedulerSetSpec: { replicas: 1, spicepod: pod },
-      executorSetSpec: { replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } },
+  kubectlOk(
+    ['apply', '--server-side', '-n', ns, '-f', '-'],
+    stringify({
+      apiVersion: 'spice.ai/v1alpha1',
+      kind: 'SpicepodCluster',
+      metadata: { name: 'crashy' },
+      spec: {
+        allowInsecureConnections: true,
+        schedulerSetSpec: { replicas: 1, spicepod: pod },
+        executorSetSpec: { replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } },
+      },
+    }),
+  );
+  const paused = await eventually(
+    'the cluster Paused',
+    () => {
+      const c = kubectlJson(['get', 'spicepodcluster', 'crashy', '-n', ns]);
+      return condition(c, 'Paused')?.status === 'True' ? c : undefined;
     },
-  }));
-  const paused = await eventually('the cluster Paused', () => {
-    const c = kubectlJson(['get', 'spicepodcluster', 'crashy', '-n', ns]);
-    return condition(c, 'Paused')?.status === 'True' ? c : undefined;
-  }, 180_000, 1000);
+    180_000,
+    1000,
+  );
   const message = condition(paused, 'Paused').message;
   assert.is(condition(paused, 'Paused').reason, 'CrashLooping');
   assert.match(message, /the executor set crashy-executor is paused \(CrashLooping\)/);
   assert.match(paused.status.error, /crashy-executor is paused after repeated pod failures/);
   const command = /resume with: (kubectl annotate spicepodset crashy-executor .*?spice\.ai\/resume=true)/.exec(message)![1]!.split(' ');
   kubectlOk(command.slice(1));
-  await eventually('the executors resumed', () => kubectlJson(['get', 'spicepodset', 'crashy-executor', '-n', ns]).status?.pauseReason === undefined, 60_000, 500);
-  await eventually('the cluster no longer paused', () => condition(kubectlJson(['get', 'spicepodcluster', 'crashy', '-n', ns]), 'Paused')?.status === 'False', 60_000, 500);
+  await eventually(
+    'the executors resumed',
+    () => kubectlJson(['get', 'spicepodset', 'crashy-executor', '-n', ns]).status?.pauseReason === undefined,
+    60_000,
+    500,
+  );
+  await eventually(
+    'the cluster no longer paused',
+    () => condition(kubectlJson(['get', 'spicepodcluster', 'crashy', '-n', ns]), 'Paused')?.status === 'False',
+    60_000,
+    500,
+  );
   kubectlOk(['delete', 'spicepodcluster', 'crashy', '-n', ns]);
 });
 
 test('a node spec the API server would refuse is InvalidSpec on the cluster, naming the field under executorSetSpec', async () => {
-  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({
-    apiVersion: 'spice.ai/v1alpha1',
-    kind: 'SpicepodCluster',
-    metadata: { name: 'badenv' },
-    spec: { allowInsecureConnections: true, schedulerSetSpec: { replicas: 1, spicepod: pod }, executorSetSpec: { replicas: 1, env: [{ name: 'A=B', value: 'x' }] } },
-  }));
+  kubectlOk(
+    ['apply', '--server-side', '-n', ns, '-f', '-'],
+    stringify({
+      apiVersion: 'spice.ai/v1alpha1',
+      kind: 'SpicepodCluster',
+      metadata: { name: 'badenv' },
+      spec: {
+        allowInsecureConnections: true,
+        schedulerSetSpec: { replicas: 1, spicepod: pod },
+        executorSetSpec: { replicas: 1, env: [{ name: 'A=B', value: 'x' }] },
+      },
+    }),
+  );
   const c = await eventually('InvalidSpec', () => {
     const o = kubectlJson(['get', 'spicepodcluster', 'badenv', '-n', ns]);
     return condition(o, 'Ready')?.reason === 'InvalidSpec' ? o : undefined;

@@ -31,7 +31,12 @@ test.before(async () => {
   controller = new Controller({
     client,
     handler: workloadsHandler,
-    config: { operatorNamespace: 'spiceai-operator-system', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {} },
+    config: {
+      operatorNamespace: 'spiceai-operator-system',
+      clusterDomain: 'cluster.local',
+      pauseCrashloopingPodsThreshold: 10,
+      telemetryProperties: {},
+    },
     log: jsonLogger({ write: () => {} }),
     namespaces: [ns],
     workers: 2,
@@ -45,15 +50,37 @@ test.after(async () => {
   kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 
-test("a stale parent in the cache: the status and the Event are written once, and the status holds", async () => {
-  kubectlOk(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: 'lagging' }, spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' }, replicas: 0 } }));
-  await eventually('the children', () => kubectl(['get', '-n', ns, 'deployment/lagging', 'service/lagging', 'configmap/lagging-spicepod']).code === 0);
+test('a stale parent in the cache: the status and the Event are written once, and the status holds', async () => {
+  kubectlOk(
+    ['apply', '-n', ns, '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      metadata: { name: 'lagging' },
+      spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' }, replicas: 0 },
+    }),
+  );
+  await eventually(
+    'the children',
+    () => kubectl(['get', '-n', ns, 'deployment/lagging', 'service/lagging', 'configmap/lagging-spicepod']).code === 0,
+  );
   // The children's watch events start reconciles while the parent's lag; wait until the lagging events are in.
   await new Promise((r) => setTimeout(r, 2 * LAG_MS + 1000));
   const set = kubectlJson<any>(['get', '-n', ns, 'spicepodset/lagging']);
   assert.is(set.status.conditions.find((c: any) => c.type === 'Paused')?.status, 'True');
-  const events = kubectlJson<any>(['get', '-n', ns, 'events', '--field-selector', 'involvedObject.kind=SpicepodSet,involvedObject.name=lagging']).items;
-  assert.equal(events.map((e: any) => e.reason), ['Paused'], 'one Paused Event');
+  const events = kubectlJson<any>([
+    'get',
+    '-n',
+    ns,
+    'events',
+    '--field-selector',
+    'involvedObject.kind=SpicepodSet,involvedObject.name=lagging',
+  ]).items;
+  assert.equal(
+    events.map((e: any) => e.reason),
+    ['Paused'],
+    'one Paused Event',
+  );
   assert.is(controller.writes.status, 1, 'one status write');
   assert.is(controller.writes.event, 1);
 });

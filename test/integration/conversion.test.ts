@@ -24,10 +24,15 @@ const condition = (o: any, type: string) => o.status?.conditions?.find((c: any) 
 const apply = (object: object) => kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify(object));
 
 async function ready(resource: string, name: string, timeoutMs = 180_000) {
-  return eventually(`${resource} ${name} Ready`, () => {
-    const o = get(resource, name);
-    return o.status?.observedGeneration === o.metadata.generation && condition(o, 'Ready')?.status === 'True' ? o : undefined;
-  }, timeoutMs, 1000);
+  return eventually(
+    `${resource} ${name} Ready`,
+    () => {
+      const o = get(resource, name);
+      return o.status?.observedGeneration === o.metadata.generation && condition(o, 'Ready')?.status === 'True' ? o : undefined;
+    },
+    timeoutMs,
+    1000,
+  );
 }
 
 const shipped = (crd: string) => parse(readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'));
@@ -47,11 +52,28 @@ test.before(async () => {
     // A cluster that holds v1 objects under the CRDs of before: the CRDs are upgraded in place under them.
     for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']) {
       const live = kubectl(['get', 'crd', crd, '-o', 'json']);
-      if (live.code === 0) kubectlOk(['replace', '-f', '-'], JSON.stringify({ ...beforeV2(crd), metadata: { name: crd, resourceVersion: JSON.parse(live.out).metadata.resourceVersion } }));
+      if (live.code === 0)
+        kubectlOk(
+          ['replace', '-f', '-'],
+          JSON.stringify({ ...beforeV2(crd), metadata: { name: crd, resourceVersion: JSON.parse(live.out).metadata.resourceVersion } }),
+        );
       else kubectlOk(['create', '-f', '-'], JSON.stringify(beforeV2(crd)));
     }
-    await eventually('the CRDs of before served', () => kubectl(['get', 'spicepodsets.v1.spice.ai', '-n', ns]).code === 0 && kubectl(['get', 'spicepodsets.v2.spice.ai', '-n', ns]).code !== 0, 30_000, 500);
-    for (let i = 0; i < 5; i++) apply({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: `old-${i}` }, spec: { replicas: 0, spicepod: { version: 'v1', kind: 'Spicepod', name: 'old' } } });
+    await eventually(
+      'the CRDs of before served',
+      () =>
+        kubectl(['get', 'spicepodsets.v1.spice.ai', '-n', ns]).code === 0 &&
+        kubectl(['get', 'spicepodsets.v2.spice.ai', '-n', ns]).code !== 0,
+      30_000,
+      500,
+    );
+    for (let i = 0; i < 5; i++)
+      apply({
+        apiVersion: 'spice.ai/v1',
+        kind: 'SpicepodSet',
+        metadata: { name: `old-${i}` },
+        spec: { replicas: 0, spicepod: { version: 'v1', kind: 'Spicepod', name: 'old' } },
+      });
     upgradedAt = Date.now();
     applyShippedCrds();
     // The webhook server starts after the controllers; the CRDs name it once it serves.
@@ -68,13 +90,22 @@ test.after(async () => {
 });
 
 test('CRDs upgraded in place over v1 objects: every object still served in v1 and v2, and none rewritten', () => {
-  const names = kubectlJson(['get', 'spicepodsets.v1.spice.ai', '-n', ns]).items.map((o: any) => o.metadata.name).filter((n: string) => n.startsWith('old-'));
+  const names = kubectlJson(['get', 'spicepodsets.v1.spice.ai', '-n', ns])
+    .items.map((o: any) => o.metadata.name)
+    .filter((n: string) => n.startsWith('old-'));
   assert.equal(names.sort(), ['old-0', 'old-1', 'old-2', 'old-3', 'old-4']);
   const v2 = kubectlJson(['get', 'spicepodsets.v2.spice.ai', '-n', ns]).items.filter((o: any) => o.metadata.name.startsWith('old-'));
   assert.is(v2.length, 5);
   assert.ok(v2.every((o: any) => o.apiVersion === 'spice.ai/v2' && o.spec.replicas === 0));
-  const writes = auditWrites(upgradedAt, (e) => e.objectRef?.resource === 'spicepodsets' && e.objectRef?.namespace === ns && !e.objectRef?.subresource);
-  assert.equal(writes.map((e) => `${e.verb} ${e.objectRef?.name} ${e.userAgent}`), [], 'no object was rewritten by the upgrade (the operator writes status only)');
+  const writes = auditWrites(
+    upgradedAt,
+    (e) => e.objectRef?.resource === 'spicepodsets' && e.objectRef?.namespace === ns && !e.objectRef?.subresource,
+  );
+  assert.equal(
+    writes.map((e) => `${e.verb} ${e.objectRef?.name} ${e.userAgent}`),
+    [],
+    'no object was rewritten by the upgrade (the operator writes status only)',
+  );
   assert.equal(kubectlJson(['get', 'crd', 'spicepodsets.spice.ai']).status.storedVersions, ['v1']);
 });
 
@@ -124,7 +155,7 @@ test('a v2 SpicepodSet from the docs applies, becomes Ready, and reads back thro
   assert.ok(pod.spec.containers[0].ports.some((p: any) => p.containerPort === 8091));
 });
 
-test('v2\'s volume fields are stored in v1 as written: a second volume template and its mount', () => {
+test("v2's volume fields are stored in v1 as written: a second volume template and its mount", () => {
   const spec = {
     replicas: 0,
     spicepod: { version: 'v1', kind: 'Spicepod', name: 'vols' },
@@ -186,16 +217,25 @@ test('a v2 SpicepodCluster applies, becomes Ready, and reads back through v1alph
     kind: 'SpicepodCluster',
     metadata: { name: 'dq' },
     spec: {
-      schedulerSpec: { replicas: 1, spicepod: { version: 'v1', kind: 'Spicepod', name: 'dq', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } }, resources: { requests: { cpu: '100m', memory: '256Mi' } } },
+      schedulerSpec: {
+        replicas: 1,
+        spicepod: { version: 'v1', kind: 'Spicepod', name: 'dq', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } },
+        resources: { requests: { cpu: '100m', memory: '256Mi' } },
+      },
       executorSpec: { replicas: 2, image: { repository: 'spiceai/spiceai', tag: '1.9.0-models' } },
     },
   });
   await ready(C2, 'dq', 240_000);
   // Ready comes from the cluster handler (its sets); the root certificate fields from the pki handler, maybe a moment later.
-  const c2 = await eventually('the root certificate in the v2 status', () => {
-    const o = get(C2, 'dq');
-    return o.status?.rootCertificateSecretName ? o : undefined;
-  }, 120_000, 1000);
+  const c2 = await eventually(
+    'the root certificate in the v2 status',
+    () => {
+      const o = get(C2, 'dq');
+      return o.status?.rootCertificateSecretName ? o : undefined;
+    },
+    120_000,
+    1000,
+  );
   assert.ok(Date.parse(c2.status.rootCertificateExpiresAt) > Date.now());
   assert.is(c2.status.rootSecretName, undefined);
   const c1 = get(C1, 'dq');
@@ -228,7 +268,10 @@ test('kubectl shows v2 by default, with its descriptions', () => {
   assert.is(kubectlJson(['get', 'spicepodsets.spice.ai', 'docs', '-n', ns]).apiVersion, 'spice.ai/v2');
   const explain = (field: string) => kubectlOk(['explain', field, '--api-version=spice.ai/v2']).replace(/\s+/g, ' ');
   assert.match(explain('spicepodset.spec.image.repository'), /Full image repository, registry included/);
-  assert.match(explain('spicepodset.spec.volumeClaimTemplates'), /The one named data is mounted at \/data; others need a volumeMounts entry/);
+  assert.match(
+    explain('spicepodset.spec.volumeClaimTemplates'),
+    /The one named data is mounted at \/data; others need a volumeMounts entry/,
+  );
   assert.match(explain('spicepodcluster.spec.executorSpec'), /The executor nodes/);
 });
 
@@ -238,12 +281,25 @@ test('a restart rewrites neither the CRDs nor the objects', async () => {
   operator = await startWithCrdWebhooks(['--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS]);
   // A new port is a new URL: the CRDs are written once each. The objects are not rewritten.
   const port = await webhookPort(operator);
-  await eventually('the CRDs point at the new port', () => kubectlJson(['get', 'crd', 'spicepodsets.spice.ai']).spec.conversion.webhook.clientConfig.url.endsWith(`:${port}/convert`), 30_000, 500);
+  await eventually(
+    'the CRDs point at the new port',
+    () => kubectlJson(['get', 'crd', 'spicepodsets.spice.ai']).spec.conversion.webhook.clientConfig.url.endsWith(`:${port}/convert`),
+    30_000,
+    500,
+  );
   await new Promise((r) => setTimeout(r, 5000));
   // Only this test's objects (other tests' namespaces being deleted meanwhile show as deletecollection elsewhere).
-  const ours = (e: { objectRef?: { resource?: string; namespace?: string } }) => e.objectRef?.resource === 'customresourcedefinitions' || e.objectRef?.namespace === ns;
-  const writes = auditWrites(since, (e) => /customresourcedefinitions|spicepodsets|spicepodclusters/.test(e.objectRef?.resource ?? '') && !e.objectRef?.subresource && ours(e));
-  assert.equal(writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`).sort(), ['update customresourcedefinitions/spicepodclusters.spice.ai', 'update customresourcedefinitions/spicepodsets.spice.ai']);
+  const ours = (e: { objectRef?: { resource?: string; namespace?: string } }) =>
+    e.objectRef?.resource === 'customresourcedefinitions' || e.objectRef?.namespace === ns;
+  const writes = auditWrites(
+    since,
+    (e) =>
+      /customresourcedefinitions|spicepodsets|spicepodclusters/.test(e.objectRef?.resource ?? '') && !e.objectRef?.subresource && ours(e),
+  );
+  assert.equal(writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`).sort(), [
+    'update customresourcedefinitions/spicepodclusters.spice.ai',
+    'update customresourcedefinitions/spicepodsets.spice.ai',
+  ]);
 });
 
 test.run();

@@ -88,7 +88,10 @@ const pod = { version: 'v1', kind: 'Spicepod', name: 'p' };
 
 test('bad specs are refused by the API server, naming the field', () => {
   refused(set('neg', { spicepod: pod, replicas: -1 }), /spec\.replicas/);
-  refused(set('strategy', { spicepod: pod, updateStrategy: { type: 'Sideways' } }), /spec\.updateStrategy\.type.*Unsupported value: "Sideways"/);
+  refused(
+    set('strategy', { spicepod: pod, updateStrategy: { type: 'Sideways' } }),
+    /spec\.updateStrategy\.type.*Unsupported value: "Sideways"/,
+  );
   refused(set('nopod', { replicas: 1 }), /spec\.spicepod: Required value/);
   refused(set('policy', { spicepod: pod, image: { pullPolicy: 'Sometimes' } }), /spec\.image\.pullPolicy.*Unsupported value: "Sometimes"/);
   refused(set('qty', { spicepod: pod, volume: { storageRequests: 'ten gigs' } }), /spec\.volume\.storageRequests/);
@@ -103,12 +106,15 @@ test('bad specs are refused by the API server, naming the field', () => {
     /spec\.executorSetSpec\.spicepod.*executorSetSpec does not accept spicepod/,
   );
   // Refused even when the client does not ask for strict field validation.
-  const r = kubectl(['create', '--validate=false', '-n', ns, '-f', '-'], stringify({
-    apiVersion: 'spice.ai/v1alpha1',
-    kind: 'SpicepodCluster',
-    metadata: { name: 'bad-cluster-2' },
-    spec: { schedulerSetSpec: { spicepod: pod }, executorSetSpec: { spicepod: pod } },
-  }));
+  const r = kubectl(
+    ['create', '--validate=false', '-n', ns, '-f', '-'],
+    stringify({
+      apiVersion: 'spice.ai/v1alpha1',
+      kind: 'SpicepodCluster',
+      metadata: { name: 'bad-cluster-2' },
+      spec: { schedulerSetSpec: { spicepod: pod }, executorSetSpec: { spicepod: pod } },
+    }),
+  );
   assert.is.not(r.code, 0);
   assert.match(r.err, /spec\.executorSetSpec\.spicepod/);
 });

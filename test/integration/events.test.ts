@@ -16,12 +16,19 @@ let involved: KObject;
 function recorder(options: { burst?: number } = {}) {
   const lines: any[] = [];
   const writes: string[] = [];
-  const r = new EventRecorder({ client, component: 'events-test', log: jsonLogger({ verbose: true, write: (l) => void lines.push(JSON.parse(l)) }), onWrite: (how) => void writes.push(how), ...options });
+  const r = new EventRecorder({
+    client,
+    component: 'events-test',
+    log: jsonLogger({ verbose: true, write: (l) => void lines.push(JSON.parse(l)) }),
+    onWrite: (how) => void writes.push(how),
+    ...options,
+  });
   return { r, lines, writes };
 }
 
 function eventsOf(name: string): any[] {
-  return kubectlJson<any>(['get', '-n', ns, 'events', '--field-selector', `involvedObject.kind=ConfigMap,involvedObject.name=${name}`]).items;
+  return kubectlJson<any>(['get', '-n', ns, 'events', '--field-selector', `involvedObject.kind=ConfigMap,involvedObject.name=${name}`])
+    .items;
 }
 
 async function configMap(name: string): Promise<KObject> {
@@ -44,7 +51,13 @@ test('the same Event three times: one Event with count 3; another message: a sec
   r.record(involved, { type: 'Normal', reason: 'Paused', message: 'replicas is 0' });
   await r.flush();
   const events = eventsOf('subject').sort((a, b) => a.reason.localeCompare(b.reason));
-  assert.equal(events.map((e) => [e.reason, e.type, e.count]), [['InvalidSpec', 'Warning', 3], ['Paused', 'Normal', 1]]);
+  assert.equal(
+    events.map((e) => [e.reason, e.type, e.count]),
+    [
+      ['InvalidSpec', 'Warning', 3],
+      ['Paused', 'Normal', 1],
+    ],
+  );
   const [invalid] = events;
   assert.is(invalid.message, 'spec.replicas: must be at least 0');
   assert.is(invalid.involvedObject.uid, involved.metadata.uid);
@@ -58,7 +71,10 @@ test('the spam filter: past the burst, the same Event is dropped (and logged at 
   const { r, lines } = recorder({ burst: 5 });
   for (let i = 0; i < 8; i++) r.record(subject, { type: 'Warning', reason: 'CrashLooping', message: 'pods keep failing' });
   await r.flush();
-  assert.equal(eventsOf('spammy').map((e) => e.count), [5]);
+  assert.equal(
+    eventsOf('spammy').map((e) => e.count),
+    [5],
+  );
   assert.is(lines.filter((l) => l.msg === 'event dropped by the spam filter').length, 3);
 });
 
@@ -84,8 +100,14 @@ test('a refused write is logged, not thrown, and the next Event is still written
   const subject = await configMap('after-refusal');
   r.record(subject, { type: 'Normal', reason: 'Written', message: 'still written' });
   await r.flush();
-  assert.ok(lines.some((l) => l.level === 'warn' && l.msg === 'could not record an event' && l.reason === 'Nowhere'), 'the refusal is logged');
-  assert.equal(eventsOf('after-refusal').map((e) => e.reason), ['Written']);
+  assert.ok(
+    lines.some((l) => l.level === 'warn' && l.msg === 'could not record an event' && l.reason === 'Nowhere'),
+    'the refusal is logged',
+  );
+  assert.equal(
+    eventsOf('after-refusal').map((e) => e.reason),
+    ['Written'],
+  );
 });
 
 test('flush gives up after its timeout when the API server cannot be reached', async () => {
@@ -93,7 +115,11 @@ test('flush gives up after its timeout when the API server cannot be reached', a
   kc.clusters = kc.clusters.map((c) => ({ ...c, server: 'https://127.0.0.1:1' }));
   const unreachable = new KubeClient(kc, { userAgent: 'events-test' });
   const lines: any[] = [];
-  const r = new EventRecorder({ client: unreachable, component: 'events-test', log: jsonLogger({ write: (l) => void lines.push(JSON.parse(l)) }) });
+  const r = new EventRecorder({
+    client: unreachable,
+    component: 'events-test',
+    log: jsonLogger({ write: (l) => void lines.push(JSON.parse(l)) }),
+  });
   r.record(involved, { type: 'Normal', reason: 'Unwritten', message: 'no API server' });
   const started = Date.now();
   await r.flush(300);

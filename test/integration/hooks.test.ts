@@ -27,7 +27,17 @@ let hookArgs: string[] = [];
 const running: OperatorProcess[] = [];
 
 const start = async (args: string[]) => {
-  const op = await startOperator(['--namespaces', ns, '--operator-namespace', OPERATOR_NS, '--lease-name', LEASE, '--secret-propagation-seconds', '0', ...args]);
+  const op = await startOperator([
+    '--namespaces',
+    ns,
+    '--operator-namespace',
+    OPERATOR_NS,
+    '--lease-name',
+    LEASE,
+    '--secret-propagation-seconds',
+    '0',
+    ...args,
+  ]);
   running.push(op);
   return op;
 };
@@ -35,9 +45,11 @@ const stop = async (op: OperatorProcess) => {
   assert.is(await op.stop(), 0);
   running.splice(running.indexOf(op), 1);
 };
-const agentOf = (op: OperatorProcess) => (e: { userAgent?: string }) => !!e.userAgent?.startsWith('spiceai-operator (') && e.userAgent.includes(`-${op.child.pid})`);
+const agentOf = (op: OperatorProcess) => (e: { userAgent?: string }) =>
+  !!e.userAgent?.startsWith('spiceai-operator (') && e.userAgent.includes(`-${op.child.pid})`);
 /** Writes to the cluster's state (not the Lease, not Events) by one operator since a time. */
-const writesBy = (op: OperatorProcess, since: number) => auditWrites(since, (e) => agentOf(op)(e) && e.objectRef?.resource !== 'leases' && e.objectRef?.resource !== 'events');
+const writesBy = (op: OperatorProcess, since: number) =>
+  auditWrites(since, (e) => agentOf(op)(e) && e.objectRef?.resource !== 'leases' && e.objectRef?.resource !== 'events');
 
 /** The examples, in our namespace, their names prefixed (set 1: none; set 2: "hk-"). */
 function examples(prefix: string): string {
@@ -48,25 +60,54 @@ function examples(prefix: string): string {
     docs.push(stringify(obj));
   }
   // With network rules, so network-policy has something to write.
-  docs.push(stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: `${prefix}web`, namespace: ns }, spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'web' }, network: { ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }], ports: [{ port: 8090 }] }] } } }));
+  docs.push(
+    stringify({
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      metadata: { name: `${prefix}web`, namespace: ns },
+      spec: {
+        spicepod: { version: 'v1', kind: 'Spicepod', name: 'web' },
+        network: { ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'a' } } }], ports: [{ port: 8090 }] }] },
+      },
+    }),
+  );
   return docs.join('---\n');
 }
-const PARENTS = (prefix: string) => [`${prefix}my-spicepod`, `${prefix}taxi`, `${prefix}web`, `${prefix}my-cluster-scheduler`, `${prefix}my-cluster-executor`];
+const PARENTS = (prefix: string) => [
+  `${prefix}my-spicepod`,
+  `${prefix}taxi`,
+  `${prefix}web`,
+  `${prefix}my-cluster-scheduler`,
+  `${prefix}my-cluster-executor`,
+];
 
 async function reconcileCount(op: OperatorProcess, controller: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${op.metricsPort}/metrics`)).text();
   let n = 0;
-  for (const line of text.split('\n')) if (line.startsWith('spiceai_operator_reconcile_total{') && line.includes(`controller="${controller}"`)) n += Number(line.split(' ').pop());
+  for (const line of text.split('\n'))
+    if (line.startsWith('spiceai_operator_reconcile_total{') && line.includes(`controller="${controller}"`))
+      n += Number(line.split(' ').pop());
   return n;
 }
 
 /** Every parent current (observedGeneration) and then no writes by the operator for 4 s. */
 async function converged(op: OperatorProcess, prefix: string) {
-  await eventually(`${prefix || 'set 1'} parents reconciled`, () => {
-    const sets = kubectlJson(['get', 'spicepodsets', '-n', ns]).items.filter((s: any) => PARENTS(prefix).includes(s.metadata.name));
-    const clusters = kubectlJson(['get', 'spicepodclusters', '-n', ns]).items.filter((s: any) => s.metadata.name === `${prefix}my-cluster`);
-    return sets.length === 5 && clusters.length === 1 && [...sets, ...clusters].every((o: any) => o.status?.observedGeneration === o.metadata.generation);
-  }, 180_000, 1000);
+  await eventually(
+    `${prefix || 'set 1'} parents reconciled`,
+    () => {
+      const sets = kubectlJson(['get', 'spicepodsets', '-n', ns]).items.filter((s: any) => PARENTS(prefix).includes(s.metadata.name));
+      const clusters = kubectlJson(['get', 'spicepodclusters', '-n', ns]).items.filter(
+        (s: any) => s.metadata.name === `${prefix}my-cluster`,
+      );
+      return (
+        sets.length === 5 &&
+        clusters.length === 1 &&
+        [...sets, ...clusters].every((o: any) => o.status?.observedGeneration === o.metadata.generation)
+      );
+    },
+    180_000,
+    1000,
+  );
   await eventually('no writes for 4 s', () => writesBy(op, Date.now() - 4000).length === 0 || undefined, 180_000, 1000);
 }
 
@@ -79,7 +120,14 @@ function state(): { objects: Record<string, string>; statuses: Record<string, un
   const objects: Record<string, string> = {};
   // spicepodsets at v1, the version they are stored in (harness/kube.ts pins a lone `spicepodsets`, not one in a list):
   // nobody serves the conversion webhook here.
-  const items = kubectlJson(['get', 'deployments,statefulsets,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies,secrets,spicepodsets.v1.spice.ai', '-n', ns, '-l', 'app.kubernetes.io/managed-by=spiceai-operator']).items;
+  const items = kubectlJson([
+    'get',
+    'deployments,statefulsets,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies,secrets,spicepodsets.v1.spice.ai',
+    '-n',
+    ns,
+    '-l',
+    'app.kubernetes.io/managed-by=spiceai-operator',
+  ]).items;
   for (const o of items) objects[`${o.kind}/${o.metadata.name}`] = o.metadata.resourceVersion;
   const statuses: Record<string, unknown> = {};
   for (const o of [...kubectlJson(['get', 'spicepodsets', '-n', ns]).items, ...kubectlJson(['get', 'spicepodclusters', '-n', ns]).items]) {
@@ -89,13 +137,20 @@ function state(): { objects: Record<string, string>; statuses: Record<string, un
   return { objects, statuses };
 }
 const noHookConditions = () =>
-  [...kubectlJson(['get', 'spicepodsets', '-n', ns]).items, ...kubectlJson(['get', 'spicepodclusters', '-n', ns]).items].every((o: any) => !(o.status?.conditions ?? []).some((c: any) => c.type.endsWith('HookReady'))) || undefined;
+  [...kubectlJson(['get', 'spicepodsets', '-n', ns]).items, ...kubectlJson(['get', 'spicepodclusters', '-n', ns]).items].every(
+    (o: any) => !(o.status?.conditions ?? []).some((c: any) => c.type.endsWith('HookReady')),
+  ) || undefined;
 
 /** Waits until the operator has reconciled every parent of each handler at least once since it started. */
 async function reconciledEverything(op: OperatorProcess) {
   const sets = kubectlJson(['get', 'spicepodsets', '-n', ns]).items.length;
   const clusters = kubectlJson(['get', 'spicepodclusters', '-n', ns]).items.length;
-  for (const [c, n] of [['workloads', sets], ['network-policy', sets], ['cluster', clusters], ['pki', clusters]] as const) {
+  for (const [c, n] of [
+    ['workloads', sets],
+    ['network-policy', sets],
+    ['cluster', clusters],
+    ['pki', clusters],
+  ] as const) {
     await eventually(`${c} to reconcile ${n} parents`, async () => (await reconcileCount(op, c)) >= n || undefined, 120_000, 500);
   }
   await new Promise((r) => setTimeout(r, 3000)); // writes of the last reconciles reach the audit log
@@ -109,7 +164,12 @@ test.before(async () => {
   ns = freshNamespace('hooks');
   tls = await hookTlsFiles();
   const mtls = ['--tls-cert', tls.serverCert, '--tls-key', tls.serverKey, '--client-ca', tls.caCert];
-  const started = await Promise.allSettled([startNodeHook('workloads', mtls), startNodeHook('cluster', mtls), startNodeHook('pki', mtls), startDenoHook('network-policy')]);
+  const started = await Promise.allSettled([
+    startNodeHook('workloads', mtls),
+    startNodeHook('cluster', mtls),
+    startNodeHook('pki', mtls),
+    startDenoHook('network-policy'),
+  ]);
   for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
@@ -120,14 +180,24 @@ test.before(async () => {
   proxy = new FaultProxyProcess({ url: workloads.url, ca: tls.pem.ca, cert: tls.pem.clientCert, key: tls.pem.clientKey }, 30_000);
   await proxy.start();
   hookArgs = [
-    '--handler-url', `workloads=${proxy.url}`,
-    '--handler-url', `cluster=${cluster.url}`,
-    '--handler-url', `pki=${pki.url}`,
-    '--handler-url', `network-policy=${netpol.url}`,
-    '--handler-ca', tls.caCert, '--handler-client-cert', tls.clientCert, '--handler-client-key', tls.clientKey,
+    '--handler-url',
+    `workloads=${proxy.url}`,
+    '--handler-url',
+    `cluster=${cluster.url}`,
+    '--handler-url',
+    `pki=${pki.url}`,
+    '--handler-url',
+    `network-policy=${netpol.url}`,
+    '--handler-ca',
+    tls.caCert,
+    '--handler-client-cert',
+    tls.clientCert,
+    '--handler-client-key',
+    tls.clientKey,
     // Well above a call's time on a busy 2-core machine (first calls to a fresh hook server took over
     // 8 s at a load average of 27); the 'sleep' fault sleeps past it.
-    '--handler-timeout-seconds', '20',
+    '--handler-timeout-seconds',
+    '20',
   ];
 });
 
@@ -154,7 +224,9 @@ test('in-process, then all hooked: the hooked operator finds nothing to change i
   await reconciledEverything(hooked);
   await eventually('no hook condition left', noHookConditions, 120_000, 1000);
   const after = state();
-  const rewrites = writesBy(hooked, since).filter((e) => !(e.verb === 'patch' && e.objectRef?.subresource === 'status')).map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`);
+  const rewrites = writesBy(hooked, since)
+    .filter((e) => !(e.verb === 'patch' && e.objectRef?.subresource === 'status'))
+    .map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`);
   const failures = JSON.stringify(hooked.logs.filter((l) => l.msg === 'reconcile failed').slice(0, 3));
   const calls = await proxy.calls();
 
@@ -171,39 +243,70 @@ test('in-process, then all hooked: the hooked operator finds nothing to change i
   });
   assert.equal(mine(after), mine(built), `the hooked operator changes nothing in-process built; failed calls: ${failures}`);
   for (const kind of ['deployments', 'networkpolicies', 'spicepodsets', 'secrets', 'services']) {
-    assert.ok(made.some((e) => e.objectRef?.resource === kind && e.objectRef?.name?.startsWith('hk-')), `the hooked operator built ${kind}`);
+    assert.ok(
+      made.some((e) => e.objectRef?.resource === kind && e.objectRef?.name?.startsWith('hk-')),
+      `the hooked operator built ${kind}`,
+    );
   }
 });
 
 test('fault: 500, garbage, past the deadline, killed: nothing applied or deleted, the condition names the hook, convergence after', async () => {
   const set = 'hk-my-spicepod';
   const children = () =>
-    kubectlJson(['get', 'deployments,services,configmaps,serviceaccounts,networkpolicies', '-n', ns, '-l', `spice.ai/handler=workloads`]).items
-      .filter((o: any) => o.metadata.ownerReferences?.some((r: any) => r.name === set))
+    kubectlJson(['get', 'deployments,services,configmaps,serviceaccounts,networkpolicies', '-n', ns, '-l', `spice.ai/handler=workloads`])
+      .items.filter((o: any) => o.metadata.ownerReferences?.some((r: any) => r.name === set))
       .map((o: any) => `${o.kind}/${o.metadata.name}${o.metadata.deletionTimestamp ? ' (deleting)' : ''}`)
       .sort();
   // A change the workloads handler applies to the Deployment in place (more replicas would move the set to
   // per-replica StatefulSets: core/manifests/spicepodset.ts workloadMode): the set's annotations.
   const applied = () => Number(kubectlJson(['get', 'deployment', set, '-n', ns]).metadata.annotations?.['hooks-test/pass'] ?? 0);
-  const hookCondition = () => kubectlJson(['get', 'spicepodset', set, '-n', ns]).status?.conditions?.find((c: any) => c.type === 'WorkloadsHookReady');
+  const hookCondition = () =>
+    kubectlJson(['get', 'spicepodset', set, '-n', ns]).status?.conditions?.find((c: any) => c.type === 'WorkloadsHookReady');
   const before = children();
   assert.ok(before.length >= 3, before.join());
   let want = applied();
-  for (const [mode, reason] of [['error500', 'HookError'], ['garbage', 'HookInvalidAnswer'], ['sleep', 'HookTimeout'], ['down', 'HookUnreachable']] as const) {
+  for (const [mode, reason] of [
+    ['error500', 'HookError'],
+    ['garbage', 'HookInvalidAnswer'],
+    ['sleep', 'HookTimeout'],
+    ['down', 'HookUnreachable'],
+  ] as const) {
     const since = Date.now();
     if (mode === 'down') await proxy.kill();
     else await proxy.setMode(mode);
     want += 1;
-    kubectlOk(['patch', 'spicepodset', set, '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { annotations: { 'hooks-test/pass': String(want) } } })]);
-    const c = await eventually(`${mode}: the WorkloadsHookReady condition`, () => (hookCondition()?.reason === reason ? hookCondition() : undefined), 60_000, 500);
+    kubectlOk([
+      'patch',
+      'spicepodset',
+      set,
+      '-n',
+      ns,
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { annotations: { 'hooks-test/pass': String(want) } } }),
+    ]);
+    const c = await eventually(
+      `${mode}: the WorkloadsHookReady condition`,
+      () => (hookCondition()?.reason === reason ? hookCondition() : undefined),
+      60_000,
+      500,
+    );
     assert.is(c.status, 'False');
     assert.match(c.message, /^hook workloads at http:\/\/127\.0\.0\.1:\d+ /);
     assert.match(c.message, /nothing from this pass was applied or deleted/);
     assert.equal(children(), before, `${mode}: every child still there`);
     assert.is(applied(), want - 1, `${mode}: the change was not applied`);
     const events = kubectlJson(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${set},reason=HookFailed`]).items;
-    assert.ok(events.some((e: any) => e.type === 'Warning' && e.message.includes('hook workloads')), `${mode}: a HookFailed Event`);
-    assert.equal(writesBy(hooked, since).filter((e) => e.verb === 'delete'), [], `${mode}: no deletion`);
+    assert.ok(
+      events.some((e: any) => e.type === 'Warning' && e.message.includes('hook workloads')),
+      `${mode}: a HookFailed Event`,
+    );
+    assert.equal(
+      writesBy(hooked, since).filter((e) => e.verb === 'delete'),
+      [],
+      `${mode}: no deletion`,
+    );
 
     if (mode === 'down') await proxy.revive();
     else await proxy.setMode('pass');
@@ -219,7 +322,11 @@ test('all hooked, then in-process: the in-process operator finds nothing to chan
   inProcess = await start(['--handlers', ALL]);
   const since = Date.now();
   await reconciledEverything(inProcess);
-  assert.equal(writesBy(inProcess, since).map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`), [], JSON.stringify(inProcess.logs.filter((l) => l.msg === 'reconcile failed').slice(0, 3)));
+  assert.equal(
+    writesBy(inProcess, since).map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`),
+    [],
+    JSON.stringify(inProcess.logs.filter((l) => l.msg === 'reconcile failed').slice(0, 3)),
+  );
   assert.equal(state(), built);
   await stop(inProcess);
 });
@@ -229,26 +336,48 @@ test('one Lease per handler: `run --handlers workloads,network-policy` and `run 
   const since = Date.now();
   const sets = await start(['--handlers', 'workloads,network-policy']);
   const clusters = await start(['--handlers', 'cluster,pki']);
-  for (const [op, handlers] of [[sets, ['workloads', 'network-policy']], [clusters, ['cluster', 'pki']]] as const) {
+  for (const [op, handlers] of [
+    [sets, ['workloads', 'network-policy']],
+    [clusters, ['cluster', 'pki']],
+  ] as const) {
     for (const h of handlers) await op.waitForLog((l) => l.msg === 'became leader' && l.lease === `${OPERATOR_NS}/${LEASE}-${h}`);
   }
   const docs = parse(readFileSync(new URL('../../examples/spicepodcluster.yaml', import.meta.url), 'utf8'));
   docs.metadata = { name: 'two', namespace: ns };
   kubectlOk(['apply', '--server-side', '--field-manager', 'hooks-test', '-f', '-'], stringify(docs));
-  await eventually('the cluster\'s node sets run (workloads) with their certificates (pki)', () => {
-    const deployed = kubectl(['get', 'statefulsets,deployments', '-n', ns, '-o', 'name']).out;
-    const secrets = kubectl(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster=two', '-o', 'name']).out;
-    return (deployed.includes('two-scheduler') && deployed.includes('two-executor') && secrets.trim().length > 0) || undefined;
-  }, 180_000, 1000);
-  const resources = (op: OperatorProcess) => [...new Set(writesBy(op, since).map((e) => `${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`))].sort();
+  await eventually(
+    "the cluster's node sets run (workloads) with their certificates (pki)",
+    () => {
+      const deployed = kubectl(['get', 'statefulsets,deployments', '-n', ns, '-o', 'name']).out;
+      const secrets = kubectl(['get', 'secrets', '-n', ns, '-l', 'spice.ai/cluster=two', '-o', 'name']).out;
+      return (deployed.includes('two-scheduler') && deployed.includes('two-executor') && secrets.trim().length > 0) || undefined;
+    },
+    180_000,
+    1000,
+  );
+  const resources = (op: OperatorProcess) =>
+    [
+      ...new Set(
+        writesBy(op, since).map((e) => `${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`),
+      ),
+    ].sort();
   const setWrites = resources(sets);
   const clusterWrites = resources(clusters);
   assert.ok(setWrites.includes('statefulsets') || setWrites.includes('deployments'), setWrites.join());
   assert.ok(clusterWrites.includes('secrets') && clusterWrites.includes('spicepodsets'), clusterWrites.join());
-  assert.not.ok(setWrites.includes('secrets') || setWrites.includes('spicepodclusters/status') || setWrites.includes('spicepodsets'), `the workloads process wrote ${setWrites.join()}`);
-  assert.not.ok(clusterWrites.some((r) => ['statefulsets', 'deployments', 'networkpolicies', 'services', 'spicepodsets/status'].includes(r)), `the cluster process wrote ${clusterWrites.join()}`);
+  assert.not.ok(
+    setWrites.includes('secrets') || setWrites.includes('spicepodclusters/status') || setWrites.includes('spicepodsets'),
+    `the workloads process wrote ${setWrites.join()}`,
+  );
+  assert.not.ok(
+    clusterWrites.some((r) => ['statefulsets', 'deployments', 'networkpolicies', 'services', 'spicepodsets/status'].includes(r)),
+    `the cluster process wrote ${clusterWrites.join()}`,
+  );
   // The handlers' Leases (the missed-sidecar scan holds one of its own, -sidecar-scan).
-  const leases = kubectlJson(['get', 'leases', '-n', OPERATOR_NS]).items.filter((l: any) => l.metadata.name.startsWith(LEASE) && l.metadata.name !== `${LEASE}-sidecar-scan`).map((l: any) => l.metadata.name).sort();
+  const leases = kubectlJson(['get', 'leases', '-n', OPERATOR_NS])
+    .items.filter((l: any) => l.metadata.name.startsWith(LEASE) && l.metadata.name !== `${LEASE}-sidecar-scan`)
+    .map((l: any) => l.metadata.name)
+    .sort();
   assert.equal(leases, [`${LEASE}-cluster`, `${LEASE}-network-policy`, `${LEASE}-pki`, `${LEASE}-workloads`]);
   await stop(sets);
   await stop(clusters);

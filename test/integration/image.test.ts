@@ -73,19 +73,27 @@ function blob(layout: string, digest: string): Buffer {
 
 /** `tar -tv` of a layer blob: [mode owner size path] per entry. */
 function layerListing(layout: string, digest: string): string[] {
-  const r = spawnSync('tar', ['-tvz', '--numeric-owner', '-f', join(layout, 'blobs', digest.replace(':', '/'))], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  const r = spawnSync('tar', ['-tvz', '--numeric-owner', '-f', join(layout, 'blobs', digest.replace(':', '/'))], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 2 ** 20,
+  });
   assert.is(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').map((l) => l.replace(/\s+/g, ' '));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/\s+/g, ' '));
 }
 
 test.before(async () => {
   if (process.getuid?.() !== 0) throw new Error('the image test runs containers with runc and needs root (as CI runs it)');
-  for (const tool of ['runc', 'umoci']) if (!hasCommand(tool)) throw new Error(`${tool} is missing: .ci/run installs it (apt-get install -y runc umoci)`);
+  for (const tool of ['runc', 'umoci'])
+    if (!hasCommand(tool)) throw new Error(`${tool} is missing: .ci/run installs it (apt-get install -y runc umoci)`);
   mkdirSync(runcRoot, { recursive: true });
   // Containers left by a run of this test that was killed.
   for (const line of runc('list', '-q').stdout.split('\n')) if (line.startsWith(CONTAINER_PREFIX)) runc('delete', '--force', line);
   // The CRDs, as the chart installs them (crds.enabled).
-  for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']) kubectlOk(['apply', '--server-side', '-f', join(root, 'crds', `${crd}.yaml`)]);
+  for (const crd of ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai'])
+    kubectlOk(['apply', '--server-side', '-f', join(root, 'crds', `${crd}.yaml`)]);
   image = await buildImage({ out: join(tmp, 'image'), log });
   multiArch = await buildImage({ arches: ['amd64', 'arm64'], out: join(tmp, 'multi'), log });
 });
@@ -100,7 +108,10 @@ test("the assembled image is the Dockerfile's: entrypoint, command, user, workin
   // umoci read HOME from the image's /etc/passwd: the nonroot user of distroless.
   assert.ok(config.process.env.includes('HOME=/home/nonroot'), config.process.env.join(' '));
   const imageConfig = JSON.parse(blob(image.layout, built.config.digest).toString('utf8'));
-  assert.equal(Object.keys(imageConfig.config.ExposedPorts), dockerfile.exposed.map((p) => `${p}/tcp`));
+  assert.equal(
+    Object.keys(imageConfig.config.ExposedPorts),
+    dockerfile.exposed.map((p) => `${p}/tcp`),
+  );
   assert.equal(Object.keys(imageConfig.config.Labels).sort(), Object.keys(dockerfile.labels).sort());
   for (const [key, value] of Object.entries(dockerfile.labels)) {
     if (key.endsWith('.revision')) assert.match(imageConfig.config.Labels[key], /^[0-9a-f]{40}(-dirty)?$/);
@@ -108,12 +119,21 @@ test("the assembled image is the Dockerfile's: entrypoint, command, user, workin
   }
   // The app layer holds exactly the files the Dockerfile copies, root-owned and read-only for the user.
   const app = layerListing(image.layout, built.layers[1]!.digest);
-  assert.equal(app.map((l) => l.split(' ').pop()), ['app/', ...dockerfile.files.map((f) => f.replace(/^\//, ''))]);
+  assert.equal(
+    app.map((l) => l.split(' ').pop()),
+    ['app/', ...dockerfile.files.map((f) => f.replace(/^\//, ''))],
+  );
   assert.match(app[1]!, /^-rw-r--r-- 0\/0 /);
   const runtime = layerListing(image.layout, built.layers[0]!.digest);
-  assert.ok(runtime.some((l) => /^-rwxr-xr-x 0\/0 \d+ .*nodejs\/bin\/node$/.test(l)), 'node at /nodejs/bin/node as in distroless');
+  assert.ok(
+    runtime.some((l) => /^-rwxr-xr-x 0\/0 \d+ .*nodejs\/bin\/node$/.test(l)),
+    'node at /nodejs/bin/node as in distroless',
+  );
   assert.ok(runtime.some((l) => /^drwx------ 65532\/65532 .* home\/nonroot\/$/.test(l)));
-  assert.ok(runtime.some((l) => l.endsWith('var/lib/dpkg/status.d/libc6')), 'scanners see the Debian packages');
+  assert.ok(
+    runtime.some((l) => l.endsWith('var/lib/dpkg/status.d/libc6')),
+    'scanners see the Debian packages',
+  );
 });
 
 test("the image's node is the pinned LTS and runs on the image's libraries alone (read-only root, no host mounts)", () => {
@@ -155,7 +175,17 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
     extraEnv: [{ name: 'NODE_OPTIONS', value: `--import=file://${GUARD_IN_CONTAINER}` }],
   };
   writeFileSync(join(tmp, 'values.yaml'), stringify(values));
-  const rendered = helm(['template', RELEASE, CHART_DIR, '--namespace', OPERATOR_NAMESPACE, '-f', join(tmp, 'values.yaml'), '--show-only', 'templates/deployment.yaml']);
+  const rendered = helm([
+    'template',
+    RELEASE,
+    CHART_DIR,
+    '--namespace',
+    OPERATOR_NAMESPACE,
+    '-f',
+    join(tmp, 'values.yaml'),
+    '--show-only',
+    'templates/deployment.yaml',
+  ]);
   assert.is(rendered.code, 0, rendered.err);
   const pod = parse(rendered.out).spec.template.spec;
   graceSeconds = pod.terminationGracePeriodSeconds;
@@ -189,7 +219,9 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
       `KUBERNETES_SERVICE_PORT=${server.port}`,
     ],
     noNewPrivileges: sc.allowPrivilegeEscalation === false,
-    capabilities: sc.capabilities?.drop?.includes('ALL') ? { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] } : config.process.capabilities,
+    capabilities: sc.capabilities?.drop?.includes('ALL')
+      ? { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] }
+      : config.process.capabilities,
   };
   assert.is(sc.readOnlyRootFilesystem, true);
   config.root.readonly = sc.readOnlyRootFilesystem;
@@ -207,9 +239,17 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   operator = { child, output: () => output, exited };
-  const logs = () => output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const logs = () =>
+    output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
   const seen = (msg: string) => logs().some((l) => l.msg === msg);
-  await eventually('the operator in the container to serve', () => (seen('controller started') && seen('webhook serving')) || (child.exitCode !== null && Promise.reject(new Error(output))), 120_000);
+  await eventually(
+    'the operator in the container to serve',
+    () => (seen('controller started') && seen('webhook serving')) || (child.exitCode !== null && Promise.reject(new Error(output))),
+    120_000,
+  );
 
   // It runs as the image's user, with in-cluster credentials (no kubeconfig anywhere in the container).
   const pid = JSON.parse(runc('state', container).stdout).pid;
@@ -224,7 +264,12 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
   }
   const ready = (kind: string, name: string) =>
     kubectlJson(['get', kind, name, '-n', ns]).status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
-  await eventually(`the examples to become Ready (operator output:\n${output.slice(-2000)})`, () => ready('spicepodset', 'my-spicepod') && ready('spicepodcluster', 'my-cluster'), 240_000, 1000);
+  await eventually(
+    `the examples to become Ready (operator output:\n${output.slice(-2000)})`,
+    () => ready('spicepodset', 'my-spicepod') && ready('spicepodcluster', 'my-cluster'),
+    240_000,
+    1000,
+  );
 
   const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`);
   const readyz = await get(ports.http, '/ready');
@@ -246,11 +291,19 @@ test('the image runs as a Pod would: chart container, ServiceAccount token, read
   assert.match(await (await get(ports.metrics, '/metrics')).text(), /^spiceai_operator_/m);
 
   // Logs are JSON, one line per event (README): nothing else on stdout/stderr, no runtime warnings.
-  assert.equal(output.split('\n').filter((l) => l && !l.startsWith('{')), []);
+  assert.equal(
+    output.split('\n').filter((l) => l && !l.startsWith('{')),
+    [],
+  );
 
   // The webhook it serves from the container, called by the real API server, injects a sidecar.
   kubectlOk(['create', 'configmap', 'demo', '-n', ns, `--from-literal=spicepod.yaml=${SIDECAR_SPICEPOD}`]);
-  const probe = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe', namespace: ns, annotations: { 'spice.ai/inject': 'demo' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } });
+  const probe = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'probe', namespace: ns, annotations: { 'spice.ai/inject': 'demo' } },
+    spec: { containers: [{ name: 'app', image: 'busybox' }] },
+  });
   await eventually('the API server to call the webhook in the container', () => {
     const r = kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], probe);
     return r.code === 0 && (JSON.parse(r.out).spec.initContainers ?? []).some((c: { name: string }) => c.name === 'spice-sidecar');
@@ -261,7 +314,10 @@ test("SIGTERM (what the kubelet sends) ends the operator cleanly within the char
   assert.ok(operator, 'the operator ran');
   assert.ok(graceSeconds > 0);
   assert.is(runc('kill', container, 'TERM').status, 0);
-  const code = await Promise.race([operator!.exited, new Promise((resolve) => setTimeout(() => resolve(`still running after ${graceSeconds}s`), graceSeconds * 1000))]);
+  const code = await Promise.race([
+    operator!.exited,
+    new Promise((resolve) => setTimeout(() => resolve(`still running after ${graceSeconds}s`), graceSeconds * 1000)),
+  ]);
   assert.is(code, 0, operator!.output().slice(-2000));
   assert.match(operator!.output(), /"msg":"stopped"/);
 });
@@ -285,7 +341,9 @@ test('the docker-load tarball and the multi-arch layout push to a registry (cran
     assert.ok(pushed.endsWith(`@${multiArch.digest}`), pushed);
     const index = JSON.parse(crane('manifest', `127.0.0.1:${port}/spiceai-operator:${multiArch.tag.split(':')[1]}`));
     assert.equal(index.manifests.map((m: any) => m.platform.architecture).sort(), ['amd64', 'arm64']);
-    const armConfig = JSON.parse(crane('config', `127.0.0.1:${port}/spiceai-operator@${index.manifests.find((m: any) => m.platform.architecture === 'arm64').digest}`));
+    const armConfig = JSON.parse(
+      crane('config', `127.0.0.1:${port}/spiceai-operator@${index.manifests.find((m: any) => m.platform.architecture === 'arm64').digest}`),
+    );
     assert.is(armConfig.architecture, 'arm64');
     // Reproducible: the second build's amd64 image (bundle built again, app layer written again) is the first's.
     assert.is(multiArch.images.find((i) => i.arch === 'amd64')!.manifest.digest, image.images[0]!.manifest.digest);
@@ -298,12 +356,17 @@ test('the arm64 image holds aarch64 node and libraries (assembled here, on amd64
   const arm = multiArch.images.find((i) => i.arch === 'arm64')!;
   const dir = join(tmp, 'arm64-rootfs');
   mkdirSync(dir);
-  const r = spawnSync('tar', ['-xzf', join(multiArch.layout, 'blobs', arm.layers[0]!.digest.replace(':', '/')), '-C', dir], { encoding: 'utf8' });
+  const r = spawnSync('tar', ['-xzf', join(multiArch.layout, 'blobs', arm.layers[0]!.digest.replace(':', '/')), '-C', dir], {
+    encoding: 'utf8',
+  });
   assert.is(r.status, 0, r.stderr);
   assert.is(readElf(join(dir, 'nodejs/bin/node')).machine, 'aarch64');
   assert.ok(arm.libraries.length >= 6, arm.libraries.join(' '));
   for (const lib of arm.libraries) assert.is(readElf(join(dir, lib)).machine, 'aarch64', lib);
-  assert.ok(existsSync(join(dir, 'lib/ld-linux-aarch64.so.1')) || arm.libraries.some((l) => l.includes('ld-linux-aarch64')), arm.libraries.join(' '));
+  assert.ok(
+    existsSync(join(dir, 'lib/ld-linux-aarch64.so.1')) || arm.libraries.some((l) => l.includes('ld-linux-aarch64')),
+    arm.libraries.join(' '),
+  );
   assert.is(hostArch() === 'arm64' || image.images[0]!.arch === 'amd64', true);
 });
 
@@ -313,7 +376,14 @@ test.after(() => {
   kubectl(['delete', 'mutatingwebhookconfiguration', `image-test-${suffix}`, '--ignore-not-found']);
   kubectl(['delete', 'secret', `image-test-tls-${suffix}`, '-n', OPERATOR_NAMESPACE, '--ignore-not-found']);
   // One Lease per handler (run --lease-name NAME: NAME-<handler>).
-  kubectl(['delete', 'lease', ...['workloads', 'network-policy', 'cluster', 'pki', 'pod-monitor', 'sidecar-scan'].map((h) => `image-test-${suffix}-${h}`), '-n', OPERATOR_NAMESPACE, '--ignore-not-found']);
+  kubectl([
+    'delete',
+    'lease',
+    ...['workloads', 'network-policy', 'cluster', 'pki', 'pod-monitor', 'sidecar-scan'].map((h) => `image-test-${suffix}-${h}`),
+    '-n',
+    OPERATOR_NAMESPACE,
+    '--ignore-not-found',
+  ]);
   if (ns) kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 

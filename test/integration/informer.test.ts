@@ -45,14 +45,21 @@ function record(options: Omit<InformerOptions, 'apiVersion' | 'kind' | 'onEvent'
 // resourceVersion 1 is refused with 410 Gone on any cluster, however young.
 
 function applyWidget(name: string, labels: Record<string, string>, size: number): void {
-  kubectlOk(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: WIDGET_API, kind: 'Widget', metadata: { name, labels }, spec: { size } }));
+  kubectlOk(
+    ['apply', '-n', ns, '-f', '-'],
+    JSON.stringify({ apiVersion: WIDGET_API, kind: 'Widget', metadata: { name, labels }, spec: { size } }),
+  );
 }
 
 function applyCm(name: string, labels: Record<string, string>, data: Record<string, string> = {}): void {
   kubectlOk(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data }));
 }
 
-const cacheNames = (informer: Informer) => informer.list().map((o) => o.metadata.name).sort();
+const cacheNames = (informer: Informer) =>
+  informer
+    .list()
+    .map((o) => o.metadata.name)
+    .sort();
 
 test.before(() => {
   ns = freshNamespace('shim-informer');
@@ -165,12 +172,23 @@ test('410 Gone: relists at the last resourceVersion and reports exactly what cha
   trigger = true;
   await informer.relist(); // interrupts the watch; the next one goes through beforeWatch
   await eventually('the relist after 410', () => informer.counters.goneRelists >= 1 && informer.watchConnected);
-  const names = () => informer.list().map((o) => o.metadata.name).sort();
-  const onServer = () => kubectlJson(['get', 'widgets.shimtest.spice.ai', '-n', ns, '-l', 't=gone']).items.map((o: KObject) => o.metadata.name).sort();
+  const names = () =>
+    informer
+      .list()
+      .map((o) => o.metadata.name)
+      .sort();
+  const onServer = () =>
+    kubectlJson(['get', 'widgets.shimtest.spice.ai', '-n', ns, '-l', 't=gone'])
+      .items.map((o: KObject) => o.metadata.name)
+      .sort();
   await eventually('the cache to converge', () => JSON.stringify(names()) === JSON.stringify(onServer()));
   assert.equal(names(), ['gone-change', 'gone-keep', 'gone-new']);
   assert.is((informer.get(ns, 'gone-change') as any).spec.size, 2);
-  assert.equal(lines().slice(3).sort(), ['add gone-new 1', 'delete gone-delete 1', 'update gone-change 2'], 'each change once, unchanged objects not at all');
+  assert.equal(
+    lines().slice(3).sort(),
+    ['add gone-new 1', 'delete gone-delete 1', 'update gone-change 2'],
+    'each change once, unchanged objects not at all',
+  );
   assert.equal(errors, [], '410 is not reported as a failure');
   applyWidget('gone-after', { t: 'gone' }, 1);
   await eventually('an event from the new watch', () => informer.get(ns, 'gone-after'));
@@ -250,29 +268,48 @@ test('byOwnerUid and custom indexes follow adds, updates and deletes', async () 
   const owner = kubectlJson(['get', 'configmap', 'owner', '-n', ns]);
   const ownerRef = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid };
   const child = (name: string, owned: boolean, tier: string) =>
-    kubectlOk(['apply', '-n', ns, '-f', '-'], JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name, labels: { t: 'idx', tier }, ...(owned ? { ownerReferences: [ownerRef] } : {}) },
-    }));
+    kubectlOk(
+      ['apply', '-n', ns, '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, labels: { t: 'idx', tier }, ...(owned ? { ownerReferences: [ownerRef] } : {}) },
+      }),
+    );
   child('child-1', true, 'a');
   const { informer } = record({ labelSelector: 't=idx' });
   informer.addIndex('tier', (o) => (o.metadata.labels?.tier ? [o.metadata.labels.tier] : []));
   await informer.start();
   await eventually('the watch to connect', () => informer.watchConnected);
-  const owned = () => informer.byOwnerUid(owner.metadata.uid).map((o) => o.metadata.name).sort();
+  const owned = () =>
+    informer
+      .byOwnerUid(owner.metadata.uid)
+      .map((o) => o.metadata.name)
+      .sort();
   assert.equal(owned(), ['child-1']);
   child('child-2', true, 'b');
   await eventually('child-2 indexed', () => owned().length === 2);
   child('child-1', false, 'b'); // ownerReference removed, tier changed
   await eventually('child-1 unindexed', () => owned().length === 1);
   assert.equal(owned(), ['child-2']);
-  assert.equal(informer.byIndex('tier', 'b').map((o) => o.metadata.name).sort(), ['child-1', 'child-2']);
+  assert.equal(
+    informer
+      .byIndex('tier', 'b')
+      .map((o) => o.metadata.name)
+      .sort(),
+    ['child-1', 'child-2'],
+  );
   assert.equal(informer.byIndex('tier', 'a'), []);
   kubectlOk(['delete', 'configmap', 'child-2', '-n', ns]);
   await eventually('child-2 gone from the index', () => owned().length === 0);
-  assert.equal(informer.byIndex('tier', 'b').map((o) => o.metadata.name), ['child-1']);
-  assert.equal(informer.listBy((o) => o.metadata.name.startsWith('child')).map((o) => o.metadata.name), ['child-1']);
+  assert.equal(
+    informer.byIndex('tier', 'b').map((o) => o.metadata.name),
+    ['child-1'],
+  );
+  assert.equal(
+    informer.listBy((o) => o.metadata.name.startsWith('child')).map((o) => o.metadata.name),
+    ['child-1'],
+  );
   await informer.stop();
 });
 
@@ -295,7 +332,10 @@ test('an informer without resyncMs never resyncs', async () => {
   const { informer, events } = record({ labelSelector: 't=noresync' });
   await informer.start();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  assert.equal(events.map((e) => e.type), ['add']);
+  assert.equal(
+    events.map((e) => e.type),
+    ['add'],
+  );
   await informer.stop();
 });
 
@@ -332,7 +372,11 @@ test('SharedInformers: one cache per watched thing, every listener told everythi
   const other = shared.acquire({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, labelSelector: 't=other' }, b.listener);
   assert.is.not(other, informer, 'a different selector is a different cache');
   await shared.release(other, b.listener);
-  assert.is(shared.acquire({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, labelSelector: 't=shared' }, b.listener), informer, 'the same options share one cache');
+  assert.is(
+    shared.acquire({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, labelSelector: 't=shared' }, b.listener),
+    informer,
+    'the same options share one cache',
+  );
   await informer.start();
   await eventually('the watch to connect', () => informer.watchConnected);
   // A listener that joins a running cache is told what it holds; one whose handling throws harms no other.

@@ -21,18 +21,29 @@ const extraNamespaces: string[] = [];
 let operator: OperatorProcess | undefined;
 
 const operatorArgs = () => [
-  '--namespaces', [ns, OPERATOR_NS, ...extraNamespaces].join(','),
-  '--handlers', 'workloads',
+  '--namespaces',
+  [ns, OPERATOR_NS, ...extraNamespaces].join(','),
+  '--handlers',
+  'workloads',
   '--enable-sidecar-injector',
-  '--webhook-url', 'https://127.0.0.1:0/mutate',
-  '--webhook-configuration', CONFIGURATION,
-  '--webhook-secret', SECRET,
-  '--sidecar-default-image', 'example.com/spiceai:test',
-  '--sidecar-default-memory-request', '64Mi',
+  '--webhook-url',
+  'https://127.0.0.1:0/mutate',
+  '--webhook-configuration',
+  CONFIGURATION,
+  '--webhook-secret',
+  SECRET,
+  '--sidecar-default-image',
+  'example.com/spiceai:test',
+  '--sidecar-default-memory-request',
+  '64Mi',
   '--verbose',
 ];
 
-function podManifest(name: string, annotations: Record<string, string>, extra: { ports?: number[]; labels?: Record<string, string>; namespace?: string } = {}) {
+function podManifest(
+  name: string,
+  annotations: Record<string, string>,
+  extra: { ports?: number[]; labels?: Record<string, string>; namespace?: string } = {},
+) {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -74,10 +85,15 @@ test.before(async () => {
   operator = await startOperator(operatorArgs());
   await operator.waitForLog((l) => l.msg === 'webhook serving');
   // The API server picks the new configuration up through an informer: wait until it calls us.
-  await eventually('the API server to call the webhook', () => {
-    const r = kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], podManifest('probe', { 'spice.ai/inject': 'demo' }));
-    return r.code === 0 && sidecarOf(JSON.parse(r.out));
-  }, 30_000, 500);
+  await eventually(
+    'the API server to call the webhook',
+    () => {
+      const r = kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], podManifest('probe', { 'spice.ai/inject': 'demo' }));
+      return r.code === 0 && sidecarOf(JSON.parse(r.out));
+    },
+    30_000,
+    500,
+  );
 });
 
 test('the operator provisioned its serving certificate in a Secret and registered the CA and URL', () => {
@@ -93,12 +109,21 @@ test('the operator provisioned its serving certificate in a Secret and registere
     assert.is(w.sideEffects, 'None');
     assert.is(w.reinvocationPolicy, 'IfNeeded');
   }
-  assert.equal(cfg.webhooks.map((w: any) => [w.name, w.failurePolicy]), [['sidecar.inject.spice.ai', 'Ignore'], ['required.inject.spice.ai', 'Fail']]);
+  assert.equal(
+    cfg.webhooks.map((w: any) => [w.name, w.failurePolicy]),
+    [
+      ['sidecar.inject.spice.ai', 'Ignore'],
+      ['required.inject.spice.ai', 'Fail'],
+    ],
+  );
   assert.not.match(JSON.stringify(operator!.logs), /BEGIN|PRIVATE KEY/);
 });
 
 test('an annotated Pod is created with the spiced sidecar; an unannotated one is untouched', () => {
-  kubectlOk(['create', '-f', '-'], podManifest('annotated', { 'spice.ai/inject': 'demo', 'spice.ai/http-port': '28090', 'spice.ai/sidecar-cpu-limit': '500m' }));
+  kubectlOk(
+    ['create', '-f', '-'],
+    podManifest('annotated', { 'spice.ai/inject': 'demo', 'spice.ai/http-port': '28090', 'spice.ai/sidecar-cpu-limit': '500m' }),
+  );
   const pod = kubectlJson(['get', 'pod', 'annotated', '-n', ns]);
   const sidecar = sidecarOf(pod);
   assert.ok(sidecar, 'sidecar injected');
@@ -109,7 +134,10 @@ test('an annotated Pod is created with the spiced sidecar; an unannotated one is
   assert.equal(sidecar.resources, { requests: { cpu: '500m', memory: '64Mi' }, limits: { cpu: '500m' } });
   assert.is(pod.metadata.annotations['spice.ai/sidecar-injected'], 'true');
   assert.ok(pod.spec.volumes.some((v: any) => v.configMap?.name === 'demo'));
-  assert.equal(pod.spec.containers.map((c: any) => c.name), ['app']);
+  assert.equal(
+    pod.spec.containers.map((c: any) => c.name),
+    ['app'],
+  );
 
   kubectlOk(['create', '-f', '-'], podManifest('plain', {}));
   const plain = kubectlJson(['get', 'pod', 'plain', '-n', ns]);
@@ -118,7 +146,10 @@ test('an annotated Pod is created with the spiced sidecar; an unannotated one is
 });
 
 test("a Deployment's Pods, created by the controller-manager, come out with the sidecar (newer annotation spelling)", async () => {
-  kubectlOk(['apply', '-f', '-'], deploymentManifest('web', { 'spice.ai/inject': 'true', 'spice.ai/inject-config': 'demo', 'spice.ai/image-pull-policy': 'Never' }));
+  kubectlOk(
+    ['apply', '-f', '-'],
+    deploymentManifest('web', { 'spice.ai/inject': 'true', 'spice.ai/inject-config': 'demo', 'spice.ai/image-pull-policy': 'Never' }),
+  );
   const pods = await eventually('two Deployment pods', () => {
     const items = kubectlJson(['get', 'pods', '-n', ns, '-l', 'app=web']).items;
     return items.length === 2 ? items : undefined;
@@ -144,7 +175,13 @@ test('a Pod that complies with the restricted (or baseline) Pod Security Standar
           {
             name: 'app',
             image: 'busybox',
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' }, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 1000,
+              seccompProfile: { type: 'RuntimeDefault' },
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ['ALL'] },
+            },
           },
         ],
       },
@@ -155,12 +192,23 @@ test('a Pod that complies with the restricted (or baseline) Pod Security Standar
   }
   // The same Pod without its own seccomp profile is refused in the restricted namespace: the check is real.
   const restricted = pss.restricted;
-  const bare = kubectl(['create', '-f', '-'], JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'no-seccomp', namespace: restricted, annotations: { 'spice.ai/inject': 'demo' } },
-    spec: { containers: [{ name: 'app', image: 'busybox', securityContext: { runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] },
-  }));
+  const bare = kubectl(
+    ['create', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'no-seccomp', namespace: restricted, annotations: { 'spice.ai/inject': 'demo' } },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox',
+            securityContext: { runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
+      },
+    }),
+  );
   assert.is.not(bare.code, 0);
   assert.match(bare.err, /violates PodSecurity "restricted:latest".*container "app" must set securityContext\.seccompProfile/);
   assert.not.match(bare.err, /spice-sidecar/, 'the sidecar is not among the violations');
@@ -198,12 +246,20 @@ test('bad annotations are denied with what to change', () => {
   assert.match(port.err, 'spice.ai/flight-port: "flight" is not a port number: set it to a whole number from 1 to 65535');
   const value = kubectl(['create', '-f', '-'], podManifest('badvalue', { 'spice.ai/inject': 'yes' }));
   assert.match(value.err, 'spice.ai/inject: "yes" is not a recognised value');
-  const resources = kubectl(['create', '-f', '-'], podManifest('badresources', { 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '32Mi' }));
-  assert.match(resources.err, "the sidecar's memory request 64Mi (the operator's default, --sidecar-default-memory-request) is above its limit 32Mi (spice.ai/sidecar-memory-limit)");
+  const resources = kubectl(
+    ['create', '-f', '-'],
+    podManifest('badresources', { 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '32Mi' }),
+  );
+  assert.match(
+    resources.err,
+    "the sidecar's memory request 64Mi (the operator's default, --sidecar-default-memory-request) is above its limit 32Mi (spice.ai/sidecar-memory-limit)",
+  );
 });
 
 test('a server-side dry run shows the injected Pod and creates nothing', () => {
-  const out = JSON.parse(kubectlOk(['create', '--dry-run=server', '-o', 'json', '-f', '-'], podManifest('dry', { 'spice.ai/inject': 'demo' })));
+  const out = JSON.parse(
+    kubectlOk(['create', '--dry-run=server', '-o', 'json', '-f', '-'], podManifest('dry', { 'spice.ai/inject': 'demo' })),
+  );
   assert.ok(sidecarOf(out));
   assert.is(kubectl(['get', 'pod', 'dry', '-n', ns]).code, 1);
 });
@@ -218,7 +274,11 @@ test('the operator namespace is never injected, and never even sent to the webho
     // A Pod admitted afterwards is a barrier: the operator logs admissions in order.
     kubectlOk(['create', '-f', '-'], podManifest(`barrier-${suffix}`, {}));
     await operator!.waitForLog((l) => l.msg === 'admission skipped' && l.pod === `barrier-${suffix}`, 30_000);
-    assert.equal(operator!.logs.filter((l) => l.namespace === OPERATOR_NS && /admission|injected/.test(String(l.msg))), [], 'no admission request for the operator namespace');
+    assert.equal(
+      operator!.logs.filter((l) => l.namespace === OPERATOR_NS && /admission|injected/.test(String(l.msg))),
+      [],
+      'no admission request for the operator namespace',
+    );
   } finally {
     kubectl(['delete', 'pod', name, '-n', OPERATOR_NS, '--wait=false']);
   }
@@ -237,13 +297,25 @@ test('a restart reuses the Secret and rewrites neither it nor the configuration'
   const after = kubectlJson(['get', 'secret', SECRET, '-n', OPERATOR_NS]);
   assert.equal(after.data, before.data);
   assert.is(after.metadata.resourceVersion, before.metadata.resourceVersion);
-  const writes = auditWrites(since, (e) => !!e.userAgent?.startsWith('spiceai-operator') && ['secrets', 'mutatingwebhookconfigurations'].includes(e.objectRef?.resource ?? ''));
-  assert.equal(writes.map((w) => `${w.verb} ${w.objectRef?.resource}`), []);
+  const writes = auditWrites(
+    since,
+    (e) =>
+      !!e.userAgent?.startsWith('spiceai-operator') && ['secrets', 'mutatingwebhookconfigurations'].includes(e.objectRef?.resource ?? ''),
+  );
+  assert.equal(
+    writes.map((w) => `${w.verb} ${w.objectRef?.resource}`),
+    [],
+  );
   // and it still injects
-  await eventually('injection after the restart', () => {
-    const r = kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], podManifest('again', { 'spice.ai/inject': 'demo' }));
-    return r.code === 0 && sidecarOf(JSON.parse(r.out));
-  }, 30_000, 500);
+  await eventually(
+    'injection after the restart',
+    () => {
+      const r = kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], podManifest('again', { 'spice.ai/inject': 'demo' }));
+      return r.code === 0 && sidecarOf(JSON.parse(r.out));
+    },
+    30_000,
+    500,
+  );
 });
 
 test('with the operator down: Pods that do not require the sidecar are still created, those labelled inject-required are refused', async () => {
@@ -251,7 +323,10 @@ test('with the operator down: Pods that do not require the sidecar are still cre
   operator = undefined;
   kubectlOk(['create', '-f', '-'], podManifest('while-down', { 'spice.ai/inject': 'demo' }));
   assert.is(sidecarOf(kubectlJson(['get', 'pod', 'while-down', '-n', ns])), undefined);
-  const required = kubectl(['create', '-f', '-'], podManifest('required', { 'spice.ai/inject': 'demo' }, { labels: { 'spice.ai/inject-required': 'true' } }));
+  const required = kubectl(
+    ['create', '-f', '-'],
+    podManifest('required', { 'spice.ai/inject': 'demo' }, { labels: { 'spice.ai/inject-required': 'true' } }),
+  );
   assert.is.not(required.code, 0);
   assert.match(required.err, 'failed calling webhook "required.inject.spice.ai"');
 });

@@ -17,7 +17,13 @@ const READER = `metrics-reader-${Math.random().toString(36).slice(2, 7)}`;
 function get(path: string, token?: string): Promise<{ status: number; body: string; tls: boolean }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: operator!.metricsPort, path, rejectUnauthorized: false, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      {
+        host: '127.0.0.1',
+        port: operator!.metricsPort,
+        path,
+        rejectUnauthorized: false,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      },
       (res) => {
         const tls = !!(res.socket as { encrypted?: boolean } | null)?.encrypted;
         let body = '';
@@ -34,7 +40,15 @@ test.before(async () => {
   kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL('../../crds/spicepodsets.spice.ai.yaml', import.meta.url), 'utf8'));
   ns = freshNamespace('metrics-secure');
   for (const sa of ['scraper', 'stranger']) kubectlOk(['create', 'serviceaccount', sa, '-n', ns]);
-  kubectlOk(['apply', '-f', '-'], stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: READER }, rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] }));
+  kubectlOk(
+    ['apply', '-f', '-'],
+    stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: READER },
+      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+    }),
+  );
   kubectlOk(['create', 'clusterrolebinding', READER, `--clusterrole=${READER}`, `--serviceaccount=${ns}:scraper`]);
   operator = await startOperator(['--namespaces', ns, '--handlers', 'workloads', '--metrics-secure', '--no-leader-elect']);
 });

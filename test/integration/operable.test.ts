@@ -26,14 +26,21 @@ test.before(async () => {
   // The Lease goes to the operator namespace, here taken from POD_NAMESPACE (no --operator-namespace).
   process.env.POD_NAMESPACE = operatorNs;
   operator = await startOperator([
-    '--watch-namespaces', ns,
-    '--handlers', 'workloads',
-    '--metrics-bind-address', '127.0.0.1:0',
-    '--health-probe-bind-address', '127.0.0.1:0',
+    '--watch-namespaces',
+    ns,
+    '--handlers',
+    'workloads',
+    '--metrics-bind-address',
+    '127.0.0.1:0',
+    '--health-probe-bind-address',
+    '127.0.0.1:0',
     '--leader-elect',
-    '--leader-election-id', LEASE,
-    '--zap-log-level', 'debug',
-    '--sidecar-scan-seconds', '2',
+    '--leader-election-id',
+    LEASE,
+    '--zap-log-level',
+    'debug',
+    '--sidecar-scan-seconds',
+    '2',
   ]);
   process.env.POD_NAMESPACE = savedPodNamespace;
   await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
@@ -67,12 +74,23 @@ test('the Leases named by --leader-election-id (one per handler, one for the sid
   for (const part of ['workloads', 'sidecar-scan']) {
     const name = `${LEASE}-${part}`;
     await eventually(`Lease ${name} held`, () => kubectlJson(['get', 'lease', name, '-n', operatorNs]).spec.holderIdentity || undefined);
-    await eventually(`leader_election_master_status{name="${name}"} 1`, async () => sampleValue(await metrics(), 'leader_election_master_status', { name }) === 1 || undefined);
+    await eventually(
+      `leader_election_master_status{name="${name}"} 1`,
+      async () => sampleValue(await metrics(), 'leader_election_master_status', { name }) === 1 || undefined,
+    );
   }
 });
 
 test("a reconcile shows in controller-runtime's families, and every selector of kubebuilder's dashboard finds a series", async () => {
-  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: 'app' }, spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } } }));
+  kubectlOk(
+    ['apply', '--server-side', '-n', ns, '-f', '-'],
+    stringify({
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      metadata: { name: 'app' },
+      spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } },
+    }),
+  );
   await eventually('the Deployment', () => kubectl(['get', 'deployment', 'app', '-n', ns]).code === 0 || undefined);
   const families = await eventually('a successful reconcile counted', async () => {
     const f = await metrics();
@@ -81,8 +99,15 @@ test("a reconcile shows in controller-runtime's families, and every selector of 
   assert.is(sampleValue(families, 'controller_runtime_max_concurrent_reconciles', { controller: 'workloads' }), 4);
   assert.ok((sampleValue(families, 'workqueue_adds_total', { name: 'workloads', controller: 'workloads' }) ?? 0) > 0);
   const requests = families.get('rest_client_requests_total')!.metrics;
-  assert.ok(requests.some((m) => m.labels.code === '200' && m.labels.method === 'GET' && /^127\.0\.0\.1:\d+$|^localhost:\d+$/.test(m.labels.host!)), JSON.stringify(requests.slice(0, 3)));
-  const listed = sampleValue(families, 'spiceai_operator_informer_last_sync_timestamp_seconds', { kind: 'SpicepodSet', namespace: ns, operation: 'list' });
+  assert.ok(
+    requests.some((m) => m.labels.code === '200' && m.labels.method === 'GET' && /^127\.0\.0\.1:\d+$|^localhost:\d+$/.test(m.labels.host!)),
+    JSON.stringify(requests.slice(0, 3)),
+  );
+  const listed = sampleValue(families, 'spiceai_operator_informer_last_sync_timestamp_seconds', {
+    kind: 'SpicepodSet',
+    namespace: ns,
+    operation: 'list',
+  });
   assert.ok(listed && Math.abs(listed - Date.now() / 1000) < 600, `SpicepodSet cache listed recently: ${listed}`);
   for (const parsed of parsePromql(KUBEBUILDER_DASHBOARD_QUERIES)) {
     assert.is(parsed.error, undefined);
@@ -107,25 +132,59 @@ test('every reconcile log line carries controller, namespace, name and reconcile
 test('a Pod that asked for the sidecar and runs without it gets a Warning Event and is counted by namespace', async () => {
   // This operator serves no injector (the harness's --no-sidecar-injector): the Pod is admitted untouched.
   const annotations = { 'spice.ai/inject': 'true', 'spice.ai/spicepod-configmap': 'app-spicepod' };
-  kubectlOk(['apply', '-n', ns, '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'missed', annotations }, spec: { containers: [{ name: 'app', image: 'busybox' }] } }));
-  kubectlOk(['apply', '-n', ns, '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'plain' }, spec: { containers: [{ name: 'app', image: 'busybox' }] } }));
-  const event = await eventually('the SidecarMissing Event', () =>
-    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=missed,reason=SidecarMissing']).items[0],
+  kubectlOk(
+    ['apply', '-n', ns, '-f', '-'],
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'missed', annotations },
+      spec: { containers: [{ name: 'app', image: 'busybox' }] },
+    }),
+  );
+  kubectlOk(
+    ['apply', '-n', ns, '-f', '-'],
+    stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'plain' }, spec: { containers: [{ name: 'app', image: 'busybox' }] } }),
+  );
+  const event = await eventually(
+    'the SidecarMissing Event',
+    () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=missed,reason=SidecarMissing']).items[0],
   );
   assert.is(event.type, 'Warning');
   assert.match(event.message, new RegExp(`kubectl delete pod -n ${ns} missed`));
-  await eventually('the gauge', async () => sampleValue(await metrics(), 'spiceai_operator_pods_missing_sidecar', { namespace: ns }) === 1 || undefined);
-  assert.equal(kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=plain,reason=SidecarMissing']).items, [], 'a Pod that asked for nothing is left alone');
+  await eventually(
+    'the gauge',
+    async () => sampleValue(await metrics(), 'spiceai_operator_pods_missing_sidecar', { namespace: ns }) === 1 || undefined,
+  );
+  assert.equal(
+    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=plain,reason=SidecarMissing']).items,
+    [],
+    'a Pod that asked for nothing is left alone',
+  );
   // Gone: no longer counted.
   kubectlOk(['delete', 'pod', 'missed', '-n', ns, '--grace-period=0', '--force']);
-  await eventually('the gauge back down', async () => (sampleValue(await metrics(), 'spiceai_operator_pods_missing_sidecar', { namespace: ns }) ?? 0) === 0 || undefined);
+  await eventually(
+    'the gauge back down',
+    async () => (sampleValue(await metrics(), 'spiceai_operator_pods_missing_sidecar', { namespace: ns }) ?? 0) === 0 || undefined,
+  );
 });
 
 test('SIGTERM while the operator is still starting (the webhook after the controllers) stops it cleanly, exit 0', async () => {
   const name = `${LEASE}-early-stop`;
   const early = await startOperator([
-    '--namespaces', ns, '--handlers', 'workloads', '--no-leader-elect', '--operator-namespace', operatorNs,
-    '--enable-sidecar-injector', '--webhook-url', 'https://127.0.0.1:0/mutate', '--webhook-configuration', name, '--webhook-secret', name,
+    '--namespaces',
+    ns,
+    '--handlers',
+    'workloads',
+    '--no-leader-elect',
+    '--operator-namespace',
+    operatorNs,
+    '--enable-sidecar-injector',
+    '--webhook-url',
+    'https://127.0.0.1:0/mutate',
+    '--webhook-configuration',
+    name,
+    '--webhook-secret',
+    name,
   ]);
   // The harness returns at "controller started": the webhook's certificate and configuration come next.
   const code = await early.stop();

@@ -24,7 +24,9 @@ const OTEL = {
   OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,k8s.namespace.name=spiceai-operator-system',
 };
 
-const successes = (p: ReceivedPush) => pointOf(metricsOf(p).get('controller_runtime_reconcile_total')?.sum?.dataPoints, { controller: 'workloads', result: 'success' })?.asDouble ?? 0;
+const successes = (p: ReceivedPush) =>
+  pointOf(metricsOf(p).get('controller_runtime_reconcile_total')?.sum?.dataPoints, { controller: 'workloads', result: 'success' })
+    ?.asDouble ?? 0;
 
 test.before(async () => {
   kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL('../../crds/spicepodsets.spice.ai.yaml', import.meta.url), 'utf8'));
@@ -46,7 +48,15 @@ test('after a reconcile, the receiver has it: service.name, the reconcile counte
   const start = await operator!.waitForLog((l) => l.msg === 'pushing metrics over OTLP');
   assert.is(start.url, `${receiver.base}/v1/metrics`);
   assert.not.match(JSON.stringify(operator!.logs), /otlp-token/, 'the headers never reach a log line');
-  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: 'app' }, spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } } }));
+  kubectlOk(
+    ['apply', '--server-side', '-n', ns, '-f', '-'],
+    stringify({
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      metadata: { name: 'app' },
+      spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } },
+    }),
+  );
   await eventually('the Deployment', () => kubectl(['get', 'deployment', 'app', '-n', ns]).code === 0 || undefined);
   const push = await receiver.waitFor((p) => successes(p) > 0, 60_000);
 
@@ -71,7 +81,11 @@ test('after a reconcile, the receiver has it: service.name, the reconcile counte
   assert.ok(time, 'controller_runtime_reconcile_time_seconds as a histogram');
   assert.is(time.explicitBounds?.[0], 0.005, "controller-runtime's buckets");
   assert.is(time.bucketCounts?.length, time.explicitBounds!.length + 1);
-  assert.is(time.bucketCounts!.reduce((a, c) => a + BigInt(c), 0n), BigInt(time.count!), 'per-bucket counts add up to the count');
+  assert.is(
+    time.bucketCounts!.reduce((a, c) => a + BigInt(c), 0n),
+    BigInt(time.count!),
+    'per-bucket counts add up to the count',
+  );
   assert.ok(BigInt(time.count!) > 0n);
 
   // The same numbers as /metrics: the push exports what the registry holds.
@@ -82,14 +96,24 @@ test('after a reconcile, the receiver has it: service.name, the reconcile counte
 test('with an hour between pushes, the one push is the last: at stop, with the final counts', async () => {
   assert.is(await operator!.stop(), 0, JSON.stringify(operator!.logs.slice(-8)));
   operator = undefined;
-  Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.base, OTEL_METRIC_EXPORT_INTERVAL: '3600000', OTEL_SERVICE_NAME: 'final-push' });
+  Object.assign(process.env, {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.base,
+    OTEL_METRIC_EXPORT_INTERVAL: '3600000',
+    OTEL_SERVICE_NAME: 'final-push',
+  });
   const quiet = await startOperator(['--namespaces', ns, '--handlers', 'workloads', '--no-leader-elect']);
   for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_METRIC_EXPORT_INTERVAL', 'OTEL_SERVICE_NAME']) delete process.env[name];
   // Started (the push starts once everything else has): a SIGTERM before that would find no handler.
   await quiet.waitForLog((l) => l.msg === 'pushing metrics over OTLP');
   const ours = (p: ReceivedPush) => attributesOf(p.request?.resourceMetrics[0].resource?.attributes)['service.name'] === 'final-push';
   // Its first reconcile of the SpicepodSet the test above created.
-  await eventually('a reconcile', async () => /^controller_runtime_reconcile_total\{controller="workloads",result="success"\} [1-9]/m.test(await (await fetch(`http://127.0.0.1:${quiet.metricsPort}/metrics`)).text()) || undefined);
+  await eventually(
+    'a reconcile',
+    async () =>
+      /^controller_runtime_reconcile_total\{controller="workloads",result="success"\} [1-9]/m.test(
+        await (await fetch(`http://127.0.0.1:${quiet.metricsPort}/metrics`)).text(),
+      ) || undefined,
+  );
   assert.is(receiver.pushes.filter(ours).length, 0, 'nothing pushed before the interval');
   assert.is(await quiet.stop(), 0, JSON.stringify(quiet.logs.slice(-8)));
   const last = await receiver.waitFor(ours, 10_000);
@@ -97,11 +121,15 @@ test('with an hour between pushes, the one push is the last: at stop, with the f
 });
 
 test('a bad variable stops the operator at start, naming it', () => {
-  const run = spawnSync(process.execPath, [new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname, 'run', '--kubeconfig', testKubeconfig(), '--namespaces', ns], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
-  });
+  const run = spawnSync(
+    process.execPath,
+    [new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname, 'run', '--kubeconfig', testKubeconfig(), '--namespaces', ns],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+    },
+  );
   assert.is(run.status, 2);
   assert.match(run.stderr, /OTEL_EXPORTER_OTLP_PROTOCOL="grpc": gRPC is not supported: use http\/protobuf/);
 });

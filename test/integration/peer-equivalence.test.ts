@@ -50,12 +50,23 @@ let peer: ReturnType<typeof spawn> | undefined;
 let peerLog = '';
 
 function applySet(namespace: string, name: string, spec: Record<string, unknown>) {
-  kubectlOk(['apply', '--server-side', '-n', namespace, '-f', '-'], stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name }, spec }));
+  kubectlOk(
+    ['apply', '--server-side', '-n', namespace, '-f', '-'],
+    stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name }, spec }),
+  );
 }
 
 /** An object as both operators should have written it: without what the API server or others set. */
 function comparable(obj: any) {
-  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, namespace: _n, ...metadata } = obj.metadata;
+  const {
+    uid: _u,
+    resourceVersion: _r,
+    creationTimestamp: _c,
+    generation: _g,
+    managedFields: _m,
+    namespace: _n,
+    ...metadata
+  } = obj.metadata;
   if (metadata.annotations) {
     delete metadata.annotations['spice.ai/applied-hash'];
     if (!Object.keys(metadata.annotations).length) delete metadata.annotations;
@@ -86,7 +97,9 @@ function parentStatus(namespace: string, set: string) {
   const status = structuredClone(kubectlJson(['get', 'spicepodset', set, '-n', namespace]).status ?? {});
   for (const c of status.conditions ?? []) delete c.lastTransitionTime;
   // A time both write on their own clocks: compared as present or not.
-  if (status.lastUpdated !== undefined) status.lastUpdated = typeof status.lastUpdated === 'string' && !Number.isNaN(Date.parse(status.lastUpdated)) ? 'a time' : status.lastUpdated;
+  if (status.lastUpdated !== undefined)
+    status.lastUpdated =
+      typeof status.lastUpdated === 'string' && !Number.isNaN(Date.parse(status.lastUpdated)) ? 'a time' : status.lastUpdated;
   return status;
 }
 
@@ -103,10 +116,22 @@ test.before(async () => {
   kubectl(['create', 'namespace', OPERATOR_NS]);
   oursNs = freshNamespace('eq-ours');
   peerNs = freshNamespace('eq-peer');
-  const bin = execFileSync('bash', [join(root, 'bench/peer/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+  const bin = execFileSync('bash', [join(root, 'bench/peer/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    .trim()
+    .split('\n')
+    .pop()!;
   peer = spawn(
     join(bin, 'spicepodset-peer'),
-    ['--namespaces', peerNs, '--leader-election-namespace', OPERATOR_NS, '--max-concurrent-reconciles', '4', '--health-probe-bind-address', '127.0.0.1:0'],
+    [
+      '--namespaces',
+      peerNs,
+      '--leader-election-namespace',
+      OPERATOR_NS,
+      '--max-concurrent-reconciles',
+      '4',
+      '--health-probe-bind-address',
+      '127.0.0.1:0',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: testKubeconfig() } },
   );
   peer.stderr!.on('data', (d) => (peerLog = (peerLog + d).slice(-20_000)));
@@ -125,7 +150,12 @@ test('for the benchmark specs, the peer writes the same children and the same st
     applySet(peerNs, name, spec);
   }
   for (const [name, spec] of Object.entries(SPECS)) {
-    await eventually(`${name} settled under both operators`, () => settled(oursNs, name, spec) && settled(peerNs, name, spec), 120_000, 500);
+    await eventually(
+      `${name} settled under both operators`,
+      () => settled(oursNs, name, spec) && settled(peerNs, name, spec),
+      120_000,
+      500,
+    );
   }
   for (const name of Object.keys(SPECS)) {
     const mine = children(oursNs, name);
@@ -139,16 +169,22 @@ test('for the benchmark specs, the peer writes the same children and the same st
 
 test('after a Spicepod change both roll the 3-replica set to the same new revision', async () => {
   const spec = { ...SPECS.three!, spicepod: { ...spicepod, datasets: [{ from: 'spice.ai:path', name: 'a' }] } };
-  const revision = (ns: string) => kubectlJson(['get', 'statefulset', 'three-2', '-n', ns]).spec.template.metadata.annotations['spice.ai/revision'];
+  const revision = (ns: string) =>
+    kubectlJson(['get', 'statefulset', 'three-2', '-n', ns]).spec.template.metadata.annotations['spice.ai/revision'];
   const before = revision(oursNs);
   applySet(oursNs, 'three', spec);
   applySet(peerNs, 'three', spec);
   const rolled = (ns: string) => {
     const set = kubectlJson(['get', 'spicepodset', 'three', '-n', ns]);
-    return settled(ns, 'three', spec) && set.status.conditions.find((c: any) => c.type === 'Progressing')?.message !== `revision ${before} is rolled out`;
+    return (
+      settled(ns, 'three', spec) &&
+      set.status.conditions.find((c: any) => c.type === 'Progressing')?.message !== `revision ${before} is rolled out`
+    );
   };
   await eventually('three rolled under both', () => rolled(oursNs) && rolled(peerNs), 180_000, 500).catch((error) => {
-    throw new Error(`${error.message}\nours: ${JSON.stringify(parentStatus(oursNs, 'three'))}\npeer: ${JSON.stringify(parentStatus(peerNs, 'three'))}\npeer log: ${peerLog.slice(-3000)}`);
+    throw new Error(
+      `${error.message}\nours: ${JSON.stringify(parentStatus(oursNs, 'three'))}\npeer: ${JSON.stringify(parentStatus(peerNs, 'three'))}\npeer log: ${peerLog.slice(-3000)}`,
+    );
   });
   const mine = children(oursNs, 'three');
   const theirs = children(peerNs, 'three');

@@ -27,7 +27,18 @@ const RELEASE = 'split';
 const NS = `split-install-${Math.random().toString(36).slice(2, 7)}`;
 const OPERATOR = `${RELEASE}-spiceai-operator`;
 const HOOK = `${OPERATOR}-workloads-hook`;
-const SPLIT = ['--set', 'handlers.workloads.mode=hook', '--set', 'handlers.pki.mode=off', '--set', 'handlers.cluster.mode=off', '--set', 'handlers.pod-monitor.mode=off', '--set', 'crds.enabled=false'];
+const SPLIT = [
+  '--set',
+  'handlers.workloads.mode=hook',
+  '--set',
+  'handlers.pki.mode=off',
+  '--set',
+  'handlers.cluster.mode=off',
+  '--set',
+  'handlers.pod-monitor.mode=off',
+  '--set',
+  'crds.enabled=false',
+];
 const tmp = mkdtempSync(join(tmpdir(), 'split-install-'));
 const helmKube = (...args: string[]) => helm([...args, '--kubeconfig', testKubeconfig()]);
 let setNs = '';
@@ -43,10 +54,19 @@ const freePort = () =>
     });
   });
 const secretText = (name: string): Record<string, string> =>
-  Object.fromEntries(Object.entries(kubectlJson(['get', 'secret', name, '-n', NS]).data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  Object.fromEntries(
+    Object.entries(kubectlJson(['get', 'secret', name, '-n', NS]).data as Record<string, string>).map(([k, v]) => [
+      k,
+      Buffer.from(v, 'base64').toString('utf8'),
+    ]),
+  );
 
 test.before(() => {
-  const r = spawnSync(process.execPath, [new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname, 'crd', '--apply', '--kubeconfig', testKubeconfig()], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname, 'crd', '--apply', '--kubeconfig', testKubeconfig()],
+    { encoding: 'utf8' },
+  );
   assert.is(r.status, 0, r.stderr);
   setNs = freshNamespace('split-sets');
 });
@@ -61,7 +81,17 @@ test.after(async () => {
 
 test('helm installs the split release: the hook Deployment and Service, no ServiceAccount token, the operator told to call the hook', () => {
   // The webhook is kept to a namespace where no Pod is created (its Service leads nowhere here).
-  const installed = helmKube('install', RELEASE, CHART_DIR, '--namespace', NS, '--create-namespace', '--set', 'namespaces={split-no-pods}', ...SPLIT);
+  const installed = helmKube(
+    'install',
+    RELEASE,
+    CHART_DIR,
+    '--namespace',
+    NS,
+    '--create-namespace',
+    '--set',
+    'namespaces={split-no-pods}',
+    ...SPLIT,
+  );
   assert.is(installed.code, 0, installed.err);
   const pod = kubectlJson(['get', 'deployment', HOOK, '-n', NS]).spec.template.spec;
   assert.is(pod.automountServiceAccountToken, false);
@@ -71,7 +101,18 @@ test('helm installs the split release: the hook Deployment and Service, no Servi
   assert.ok(args.includes('--handlers=workloads,network-policy'), args.join(' '));
   assert.ok(args.includes(`--handler-service=workloads=${HOOK}`), args.join(' '));
   // With autoscaling, the HorizontalPodAutoscaler (and the Deployment without replicas) is accepted too.
-  const scaled = helm(['template', RELEASE, CHART_DIR, '--namespace', NS, ...SPLIT, '--set', 'handlers.workloads.autoscaling.enabled=true', '--show-only', 'templates/hooks.yaml']);
+  const scaled = helm([
+    'template',
+    RELEASE,
+    CHART_DIR,
+    '--namespace',
+    NS,
+    ...SPLIT,
+    '--set',
+    'handlers.workloads.autoscaling.enabled=true',
+    '--show-only',
+    'templates/hooks.yaml',
+  ]);
   assert.is(scaled.code, 0, scaled.err);
   assert.match(scaled.out, /kind: HorizontalPodAutoscaler/);
   const dry = kubectl(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'], scaled.out);
@@ -85,7 +126,15 @@ test("the operator, with the release's RBAC, issues the hook's certificate from 
   port = await freePort();
   const kubeconfig = serviceAccountKubeconfig(testKubeconfig(), NS, OPERATOR, tmp);
   // The Service's address leads nowhere here: dial the same server on loopback (its address is in the certificate too).
-  operator = await startOperator([...args, '--namespaces', setNs, '--kubeconfig', kubeconfig, '--handler-url', `workloads=https://127.0.0.1:${port}`]);
+  operator = await startOperator([
+    ...args,
+    '--namespaces',
+    setNs,
+    '--kubeconfig',
+    kubeconfig,
+    '--handler-url',
+    `workloads=https://127.0.0.1:${port}`,
+  ]);
   await operator.waitForLog((l) => l.msg === 'hook certificates current', 120_000);
 
   const secret = secretText(`${HOOK}-tls`);
@@ -94,7 +143,8 @@ test("the operator, with the release's RBAC, issues the hook's certificate from 
   assert.is(secret['ca.crt'], ca['ca.crt'], "the operator's own CA (the webhook's)");
   assert.ok(await verifyIssuedBy(secret['tls.crt']!, ca['ca.crt']!));
   const info = await parseCertificate(secret['tls.crt']!);
-  for (const name of [HOOK, `${HOOK}.${NS}`, `${HOOK}.${NS}.svc`, `${HOOK}.${NS}.svc.cluster.local`]) assert.ok(info.dnsNames.includes(name), `${name} in ${info.dnsNames}`);
+  for (const name of [HOOK, `${HOOK}.${NS}`, `${HOOK}.${NS}.svc`, `${HOOK}.${NS}.svc.cluster.local`])
+    assert.ok(info.dnsNames.includes(name), `${name} in ${info.dnsNames}`);
 
   // The hook Deployment's own arguments, with the Secret mounted as files (as the kubelet does) and a loopback address.
   for (const [key, text] of Object.entries(secret)) writeFileSync(join(tmp, key), text, { mode: 0o600 });
@@ -117,9 +167,25 @@ test("the operator, with the release's RBAC, issues the hook's certificate from 
     1000,
   );
   const metrics = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
-  const ok = metrics.split('\n').find((l) => l.startsWith('spiceai_operator_hook_request_duration_seconds_count{') && l.includes('handler="workloads"') && l.includes('code="200"'));
-  assert.ok(ok && Number(ok.split(' ').pop()) > 0, `calls answered 200 by the hook:\n${metrics.split('\n').filter((l) => l.includes('hook_request')).join('\n')}`);
-  assert.not.ok(operator.logs.some((l) => l.level === 'error' && /hook certificate/.test(l.msg)), 'no certificate errors');
+  const ok = metrics
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('spiceai_operator_hook_request_duration_seconds_count{') &&
+        l.includes('handler="workloads"') &&
+        l.includes('code="200"'),
+    );
+  assert.ok(
+    ok && Number(ok.split(' ').pop()) > 0,
+    `calls answered 200 by the hook:\n${metrics
+      .split('\n')
+      .filter((l) => l.includes('hook_request'))
+      .join('\n')}`,
+  );
+  assert.not.ok(
+    operator.logs.some((l) => l.level === 'error' && /hook certificate/.test(l.msg)),
+    'no certificate errors',
+  );
 });
 
 test("serve accepts only a client certificate of the operator's CA, and its certificate names the hook Service", async () => {
@@ -128,13 +194,30 @@ test("serve accepts only a client certificate of the operator's CA, and its cert
   const ca = secretText(`${OPERATOR}-webhook-tls`);
   const url = `https://127.0.0.1:${port}`;
   // A client of the operator's CA (issued here from the CA key an admin can read), dialling by the Service's DNS name.
-  const client = await issueLeaf({ ca: { certPem: ca['ca.crt']!, keyPem: ca['ca.key']! }, commonName: 'test-client', dnsNames: ['test-client'], ipAddresses: [], validityDays: 1 });
+  const client = await issueLeaf({
+    ca: { certPem: ca['ca.crt']!, keyPem: ca['ca.key']! },
+    commonName: 'test-client',
+    dnsNames: ['test-client'],
+    ipAddresses: [],
+    validityDays: 1,
+  });
   const servername = `${HOOK}.${NS}.svc`;
-  const accepted = await rawRequest(url, 'GET', '/healthz', {}, undefined, { ca: secret['ca.crt'], cert: client.certPem, key: client.keyPem, servername } as never);
+  const accepted = await rawRequest(url, 'GET', '/healthz', {}, undefined, {
+    ca: secret['ca.crt'],
+    cert: client.certPem,
+    key: client.keyPem,
+    servername,
+  } as never);
   assert.is(accepted.status, 200);
   assert.is(JSON.parse(accepted.body.toString()).handler, 'workloads');
   const stranger = await createCA({ commonName: 'stranger', validityDays: 1 });
-  const strangerClient = await issueLeaf({ ca: stranger, commonName: 'intruder', dnsNames: ['intruder'], ipAddresses: [], validityDays: 1 });
+  const strangerClient = await issueLeaf({
+    ca: stranger,
+    commonName: 'intruder',
+    dnsNames: ['intruder'],
+    ipAddresses: [],
+    validityDays: 1,
+  });
   for (const [what, tls] of [
     ['no client certificate', { ca: secret['ca.crt'], servername }],
     ['a client certificate of another CA', { ca: secret['ca.crt'], cert: strangerClient.certPem, key: strangerClient.keyPem, servername }],
@@ -146,7 +229,12 @@ test("serve accepts only a client certificate of the operator's CA, and its cert
     assert.not.match(refused, /^answered/, `${what}: ${refused}`);
   }
   // The certificate does not pass for another name.
-  const wrongName = await rawRequest(url, 'GET', '/healthz', {}, undefined, { ca: secret['ca.crt'], cert: client.certPem, key: client.keyPem, servername: `other.${NS}.svc` } as never).then(
+  const wrongName = await rawRequest(url, 'GET', '/healthz', {}, undefined, {
+    ca: secret['ca.crt'],
+    cert: client.certPem,
+    key: client.keyPem,
+    servername: `other.${NS}.svc`,
+  } as never).then(
     (r) => `answered ${r.status}`,
     (e: Error) => e.message,
   );
@@ -156,13 +244,24 @@ test("serve accepts only a client certificate of the operator's CA, and its cert
 test("the release's NetworkPolicies let the operator reach the hook and nobody else (cyclonus judges)", () => {
   const r = helm(['template', RELEASE, CHART_DIR, '--namespace', NS, ...SPLIT, '--set', 'networkPolicy.enabled=true']);
   assert.is(r.code, 0, r.err);
-  const docs = parseAllDocuments(r.out).map((d) => d.toJS()).filter(Boolean) as any[];
+  const docs = parseAllDocuments(r.out)
+    .map((d) => d.toJS())
+    .filter(Boolean) as any[];
   const labelsOf = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name).spec.template.metadata.labels;
   const { results } = evaluate({
     policies: docs.filter((d) => d.kind === 'NetworkPolicy'),
     namespaces: { [NS]: { 'kubernetes.io/metadata.name': NS }, team: { 'kubernetes.io/metadata.name': 'team' } },
     pods: [
-      { id: 'operator', namespace: NS, labels: labelsOf(OPERATOR), ip: '10.0.0.10', ports: [{ name: 'http', containerPort: 8090 }, { name: 'webhook', containerPort: 8443 }] },
+      {
+        id: 'operator',
+        namespace: NS,
+        labels: labelsOf(OPERATOR),
+        ip: '10.0.0.10',
+        ports: [
+          { name: 'http', containerPort: 8090 },
+          { name: 'webhook', containerPort: 8443 },
+        ],
+      },
       { id: 'hook', namespace: NS, labels: labelsOf(HOOK), ip: '10.0.0.11', ports: [{ name: 'https', containerPort: 8443 }] },
       { id: 'other', namespace: 'team', labels: { app: 'web' }, ip: '10.0.1.11', ports: [{ containerPort: 80 }] },
       { id: 'neighbour', namespace: NS, labels: { app: 'x' }, ip: '10.0.0.12', ports: [{ containerPort: 80 }] },

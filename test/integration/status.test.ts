@@ -18,7 +18,12 @@ import { checkMetrics, histogramCount, problemsOf, sampleValue, sumValues } from
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'app' };
-const schedulerSpicepod = { version: 'v1', kind: 'Spicepod', name: 'app', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
+const schedulerSpicepod = {
+  version: 'v1',
+  kind: 'Spicepod',
+  name: 'app',
+  runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } },
+};
 /** The operator's default probe timeout is 1 s; an answer slower than this means a probe held it. */
 const GENEROUS_MS = 15_000;
 const withCluster = 'cluster' in HANDLERS;
@@ -43,7 +48,8 @@ async function listen(server: Server, host: string, port: number): Promise<numbe
   return (server.address() as AddressInfo).port;
 }
 
-const apply = (obj: Record<string, unknown>, namespace = ns) => kubectlOk(['apply', '--server-side', '-n', namespace, '-f', '-'], stringify(obj));
+const apply = (obj: Record<string, unknown>, namespace = ns) =>
+  kubectlOk(['apply', '--server-side', '-n', namespace, '-f', '-'], stringify(obj));
 const applySet = (name: string, spec: Record<string, unknown>, namespace = ns) =>
   apply({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name }, spec: { spicepod, ...spec } }, namespace);
 const pods = (selector: string) => kubectlJson(['get', 'pods', '-n', ns, '-l', selector]).items as any[];
@@ -66,14 +72,29 @@ async function scrape() {
 
 /** Gives a pod a loopback IP (kwok leaves a set IP alone) and waits until the operator's cache has it. */
 async function setPodIp(pod: string, ip: string) {
-  kubectlOk(['patch', 'pod', pod, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { podIP: ip, podIPs: [{ ip }] } })]);
+  kubectlOk([
+    'patch',
+    'pod',
+    pod,
+    '-n',
+    ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status: { podIP: ip, podIPs: [{ ip }] } }),
+  ]);
 }
 
 async function waitRunning(selector: string, count: number) {
-  return eventually(`${count} Running pods (${selector})`, () => {
-    const items = pods(selector).filter((p) => !p.metadata.deletionTimestamp);
-    return items.length === count && items.every((p) => p.status?.phase === 'Running' && p.status?.podIP) ? items : undefined;
-  }, 90_000, 500);
+  return eventually(
+    `${count} Running pods (${selector})`,
+    () => {
+      const items = pods(selector).filter((p) => !p.metadata.deletionTimestamp);
+      return items.length === count && items.every((p) => p.status?.phase === 'Running' && p.status?.podIP) ? items : undefined;
+    },
+    90_000,
+    500,
+  );
 }
 
 test.before(async () => {
@@ -89,17 +110,24 @@ test.before(async () => {
     res.writeHead(404).end();
   });
   spicedPort = await listen(healthy, '127.0.0.1', 0);
-  await listen(createServer(() => {}), '127.0.0.2', spicedPort); // accepts, never answers
+  await listen(
+    createServer(() => {}),
+    '127.0.0.2',
+    spicedPort,
+  ); // accepts, never answers
 
   const guard = new URL('../harness/loopback-fetch-guard.mjs', import.meta.url).href;
   const nodeOptions = process.env.NODE_OPTIONS;
   process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --import ${guard}`.trim();
   try {
     operator = await startOperator([
-      '--namespaces', ns,
-      '--handlers', withCluster ? 'workloads,cluster' : 'workloads',
+      '--namespaces',
+      ns,
+      '--handlers',
+      withCluster ? 'workloads,cluster' : 'workloads',
       '--no-leader-elect',
-      '--pause-crashlooping-pods-threshold', '3',
+      '--pause-crashlooping-pods-threshold',
+      '3',
     ]);
   } finally {
     if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
@@ -132,13 +160,21 @@ test('a running set: every pod with its details; healthy, hanging and refusing s
   await setPodIp('run-2-0', '127.0.0.3'); // nothing listens: refused
   // run-3-0 keeps its kwok IP (10.0.x.x): the guard blocks it, as no route would.
 
-  const view = await eventually('the patched IPs in the status answer', async () => {
-    const r = await get(`/${ns}/run`);
-    const byName = Object.fromEntries(((r.body as SetStatus).pods ?? []).map((p) => [p.name, p]));
-    return r.status === 200 && byName['run-0-0']?.ip === '127.0.0.1' && byName['run-1-0']?.ip === '127.0.0.2' && byName['run-2-0']?.ip === '127.0.0.3'
-      ? r
-      : undefined;
-  }, 30_000, 500);
+  const view = await eventually(
+    'the patched IPs in the status answer',
+    async () => {
+      const r = await get(`/${ns}/run`);
+      const byName = Object.fromEntries(((r.body as SetStatus).pods ?? []).map((p) => [p.name, p]));
+      return r.status === 200 &&
+        byName['run-0-0']?.ip === '127.0.0.1' &&
+        byName['run-1-0']?.ip === '127.0.0.2' &&
+        byName['run-2-0']?.ip === '127.0.0.3'
+        ? r
+        : undefined;
+    },
+    30_000,
+    500,
+  );
   assert.ok(view.ms < GENEROUS_MS, `answered in ${view.ms} ms`);
   const body = view.body as SetStatus & { observedAt: string };
   assert.is(body.kind, 'SpicepodSet');
@@ -175,25 +211,42 @@ test('a running set: every pod with its details; healthy, hanging and refusing s
 
 test('a crashlooping set: the pod error while it crashes, then paused: true with pauseReason CrashLooping', async () => {
   applySet('crash', { replicas: 1, labels: { 'kwok.spiceai.io/crashloop': 'true' } });
-  const crashing = await eventually('a CrashLoopBackOff in the status answer', async () => {
-    const r = await get(`/${ns}/crash`);
-    const pod = (r.body as SetStatus).pods?.[0];
-    return r.status === 200 && pod?.error?.reason === 'CrashLoopBackOff' ? pod : undefined;
-  }, 60_000, 300);
+  const crashing = await eventually(
+    'a CrashLoopBackOff in the status answer',
+    async () => {
+      const r = await get(`/${ns}/crash`);
+      const pod = (r.body as SetStatus).pods?.[0];
+      return r.status === 200 && pod?.error?.reason === 'CrashLoopBackOff' ? pod : undefined;
+    },
+    60_000,
+    300,
+  );
   assert.is(crashing.podReady, false);
   assert.is(crashing.health, 'unreachable');
   assert.ok(crashing.restarts >= 1);
 
-  const metrics = await eventually('dead-pod observations exported', async () => {
-    const m = await scrape();
-    return (sampleValue(m.families, 'spiceai_operator_dead_pod_observations', { namespace: ns, spicepodset: 'crash' }) ?? 0) > 0 ? m : undefined;
-  }, 60_000, 500);
+  const metrics = await eventually(
+    'dead-pod observations exported',
+    async () => {
+      const m = await scrape();
+      return (sampleValue(m.families, 'spiceai_operator_dead_pod_observations', { namespace: ns, spicepodset: 'crash' }) ?? 0) > 0
+        ? m
+        : undefined;
+    },
+    60_000,
+    500,
+  );
   assert.ok(metrics);
 
-  const paused = await eventually('paused: CrashLooping', async () => {
-    const r = await get(`/${ns}/crash`);
-    return (r.body as SetStatus).paused ? r.body as SetStatus : undefined;
-  }, 90_000, 500);
+  const paused = await eventually(
+    'paused: CrashLooping',
+    async () => {
+      const r = await get(`/${ns}/crash`);
+      return (r.body as SetStatus).paused ? (r.body as SetStatus) : undefined;
+    },
+    90_000,
+    500,
+  );
   assert.is(paused.pauseReason, 'CrashLooping');
   assert.is(paused.replicas.total, 1);
   await eventually('the crashing pod to go', async () => ((await get(`/${ns}/crash`)).body as SetStatus).pods.length === 0, 60_000, 500);
@@ -228,7 +281,11 @@ test('a cluster: its scheduler and executor pods grouped by role; the scheduler 
       apiVersion: 'spice.ai/v1alpha1',
       kind: 'SpicepodCluster',
       metadata: { name: 'dq' },
-      spec: { allowInsecureConnections: true, schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod }, executorSetSpec: { replicas: 2 } },
+      spec: {
+        allowInsecureConnections: true,
+        schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod },
+        executorSetSpec: { replicas: 2 },
+      },
     });
     // Owned by the cluster, as the cluster handler makes them: a SpicepodSet with spec.cluster of its own is refused.
     const uid = kubectlJson(['get', 'spicepodcluster', 'dq', '-n', ns]).metadata.uid;
@@ -236,21 +293,35 @@ test('a cluster: its scheduler and executor pods grouped by role; the scheduler 
       apply({
         apiVersion: 'spice.ai/v1',
         kind: 'SpicepodSet',
-        metadata: { name, ownerReferences: [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'dq', uid, controller: true }] },
+        metadata: {
+          name,
+          ownerReferences: [{ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name: 'dq', uid, controller: true }],
+        },
         spec: { spicepod, ...spec },
       });
-    owned('dq-scheduler', { replicas: 1, httpPort: spicedPort, cluster: { role: 'scheduler', clusterName: 'dq', allowInsecureConnections: true } });
+    owned('dq-scheduler', {
+      replicas: 1,
+      httpPort: spicedPort,
+      cluster: { role: 'scheduler', clusterName: 'dq', allowInsecureConnections: true },
+    });
     owned('dq-executor', { replicas: 2, cluster: { role: 'executor', clusterName: 'dq', allowInsecureConnections: true } });
   }
   await waitRunning('spice.ai/cluster=dq,spice.ai/cluster-role=scheduler', 1);
   await waitRunning('spice.ai/cluster=dq,spice.ai/cluster-role=executor', 2);
   await setPodIp('dq-scheduler-0-0', '127.0.0.1');
 
-  const r = await eventually('the scheduler healthy in the cluster answer', async () => {
-    const answer = await get(`/${ns}/dq?kind=SpicepodCluster`);
-    const body = answer.body as ClusterStatus;
-    return answer.status === 200 && body.scheduler?.pods[0]?.health === 'healthy' && body.executor?.pods.length === 2 ? answer : undefined;
-  }, 60_000, 500);
+  const r = await eventually(
+    'the scheduler healthy in the cluster answer',
+    async () => {
+      const answer = await get(`/${ns}/dq?kind=SpicepodCluster`);
+      const body = answer.body as ClusterStatus;
+      return answer.status === 200 && body.scheduler?.pods[0]?.health === 'healthy' && body.executor?.pods.length === 2
+        ? answer
+        : undefined;
+    },
+    60_000,
+    500,
+  );
   assert.ok(r.ms < GENEROUS_MS, `answered in ${r.ms} ms`);
   const body = r.body as ClusterStatus;
   assert.is(body.kind, 'SpicepodCluster');
@@ -258,7 +329,10 @@ test('a cluster: its scheduler and executor pods grouped by role; the scheduler 
   assert.is(body.uid, kubectlJson(['get', 'spicepodcluster', 'dq', '-n', ns]).metadata.uid);
   assert.is(body.scheduler!.name, 'dq-scheduler');
   assert.is(body.scheduler!.role, 'scheduler');
-  assert.equal(body.scheduler!.pods.map((p) => [p.name, p.health, p.readiness]), [['dq-scheduler-0-0', 'healthy', 'ready']]);
+  assert.equal(
+    body.scheduler!.pods.map((p) => [p.name, p.health, p.readiness]),
+    [['dq-scheduler-0-0', 'healthy', 'ready']],
+  );
   assert.is(body.executor!.name, 'dq-executor');
   assert.is(body.executor!.role, 'executor');
   assert.equal(
@@ -323,16 +397,24 @@ test('/metrics parses with the Prometheus parser, passes promlint, and its count
     assert.ok(before.families.has(name), `${name} is exported`);
   }
   assert.ok((sampleValue(before.families, 'spiceai_operator_managed_objects', { controller: 'workloads', kind: 'SpicepodSet' }) ?? 0) >= 3);
-  assert.ok((histogramCount(before.families, 'spiceai_operator_kubernetes_request_duration_seconds', { verb: 'apply', code: '200' }) ?? 0) > 0);
+  assert.ok(
+    (histogramCount(before.families, 'spiceai_operator_kubernetes_request_duration_seconds', { verb: 'apply', code: '200' }) ?? 0) > 0,
+  );
   const reconciles = (m: typeof before) => sumValues(m.families, 'spiceai_operator_reconcile_total', { controller: 'workloads' });
   const adds = (m: typeof before) => sumValues(m.families, 'workqueue_adds_total', { name: 'workloads' });
-  const durations = (m: typeof before) => histogramCount(m.families, 'spiceai_operator_reconcile_duration_seconds', { controller: 'workloads' }) ?? 0;
+  const durations = (m: typeof before) =>
+    histogramCount(m.families, 'spiceai_operator_reconcile_duration_seconds', { controller: 'workloads' }) ?? 0;
 
   applySet('run', { replicas: 4, httpPort: spicedPort, annotations: { 'example.com/touched': String(Date.now()) } });
-  const after = await eventually('reconcile counters to move', async () => {
-    const m = await scrape();
-    return reconciles(m) > reconciles(before) ? m : undefined;
-  }, 60_000, 500);
+  const after = await eventually(
+    'reconcile counters to move',
+    async () => {
+      const m = await scrape();
+      return reconciles(m) > reconciles(before) ? m : undefined;
+    },
+    60_000,
+    500,
+  );
   assert.ok(adds(after) > adds(before));
   assert.ok(durations(after) > durations(before));
   assert.ok((sampleValue(after.families, 'spiceai_operator_reconcile_total', { controller: 'workloads', result: 'success' }) ?? 0) > 0);

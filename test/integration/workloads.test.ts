@@ -21,18 +21,29 @@ let operator: OperatorProcess | undefined;
 const client = new KubeClient(loadKubeConfig(testKubeconfig()));
 
 function applySet(name: string, spec: Record<string, unknown>) {
-  kubectlOk(['apply', '--server-side', '-n', ns, '-f', '-'], stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name }, spec }));
+  kubectlOk(
+    ['apply', '--server-side', '-n', ns, '-f', '-'],
+    stringify({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name }, spec }),
+  );
 }
 const getSet = (name: string) => kubectlJson(['get', 'spicepodset', name, '-n', ns]);
 const condition = (set: any, type: string) => set.status?.conditions?.find((c: any) => c.type === type);
 const owned = (kind: string, set: string) =>
-  kubectlJson(['get', kind, '-n', ns, '-l', `spice.ai/app=${set}`]).items.filter((o: any) => !o.metadata.deletionTimestamp).map((o: any) => o.metadata.name).sort();
+  kubectlJson(['get', kind, '-n', ns, '-l', `spice.ai/app=${set}`])
+    .items.filter((o: any) => !o.metadata.deletionTimestamp)
+    .map((o: any) => o.metadata.name)
+    .sort();
 
 async function waitReady(name: string, timeoutMs = 90_000) {
-  return eventually(`${name} Ready`, () => {
-    const set = getSet(name);
-    return set.status?.observedGeneration === set.metadata.generation && condition(set, 'Ready')?.status === 'True' ? set : undefined;
-  }, timeoutMs, 500);
+  return eventually(
+    `${name} Ready`,
+    () => {
+      const set = getSet(name);
+      return set.status?.observedGeneration === set.metadata.generation && condition(set, 'Ready')?.status === 'True' ? set : undefined;
+    },
+    timeoutMs,
+    500,
+  );
 }
 
 test.before(async () => {
@@ -67,19 +78,48 @@ test('a new set gets every child and its pod becomes Ready; kubectl wait works',
 
 async function reconciles(): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${operator!.metricsPort}/metrics`)).text();
-  return [...text.matchAll(/^spiceai_operator_reconcile_total\{controller="workloads",[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  return [...text.matchAll(/^spiceai_operator_reconcile_total\{controller="workloads",[^}]*\} (\d+)$/gm)].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
 }
 
 test('children changed by hand are put back; a child whose status changes, or that gets new annotations, is not reconciled for', async () => {
   const hash = kubectlJson(['get', 'deployment', 'basic', '-n', ns]).metadata.annotations['spice.ai/applied-hash'];
   kubectlOk(['annotate', 'deployment', 'basic', '-n', ns, '--overwrite', 'spice.ai/applied-hash=edited']);
-  await eventually('the applied-hash annotation put back', () => kubectlJson(['get', 'deployment', 'basic', '-n', ns]).metadata.annotations['spice.ai/applied-hash'] === hash);
+  await eventually(
+    'the applied-hash annotation put back',
+    () => kubectlJson(['get', 'deployment', 'basic', '-n', ns]).metadata.annotations['spice.ai/applied-hash'] === hash,
+  );
   kubectlOk(['scale', 'deployment', 'basic', '-n', ns, '--replicas=3']);
-  kubectlOk(['patch', 'configmap', 'basic-spicepod', '-n', ns, '--type=merge', '-p', JSON.stringify({ data: { 'spicepod.yaml': 'edited' } })]);
-  kubectlOk(['patch', 'service', 'basic', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'spice.ai/app': 'other' } } })]);
+  kubectlOk([
+    'patch',
+    'configmap',
+    'basic-spicepod',
+    '-n',
+    ns,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ data: { 'spicepod.yaml': 'edited' } }),
+  ]);
+  kubectlOk([
+    'patch',
+    'service',
+    'basic',
+    '-n',
+    ns,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { selector: { 'spice.ai/app': 'other' } } }),
+  ]);
   await eventually('the Deployment scaled back', () => kubectlJson(['get', 'deployment', 'basic', '-n', ns]).spec.replicas === 1);
-  await eventually('the Spicepod put back', () => /name: app/.test(kubectlJson(['get', 'configmap', 'basic-spicepod', '-n', ns]).data['spicepod.yaml']));
-  await eventually('the selector put back', () => kubectlJson(['get', 'service', 'basic', '-n', ns]).spec.selector['spice.ai/app'] === 'basic');
+  await eventually('the Spicepod put back', () =>
+    /name: app/.test(kubectlJson(['get', 'configmap', 'basic-spicepod', '-n', ns]).data['spicepod.yaml']),
+  );
+  await eventually(
+    'the selector put back',
+    () => kubectlJson(['get', 'service', 'basic', '-n', ns]).spec.selector['spice.ai/app'] === 'basic',
+  );
   await waitReady('basic');
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   // The workloads handler reads readiness from pods, never a Deployment's status, nor annotations
@@ -87,7 +127,17 @@ test('children changed by hand are put back; a child whose status changes, or th
   // new annotations cause no reconcile.
   const before = await reconciles();
   for (let i = 1; i <= 5; i++) {
-    kubectlOk(['patch', 'deployment', 'basic', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { collisionCount: i } })]);
+    kubectlOk([
+      'patch',
+      'deployment',
+      'basic',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { collisionCount: i } }),
+    ]);
   }
   for (let i = 1; i <= 3; i++) kubectlOk(['annotate', 'deployment', 'basic', '-n', ns, `example.com/note-${i}=x`]);
   await new Promise((resolve) => setTimeout(resolve, 3_000));
@@ -161,7 +211,8 @@ async function recordRollout(set: string, oldRevision: string) {
   return { steps, stop: () => Promise.all([sts.stop(), pods.stop()]) };
 }
 
-const revisionOf = (set: string) => kubectlJson(['get', 'statefulset', `${set}-0`, '-n', ns]).spec.template.metadata.annotations[ANNOTATION_REVISION];
+const revisionOf = (set: string) =>
+  kubectlJson(['get', 'statefulset', `${set}-0`, '-n', ns]).spec.template.metadata.annotations[ANNOTATION_REVISION];
 
 test('RollingOrdered replaces one replica at a time, in ordinal order, each Ready before the next', async () => {
   applySet('ordered', { spicepod, replicas: 3 });
@@ -184,7 +235,11 @@ test('Parallel replaces every replica at once', async () => {
   await recorder.stop();
   const firstReady = recorder.steps.findIndex((s) => s.what === 'ready');
   const templatesBefore = recorder.steps.slice(0, firstReady).filter((s) => s.what === 'template').length;
-  assert.is(templatesBefore, 3, `all three templates changed before any new pod was Ready: ${recorder.steps.map((s) => `${s.what}:${s.ordinal}`).join(' ')}`);
+  assert.is(
+    templatesBefore,
+    3,
+    `all three templates changed before any new pod was Ready: ${recorder.steps.map((s) => `${s.what}:${s.ordinal}`).join(' ')}`,
+  );
 });
 
 test('RollingParallel replaces maxUnavailable replicas at once, never more', async () => {
@@ -228,7 +283,9 @@ test('an invalid spec is reported in status and as an Event, and nothing is touc
   });
   assert.match(condition(set, 'Ready').message, /spec\.serviceAccount\.name/);
   const events = await eventually('an InvalidSpec Event', () =>
-    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=invalid,reason=InvalidSpec']).items.length > 0 ? true : undefined,
+    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=invalid,reason=InvalidSpec']).items.length > 0
+      ? true
+      : undefined,
   );
   assert.ok(events);
   assert.equal(owned('deployment', 'invalid'), before);
@@ -258,7 +315,10 @@ test('an unchanged set causes no writes over a full resync', async () => {
   await operator.waitForLog((l) => l.msg === 'became leader', 60_000);
   await new Promise((r) => setTimeout(r, 8000));
   const writes = auditWrites(since, (e) => !!e.userAgent?.startsWith('spiceai-operator') && e.objectRef?.resource !== 'leases');
-  assert.equal(writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`), []);
+  assert.equal(
+    writes.map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`),
+    [],
+  );
   const reconciles = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
   assert.match(reconciles, /spiceai_operator_reconcile_total\{controller="workloads",result="[a-z_]+"\} [1-9]/, 'the sets were reconciled');
 });
@@ -272,10 +332,14 @@ test('BlueGreen: the Service switches once the new generation is Ready; the roll
   const v1 = first.status.activeVersion;
   assert.is(serviceVersion('bg'), v1);
   applySet('bg', { ...spec, spicepod: { ...spicepod, datasets: [] } });
-  const switched = await eventually('the cutover', () => {
-    const s = getSet('bg');
-    return s.status.activeVersion && s.status.activeVersion !== v1 ? s : undefined;
-  }, 120_000);
+  const switched = await eventually(
+    'the cutover',
+    () => {
+      const s = getSet('bg');
+      return s.status.activeVersion && s.status.activeVersion !== v1 ? s : undefined;
+    },
+    120_000,
+  );
   const v2 = switched.status.activeVersion;
   assert.is(serviceVersion('bg'), v2);
   assert.is(switched.status.standbyVersion, v1);
@@ -296,17 +360,42 @@ test('BlueGreen: the Service switches once the new generation is Ready; the roll
 });
 
 test('raising storageRequests resizes the PVCs; lowering it is refused in a condition and an Event', async () => {
-  kubectlOk(['apply', '-f', '-'], stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'expandable' }, provisioner: 'kubernetes.io/no-provisioner', allowVolumeExpansion: true, volumeBindingMode: 'Immediate' }));
+  kubectlOk(
+    ['apply', '-f', '-'],
+    stringify({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'expandable' },
+      provisioner: 'kubernetes.io/no-provisioner',
+      allowVolumeExpansion: true,
+      volumeBindingMode: 'Immediate',
+    }),
+  );
   for (const i of [0, 1]) {
-    kubectlOk(['apply', '-f', '-'], stringify({
-      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${ns}-pv-${i}` },
-      spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'expandable', hostPath: { path: `/tmp/${ns}-${i}` } },
-    }));
+    kubectlOk(
+      ['apply', '-f', '-'],
+      stringify({
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: `${ns}-pv-${i}` },
+        spec: {
+          capacity: { storage: '10Gi' },
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: 'expandable',
+          hostPath: { path: `/tmp/${ns}-${i}` },
+        },
+      }),
+    );
   }
   applySet('vol', { spicepod, replicas: 2, volume: { storageClassName: 'expandable', storageRequests: '1Gi' } });
   await waitReady('vol', 120_000);
   const pvcs = () => kubectlJson(['get', 'pvc', '-n', ns, '-l', 'spice.ai/app=vol']).items;
-  assert.equal(pvcs().map((p: any) => p.metadata.name).sort(), ['data-vol-0-0', 'data-vol-1-0']);
+  assert.equal(
+    pvcs()
+      .map((p: any) => p.metadata.name)
+      .sort(),
+    ['data-vol-0-0', 'data-vol-1-0'],
+  );
   applySet('vol', { spicepod, replicas: 2, volume: { storageClassName: 'expandable', storageRequests: '2Gi' } });
   await eventually('both claims to ask for 2Gi', () => pvcs().every((p: any) => p.spec.resources.requests.storage === '2Gi'));
   applySet('vol', { spicepod, replicas: 2, volume: { storageClassName: 'expandable', storageRequests: '1Gi' } });
@@ -315,28 +404,62 @@ test('raising storageRequests resizes the PVCs; lowering it is refused in a cond
     return condition(s, 'VolumeResized')?.reason === 'ShrinkNotSupported' ? s : undefined;
   });
   assert.match(condition(set, 'VolumeResized').message, /cannot shrink/);
-  assert.ok(pvcs().every((p: any) => p.spec.resources.requests.storage === '2Gi'), 'claims keep their size');
-  await eventually('a ShrinkNotSupported Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=vol,reason=ShrinkNotSupported']).items.length > 0);
+  assert.ok(
+    pvcs().every((p: any) => p.spec.resources.requests.storage === '2Gi'),
+    'claims keep their size',
+  );
+  await eventually(
+    'a ShrinkNotSupported Event',
+    () =>
+      kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=vol,reason=ShrinkNotSupported']).items.length > 0,
+  );
 });
 
 test('a resize the StorageClass does not allow is refused by the API server: the condition and a Warning Event say so', async () => {
-  kubectlOk(['apply', '-f', '-'], stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fixed-size' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' }));
-  kubectlOk(['apply', '-f', '-'], stringify({
-    apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${ns}-fixed-0` },
-    spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'fixed-size', hostPath: { path: `/tmp/${ns}-fixed` } },
-  }));
+  kubectlOk(
+    ['apply', '-f', '-'],
+    stringify({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'fixed-size' },
+      provisioner: 'kubernetes.io/no-provisioner',
+      volumeBindingMode: 'Immediate',
+    }),
+  );
+  kubectlOk(
+    ['apply', '-f', '-'],
+    stringify({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `${ns}-fixed-0` },
+      spec: {
+        capacity: { storage: '10Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: 'fixed-size',
+        hostPath: { path: `/tmp/${ns}-fixed` },
+      },
+    }),
+  );
   applySet('fixed', { spicepod, replicas: 1, volume: { storageClassName: 'fixed-size', storageRequests: '1Gi' } });
   await waitReady('fixed', 120_000);
   await eventually('the claim bound', () => kubectlJson(['get', 'pvc', 'data-fixed-0-0', '-n', ns]).status.phase === 'Bound');
   applySet('fixed', { spicepod, replicas: 1, volume: { storageClassName: 'fixed-size', storageRequests: '2Gi' } });
-  const set = await eventually('ResizeRefused', () => {
-    const s = getSet('fixed');
-    return condition(s, 'VolumeResized')?.reason === 'ResizeRefused' ? s : undefined;
-  }, 60_000);
+  const set = await eventually(
+    'ResizeRefused',
+    () => {
+      const s = getSet('fixed');
+      return condition(s, 'VolumeResized')?.reason === 'ResizeRefused' ? s : undefined;
+    },
+    60_000,
+  );
   assert.is(condition(set, 'VolumeResized').status, 'False');
-  assert.match(condition(set, 'VolumeResized').message, /data-fixed-0-0 to 2Gi: .*storageclass that provisions the pvc must support resize/);
-  const events = await eventually('a ResizeRefused Warning', () =>
-    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=fixed,reason=ResizeRefused,type=Warning']).items,
+  assert.match(
+    condition(set, 'VolumeResized').message,
+    /data-fixed-0-0 to 2Gi: .*storageclass that provisions the pvc must support resize/,
+  );
+  const events = await eventually(
+    'a ResizeRefused Warning',
+    () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=fixed,reason=ResizeRefused,type=Warning']).items,
   );
   assert.match(events[0].message, /must support resize/);
   assert.is(kubectlJson(['get', 'pvc', 'data-fixed-0-0', '-n', ns]).spec.resources.requests.storage, '1Gi');
@@ -346,14 +469,23 @@ test('a resize the StorageClass does not allow is refused by the API server: the
 
 test('pods that keep crashing pause the set; a spec change resumes it', async () => {
   applySet('crash', { spicepod, replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } });
-  const paused = await eventually('CrashLooping', () => {
-    const s = getSet('crash');
-    return s.status?.pauseReason === 'CrashLooping' ? s : undefined;
-  }, 120_000);
+  const paused = await eventually(
+    'CrashLooping',
+    () => {
+      const s = getSet('crash');
+      return s.status?.pauseReason === 'CrashLooping' ? s : undefined;
+    },
+    120_000,
+  );
   assert.is(condition(paused, 'Paused').status, 'True');
   assert.is(condition(paused, 'Paused').reason, 'CrashLooping');
   await eventually('no pods while paused', () => owned('pod', 'crash').length === 0);
-  await eventually('a CrashLooping Warning Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=crash,reason=CrashLooping,type=Warning']).items.length > 0);
+  await eventually(
+    'a CrashLooping Warning Event',
+    () =>
+      kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=crash,reason=CrashLooping,type=Warning']).items
+        .length > 0,
+  );
   applySet('crash', { spicepod, replicas: 2 });
   const resumed = await waitReady('crash');
   assert.is(resumed.status.pauseReason, undefined);
@@ -370,18 +502,25 @@ test('spice.ai/rollback on a set that cannot roll back is cleared, with a Warnin
   assert.is(condition(set, 'RolledBack').status, 'False');
   assert.is(condition(set, 'RolledBack').reason, 'NotBlueGreen');
   assert.match(condition(set, 'RolledBack').message, /RollingOrdered replaces pods in place .* re-apply the previous spec/);
-  const events = await eventually('a RollbackUnavailable Warning', () =>
-    kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=norollback,reason=RollbackUnavailable,type=Warning']).items,
+  const events = await eventually(
+    'a RollbackUnavailable Warning',
+    () =>
+      kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=norollback,reason=RollbackUnavailable,type=Warning'])
+        .items,
   );
   assert.match(events[0].message, /NotBlueGreen|RollingOrdered/);
 });
 
 test('crashloop: the resume command in the Paused condition resumes a paused set even though the spec did not change', async () => {
   applySet('resume', { spicepod, replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } });
-  const paused = await eventually('CrashLooping', () => {
-    const s = getSet('resume');
-    return s.status?.pauseReason === 'CrashLooping' ? s : undefined;
-  }, 120_000);
+  const paused = await eventually(
+    'CrashLooping',
+    () => {
+      const s = getSet('resume');
+      return s.status?.pauseReason === 'CrashLooping' ? s : undefined;
+    },
+    120_000,
+  );
   await eventually('no pods while paused', () => owned('pod', 'resume').length === 0);
   // Re-applying the same spec changes nothing: the set stays paused.
   applySet('resume', { spicepod, replicas: 2, labels: { 'kwok.spiceai.io/crashloop': 'true' } });
@@ -391,19 +530,32 @@ test('crashloop: the resume command in the Paused condition resumes a paused set
   const command = /resume with: (kubectl annotate .*?)(?: \(|$)/.exec(condition(paused, 'Paused').message)![1]!.split(' ');
   assert.equal(command.slice(0, 4), ['kubectl', 'annotate', 'spicepodset', 'resume']);
   kubectlOk(command.slice(1));
-  const resumed = await eventually('resumed: pods back, the annotation removed', () => {
-    const s = getSet('resume');
-    return s.status?.pauseReason === undefined && !s.metadata.annotations?.['spice.ai/resume'] && owned('pod', 'resume').length === 2 ? s : undefined;
-  }, 60_000);
+  const resumed = await eventually(
+    'resumed: pods back, the annotation removed',
+    () => {
+      const s = getSet('resume');
+      return s.status?.pauseReason === undefined && !s.metadata.annotations?.['spice.ai/resume'] && owned('pod', 'resume').length === 2
+        ? s
+        : undefined;
+    },
+    60_000,
+  );
   assert.ok(['Resumed', 'Running'].includes(condition(resumed, 'Paused').reason), condition(resumed, 'Paused').reason);
   assert.is(condition(resumed, 'Paused').status, 'False');
   assert.is(kubectlJson(['get', 'statefulset', 'resume-0', '-n', ns]).spec.replicas, 1);
-  await eventually('a Resumed Event', () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=resume,reason=Resumed']).items.length > 0);
+  await eventually(
+    'a Resumed Event',
+    () => kubectlJson(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=resume,reason=Resumed']).items.length > 0,
+  );
   // The pods still crash: protection counts afresh and pauses again; the same command works again.
   await eventually('paused again', () => getSet('resume').status?.pauseReason === 'CrashLooping', 120_000);
   await eventually('resumeHandled cleared', () => getSet('resume').status?.resumeHandled === undefined);
   kubectlOk(command.slice(1));
-  await eventually('resumed again', () => getSet('resume').status?.pauseReason === undefined && owned('pod', 'resume').length === 2, 60_000);
+  await eventually(
+    'resumed again',
+    () => getSet('resume').status?.pauseReason === undefined && owned('pod', 'resume').length === 2,
+    60_000,
+  );
   applySet('resume', { spicepod, replicas: 0 });
 });
 
@@ -411,9 +563,21 @@ test('crashloop: the resume command in the Paused condition resumes a paused set
 function podStatus(name: string, restarts: number, ready: boolean) {
   const pod = kubectlJson(['get', 'pod', name, '-n', ns]);
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const conditions = pod.status.conditions.map((c: any) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: ready ? 'True' : 'False', lastTransitionTime: now } : c));
+  const conditions = pod.status.conditions.map((c: any) =>
+    c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: ready ? 'True' : 'False', lastTransitionTime: now } : c,
+  );
   const containerStatuses = pod.status.containerStatuses.map((c: any) => ({ ...c, ready, restartCount: restarts }));
-  kubectlOk(['patch', 'pod', name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions, containerStatuses } })]);
+  kubectlOk([
+    'patch',
+    'pod',
+    name,
+    '-n',
+    ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status: { conditions, containerStatuses } }),
+  ]);
 }
 
 test('crashloop: long-lived pods with old restarts that blip unready together do not pause the set; real deaths do', async () => {
@@ -438,7 +602,7 @@ test('crashloop: long-lived pods with old restarts that blip unready together do
   applySet('blip', { spicepod, replicas: 0 });
 });
 
-test('kubectl get shows LAST UPDATED, the time of the operator\'s last change; it moves only when the operator changes something', async () => {
+test("kubectl get shows LAST UPDATED, the time of the operator's last change; it moves only when the operator changes something", async () => {
   applySet('stamp', { spicepod, replicas: 0 });
   const first = await eventually('lastUpdated', () => getSet('stamp').status?.lastUpdated);
   assert.match(kubectlOk(['get', 'spicepodset', 'stamp', '-n', ns]).split('\n')[0]!, /LAST UPDATED/);
@@ -461,7 +625,10 @@ test('two operators at once: only the Lease holder writes, and the other takes o
     applySet('duo', { spicepod, replicas: 3 });
     await waitReady('duo');
     const writers = new Set(
-      auditWrites(since, (e) => !!e.userAgent?.startsWith('spiceai-operator') && e.objectRef?.namespace === ns && e.objectRef?.resource !== 'leases').map((e) => e.userAgent),
+      auditWrites(
+        since,
+        (e) => !!e.userAgent?.startsWith('spiceai-operator') && e.objectRef?.namespace === ns && e.objectRef?.resource !== 'leases',
+      ).map((e) => e.userAgent),
     );
     assert.is(writers.size, 1, `writers: ${[...writers].join(', ')}`);
     assert.ok([...writers][0]!.includes(`-${operator!.child.pid})`), 'the first operator holds the Lease');

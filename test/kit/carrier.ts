@@ -137,14 +137,25 @@ export class Carrier {
         if (before) next.set(key, before);
         continue;
       }
-      const generation = !('spec' in owned) ? undefined : before && JSON.stringify(before.spec) === JSON.stringify(owned.spec) ? before.metadata.generation : (before?.metadata.generation ?? 0) + 1;
-      const metadata = { ...owned.metadata, uid: before?.metadata.uid ?? `uid-${key}`, resourceVersion: String(++this.rv), ...(generation === undefined ? {} : { generation }) };
+      const generation = !('spec' in owned)
+        ? undefined
+        : before && JSON.stringify(before.spec) === JSON.stringify(owned.spec)
+          ? before.metadata.generation
+          : (before?.metadata.generation ?? 0) + 1;
+      const metadata = {
+        ...owned.metadata,
+        uid: before?.metadata.uid ?? `uid-${key}`,
+        resourceVersion: String(++this.rv),
+        ...(generation === undefined ? {} : { generation }),
+      };
       next.set(key, { ...owned, metadata, ...(before?.status === undefined ? {} : { status: before.status }) });
     }
     for (const [key, child] of this.children) {
-      if (!next.has(key) && (!ownedKinds.has(`${child.apiVersion}/${child.kind}`) || this.refused(refOf(child), 'delete'))) next.set(key, child);
+      if (!next.has(key) && (!ownedKinds.has(`${child.apiVersion}/${child.kind}`) || this.refused(refOf(child), 'delete')))
+        next.set(key, child);
     }
-    for (const key of new Set([...this.children.keys(), ...next.keys()])) if (this.children.get(key) !== next.get(key)) this.record(key, next.get(key));
+    for (const key of new Set([...this.children.keys(), ...next.keys()]))
+      if (this.children.get(key) !== next.get(key)) this.record(key, next.get(key));
     this.children = next;
 
     const parentKey = refKey(refOf(this.parent));
@@ -160,7 +171,10 @@ export class Carrier {
       const key = refKey(refOf(object));
       const current = this.related.get(key);
       if (ifResourceVersion === undefined ? current : current?.metadata.resourceVersion !== ifResourceVersion) continue; // left as found
-      const stored = { ...object, metadata: { ...object.metadata, uid: current?.metadata.uid ?? `uid-${key}`, resourceVersion: String(++this.rv) } };
+      const stored = {
+        ...object,
+        metadata: { ...object.metadata, uid: current?.metadata.uid ?? `uid-${key}`, resourceVersion: String(++this.rv) },
+      };
       this.related.set(key, stored);
       this.record(key, stored);
     }
@@ -178,15 +192,23 @@ export class Carrier {
   }
 
   condition(type: string): { type: string; status: string; reason: string; message: string } | undefined {
-    return ((this.parent.status as { conditions?: { type: string; status: string; reason: string; message: string }[] })?.conditions ?? []).find((c) => c.type === type);
+    return (
+      (this.parent.status as { conditions?: { type: string; status: string; reason: string; message: string }[] })?.conditions ?? []
+    ).find((c) => c.type === type);
   }
 
   /** Passes until the handler asks for nothing new (no writes, no applies that change anything), at most `max`. */
   async settle(max = 10): Promise<void> {
     for (let i = 0; i < max; i++) {
-      const before = JSON.stringify([[...this.children.values()].map((o) => [o.metadata.name, o.data ?? o.spec]), [...this.related.values()].map((o) => o.data)]);
+      const before = JSON.stringify([
+        [...this.children.values()].map((o) => [o.metadata.name, o.data ?? o.spec]),
+        [...this.related.values()].map((o) => o.data),
+      ]);
       const d = await this.pass();
-      const after = JSON.stringify([[...this.children.values()].map((o) => [o.metadata.name, o.data ?? o.spec]), [...this.related.values()].map((o) => o.data)]);
+      const after = JSON.stringify([
+        [...this.children.values()].map((o) => [o.metadata.name, o.data ?? o.spec]),
+        [...this.related.values()].map((o) => o.data),
+      ]);
       if (before === after && !(d.write ?? []).length) return;
     }
   }
@@ -202,12 +224,19 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-function mergeStatus(current: Record<string, unknown>, own: Record<string, unknown>, generation: number | undefined, ownTypes: string[]): Record<string, unknown> {
+function mergeStatus(
+  current: Record<string, unknown>,
+  own: Record<string, unknown>,
+  generation: number | undefined,
+  ownTypes: string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...current, observedGeneration: generation };
   for (const [key, value] of Object.entries(own)) {
     if (key === 'conditions') {
       const mine = (value ?? []) as { type: string }[];
-      const others = ((current.conditions ?? []) as { type: string }[]).filter((c) => !ownTypes.includes(c.type) && !mine.some((m) => m.type === c.type));
+      const others = ((current.conditions ?? []) as { type: string }[]).filter(
+        (c) => !ownTypes.includes(c.type) && !mine.some((m) => m.type === c.type),
+      );
       out.conditions = [...others, ...mine];
     } else if (value === undefined) {
       delete out[key];

@@ -16,7 +16,8 @@ export interface Write {
 
 type Refusal = { verb: Write['verb']; kind?: string; name?: string; status: number; reason: string; message?: string };
 
-const keyOf = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => `${apiVersion}/${kind}/${namespace ?? ''}/${name}`;
+const keyOf = (apiVersion: string, kind: string, namespace: string | undefined, name: string) =>
+  `${apiVersion}/${kind}/${namespace ?? ''}/${name}`;
 
 export class FakeKube {
   readonly objects = new Map<string, KObject>();
@@ -51,7 +52,13 @@ export class FakeKube {
     const i = this.refusals.findIndex((r) => r.verb === verb && (!r.kind || r.kind === kind) && (!r.name || r.name === name));
     if (i === -1) return;
     const [r] = this.refusals.splice(i, 1);
-    throw new ApiError({ status: r!.status, reason: r!.reason, message: r!.message ?? `${r!.reason} (refused by the test)`, verb: verb === 'applyStatus' ? 'apply' : verb, path: `${kind}/${name}` });
+    throw new ApiError({
+      status: r!.status,
+      reason: r!.reason,
+      message: r!.message ?? `${r!.reason} (refused by the test)`,
+      verb: verb === 'applyStatus' ? 'apply' : verb,
+      path: `${kind}/${name}`,
+    });
   }
 
   private log(verb: Write['verb'], obj: { kind: string; namespace?: string; name: string }, body?: unknown): void {
@@ -66,7 +73,13 @@ export class FakeKube {
   async create(obj: KObject): Promise<KObject> {
     this.check('create', obj.kind, obj.metadata.name);
     if (this.find(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name)) {
-      throw new ApiError({ status: 409, reason: 'AlreadyExists', message: `${obj.kind} ${obj.metadata.name} already exists`, verb: 'create', path: obj.metadata.name });
+      throw new ApiError({
+        status: 409,
+        reason: 'AlreadyExists',
+        message: `${obj.kind} ${obj.metadata.name} already exists`,
+        verb: 'create',
+        path: obj.metadata.name,
+      });
     }
     this.log('create', { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name }, obj);
     return this.put(obj);
@@ -77,7 +90,13 @@ export class FakeKube {
     const have = this.find(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
     if (!have) throw new ApiError({ status: 404, reason: 'NotFound', message: 'not found', verb: 'update', path: obj.metadata.name });
     if (obj.metadata.resourceVersion !== undefined && obj.metadata.resourceVersion !== have.metadata.resourceVersion) {
-      throw new ApiError({ status: 409, reason: 'Conflict', message: 'the object has been modified', verb: 'update', path: obj.metadata.name });
+      throw new ApiError({
+        status: 409,
+        reason: 'Conflict',
+        message: 'the object has been modified',
+        verb: 'update',
+        path: obj.metadata.name,
+      });
     }
     this.log('update', { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name }, obj);
     return this.put({ ...obj, metadata: { ...obj.metadata, uid: have.metadata.uid } });
@@ -106,7 +125,13 @@ export class FakeKube {
     return this.put(mergePatch(have, patch) as KObject);
   }
 
-  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, options: { uid?: string } = {}): Promise<boolean> {
+  async delete(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    options: { uid?: string } = {},
+  ): Promise<boolean> {
     this.check('delete', kind, name);
     const have = this.find(apiVersion, kind, namespace, name);
     if (!have) return false;
@@ -122,7 +147,8 @@ export class FakeKube {
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return structuredClone(patch);
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);

@@ -9,11 +9,22 @@ export const NOW = Date.parse('2026-01-01T00:00:00Z');
 /** The smallest Spicepod spiced accepts. */
 export const SPICEPOD = { version: 'v1', kind: 'Spicepod', name: 'app' };
 /** A scheduler's Spicepod names where the cluster keeps its state: spiced refuses to start a scheduler without it. */
-export const SCHEDULER_SPICEPOD = { version: 'v1', kind: 'Spicepod', name: 's', runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } } };
+export const SCHEDULER_SPICEPOD = {
+  version: 'v1',
+  kind: 'Spicepod',
+  name: 's',
+  runtime: { scheduler: { state_location: 'file:///tmp/spice-cluster' } },
+};
 
 /** The `run` flags' defaults as handlers see them, with overrides. */
 export function handlerConfig(overrides: Partial<HandlerConfig> = {}): HandlerConfig {
-  return { operatorNamespace: 'spiceai-operator-system', clusterDomain: 'cluster.local', pauseCrashloopingPodsThreshold: 10, telemetryProperties: {}, ...overrides };
+  return {
+    operatorNamespace: 'spiceai-operator-system',
+    clusterDomain: 'cluster.local',
+    pauseCrashloopingPodsThreshold: 10,
+    telemetryProperties: {},
+    ...overrides,
+  };
 }
 
 export interface ObjectFixture {
@@ -44,7 +55,13 @@ function object(apiVersion: string, kind: string, name: string, spec: unknown, o
 }
 
 /** The owner reference the shim puts on the child sets of a SpicepodCluster. */
-export const clusterOwner = (name: string, uid = `uid-${name}`): OwnerReference => ({ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', name, uid, controller: true });
+export const clusterOwner = (name: string, uid = `uid-${name}`): OwnerReference => ({
+  apiVersion: 'spice.ai/v1alpha1',
+  kind: 'SpicepodCluster',
+  name,
+  uid,
+  controller: true,
+});
 
 /**
  * A SpicepodSet (named `app` unless said) with SPICEPOD unless the spec has one. A set with a
@@ -114,7 +131,13 @@ export interface PodState {
 export function podStatus(s: PodState = {}): Record<string, unknown> {
   const phase = s.phase ?? 'Running';
   const ready = s.ready ?? phase === 'Running';
-  const state = s.waiting ? { waiting: s.waiting } : s.terminated ? { terminated: s.terminated } : phase === 'Running' ? { running: {} } : {};
+  const state = s.waiting
+    ? { waiting: s.waiting }
+    : s.terminated
+      ? { terminated: s.terminated }
+      : phase === 'Running'
+        ? { running: {} }
+        : {};
   const ip = s.ip === null ? undefined : (s.ip ?? (phase === 'Running' ? '127.0.0.1' : undefined));
   return {
     phase,
@@ -140,14 +163,35 @@ export interface PodFixture extends PodState {
 
 /** A pod of a set, with the given readiness, restarts and container state. */
 export function pod(p: PodFixture): KubeObject {
-  const labels: Record<string, string> = { ...(p.app ? { 'spice.ai/app': p.app } : {}), ...(p.role ? { 'spice.ai/cluster-role': p.role } : {}), ...p.labels };
+  const labels: Record<string, string> = {
+    ...(p.app ? { 'spice.ai/app': p.app } : {}),
+    ...(p.role ? { 'spice.ai/cluster-role': p.role } : {}),
+    ...p.labels,
+  };
   const containerName = p.containerName ?? 'spiced';
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: p.name, namespace: p.namespace ?? 'ns', uid: p.uid ?? `uid-${p.name}`, labels, ...(p.annotations ? { annotations: p.annotations } : {}) },
+    metadata: {
+      name: p.name,
+      namespace: p.namespace ?? 'ns',
+      uid: p.uid ?? `uid-${p.name}`,
+      labels,
+      ...(p.annotations ? { annotations: p.annotations } : {}),
+    },
     spec: {
-      containers: [{ name: containerName, ports: p.port === undefined ? [] : [{ name: 'flight', containerPort: 50051 }, { name: 'http', containerPort: p.port }] }],
+      containers: [
+        {
+          name: containerName,
+          ports:
+            p.port === undefined
+              ? []
+              : [
+                  { name: 'flight', containerPort: 50051 },
+                  { name: 'http', containerPort: p.port },
+                ],
+        },
+      ],
     },
     status: podStatus({ ...p, containerName: 'spiced' }),
   };

@@ -13,7 +13,10 @@ import { Carrier } from './carrier.ts';
 import { handlerConfig, NOW, podStatus, spicepodSet, type ObjectFixture, type PodState } from './fixtures.ts';
 
 interface WorkloadView {
-  spec: { replicas: number; template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, unknown> } };
+  spec: {
+    replicas: number;
+    template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, unknown> };
+  };
 }
 
 export class SetWorld extends Carrier {
@@ -46,7 +49,13 @@ export class SetWorld extends Carrier {
           : {
               apiVersion: 'v1',
               kind: 'Pod',
-              metadata: { name, namespace: this.parent.metadata.namespace, uid: `uid-${name}-${revision}`, labels: spec.template.metadata.labels, annotations: spec.template.metadata.annotations },
+              metadata: {
+                name,
+                namespace: this.parent.metadata.namespace,
+                uid: `uid-${name}-${revision}`,
+                labels: spec.template.metadata.labels,
+                annotations: spec.template.metadata.annotations,
+              },
               status: { phase: 'Pending' },
             },
       );

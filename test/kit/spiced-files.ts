@@ -35,7 +35,11 @@ export function possibleFiles(world: Carrier, config: HandlerConfig, propagation
         node: node.pod,
         dnsName: node.dnsNames[0]!,
         writtenAt: v.at,
-        files: { ca: secretText(v.object, 'ca.crt') ?? '', cert: secretText(v.object, 'tls.crt') ?? '', key: secretText(v.object, 'tls.key') ?? '' },
+        files: {
+          ca: secretText(v.object, 'ca.crt') ?? '',
+          cert: secretText(v.object, 'tls.crt') ?? '',
+          key: secretText(v.object, 'tls.key') ?? '',
+        },
       }));
   });
 }

@@ -25,7 +25,8 @@ test.before(() => {
   nodes.push({ name: `the image's Node ${lts.version}`, path: lts.node });
 });
 
-const run = (node: string, ...args: string[]) => spawnSync(node, ['--optimize-for-size', bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+const run = (node: string, ...args: string[]) =>
+  spawnSync(node, ['--optimize-for-size', bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
 
 test("the image's Node is the pinned LTS and this test runs the bundle on it", () => {
   assert.is(nodes.length, 2);

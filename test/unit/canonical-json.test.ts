@@ -7,7 +7,14 @@ import * as assert from 'uvu/assert';
 import { canonicalJson, canonicallyEqual } from '../../core/manifests/hash.ts';
 
 const value = fc.letrec((tie) => ({
-  leaf: fc.oneof(fc.constant(null), fc.constant(undefined), fc.boolean(), fc.integer({ min: -3, max: 3 }), fc.constantFrom('', 'a', '1', 'null'), fc.constant(Number.NaN)),
+  leaf: fc.oneof(
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.boolean(),
+    fc.integer({ min: -3, max: 3 }),
+    fc.constantFrom('', 'a', '1', 'null'),
+    fc.constant(Number.NaN),
+  ),
   array: fc.array(tie('any'), { maxLength: 3 }),
   object: fc.dictionary(fc.constantFrom('a', 'b', 'c'), tie('any'), { maxKeys: 3 }),
   any: fc.oneof({ depthSize: 'small' }, tie('leaf'), tie('array'), tie('object')),
@@ -15,10 +22,21 @@ const value = fc.letrec((tie) => ({
 
 /** The same value with its keys written in the reverse order, at every level. */
 const reversed = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map(reversed) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
+  Array.isArray(v)
+    ? v.map(reversed)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(
+          Object.entries(v)
+            .reverse()
+            .map(([k, x]) => [k, reversed(x)]),
+        )
+      : v;
 
 test('canonicallyEqual(a, b) is canonicalJson(a) === canonicalJson(b), for any two JSON values', () => {
-  fc.assert(fc.property(value, value, (a, b) => canonicallyEqual(a, b) === (canonicalJson(a) === canonicalJson(b))), { numRuns: 5000 });
+  fc.assert(
+    fc.property(value, value, (a, b) => canonicallyEqual(a, b) === (canonicalJson(a) === canonicalJson(b))),
+    { numRuns: 5000 },
+  );
 });
 
 test('canonicallyEqual ignores key order and undefined fields, and sees every other difference', () => {

@@ -12,8 +12,13 @@ import { FakeClock } from '../kit/fake-clock.ts';
 import { FakeKube } from '../kit/fake-kube.ts';
 
 const T0 = Date.parse('2026-05-01T10:00:00.600Z');
-const PARENT: KObject = { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodSet', metadata: { name: 'demo', namespace: 'apps', uid: 'p-uid', generation: 3 } } as KObject;
-const cm = (name: string, data: Record<string, string> = { a: '1' }): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data }) as KubeObject;
+const PARENT: KObject = {
+  apiVersion: 'spice.ai/v1alpha1',
+  kind: 'SpicepodSet',
+  metadata: { name: 'demo', namespace: 'apps', uid: 'p-uid', generation: 3 },
+} as KObject;
+const cm = (name: string, data: Record<string, string> = { a: '1' }): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data }) as KubeObject;
 
 function world(options: { lastUpdatedField?: string } = {}) {
   const kube = new FakeKube();
@@ -36,7 +41,8 @@ function world(options: { lastUpdatedField?: string } = {}) {
   const log = jsonLogger({ verbose: true, write: (l) => lines.push(JSON.parse(l)) });
   /** The children as the caches would hold them: what the API holds, owned by the parent. */
   const children = () => [...kube.objects.values()].filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === 'p-uid'));
-  const pass = (desired: Desired, p: KObject = kube.find(PARENT.apiVersion, PARENT.kind, 'apps', 'demo')!) => carryOut(ctx, p, children(), desired, log);
+  const pass = (desired: Desired, p: KObject = kube.find(PARENT.apiVersion, PARENT.kind, 'apps', 'demo')!) =>
+    carryOut(ctx, p, children(), desired, log);
   return { kube, parent, clock, ctx, requeues, events, lines, children, pass };
 }
 
@@ -46,7 +52,9 @@ test('children are applied owned and labelled; a pass the cache already matches 
   assert.equal(result, { failed: [] });
   assert.equal(w.kube.said().sort(), ['apply ConfigMap/a', 'apply ConfigMap/b']);
   const a = w.kube.find('v1', 'ConfigMap', 'apps', 'a')!;
-  assert.equal(a.metadata.ownerReferences, [{ apiVersion: PARENT.apiVersion, kind: 'SpicepodSet', name: 'demo', uid: 'p-uid', controller: true, blockOwnerDeletion: true }]);
+  assert.equal(a.metadata.ownerReferences, [
+    { apiVersion: PARENT.apiVersion, kind: 'SpicepodSet', name: 'demo', uid: 'p-uid', controller: true, blockOwnerDeletion: true },
+  ]);
   assert.is(a.metadata.labels?.['spice.ai/handler'], 'workloads');
   assert.is(a.metadata.labels?.['app.kubernetes.io/managed-by'], 'spiceai-operator');
   assert.match(a.metadata.annotations?.['spice.ai/applied-hash'] ?? '', /^[0-9a-f]{16}$/);
@@ -68,15 +76,23 @@ test('children no longer returned are deleted (with the uid read); kept ones and
   assert.ok(w.kube.find('v1', 'ConfigMap', 'apps', 'b'));
 });
 
-test('the order of one pass: children, pruning, other patches, guarded writes, status, the parent\'s own patch, Events', async () => {
+test("the order of one pass: children, pruning, other patches, guarded writes, status, the parent's own patch, Events", async () => {
   const w = world();
   await w.pass({ apply: [cm('old')] });
-  w.kube.put({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'apps' }, spec: { size: '1Gi' } } as KObject);
+  w.kube.put({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'data', namespace: 'apps' },
+    spec: { size: '1Gi' },
+  } as KObject);
   w.kube.writes.length = 0;
   const result = await w.pass({
     apply: [cm('new')],
     patch: [
-      { target: { apiVersion: PARENT.apiVersion, kind: 'SpicepodSet', namespace: 'apps', name: 'demo' }, patch: { metadata: { annotations: { 'spice.ai/rollback': null } } } },
+      {
+        target: { apiVersion: PARENT.apiVersion, kind: 'SpicepodSet', namespace: 'apps', name: 'demo' },
+        patch: { metadata: { annotations: { 'spice.ai/rollback': null } } },
+      },
       { target: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'apps', name: 'data' }, patch: { spec: { size: '2Gi' } } },
     ],
     write: [{ object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ca', namespace: 'ops' } } as KubeObject }],
@@ -84,14 +100,21 @@ test('the order of one pass: children, pruning, other patches, guarded writes, s
     events: [{ type: 'Normal', reason: 'Updated', message: 'm' }],
   });
   assert.equal(result, { failed: [] });
-  assert.equal(w.kube.said(), ['apply ConfigMap/new', 'delete ConfigMap/old', 'patch PersistentVolumeClaim/data', 'create Secret/ca', 'applyStatus SpicepodSet/demo', 'patch SpicepodSet/demo']);
+  assert.equal(w.kube.said(), [
+    'apply ConfigMap/new',
+    'delete ConfigMap/old',
+    'patch PersistentVolumeClaim/data',
+    'create Secret/ca',
+    'applyStatus SpicepodSet/demo',
+    'patch SpicepodSet/demo',
+  ]);
   assert.equal(w.events, ['demo Normal Updated']);
   assert.is(w.kube.find('v1', 'Secret', 'ops', 'ca')!.metadata.labels?.['app.kubernetes.io/managed-by'], 'spiceai-operator');
   assert.equal(w.kube.find(PARENT.apiVersion, PARENT.kind, 'apps', 'demo')!.status, { phase: 'Ready', observedGeneration: 3 });
   assert.ok(w.ctx.written.has('apps/demo'), 'the parent as written is kept until the cache catches up');
 });
 
-test('status is written only when it differs; the last-updated time moves only when something changed, to the clock\'s second', async () => {
+test("status is written only when it differs; the last-updated time moves only when something changed, to the clock's second", async () => {
   const w = world({ lastUpdatedField: 'lastUpdated' });
   await w.pass({ apply: [cm('a')], status: { phase: 'Ready' } });
   const status = () => w.kube.find(PARENT.apiVersion, PARENT.kind, 'apps', 'demo')!.status as Record<string, unknown>;
@@ -108,7 +131,15 @@ test('a failed apply is told to the next pass and returned; the other children s
   const w = world();
   w.kube.refuse({ verb: 'apply', name: 'a', status: 422, reason: 'Invalid', message: 'spec.x: Invalid value' });
   const result = await w.pass({ apply: [cm('a'), cm('b')], status: { phase: 'Degraded' } });
-  assert.equal(result.failed, [{ target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'a' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'spec.x: Invalid value' }]);
+  assert.equal(result.failed, [
+    {
+      target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'a' },
+      verb: 'apply',
+      code: 422,
+      reason: 'Invalid',
+      message: 'spec.x: Invalid value',
+    },
+  ]);
   assert.is((result.error as { status: number }).status, 422);
   assert.ok(w.kube.find('v1', 'ConfigMap', 'apps', 'b'));
   assert.is(w.ctx.writes.status, 1, 'the status still records the pass');
@@ -116,7 +147,7 @@ test('a failed apply is told to the next pass and returned; the other children s
   assert.ok(w.lines.some((l) => l.msg === 'apply failed' && l.object === 'a'));
 });
 
-test('a guarded write that loses a race leaves what is there and looks again soon; a failed status holds the parent\'s own patch back', async () => {
+test("a guarded write that loses a race leaves what is there and looks again soon; a failed status holds the parent's own patch back", async () => {
   const w = world();
   w.kube.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ca', namespace: 'ops' }, data: { theirs: 'x' } } as KObject);
   w.kube.refuse({ verb: 'applyStatus', status: 500, reason: 'InternalError' });
@@ -124,13 +155,18 @@ test('a guarded write that loses a race leaves what is there and looks again soo
     apply: [],
     write: [{ object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ca', namespace: 'ops' } } as KubeObject }],
     status: { phase: 'Ready' },
-    patch: [{ target: { apiVersion: PARENT.apiVersion, kind: 'SpicepodSet', namespace: 'apps', name: 'demo' }, patch: { metadata: { annotations: { 'spice.ai/resume': null } } } }],
+    patch: [
+      {
+        target: { apiVersion: PARENT.apiVersion, kind: 'SpicepodSet', namespace: 'apps', name: 'demo' },
+        patch: { metadata: { annotations: { 'spice.ai/resume': null } } },
+      },
+    ],
   });
   assert.equal(w.kube.find('v1', 'Secret', 'ops', 'ca')!.data, { theirs: 'x' }, 'never overwritten');
   assert.ok(w.lines.some((l) => l.msg === 'left as found' && l.reason === 'AlreadyExists'));
   assert.equal(w.requeues, ['apps/demo 1000', 'apps/demo 1000']);
   assert.equal(w.kube.said(), [], 'the parent patch waits for its status');
-  assert.equal(result.failed, [], 'a lost race and a status failure are not the handler\'s to fix');
+  assert.equal(result.failed, [], "a lost race and a status failure are not the handler's to fix");
   assert.is((result.error as { status: number }).status, 500);
 });
 

@@ -12,10 +12,28 @@ test("README's Helm values table is what the chart says (run npm run chart:docs 
 test('every value of the seed table is documented with its default', () => {
   const table = valuesTable();
   for (const key of [
-    'image.repository', 'image.name', 'image.tag', 'image.pullPolicy', 'image.pullSecrets', 'installCRDs',
-    'serviceAccount.create', 'serviceAccount.name', 'serviceAccount.annotations', 'resources', 'nodeSelector',
-    'tolerations', 'affinity', 'serviceMonitor.enabled', 'serviceMonitor.interval', 'cluster.domain',
-    'pauseCrashloopingPodsThreshold', 'sidecarInjector.defaultImage', 'sidecarInjector.defaultImagePullPolicy', 'sidecarInjector.defaultResources.requests.cpu', 'sidecarInjector.defaultResources.limits.memory', 'telemetryProperties',
+    'image.repository',
+    'image.name',
+    'image.tag',
+    'image.pullPolicy',
+    'image.pullSecrets',
+    'installCRDs',
+    'serviceAccount.create',
+    'serviceAccount.name',
+    'serviceAccount.annotations',
+    'resources',
+    'nodeSelector',
+    'tolerations',
+    'affinity',
+    'serviceMonitor.enabled',
+    'serviceMonitor.interval',
+    'cluster.domain',
+    'pauseCrashloopingPodsThreshold',
+    'sidecarInjector.defaultImage',
+    'sidecarInjector.defaultImagePullPolicy',
+    'sidecarInjector.defaultResources.requests.cpu',
+    'sidecarInjector.defaultResources.limits.memory',
+    'telemetryProperties',
   ]) {
     assert.match(table, new RegExp(`\\| \`${key.replace('.', '\\.')}\` \\| [^|]+ \\|`), key);
   }
@@ -31,7 +49,14 @@ test("README's install section states the chart's kubeVersion, its default image
   const install = readme.slice(readme.indexOf('## Install on a real cluster'));
   assert.match(install, new RegExp(`Kubernetes ${minimum.replace('.', '\\.')} or newer`));
   assert.ok(install.includes(`\`spiceai-operator:<appVersion>\` (\`${chart.appVersion}\`)`), 'the default image');
-  for (const command of ['npm run image', 'kind load image-archive', 'k3d image import', 'minikube image load', '--push', 'helm install spiceai-operator ./chart']) {
+  for (const command of [
+    'npm run image',
+    'kind load image-archive',
+    'k3d image import',
+    'minikube image load',
+    '--push',
+    'helm install spiceai-operator ./chart',
+  ]) {
     assert.ok(install.includes(command), command);
   }
 });

@@ -11,7 +11,9 @@ import { CHART_DIR, helm } from '../harness/chart.ts';
 function render(values: string[] = []): Record<string, any>[] {
   const r = helm(['template', 'r', CHART_DIR, '--namespace', 'ops', ...values.flatMap((v) => ['--set', v])]);
   assert.is(r.code, 0, r.err);
-  return parseAllDocuments(r.out).map((d) => d.toJSON()).filter(Boolean);
+  return parseAllDocuments(r.out)
+    .map((d) => d.toJSON())
+    .filter(Boolean);
 }
 const refused = (values: string[]) => {
   const r = helm(['template', 'r', CHART_DIR, '--namespace', 'ops', ...values.flatMap((v) => ['--set', v])]);
@@ -82,11 +84,15 @@ test('defaults when enabled: http/protobuf, a push a minute, 10 s, the product s
   assert.is(config.timeoutMs, 10_000);
   assert.is(config.resource['service.name'], 'spice-k8s-operator');
   assert.equal(config.headers, {});
-  assert.is(container(render(OTLP)).env.find((e: any) => e.name === 'OTEL_EXPORTER_OTLP_METRICS_HEADERS'), undefined, 'no Secret unless named');
+  assert.is(
+    container(render(OTLP)).env.find((e: any) => e.name === 'OTEL_EXPORTER_OTLP_METRICS_HEADERS'),
+    undefined,
+    'no Secret unless named',
+  );
   assert.is(otlpConfigFromEnv(environment(container(render([...OTLP, 'telemetry.otlp.interval=2m']))))!.intervalMs, 120_000);
 });
 
-test("bad values are refused at render time, naming the value", () => {
+test('bad values are refused at render time, naming the value', () => {
   assert.match(refused(['telemetry.otlp.enabled=true']), /telemetry\.otlp\.endpoint/);
   assert.match(refused([...OTLP, 'telemetry.otlp.protocol=grpc']), /protocol/);
   assert.match(refused([...OTLP, 'telemetry.otlp.interval=60']), /interval/);
@@ -97,11 +103,16 @@ test("bad values are refused at render time, naming the value", () => {
 });
 
 test('with networkPolicy.enabled, the operator may reach the OTLP port and DNS; without OTLP, neither', () => {
-  const egress = (values: string[]) => render(['networkPolicy.enabled=true', ...values]).find((d) => d.kind === 'NetworkPolicy')!.spec.egress as any[];
+  const egress = (values: string[]) =>
+    render(['networkPolicy.enabled=true', ...values]).find((d) => d.kind === 'NetworkPolicy')!.spec.egress as any[];
   // After the API server's rule and spiced's (the first two), to any address.
   const ports = (rules: any[]) => rules.slice(2).flatMap((r) => (r.to ? [] : r.ports.map((p: any) => `${p.port}/${p.protocol}`)));
   assert.equal(ports(egress(OTLP)), ['4318/TCP', '53/UDP', '53/TCP']);
-  assert.equal(ports(egress(['telemetry.otlp.enabled=true', 'telemetry.otlp.endpoint=https://otlp.vendor.example/prefix'])), ['443/TCP', '53/UDP', '53/TCP']);
+  assert.equal(ports(egress(['telemetry.otlp.enabled=true', 'telemetry.otlp.endpoint=https://otlp.vendor.example/prefix'])), [
+    '443/TCP',
+    '53/UDP',
+    '53/TCP',
+  ]);
   assert.equal(ports(egress([])), []);
 });
 
@@ -112,10 +123,13 @@ test('probes on --health-probe-bind-address (port 8081): /healthz and /readyz, n
   assert.equal(c.readinessProbe.httpGet, { path: '/readyz', port: 'probes' });
   assert.ok(c.ports.some((p: any) => p.name === 'probes' && p.containerPort === 8081));
   const policy = render(['networkPolicy.enabled=true']).find((d) => d.kind === 'NetworkPolicy')!;
-  assert.ok(policy.spec.ingress.some((r: any) => !r.from && r.ports.some((p: any) => p.port === 'probes')), "the kubelet's probes come from the node");
+  assert.ok(
+    policy.spec.ingress.some((r: any) => !r.from && r.ports.some((p: any) => p.port === 'probes')),
+    "the kubelet's probes come from the node",
+  );
 });
 
-test('logLevel: each of the operator\'s levels maps to --log-level; others refused', () => {
+test("logLevel: each of the operator's levels maps to --log-level; others refused", () => {
   for (const level of LEVELS) assert.ok(container(render([`logLevel=${level}`])).args.includes(`--log-level=${level}`), level);
   assert.match(refused(['logLevel=trace']), /logLevel/);
 });

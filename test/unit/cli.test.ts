@@ -40,7 +40,10 @@ test('crd prints both CRDs, identical to crds/', () => {
   const r = cli(['crd']);
   assert.is(r.code, 0);
   const docs = parseAllDocuments(r.out).map((d) => d.toJS());
-  assert.equal(docs.map((d) => d.metadata.name), ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai']);
+  assert.equal(
+    docs.map((d) => d.metadata.name),
+    ['spicepodsets.spice.ai', 'spicepodclusters.spice.ai'],
+  );
   for (const doc of docs) {
     const checkedIn = parseAllDocuments(readFileSync(new URL(`../../crds/${doc.metadata.name}.yaml`, import.meta.url), 'utf8'))[0]!.toJS();
     assert.equal(doc, checkedIn);
@@ -73,14 +76,24 @@ test('user errors end in one line and a non-zero exit', () => {
   assertOneLineError(cli(['crd', '--apply']), /no kubeconfig/);
   assertOneLineError(cli(['crd', '--apply'], { KUBECONFIG: join(tmp, 'missing') }), /kubeconfig not found/);
   assertOneLineError(cli(['crd', '--apply', '--kubeconfig', join(tmp, 'missing')]), /kubeconfig not found/);
-  assert.is(cli(['crd', '--apply', '--kubeconfig', join(tmp, 'missing')]).code, 2, 'a kubeconfig the user must fix exits 2, as a usage error does');
+  assert.is(
+    cli(['crd', '--apply', '--kubeconfig', join(tmp, 'missing')]).code,
+    2,
+    'a kubeconfig the user must fix exits 2, as a usage error does',
+  );
   const garbage = join(tmp, 'garbage');
   writeFileSync(garbage, 'this: [is not a kubeconfig');
   assertOneLineError(cli(['crd', '--apply', '--kubeconfig', garbage]), /kubeconfig/);
   assertOneLineError(cli(['crd', '--output']), /needs a value/);
   // spiced reads --set-runtime telemetry.properties.KEY=VALUE with KEY as one path segment.
-  assertOneLineError(cli(['run', '--telemetry-properties', 'team.name=data']), /--telemetry-properties team\.name=data: the key may not contain '=' or '\.'/);
-  assertOneLineError(cli(['run', '--operator-pod-labels', 'app=spiceai-operator,bad key!=x']), /--operator-pod-labels .*label key "bad key!" is invalid/);
+  assertOneLineError(
+    cli(['run', '--telemetry-properties', 'team.name=data']),
+    /--telemetry-properties team\.name=data: the key may not contain '=' or '\.'/,
+  );
+  assertOneLineError(
+    cli(['run', '--operator-pod-labels', 'app=spiceai-operator,bad key!=x']),
+    /--operator-pod-labels .*label key "bad key!" is invalid/,
+  );
   assertOneLineError(cli(['run', '--operator-pod-labels', ',']), /--operator-pod-labels: expected at least one KEY=VALUE/);
 });
 

@@ -8,11 +8,33 @@ import type { ChildState } from '../../functions/cluster/children.ts';
 import { clusterConditions, clusterEvents, isError, type ClusterOutcome } from '../../functions/cluster/conditions.ts';
 import { NOW } from '../kit/fixtures.ts';
 
-const child = (role: 'scheduler' | 'executor', pauseReason?: string): ChildState => ({ role, name: `c-${role}`, status: { pauseReason, conditions: [] }, current: true });
+const child = (role: 'scheduler' | 'executor', pauseReason?: string): ChildState => ({
+  role,
+  name: `c-${role}`,
+  status: { pauseReason, conditions: [] },
+  current: true,
+});
 function outcome(o: Partial<ClusterOutcome> = {}): ClusterOutcome {
-  return { allReady: false, executorWaits: false, refusedChildren: [], childProblems: [], children: [child('scheduler'), child('executor')], schedulers: '1/1', executors: '0/2', ...o };
+  return {
+    allReady: false,
+    executorWaits: false,
+    refusedChildren: [],
+    childProblems: [],
+    children: [child('scheduler'), child('executor')],
+    schedulers: '1/1',
+    executors: '0/2',
+    ...o,
+  };
 }
-const refused = [{ target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: 'c-executor' }, verb: 'apply' as const, code: 422, reason: 'Invalid', message: 'bad' }];
+const refused = [
+  {
+    target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: 'c-executor' },
+    verb: 'apply' as const,
+    code: 422,
+    reason: 'Invalid',
+    message: 'bad',
+  },
+];
 const problem = [{ reason: 'PodsRefused', message: 'spec.executorSetSpec: quota' }];
 const crashed = [child('scheduler'), child('executor', 'CrashLooping')];
 
@@ -22,7 +44,12 @@ const READY: [string, Partial<ClusterOutcome>, string, boolean][] = [
   ['a crashlooping node set', { children: crashed }, 'Paused', true],
   ["a child's refused pods beat a crashloop", { children: crashed, childProblems: problem }, 'PodsRefused', true],
   ['a refused child set beats its problems', { children: crashed, childProblems: problem, refusedChildren: refused }, 'ChildRefused', true],
-  ['a node set at replicas 0 is not an error', { children: [child('scheduler'), child('executor', 'ScaledToZero')] }, 'NodesNotReady', false],
+  [
+    'a node set at replicas 0 is not an error',
+    { children: [child('scheduler'), child('executor', 'ScaledToZero')] },
+    'NodesNotReady',
+    false,
+  ],
 ];
 for (const [name, o, reason, error] of READY) {
   test(`cluster Ready: ${name} -> ${reason}${error ? ' (status.error)' : ''}`, () => {
@@ -43,7 +70,12 @@ const EVENTS: [string, ClusterOutcome | undefined, ClusterOutcome, string[]][] =
   ['a refusal', outcome(), outcome({ refusedChildren: refused }), ['Warning ChildRefused']],
   ['the same refusal: nothing new', outcome({ refusedChildren: refused }), outcome({ refusedChildren: refused }), []],
   ['a crashloop pause: a Warning', outcome(), outcome({ children: crashed }), ['Warning Paused']],
-  ['replicas 0: a Normal pause', outcome(), outcome({ children: [child('scheduler'), child('executor', 'ScaledToZero')] }), ['Normal Paused']],
+  [
+    'replicas 0: a Normal pause',
+    outcome(),
+    outcome({ children: [child('scheduler'), child('executor', 'ScaledToZero')] }),
+    ['Normal Paused'],
+  ],
 ];
 for (const [name, before, after, want] of EVENTS) test(`cluster Events: ${name}`, () => assert.equal(eventsOf(before, after), want));
 

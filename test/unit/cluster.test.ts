@@ -8,7 +8,17 @@ import type { KubeObject } from '../../core/handler.ts';
 import { clusterHandler, reconcileSpicepodCluster } from '../../functions/cluster/index.ts';
 import { reconcileSpicepodSet } from '../../functions/workloads/index.ts';
 import { Carrier } from '../kit/carrier.ts';
-import { CLUSTER_SPEC, clusterOwner, handlerConfig, NOW, SCHEDULER_SPICEPOD, spicepodCluster, withSetStatus, type ChildSetState, type ObjectFixture } from '../kit/fixtures.ts';
+import {
+  CLUSTER_SPEC,
+  clusterOwner,
+  handlerConfig,
+  NOW,
+  SCHEDULER_SPICEPOD,
+  spicepodCluster,
+  withSetStatus,
+  type ChildSetState,
+  type ObjectFixture,
+} from '../kit/fixtures.ts';
 
 const config = handlerConfig();
 const pod = SCHEDULER_SPICEPOD;
@@ -16,12 +26,14 @@ const now = NOW;
 const baseSpec = CLUSTER_SPEC;
 
 /** A cluster `c` in the kit's carrier. */
-const world = (spec: Record<string, unknown> = baseSpec, o: ObjectFixture = {}) => new Carrier(clusterHandler, spicepodCluster(spec, o), config, now);
+const world = (spec: Record<string, unknown> = baseSpec, o: ObjectFixture = {}) =>
+  new Carrier(clusterHandler, spicepodCluster(spec, o), config, now);
 const childKey = (role: string) => `spice.ai/v1/SpicepodSet/ns/c-${role}`;
 /** The child set of this role as the world holds it. */
 const childOf = (w: Carrier, role: string) => w.children.get(childKey(role)) as any;
 /** The workloads handler has written the status of the child set of this role (Ready for its spec unless said). */
-const settle = (w: Carrier, role: string, state: ChildSetState = {}) => w.children.set(childKey(role), withSetStatus(w.children.get(childKey(role))!, state));
+const settle = (w: Carrier, role: string, state: ChildSetState = {}) =>
+  w.children.set(childKey(role), withSetStatus(w.children.get(childKey(role))!, state));
 
 /** The owner reference the shim puts on every child the cluster handler writes. */
 const CLUSTER_OWNER = clusterOwner('c');
@@ -34,7 +46,12 @@ test('a cluster becomes a scheduler set (with the Spicepod) and an executor set 
   const scheduler = child(d, 'scheduler');
   const executor = child(d, 'executor');
   assert.equal(scheduler.spec.spicepod, pod);
-  assert.equal(scheduler.spec.cluster, { role: 'scheduler', clusterName: 'c', allowInsecureConnections: false, schedulerAddress: undefined });
+  assert.equal(scheduler.spec.cluster, {
+    role: 'scheduler',
+    clusterName: 'c',
+    allowInsecureConnections: false,
+    schedulerAddress: undefined,
+  });
   assert.is(executor.spec.spicepod.name, 'c-executor', 'a placeholder: executors fetch the Spicepod from the scheduler');
   assert.is(executor.spec.cluster.schedulerAddress, 'https://c-scheduler-headless.ns.svc.cluster.local:50052');
   assert.is(executor.spec.replicas, 2);
@@ -47,8 +64,17 @@ test('a cluster becomes a scheduler set (with the Spicepod) and an executor set 
 
 test('the child sets render spiced with the cluster flags, per-node certificates, and no probes on executors', async () => {
   const d = await run(clusterObject(baseSpec));
-  const render = (c: KubeObject) => reconcileSpicepodSet({ parent: { ...c, metadata: { ...c.metadata, uid: 'x', generation: 1, ownerReferences: [CLUSTER_OWNER] } }, children: [], related: {}, now, config });
-  const sched = (await render(child(d, 'scheduler'))).apply.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'c-scheduler-0') as any;
+  const render = (c: KubeObject) =>
+    reconcileSpicepodSet({
+      parent: { ...c, metadata: { ...c.metadata, uid: 'x', generation: 1, ownerReferences: [CLUSTER_OWNER] } },
+      children: [],
+      related: {},
+      now,
+      config,
+    });
+  const sched = (await render(child(d, 'scheduler'))).apply.find(
+    (o) => o.kind === 'StatefulSet' && o.metadata.name === 'c-scheduler-0',
+  ) as any;
   const args: string[] = sched.spec.template.spec.containers[0].args;
   const flag = (name: string) => args[args.indexOf(name) + 1];
   assert.is(flag('--role'), 'scheduler');
@@ -73,12 +99,24 @@ test('the child sets render spiced with the cluster flags, per-node certificates
   assert.is(exec.spec.template.metadata.labels['spice.ai/cluster-role'], 'executor');
 });
 
-test('allowInsecureConnections: --allow-insecure-connections, http, no certificates mounted (Secure and its Warning are the pki handler\'s)', async () => {
+test("allowInsecureConnections: --allow-insecure-connections, http, no certificates mounted (Secure and its Warning are the pki handler's)", async () => {
   const parent = clusterObject({ ...baseSpec, allowInsecureConnections: true });
   const d = await run(parent);
   assert.is(child(d, 'executor').spec.cluster.schedulerAddress, 'http://c-scheduler-headless.ns.svc.cluster.local:50052');
-  assert.not.ok((d.status as any).conditions.some((c: any) => c.type === 'Secure'), 'the pki handler, which knows the certificates, owns Secure');
-  const set = await reconcileSpicepodSet({ parent: { ...child(d, 'scheduler'), metadata: { name: 'c-scheduler', namespace: 'ns', uid: 'x', generation: 1, ownerReferences: [CLUSTER_OWNER] } }, children: [], related: {}, now, config });
+  assert.not.ok(
+    (d.status as any).conditions.some((c: any) => c.type === 'Secure'),
+    'the pki handler, which knows the certificates, owns Secure',
+  );
+  const set = await reconcileSpicepodSet({
+    parent: {
+      ...child(d, 'scheduler'),
+      metadata: { name: 'c-scheduler', namespace: 'ns', uid: 'x', generation: 1, ownerReferences: [CLUSTER_OWNER] },
+    },
+    children: [],
+    related: {},
+    now,
+    config,
+  });
   const sts = set.apply.find((o) => o.kind === 'StatefulSet') as any;
   assert.ok(sts.spec.template.spec.containers[0].args.includes('--allow-insecure-connections'));
   assert.not.ok(sts.spec.template.spec.volumes.some((v: any) => v.name === 'node-tls'));
@@ -89,7 +127,10 @@ test('upgrades roll schedulers first: the executor set waits until the scheduler
   await w.pass();
   settle(w, 'scheduler');
   settle(w, 'executor');
-  const upgraded = { schedulerSetSpec: { replicas: 1, spicepod: pod, image: { tag: '2.0' } }, executorSetSpec: { replicas: 2, image: { tag: '2.0' } } };
+  const upgraded = {
+    schedulerSetSpec: { replicas: 1, spicepod: pod, image: { tag: '2.0' } },
+    executorSetSpec: { replicas: 2, image: { tag: '2.0' } },
+  };
   w.setSpec(upgraded);
   const step1 = await w.pass();
   assert.is(child(step1, 'scheduler').spec.image.tag, '2.0');
@@ -131,10 +172,21 @@ test('a scheduler Spicepod without runtime.scheduler.state_location is refused (
     const ready = (d.status as any).conditions.find((c: any) => c.type === 'Ready');
     assert.is(ready.status, 'False');
     assert.is(ready.reason, 'InvalidSpec');
-    assert.match(ready.message, /^spec\.schedulerSetSpec\.spicepod\.runtime\.scheduler\.state_location is required: spiced refuses to start a scheduler without it/);
-    assert.equal(d.events?.map((e) => [e.type, e.reason, e.message]), [['Warning', 'InvalidSpec', ready.message]]);
+    assert.match(
+      ready.message,
+      /^spec\.schedulerSetSpec\.spicepod\.runtime\.scheduler\.state_location is required: spiced refuses to start a scheduler without it/,
+    );
+    assert.equal(
+      d.events?.map((e) => [e.type, e.reason, e.message]),
+      [['Warning', 'InvalidSpec', ready.message]],
+    );
   }
-  const notUrl = await run(clusterObject({ ...baseSpec, schedulerSetSpec: { replicas: 1, spicepod: { ...pod, runtime: { scheduler: { state_location: 'tmp/state' } } } } }));
+  const notUrl = await run(
+    clusterObject({
+      ...baseSpec,
+      schedulerSetSpec: { replicas: 1, spicepod: { ...pod, runtime: { scheduler: { state_location: 'tmp/state' } } } },
+    }),
+  );
   assert.match((notUrl.status as any).conditions[0].message, /state_location "tmp\/state" is not a URL/);
 });
 
@@ -149,7 +201,10 @@ test('Ready once both sets are settled on the current spec', async () => {
   assert.equal([status.schedulerReadyReplicas, status.executorReadyReplicas, status.schedulers, status.executors], [1, 2, '1/1', '2/2']);
   assert.ok(d.events?.some((e) => e.reason === 'Ready'));
   const again = await w.pass();
-  assert.not.ok(again.events?.some((e) => e.reason === 'Ready'), 'said once');
+  assert.not.ok(
+    again.events?.some((e) => e.reason === 'Ready'),
+    'said once',
+  );
 });
 
 test('a child spec the workloads handler would refuse is InvalidSpec on the cluster, naming the field under its node spec; nothing is touched', async () => {
@@ -157,7 +212,10 @@ test('a child spec the workloads handler would refuse is InvalidSpec on the clus
   await w.pass();
   settle(w, 'scheduler');
   settle(w, 'executor');
-  w.setSpec({ ...baseSpec, executorSetSpec: { replicas: 2, env: [{ name: 'A=B', value: 'x' }], resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } } });
+  w.setSpec({
+    ...baseSpec,
+    executorSetSpec: { replicas: 2, env: [{ name: 'A=B', value: 'x' }], resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } },
+  });
   const d = await w.pass();
   assert.equal(d.apply, []);
   assert.is(d.keep?.length, 2);
@@ -168,10 +226,16 @@ test('a child spec the workloads handler would refuse is InvalidSpec on the clus
   assert.is((w.parent.status as any).error, ready.message, 'status.error says the same');
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec'));
   const again = await w.pass();
-  assert.not.ok(again.events?.some((e) => e.reason === 'InvalidSpec'), 'the same problem is not reported twice');
+  assert.not.ok(
+    again.events?.some((e) => e.reason === 'InvalidSpec'),
+    'the same problem is not reported twice',
+  );
   const long = world(baseSpec, { name: 'c'.repeat(41) });
   await long.pass();
-  assert.match(long.condition('Ready')!.message, /^metadata\.name makes the scheduler set name "c{41}-scheduler" \(the cluster name and "-scheduler"\), which is too long for its StatefulSets/);
+  assert.match(
+    long.condition('Ready')!.message,
+    /^metadata\.name makes the scheduler set name "c{41}-scheduler" \(the cluster name and "-scheduler"\), which is too long for its StatefulSets/,
+  );
 });
 
 test('a child set whose objects or pods the cluster refuses: the cluster says so, naming its node spec, and status.error carries it', async () => {
@@ -180,12 +244,23 @@ test('a child set whose objects or pods the cluster refuses: the cluster says so
   settle(w, 'scheduler');
   settle(w, 'executor', {
     ready: false,
-    conditions: [{ type: 'Ready', status: 'False', reason: 'PodsRefused', message: 'the cluster refuses to create pods: create Pod c-executor-0-0 in StatefulSet c-executor-0 failed error: violates PodSecurity' }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'PodsRefused',
+        message:
+          'the cluster refuses to create pods: create Pod c-executor-0-0 in StatefulSet c-executor-0 failed error: violates PodSecurity',
+      },
+    ],
   });
   const d = await w.pass();
   const ready = w.condition('Ready')!;
   assert.is(ready.reason, 'PodsRefused');
-  assert.match(ready.message, /^spec\.executorSetSpec: the executor set c-executor: the cluster refuses to create pods: .*violates PodSecurity/);
+  assert.match(
+    ready.message,
+    /^spec\.executorSetSpec: the executor set c-executor: the cluster refuses to create pods: .*violates PodSecurity/,
+  );
   assert.is((w.parent.status as any).error, ready.message);
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused'));
   settle(w, 'executor');
@@ -195,7 +270,13 @@ test('a child set whose objects or pods the cluster refuses: the cluster says so
 
 test('a child set the API server refuses is reported on the cluster', async () => {
   const w = world();
-  w.refuse({ target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', namespace: 'ns', name: 'c-executor' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'SpicepodSet.spice.ai "c-executor" is invalid: spec.replicas: Invalid value' });
+  w.refuse({
+    target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', namespace: 'ns', name: 'c-executor' },
+    verb: 'apply',
+    code: 422,
+    reason: 'Invalid',
+    message: 'SpicepodSet.spice.ai "c-executor" is invalid: spec.replicas: Invalid value',
+  });
   await w.pass(); // the write is refused; the next pass is told
   assert.is(childOf(w, 'executor'), undefined, 'never written');
   const d = await w.pass();
@@ -216,17 +297,30 @@ test('Paused on the cluster: True when a node set is paused, with its reason and
     pauseReason: 'CrashLooping',
     conditions: [
       { type: 'Ready', status: 'False', reason: 'Paused', message: 'paused after repeated pod failures' },
-      { type: 'Paused', status: 'True', reason: 'CrashLooping', message: '12 pod deaths since the pods were last Ready exceed the threshold of 10; fix the cause, then resume with: kubectl annotate spicepodset c-executor -n ns spice.ai/resume=true' },
+      {
+        type: 'Paused',
+        status: 'True',
+        reason: 'CrashLooping',
+        message:
+          '12 pod deaths since the pods were last Ready exceed the threshold of 10; fix the cause, then resume with: kubectl annotate spicepodset c-executor -n ns spice.ai/resume=true',
+      },
     ],
   });
   const d = await w.pass();
   const p = w.condition('Paused')!;
   assert.is(p.status, 'True');
   assert.is(p.reason, 'CrashLooping');
-  assert.match(p.message, /the executor set c-executor is paused \(CrashLooping\): .*kubectl annotate spicepodset c-executor -n ns spice\.ai\/resume=true/);
+  assert.match(
+    p.message,
+    /the executor set c-executor is paused \(CrashLooping\): .*kubectl annotate spicepodset c-executor -n ns spice\.ai\/resume=true/,
+  );
   assert.match((w.parent.status as any).error, /executor set c-executor is paused after repeated pod failures/);
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'Paused'));
-  settle(w, 'executor', { ready: false, pauseReason: 'ScaledToZero', conditions: [{ type: 'Paused', status: 'True', reason: 'ScaledToZero', message: 'replicas is 0' }] });
+  settle(w, 'executor', {
+    ready: false,
+    pauseReason: 'ScaledToZero',
+    conditions: [{ type: 'Paused', status: 'True', reason: 'ScaledToZero', message: 'replicas is 0' }],
+  });
   await w.pass();
   assert.is(w.condition('Paused')?.reason, 'ScaledToZero');
   assert.match(w.condition('Paused')!.message, /set spec\.executorSetSpec\.replicas above 0 to resume/);
@@ -238,7 +332,9 @@ test('spice.ai/rollback on a cluster is cleared with a Warning and a RolledBack 
   const d = await w.pass();
   assert.equal(d.patch?.[0]?.patch, { metadata: { annotations: { 'spice.ai/rollback': null } } });
   assert.equal(w.parent.metadata.annotations, {}, 'cleared');
-  assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'RollbackUnavailable' && /re-apply the previous spec/.test(e.message)));
+  assert.ok(
+    d.events?.some((e) => e.type === 'Warning' && e.reason === 'RollbackUnavailable' && /re-apply the previous spec/.test(e.message)),
+  );
   assert.is(w.condition('RolledBack')?.reason, 'NotSupportedOnClusters');
   const after = await w.pass();
   assert.is(w.condition('RolledBack')?.reason, 'NotSupportedOnClusters', 'the answer stays until the spec changes');

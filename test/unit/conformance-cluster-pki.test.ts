@@ -19,9 +19,14 @@ async function setup() {
 test('load rule: the issuing CA first loads; the same CAs in the other order are refused, as spiced refuses them', async () => {
   const { a, b, leafA } = await setup();
   assert.equal(await spicedLoadsClusterPki({ ca: a.certPem, cert: leafA.certPem, key: leafA.keyPem! }), { ok: true });
-  assert.equal(await spicedLoadsClusterPki({ ca: joinPemCertificates([a.certPem, b.certPem]), cert: leafA.certPem, key: leafA.keyPem! }), { ok: true });
+  assert.equal(await spicedLoadsClusterPki({ ca: joinPemCertificates([a.certPem, b.certPem]), cert: leafA.certPem, key: leafA.keyPem! }), {
+    ok: true,
+  });
   const refused = await spicedLoadsClusterPki({ ca: joinPemCertificates([b.certPem, a.certPem]), cert: leafA.certPem, key: leafA.keyPem! });
-  assert.equal(refused, { ok: false, error: 'The node certificate was not issued by the provided CA, expected CN=B but found issuer CN=A' });
+  assert.equal(refused, {
+    ok: false,
+    error: 'The node certificate was not issued by the provided CA, expected CN=B but found issuer CN=A',
+  });
 });
 
 test('load rule: a CA with the same name but another key fails the signature check', async () => {
@@ -47,7 +52,7 @@ test('load rule: validity is not checked at load (an expired CA first still load
   assert.equal(await spicedLoadsClusterPki({ ca: old.certPem, cert: leaf.certPem, key: leaf.keyPem! }), { ok: true });
 });
 
-test('rustls: a peer is accepted when its CA is anywhere in the verifier\'s ca.crt, by name when dialled, and refused otherwise', async () => {
+test("rustls: a peer is accepted when its CA is anywhere in the verifier's ca.crt, by name when dialled, and refused otherwise", async () => {
   const { a, b, leafA, leafB } = await setup();
   const n1 = { ca: a.certPem, cert: leafA.certPem, key: leafA.keyPem! };
   const n2 = { ca: joinPemCertificates([b.certPem, a.certPem]), cert: leafB.certPem, key: leafB.keyPem! };
@@ -71,16 +76,26 @@ test('rustls: a CA re-signed with its key and subject trusts the leaves of the o
   const leafNew = await issueLeaf({ ca: renewed, commonName: 'n3', dnsNames: ['n3.example'], ipAddresses: [] });
   const oldNode = { ca: a.certPem, cert: leafA.certPem, key: leafA.keyPem! };
   const newNode = { ca: renewed.certPem, cert: leafNew.certPem, key: leafNew.keyPem! };
-  assert.equal(peerHandshakes([
-    { verifier: oldNode, presenter: newNode, serverName: 'n3.example' },
-    { verifier: newNode, presenter: oldNode, serverName: 'n1.example' },
-  ]), [null, null]);
+  assert.equal(
+    peerHandshakes([
+      { verifier: oldNode, presenter: newNode, serverName: 'n3.example' },
+      { verifier: newNode, presenter: oldNode, serverName: 'n1.example' },
+    ]),
+    [null, null],
+  );
   assert.equal(await spicedLoadsClusterPki({ ...oldNode, ca: renewed.certPem }), { ok: true });
 });
 
 test('rustls: an expired leaf is refused', async () => {
   const ca = await createCA({ commonName: 'C', now: new Date(Date.now() - 10 * DAY) });
-  const expired = await issueLeaf({ ca, commonName: 'e', dnsNames: ['e.example'], ipAddresses: [], validityDays: 1, now: new Date(Date.now() - 3 * DAY) });
+  const expired = await issueLeaf({
+    ca,
+    commonName: 'e',
+    dnsNames: ['e.example'],
+    ipAddresses: [],
+    validityDays: 1,
+    now: new Date(Date.now() - 3 * DAY),
+  });
   const node = { ca: ca.certPem, cert: expired.certPem, key: expired.keyPem! };
   const [error] = peerHandshakes([{ verifier: node, presenter: node, serverName: 'e.example' }]);
   assert.match(error!, /expired/i);

@@ -19,13 +19,18 @@ test('the generator reaches every kind of container: Deployment, StatefulSets, s
   assert.match(origins, /-executor: StatefulSet /);
   assert.match(origins, /allowInsecureConnections/);
   assert.match(origins, /injected spice-sidecar/);
-  const roles = containers.map((c) => effectiveRole(checkSpicedArgs(c.container.command, c.container.args, { env: c.container.env, fields: c.fields })));
+  const roles = containers.map((c) =>
+    effectiveRole(checkSpicedArgs(c.container.command, c.container.args, { env: c.container.env, fields: c.fields })),
+  );
   assert.ok(roles.includes('scheduler') && roles.includes('executor') && roles.includes(undefined));
 });
 
-test('every generated container passes spiced\'s command line, its start rules, and the pod wiring', () => {
+test("every generated container passes spiced's command line, its start rules, and the pod wiring", () => {
   const failures = containers.map((c) => ({ origin: c.origin, problems: checkSpicedContainer(c) })).filter((f) => f.problems.length);
-  assert.equal(failures.map((f) => `${f.origin}\n  ${f.problems.join('\n  ')}`), []);
+  assert.equal(
+    failures.map((f) => `${f.origin}\n  ${f.problems.join('\n  ')}`),
+    [],
+  );
 });
 
 test('telemetry properties reach spiced as the strings they are', () => {

@@ -18,7 +18,10 @@ test('the vendored schema is the reference copy, byte for byte (when the referen
   assert.match(source, /Commit: [0-9a-f]{40}/);
   assert.is(JSON.parse(vendored.toString('utf8')).$schema, 'https://json-schema.org/draft/2020-12/schema');
   if (existsSync(REFERENCE_SCHEMA_PATH)) {
-    assert.ok(vendored.equals(readFileSync(REFERENCE_SCHEMA_PATH)), `${VENDORED_SCHEMA_PATH} differs from ${REFERENCE_SCHEMA_PATH}: copy it again and update SOURCE.md`);
+    assert.ok(
+      vendored.equals(readFileSync(REFERENCE_SCHEMA_PATH)),
+      `${VENDORED_SCHEMA_PATH} differs from ${REFERENCE_SCHEMA_PATH}: copy it again and update SOURCE.md`,
+    );
     const referenceSource = readFileSync(REFERENCE_SCHEMA_PATH.replace(/spicepod\.schema\.json$/, 'SOURCE.md'), 'utf8');
     const commit = (text: string) => text.match(/Commit: ([0-9a-f]{40})/)?.[1];
     assert.is(commit(source), commit(referenceSource), 'SOURCE.md names the commit of the reference copy');
@@ -27,12 +30,30 @@ test('the vendored schema is the reference copy, byte for byte (when the referen
 
 test('the validator is live: it refuses what spiced refuses', () => {
   assert.equal(spicepodProblems({ version: 'v1', kind: 'Spicepod', name: 'ok' }), []);
-  assert.ok(spicepodProblems({ version: 'v3', kind: 'Spicepod', name: 'x' }).some((p) => /version/.test(p)), 'an unknown version');
-  assert.ok(spicepodProblems({ kind: 'Spicepod', name: 'x' }).some((p) => /version/.test(p)), 'version is required');
-  assert.ok(spicepodProblems({ version: 'v1', kind: 'Spicepod', name: 'x', runtime: { scheduler: {} } }).some((p) => /state_location/.test(p)), 'a scheduler section needs state_location');
-  assert.ok(spicepodProblems({ version: 'v1', kind: 'Spicepod', name: 'x', runtime: { bogus: true } }).some((p) => /bogus/.test(p)), 'runtime refuses unknown fields');
-  assert.ok(runtimeProblems({ telemetry: { properties: { build: 42 } } }).some((p) => /properties\/build must be string/.test(p)), 'telemetry properties are strings');
-  assert.equal(spicepodProblems({ version: 'v1', kind: 'Spicepod', name: 'x', runtime: { scheduler: { state_location: 'file:///tmp/state' } } }), []);
+  assert.ok(
+    spicepodProblems({ version: 'v3', kind: 'Spicepod', name: 'x' }).some((p) => /version/.test(p)),
+    'an unknown version',
+  );
+  assert.ok(
+    spicepodProblems({ kind: 'Spicepod', name: 'x' }).some((p) => /version/.test(p)),
+    'version is required',
+  );
+  assert.ok(
+    spicepodProblems({ version: 'v1', kind: 'Spicepod', name: 'x', runtime: { scheduler: {} } }).some((p) => /state_location/.test(p)),
+    'a scheduler section needs state_location',
+  );
+  assert.ok(
+    spicepodProblems({ version: 'v1', kind: 'Spicepod', name: 'x', runtime: { bogus: true } }).some((p) => /bogus/.test(p)),
+    'runtime refuses unknown fields',
+  );
+  assert.ok(
+    runtimeProblems({ telemetry: { properties: { build: 42 } } }).some((p) => /properties\/build must be string/.test(p)),
+    'telemetry properties are strings',
+  );
+  assert.equal(
+    spicepodProblems({ version: 'v1', kind: 'Spicepod', name: 'x', runtime: { scheduler: { state_location: 'file:///tmp/state' } } }),
+    [],
+  );
 });
 
 test('every Spicepod of examples/ is valid (as written, and after the operator normalizes it)', () => {
@@ -55,11 +76,17 @@ test('the fixture scanner finds object and YAML literals, and reports what it ca
     "const d = { version: 'v1', kind: 'Spicepod', name: 'd', runtime: { scheduler: {} } }; // conformance: refused",
   ].join('\n');
   const found = fixturesIn(text, 'x.ts');
-  assert.equal(found.map((f) => f.at), ['x.ts:1', 'x.ts:3', 'x.ts:4', 'x.ts:2']);
+  assert.equal(
+    found.map((f) => f.at),
+    ['x.ts:1', 'x.ts:3', 'x.ts:4', 'x.ts:2'],
+  );
   assert.ok(spicepodProblems(found[0]!.spicepod).length > 0, 'v9 is refused');
   assert.equal(found[3]!.spicepod, { name: 'b', kind: 'Spicepod', version: 'v1' });
   assert.match(found[1]!.error ?? '', /not a literal/);
-  assert.equal(found.map((f) => !!f.refused), [false, false, true, false]);
+  assert.equal(
+    found.map((f) => !!f.refused),
+    [false, false, true, false],
+  );
 });
 
 test('every Spicepod fixture of the tests is a literal spiced accepts', () => {

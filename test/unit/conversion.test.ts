@@ -23,7 +23,14 @@ const record = <T extends Record<string, fc.Arbitrary<unknown>>>(shape: T) => fc
 const word = fc.constantFrom('a', 'spice', 'x-1', 'data', 'cache', 'models');
 const port = fc.integer({ min: 1, max: 65535 });
 const quantity = fc.constantFrom('1Gi', '10Gi', '500Mi', '2');
-const registry = fc.constantFrom('docker.io', 'ghcr.io', '709825985650.dkr.ecr.us-east-1.amazonaws.com', 'localhost:5000', 'registry.example/', 'localhost');
+const registry = fc.constantFrom(
+  'docker.io',
+  'ghcr.io',
+  '709825985650.dkr.ecr.us-east-1.amazonaws.com',
+  'localhost:5000',
+  'registry.example/',
+  'localhost',
+);
 const repoName = fc.constantFrom('spiceai/spiceai', 'spice-ai/spiceai-enterprise-byol', 'spiced', 'a/b/c', 'localhost');
 const tag = fc.constantFrom('latest', 'latest-models', '1.9.0-models', `2.0.0@sha256:${'a'.repeat(64)}`);
 const pullPolicy = fc.constantFrom('Always', 'IfNotPresent', 'Never');
@@ -31,13 +38,25 @@ const labels = opt(fc.dictionary(fc.constantFrom('team', 'tier', 'example.com/x'
 const envFrom = fc.array(record({ configMapRef: record({ name: word }) }), { maxLength: 2 });
 const rule = record({ ports: opt(fc.array(record({ protocol: opt(fc.constantFrom('TCP', 'UDP')), port: opt(port) }), { maxLength: 2 })) });
 const dnsConfig = record({ nameservers: opt(fc.array(fc.constantFrom('8.8.8.8', '1.1.1.1'), { maxLength: 2 })) });
-const spicepodObject = fc.record({ version: fc.constantFrom('v1', 'v1beta1'), kind: fc.constant('Spicepod'), name: word }, { requiredKeys: ['name'] }).chain((p) =>
-  fc.option(fc.constant({ datasets: [{ from: 'file:a.parquet', name: 'a', params: { file_format: 'parquet' } }] }), { nil: undefined }).map((d) => ({ ...p, ...(d ?? {}) })),
-);
+const spicepodObject = fc
+  .record({ version: fc.constantFrom('v1', 'v1beta1'), kind: fc.constant('Spicepod'), name: word }, { requiredKeys: ['name'] })
+  .chain((p) =>
+    fc
+      .option(fc.constant({ datasets: [{ from: 'file:a.parquet', name: 'a', params: { file_format: 'parquet' } }] }), { nil: undefined })
+      .map((d) => ({ ...p, ...(d ?? {}) })),
+  );
 /** A Spicepod as v1 may write it: an object, or YAML text (with a comment only text can hold), or text that is not a Spicepod. */
-const spicepodV1 = fc.oneof(spicepodObject, spicepodObject.map((p) => `# written by hand\n${stringify(p)}`), fc.constant('not: [valid'));
+const spicepodV1 = fc.oneof(
+  spicepodObject,
+  spicepodObject.map((p) => `# written by hand\n${stringify(p)}`),
+  fc.constant('not: [valid'),
+);
 const strategyV1 = fc.constantFrom('RollingOrdered', 'RollingParallel', 'Parallel', 'BlueGreen');
-const cluster = record({ role: fc.constantFrom('scheduler', 'executor'), clusterName: opt(word), bindAddress: opt(fc.constant('0.0.0.0:50052')) });
+const cluster = record({
+  role: fc.constantFrom('scheduler', 'executor'),
+  clusterName: opt(word),
+  bindAddress: opt(fc.constant('0.0.0.0:50052')),
+});
 
 const template = record({
   metadata: opt(record({ name: opt(fc.constantFrom('data', 'cache', 'models')), labels })),
@@ -49,7 +68,14 @@ const template = record({
   }),
 });
 
-const mounts = fc.array(record({ name: fc.constantFrom('cache', 'models', 'data'), mountPath: fc.constantFrom('/cache', '/models', '/data'), readOnly: opt(fc.boolean()) }), { maxLength: 2 });
+const mounts = fc.array(
+  record({
+    name: fc.constantFrom('cache', 'models', 'data'),
+    mountPath: fc.constantFrom('/cache', '/models', '/data'),
+    readOnly: opt(fc.boolean()),
+  }),
+  { maxLength: 2 },
+);
 
 /** Node spec fields shared by v1 and v1alpha1 (camelCase only). */
 const workloadV1 = {
@@ -65,8 +91,21 @@ const workloadV1 = {
   volumeClaimTemplates: opt(fc.array(template, { maxLength: 2 })),
   volumeMounts: opt(mounts),
   serviceAccount: opt(record({ enabled: opt(fc.boolean()), create: opt(fc.boolean()), name: opt(word), annotations: labels })),
-  updateStrategy: opt(record({ type: opt(strategyV1), maxUnavailable: opt(fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constant('50%'))), minReadyForCutover: opt(fc.integer({ min: 0, max: 3 })) })),
-  network: opt(record({ ingress: opt(fc.array(rule, { maxLength: 2 })), egress: opt(fc.array(rule, { maxLength: 2 })), dnsPolicy: opt(fc.constantFrom('ClusterFirst', 'None')), dnsConfig: opt(dnsConfig) })),
+  updateStrategy: opt(
+    record({
+      type: opt(strategyV1),
+      maxUnavailable: opt(fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constant('50%'))),
+      minReadyForCutover: opt(fc.integer({ min: 0, max: 3 })),
+    }),
+  ),
+  network: opt(
+    record({
+      ingress: opt(fc.array(rule, { maxLength: 2 })),
+      egress: opt(fc.array(rule, { maxLength: 2 })),
+      dnsPolicy: opt(fc.constantFrom('ClusterFirst', 'None')),
+      dnsConfig: opt(dnsConfig),
+    }),
+  ),
   labels,
   annotations: labels,
   probes: opt(record({ liveness: opt(record({ periodSeconds: opt(fc.integer({ min: 1, max: 60 })) })) })),
@@ -100,7 +139,19 @@ const setSpecV1 = record({
 
 const workloadV2 = {
   replicas: opt(fc.integer({ min: 0, max: 5 })),
-  image: opt(record({ repository: opt(fc.oneof(repoName, fc.tuple(registry, repoName).map(([r, n]) => `${r.replace(/\/$/, '')}/${n}`))), tag: opt(tag), pullPolicy: opt(pullPolicy), pullSecret: opt(word) })),
+  image: opt(
+    record({
+      repository: opt(
+        fc.oneof(
+          repoName,
+          fc.tuple(registry, repoName).map(([r, n]) => `${r.replace(/\/$/, '')}/${n}`),
+        ),
+      ),
+      tag: opt(tag),
+      pullPolicy: opt(pullPolicy),
+      pullSecret: opt(word),
+    }),
+  ),
   http: opt(record({ port: opt(port) })),
   flight: opt(record({ port: opt(port) })),
   metrics: opt(record({ port: opt(port) })),
@@ -109,7 +160,13 @@ const workloadV2 = {
   volumeClaimTemplates: opt(fc.array(template, { maxLength: 3 })),
   volumeMounts: opt(mounts),
   serviceAccount: workloadV1.serviceAccount,
-  updateStrategy: opt(record({ type: opt(fc.constantFrom('RollingOrdered', 'RollingParallel', 'BlueGreen')), maxUnavailable: opt(fc.integer({ min: 0, max: 3 })), minReadyForCutover: opt(fc.integer({ min: 0, max: 3 })) })),
+  updateStrategy: opt(
+    record({
+      type: opt(fc.constantFrom('RollingOrdered', 'RollingParallel', 'BlueGreen')),
+      maxUnavailable: opt(fc.integer({ min: 0, max: 3 })),
+      minReadyForCutover: opt(fc.integer({ min: 0, max: 3 })),
+    }),
+  ),
   network: workloadV1.network,
   labels,
   annotations: labels,
@@ -126,46 +183,115 @@ const setSpecV2 = record({
 });
 
 const rfc3339 = fc.integer({ min: 0, max: 4_000_000_000 }).map((s) => new Date(s * 1000).toISOString().replace('.000Z', 'Z'));
-const conditions = opt(fc.array(record({ type: fc.constantFrom('Ready', 'Paused'), status: fc.constantFrom('True', 'False'), reason: opt(word) }), { maxLength: 2 }));
-const setStatusV1 = opt(record({ replicas: opt(fc.constant('1/2')), readyReplicas: opt(fc.nat(5)), standbyExpiresAt: opt(fc.integer({ min: 0, max: 4_000_000_000 })), activeVersion: opt(word), conditions }));
-const setStatusV2 = opt(record({ replicas: opt(fc.constant('1/2')), readyReplicas: opt(fc.nat(5)), standbyExpiresAt: opt(rfc3339), activeVersion: opt(word), conditions }));
+const conditions = opt(
+  fc.array(record({ type: fc.constantFrom('Ready', 'Paused'), status: fc.constantFrom('True', 'False'), reason: opt(word) }), {
+    maxLength: 2,
+  }),
+);
+const setStatusV1 = opt(
+  record({
+    replicas: opt(fc.constant('1/2')),
+    readyReplicas: opt(fc.nat(5)),
+    standbyExpiresAt: opt(fc.integer({ min: 0, max: 4_000_000_000 })),
+    activeVersion: opt(word),
+    conditions,
+  }),
+);
+const setStatusV2 = opt(
+  record({
+    replicas: opt(fc.constant('1/2')),
+    readyReplicas: opt(fc.nat(5)),
+    standbyExpiresAt: opt(rfc3339),
+    activeVersion: opt(word),
+    conditions,
+  }),
+);
 
 const metadata = record({
   name: word,
   namespace: fc.constant('default'),
   uid: fc.constant('0a6d1c6e-8f0e-4c36-9d3a-2b1f5e7c9a10'),
   generation: fc.integer({ min: 1, max: 9 }),
-  annotations: opt(fc.dictionary(fc.constantFrom('note', 'kubectl.kubernetes.io/last-applied-configuration'), word, { minKeys: 1, maxKeys: 2, noNullPrototype: true })),
+  annotations: opt(
+    fc.dictionary(fc.constantFrom('note', 'kubectl.kubernetes.io/last-applied-configuration'), word, {
+      minKeys: 1,
+      maxKeys: 2,
+      noNullPrototype: true,
+    }),
+  ),
   labels,
 });
 
-const setV1 = fc.record({ metadata, spec: setSpecV1, status: setStatusV1 }).map((o) => clean({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', ...o }) as KubeObject);
-const setV2 = fc.record({ metadata, spec: setSpecV2, status: setStatusV2 }).map((o) => clean({ apiVersion: 'spice.ai/v2', kind: 'SpicepodSet', ...o }) as KubeObject);
+const setV1 = fc
+  .record({ metadata, spec: setSpecV1, status: setStatusV1 })
+  .map((o) => clean({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', ...o }) as KubeObject);
+const setV2 = fc
+  .record({ metadata, spec: setSpecV2, status: setStatusV2 })
+  .map((o) => clean({ apiVersion: 'spice.ai/v2', kind: 'SpicepodSet', ...o }) as KubeObject);
 
-const nodeV1 = (withPod: boolean) => record({ ...workloadV1, ...(withPod ? { spicepod: spicepodV1 } : {}), cluster: opt(record({ bindAddress: opt(fc.constant('0.0.0.0:50052')) })) });
-const nodeV2 = (withPod: boolean) => record({ ...workloadV2, ...(withPod ? { spicepod: spicepodObject } : {}), cluster: opt(record({ bindAddress: opt(fc.constant('0.0.0.0:50052')) })) });
-const clusterStatusV1 = opt(record({ rootSecretName: opt(word), rootExpiresAt: opt(rfc3339), rootCertificateReady: opt(fc.boolean()), error: opt(word), conditions }));
-const clusterStatusV2 = opt(record({ rootCertificateSecretName: opt(word), rootCertificateExpiresAt: opt(rfc3339), rootCertificateReady: opt(fc.boolean()), conditions }));
+const nodeV1 = (withPod: boolean) =>
+  record({
+    ...workloadV1,
+    ...(withPod ? { spicepod: spicepodV1 } : {}),
+    cluster: opt(record({ bindAddress: opt(fc.constant('0.0.0.0:50052')) })),
+  });
+const nodeV2 = (withPod: boolean) =>
+  record({
+    ...workloadV2,
+    ...(withPod ? { spicepod: spicepodObject } : {}),
+    cluster: opt(record({ bindAddress: opt(fc.constant('0.0.0.0:50052')) })),
+  });
+const clusterStatusV1 = opt(
+  record({ rootSecretName: opt(word), rootExpiresAt: opt(rfc3339), rootCertificateReady: opt(fc.boolean()), error: opt(word), conditions }),
+);
+const clusterStatusV2 = opt(
+  record({
+    rootCertificateSecretName: opt(word),
+    rootCertificateExpiresAt: opt(rfc3339),
+    rootCertificateReady: opt(fc.boolean()),
+    conditions,
+  }),
+);
 const clusterV1 = fc
-  .record({ metadata, spec: record({ schedulerSetSpec: nodeV1(true), executorSetSpec: nodeV1(false), allowInsecureConnections: opt(fc.boolean()) }), status: clusterStatusV1 })
+  .record({
+    metadata,
+    spec: record({ schedulerSetSpec: nodeV1(true), executorSetSpec: nodeV1(false), allowInsecureConnections: opt(fc.boolean()) }),
+    status: clusterStatusV1,
+  })
   .map((o) => clean({ apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', ...o }) as KubeObject);
 const clusterV2 = fc
-  .record({ metadata, spec: record({ schedulerSpec: nodeV2(true), executorSpec: nodeV2(false), allowInsecureConnections: opt(fc.boolean()) }), status: clusterStatusV2 })
+  .record({
+    metadata,
+    spec: record({ schedulerSpec: nodeV2(true), executorSpec: nodeV2(false), allowInsecureConnections: opt(fc.boolean()) }),
+    status: clusterStatusV2,
+  })
   .map((o) => clean({ apiVersion: 'spice.ai/v2', kind: 'SpicepodCluster', ...o }) as KubeObject);
 
 const roundTrip = (o: KubeObject, via: string) => convertObject(convertObject(structuredClone(o), via), o.apiVersion);
 
 test('v1 -> v2 -> v1 gives back the identical SpicepodSet, every spelling included', () => {
-  fc.assert(fc.property(setV1, (o) => assert.equal(roundTrip(o, 'spice.ai/v2'), o)), { numRuns: RUNS });
+  fc.assert(
+    fc.property(setV1, (o) => assert.equal(roundTrip(o, 'spice.ai/v2'), o)),
+    { numRuns: RUNS },
+  );
 });
 
 test('v2 -> v1 -> v2 gives back the identical SpicepodSet', () => {
-  fc.assert(fc.property(setV2, (o) => assert.equal(roundTrip(o, 'spice.ai/v1'), o)), { numRuns: RUNS });
+  fc.assert(
+    fc.property(setV2, (o) => assert.equal(roundTrip(o, 'spice.ai/v1'), o)),
+    { numRuns: RUNS },
+  );
 });
 
 test('v1alpha1 -> v2 -> v1alpha1 and v2 -> v1alpha1 -> v2 give back the identical SpicepodCluster', () => {
-  fc.assert(fc.property(clusterV1, (o) => assert.equal(roundTrip(o, 'spice.ai/v2'), o)), { numRuns: RUNS });
-  fc.assert(fc.property(clusterV2, (o) => assert.equal(roundTrip(o, 'spice.ai/v1alpha1'), o)), { numRuns: RUNS });
+  fc.assert(
+    fc.property(clusterV1, (o) => assert.equal(roundTrip(o, 'spice.ai/v2'), o)),
+    { numRuns: RUNS },
+  );
+  fc.assert(
+    fc.property(clusterV2, (o) => assert.equal(roundTrip(o, 'spice.ai/v1alpha1'), o)),
+    { numRuns: RUNS },
+  );
 });
 
 test('a converted spec is one the target version admits (nothing the API server would prune or refuse)', () => {
@@ -173,10 +299,22 @@ test('a converted spec is one the target version admits (nothing the API server 
     const r = schema.safeParse(v);
     assert.ok(r.success, `${JSON.stringify(v)}: ${JSON.stringify(r.error)}`);
   };
-  fc.assert(fc.property(setV1, (o) => admits(spicepodSetSpecSchemaV2.strict(), convertObject(o, 'spice.ai/v2').spec)), { numRuns: RUNS });
-  fc.assert(fc.property(setV2, (o) => admits(spicepodSetSpecSchema.strict(), convertObject(o, 'spice.ai/v1').spec)), { numRuns: RUNS });
-  fc.assert(fc.property(clusterV1, (o) => admits(spicepodClusterSpecSchemaV2, convertObject(o, 'spice.ai/v2').spec)), { numRuns: RUNS / 4 });
-  fc.assert(fc.property(clusterV2, (o) => admits(spicepodClusterSpecSchema, convertObject(o, 'spice.ai/v1alpha1').spec)), { numRuns: RUNS / 4 });
+  fc.assert(
+    fc.property(setV1, (o) => admits(spicepodSetSpecSchemaV2.strict(), convertObject(o, 'spice.ai/v2').spec)),
+    { numRuns: RUNS },
+  );
+  fc.assert(
+    fc.property(setV2, (o) => admits(spicepodSetSpecSchema.strict(), convertObject(o, 'spice.ai/v1').spec)),
+    { numRuns: RUNS },
+  );
+  fc.assert(
+    fc.property(clusterV1, (o) => admits(spicepodClusterSpecSchemaV2, convertObject(o, 'spice.ai/v2').spec)),
+    { numRuns: RUNS / 4 },
+  );
+  fc.assert(
+    fc.property(clusterV2, (o) => admits(spicepodClusterSpecSchema, convertObject(o, 'spice.ai/v1alpha1').spec)),
+    { numRuns: RUNS / 4 },
+  );
 });
 
 test('kept values survive the API server filling in v1 defaults between the conversions', () => {
@@ -201,7 +339,8 @@ test('what the operator reads in v1 means what v2 says: image, ports, Service, v
       const normalized = normalizeSpicepodSetSpec(convertObject(structuredClone(o), 'spice.ai/v1').spec);
       if (!normalized.ok) return; // refused specs are the validation tests' business
       const spec = normalized.spec;
-      if (v2.image?.repository) assert.is(spec.image.registry ? `${spec.image.registry}/${spec.image.name}` : spec.image.name, v2.image.repository);
+      if (v2.image?.repository)
+        assert.is(spec.image.registry ? `${spec.image.registry}/${spec.image.name}` : spec.image.name, v2.image.repository);
       if (v2.image?.tag) assert.is(spec.image.tag, v2.image.tag);
       assert.is(spec.httpPort, v2.http?.port ?? 8090);
       assert.is(spec.enableService, v2.service?.enabled ?? true);
@@ -235,11 +374,16 @@ test('the documented migration: a G1 manifest reads as the documented v2 fields 
     },
   };
   const v2 = convertObject(v1, 'spice.ai/v2') as any;
-  assert.equal(v2.spec.image, { repository: '709825985650.dkr.ecr.us-east-1.amazonaws.com/spice-ai/spiceai-enterprise-byol', tag: '2.3.0-enterprise-models' });
+  assert.equal(v2.spec.image, {
+    repository: '709825985650.dkr.ecr.us-east-1.amazonaws.com/spice-ai/spiceai-enterprise-byol',
+    tag: '2.3.0-enterprise-models',
+  });
   assert.equal(v2.spec.http, { port: 8091 });
   assert.equal(v2.spec.service, { enabled: false });
   assert.equal(v2.spec.updateStrategy, { type: 'RollingOrdered' }, 'Parallel reads as the default in v2');
-  assert.equal(v2.spec.volumeClaimTemplates, [{ metadata: { name: 'data' }, spec: { storageClassName: 'local-storage', resources: { requests: { storage: '500Gi' } } } }]);
+  assert.equal(v2.spec.volumeClaimTemplates, [
+    { metadata: { name: 'data' }, spec: { storageClassName: 'local-storage', resources: { requests: { storage: '500Gi' } } } },
+  ]);
   assert.equal(v2.spec.standbyVersion, { enabled: true, retentionPeriodSeconds: 600 });
   assert.equal(v2.spec.spicepod, { name: 'my-spicepod', kind: 'Spicepod', version: 'v1' });
   const kept = JSON.parse(v2.metadata.annotations[keptAnnotation('v1')]);
@@ -255,13 +399,25 @@ test('the documented migration: a G1 manifest reads as the documented v2 fields 
 });
 
 test('a ConversionReview is answered with every object converted, or a Failure naming the problem', () => {
-  const object = { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: 'a' }, spec: { httpPort: 9000, spicepod: { name: 'a' } } };
-  const review = (objects: unknown[], desiredAPIVersion = 'spice.ai/v2') => JSON.stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'u1', desiredAPIVersion, objects } });
+  const object = {
+    apiVersion: 'spice.ai/v1',
+    kind: 'SpicepodSet',
+    metadata: { name: 'a' },
+    spec: { httpPort: 9000, spicepod: { name: 'a' } },
+  };
+  const review = (objects: unknown[], desiredAPIVersion = 'spice.ai/v2') =>
+    JSON.stringify({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', request: { uid: 'u1', desiredAPIVersion, objects } });
   const ok = answerConversionReview(review([object, object])) as any;
   assert.is(ok.status, 200);
   assert.is(ok.body.response.uid, 'u1');
   assert.is(ok.body.response.result.status, 'Success');
-  assert.equal(ok.body.response.convertedObjects.map((o: any) => [o.apiVersion, o.spec.http]), [['spice.ai/v2', { port: 9000 }], ['spice.ai/v2', { port: 9000 }]]);
+  assert.equal(
+    ok.body.response.convertedObjects.map((o: any) => [o.apiVersion, o.spec.http]),
+    [
+      ['spice.ai/v2', { port: 9000 }],
+      ['spice.ai/v2', { port: 9000 }],
+    ],
+  );
   const bad = answerConversionReview(review([object], 'spice.ai/v1alpha1')) as any;
   assert.is(bad.body.response.result.status, 'Failure');
   assert.match(bad.body.response.result.message, /SpicepodSet is served as spice.ai\/v1 and spice.ai\/v2/);

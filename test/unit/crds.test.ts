@@ -9,7 +9,10 @@ const root = new URL('../../', import.meta.url);
 const versionOf = (crd: Schema, name?: string) => (name ? crd.spec.versions.find((v: Schema) => v.name === name) : crd.spec.versions[0]);
 const schemaOf = (crd: Schema, name?: string) => versionOf(crd, name).schema.openAPIV3Schema;
 /** Every served version of every CRD, as [label, openAPIV3Schema]. */
-const everySchema = () => (allCrds() as Schema[]).flatMap((crd) => crd.spec.versions.map((v: Schema) => [`${crd.spec.names.kind}/${v.name}`, v.schema.openAPIV3Schema] as const));
+const everySchema = () =>
+  (allCrds() as Schema[]).flatMap((crd) =>
+    crd.spec.versions.map((v: Schema) => [`${crd.spec.names.kind}/${v.name}`, v.schema.openAPIV3Schema] as const),
+  );
 
 /** Visits every schema node with its dotted path. */
 function walk(node: Schema, path: string, visit: (node: Schema, path: string) => void) {
@@ -93,28 +96,59 @@ test('names, printer columns and the status subresource', () => {
   assert.is(set.metadata.name, 'spicepodsets.spice.ai');
   assert.equal(set.spec.names.categories, ['spice']);
   assert.ok(set.spec.names.shortNames.length > 0);
-  assert.equal(versionOf(set).subresources, { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.totalReplicas', labelSelectorPath: '.status.selector' } });
+  assert.equal(versionOf(set).subresources, {
+    status: {},
+    scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.totalReplicas', labelSelectorPath: '.status.selector' },
+  });
   assert.equal(versionOf(set, 'v2').subresources, versionOf(set).subresources);
-  assert.equal(versionOf(set).additionalPrinterColumns.filter((c: Schema) => !c.priority).map((c: Schema) => c.name), ['Ready', 'Role', 'Last Updated', 'Age']);
+  assert.equal(
+    versionOf(set)
+      .additionalPrinterColumns.filter((c: Schema) => !c.priority)
+      .map((c: Schema) => c.name),
+    ['Ready', 'Role', 'Last Updated', 'Age'],
+  );
   const cluster = spicepodClusterCrd() as Schema;
   assert.is(versionOf(cluster).name, 'v1alpha1');
   assert.is(versionOf(cluster).subresources.scale.specReplicasPath, '.spec.executorSetSpec.replicas');
   assert.is(versionOf(cluster, 'v2').subresources.scale.specReplicasPath, '.spec.executorSpec.replicas');
-  assert.equal(versionOf(cluster).additionalPrinterColumns.filter((c: Schema) => !c.priority).map((c: Schema) => c.name), ['Schedulers', 'Executors', 'Last Updated', 'Age']);
+  assert.equal(
+    versionOf(cluster)
+      .additionalPrinterColumns.filter((c: Schema) => !c.priority)
+      .map((c: Schema) => c.name),
+    ['Schedulers', 'Executors', 'Last Updated', 'Age'],
+  );
 });
 
 test('v2 is served next to the storage version, converted by the webhook', () => {
   for (const crd of allCrds() as Schema[]) {
     const versions = crd.spec.versions.map((v: Schema) => [v.name, v.served, v.storage]);
-    assert.equal(versions, crd.spec.names.kind === 'SpicepodSet' ? [['v1', true, true], ['v2', true, false]] : [['v1alpha1', true, true], ['v2', true, false]]);
+    assert.equal(
+      versions,
+      crd.spec.names.kind === 'SpicepodSet'
+        ? [
+            ['v1', true, true],
+            ['v2', true, false],
+          ]
+        : [
+            ['v1alpha1', true, true],
+            ['v2', true, false],
+          ],
+    );
     assert.is(crd.spec.conversion.strategy, 'Webhook');
-    assert.equal(crd.spec.conversion.webhook.clientConfig.service, { namespace: 'spiceai-operator-system', name: 'spiceai-operator-webhook', path: '/convert', port: 443 });
+    assert.equal(crd.spec.conversion.webhook.clientConfig.service, {
+      namespace: 'spiceai-operator-system',
+      name: 'spiceai-operator-webhook',
+      path: '/convert',
+      port: 443,
+    });
   }
   const v2 = schemaOf(spicepodSetCrd(), 'v2').properties.spec.properties;
-  for (const field of ['image', 'http', 'flight', 'metrics', 'service', 'volumeClaimTemplates', 'volumeMounts', 'standbyVersion']) assert.ok(v2[field], `v2 has ${field}`);
+  for (const field of ['image', 'http', 'flight', 'metrics', 'service', 'volumeClaimTemplates', 'volumeMounts', 'standbyVersion'])
+    assert.ok(v2[field], `v2 has ${field}`);
   assert.equal(Object.keys(v2.image.properties).sort(), ['pullPolicy', 'pullSecret', 'repository', 'tag']);
   assert.equal(v2.updateStrategy.properties.type.enum, ['RollingOrdered', 'RollingParallel', 'BlueGreen']);
-  for (const legacy of ['volume', 'instantRollback', 'httpPort', 'enableService', 'spiceai_image_tag']) assert.not.ok(v2[legacy], `v2 has no ${legacy}`);
+  for (const legacy of ['volume', 'instantRollback', 'httpPort', 'enableService', 'spiceai_image_tag'])
+    assert.not.ok(v2[legacy], `v2 has no ${legacy}`);
   const clusterV2 = schemaOf(spicepodClusterCrd(), 'v2');
   assert.equal(Object.keys(clusterV2.properties.spec.properties).sort(), ['allowInsecureConnections', 'executorSpec', 'schedulerSpec']);
   assert.ok(clusterV2.properties.status.properties.rootCertificateSecretName);

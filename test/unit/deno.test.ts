@@ -12,7 +12,11 @@ import { probe } from '../deno/core-probe.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const deno = join(root, 'node_modules', '.bin', 'deno');
-const env = { ...process.env, DENO_DIR: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'spiceai-operator', 'deno'), NO_COLOR: '1' };
+const env = {
+  ...process.env,
+  DENO_DIR: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'spiceai-operator', 'deno'),
+  NO_COLOR: '1',
+};
 createRequire(import.meta.url).resolve('deno/package.json');
 
 function sources(dir: string): string[] {
@@ -33,7 +37,8 @@ test('deno type-checks every module of core/ and functions/', () => {
 });
 
 test('core/ and functions/ use no Node-only globals or modules (Deno would accept Buffer and process)', () => {
-  const banned = /\bBuffer\b|\bprocess\.|\brequire\(|__dirname|__filename|from ['"](node:|fs|path|os|http|https|net|tls|child_process|prom-client|@kubernetes\/client-node)['"]/;
+  const banned =
+    /\bBuffer\b|\bprocess\.|\brequire\(|__dirname|__filename|from ['"](node:|fs|path|os|http|https|net|tls|child_process|prom-client|@kubernetes\/client-node)['"]/;
   const offenders: string[] = [];
   for (const file of [...sources('core'), ...sources('functions')]) {
     readFileSync(join(root, file), 'utf8')
@@ -48,7 +53,11 @@ test('core/ and functions/ use no Node-only globals or modules (Deno would accep
 
 test('core runs under deno and gives the same results as on node', () => {
   // The yaml package reads its debug switches LOG_TOKENS and LOG_STREAM from the environment.
-  const r = spawnSync(deno, ['run', '--no-prompt', '--allow-env=LOG_TOKENS,LOG_STREAM', relative(root, join(root, 'test/deno/core-probe.ts'))], { cwd: root, env, encoding: 'utf8' });
+  const r = spawnSync(
+    deno,
+    ['run', '--no-prompt', '--allow-env=LOG_TOKENS,LOG_STREAM', relative(root, join(root, 'test/deno/core-probe.ts'))],
+    { cwd: root, env, encoding: 'utf8' },
+  );
   assert.is(r.status, 0, `deno run failed:\n${r.stderr}`);
   assert.equal(JSON.parse(r.stdout), JSON.parse(JSON.stringify(probe())));
 });

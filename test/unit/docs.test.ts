@@ -14,7 +14,11 @@ const root = resolve(new URL('../..', import.meta.url).pathname);
 
 /** The Markdown files this test keeps honest: README.md and every docs/*.md. */
 function documents(): string[] {
-  const docs = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`) : [];
+  const docs = existsSync(join(root, 'docs'))
+    ? readdirSync(join(root, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`)
+    : [];
   return ['README.md', ...docs.sort()];
 }
 
@@ -69,7 +73,12 @@ export function links(markdown: string): { target: string; line: number }[] {
  * What is wrong with a link from the file `from` (repository-relative), or undefined. Links with a
  * scheme (https:, mailto:) are left alone; everything else must stay inside `repo` and exist.
  */
-export function linkProblem(repo: string, from: string, target: string, read = (path: string) => readFileSync(path, 'utf8')): string | undefined {
+export function linkProblem(
+  repo: string,
+  from: string,
+  target: string,
+  read = (path: string) => readFileSync(path, 'utf8'),
+): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return undefined;
   if (target === '') return 'an empty link';
   if (target.startsWith('/')) return 'an absolute path (links are relative to the file)';
@@ -88,7 +97,13 @@ export function linkProblem(repo: string, from: string, target: string, read = (
 /** The top-level entries of the repository (tracked by git), which a path in backticks must start with. */
 function topLevel(): Set<string> {
   const git = spawnSync('git', ['ls-files'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (git.status === 0 && git.stdout.trim()) return new Set(git.stdout.split('\n').filter(Boolean).map((p) => p.split('/')[0]!));
+  if (git.status === 0 && git.stdout.trim())
+    return new Set(
+      git.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((p) => p.split('/')[0]!),
+    );
   return new Set(readdirSync(root).filter((e) => !['node_modules', 'dist', '.cache', '.git'].includes(e)));
 }
 
@@ -136,11 +151,33 @@ test('the checker finds a missing file, a link above the root, a missing heading
 });
 
 test('links are read from prose only, and anchors as GitHub makes them', () => {
-  const md = ['# A `b` title', 'see [x](one.md) and `[y](two.md)`', '```', '[z](three.md)', '# not a heading', '```', '[r]: four.md', '## A b title'].join('\n');
-  assert.equal(links(md).map((l) => l.target), ['one.md', 'four.md']);
+  const md = [
+    '# A `b` title',
+    'see [x](one.md) and `[y](two.md)`',
+    '```',
+    '[z](three.md)',
+    '# not a heading',
+    '```',
+    '[r]: four.md',
+    '## A b title',
+  ].join('\n');
+  assert.equal(
+    links(md).map((l) => l.target),
+    ['one.md', 'four.md'],
+  );
   assert.equal([...anchors(md)], ['a-b-title', 'a-b-title-1']);
-  const table = ['## To change a rule, open this file', '| to change | open |', '|---|---|', '| a rule | `core/x.ts`, `shim/y.ts` |', '## Next', '| z | `w/v.ts` |'].join('\n');
-  assert.equal(tablePaths(table).map((p) => p.path), ['core/x.ts', 'shim/y.ts']);
+  const table = [
+    '## To change a rule, open this file',
+    '| to change | open |',
+    '|---|---|',
+    '| a rule | `core/x.ts`, `shim/y.ts` |',
+    '## Next',
+    '| z | `w/v.ts` |',
+  ].join('\n');
+  assert.equal(
+    tablePaths(table).map((p) => p.path),
+    ['core/x.ts', 'shim/y.ts'],
+  );
 });
 
 test('README.md and docs/*.md link only to files (and headings) that exist in the repository', () => {
@@ -158,7 +195,9 @@ test("every path in architecture.md's table, and every repository path in backti
   const architecture = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
   const table = tablePaths(architecture);
   assert.ok(table.length >= 30, `the table names ${table.length} paths`);
-  const problems = table.filter(({ path }) => !existsSync(join(root, path))).map(({ path, line }) => `docs/architecture.md:${line}: ${path}`);
+  const problems = table
+    .filter(({ path }) => !existsSync(join(root, path)))
+    .map(({ path, line }) => `docs/architecture.md:${line}: ${path}`);
   const tops = topLevel();
   for (const doc of documents()) {
     for (const { path, line } of backtickedPaths(readFileSync(join(root, doc), 'utf8'), tops)) {

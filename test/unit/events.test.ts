@@ -20,7 +20,13 @@ function recorder() {
   const clock = new FakeClock(T0);
   const kube = new FakeKube();
   const lines: any[] = [];
-  const r = new EventRecorder({ client: kube, component: 'test', log: jsonLogger({ verbose: true, write: (l) => void lines.push(JSON.parse(l)) }), clock, random: () => 0.5 });
+  const r = new EventRecorder({
+    client: kube,
+    component: 'test',
+    log: jsonLogger({ verbose: true, write: (l) => void lines.push(JSON.parse(l)) }),
+    clock,
+    random: () => 0.5,
+  });
   const event = () => [...kube.objects.values()].find((o) => o.kind === 'Event') as any;
   return { clock, kube, r, lines, event };
 }
@@ -43,7 +49,7 @@ test('spam filter: 25 of the same Event at once, then one more per 5 minutes; an
   r.record(involved, crash);
   await r.flush();
   assert.is(event().count, 26, 'one token at 5 minutes: one written, one dropped');
-  assert.is(event().lastTimestamp, new Date(T0 + 5 * MINUTE).toISOString(), 'lastTimestamp is the clock\'s time');
+  assert.is(event().lastTimestamp, new Date(T0 + 5 * MINUTE).toISOString(), "lastTimestamp is the clock's time");
   assert.is(event().firstTimestamp, new Date(T0).toISOString());
 
   r.record(involved, { ...crash, message: 'another message' });

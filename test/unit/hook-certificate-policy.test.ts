@@ -6,7 +6,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeBase64 } from '../../core/base64.ts';
-import { createCA, HOOK_SECRET_CHECKS, HookSecretReason, issueLeaf, LeafReason, planHookCertificate, renewCA, reviewLeaf, type HookCertificatePlan } from '../../core/pki/index.ts';
+import {
+  createCA,
+  HOOK_SECRET_CHECKS,
+  HookSecretReason,
+  issueLeaf,
+  LeafReason,
+  planHookCertificate,
+  renewCA,
+  reviewLeaf,
+  type HookCertificatePlan,
+} from '../../core/pki/index.ts';
 
 const DAY = 86_400_000;
 const T0 = new Date('2026-03-01T00:00:00Z');
@@ -19,12 +29,23 @@ const resigned = await renewCA(ca, { validityDays: 3650, now: at(1) });
 const otherCA = await createCA({ commonName: 'other-ca', validityDays: 3650, now: T0 });
 const leaf = await issueLeaf({ ca, commonName: 'wl-hook.ops.svc', ...wanted, validityDays: 30, now: T0 });
 const stranger = await issueLeaf({ ca: otherCA, commonName: 'wl-hook.ops.svc', ...wanted, validityDays: 30, now: T0 });
-const oldNames = await issueLeaf({ ca, commonName: 'wl-hook.ops.svc', dnsNames: ['old-hook.ops.svc'], ipAddresses: [], validityDays: 30, now: T0 });
+const oldNames = await issueLeaf({
+  ca,
+  commonName: 'wl-hook.ops.svc',
+  dnsNames: ['old-hook.ops.svc'],
+  ipAddresses: [],
+  validityDays: 30,
+  now: T0,
+});
 
 type Text = { 'ca.crt'?: string; 'tls.crt'?: string; 'tls.key'?: string };
 const secret = (text: Text, labels: Record<string, string> = { [MANAGED[0]]: MANAGED[1] }) => ({
   metadata: { labels },
-  data: Object.fromEntries(Object.entries(text).filter(([, v]) => v !== undefined).map(([k, v]) => [k, encodeBase64(v!)])),
+  data: Object.fromEntries(
+    Object.entries(text)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, encodeBase64(v!)]),
+  ),
 });
 const ours = (over: Text = {}): Text => ({ 'ca.crt': ca.certPem, 'tls.crt': leaf.certPem, 'tls.key': leaf.keyPem!, ...over });
 
@@ -34,19 +55,57 @@ const reasonsOf = (p: HookCertificatePlan) => {
   return { action: p.action, reason: p.reason };
 };
 
-const rows: Array<[what: string, secret: ReturnType<typeof secret> | undefined, caPem: string, now: Date, expected: ReturnType<typeof reasonsOf>]> = [
+const rows: Array<
+  [what: string, secret: ReturnType<typeof secret> | undefined, caPem: string, now: Date, expected: ReturnType<typeof reasonsOf>]
+> = [
   ['no Secret', undefined, ca.certPem, T0, { action: 'create', reason: HookSecretReason.SecretMissing }],
   ["someone else's Secret: never written", secret(ours(), {}), ca.certPem, T0, { action: 'report', reason: HookSecretReason.NotManaged }],
-  ["someone else's, even when expired", secret(ours(), { [MANAGED[0]]: 'Helm' }), ca.certPem, at(100), { action: 'report', reason: HookSecretReason.NotManaged }],
+  [
+    "someone else's, even when expired",
+    secret(ours(), { [MANAGED[0]]: 'Helm' }),
+    ca.certPem,
+    at(100),
+    { action: 'report', reason: HookSecretReason.NotManaged },
+  ],
   ['current', secret(ours()), ca.certPem, at(1), { action: 'keep' }],
   ['no certificate yet', secret({ 'ca.crt': ca.certPem }), ca.certPem, T0, { action: 'renew', leaf: LeafReason.Missing, trust: undefined }],
-  ['the key is not the certificate\'s', secret(ours({ 'tls.key': stranger.keyPem! })), ca.certPem, T0, { action: 'renew', leaf: LeafReason.KeyMismatch, trust: undefined }],
+  [
+    "the key is not the certificate's",
+    secret(ours({ 'tls.key': stranger.keyPem! })),
+    ca.certPem,
+    T0,
+    { action: 'renew', leaf: LeafReason.KeyMismatch, trust: undefined },
+  ],
   ['expired', secret(ours()), ca.certPem, at(31), { action: 'renew', leaf: LeafReason.Expired, trust: undefined }],
-  ['issued by another CA', secret(ours({ 'tls.crt': stranger.certPem, 'tls.key': stranger.keyPem! })), ca.certPem, T0, { action: 'renew', leaf: LeafReason.IssuedByAnotherCA, trust: undefined }],
-  ['the Service names changed', secret(ours({ 'tls.crt': oldNames.certPem, 'tls.key': oldNames.keyPem! })), ca.certPem, T0, { action: 'renew', leaf: LeafReason.NamesChanged, trust: undefined }],
+  [
+    'issued by another CA',
+    secret(ours({ 'tls.crt': stranger.certPem, 'tls.key': stranger.keyPem! })),
+    ca.certPem,
+    T0,
+    { action: 'renew', leaf: LeafReason.IssuedByAnotherCA, trust: undefined },
+  ],
+  [
+    'the Service names changed',
+    secret(ours({ 'tls.crt': oldNames.certPem, 'tls.key': oldNames.keyPem! })),
+    ca.certPem,
+    T0,
+    { action: 'renew', leaf: LeafReason.NamesChanged, trust: undefined },
+  ],
   ['two thirds of its life', secret(ours()), ca.certPem, at(21), { action: 'renew', leaf: LeafReason.DueForRenewal, trust: undefined }],
-  ['the CA re-signed with its own key: the leaf still verifies, ca.crt is rewritten', secret(ours()), resigned.certPem, at(2), { action: 'renew', leaf: undefined, trust: HookSecretReason.TrustChanged }],
-  ['ca.crt edited', secret(ours({ 'ca.crt': otherCA.certPem })), ca.certPem, at(1), { action: 'renew', leaf: undefined, trust: HookSecretReason.TrustChanged }],
+  [
+    'the CA re-signed with its own key: the leaf still verifies, ca.crt is rewritten',
+    secret(ours()),
+    resigned.certPem,
+    at(2),
+    { action: 'renew', leaf: undefined, trust: HookSecretReason.TrustChanged },
+  ],
+  [
+    'ca.crt edited',
+    secret(ours({ 'ca.crt': otherCA.certPem })),
+    ca.certPem,
+    at(1),
+    { action: 'renew', leaf: undefined, trust: HookSecretReason.TrustChanged },
+  ],
 ];
 
 for (const [what, s, caPem, now, expected] of rows) {
@@ -63,7 +122,10 @@ for (const [what, s, caPem, now, expected] of rows) {
 }
 
 test('the Secret checks run in this order', () => {
-  assert.equal(HOOK_SECRET_CHECKS.map(([name]) => name), ['secretExists', 'secretIsManaged']);
+  assert.equal(
+    HOOK_SECRET_CHECKS.map(([name]) => name),
+    ['secretExists', 'secretIsManaged'],
+  );
 });
 
 test.run();

@@ -44,7 +44,13 @@ test('hooks only for handlers this process runs, each once, with a clean URL', (
 
 test('what a hook is called with: CA, client certificate, token, deadline', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hook-flags-'));
-  for (const [f, text] of [['ca.crt', 'CA'], ['c.crt', 'CERT'], ['c.key', 'KEY'], ['token', ' tok \n']]) writeFileSync(join(dir, f), text);
+  for (const [f, text] of [
+    ['ca.crt', 'CA'],
+    ['c.crt', 'CERT'],
+    ['c.key', 'KEY'],
+    ['token', ' tok \n'],
+  ])
+    writeFileSync(join(dir, f), text);
   const hooks = parse({
     'handler-url': ['pki=https://pki.ops.svc:8443'],
     'handler-ca': join(dir, 'ca.crt'),
@@ -53,11 +59,13 @@ test('what a hook is called with: CA, client certificate, token, deadline', () =
     'handler-token-file': join(dir, 'token'),
     'handler-timeout-seconds': '2.5',
   });
-  assert.equal(hooks, { pki: { url: 'https://pki.ops.svc:8443', caPem: 'CA', clientCertPem: 'CERT', clientKeyPem: 'KEY', token: 'tok', timeoutMs: 2500 } });
+  assert.equal(hooks, {
+    pki: { url: 'https://pki.ops.svc:8443', caPem: 'CA', clientCertPem: 'CERT', clientKeyPem: 'KEY', token: 'tok', timeoutMs: 2500 },
+  });
   assert.equal(parse({}), {});
 });
 
-test('--handler-service: the Service is dialled by its cluster name (or --handler-url), over https, with the operator\'s own TLS instead of the CA and client-certificate flags', () => {
+test("--handler-service: the Service is dialled by its cluster name (or --handler-url), over https, with the operator's own TLS instead of the CA and client-certificate flags", () => {
   const dir = mkdtempSync(join(tmpdir(), 'hook-flags-'));
   writeFileSync(join(dir, 'ca.crt'), 'CA');
   const hooks = parseHookFlags(
@@ -73,13 +81,26 @@ test('--handler-service: the Service is dialled by its cluster name (or --handle
   assert.equal(hooks, {
     workloads: { url: 'https://ops-workloads-hook.ops.svc', timeoutMs: 10_000, token: undefined, service: 'ops-workloads-hook' },
     pki: { url: 'https://127.0.0.1:9443', timeoutMs: 10_000, token: undefined, service: 'ops-pki-hook' },
-    cluster: { url: 'https://cluster.example:8443', caPem: 'CA', clientCertPem: undefined, clientKeyPem: undefined, token: undefined, timeoutMs: 10_000 },
+    cluster: {
+      url: 'https://cluster.example:8443',
+      caPem: 'CA',
+      clientCertPem: undefined,
+      clientKeyPem: undefined,
+      token: undefined,
+      timeoutMs: 10_000,
+    },
   });
-  refused({ 'handler-service': ['workloads=Not_A_Service'] }, /--handler-service workloads=Not_A_Service: "Not_A_Service" is not a Service name/);
+  refused(
+    { 'handler-service': ['workloads=Not_A_Service'] },
+    /--handler-service workloads=Not_A_Service: "Not_A_Service" is not a Service name/,
+  );
   refused({ 'handler-service': ['pki=h'] }, /pki is not a handler this process runs/, ['workloads']);
   refused({ 'handler-service': ['workloads=a', 'workloads=b'] }, /--handler-service workloads=b: workloads is given twice/);
   refused({ 'handler-service': ['ops-hook'] }, /--handler-service ops-hook: expected NAME=SERVICE/);
-  refused({ 'handler-service': ['workloads=h'], 'handler-url': ['workloads=http://127.0.0.1:9000'] }, /--handler-service workloads=h issues the hook a certificate: use https/);
+  refused(
+    { 'handler-service': ['workloads=h'], 'handler-url': ['workloads=http://127.0.0.1:9000'] },
+    /--handler-service workloads=h issues the hook a certificate: use https/,
+  );
 });
 
 test('the reconcile URL: a base gets /reconcile, a full URL is kept', () => {

@@ -6,7 +6,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Desired } from '../../core/handler.ts';
 import { canonicalJson } from '../../core/manifests/hash.ts';
-import { desiredFromWire, desiredToWire, parseHookAnswer, reconcileWorker, HOOK_API_VERSION, KIND_ERROR, KIND_RESPONSE, REASON_HOOK_ERROR, REASON_HOOK_INVALID_ANSWER } from '../../core/hook-protocol/index.ts';
+import {
+  desiredFromWire,
+  desiredToWire,
+  parseHookAnswer,
+  reconcileWorker,
+  HOOK_API_VERSION,
+  KIND_ERROR,
+  KIND_RESPONSE,
+  REASON_HOOK_ERROR,
+  REASON_HOOK_INVALID_ANSWER,
+} from '../../core/hook-protocol/index.ts';
 import clusterWorker from '../../functions/cluster/worker.ts';
 import networkPolicyWorker from '../../functions/network-policy/worker.ts';
 import pkiWorker from '../../functions/pki/worker.ts';
@@ -18,17 +28,35 @@ import { podMonitorHandler } from '../../functions/pod-monitor/index.ts';
 import { workloadsHandler } from '../../functions/workloads/index.ts';
 import { badCases, exampleCases, exampleParents, observedOf, request, secondPassCase, type HookCase } from '../hooks/corpus.ts';
 
-const workers: Record<string, { fetch(r: Request): Promise<Response> }> = { workloads: workloadsWorker, 'network-policy': networkPolicyWorker, cluster: clusterWorker, pki: pkiWorker, 'pod-monitor': podMonitorWorker };
-const inProcess: Record<string, (o: any) => Promise<Desired>> = { workloads: workloadsHandler.reconcile, 'network-policy': networkPolicyHandler.reconcile, cluster: clusterHandler.reconcile, 'pod-monitor': podMonitorHandler.reconcile };
+const workers: Record<string, { fetch(r: Request): Promise<Response> }> = {
+  workloads: workloadsWorker,
+  'network-policy': networkPolicyWorker,
+  cluster: clusterWorker,
+  pki: pkiWorker,
+  'pod-monitor': podMonitorWorker,
+};
+const inProcess: Record<string, (o: any) => Promise<Desired>> = {
+  workloads: workloadsHandler.reconcile,
+  'network-policy': networkPolicyHandler.reconcile,
+  cluster: clusterHandler.reconcile,
+  'pod-monitor': podMonitorHandler.reconcile,
+};
 
-const send = (c: HookCase) => workers[c.handler]!.fetch(new Request(`http://hook${c.path}`, { method: c.method, headers: c.headers, body: c.body }));
+const send = (c: HookCase) =>
+  workers[c.handler]!.fetch(new Request(`http://hook${c.path}`, { method: c.method, headers: c.headers, body: c.body }));
 
 /**
  * What the shim acts on: the JSON it sends (undefined fields dropped, as in-process too; key order
  * is irrelevant to server-side apply), and which status keys are to be removed.
  */
 const visible = (d: Desired) =>
-  canonicalJson({ ...JSON.parse(JSON.stringify(d)), removed: Object.entries(d.status ?? {}).filter(([, v]) => v === undefined).map(([k]) => k).sort() });
+  canonicalJson({
+    ...JSON.parse(JSON.stringify(d)),
+    removed: Object.entries(d.status ?? {})
+      .filter(([, v]) => v === undefined)
+      .map(([k]) => k)
+      .sort(),
+  });
 
 test('every example: the served handler answers what it returns in-process, first and second pass', async () => {
   const cases = exampleCases();
@@ -52,7 +80,11 @@ test('every example: the served handler answers what it returns in-process, firs
       assert.is(r2.status, 200, second.name);
       const a2 = parseHookAnswer(c.handler, 200, t2);
       assert.ok(a2.ok);
-      assert.is(visible((a2 as { desired: Desired }).desired), visible(await inProcess[c.handler]!(JSON.parse(second.body as string).observed)), second.name);
+      assert.is(
+        visible((a2 as { desired: Desired }).desired),
+        visible(await inProcess[c.handler]!(JSON.parse(second.body as string).observed)),
+        second.name,
+      );
     }
   }
 });
@@ -71,13 +103,20 @@ test('every bad request gets its 4xx and a JSON error that names the problem; th
     assert.is(error.reason, c.expect.reason, c.name);
     assert.is(error.field, c.expect.field, `${c.name}: field`);
     assert.ok(error.message.length > 10, c.name);
-    if (c.expect.field) assert.ok(error.message.includes(c.expect.field), `${c.name}: the message names ${c.expect.field}: ${error.message}`);
+    if (c.expect.field)
+      assert.ok(error.message.includes(c.expect.field), `${c.name}: the message names ${c.expect.field}: ${error.message}`);
   }
 });
 
 test('an unknown version is refused with the versions the server speaks', async () => {
   const parent = exampleParents()[1]!;
-  const r = await workloadsWorker.fetch(new Request('http://hook/reconcile', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request('workloads', observedOf(parent), 'hooks.spice.ai/v2')) }));
+  const r = await workloadsWorker.fetch(
+    new Request('http://hook/reconcile', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request('workloads', observedOf(parent), 'hooks.spice.ai/v2')),
+    }),
+  );
   const e = (await r.json()) as any;
   assert.is(r.status, 400);
   assert.match(e.message, /"hooks\.spice\.ai\/v2" is not supported; this server speaks hooks\.spice\.ai\/v1/);
@@ -93,7 +132,14 @@ test('a body sent without Content-Length is cut off at the limit (413), not read
       else controller.enqueue(new Uint8Array(600).fill(0x20));
     },
   });
-  const r = await worker.fetch(new Request('http://hook/reconcile', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit));
+  const r = await worker.fetch(
+    new Request('http://hook/reconcile', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit),
+  );
   assert.is(r.status, 413);
   assert.is(((await r.json()) as any).reason, 'BodyTooLarge');
   assert.ok(pulled < 10, `read ${pulled} chunks`);
@@ -102,14 +148,23 @@ test('a body sent without Content-Length is cut off at the limit (413), not read
 test('a handler that throws, or answers outside the schema, gets a 500: no ReconcileResponse is ever sent for it', async () => {
   const parent = exampleParents()[1]!;
   const body = (handler: string) => JSON.stringify(request(handler, observedOf(parent)));
-  const call = (w: ReturnType<typeof reconcileWorker>, handler: string) => w.fetch(new Request('http://h/reconcile', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(handler) }));
-  const throwing = reconcileWorker({ name: 'boom', reconcile: async () => { throw new Error('no spec'); } });
+  const call = (w: ReturnType<typeof reconcileWorker>, handler: string) =>
+    w.fetch(new Request('http://h/reconcile', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(handler) }));
+  const throwing = reconcileWorker({
+    name: 'boom',
+    reconcile: async () => {
+      throw new Error('no spec');
+    },
+  });
   let r = await call(throwing, 'boom');
   let e = (await r.json()) as any;
   assert.is(r.status, 500);
   assert.is(e.reason, 'HandlerFailed');
   assert.match(e.message, /the boom handler failed: no spec/);
-  const bad = reconcileWorker({ name: 'bad', reconcile: async () => ({ apply: [{ kind: 'ConfigMap', metadata: { name: 'x' } }] }) as unknown as Desired });
+  const bad = reconcileWorker({
+    name: 'bad',
+    reconcile: async () => ({ apply: [{ kind: 'ConfigMap', metadata: { name: 'x' } }] }) as unknown as Desired,
+  });
   r = await call(bad, 'bad');
   e = (await r.json()) as any;
   assert.is(r.status, 500);
@@ -128,17 +183,46 @@ test('a status key the handler removes (undefined) survives the wire', () => {
 });
 
 test('the operator acts only on a valid answer for the handler it asked', () => {
-  const ok = { apiVersion: HOOK_API_VERSION, kind: KIND_RESPONSE, handler: 'workloads', desired: { apply: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }] } };
+  const ok = {
+    apiVersion: HOOK_API_VERSION,
+    kind: KIND_RESPONSE,
+    handler: 'workloads',
+    desired: { apply: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }] },
+  };
   assert.ok(parseHookAnswer('workloads', 200, JSON.stringify(ok)).ok);
   const failures: [string, number, string, string, RegExp][] = [
-    ['500 with a JSON error', 500, JSON.stringify({ apiVersion: HOOK_API_VERSION, kind: KIND_ERROR, code: 500, reason: 'HandlerFailed', message: 'x broke' }), REASON_HOOK_ERROR, /answered HTTP 500: HandlerFailed: x broke/],
+    [
+      '500 with a JSON error',
+      500,
+      JSON.stringify({ apiVersion: HOOK_API_VERSION, kind: KIND_ERROR, code: 500, reason: 'HandlerFailed', message: 'x broke' }),
+      REASON_HOOK_ERROR,
+      /answered HTTP 500: HandlerFailed: x broke/,
+    ],
     ['502 from a proxy', 502, '<html>bad gateway</html>', REASON_HOOK_ERROR, /answered HTTP 502: <html>bad gateway/],
     ['200 not JSON', 200, '{"apply": [', REASON_HOOK_INVALID_ANSWER, /not JSON/],
     ['200 empty', 200, '', REASON_HOOK_INVALID_ANSWER, /empty body/],
     ['200 JSON but not a response', 200, JSON.stringify({ apply: [] }), REASON_HOOK_INVALID_ANSWER, /not a ReconcileResponse: \w+/],
-    ['object without a name', 200, JSON.stringify({ ...ok, desired: { apply: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }] } }), REASON_HOOK_INVALID_ANSWER, /desired\.apply\.0\.metadata\.name/],
-    ['negative requeue', 200, JSON.stringify({ ...ok, desired: { apply: [], requeueAfterSeconds: -1 } }), REASON_HOOK_INVALID_ANSWER, /desired\.requeueAfterSeconds/],
-    ['another version', 200, JSON.stringify({ ...ok, apiVersion: 'hooks.spice.ai/v9' }), REASON_HOOK_INVALID_ANSWER, /apiVersion "hooks\.spice\.ai\/v9"/],
+    [
+      'object without a name',
+      200,
+      JSON.stringify({ ...ok, desired: { apply: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }] } }),
+      REASON_HOOK_INVALID_ANSWER,
+      /desired\.apply\.0\.metadata\.name/,
+    ],
+    [
+      'negative requeue',
+      200,
+      JSON.stringify({ ...ok, desired: { apply: [], requeueAfterSeconds: -1 } }),
+      REASON_HOOK_INVALID_ANSWER,
+      /desired\.requeueAfterSeconds/,
+    ],
+    [
+      'another version',
+      200,
+      JSON.stringify({ ...ok, apiVersion: 'hooks.spice.ai/v9' }),
+      REASON_HOOK_INVALID_ANSWER,
+      /apiVersion "hooks\.spice\.ai\/v9"/,
+    ],
     ['another handler', 200, JSON.stringify({ ...ok, handler: 'pki' }), REASON_HOOK_INVALID_ANSWER, /from the pki handler, not workloads/],
   ];
   for (const [name, status, text, reason, message] of failures) {

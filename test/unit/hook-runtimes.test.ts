@@ -36,11 +36,17 @@ test('Node, Deno and workerd answer every request of the corpus byte for byte al
     const { node, deno, workerd } = servers[c.handler]!;
     const a = await ask(node, c);
     assert.is(a.status, c.expect.status, `${c.name} (node): ${a.body.toString().slice(0, 300)}`);
-    for (const [runtime, server] of [['deno', deno], ['workerd', workerd]] as const) {
+    for (const [runtime, server] of [
+      ['deno', deno],
+      ['workerd', workerd],
+    ] as const) {
       const b = await ask(server, c);
       assert.is(b.status, a.status, `${c.name} (${runtime}): status`);
       assert.is(b.contentType, a.contentType, `${c.name} (${runtime}): content type`);
-      assert.ok(b.body.equals(a.body), `${c.name}: bodies differ\nnode: ${a.body.toString().slice(0, 400)}\n${runtime}: ${b.body.toString().slice(0, 400)}`);
+      assert.ok(
+        b.body.equals(a.body),
+        `${c.name}: bodies differ\nnode: ${a.body.toString().slice(0, 400)}\n${runtime}: ${b.body.toString().slice(0, 400)}`,
+      );
     }
     compared++;
   }
@@ -54,7 +60,9 @@ test('pki (which generates keys) answers alike in shape on all three: the same o
     const d = JSON.parse(text.toString()).desired;
     return {
       apply: d.apply.map((o: any) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}:${Object.keys(o.data ?? {}).sort()}`),
-      write: (d.write ?? []).map((w: any) => `${w.object.kind}/${w.object.metadata.namespace}/${w.object.metadata.name}:${Object.keys(w.object.data ?? {}).sort()}`),
+      write: (d.write ?? []).map(
+        (w: any) => `${w.object.kind}/${w.object.metadata.namespace}/${w.object.metadata.name}:${Object.keys(w.object.data ?? {}).sort()}`,
+      ),
       conditions: (d.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status}/${c.reason}`),
       events: (d.events ?? []).map((e: any) => e.reason),
     };

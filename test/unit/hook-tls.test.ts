@@ -42,7 +42,12 @@ test('issued from the operator CA, for the Service names, without the CA key; a 
   assert.is(hook['ca.crt'], webhook['ca.crt']);
   assert.ok(await verifyIssuedBy(hook['tls.crt']!, webhook['ca.crt']!));
   const info = await parseCertificate(hook['tls.crt']!);
-  assert.equal([...info.dnsNames].sort(), ['op-workloads-hook', 'op-workloads-hook.ops', 'op-workloads-hook.ops.svc', 'op-workloads-hook.ops.svc.cluster.local']);
+  assert.equal([...info.dnsNames].sort(), [
+    'op-workloads-hook',
+    'op-workloads-hook.ops',
+    'op-workloads-hook.ops.svc',
+    'op-workloads-hook.ops.svc.cluster.local',
+  ]);
   const mine = tls.current();
   assert.is(mine.caPem, webhook['ca.crt']);
   assert.ok(await verifyIssuedBy(mine.clientCertPem, webhook['ca.crt']!), "the operator's client certificate is the same CA's");
@@ -83,13 +88,18 @@ test('a CA issued elsewhere (no ca.key) and a Secret the operator did not create
   issuedElsewhere.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'op-webhook-tls', namespace: NS }, data: foreign } as never);
   await startHookTls(options(issuedElsewhere, new FakeClock())).then(
     () => assert.unreachable('started'),
-    (e: Error) => assert.match(e.message, /Secret ops\/op-webhook-tls holds no ca\.key .*\(--handler-ca, --handler-client-cert, --handler-client-key/),
+    (e: Error) =>
+      assert.match(e.message, /Secret ops\/op-webhook-tls holds no ca\.key .*\(--handler-ca, --handler-client-cert, --handler-client-key/),
   );
   const userSecret = new FakeKube();
   userSecret.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'op-workloads-hook-tls', namespace: NS }, data: {} } as never);
   await startHookTls(options(userSecret, new FakeClock())).then(
     () => assert.unreachable('started'),
-    (e: Error) => assert.match(e.message, /Secret ops\/op-workloads-hook-tls exists without the label app\.kubernetes\.io\/managed-by=spiceai-operator/),
+    (e: Error) =>
+      assert.match(
+        e.message,
+        /Secret ops\/op-workloads-hook-tls exists without the label app\.kubernetes\.io\/managed-by=spiceai-operator/,
+      ),
   );
   assert.not.ok(userSecret.said().includes('update Secret/op-workloads-hook-tls'));
 });

@@ -14,7 +14,8 @@ import { serveFetch, serveFetchTls } from '../../shim/http.ts';
 const ca = await createCA({ commonName: 'close test CA' });
 const leaf = await issueLeaf({ ca, commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
 const certificate = { certPem: leaf.certPem, keyPem: leaf.keyPem! };
-const within = <T>(ms: number, p: Promise<T>) => Promise.race([p.then(() => 'closed'), new Promise((r) => setTimeout(() => r(`still open after ${ms} ms`), ms))]);
+const within = <T>(ms: number, p: Promise<T>) =>
+  Promise.race([p.then(() => 'closed'), new Promise((r) => setTimeout(() => r(`still open after ${ms} ms`), ms))]);
 
 test('close() ends a TLS connection that never sent a request', async () => {
   const server = await serveFetchTls(async () => new Response('ok'), '127.0.0.1:0', certificate);

@@ -12,12 +12,15 @@ const LIMIT = 1024;
 function post(port: number, chunks: string[], declared = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const total = chunks.reduce((n, c) => n + Buffer.byteLength(c), 0);
-    const req = request({ host: '127.0.0.1', port, path: '/hook', method: 'POST', headers: declared ? { 'content-length': total } : {} }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/hook', method: 'POST', headers: declared ? { 'content-length': total } : {} },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     // The server may answer 413 and close while chunks are still going out.
     req.on('error', (error) => (String(error).includes('EPIPE') || String(error).includes('ECONNRESET') ? undefined : reject(error)));
     for (const c of chunks) req.write(c);
@@ -39,7 +42,10 @@ test('a chunked body over the limit gets 413 in the served answer, and the handl
     const under = await post(server.port, ['a'.repeat(600), 'b'.repeat(400)]);
     assert.equal(under, { status: 200, body: '1000' }, 'chunked, under the limit');
     assert.is(calls, 1);
-    const over = await post(server.port, Array.from({ length: 8 }, () => 'c'.repeat(512)));
+    const over = await post(
+      server.port,
+      Array.from({ length: 8 }, () => 'c'.repeat(512)),
+    );
     assert.is(over.status, 413, 'chunked, over the limit');
     assert.is(over.body, '{"code":413}');
     const declared = await post(server.port, ['d'.repeat(2 * LIMIT)], true);

@@ -32,7 +32,10 @@ test('same files and labels', () => {
 });
 
 test('the Dockerfile builds the bundle from the production install only', () => {
-  assert.ok(dockerfile.buildRuns.some((r) => /^npm ci\b.*--omit=dev/.test(r)), dockerfile.buildRuns.join('\n'));
+  assert.ok(
+    dockerfile.buildRuns.some((r) => /^npm ci\b.*--omit=dev/.test(r)),
+    dockerfile.buildRuns.join('\n'),
+  );
   assert.ok(dockerfile.buildRuns.includes('node scripts/bundle.mjs'));
 });
 

@@ -29,7 +29,10 @@ function gnuTar(archive: Uint8Array, ...args: string[]) {
 
 test('GNU tar lists every entry with the owner, mode and time given, parents first', () => {
   const listing = gnuTar(tarArchive(entries, 1_700_000_000), '--numeric-owner', '--full-time', '-tv');
-  const lines = listing.trim().split('\n').map((l) => l.replace(/\s+/g, ' '));
+  const lines = listing
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/\s+/g, ' '));
   const line = (path: string) => lines.find((l) => l.endsWith(` ${path}`) || l.includes(` ${path} -> `)) ?? '';
   assert.match(line('home/nonroot/'), /^drwx------ 65532\/65532 0 2023-11-14 /);
   assert.match(line('tmp/'), /^drwxrwxrwt 0\/0 0 /);
@@ -38,7 +41,10 @@ test('GNU tar lists every entry with the owner, mode and time given, parents fir
   assert.match(line(long), /^-rw-r--r-- 0\/0 1000 /);
   assert.match(line('empty'), /^-rw------- 0\/0 0 /);
   const paths = lines.map((l) => l.split(' ')[5]!);
-  assert.ok(paths.indexOf('nodejs/') < paths.indexOf('nodejs/bin/') && paths.indexOf('nodejs/bin/') < paths.indexOf('nodejs/bin/node'), listing);
+  assert.ok(
+    paths.indexOf('nodejs/') < paths.indexOf('nodejs/bin/') && paths.indexOf('nodejs/bin/') < paths.indexOf('nodejs/bin/node'),
+    listing,
+  );
 });
 
 test('GNU tar extracts the same contents and links', () => {
@@ -61,7 +67,17 @@ test('refuses entries a layer must not hold', () => {
   assert.throws(() => tarArchive([{ path: '/etc/passwd', type: 'file', mode: 0o644 }], 0), /bad path/);
   assert.throws(() => tarArchive([{ path: 'a/../../etc', type: 'dir', mode: 0o755 }], 0), /bad path/);
   assert.throws(() => tarArchive([{ path: 'etc/passwd', type: 'file', mode: 0o644 }], 0), /without its directory etc/);
-  assert.throws(() => tarArchive(withParents([{ path: 'x', type: 'file', mode: 0o644 }, { path: 'x', type: 'file', mode: 0o644 }]), 0), /twice/);
+  assert.throws(
+    () =>
+      tarArchive(
+        withParents([
+          { path: 'x', type: 'file', mode: 0o644 },
+          { path: 'x', type: 'file', mode: 0o644 },
+        ]),
+        0,
+      ),
+    /twice/,
+  );
 });
 
 test.run();

@@ -5,7 +5,13 @@ import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { SIDECAR_CONTAINER, createInjectionHandler, webhookConfiguration, type AdmissionOutcome, type ConfigMapData } from '../../functions/injection/index.ts';
+import {
+  SIDECAR_CONTAINER,
+  createInjectionHandler,
+  webhookConfiguration,
+  type AdmissionOutcome,
+  type ConfigMapData,
+} from '../../functions/injection/index.ts';
 import { LABEL_INJECT_REQUIRED, RESERVED_KEYS } from '../../core/labels.ts';
 import { ANNOTATION_SIDECAR_INJECTED } from '../../core/annotations.ts';
 
@@ -68,7 +74,9 @@ function harness(
 }
 
 async function post(h: Harness, body: unknown, path = '/mutate') {
-  const res = await h.handler(new Request(`https://injector.test${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) }));
+  const res = await h.handler(
+    new Request(`https://injector.test${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  );
   return { status: res.status, body: (await res.json()) as any };
 }
 
@@ -86,7 +94,10 @@ function applyPatch<T>(doc: T, ops: { op: string; path: string; value: any }[]):
   const out = structuredClone(doc) as any;
   for (const { op, path, value } of ops) {
     assert.is(op, 'add');
-    const tokens = path.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const tokens = path
+      .split('/')
+      .slice(1)
+      .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
     let target = out;
     for (const t of tokens.slice(0, -1)) target = target[t];
     const last = tokens.at(-1)!;
@@ -133,18 +144,29 @@ test('a Pod without spice.ai/inject passes untouched, without reading anything',
   await untouched(h, pod());
   await untouched(h, pod({ 'other.io/x': 'y' }));
   assert.equal(h.reads, []);
-  assert.equal(h.outcomes.map((o) => o.result), ['skipped', 'skipped']);
+  assert.equal(
+    h.outcomes.map((o) => o.result),
+    ['skipped', 'skipped'],
+  );
 });
 
 test('spice.ai/inject false or disabled (any case) passes untouched', async () => {
   const h = harness();
-  for (const value of ['false', 'disabled', 'FALSE', ' Disabled ']) await untouched(h, pod({ 'spice.ai/inject': value, 'spice.ai/spicepod-configmap': 'demo' }));
+  for (const value of ['false', 'disabled', 'FALSE', ' Disabled '])
+    await untouched(h, pod({ 'spice.ai/inject': value, 'spice.ai/spicepod-configmap': 'demo' }));
   assert.equal(h.reads, []);
 });
 
 test('the operator namespace and kube-system are never injected, whatever the annotations say', async () => {
-  const h = harness({ [`${OPERATOR_NS}/demo`]: { data: { 'spicepod.yaml': SPICEPOD } }, 'kube-system/demo': { data: { 'spicepod.yaml': SPICEPOD } } });
-  await untouched(h, { ...pod({ 'spice.ai/inject': 'demo' }), metadata: { name: 'x', namespace: OPERATOR_NS, annotations: { 'spice.ai/inject': 'demo' } } }, { namespace: OPERATOR_NS });
+  const h = harness({
+    [`${OPERATOR_NS}/demo`]: { data: { 'spicepod.yaml': SPICEPOD } },
+    'kube-system/demo': { data: { 'spicepod.yaml': SPICEPOD } },
+  });
+  await untouched(
+    h,
+    { ...pod({ 'spice.ai/inject': 'demo' }), metadata: { name: 'x', namespace: OPERATOR_NS, annotations: { 'spice.ai/inject': 'demo' } } },
+    { namespace: OPERATOR_NS },
+  );
   await untouched(h, pod({ 'spice.ai/inject': 'demo' }), { namespace: 'kube-system' });
   assert.equal(h.reads, []);
 });
@@ -169,9 +191,18 @@ test('spice.ai/inject naming a ConfigMap (the one-annotation shorthand) injects 
   assert.is(sidecar.imagePullPolicy, defaults.imagePullPolicy);
   assert.equal(sidecar.command, ['/usr/local/bin/spiced']);
   assert.equal(sidecar.args, ['--http', '0.0.0.0:18090', '--flight', '0.0.0.0:15051', '--metrics', '0.0.0.0:19090']);
-  assert.equal(sidecar.ports.map((p: any) => [p.name, p.containerPort]), [['spice-http', 18090], ['spice-flight', 15051], ['spice-metrics', 19090]]);
+  assert.equal(
+    sidecar.ports.map((p: any) => [p.name, p.containerPort]),
+    [
+      ['spice-http', 18090],
+      ['spice-flight', 15051],
+      ['spice-metrics', 19090],
+    ],
+  );
   assert.is(sidecar.workingDir, '/app');
-  assert.equal(sidecar.volumeMounts, [{ name: sidecar.volumeMounts[0].name, mountPath: '/app/spicepod.yaml', subPath: 'spicepod.yaml', readOnly: true }]);
+  assert.equal(sidecar.volumeMounts, [
+    { name: sidecar.volumeMounts[0].name, mountPath: '/app/spicepod.yaml', subPath: 'spicepod.yaml', readOnly: true },
+  ]);
   assert.equal(volumeOf(after, sidecar).configMap, { name: 'demo', items: [{ key: 'spicepod.yaml', path: 'spicepod.yaml' }] });
   assert.is(after.metadata.annotations[ANNOTATION_SIDECAR_INJECTED], 'true');
   assert.equal(after.spec.containers, pod().spec.containers, 'the app containers are unchanged');
@@ -193,25 +224,49 @@ test('the sidecar is a native sidecar with startup, liveness and readiness probe
 test('true/enabled with spice.ai/spicepod-configmap and spice.ai/spicepod-key', async () => {
   const h = harness({ 'apps/cfg': { data: { 'pod.yaml': SPICEPOD } } });
   for (const inject of ['true', 'enabled', 'True']) {
-    const { after, sidecar } = await injected(h, pod({ 'spice.ai/inject': inject, 'spice.ai/spicepod-configmap': 'cfg', 'spice.ai/spicepod-key': 'pod.yaml' }));
+    const { after, sidecar } = await injected(
+      h,
+      pod({ 'spice.ai/inject': inject, 'spice.ai/spicepod-configmap': 'cfg', 'spice.ai/spicepod-key': 'pod.yaml' }),
+    );
     assert.equal(volumeOf(after, sidecar).configMap, { name: 'cfg', items: [{ key: 'pod.yaml', path: 'spicepod.yaml' }] });
   }
 });
 
 test('the newer spellings spice.ai/inject-config and spice.ai/inject-config-key work the same', async () => {
   const h = harness({ 'apps/cfg': { data: { 'custom.yaml': SPICEPOD } } });
-  const { after, sidecar } = await injected(h, pod({ 'spice.ai/inject': 'true', 'spice.ai/inject-config': 'cfg', 'spice.ai/inject-config-key': 'custom.yaml' }));
+  const { after, sidecar } = await injected(
+    h,
+    pod({ 'spice.ai/inject': 'true', 'spice.ai/inject-config': 'cfg', 'spice.ai/inject-config-key': 'custom.yaml' }),
+  );
   assert.equal(volumeOf(after, sidecar).configMap, { name: 'cfg', items: [{ key: 'custom.yaml', path: 'spicepod.yaml' }] });
   // Both spellings with the same value are fine.
-  await injected(h, pod({ 'spice.ai/inject': 'cfg', 'spice.ai/spicepod-configmap': 'cfg', 'spice.ai/inject-config': 'cfg', 'spice.ai/spicepod-key': 'custom.yaml', 'spice.ai/inject-config-key': 'custom.yaml' }));
+  await injected(
+    h,
+    pod({
+      'spice.ai/inject': 'cfg',
+      'spice.ai/spicepod-configmap': 'cfg',
+      'spice.ai/inject-config': 'cfg',
+      'spice.ai/spicepod-key': 'custom.yaml',
+      'spice.ai/inject-config-key': 'custom.yaml',
+    }),
+  );
 });
 
 test('spice.ai/image and spice.ai/image-pull-policy override the operator defaults', async () => {
-  const { sidecar } = await injected(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/image': 'registry.local/spiceai:1.5.0', 'spice.ai/image-pull-policy': 'Always' }));
+  const { sidecar } = await injected(
+    harness(),
+    pod({ 'spice.ai/inject': 'demo', 'spice.ai/image': 'registry.local/spiceai:1.5.0', 'spice.ai/image-pull-policy': 'Always' }),
+  );
   assert.is(sidecar.image, 'registry.local/spiceai:1.5.0');
   assert.is(sidecar.imagePullPolicy, 'Always');
-  const other = createInjectionHandler({ defaults: { image: 'other/image:2', imagePullPolicy: 'Never' }, operatorNamespace: OPERATOR_NS, getConfigMap: async () => ({ data: { 'spicepod.yaml': '' } }) });
-  const res = (await (await other(new Request('https://x/mutate', { method: 'POST', body: JSON.stringify(review(pod({ 'spice.ai/inject': 'demo' }))) }))).json()) as any;
+  const other = createInjectionHandler({
+    defaults: { image: 'other/image:2', imagePullPolicy: 'Never' },
+    operatorNamespace: OPERATOR_NS,
+    getConfigMap: async () => ({ data: { 'spicepod.yaml': '' } }),
+  });
+  const res = (await (
+    await other(new Request('https://x/mutate', { method: 'POST', body: JSON.stringify(review(pod({ 'spice.ai/inject': 'demo' }))) }))
+  ).json()) as any;
   const c = JSON.parse(patchText(res.response.patch))[0].value[0];
   assert.is(c.image, 'other/image:2');
   assert.is(c.imagePullPolicy, 'Never');
@@ -222,7 +277,13 @@ test('without resource settings the sidecar has no resources; annotations set ea
   assert.is(bare.resources, undefined);
   const { sidecar } = await injected(
     harness(),
-    pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-cpu-request': '250m', 'spice.ai/sidecar-memory-request': ' 512Mi ', 'spice.ai/sidecar-cpu-limit': '1', 'spice.ai/sidecar-memory-limit': '2Gi' }),
+    pod({
+      'spice.ai/inject': 'demo',
+      'spice.ai/sidecar-cpu-request': '250m',
+      'spice.ai/sidecar-memory-request': ' 512Mi ',
+      'spice.ai/sidecar-cpu-limit': '1',
+      'spice.ai/sidecar-memory-limit': '2Gi',
+    }),
   );
   assert.equal(sidecar.resources, { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '2Gi' } });
 });
@@ -233,7 +294,9 @@ test('the operator-wide resource defaults apply to every sidecar, and each annot
       defaults: { ...defaults, resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } } },
       operatorNamespace: OPERATOR_NS,
       getConfigMap: async () => ({ data: { 'spicepod.yaml': SPICEPOD } }),
-    })(new Request('https://x/mutate', { method: 'POST', body: JSON.stringify(review(pod({ 'spice.ai/inject': 'demo', ...annotations }))) })).then((r) => r.json() as Promise<any>);
+    })(
+      new Request('https://x/mutate', { method: 'POST', body: JSON.stringify(review(pod({ 'spice.ai/inject': 'demo', ...annotations }))) }),
+    ).then((r) => r.json() as Promise<any>);
   const sidecarOf = (res: any) => JSON.parse(patchText(res.response.patch))[0].value[0];
   assert.equal(sidecarOf(await withDefaults({})).resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
   assert.equal(sidecarOf(await withDefaults({ 'spice.ai/sidecar-memory-limit': '4Gi', 'spice.ai/sidecar-cpu-limit': '2' })).resources, {
@@ -255,28 +318,51 @@ test('a resource annotation that is not a quantity, or a request above its limit
     await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-cpu-request': 'half' })),
     'spice.ai/sidecar-cpu-request: "half" is not a Kubernetes quantity (e.g. 250m or 1 for CPU, 512Mi or 2Gi for memory), or remove it',
   );
-  assert.match(await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '-1Gi' })), 'spice.ai/sidecar-memory-limit: "-1Gi" is not a Kubernetes quantity');
-  assert.match(await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '' })), 'spice.ai/sidecar-memory-limit: "" is not a Kubernetes quantity');
+  assert.match(
+    await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '-1Gi' })),
+    'spice.ai/sidecar-memory-limit: "-1Gi" is not a Kubernetes quantity',
+  );
+  assert.match(
+    await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-limit': '' })),
+    'spice.ai/sidecar-memory-limit: "" is not a Kubernetes quantity',
+  );
   assert.is(
     await denied(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-cpu-request': '1500m', 'spice.ai/sidecar-cpu-limit': '1' })),
     "the sidecar's cpu request 1500m (spice.ai/sidecar-cpu-request) is above its limit 1 (spice.ai/sidecar-cpu-limit): lower spice.ai/sidecar-cpu-request or raise spice.ai/sidecar-cpu-limit",
   );
   // Equal is fine, and units are compared, not strings.
-  const { sidecar } = await injected(h, pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-request': '1024Mi', 'spice.ai/sidecar-memory-limit': '1Gi' }));
+  const { sidecar } = await injected(
+    h,
+    pod({ 'spice.ai/inject': 'demo', 'spice.ai/sidecar-memory-request': '1024Mi', 'spice.ai/sidecar-memory-limit': '1Gi' }),
+  );
   assert.equal(sidecar.resources, { requests: { memory: '1024Mi' }, limits: { memory: '1Gi' } });
 });
 
 test('spice.ai/http-port, flight-port and metrics-port choose the ports, args and probe port', async () => {
-  const { sidecar } = await injected(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/http-port': '28090', 'spice.ai/flight-port': '25051', 'spice.ai/metrics-port': '29090' }));
+  const { sidecar } = await injected(
+    harness(),
+    pod({ 'spice.ai/inject': 'demo', 'spice.ai/http-port': '28090', 'spice.ai/flight-port': '25051', 'spice.ai/metrics-port': '29090' }),
+  );
   assert.equal(sidecar.args, ['--http', '0.0.0.0:28090', '--flight', '0.0.0.0:25051', '--metrics', '0.0.0.0:29090']);
-  assert.equal(sidecar.ports.map((p: any) => p.containerPort), [28090, 25051, 29090]);
+  assert.equal(
+    sidecar.ports.map((p: any) => p.containerPort),
+    [28090, 25051, 29090],
+  );
   assert.is(sidecar.readinessProbe.httpGet.port, 28090);
   assert.is(sidecar.startupProbe.httpGet.port, 28090);
 });
 
 test('telemetry properties of the operator reach the sidecar like every spiced', async () => {
-  const { sidecar } = await injected(harness(undefined, { telemetryProperties: { team: 'data', env: 'prod' } }), pod({ 'spice.ai/inject': 'demo' }));
-  assert.equal(sidecar.args.slice(6), ['--set-runtime', 'telemetry.properties.env=prod', '--set-runtime', 'telemetry.properties.team=data']);
+  const { sidecar } = await injected(
+    harness(undefined, { telemetryProperties: { team: 'data', env: 'prod' } }),
+    pod({ 'spice.ai/inject': 'demo' }),
+  );
+  assert.equal(sidecar.args.slice(6), [
+    '--set-runtime',
+    'telemetry.properties.env=prod',
+    '--set-runtime',
+    'telemetry.properties.team=data',
+  ]);
 });
 
 test('non-ASCII text in the patch survives the base64 encoding', async () => {
@@ -286,10 +372,19 @@ test('non-ASCII text in the patch survives the base64 encoding', async () => {
 });
 
 test('the sidecar goes after existing init containers; existing volumes and annotations are kept', async () => {
-  const p = pod({ 'spice.ai/inject': 'demo', keep: 'me' }, { initContainers: [{ name: 'migrate', image: 'm' }], volumes: [{ name: 'data', emptyDir: {} }] });
+  const p = pod(
+    { 'spice.ai/inject': 'demo', keep: 'me' },
+    { initContainers: [{ name: 'migrate', image: 'm' }], volumes: [{ name: 'data', emptyDir: {} }] },
+  );
   const { after } = await injected(harness(), p);
-  assert.equal(after.spec.initContainers.map((c: any) => c.name), ['migrate', SIDECAR_CONTAINER]);
-  assert.equal(after.spec.volumes.map((v: any) => v.name), ['data', 'spice-sidecar-spicepod']);
+  assert.equal(
+    after.spec.initContainers.map((c: any) => c.name),
+    ['migrate', SIDECAR_CONTAINER],
+  );
+  assert.equal(
+    after.spec.volumes.map((v: any) => v.name),
+    ['data', 'spice-sidecar-spicepod'],
+  );
   assert.is(after.metadata.annotations.keep, 'me');
 });
 
@@ -319,13 +414,22 @@ test('a default port that collides is denied too, and says it was the default', 
 });
 
 test('ports of init containers count; a UDP port of the same number does not collide', async () => {
-  const msg = await denied(harness(), pod({ 'spice.ai/inject': 'demo' }, { initContainers: [{ name: 'proxy', restartPolicy: 'Always', ports: [{ containerPort: 15051 }] }] }));
+  const msg = await denied(
+    harness(),
+    pod({ 'spice.ai/inject': 'demo' }, { initContainers: [{ name: 'proxy', restartPolicy: 'Always', ports: [{ containerPort: 15051 }] }] }),
+  );
   assert.match(msg, 'spice.ai/flight-port (default 15051) collides with port 15051 of init container "proxy"');
-  await injected(harness(), pod({ 'spice.ai/inject': 'demo' }, { containers: [{ name: 'dns', ports: [{ containerPort: 18090, protocol: 'UDP' }] }] }));
+  await injected(
+    harness(),
+    pod({ 'spice.ai/inject': 'demo' }, { containers: [{ name: 'dns', ports: [{ containerPort: 18090, protocol: 'UDP' }] }] }),
+  );
 });
 
 test('every collision is reported at once', async () => {
-  const p = pod({ 'spice.ai/inject': 'demo' }, { containers: [{ name: 'a', ports: [{ containerPort: 18090 }, { containerPort: 15051 }] }] });
+  const p = pod(
+    { 'spice.ai/inject': 'demo' },
+    { containers: [{ name: 'a', ports: [{ containerPort: 18090 }, { containerPort: 15051 }] }] },
+  );
   const msg = await denied(harness(), p);
   assert.match(msg, 'spice.ai/http-port');
   assert.match(msg, 'spice.ai/flight-port');
@@ -340,7 +444,7 @@ test('a missing ConfigMap is denied with the namespace and what to do', async ()
 });
 
 test('a ConfigMap without the key is denied, listing the keys it has', async () => {
-  const msg = await denied(harness({ 'apps/demo': { data: { 'other.yaml': 'x', 'README': 'y' } } }), pod({ 'spice.ai/inject': 'demo' }));
+  const msg = await denied(harness({ 'apps/demo': { data: { 'other.yaml': 'x', README: 'y' } } }), pod({ 'spice.ai/inject': 'demo' }));
   assert.match(msg, 'ConfigMap "demo" in namespace "apps" has no key "spicepod.yaml"');
   assert.match(msg, '"other.yaml", "README"');
   assert.match(msg, 'spice.ai/spicepod-key');
@@ -355,7 +459,14 @@ test('a ConfigMap in another namespace does not count: the lookup uses the Pod n
 });
 
 test('a port annotation that is not a port number is denied', async () => {
-  for (const [annotation, value] of [['spice.ai/http-port', 'abc'], ['spice.ai/flight-port', '0'], ['spice.ai/metrics-port', '70000'], ['spice.ai/http-port', ''], ['spice.ai/http-port', '80.5'], ['spice.ai/http-port', '-1']] as const) {
+  for (const [annotation, value] of [
+    ['spice.ai/http-port', 'abc'],
+    ['spice.ai/flight-port', '0'],
+    ['spice.ai/metrics-port', '70000'],
+    ['spice.ai/http-port', ''],
+    ['spice.ai/http-port', '80.5'],
+    ['spice.ai/http-port', '-1'],
+  ] as const) {
     const msg = await denied(harness(), pod({ 'spice.ai/inject': 'demo', [annotation]: value }));
     assert.match(msg, `${annotation}: ${JSON.stringify(value)} is not a port number`);
     assert.match(msg, 'from 1 to 65535');
@@ -389,19 +500,37 @@ test('inject true without a ConfigMap, or two different ConfigMaps, is denied', 
     await denied(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/spicepod-key': 'a', 'spice.ai/inject-config-key': 'b' })),
     'spice.ai/spicepod-key is "a" but spice.ai/inject-config-key is "b"',
   );
-  assert.match(await denied(harness(), pod({ 'spice.ai/inject': 'true', 'spice.ai/spicepod-configmap': 'Bad_Name' })), 'is not a valid ConfigMap name');
+  assert.match(
+    await denied(harness(), pod({ 'spice.ai/inject': 'true', 'spice.ai/spicepod-configmap': 'Bad_Name' })),
+    'is not a valid ConfigMap name',
+  );
   assert.match(await denied(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/spicepod-key': 'a/b' })), 'is not a valid ConfigMap key');
 });
 
 test('a bad image or pull policy annotation is denied', async () => {
-  assert.match(await denied(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/image-pull-policy': 'always' })), 'spice.ai/image-pull-policy: "always" is not a pull policy: use Always, IfNotPresent, Never');
-  assert.match(await denied(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/image': 'has space' })), 'spice.ai/image: "has space" is not an image reference');
-  assert.match(await denied(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/image': '' })), 'spice.ai/image: "" is not an image reference');
+  assert.match(
+    await denied(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/image-pull-policy': 'always' })),
+    'spice.ai/image-pull-policy: "always" is not a pull policy: use Always, IfNotPresent, Never',
+  );
+  assert.match(
+    await denied(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/image': 'has space' })),
+    'spice.ai/image: "has space" is not an image reference',
+  );
+  assert.match(
+    await denied(harness(), pod({ 'spice.ai/inject': 'demo', 'spice.ai/image': '' })),
+    'spice.ai/image: "" is not an image reference',
+  );
 });
 
 test('a container or volume already using the sidecar names is denied', async () => {
-  assert.match(await denied(harness(), pod({ 'spice.ai/inject': 'demo' }, { containers: [{ name: SIDECAR_CONTAINER }] })), `already has a container named "${SIDECAR_CONTAINER}"`);
-  assert.match(await denied(harness(), pod({ 'spice.ai/inject': 'demo' }, { volumes: [{ name: 'spice-sidecar-spicepod' }] })), 'already has a volume named "spice-sidecar-spicepod"');
+  assert.match(
+    await denied(harness(), pod({ 'spice.ai/inject': 'demo' }, { containers: [{ name: SIDECAR_CONTAINER }] })),
+    `already has a container named "${SIDECAR_CONTAINER}"`,
+  );
+  assert.match(
+    await denied(harness(), pod({ 'spice.ai/inject': 'demo' }, { volumes: [{ name: 'spice-sidecar-spicepod' }] })),
+    'already has a volume named "spice-sidecar-spicepod"',
+  );
 });
 
 test('the label spice.ai/inject-required=true without injection requested is denied', async () => {
@@ -427,7 +556,10 @@ test('reinvocation: an injected Pod is not injected twice', async () => {
   const h = harness();
   const { after } = await injected(h, pod({ 'spice.ai/inject': 'demo' }));
   await untouched(h, after, { options: { reinvocation: true } });
-  assert.equal(h.outcomes.map((o) => o.result), ['allowed', 'skipped']);
+  assert.equal(
+    h.outcomes.map((o) => o.result),
+    ['allowed', 'skipped'],
+  );
   assert.match(h.outcomes[1]!.reason, 'already injected');
 });
 
@@ -482,13 +614,25 @@ test('a malformed AdmissionReview gets HTTP 400 with a clear message', async () 
   const h = harness();
   const cases: [unknown, string][] = [
     ['{not json', 'the request body is not JSON'],
-    [{ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} }, 'not an admission.k8s.io/v1 AdmissionReview: apiVersion'],
+    [
+      { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} },
+      'not an admission.k8s.io/v1 AdmissionReview: apiVersion',
+    ],
     [{ ...review(pod()), request: { ...review(pod()).request, uid: undefined } }, 'request.uid'],
     [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, 'request'],
     [review({ metadata: 'nope' }), 'request.object is not a Pod: metadata'],
-    [review({ metadata: { name: 'p', annotations: { 'spice.ai/inject': 'demo' } }, spec: {} }), 'request.object is not a Pod: spec.containers'],
-    [review({ metadata: { name: 'p', annotations: { 'spice.ai/inject': 5 } }, spec: { containers: [] } }), 'metadata.annotations.spice.ai/inject: expected a string'],
-    [review(pod({ 'spice.ai/inject': 'demo' }, { containers: [{ name: 'a', ports: [{ containerPort: 'x' }] }] })), 'spec.containers.0.ports.0.containerPort: expected a whole number'],
+    [
+      review({ metadata: { name: 'p', annotations: { 'spice.ai/inject': 'demo' } }, spec: {} }),
+      'request.object is not a Pod: spec.containers',
+    ],
+    [
+      review({ metadata: { name: 'p', annotations: { 'spice.ai/inject': 5 } }, spec: { containers: [] } }),
+      'metadata.annotations.spice.ai/inject: expected a string',
+    ],
+    [
+      review(pod({ 'spice.ai/inject': 'demo' }, { containers: [{ name: 'a', ports: [{ containerPort: 'x' }] }] })),
+      'spec.containers.0.ports.0.containerPort: expected a whole number',
+    ],
   ];
   for (const [body, message] of cases) {
     const { status, body: answer } = await post(h, body);
@@ -510,7 +654,12 @@ test('other routes: GET /health answers OK, anything else 404', async () => {
 // ---------------------------------------------------------------- the webhook configuration
 
 test('the webhook configuration: Pod CREATE only, no side effects, v1, reinvocation, excluded namespaces', () => {
-  const cfg = webhookConfiguration({ name: 'inj', operatorNamespace: OPERATOR_NS, caBundlePem: 'PEM', service: { name: 'svc', namespace: OPERATOR_NS, path: '/mutate' } });
+  const cfg = webhookConfiguration({
+    name: 'inj',
+    operatorNamespace: OPERATOR_NS,
+    caBundlePem: 'PEM',
+    service: { name: 'svc', namespace: OPERATOR_NS, path: '/mutate' },
+  });
   assert.is(cfg.webhooks.length, 2);
   for (const w of cfg.webhooks) {
     assert.equal(w.rules, [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
@@ -518,7 +667,9 @@ test('the webhook configuration: Pod CREATE only, no side effects, v1, reinvocat
     assert.equal(w.admissionReviewVersions, ['v1']);
     assert.is(w.reinvocationPolicy, 'IfNeeded');
     assert.is(w.timeoutSeconds, 5);
-    assert.equal(w.namespaceSelector, { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [OPERATOR_NS, 'kube-system'] }] });
+    assert.equal(w.namespaceSelector, {
+      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [OPERATOR_NS, 'kube-system'] }],
+    });
     assert.equal(w.clientConfig, { service: { name: 'svc', namespace: OPERATOR_NS, port: 443, path: '/mutate' }, caBundle: btoa('PEM') });
   }
   const [optional, required] = cfg.webhooks;
@@ -535,9 +686,19 @@ test('the webhook configuration is labelled managed-by the operator unless anoth
 });
 
 test('the webhook configuration by URL, limited to the watched namespaces', () => {
-  const cfg = webhookConfiguration({ name: 'inj', operatorNamespace: 'op', namespaces: ['a', 'b'], caBundlePem: 'PEM', url: 'https://127.0.0.1:8443/mutate' });
+  const cfg = webhookConfiguration({
+    name: 'inj',
+    operatorNamespace: 'op',
+    namespaces: ['a', 'b'],
+    caBundlePem: 'PEM',
+    url: 'https://127.0.0.1:8443/mutate',
+  });
   assert.equal(cfg.webhooks[0]!.clientConfig, { url: 'https://127.0.0.1:8443/mutate', caBundle: btoa('PEM') });
-  assert.equal(cfg.webhooks[0]!.namespaceSelector.matchExpressions[1], { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['a', 'b'] });
+  assert.equal(cfg.webhooks[0]!.namespaceSelector.matchExpressions[1], {
+    key: 'kubernetes.io/metadata.name',
+    operator: 'In',
+    values: ['a', 'b'],
+  });
   assert.throws(() => webhookConfiguration({ name: 'x', operatorNamespace: 'op', caBundlePem: '' }), /exactly one of service and url/);
 });
 

@@ -96,7 +96,10 @@ test('the production install (npm ci --omit=dev) holds no test-only package, and
   const r = await plan('--omit=dev');
   assert.is(r.status, 0, r.output);
   for (const name of TEST_ONLY) assert.not.ok(r.added.has(name), `${name} is test-only but in the production install`);
-  assert.not.ok([...r.added].some((n) => n.startsWith('@deno/')), 'no deno binary in the production install');
+  assert.not.ok(
+    [...r.added].some((n) => n.startsWith('@deno/')),
+    'no deno binary in the production install',
+  );
   assert.ok(r.added.has('esbuild'), 'esbuild builds the bundle');
   for (const name of TEST_ONLY) assert.ok(pkg.devDependencies[name], `${name} is a devDependency`);
 });

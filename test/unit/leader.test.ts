@@ -12,7 +12,8 @@ import { FakeKube } from '../kit/fake-kube.ts';
 
 const NS = 'spiceai-operator-system';
 const log = jsonLogger({ write: () => {} });
-const lease = (kube: FakeKube) => kube.find('coordination.k8s.io/v1', 'Lease', NS, 'leader') as (KObject & { spec: Record<string, any> }) | undefined;
+const lease = (kube: FakeKube) =>
+  kube.find('coordination.k8s.io/v1', 'Lease', NS, 'leader') as (KObject & { spec: Record<string, any> }) | undefined;
 
 function elector(kube: Pick<FakeKube, 'get' | 'create' | 'update'>, clock: FakeClock, identity: string) {
   const seen: string[] = [];
@@ -31,7 +32,7 @@ function elector(kube: Pick<FakeKube, 'get' | 'create' | 'update'>, clock: FakeC
 }
 const start = Date.parse('2026-01-01T00:00:00Z');
 
-test('the leader renews the Lease every 2 s with the clock\'s time, and stays leader', async () => {
+test("the leader renews the Lease every 2 s with the clock's time, and stays leader", async () => {
   const clock = new FakeClock(start);
   const kube = new FakeKube();
   const { e, seen } = elector(kube, clock, 'a');
@@ -85,7 +86,13 @@ test('a Lease held by another is taken only after it went unrenewed for its dura
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name: 'leader', namespace: NS, ...(lease(kube) ? { resourceVersion: lease(kube)!.metadata.resourceVersion } : {}) },
-      spec: { holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: new Date(start).toISOString(), renewTime: new Date(at).toISOString(), leaseTransitions: 0 },
+      spec: {
+        holderIdentity: 'a',
+        leaseDurationSeconds: 15,
+        acquireTime: new Date(start).toISOString(),
+        renewTime: new Date(at).toISOString(),
+        leaseTransitions: 0,
+      },
     } as KObject);
   renewedBy(start);
   const { e, seen } = elector(kube, clock, 'b');

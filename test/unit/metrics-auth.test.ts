@@ -12,7 +12,10 @@ function reviews(users: Record<string, { username: string; allowed: boolean }>) 
       calls.push(obj.kind);
       if (obj.kind === 'TokenReview') {
         const user = users[obj.spec.token];
-        return { ...obj, status: user ? { authenticated: true, user: { username: user.username, groups: ['g'] } } : { authenticated: false } };
+        return {
+          ...obj,
+          status: user ? { authenticated: true, user: { username: user.username, groups: ['g'] } } : { authenticated: false },
+        };
       }
       const user = Object.values(users).find((u) => u.username === obj.spec.user)!;
       assert.equal(obj.spec.nonResourceAttributes, { path: '/metrics', verb: 'get' });
@@ -23,7 +26,10 @@ function reviews(users: Record<string, { username: string; allowed: boolean }>) 
 }
 
 test('401 without a bearer token or with one the API server does not authenticate, 403 without the grant, 200 with it', async () => {
-  const { client } = reviews({ good: { username: 'system:serviceaccount:mon:prometheus', allowed: true }, nosy: { username: 'alice', allowed: false } });
+  const { client } = reviews({
+    good: { username: 'system:serviceaccount:mon:prometheus', allowed: true },
+    nosy: { username: 'alice', allowed: false },
+  });
   const authorize = metricsAuthorizer({ client: client as never });
   assert.equal(await authorize(null, '/metrics'), { status: 401, reason: NO_BEARER_TOKEN });
   assert.equal(await authorize('Basic abc', '/metrics'), { status: 401, reason: NO_BEARER_TOKEN });

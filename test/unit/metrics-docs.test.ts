@@ -27,7 +27,8 @@ test('every family /metrics exports is a row, with the type and labels the scrap
     const doc = docs.get(name);
     assert.ok(doc, `${name} is documented`);
     assert.is(doc!.type.toUpperCase(), family.type, name);
-    for (const sample of family.metrics) for (const label of Object.keys(sample.labels)) if (label !== 'le') assert.ok(doc!.labels.includes(label), `${name}: ${label}`);
+    for (const sample of family.metrics)
+      for (const label of Object.keys(sample.labels)) if (label !== 'le') assert.ok(doc!.labels.includes(label), `${name}: ${label}`);
     assert.ok(table.includes(`| \`${name}\` |`), name);
   }
 });

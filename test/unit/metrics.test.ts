@@ -29,7 +29,9 @@ test('every family parses, has the documented type and labels, and follows the n
   c.onManaged!('workloads', { Deployment: 2, SpicepodSet: 2 });
   metrics.onRequest({ verb: 'apply', code: 200, seconds: 0.01 } as Parameters<typeof metrics.onRequest>[0]);
   metrics.clusterCaExpiry.provide(() => [{ labels: { namespace: 'ns', cluster: 'dq' }, value: 2_000_000_000 }]);
-  metrics.nodeCertificateExpiry.provide(() => [{ labels: { namespace: 'ns', cluster: 'dq', node: 'dq-scheduler-0-0' }, value: 1_900_000_000 }]);
+  metrics.nodeCertificateExpiry.provide(() => [
+    { labels: { namespace: 'ns', cluster: 'dq', node: 'dq-scheduler-0-0' }, value: 1_900_000_000 },
+  ]);
   metrics.deadPodObservations.provide(() => [{ labels: { namespace: 'ns', spicepodset: 'app' }, value: 4 }]);
 
   const checked = checkMetrics(await metrics.registry.metrics());
@@ -69,12 +71,18 @@ test('every family parses, has the documented type and labels, and follows the n
   assert.is(sampleValue(families, 'workqueue_depth', { name: 'workloads' }), 3);
   assert.is(histogramCount(families, 'spiceai_operator_kubernetes_request_duration_seconds', { verb: 'apply', code: '200' }), 1);
   assert.is(sampleValue(families, 'spiceai_operator_managed_objects', { controller: 'workloads', kind: 'Deployment' }), 2);
-  assert.is(sampleValue(families, 'spiceai_operator_cluster_ca_expiry_timestamp_seconds', { namespace: 'ns', cluster: 'dq' }), 2_000_000_000);
-  assert.is(sampleValue(families, 'spiceai_operator_cluster_node_certificate_expiry_timestamp_seconds', { node: 'dq-scheduler-0-0' }), 1_900_000_000);
+  assert.is(
+    sampleValue(families, 'spiceai_operator_cluster_ca_expiry_timestamp_seconds', { namespace: 'ns', cluster: 'dq' }),
+    2_000_000_000,
+  );
+  assert.is(
+    sampleValue(families, 'spiceai_operator_cluster_node_certificate_expiry_timestamp_seconds', { node: 'dq-scheduler-0-0' }),
+    1_900_000_000,
+  );
   assert.is(sampleValue(families, 'spiceai_operator_dead_pod_observations', { namespace: 'ns', spicepodset: 'app' }), 4);
 });
 
-test('a controller\'s counters exist at zero before anything happens', async () => {
+test("a controller's counters exist at zero before anything happens", async () => {
   const metrics = new OperatorMetrics();
   metrics.forController('pki');
   const families = await scrape(metrics);
@@ -98,13 +106,22 @@ test('the parser refuses what is not text format, and promlint flags names that 
     ].join('\n'),
   );
   const problems = problemsOf(checked, ['spiceai_operator_']);
-  assert.ok(problems.some((p) => p.startsWith('spiceai_operator_things: counter metrics should have "_total" suffix')), problems.join('\n'));
-  assert.ok(problems.some((p) => p.startsWith('spiceai_operator_reconcile_duration_milliseconds: use base unit')), problems.join('\n'));
+  assert.ok(
+    problems.some((p) => p.startsWith('spiceai_operator_things: counter metrics should have "_total" suffix')),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => p.startsWith('spiceai_operator_reconcile_duration_milliseconds: use base unit')),
+    problems.join('\n'),
+  );
 });
 
 test('provided gauges are read at scrape time: a removed provider or a vanished object leaves no series, a failing one loses only its own', async () => {
   const metrics = new OperatorMetrics();
-  let clusters = [{ labels: { namespace: 'ns', cluster: 'a' }, value: 100 }, { labels: { namespace: 'ns', cluster: 'b' }, value: 200 }];
+  let clusters = [
+    { labels: { namespace: 'ns', cluster: 'a' }, value: 100 },
+    { labels: { namespace: 'ns', cluster: 'b' }, value: 200 },
+  ];
   const remove = metrics.clusterCaExpiry.provide(() => clusters);
   metrics.clusterCaExpiry.provide(async () => {
     throw new Error('cache not ready');
@@ -171,7 +188,13 @@ function fakeClient() {
   return { client, calls };
 }
 
-const obj = (type: TypeRef, namespace: string, name: string, labels: Record<string, string> = {}, uid = `${namespace}-${name}`): KObject => ({
+const obj = (
+  type: TypeRef,
+  namespace: string,
+  name: string,
+  labels: Record<string, string> = {},
+  uid = `${namespace}-${name}`,
+): KObject => ({
   apiVersion: type.apiVersion,
   kind: type.kind,
   metadata: { name, namespace, labels, uid },
@@ -246,8 +269,15 @@ test('dead-pod observations per SpicepodSet count restarts and failures of pods 
   ]);
   // Deaths accounted for when the pods were last Ready (the set's status) do not count.
   const withBaselines = [{ ...obj(SET, 'ns', 'loop'), status: { crashloopBaselines: [{ pod: 'loop-0', uid: 'ns-loop-0', deaths: 2 }] } }];
-  const counted = new CacheReader(() => [fakeInformer(SET, {}, withBaselines), fakeInformer(POD, { labelSelector: 'spice.ai/app' }, pods)], client);
-  assert.equal(deadPodSamples(counted).map((s) => s.value), [4], '3 - 2 restarts of loop-0, and the failed loop-1 (2 restarts + 1)');
+  const counted = new CacheReader(
+    () => [fakeInformer(SET, {}, withBaselines), fakeInformer(POD, { labelSelector: 'spice.ai/app' }, pods)],
+    client,
+  );
+  assert.equal(
+    deadPodSamples(counted).map((s) => s.value),
+    [4],
+    '3 - 2 restarts of loop-0, and the failed loop-1 (2 restarts + 1)',
+  );
   // No pod cache here: no series rather than zeros that would look like health.
   const noPods = new CacheReader(() => [fakeInformer(SET, {}, sets)], client);
   assert.equal(deadPodSamples(noPods), []);

@@ -2,10 +2,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ANNOTATION_CONFIGMAP, ANNOTATION_INJECT, ANNOTATION_SIDECAR_INJECTED } from '../../core/annotations.ts';
-import { MISSED_SIDECAR_CHECKS, missedSidecar, missedSidecarMessage, SIDECAR_CONTAINER, type PodLike } from '../../functions/injection/index.ts';
+import {
+  MISSED_SIDECAR_CHECKS,
+  missedSidecar,
+  missedSidecarMessage,
+  SIDECAR_CONTAINER,
+  type PodLike,
+} from '../../functions/injection/index.ts';
 
-const o = { defaults: { image: 'spiceai/spiceai:latest-models', imagePullPolicy: 'IfNotPresent' }, operatorNamespace: 'spiceai-operator-system' };
-const pod = (over: { namespace?: string; annotations?: Record<string, string>; containers?: string[]; phase?: string; deleting?: boolean } = {}): PodLike => ({
+const o = {
+  defaults: { image: 'spiceai/spiceai:latest-models', imagePullPolicy: 'IfNotPresent' },
+  operatorNamespace: 'spiceai-operator-system',
+};
+const pod = (
+  over: { namespace?: string; annotations?: Record<string, string>; containers?: string[]; phase?: string; deleting?: boolean } = {},
+): PodLike => ({
   metadata: {
     name: 'app-1',
     namespace: over.namespace ?? 'team',
@@ -23,15 +34,26 @@ test('a running Pod that asked for the sidecar, has none and is not marked injec
 });
 
 test('each check excuses what it names, in order', () => {
-  assert.equal(MISSED_SIDECAR_CHECKS.map((c) => c.name), ['NamespaceExcluded', 'Finished', 'NotRequested', 'MarkedInjected', 'HasSidecar']);
+  assert.equal(
+    MISSED_SIDECAR_CHECKS.map((c) => c.name),
+    ['NamespaceExcluded', 'Finished', 'NotRequested', 'MarkedInjected', 'HasSidecar'],
+  );
   assert.not.ok(missedSidecar(pod({ namespace: 'spiceai-operator-system' }), o));
   assert.not.ok(missedSidecar(pod({ namespace: 'kube-system' }), o));
   assert.not.ok(missedSidecar(pod({ phase: 'Succeeded' }), o));
   assert.not.ok(missedSidecar(pod({ deleting: true }), o));
   assert.not.ok(missedSidecar(pod({ annotations: {} }), o));
   assert.not.ok(missedSidecar(pod({ annotations: { [ANNOTATION_INJECT]: 'false' } }), o));
-  assert.not.ok(missedSidecar(pod({ annotations: { [ANNOTATION_INJECT]: 'true' } }), o), 'no ConfigMap named: the webhook would have denied it, not injected it');
-  assert.not.ok(missedSidecar(pod({ annotations: { [ANNOTATION_INJECT]: 'true', [ANNOTATION_CONFIGMAP]: 'x', [ANNOTATION_SIDECAR_INJECTED]: 'true' } }), o));
+  assert.not.ok(
+    missedSidecar(pod({ annotations: { [ANNOTATION_INJECT]: 'true' } }), o),
+    'no ConfigMap named: the webhook would have denied it, not injected it',
+  );
+  assert.not.ok(
+    missedSidecar(
+      pod({ annotations: { [ANNOTATION_INJECT]: 'true', [ANNOTATION_CONFIGMAP]: 'x', [ANNOTATION_SIDECAR_INJECTED]: 'true' } }),
+      o,
+    ),
+  );
   assert.not.ok(missedSidecar(pod({ containers: ['app', SIDECAR_CONTAINER] }), o));
 });
 

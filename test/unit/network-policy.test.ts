@@ -23,7 +23,8 @@ const now = NOW;
 
 /** A set; one with a cluster role is owned by its SpicepodCluster, as the cluster handler makes it. */
 const setObject = (spec: Record<string, unknown>, name = 'app', generation = 1): KubeObject => spicepodSet(spec, { name, generation });
-const reconcile = (parent: KubeObject, children: KubeObject[] = []) => reconcileNetworkPolicy({ parent, children, related: {}, now, config });
+const reconcile = (parent: KubeObject, children: KubeObject[] = []) =>
+  reconcileNetworkPolicy({ parent, children, related: {}, now, config });
 async function policyOf(spec: Record<string, unknown>, name = 'app'): Promise<any> {
   const d = await reconcile(setObject(spec, name));
   assert.ok(d.apply.length <= 1, 'at most one object');
@@ -31,19 +32,41 @@ async function policyOf(spec: Record<string, unknown>, name = 'app'): Promise<an
 }
 
 // What the operator adds, written out here rather than imported, so a change shows up as a failing test.
-const DNS = { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
+const DNS = {
+  ports: [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ],
+};
 // The operator's own pods: its namespace AND its pod labels (one peer), not every pod of that namespace.
 const fromOperator = (httpPort = 8090, podLabels: Record<string, string> = { 'app.kubernetes.io/name': 'spiceai-operator' }) => ({
   from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': OP_NS } }, podSelector: { matchLabels: podLabels } }],
   ports: [{ protocol: 'TCP', port: httpPort }],
 });
-const peersIn = (cluster: string) => ({ from: [{ podSelector: { matchLabels: { 'spice.ai/cluster': cluster } } }], ports: [{ protocol: 'TCP', port: 50052 }] });
-const peersOut = (cluster: string) => ({ to: [{ podSelector: { matchLabels: { 'spice.ai/cluster': cluster } } }], ports: [{ protocol: 'TCP', port: 50052 }] });
-const PUBLIC = [{ protocol: 'TCP', port: 8090 }, { protocol: 'TCP', port: 50051 }, { protocol: 'TCP', port: 9090 }];
+const peersIn = (cluster: string) => ({
+  from: [{ podSelector: { matchLabels: { 'spice.ai/cluster': cluster } } }],
+  ports: [{ protocol: 'TCP', port: 50052 }],
+});
+const peersOut = (cluster: string) => ({
+  to: [{ podSelector: { matchLabels: { 'spice.ai/cluster': cluster } } }],
+  ports: [{ protocol: 'TCP', port: 50052 }],
+});
+const PUBLIC = [
+  { protocol: 'TCP', port: 8090 },
+  { protocol: 'TCP', port: 50051 },
+  { protocol: 'TCP', port: 9090 },
+];
 const scheduler = (clusterName = 'q') => ({ role: 'scheduler', clusterName });
-const executor = (clusterName = 'q') => ({ role: 'executor', clusterName, schedulerAddress: 'https://q-scheduler-headless.ns.svc.cluster.local:50052' });
+const executor = (clusterName = 'q') => ({
+  role: 'executor',
+  clusterName,
+  schedulerAddress: 'https://q-scheduler-headless.ns.svc.cluster.local:50052',
+});
 
-const fromMonitoring = { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 8090 }] };
+const fromMonitoring = {
+  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+  ports: [{ port: 8090 }],
+};
 const toDatabase = { to: [{ ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.1.0/24'] } }], ports: [{ protocol: 'TCP', port: 5432 }] };
 
 // ---- plain sets ------------------------------------------------------------
@@ -80,7 +103,13 @@ test('the operator rule follows the container HTTP port', async () => {
 
 test('the operator rule admits the pods --operator-pod-labels names (HandlerConfig.operatorPodLabels), in the operator namespace only', async () => {
   const labels = { 'app.kubernetes.io/name': 'spiceai-operator', 'app.kubernetes.io/instance': 'ops' };
-  const d = await reconcileNetworkPolicy({ parent: setObject({ network: { ingress: [] } }), children: [], related: {}, now, config: { ...config, operatorPodLabels: labels } });
+  const d = await reconcileNetworkPolicy({
+    parent: setObject({ network: { ingress: [] } }),
+    children: [],
+    related: {},
+    now,
+    config: { ...config, operatorPodLabels: labels },
+  });
   const rule = (d.apply[0] as any).spec.ingress[0];
   assert.equal(rule, fromOperator(8090, labels));
   assert.is(rule.from.length, 1, 'one peer: namespace AND pod labels, not either');
@@ -98,8 +127,16 @@ test('egress rules are written as given, plus DNS (UDP and TCP 53) when egress i
 
 test('a user rule listing port 53 takes charge of DNS: the operator adds none', async () => {
   const kubeDns = {
-    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-    ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+    to: [
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+    ],
+    ports: [
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ],
   };
   assert.equal((await policyOf({ network: { egress: [kubeDns] } })).spec.egress, [kubeDns]);
   const range = { to: [{ ipBlock: { cidr: '10.0.0.10/32' } }], ports: [{ protocol: 'UDP', port: 50, endPort: 60 }] };
@@ -125,7 +162,9 @@ test('the older top-level ingress/egress spelling gives the same policy', async 
 });
 
 test('empty lists in user rules are dropped (same meaning), so the stored policy compares equal and a no-op writes nothing', async () => {
-  const p = await policyOf({ network: { ingress: [{ from: [], ports: [] }], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: [] } }], ports: [] }] } });
+  const p = await policyOf({
+    network: { ingress: [{ from: [], ports: [] }], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: [] } }], ports: [] }] },
+  });
   assert.equal(p.spec.ingress[0], {});
   assert.equal(p.spec.egress[0], { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] });
   // What the API server stores (protocol defaulted) satisfies what we want.
@@ -169,8 +208,15 @@ test('an executor gets no operator rule (the status API does not probe executors
 
 test('on a cluster node an ingress rule without ports covers the public ports only', async () => {
   const fromApps = { from: [{ namespaceSelector: { matchLabels: { team: 'apps' } } }] };
-  const p = await policyOf({ cluster: executor(), flightPort: 50061, network: { ingress: [fromApps, { ...fromApps, ports: [] }] } }, 'q-executor');
-  const publicPorts = [{ protocol: 'TCP', port: 8090 }, { protocol: 'TCP', port: 50061 }, { protocol: 'TCP', port: 9090 }];
+  const p = await policyOf(
+    { cluster: executor(), flightPort: 50061, network: { ingress: [fromApps, { ...fromApps, ports: [] }] } },
+    'q-executor',
+  );
+  const publicPorts = [
+    { protocol: 'TCP', port: 8090 },
+    { protocol: 'TCP', port: 50061 },
+    { protocol: 'TCP', port: 9090 },
+  ];
   assert.equal(p.spec.ingress, [{ ...fromApps, ports: publicPorts }, { ...fromApps, ports: publicPorts }, peersIn('q')]);
 });
 
@@ -185,10 +231,14 @@ test('a set with a cluster role that no SpicepodCluster owns gets no policy (the
   const existing = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'solo', namespace: 'ns' } };
   const d = await reconcile(setObject({ cluster: { role: 'scheduler' } }, 'solo'), [existing]);
   assert.equal(d.apply, []);
-  assert.equal(d.keep?.map((r) => r.name), ['solo'], 'an existing policy is left as it is');
+  assert.equal(
+    d.keep?.map((r) => r.name),
+    ['solo'],
+    'an existing policy is left as it is',
+  );
 });
 
-test('a SpicepodCluster\'s network per role reaches each child set\'s policy', async () => {
+test("a SpicepodCluster's network per role reaches each child set's policy", async () => {
   const spec = normalizeSpicepodClusterSpec({
     schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, network: { ingress: [fromMonitoring] } },
     executorSetSpec: { replicas: 2, network: { egress: [toDatabase] } },
@@ -207,7 +257,7 @@ test('a SpicepodCluster\'s network per role reaches each child set\'s policy', a
   assert.equal(ep.spec.egress, [toDatabase, DNS, peersOut('q')]);
 });
 
-test('property: on a cluster node no generated ingress rule lets anyone but the cluster\'s own pods reach TCP 50052', async () => {
+test("property: on a cluster node no generated ingress rule lets anyone but the cluster's own pods reach TCP 50052", async () => {
   const portEntry = fc.record(
     {
       protocol: fc.constantFrom('TCP', 'UDP', undefined),
@@ -233,7 +283,10 @@ test('property: on a cluster node no generated ingress rule lets anyone but the 
       (p: any) =>
         !p.namespaceSelector &&
         !p.ipBlock &&
-        (p.podSelector?.matchLabels?.['spice.ai/cluster'] === 'q' || p.podSelector?.matchExpressions?.some((e: any) => e.key === 'spice.ai/cluster' && e.operator === 'In' && e.values.length === 1 && e.values[0] === 'q')),
+        (p.podSelector?.matchLabels?.['spice.ai/cluster'] === 'q' ||
+          p.podSelector?.matchExpressions?.some(
+            (e: any) => e.key === 'spice.ai/cluster' && e.operator === 'In' && e.values.length === 1 && e.values[0] === 'q',
+          )),
     );
   const reaches50052 = (p: any) =>
     (p.protocol ?? 'TCP') === 'TCP' &&
@@ -301,18 +354,43 @@ test('ports outside 1-65535, bad ranges and bad port names are refused, naming t
   assert.equal(fieldsOf(ingress([{ port: 'Not_A_Name' }])), ['spec.network.ingress.0.ports.0.port']);
   assert.equal(fieldsOf(ingress([{ port: 'a-very-long-port-name' }])), ['spec.network.ingress.0.ports.0.port']);
   assert.equal(fieldsOf({ network: { egress: [{ ports: [{ protocol: 'UDP', port: -1 }] }] } }), ['spec.network.egress.0.ports.0.port']);
-  assert.equal(fieldsOf(ingress([{ port: 1 }, { port: 65535 }, { port: 'metrics' }, { port: 1000, endPort: 2000 }])), [], 'valid ones pass');
+  assert.equal(
+    fieldsOf(ingress([{ port: 1 }, { port: 65535 }, { port: 'metrics' }, { port: 1000, endPort: 2000 }])),
+    [],
+    'valid ones pass',
+  );
 });
 
 test('CIDRs that do not parse, or are ambiguous, are refused, naming the field', () => {
   const egress = (ipBlock: unknown) => ({ network: { egress: [{ to: [{ podSelector: {} }, { ipBlock }] }] } });
-  for (const cidr of ['10.0.0.0', '10.0.0/8', '300.0.0.0/8', '10.0.0.0/33', '010.0.0.0/8', '10.0.0.0/08', 'fe80::/129', '::ffff:10.0.0.0/104', 'fe80::1%eth0/64', 'banana', '']) {
+  for (const cidr of [
+    '10.0.0.0',
+    '10.0.0/8',
+    '300.0.0.0/8',
+    '10.0.0.0/33',
+    '010.0.0.0/8',
+    '10.0.0.0/08',
+    'fe80::/129',
+    '::ffff:10.0.0.0/104',
+    'fe80::1%eth0/64',
+    'banana',
+    '',
+  ]) {
     assert.equal(fieldsOf(egress({ cidr })), ['spec.network.egress.0.to.1.ipBlock.cidr'], cidr);
   }
-  assert.match(problemsOf(egress({ cidr: '10.0.0.1/8' }))[0]!.message, /bits set beyond the \/8 prefix: write "10\.0\.0\.0\/8" for the range, or \/32/);
+  assert.match(
+    problemsOf(egress({ cidr: '10.0.0.1/8' }))[0]!.message,
+    /bits set beyond the \/8 prefix: write "10\.0\.0\.0\/8" for the range, or \/32/,
+  );
   assert.match(problemsOf(egress({ cidr: '2001:db8::1/32' }))[0]!.message, /write "2001:db8::\/32"/);
-  assert.equal(fieldsOf(egress({ cidr: '10.0.0.0/8', except: ['10.1.0.0/16', '11.0.0.0/16'] })), ['spec.network.egress.0.to.1.ipBlock.except.1']);
-  assert.equal(fieldsOf(egress({ cidr: '10.0.0.0/8', except: ['10.0.0.0/8'] })), ['spec.network.egress.0.to.1.ipBlock.except.0'], 'except must be smaller');
+  assert.equal(fieldsOf(egress({ cidr: '10.0.0.0/8', except: ['10.1.0.0/16', '11.0.0.0/16'] })), [
+    'spec.network.egress.0.to.1.ipBlock.except.1',
+  ]);
+  assert.equal(
+    fieldsOf(egress({ cidr: '10.0.0.0/8', except: ['10.0.0.0/8'] })),
+    ['spec.network.egress.0.to.1.ipBlock.except.0'],
+    'except must be smaller',
+  );
   assert.equal(fieldsOf(egress({ cidr: '10.0.0.0/8', except: ['2001:db8::/64'] })), ['spec.network.egress.0.to.1.ipBlock.except.0']);
   assert.equal(fieldsOf(egress({ cidr: '10.0.0.0/8', except: ['nope'] })), ['spec.network.egress.0.to.1.ipBlock.except.0']);
   for (const cidr of ['0.0.0.0/0', '10.0.0.0/8', '192.168.1.7/32', '::/0', '2001:db8::/32', 'fd00:1:2::/48', '::1/128']) {
@@ -324,11 +402,21 @@ test('peers and selectors the API server would refuse are refused, naming the fi
   const ingressFrom = (peer: unknown) => ({ network: { ingress: [{ from: [peer] }] } });
   assert.equal(fieldsOf(ingressFrom({})), ['spec.network.ingress.0.from.0']);
   assert.equal(fieldsOf(ingressFrom({ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} })), ['spec.network.ingress.0.from.0.ipBlock']);
-  assert.equal(fieldsOf(ingressFrom({ podSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } })), ['spec.network.ingress.0.from.0.podSelector.matchExpressions.0.values']);
-  assert.equal(fieldsOf(ingressFrom({ podSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] } })), ['spec.network.ingress.0.from.0.podSelector.matchExpressions.0.values']);
-  assert.equal(fieldsOf(ingressFrom({ namespaceSelector: { matchLabels: { 'bad key!': 'x' } } })), ['spec.network.ingress.0.from.0.namespaceSelector.matchLabels']);
-  assert.equal(fieldsOf(ingressFrom({ namespaceSelector: { matchLabels: { team: '-x' } } })), ['spec.network.ingress.0.from.0.namespaceSelector.matchLabels']);
-  assert.equal(fieldsOf(ingressFrom({ podSelector: { matchExpressions: [{ key: 'Example.com/x', operator: 'Exists' }] } })), ['spec.network.ingress.0.from.0.podSelector.matchExpressions.0.key']);
+  assert.equal(fieldsOf(ingressFrom({ podSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } })), [
+    'spec.network.ingress.0.from.0.podSelector.matchExpressions.0.values',
+  ]);
+  assert.equal(fieldsOf(ingressFrom({ podSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] } })), [
+    'spec.network.ingress.0.from.0.podSelector.matchExpressions.0.values',
+  ]);
+  assert.equal(fieldsOf(ingressFrom({ namespaceSelector: { matchLabels: { 'bad key!': 'x' } } })), [
+    'spec.network.ingress.0.from.0.namespaceSelector.matchLabels',
+  ]);
+  assert.equal(fieldsOf(ingressFrom({ namespaceSelector: { matchLabels: { team: '-x' } } })), [
+    'spec.network.ingress.0.from.0.namespaceSelector.matchLabels',
+  ]);
+  assert.equal(fieldsOf(ingressFrom({ podSelector: { matchExpressions: [{ key: 'Example.com/x', operator: 'Exists' }] } })), [
+    'spec.network.ingress.0.from.0.podSelector.matchExpressions.0.key',
+  ]);
   assert.equal(fieldsOf(ingressFrom({ podSelector: { matchLabels: { 'example.com/tier': 'web', app: '' } } })), [], 'valid selectors pass');
 });
 
@@ -340,22 +428,33 @@ test('the older top-level spelling is named where it was written', () => {
 test('on a cluster node, an ingress rule that reaches 50052 is refused: only the cluster may', () => {
   const node = (ports: unknown[]) => ({ cluster: scheduler(), network: { ingress: [{ ports }] } });
   assert.equal(fieldsOf(node([{ port: 8090 }, { port: 50052 }])), ['spec.network.ingress.0.ports.1.port']);
-  assert.match(problemsOf(node([{ port: 50000, endPort: 50100 }]))[0]!.message, /covers 50000-50100, which includes the internal cluster port 50052/);
+  assert.match(
+    problemsOf(node([{ port: 50000, endPort: 50100 }]))[0]!.message,
+    /covers 50000-50100, which includes the internal cluster port 50052/,
+  );
   assert.equal(fieldsOf(node([{ port: 'cluster' }])), ['spec.network.ingress.0.ports.0.port']);
   assert.equal(fieldsOf(node([{ protocol: 'TCP' }])), ['spec.network.ingress.0.ports.0.port'], 'every TCP port includes 50052');
   assert.equal(fieldsOf(node([{ protocol: 'UDP', port: 50052 }])), [], 'UDP 50052 is not the cluster port');
   assert.equal(fieldsOf({ network: { ingress: [{ ports: [{ port: 50052 }] }] } }), [], 'a plain set may open 50052');
-  assert.equal(fieldsOf({ cluster: scheduler(), network: { egress: [{ ports: [{ port: 50052 }] }] } }), [], 'egress to 50052 opens nothing on this node');
+  assert.equal(
+    fieldsOf({ cluster: scheduler(), network: { egress: [{ ports: [{ port: 50052 }] }] } }),
+    [],
+    'egress to 50052 opens nothing on this node',
+  );
   assert.equal(fieldsOf({ cluster: scheduler(), httpPort: 50052 }), ['spec.httpPort']);
 });
 
-test('the peer rule the docs tell users to write is accepted: peers that are only this cluster\'s pods may reach 50052', async () => {
+test("the peer rule the docs tell users to write is accepted: peers that are only this cluster's pods may reach 50052", async () => {
   const rule = (from: unknown[], ports: unknown[] = [{ port: 50052 }]) => ({ from, ports });
   const pinned = (labels: Record<string, string> = {}) => ({ podSelector: { matchLabels: { 'spice.ai/cluster': 'q', ...labels } } });
   const node = (...ingress: unknown[]) => ({ cluster: executor(), network: { ingress } });
   assert.equal(fieldsOf(node(rule([pinned()]))), [], 'podSelector spice.ai/cluster=q');
   assert.equal(fieldsOf(node(rule([pinned({ 'spice.ai/cluster-role': 'scheduler' })]))), [], 'with more labels');
-  assert.equal(fieldsOf(node(rule([{ podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'In', values: ['q'] }] } }]))), [], 'as an In expression');
+  assert.equal(
+    fieldsOf(node(rule([{ podSelector: { matchExpressions: [{ key: 'spice.ai/cluster', operator: 'In', values: ['q'] }] } }]))),
+    [],
+    'as an In expression',
+  );
   assert.equal(fieldsOf(node(rule([pinned()], [{ protocol: 'TCP' }]))), [], 'every TCP port, from the cluster only');
   assert.equal(fieldsOf(node(rule([pinned(), pinned({ 'spice.ai/cluster-role': 'executor' })], [{ port: 8090 }, { port: 50052 }]))), []);
   // Anyone else stays out, and the field is named.
@@ -369,7 +468,10 @@ test('the peer rule the docs tell users to write is accepted: peers that are onl
   ]) {
     assert.equal(fieldsOf(node(rule(from))), ['spec.network.ingress.0.ports.0.port'], JSON.stringify(from));
   }
-  assert.match(problemsOf(node(rule([{ podSelector: {} }])))[0]!.message, /or admit only the cluster's pods \(every peer podSelector: \{matchLabels: \{spice\.ai\/cluster: q\}\}, without namespaceSelector or ipBlock\)/);
+  assert.match(
+    problemsOf(node(rule([{ podSelector: {} }])))[0]!.message,
+    /or admit only the cluster's pods \(every peer podSelector: \{matchLabels: \{spice\.ai\/cluster: q\}\}, without namespaceSelector or ipBlock\)/,
+  );
   // The rule reaches the policy as written, next to the operator's own.
   const p = await policyOf(node(rule([pinned()])), 'q-executor');
   assert.equal(p.spec.ingress, [{ from: [pinned()], ports: [{ port: 50052 }] }, peersIn('q')]);
@@ -381,9 +483,18 @@ test('the peer rule the docs tell users to write is accepted: peers that are onl
   assert.ok(normalizeSpicepodClusterSpec(cluster('q'), 'q').ok);
   const other = normalizeSpicepodClusterSpec(cluster('r'), 'q');
   assert.not.ok(other.ok);
-  if (!other.ok) assert.equal(other.problems.map((x) => x.field), ['spec.executorSetSpec.network.ingress.0.ports.0.port']);
+  if (!other.ok)
+    assert.equal(
+      other.problems.map((x) => x.field),
+      ['spec.executorSetSpec.network.ingress.0.ports.0.port'],
+    );
   const d = await reconcileSpicepodCluster({
-    parent: { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'q', namespace: 'ns', uid: 'c', generation: 1 }, spec: cluster('q') },
+    parent: {
+      apiVersion: 'spice.ai/v1alpha1',
+      kind: 'SpicepodCluster',
+      metadata: { name: 'q', namespace: 'ns', uid: 'c', generation: 1 },
+      spec: cluster('q'),
+    },
     children: [],
     related: {},
     now,
@@ -395,18 +506,29 @@ test('the peer rule the docs tell users to write is accepted: peers that are onl
 test('a SpicepodCluster names the role spec of the bad rule, and the cluster handler reports InvalidSpec', async () => {
   const raw = {
     schedulerSetSpec: { replicas: 1, spicepod: schedulerSpicepod, metricsPort: 50052 },
-    executorSetSpec: { replicas: 1, network: { ingress: [{ ports: [{ port: 50052 }] }], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/33' } }] }] } },
+    executorSetSpec: {
+      replicas: 1,
+      network: { ingress: [{ ports: [{ port: 50052 }] }], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/33' } }] }] },
+    },
   };
   const r = normalizeSpicepodClusterSpec(raw);
   assert.not.ok(r.ok);
   if (r.ok) return;
-  assert.equal(r.problems.map((p) => p.field), [
-    'spec.schedulerSetSpec.metricsPort',
-    'spec.executorSetSpec.network.ingress.0.ports.0.port',
-    'spec.executorSetSpec.network.egress.0.to.0.ipBlock.cidr',
-  ]);
+  assert.equal(
+    r.problems.map((p) => p.field),
+    [
+      'spec.schedulerSetSpec.metricsPort',
+      'spec.executorSetSpec.network.ingress.0.ports.0.port',
+      'spec.executorSetSpec.network.egress.0.to.0.ipBlock.cidr',
+    ],
+  );
   const d = await reconcileSpicepodCluster({
-    parent: { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name: 'q', namespace: 'ns', uid: 'c', generation: 1 }, spec: raw },
+    parent: {
+      apiVersion: 'spice.ai/v1alpha1',
+      kind: 'SpicepodCluster',
+      metadata: { name: 'q', namespace: 'ns', uid: 'c', generation: 1 },
+      spec: raw,
+    },
     children: [],
     related: {},
     now,
@@ -430,7 +552,10 @@ test('an invalid spec: the workloads handler reports InvalidSpec naming the fiel
   const ready = (w.status!.conditions as any[]).find((c) => c.type === 'Ready');
   assert.equal([ready.status, ready.reason], ['False', 'InvalidSpec']);
   assert.match(ready.message, /spec\.network\.ingress\.0\.ports\.0\.port must be between 1 and 65535 \(got 99999\)/);
-  assert.equal(w.events?.map((e) => e.reason), ['InvalidSpec']);
+  assert.equal(
+    w.events?.map((e) => e.reason),
+    ['InvalidSpec'],
+  );
 });
 
 // ---- CIDR parsing ------------------------------------------------------------

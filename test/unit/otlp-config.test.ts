@@ -5,7 +5,13 @@
 import { hostname } from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_INTERVAL_MS, DEFAULT_SERVICE_NAME, DEFAULT_TIMEOUT_MS, otlpConfigFromEnv, OtlpConfigError } from '../../shim/otlp-config.ts';
+import {
+  DEFAULT_INTERVAL_MS,
+  DEFAULT_SERVICE_NAME,
+  DEFAULT_TIMEOUT_MS,
+  otlpConfigFromEnv,
+  OtlpConfigError,
+} from '../../shim/otlp-config.ts';
 
 const BASE = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.monitoring:4318' };
 
@@ -56,13 +62,21 @@ test('OTEL_EXPORTER_OTLP_ENDPOINT is a base: v1/metrics is appended after a slas
 
 test('protocol: http/protobuf or http/json; the metrics variable wins; grpc and others refused', () => {
   assert.is(otlpConfigFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })!.protocol, 'http/json');
-  assert.is(otlpConfigFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf' })!.protocol, 'http/protobuf');
+  assert.is(
+    otlpConfigFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf' })!
+      .protocol,
+    'http/protobuf',
+  );
   refused({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL', /gRPC is not supported: use http\/protobuf/);
   refused({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http' }, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', /http\/protobuf, http\/json/);
 });
 
 test('headers: key=value pairs, percent-decoded, names lower-cased; the metrics variable wins key by key', () => {
-  const c = otlpConfigFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-tenant = a , x-both=general', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-both=metrics' })!;
+  const c = otlpConfigFromEnv({
+    ...BASE,
+    OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-tenant = a , x-both=general',
+    OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-both=metrics',
+  })!;
   assert.equal(c.headers, { authorization: 'Bearer abc', 'x-tenant': 'a', 'x-both': 'metrics' });
   refused({ ...BASE, OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS', /key=value/);
   refused({ ...BASE, OTEL_EXPORTER_OTLP_HEADERS: 'bad name=1' }, 'OTEL_EXPORTER_OTLP_HEADERS', /not an HTTP header name/);
@@ -84,15 +98,30 @@ test('timeout and interval: whole milliseconds above 0', () => {
 
 test('compression: none or gzip', () => {
   assert.is(otlpConfigFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' })!.compression, 'gzip');
-  assert.is(otlpConfigFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'none' })!.compression, 'none');
+  assert.is(
+    otlpConfigFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'none' })!.compression,
+    'none',
+  );
   refused({ ...BASE, OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' }, 'OTEL_EXPORTER_OTLP_COMPRESSION', /none, gzip/);
 });
 
 test('resource: OTEL_RESOURCE_ATTRIBUTES, with OTEL_SERVICE_NAME winning over its service.name', () => {
-  const c = otlpConfigFromEnv({ ...BASE, OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,k8s.pod.name=op-1,service.instance.id=op-1,team=a%2Cb' })!;
-  assert.equal(c.resource, { 'service.instance.id': 'op-1', 'deployment.environment': 'prod', 'k8s.pod.name': 'op-1', team: 'a,b', 'service.name': DEFAULT_SERVICE_NAME });
+  const c = otlpConfigFromEnv({
+    ...BASE,
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,k8s.pod.name=op-1,service.instance.id=op-1,team=a%2Cb',
+  })!;
+  assert.equal(c.resource, {
+    'service.instance.id': 'op-1',
+    'deployment.environment': 'prod',
+    'k8s.pod.name': 'op-1',
+    team: 'a,b',
+    'service.name': DEFAULT_SERVICE_NAME,
+  });
   assert.is(otlpConfigFromEnv({ ...BASE, OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' })!.resource['service.name'], 'from-attrs');
-  assert.is(otlpConfigFromEnv({ ...BASE, OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs', OTEL_SERVICE_NAME: 'ops' })!.resource['service.name'], 'ops');
+  assert.is(
+    otlpConfigFromEnv({ ...BASE, OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs', OTEL_SERVICE_NAME: 'ops' })!.resource['service.name'],
+    'ops',
+  );
   refused({ ...BASE, OTEL_RESOURCE_ATTRIBUTES: 'a=1,=2' }, 'OTEL_RESOURCE_ATTRIBUTES', /key=value/);
 });
 

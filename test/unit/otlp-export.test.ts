@@ -18,11 +18,27 @@ const log = jsonLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(l
 
 function sample() {
   const registry = new Registry();
-  const reconciles = new Counter({ name: 'controller_runtime_reconcile_total', help: 'Total number of reconciliations per controller', labelNames: ['controller', 'result'], registers: [registry] });
+  const reconciles = new Counter({
+    name: 'controller_runtime_reconcile_total',
+    help: 'Total number of reconciliations per controller',
+    labelNames: ['controller', 'result'],
+    registers: [registry],
+  });
   reconciles.inc({ controller: 'workloads', result: 'success' }, 3);
   reconciles.inc({ controller: 'cluster', result: 'error' });
-  new Gauge({ name: 'controller_runtime_active_workers', help: 'Number of currently used workers per controller', labelNames: ['controller'], registers: [registry] }).set({ controller: 'workloads' }, 2);
-  const time = new Histogram({ name: 'controller_runtime_reconcile_time_seconds', help: 'Length of time per reconciliation per controller', labelNames: ['controller'], buckets: [0.1, 1, 10], registers: [registry] });
+  new Gauge({
+    name: 'controller_runtime_active_workers',
+    help: 'Number of currently used workers per controller',
+    labelNames: ['controller'],
+    registers: [registry],
+  }).set({ controller: 'workloads' }, 2);
+  const time = new Histogram({
+    name: 'controller_runtime_reconcile_time_seconds',
+    help: 'Length of time per reconciliation per controller',
+    labelNames: ['controller'],
+    buckets: [0.1, 1, 10],
+    registers: [registry],
+  });
   for (const s of [0.05, 0.5, 0.7, 5, 50]) time.observe({ controller: 'workloads' }, s);
   return { registry, reconciles };
 }
@@ -58,7 +74,11 @@ async function pushOnce(registry: Registry, c: OtlpConfig): Promise<{ push: Rece
 function assertContent(push: ReceivedPush) {
   assert.is(push.error, undefined, push.error);
   const [rm] = push.request!.resourceMetrics;
-  assert.equal(attributesOf(rm.resource?.attributes), { 'service.name': 'spice-k8s-operator', 'service.instance.id': 'op-0', 'k8s.namespace.name': 'ops' });
+  assert.equal(attributesOf(rm.resource?.attributes), {
+    'service.name': 'spice-k8s-operator',
+    'service.instance.id': 'op-0',
+    'k8s.namespace.name': 'ops',
+  });
   assert.is(rm.scopeMetrics?.[0].scope?.name, 'spiceai-operator');
   const metrics = metricsOf(push);
 
@@ -69,7 +89,10 @@ function assertContent(push: ReceivedPush) {
   assert.is(pointOf(total.sum?.dataPoints, { controller: 'workloads', result: 'success' })?.asDouble, 3);
   assert.is(pointOf(total.sum?.dataPoints, { controller: 'cluster', result: 'error' })?.asDouble, 1);
   const point = pointOf(total.sum?.dataPoints, { controller: 'workloads' })!;
-  assert.ok(BigInt(point.startTimeUnixNano!) > 0n && BigInt(point.startTimeUnixNano!) <= BigInt(point.timeUnixNano), 'a cumulative point starts before it ends');
+  assert.ok(
+    BigInt(point.startTimeUnixNano!) > 0n && BigInt(point.startTimeUnixNano!) <= BigInt(point.timeUnixNano),
+    'a cumulative point starts before it ends',
+  );
 
   assert.is(pointOf(metrics.get('controller_runtime_active_workers')?.gauge?.dataPoints, { controller: 'workloads' })?.asDouble, 2);
 
@@ -134,9 +157,18 @@ test('pushes on the interval with one start time and a later time each, and once
   await receiver.waitFor((p) => ours(p) && receiver.pushes.filter(ours).length >= 2, 10_000);
   reconciles.inc({ controller: 'workloads', result: 'success' }, 10);
   await exporter.stop();
-  await receiver.waitFor((p) => ours(p) && pointOf(metricsOf(p).get('controller_runtime_reconcile_total')?.sum?.dataPoints, { controller: 'workloads', result: 'success' })?.asDouble === 13, 10_000);
+  await receiver.waitFor(
+    (p) =>
+      ours(p) &&
+      pointOf(metricsOf(p).get('controller_runtime_reconcile_total')?.sum?.dataPoints, { controller: 'workloads', result: 'success' })
+        ?.asDouble === 13,
+    10_000,
+  );
   const pushes = receiver.pushes.filter(ours);
-  const points = pushes.map((p) => pointOf(metricsOf(p).get('controller_runtime_reconcile_total')?.sum?.dataPoints, { controller: 'workloads', result: 'success' })!);
+  const points = pushes.map(
+    (p) =>
+      pointOf(metricsOf(p).get('controller_runtime_reconcile_total')?.sum?.dataPoints, { controller: 'workloads', result: 'success' })!,
+  );
   assert.ok(points.length >= 3, `interval pushes and the final one: ${points.length}`);
   assert.is(new Set(points.map((p) => p.startTimeUnixNano)).size, 1, 'one start time: the series never reset');
   for (let i = 1; i < points.length; i++) assert.ok(BigInt(points[i].timeUnixNano) >= BigInt(points[i - 1].timeUnixNano));
@@ -153,7 +185,8 @@ async function server(handler: Parameters<typeof createServer>[1]): Promise<{ se
 
 test('a failed push is logged and counted, never thrown: refused connection, HTTP error, no answer in time', async () => {
   const metrics = new OperatorMetrics();
-  const failure = async () => (await metrics.registry.getSingleMetricAsString('spiceai_operator_otlp_exports_total')).match(/result="failure"} (\d+)/)?.[1];
+  const failure = async () =>
+    (await metrics.registry.getSingleMetricAsString('spiceai_operator_otlp_exports_total')).match(/result="failure"} (\d+)/)?.[1];
   const closed = await server(() => {});
   closed.server.close();
   const unavailable = await server((_, res) => res.writeHead(503).end('overloaded'));

@@ -26,7 +26,10 @@ test('init writes the CA with private modes and refuses to overwrite without --f
   assert.is(again.status, 2);
   assert.match(again.stderr, /already exist: pass --force/);
   assert.is(readFileSync(join(dir, 'ca.crt'), 'utf8'), ca, 'the CA is untouched');
-  assert.match(execFileSync('openssl', ['x509', '-in', join(dir, 'ca.crt'), '-noout', '-text'], { encoding: 'utf8' }), /CA:TRUE, pathlen:0/);
+  assert.match(
+    execFileSync('openssl', ['x509', '-in', join(dir, 'ca.crt'), '-noout', '-text'], { encoding: 'utf8' }),
+    /CA:TRUE, pathlen:0/,
+  );
 });
 
 test('issue writes a node certificate that openssl verifies, with the hosts as SANs', () => {

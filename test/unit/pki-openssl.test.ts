@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCA, createCSR, issueLeaf, keyMatchesCertificate, parseCertificate, verifyIssuedBy, type CertificateAndKey } from '../../core/pki/index.ts';
+import {
+  createCA,
+  createCSR,
+  issueLeaf,
+  keyMatchesCertificate,
+  parseCertificate,
+  verifyIssuedBy,
+  type CertificateAndKey,
+} from '../../core/pki/index.ts';
 import { nameDer, readCertificate } from '../../core/pki/certificate.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pki-openssl-'));
@@ -36,7 +44,12 @@ function opensslOk(args: string[]): string {
 
 const ca = await createCA({ commonName: 'Spice.ai cluster CA', organizationalUnit: 'spiceai-operator' });
 const otherCa = await createCA({ commonName: 'Spice.ai cluster CA', organizationalUnit: 'spiceai-operator' });
-const nodeA = await issueLeaf({ ca, commonName: 'node-0', dnsNames: ['node-0.svc.example', 'localhost'], ipAddresses: ['127.0.0.1', 'fd00::1'] });
+const nodeA = await issueLeaf({
+  ca,
+  commonName: 'node-0',
+  dnsNames: ['node-0.svc.example', 'localhost'],
+  ipAddresses: ['127.0.0.1', 'fd00::1'],
+});
 const nodeB = await issueLeaf({ ca, commonName: 'node-1', dnsNames: ['node-1.svc.example'], ipAddresses: [] });
 const foreign = await issueLeaf({ ca: otherCa, commonName: 'node-1', dnsNames: ['node-1.svc.example'], ipAddresses: [] });
 write('ca.crt', ca.certPem);
@@ -100,8 +113,11 @@ test('openssl x509 -text shows the CA and leaf extensions', async () => {
   assert.is(new Date(/notAfter=(.+)/.exec(dates)![1]!).getTime(), info.notAfter.getTime());
 });
 
-test('openssl pkey reads the PKCS#8 keys, and their public halves are the certificates\'', async () => {
-  for (const [key, cert] of [['a.key', nodeA.certPem], ['ca.key', ca.certPem]] as const) {
+test("openssl pkey reads the PKCS#8 keys, and their public halves are the certificates'", async () => {
+  for (const [key, cert] of [
+    ['a.key', nodeA.certPem],
+    ['ca.key', ca.certPem],
+  ] as const) {
     assert.match(opensslOk(['pkey', '-in', key, '-noout', '-text']), /ASN1 OID: prime256v1/);
     assert.match(opensslOk(['pkey', '-in', key, '-check', '-noout']), /Key is valid/);
     assert.is(opensslOk(['pkey', '-in', key, '-pubout']), (await parseCertificate(cert)).publicKeyPem);
@@ -120,7 +136,7 @@ test('node:crypto X509Certificate (OpenSSL) matches the SANs: DNS, IPv4 and IPv6
   assert.not.ok(x.verify(new X509Certificate(otherCa.certPem).publicKey));
 });
 
-test('CSRs: openssl verifies ours; we certify openssl\'s (and openssl verifies the result)', async () => {
+test("CSRs: openssl verifies ours; we certify openssl's (and openssl verifies the result)", async () => {
   const ours = await createCSR({ commonName: 'node-2', dnsNames: ['node-2.svc.example'], ipAddresses: ['10.1.2.3'] });
   write('ours.csr', ours.csrPem);
   const req = openssl(['req', '-in', 'ours.csr', '-noout', '-verify', '-text']);
@@ -128,8 +144,28 @@ test('CSRs: openssl verifies ours; we certify openssl\'s (and openssl verifies t
   assert.match(req.stdout + req.stderr, /verify OK/);
   assert.match(req.stdout, /DNS:node-2\.svc\.example, IP Address:10\.1\.2\.3/);
 
-  opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'theirs.key', '-subj', '/CN=ignored', '-out', 'theirs.csr']);
-  const issued = await issueLeaf({ ca, commonName: 'node-3', dnsNames: ['node-3.svc.example'], ipAddresses: [], csrPem: readFileSync(join(dir, 'theirs.csr'), 'utf8') });
+  opensslOk([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'theirs.key',
+    '-subj',
+    '/CN=ignored',
+    '-out',
+    'theirs.csr',
+  ]);
+  const issued = await issueLeaf({
+    ca,
+    commonName: 'node-3',
+    dnsNames: ['node-3.svc.example'],
+    ipAddresses: [],
+    csrPem: readFileSync(join(dir, 'theirs.csr'), 'utf8'),
+  });
   write('theirs.crt', issued.certPem);
   assert.match(opensslOk(['verify', '-x509_strict', '-CAfile', 'ca.crt', 'theirs.crt']), /OK/);
   assert.ok(await keyMatchesCertificate(readFileSync(join(dir, 'theirs.key'), 'utf8'), issued.certPem));
@@ -149,10 +185,27 @@ for (const [label, keygen] of [
     // string_mask=default: PrintableString where possible, not UTF8String as ours.
     write('user.cnf', `[req]\ndistinguished_name = dn\nstring_mask = default\n[dn]\n${CA_EXT}`);
     opensslOk([
-      'req', '-x509', '-new', '-key', 'user.key', '-days', '30', '-multivalue-rdn',
-      '-subj', '/C=US/O=Example Corp+OU=Platform/CN=Customer Root', '-config', 'user.cnf', '-extensions', 'v3', '-out', 'user.crt',
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'user.key',
+      '-days',
+      '30',
+      '-multivalue-rdn',
+      '-subj',
+      '/C=US/O=Example Corp+OU=Platform/CN=Customer Root',
+      '-config',
+      'user.cnf',
+      '-extensions',
+      'v3',
+      '-out',
+      'user.crt',
     ]);
-    const userCa: CertificateAndKey = { certPem: readFileSync(join(dir, 'user.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'user.key'), 'utf8') };
+    const userCa: CertificateAndKey = {
+      certPem: readFileSync(join(dir, 'user.crt'), 'utf8'),
+      keyPem: readFileSync(join(dir, 'user.key'), 'utf8'),
+    };
     assert.ok(await keyMatchesCertificate(userCa.keyPem, userCa.certPem));
     const issued = await issueLeaf({ ca: userCa, commonName: 'node-0', dnsNames: ['node-0.svc.example'], ipAddresses: ['127.0.0.1'] });
     write('user-leaf.crt', issued.certPem);
@@ -271,7 +324,10 @@ test('mTLS: a client whose certificate comes from another CA is refused', async 
     const r = await connect(server.port, { ca: ca.certPem, cert: foreign.certPem, key: foreign.keyPem!, servername: 'node-0.svc.example' });
     assert.is(r.data, '', 'no data reaches a client the server refused');
     assert.equal(server.accepted, []);
-    assert.match(server.clientErrors.join('\n'), /UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_SIGNATURE_FAILURE/);
+    assert.match(
+      server.clientErrors.join('\n'),
+      /UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_SIGNATURE_FAILURE/,
+    );
   } finally {
     await server.close();
   }
@@ -295,7 +351,12 @@ test('mTLS: a client trusting another CA refuses the server; trusting a bundle o
 
 // ---- rustls (Deno) as the mTLS client ------------------------------------------------
 
-function denoClient(port: number, hostname: string, caPem: string, client: { certPem: string; keyPem?: string }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function denoClient(
+  port: number,
+  hostname: string,
+  caPem: string,
+  client: { certPem: string; keyPem?: string },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const script = `
     const conn = await Deno.connectTls({ hostname: ${JSON.stringify(hostname)}, port: ${port}, caCerts: [Deno.env.get('CA')], cert: Deno.env.get('CERT'), key: Deno.env.get('KEY') });
     await conn.write(new TextEncoder().encode('ping'));

@@ -3,7 +3,26 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCA, createCSR, csrPublicKey, decodePem, decodePemBlocks, encodePem, issueLeaf, joinPemCertificates, keyMatchesCertificate, loadCA, needsRenewal, normalizeIpAddress, parseCertificate, PkiError, renewalTime, sansEqual, splitPemCertificates, verifyIssuedBy } from '../../core/pki/index.ts';
+import {
+  createCA,
+  createCSR,
+  csrPublicKey,
+  decodePem,
+  decodePemBlocks,
+  encodePem,
+  issueLeaf,
+  joinPemCertificates,
+  keyMatchesCertificate,
+  loadCA,
+  needsRenewal,
+  normalizeIpAddress,
+  parseCertificate,
+  PkiError,
+  renewalTime,
+  sansEqual,
+  splitPemCertificates,
+  verifyIssuedBy,
+} from '../../core/pki/index.ts';
 import { nameDer, readCertificate } from '../../core/pki/certificate.ts';
 import { generateKeyPair } from '../../core/pki/keys.ts';
 
@@ -65,14 +84,21 @@ test('CA: times from 2050 on are GeneralizedTime and read back exactly', async (
 });
 
 test('CA: milliseconds of now are dropped', async () => {
-  const info = await parseCertificate((await createCA({ commonName: 'ms', now: new Date('2026-03-01T12:00:00.789Z'), validityDays: 1 })).certPem);
+  const info = await parseCertificate(
+    (await createCA({ commonName: 'ms', now: new Date('2026-03-01T12:00:00.789Z'), validityDays: 1 })).certPem,
+  );
   assert.is(info.notBefore.toISOString(), '2026-03-01T11:55:00.000Z');
   assert.is(info.notAfter.toISOString(), '2026-03-02T12:00:00.000Z');
 });
 
 test('CA renewal with the same key and names: leaves of the old certificate verify against the new one', async () => {
   const later = new Date(now.getTime() + 3000 * DAY);
-  const renewed = await createCA({ commonName: 'Spice.ai cluster CA', organizationalUnit: 'spiceai-operator', now: later, keyPem: ca.keyPem });
+  const renewed = await createCA({
+    commonName: 'Spice.ai cluster CA',
+    organizationalUnit: 'spiceai-operator',
+    now: later,
+    keyPem: ca.keyPem,
+  });
   const [before, after] = [await parseCertificate(ca.certPem), await parseCertificate(renewed.certPem)];
   assert.is(after.subject, before.subject);
   assert.is(after.subjectKeyId, before.subjectKeyId);
@@ -120,19 +146,32 @@ test('leaf: verifyIssuedBy is true for its CA, false for another CA with the sam
 
 test('leaf: notAfter is capped at the CA notAfter when the CA expires sooner', async () => {
   const shortCa = await createCA({ commonName: 'short', validityDays: 30, now });
-  const info = await parseCertificate((await issueLeaf({ ca: shortCa, commonName: 'n', dnsNames: ['n.example'], ipAddresses: [], now })).certPem);
+  const info = await parseCertificate(
+    (await issueLeaf({ ca: shortCa, commonName: 'n', dnsNames: ['n.example'], ipAddresses: [], now })).certPem,
+  );
   assert.is(info.notAfter.getTime(), (await parseCertificate(shortCa.certPem)).notAfter.getTime());
-  const later = await issueLeaf({ ca: shortCa, commonName: 'n', dnsNames: ['n.example'], ipAddresses: [], now: new Date(now.getTime() + 29 * DAY) });
+  const later = await issueLeaf({
+    ca: shortCa,
+    commonName: 'n',
+    dnsNames: ['n.example'],
+    ipAddresses: [],
+    now: new Date(now.getTime() + 29 * DAY),
+  });
   assert.is((await parseCertificate(later.certPem)).notAfter.getTime(), now.getTime() + 30 * DAY);
 });
 
 test('leaf: notBefore is never before the CA notBefore', async () => {
-  const info = await parseCertificate((await issueLeaf({ ca, commonName: 'n', dnsNames: ['n.example'], ipAddresses: [], now: new Date(now.getTime() - 60_000) })).certPem);
+  const info = await parseCertificate(
+    (await issueLeaf({ ca, commonName: 'n', dnsNames: ['n.example'], ipAddresses: [], now: new Date(now.getTime() - 60_000) })).certPem,
+  );
   assert.is(info.notBefore.getTime(), now.getTime() - FIVE_MIN);
 });
 
 test('leaf: an expired CA refuses to sign', async () => {
-  await rejects(issueLeaf({ ca, commonName: 'n', dnsNames: ['n.example'], ipAddresses: [], now: new Date(now.getTime() + 3651 * DAY) }), /CA certificate expired at/);
+  await rejects(
+    issueLeaf({ ca, commonName: 'n', dnsNames: ['n.example'], ipAddresses: [], now: new Date(now.getTime() + 3651 * DAY) }),
+    /CA certificate expired at/,
+  );
 });
 
 test('leaf: a loaded CA signs the same way, and loadCA picks the certificate of a bundle that matches the key', async () => {
@@ -170,7 +209,10 @@ test('CSR: a tampered CSR is refused', async () => {
   assert.ok(at > 0);
   der[at + 5] = '1'.charCodeAt(0); // CN=node-1: still valid DER, signature no longer matches
   const tampered = encodePem('CERTIFICATE REQUEST', der);
-  await rejects(issueLeaf({ ca, commonName: 'node-1', dnsNames: ['node-1.example'], ipAddresses: [], csrPem: tampered, now }), /signature does not verify/);
+  await rejects(
+    issueLeaf({ ca, commonName: 'node-1', dnsNames: ['node-1.example'], ipAddresses: [], csrPem: tampered, now }),
+    /signature does not verify/,
+  );
   await rejects(csrPublicKey(encodePem('CERTIFICATE REQUEST', new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x00]))), /not a PKCS#10/);
 });
 
@@ -244,11 +286,17 @@ test('PEM: CRLF, indentation and surrounding text are tolerated; bundles split',
   const parts = splitPemCertificates(bundle);
   assert.equal(parts, [otherCa.certPem, ca.certPem]);
   assert.is(joinPemCertificates([otherCa.certPem, ca.certPem.replace(/\n/g, '\r\n')]), otherCa.certPem + ca.certPem);
-  assert.equal(decodePemBlocks(bundle).map((b) => b.label), ['CERTIFICATE', 'PRIVATE KEY', 'CERTIFICATE']);
+  assert.equal(
+    decodePemBlocks(bundle).map((b) => b.label),
+    ['CERTIFICATE', 'PRIVATE KEY', 'CERTIFICATE'],
+  );
   const der = decodePem(ca.certPem, 'CERTIFICATE').der;
   assert.is(encodePem('CERTIFICATE', der), ca.certPem);
   assert.ok(ca.certPem.split('\n').every((line) => line.length <= 64));
-  assert.throws(() => decodePem('-----BEGIN PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END PRIVATE KEY-----', 'PRIVATE KEY'), /encrypted PEM is not supported/);
+  assert.throws(
+    () => decodePem('-----BEGIN PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END PRIVATE KEY-----', 'PRIVATE KEY'),
+    /encrypted PEM is not supported/,
+  );
 });
 
 // ---- keys and renewal ---------------------------------------------------------------
@@ -284,7 +332,11 @@ test('renewalTime is notBefore + 2/3 of the lifetime, truncated to seconds; need
 
 test('core/pki runs under Deno, and Node verifies what Deno issued', async () => {
   const root = new URL('../../', import.meta.url).pathname;
-  const env = { ...process.env, DENO_DIR: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'spiceai-operator', 'deno'), NO_COLOR: '1' };
+  const env = {
+    ...process.env,
+    DENO_DIR: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'spiceai-operator', 'deno'),
+    NO_COLOR: '1',
+  };
   const script = `
     import * as pki from './core/pki/index.ts';
     const ca = await pki.createCA({ commonName: 'deno CA' });

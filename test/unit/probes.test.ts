@@ -2,11 +2,27 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OperatorMetrics } from '../../shim/metrics.ts';
-import { CHECK_CACHES_FRESH, CHECK_CACHES_SYNCED, CHECK_STARTED, probeHandler, readinessOf, STALE_CACHE_MS, type CacheHealth } from '../../shim/probes.ts';
+import {
+  CHECK_CACHES_FRESH,
+  CHECK_CACHES_SYNCED,
+  CHECK_STARTED,
+  probeHandler,
+  readinessOf,
+  STALE_CACHE_MS,
+  type CacheHealth,
+} from '../../shim/probes.ts';
 import { checkMetrics, sampleValue } from '../harness/prometheus.ts';
 
 const NOW = 1_800_000_000_000;
-const cache = (over: Partial<CacheHealth> = {}): CacheHealth => ({ kind: 'Pod', namespace: '', lastListMs: NOW - 1000, lastWatchMs: NOW - 1000, synced: true, watching: true, ...over });
+const cache = (over: Partial<CacheHealth> = {}): CacheHealth => ({
+  kind: 'Pod',
+  namespace: '',
+  lastListMs: NOW - 1000,
+  lastWatchMs: NOW - 1000,
+  synced: true,
+  watching: true,
+  ...over,
+});
 
 const failed = (r: ReturnType<typeof readinessOf>) => r.checks.filter((c) => c.failure).map((c) => c.name);
 
@@ -20,7 +36,12 @@ test('ready once started, synced, and every cache watches or listed recently', (
     ],
   });
   assert.equal(failed(readinessOf({ started: false, synced: true, caches: [cache()], now: NOW })), [CHECK_STARTED]);
-  const unsynced = readinessOf({ started: true, synced: false, caches: [cache({ synced: false, kind: 'Secret', namespace: 'a' })], now: NOW });
+  const unsynced = readinessOf({
+    started: true,
+    synced: false,
+    caches: [cache({ synced: false, kind: 'Secret', namespace: 'a' })],
+    now: NOW,
+  });
   assert.equal(failed(unsynced), [CHECK_CACHES_SYNCED]);
   assert.match(unsynced.checks[1]!.failure, 'Secret (namespace a)');
 });
@@ -30,14 +51,25 @@ test('a cache without a watch and without success for longer than STALE_CACHE_MS
   // Watching now: fine however old the last event (a quiet kind sends none).
   assert.ok(readinessOf({ started: true, synced: true, caches: [cache({ lastListMs: old, lastWatchMs: old })], now: NOW }).ready);
   // Not watching, but failing only since recently (a backoff in progress): still ready.
-  assert.ok(readinessOf({ started: true, synced: true, caches: [cache({ watching: false, lastListMs: old, lastWatchMs: NOW - 60_000 })], now: NOW }).ready);
-  const stale = readinessOf({ started: true, synced: true, caches: [cache(), cache({ kind: 'SpicepodSet', namespace: 'team', watching: false, lastListMs: old, lastWatchMs: old })], now: NOW });
+  assert.ok(
+    readinessOf({ started: true, synced: true, caches: [cache({ watching: false, lastListMs: old, lastWatchMs: NOW - 60_000 })], now: NOW })
+      .ready,
+  );
+  const stale = readinessOf({
+    started: true,
+    synced: true,
+    caches: [cache(), cache({ kind: 'SpicepodSet', namespace: 'team', watching: false, lastListMs: old, lastWatchMs: old })],
+    now: NOW,
+  });
   assert.not.ok(stale.ready);
   assert.equal(failed(stale), [CHECK_CACHES_FRESH]);
-  assert.is(stale.checks[2]!.failure, `SpicepodSet (namespace team) has had no successful list or watch for ${Math.round((STALE_CACHE_MS + 10_000) / 1000)} s`);
+  assert.is(
+    stale.checks[2]!.failure,
+    `SpicepodSet (namespace team) has had no successful list or watch for ${Math.round((STALE_CACHE_MS + 10_000) / 1000)} s`,
+  );
 });
 
-test('/healthz and /readyz answer in the API server\'s verbose format; other paths are passed on', async () => {
+test("/healthz and /readyz answer in the API server's verbose format; other paths are passed on", async () => {
   let ready = readinessOf({ started: true, synced: true, caches: [cache()], now: NOW });
   const probes = probeHandler(() => ready);
   const get = (path: string, method = 'GET') => probes(new Request(`http://x${path}`, { method }));

@@ -145,7 +145,10 @@ test('the global retry bucket delays retries once its burst is spent, and refill
   const delays = ['a', 'b', 'c', 'd', 'e'].map((k) => limiter.when(k));
   assert.equal(delays, [0, 0, 0, 100, 200], 'burst is free, then one token per 100 ms');
   await clock.advance(1_000); // 10 tokens accrue, the 2 borrowed ones are repaid, burst caps the rest
-  assert.equal(['f', 'g', 'h', 'i'].map((k) => limiter.when(k)), [0, 0, 0, 100]);
+  assert.equal(
+    ['f', 'g', 'h', 'i'].map((k) => limiter.when(k)),
+    [0, 0, 0, 100],
+  );
   const perKey = new RetryRateLimiter({ baseDelayMs: 50, jitter: 0, retryBucket: { qps: 10, burst: 1 }, clock });
   assert.is(perKey.when('k'), 50, 'the per-key delay wins when larger');
   assert.is(perKey.when('k'), 100);

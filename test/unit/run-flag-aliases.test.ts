@@ -23,7 +23,16 @@ test('kubebuilder and product spellings set the same settings; defaults and env 
   assert.is(defaults.namespaces, undefined, 'all namespaces');
   assert.is(defaults['metrics-bind-address'], undefined, 'aliases are folded into the flag they name');
 
-  const kubebuilder = parse(['--metrics-bind-address', ':8080', '--leader-election-id', 'abc.example.com', '--zap-log-level', 'error', '--webhook-bind-address', ':9443']);
+  const kubebuilder = parse([
+    '--metrics-bind-address',
+    ':8080',
+    '--leader-election-id',
+    'abc.example.com',
+    '--zap-log-level',
+    'error',
+    '--webhook-bind-address',
+    ':9443',
+  ]);
   assert.is(kubebuilder['metrics-endpoint'], ':8080');
   assert.is(kubebuilder['lease-name'], 'abc.example.com');
   assert.is(kubebuilder['log-level'], 'error');
@@ -39,14 +48,28 @@ test('kubebuilder and product spellings set the same settings; defaults and env 
   // The same value twice is fine; two different ones are refused, naming both.
   assert.is(parse(['--metrics-endpoint', ':1', '--metrics-bind-address', ':1'])['metrics-endpoint'], ':1');
   // Given explicitly, the default value still beats the environment and conflicts with an alias.
-  assert.is(parse(['--operator-namespace', 'spiceai-operator-system'], { POD_NAMESPACE: 'ops' })['operator-namespace'], 'spiceai-operator-system');
+  assert.is(
+    parse(['--operator-namespace', 'spiceai-operator-system'], { POD_NAMESPACE: 'ops' })['operator-namespace'],
+    'spiceai-operator-system',
+  );
   assert.throws(() => parse(['--metrics-endpoint', '0.0.0.0:9090', '--metrics-bind-address', ':8080']), /name the same setting/);
-  assert.throws(() => parse(['--metrics-endpoint', ':1', '--metrics-bind-address', ':2']), (e: Error) => e instanceof UsageError && /--metrics-endpoint and --metrics-bind-address name the same setting/.test(e.message));
+  assert.throws(
+    () => parse(['--metrics-endpoint', ':1', '--metrics-bind-address', ':2']),
+    (e: Error) => e instanceof UsageError && /--metrics-endpoint and --metrics-bind-address name the same setting/.test(e.message),
+  );
 });
 
 test('Go-style booleans: --name=true and --name=false, the latter as --no-name where the command has one', () => {
-  const options = { 'leader-elect': { type: 'boolean' }, 'no-leader-elect': { type: 'boolean' }, verbose: { type: 'boolean' }, 'lease-name': { type: 'string' } };
-  assert.equal(goStyleBooleans(['--leader-elect=true', '--verbose=false', '--lease-name=false'], options), ['--leader-elect', '--lease-name=false']);
+  const options = {
+    'leader-elect': { type: 'boolean' },
+    'no-leader-elect': { type: 'boolean' },
+    verbose: { type: 'boolean' },
+    'lease-name': { type: 'string' },
+  };
+  assert.equal(goStyleBooleans(['--leader-elect=true', '--verbose=false', '--lease-name=false'], options), [
+    '--leader-elect',
+    '--lease-name=false',
+  ]);
   assert.equal(goStyleBooleans(['--leader-elect=false'], options), ['--no-leader-elect']);
   assert.is((parseCommandArgs(runCommand, ['--leader-elect=false']).values as Record<string, unknown>)['no-leader-elect'], true);
 });
@@ -77,7 +100,8 @@ test('log level and format: debug|info|warn|error, json|console; contradictions 
 
 test('the executable refuses contradictory or unknown values in one line', () => {
   const bin = new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname;
-  const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'run', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [bin, 'run', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
   for (const [args, pattern] of [
     [['--metrics-endpoint', ':1', '--metrics-bind-address', ':2'], /name the same setting/],
     [['--leader-elect', '--no-leader-elect'], /--leader-elect and --no-leader-elect contradict/],
@@ -90,7 +114,16 @@ test('the executable refuses contradictory or unknown values in one line', () =>
     assert.is(r.stderr.trim().split('\n').length, 1);
   }
   const help = spawnSync(process.execPath, [bin, 'run', '--help'], { encoding: 'utf8' }).stdout;
-  for (const flag of ['--metrics-bind-address', '--health-probe-bind-address', '--leader-election-id', '--zap-log-level', '--zap-encoder', '--watch-namespaces', '--webhook-bind-address']) assert.ok(help.includes(flag), `--help names ${flag}`);
+  for (const flag of [
+    '--metrics-bind-address',
+    '--health-probe-bind-address',
+    '--leader-election-id',
+    '--zap-log-level',
+    '--zap-encoder',
+    '--watch-namespaces',
+    '--webhook-bind-address',
+  ])
+    assert.ok(help.includes(flag), `--help names ${flag}`);
 });
 
 test.run();

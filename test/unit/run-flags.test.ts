@@ -24,7 +24,9 @@ function readmeRows(): { flags: string[]; default: string }[] {
 }
 
 test('the README names exactly the flags run has, and their other names', () => {
-  const documented = readmeRows().flatMap((r) => r.flags).sort();
+  const documented = readmeRows()
+    .flatMap((r) => r.flags)
+    .sort();
   assert.equal(documented, RUN_FLAGS.flatMap((f) => [f.name, ...(f.aliases ?? [])]).sort());
 });
 
@@ -37,7 +39,7 @@ test('the README states each default the parser uses, and none for flags without
   }
 });
 
-test('the parser and --help use the table\'s defaults', () => {
+test("the parser and --help use the table's defaults", () => {
   const values = parseCommandArgs(runCommand, []).values as Record<string, unknown>;
   const help = helpText(runCommand);
   for (const flag of RUN_FLAGS) {

@@ -24,12 +24,18 @@ test('serve refuses what cannot work, in one line, before listening', () => {
   const cases: [string[], RegExp][] = [
     [[], /expected one handler to serve \(workloads, network-policy, cluster, pki, pod-monitor\)/],
     [['injector'], /unknown handler injector \(known: workloads/],
-    [['workloads', '--listen', '0.0.0.0:8443'], /--listen 0\.0\.0\.0:8443: without --tls-cert\/--tls-key a hook is served on a loopback address only/],
+    [
+      ['workloads', '--listen', '0.0.0.0:8443'],
+      /--listen 0\.0\.0\.0:8443: without --tls-cert\/--tls-key a hook is served on a loopback address only/,
+    ],
     [['workloads', '--listen', 'nowhere'], /--listen: nowhere is not host:port/],
     [['workloads', '--tls-cert', '/x.crt'], /--tls-cert and --tls-key go together/],
     [['workloads', '--listen', '127.0.0.1:0', '--client-ca', '/x'], /--client-ca needs --tls-cert and --tls-key/],
     [['workloads', '--tls-cert', '/nonexistent.crt', '--tls-key', '/nonexistent.key'], /--tls-cert \/nonexistent\.crt: no such file/],
-    [['workloads', '--listen', '127.0.0.1:0', '--reload-seconds', 'often'], /--reload-seconds often: expected a whole number of seconds >= 0/],
+    [
+      ['workloads', '--listen', '127.0.0.1:0', '--reload-seconds', 'often'],
+      /--reload-seconds often: expected a whole number of seconds >= 0/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = serve(args);
@@ -39,11 +45,22 @@ test('serve refuses what cannot work, in one line, before listening', () => {
   }
 });
 
-test('over mutual TLS: the operator\'s client certificate is served, a stranger\'s and none are refused in the handshake', async () => {
-  const hook = await startNodeHook('network-policy', ['--tls-cert', files.serverCert, '--tls-key', files.serverKey, '--client-ca', files.caCert]);
+test("over mutual TLS: the operator's client certificate is served, a stranger's and none are refused in the handshake", async () => {
+  const hook = await startNodeHook('network-policy', [
+    '--tls-cert',
+    files.serverCert,
+    '--tls-key',
+    files.serverKey,
+    '--client-ca',
+    files.caCert,
+  ]);
   try {
     assert.match(hook.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-    const ok = await rawRequest(hook.url, 'GET', '/healthz', {}, undefined, { ca: files.pem.ca, cert: files.pem.clientCert, key: files.pem.clientKey });
+    const ok = await rawRequest(hook.url, 'GET', '/healthz', {}, undefined, {
+      ca: files.pem.ca,
+      cert: files.pem.clientCert,
+      key: files.pem.clientKey,
+    });
     assert.is(ok.status, 200);
     assert.is(JSON.parse(ok.body.toString()).handler, 'network-policy');
     for (const [what, tls] of [
@@ -70,7 +87,9 @@ function served(port: number, tls: { ca: string; cert?: string; key?: string }):
     });
     let text = '';
     socket.on('data', (c) => (text += c));
-    socket.on('end', () => resolve(/^HTTP\/1\.1 200/.test(text) ? socket.getPeerCertificate().fingerprint256 : `answered ${text.slice(0, 20)}`));
+    socket.on('end', () =>
+      resolve(/^HTTP\/1\.1 200/.test(text) ? socket.getPeerCertificate().fingerprint256 : `answered ${text.slice(0, 20)}`),
+    );
     socket.on('error', (e) => resolve(`refused: ${e.message}`));
   });
 }
@@ -81,14 +100,29 @@ test('a renewed certificate and CA in the files (a mounted Secret updated by the
   copyFileSync(files.serverCert, paths.cert);
   copyFileSync(files.serverKey, paths.key);
   copyFileSync(files.caCert, paths.ca);
-  const hook = await startNodeHook('workloads', ['--tls-cert', paths.cert, '--tls-key', paths.key, '--client-ca', paths.ca, '--reload-seconds', '1']);
+  const hook = await startNodeHook('workloads', [
+    '--tls-cert',
+    paths.cert,
+    '--tls-key',
+    paths.key,
+    '--client-ca',
+    paths.ca,
+    '--reload-seconds',
+    '1',
+  ]);
   try {
     const oldClient = { ca: files.pem.ca, cert: files.pem.clientCert, key: files.pem.clientKey };
     const first = await served(hook.port, oldClient);
     assert.match(first, /^[0-9A-F:]{95}$/, first);
     const ca = await createCA({ commonName: 'renewed-ca', validityDays: 30 });
     const leaf = await issueLeaf({ ca, commonName: 'hook', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: 30 });
-    const client = await issueLeaf({ ca, commonName: 'spiceai-operator', dnsNames: ['spiceai-operator'], ipAddresses: [], validityDays: 30 });
+    const client = await issueLeaf({
+      ca,
+      commonName: 'spiceai-operator',
+      dnsNames: ['spiceai-operator'],
+      ipAddresses: [],
+      validityDays: 30,
+    });
     writeFileSync(paths.ca, ca.certPem);
     writeFileSync(paths.cert, leaf.certPem);
     writeFileSync(paths.key, leaf.keyPem!);
@@ -100,7 +134,11 @@ test('a renewed certificate and CA in the files (a mounted Secret updated by the
     }
     assert.match(now, /^[0-9A-F:]{95}$/, `the new certificate and client CA are served: ${now}\n${hook.output()}`);
     assert.is.not(now, first);
-    assert.not.match(await served(hook.port, { ca: ca.certPem, cert: files.pem.clientCert, key: files.pem.clientKey }), /^[0-9A-F:]{95}$/, 'a client of the old CA is refused');
+    assert.not.match(
+      await served(hook.port, { ca: ca.certPem, cert: files.pem.clientCert, key: files.pem.clientKey }),
+      /^[0-9A-F:]{95}$/,
+      'a client of the old CA is refused',
+    );
     assert.not.match(await served(hook.port, { ca: ca.certPem }), /^[0-9A-F:]{95}$/, 'no client certificate is refused');
     assert.match(hook.output(), /"hook certificate reloaded"/);
     assert.is(hook.child.exitCode, null, 'the same process');

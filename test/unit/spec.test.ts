@@ -136,10 +136,16 @@ test('normalization never throws and is idempotent', () => {
     {
       replicas: fc.integer({ min: -2, max: 9 }),
       httpPort: fc.integer({ min: 0, max: 70000 }),
-      spiced: fc.record({ http_port: fc.integer({ min: 1, max: 65535 }), flight_port: fc.integer({ min: 1, max: 65535 }) }, { requiredKeys: [] }),
+      spiced: fc.record(
+        { http_port: fc.integer({ min: 1, max: 65535 }), flight_port: fc.integer({ min: 1, max: 65535 }) },
+        { requiredKeys: [] },
+      ),
       image: fc.record({ tag: fc.string(), pullPolicy: fc.constantFrom('Always', 'Never', 'IfNotPresent', 'Bogus') }, { requiredKeys: [] }),
       spiceai_image_tag: fc.string(),
-      update_strategy: fc.record({ type: fc.constantFrom('RollingOrdered', 'BlueGreen', 'Nope'), max_unavailable: fc.oneof(fc.nat(5), fc.constant('50%')) }, { requiredKeys: [] }),
+      update_strategy: fc.record(
+        { type: fc.constantFrom('RollingOrdered', 'BlueGreen', 'Nope'), max_unavailable: fc.oneof(fc.nat(5), fc.constant('50%')) },
+        { requiredKeys: [] },
+      ),
       spicepod: fc.oneof(fc.constant(pod), fc.string(), fc.constant('kind: Spicepod\nname: x\nversion: v1')),
       serviceAccount: fc.record({ enabled: fc.boolean(), create: fc.boolean(), name: fc.string({ minLength: 1 }) }, { requiredKeys: [] }),
     },
@@ -202,10 +208,18 @@ test('Memo keeps the most recently used entries', () => {
 
 /** Malformed image references: the API server accepts them, every pod then fails with InvalidImageName. */
 const MALFORMED_IMAGES: [string, Record<string, unknown>, RegExp][] = [
-  ['an upper-case repository', { image: { name: 'spiceai/SpiceAI' } }, /^spec\.image\.name "spiceai\/SpiceAI" is not an image repository name/],
+  [
+    'an upper-case repository',
+    { image: { name: 'spiceai/SpiceAI' } },
+    /^spec\.image\.name "spiceai\/SpiceAI" is not an image repository name/,
+  ],
   ['a tag with a colon', { image: { tag: '1.0:models' } }, /^spec\.image\.tag "1\.0:models" is not an image tag/],
   ['a tag with a short digest', { image: { tag: 'latest@sha256:abc' } }, /^spec\.image\.tag/],
-  ['a registry with a scheme', { image: { registry: 'https://ghcr.io' } }, /^spec\.image\.registry "https:\/\/ghcr\.io" is not a registry host/],
+  [
+    'a registry with a scheme',
+    { image: { registry: 'https://ghcr.io' } },
+    /^spec\.image\.registry "https:\/\/ghcr\.io" is not a registry host/,
+  ],
   ['a repository with a space', { image: { name: 'spiceai/ spiceai' } }, /^spec\.image\.name/],
 ];
 
@@ -214,7 +228,10 @@ test('what the API server (or the kubelet, for images) would refuse is InvalidSp
     const result = normalizeSpicepodSetSpec({ spicepod: pod, ...extra });
     assert.not.ok(result.ok, `${what}: refused`);
     const found = result.ok ? [] : result.problems.map((p) => `${p.field} ${p.message}`);
-    assert.ok(found.some((m) => message.test(m)), `${what}: ${found.join('; ')}`);
+    assert.ok(
+      found.some((m) => message.test(m)),
+      `${what}: ${found.join('; ')}`,
+    );
   }
 });
 

@@ -124,7 +124,13 @@ function pod(p: PodInput): KubeObject {
       containers: [
         {
           name: p.containerName ?? 'spiced',
-          ports: p.port === undefined ? [] : [{ name: 'flight', containerPort: 50051 }, { name: 'http', containerPort: p.port }],
+          ports:
+            p.port === undefined
+              ? []
+              : [
+                  { name: 'flight', containerPort: 50051 },
+                  { name: 'http', containerPort: p.port },
+                ],
         },
       ],
     },
@@ -132,7 +138,7 @@ function pod(p: PodInput): KubeObject {
       phase: p.phase ?? 'Running',
       podIP: p.ip === null ? undefined : (p.ip ?? '127.0.0.1'),
       startTime: '2025-01-02T03:04:05Z',
-      conditions: [{ type: 'Ready', status: p.ready ?? true ? 'True' : 'False' }],
+      conditions: [{ type: 'Ready', status: (p.ready ?? true) ? 'True' : 'False' }],
       containerStatuses: [{ name: 'spiced', ready: p.ready ?? true, restartCount: p.restarts ?? 0, state }],
     },
   };
@@ -150,11 +156,15 @@ function handlerFor(world: World) {
   const deps: StatusDependencies = {
     getObject: (type: TypeRef, namespace, name) => {
       calls.getObject.push([type.kind, namespace, name]);
-      return world.objects.find((o) => o.apiVersion === type.apiVersion && o.kind === type.kind && o.metadata.namespace === namespace && o.metadata.name === name);
+      return world.objects.find(
+        (o) => o.apiVersion === type.apiVersion && o.kind === type.kind && o.metadata.namespace === namespace && o.metadata.name === name,
+      );
     },
     listPods: async (namespace, labels) => {
       calls.listPods.push([namespace, labels]);
-      return world.pods.filter((p) => p.metadata.namespace === namespace && Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v));
+      return world.pods.filter(
+        (p) => p.metadata.namespace === namespace && Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v),
+      );
     },
     ready: () => world.ready ?? true,
     fetch: world.fetch,
@@ -209,8 +219,23 @@ test('a set: per-pod details and spiced health/readiness for healthy, not ready,
     pod({ name: 'app-2-0', app: 'app', port: hanging.port }),
     pod({ name: 'app-3-0', app: 'app', port: refusedPort }),
     pod({ name: 'app-4-0', app: 'app', port: unhealthy.port }),
-    pod({ name: 'app-5-0', app: 'app', port: refusedPort, ready: false, restarts: 7, waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container=spiced' } }),
-    pod({ name: 'app-6-0', app: 'app', port: healthy.port, phase: 'Pending', ip: null, ready: false, waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "spiceai/spiceai:nope"' } }),
+    pod({
+      name: 'app-5-0',
+      app: 'app',
+      port: refusedPort,
+      ready: false,
+      restarts: 7,
+      waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container=spiced' },
+    }),
+    pod({
+      name: 'app-6-0',
+      app: 'app',
+      port: healthy.port,
+      phase: 'Pending',
+      ip: null,
+      ready: false,
+      waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "spiceai/spiceai:nope"' },
+    }),
     pod({ name: 'other-0', app: 'other', port: healthy.port }),
   ];
   const hangingBefore = hanging.hits.length;
@@ -229,7 +254,10 @@ test('a set: per-pod details and spiced health/readiness for healthy, not ready,
   assert.not.ok('pauseReason' in view);
   assert.equal(view.replicas, { ready: 4, total: 7 });
   assert.is(view.observedAt, '2025-06-01T00:00:00.000Z');
-  assert.equal(view.pods.map((p) => p.name), ['app-0-0', 'app-1-0', 'app-2-0', 'app-3-0', 'app-4-0', 'app-5-0', 'app-6-0']);
+  assert.equal(
+    view.pods.map((p) => p.name),
+    ['app-0-0', 'app-1-0', 'app-2-0', 'app-3-0', 'app-4-0', 'app-5-0', 'app-6-0'],
+  );
   const p = byName(view);
 
   assert.equal(p['app-0-0'], {
@@ -299,7 +327,9 @@ test('a fetch that ignores the abort signal still cannot hold the answer: the po
     return new Promise<Response>(() => {});
   }) as typeof fetch;
   const pods = [pod({ name: 'stuck-0', app: 'stuck', port: 8090 })];
-  const view = (await (await within(handlerFor({ objects: [set('stuck')], pods, fetch: neverSettles }).get('/ns/stuck'))).json()) as SetStatus;
+  const view = (await (
+    await within(handlerFor({ objects: [set('stuck')], pods, fetch: neverSettles }).get('/ns/stuck'))
+  ).json()) as SetStatus;
   assert.is(calls, 2);
   assert.is(view.pods[0]!.health, 'unreachable');
   assert.is(view.pods[0]!.readiness, 'unreachable');
@@ -359,11 +389,21 @@ test('a crashlooping set is paused with the pauseReason of its status; a newer s
 // --- a SpicepodCluster ---
 
 function cluster(name: string, status?: Record<string, unknown>): KubeObject {
-  return { apiVersion: 'spice.ai/v1alpha1', kind: 'SpicepodCluster', metadata: { name, namespace: 'ns', uid: `uid-${name}` }, spec: {}, ...(status ? { status } : {}) };
+  return {
+    apiVersion: 'spice.ai/v1alpha1',
+    kind: 'SpicepodCluster',
+    metadata: { name, namespace: 'ns', uid: `uid-${name}` },
+    spec: {},
+    ...(status ? { status } : {}),
+  };
 }
 
 const clusterSet = (name: string, role: 'scheduler' | 'executor', replicas: number) =>
-  set(name, { replicas, cluster: { role, clusterName: 'dq', allowInsecureConnections: true } }, { readyReplicas: replicas, observedGeneration: 1 });
+  set(
+    name,
+    { replicas, cluster: { role, clusterName: 'dq', allowInsecureConnections: true } },
+    { readyReplicas: replicas, observedGeneration: 1 },
+  );
 
 test('a cluster: its scheduler and executor sets with their pods, grouped by role; executors are not probed', async () => {
   const objects = [cluster('dq'), clusterSet('dq-scheduler', 'scheduler', 1), clusterSet('dq-executor', 'executor', 2)];
@@ -383,7 +423,10 @@ test('a cluster: its scheduler and executor sets with their pods, grouped by rol
   assert.is(view.scheduler!.name, 'dq-scheduler');
   assert.is(view.scheduler!.role, 'scheduler');
   assert.equal(view.scheduler!.replicas, { ready: 1, total: 1 });
-  assert.equal(view.scheduler!.pods.map((p) => [p.name, p.health, p.readiness]), [['dq-scheduler-0-0', 'healthy', 'ready']]);
+  assert.equal(
+    view.scheduler!.pods.map((p) => [p.name, p.health, p.readiness]),
+    [['dq-scheduler-0-0', 'healthy', 'ready']],
+  );
   assert.is(view.executor!.name, 'dq-executor');
   assert.is(view.executor!.role, 'executor');
   assert.equal(
@@ -398,15 +441,26 @@ test('a cluster: its scheduler and executor sets with their pods, grouped by rol
 });
 
 test('a cluster whose child sets do not exist yet has null roles; child names come from its status when set', async () => {
-  const early = (await (await handlerFor({ objects: [cluster('new')], pods: [] }).get('/ns/new?kind=SpicepodCluster')).json()) as ClusterStatus;
+  const early = (await (
+    await handlerFor({ objects: [cluster('new')], pods: [] }).get('/ns/new?kind=SpicepodCluster')
+  ).json()) as ClusterStatus;
   assert.is(early.scheduler, null);
   assert.is(early.executor, null);
-  const objects = [cluster('named', { schedulerSpicepodsetName: 'custom-s', executorSpicepodsetName: 'custom-e' }), clusterSet('custom-s', 'scheduler', 1)];
+  const objects = [
+    cluster('named', { schedulerSpicepodsetName: 'custom-s', executorSpicepodsetName: 'custom-e' }),
+    clusterSet('custom-s', 'scheduler', 1),
+  ];
   const { get, calls } = handlerFor({ objects, pods: [] });
   const view = (await (await get('/ns/named?kind=spicepodcluster')).json()) as ClusterStatus;
   assert.is(view.scheduler!.name, 'custom-s');
   assert.is(view.executor, null);
-  assert.equal(calls.getObject.filter(([kind]) => kind === 'SpicepodSet').map(([, , name]) => name).sort(), ['custom-e', 'custom-s']);
+  assert.equal(
+    calls.getObject
+      .filter(([kind]) => kind === 'SpicepodSet')
+      .map(([, , name]) => name)
+      .sort(),
+    ['custom-e', 'custom-s'],
+  );
 });
 
 // --- errors ---

@@ -31,10 +31,19 @@ const client = new KubeClient(kc, { onRequest: (r) => requests.push(`${r.verb} $
 const line = (type: string, object: unknown) => `${JSON.stringify({ type, object })}\n`;
 const pod = (name: string, rv: string) => ({ metadata: { name, namespace: 'apps', resourceVersion: rv } });
 const watchPods = (onEvent: (e: WatchEvent) => void, signal = new AbortController().signal) =>
-  client.watch({ apiVersion: 'v1', kind: 'Pod' }, { namespace: 'apps', labelSelector: 'a=b', resourceVersion: '5', timeoutSeconds: 30, allowWatchBookmarks: true }, onEvent, signal);
+  client.watch(
+    { apiVersion: 'v1', kind: 'Pod' },
+    { namespace: 'apps', labelSelector: 'a=b', resourceVersion: '5', timeoutSeconds: 30, allowWatchBookmarks: true },
+    onEvent,
+    signal,
+  );
 
 test('events arrive in order, whole, typed, however the stream is cut; BOOKMARKs pass through; the end of the stream resolves', async () => {
-  const text = line('ADDED', pod('a', '6')) + line('BOOKMARK', { metadata: { resourceVersion: '7' } }) + line('MODIFIED', pod('a', '8')) + line('DELETED', pod('a', '9')).trimEnd();
+  const text =
+    line('ADDED', pod('a', '6')) +
+    line('BOOKMARK', { metadata: { resourceVersion: '7' } }) +
+    line('MODIFIED', pod('a', '8')) +
+    line('DELETED', pod('a', '9')).trimEnd();
   answer = (res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     // cut in the middle of lines, and the last one without its newline
@@ -43,11 +52,25 @@ test('events arrive in order, whole, typed, however the stream is cut; BOOKMARKs
   };
   const events: WatchEvent[] = [];
   await watchPods((e) => events.push(e));
-  assert.equal(events.map((e) => [e.type, e.object.metadata.resourceVersion]), [['ADDED', '6'], ['BOOKMARK', '7'], ['MODIFIED', '8'], ['DELETED', '9']]);
+  assert.equal(
+    events.map((e) => [e.type, e.object.metadata.resourceVersion]),
+    [
+      ['ADDED', '6'],
+      ['BOOKMARK', '7'],
+      ['MODIFIED', '8'],
+      ['DELETED', '9'],
+    ],
+  );
   assert.equal([events[0]!.object.apiVersion, events[0]!.object.kind], ['v1', 'Pod'], 'objects typed from the request');
   assert.is(events[1]!.object.kind, undefined, 'a BOOKMARK is not an object');
   const q = new URL(queries.at(-1)!, 'http://x');
-  assert.equal(Object.fromEntries(q.searchParams), { watch: 'true', resourceVersion: '5', allowWatchBookmarks: 'true', timeoutSeconds: '30', labelSelector: 'a=b' });
+  assert.equal(Object.fromEntries(q.searchParams), {
+    watch: 'true',
+    resourceVersion: '5',
+    allowWatchBookmarks: 'true',
+    timeoutSeconds: '30',
+    labelSelector: 'a=b',
+  });
   assert.is(q.pathname, '/api/v1/namespaces/apps/pods');
   assert.is(requests.at(-1), 'watch Pod 200');
 });
@@ -61,7 +84,10 @@ test('an ERROR event is delivered, then ends the watch with its Status as an Api
     res.end();
   };
   const events: string[] = [];
-  const error = await watchPods((e) => events.push(e.type)).then(() => undefined, (e) => e);
+  const error = await watchPods((e) => events.push(e.type)).then(
+    () => undefined,
+    (e) => e,
+  );
   assert.instance(error, ApiError);
   assert.equal([error.status, error.reason, error.message, error.verb], [410, 'Expired', 'too old resource version: 5 (9)', 'watch']);
   assert.equal(events, ['ADDED', 'ERROR']);
@@ -72,7 +98,10 @@ test('a non-2xx answer, an undecodable line, a cut connection and a throwing onE
     res.writeHead(403, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'pods is forbidden' }));
   };
-  const forbidden = await watchPods(() => {}).then(() => undefined, (e) => e);
+  const forbidden = await watchPods(() => {}).then(
+    () => undefined,
+    (e) => e,
+  );
   assert.equal([forbidden?.status, forbidden?.reason], [403, 'Forbidden']);
   assert.is(requests.at(-1), 'watch Pod 403');
 
@@ -80,7 +109,15 @@ test('a non-2xx answer, an undecodable line, a cut connection and a throwing onE
     res.writeHead(200);
     res.end('{not json\n');
   };
-  assert.match((await watchPods(() => {}).then(() => undefined, (e) => e))?.message, /watch Pod: undecodable event \(9 bytes\)/);
+  assert.match(
+    (
+      await watchPods(() => {}).then(
+        () => undefined,
+        (e) => e,
+      )
+    )?.message,
+    /watch Pod: undecodable event \(9 bytes\)/,
+  );
 
   answer = (res) => {
     res.writeHead(200);
@@ -88,7 +125,10 @@ test('a non-2xx answer, an undecodable line, a cut connection and a throwing onE
     setTimeout(() => res.socket?.destroy(), 20);
   };
   const seen: string[] = [];
-  const cut = await watchPods((e) => seen.push(e.type)).then(() => undefined, (e) => e);
+  const cut = await watchPods((e) => seen.push(e.type)).then(
+    () => undefined,
+    (e) => e,
+  );
   assert.ok(cut instanceof Error, 'a connection closed mid-stream is an error, not an end');
   assert.equal(seen, ['ADDED']);
 
@@ -97,7 +137,15 @@ test('a non-2xx answer, an undecodable line, a cut connection and a throwing onE
     res.end(line('ADDED', pod('a', '6')) + line('ADDED', pod('b', '7')));
   };
   const mine = new Error('handler broke');
-  assert.is(await watchPods(() => { throw mine; }).then(() => undefined, (e) => e), mine);
+  assert.is(
+    await watchPods(() => {
+      throw mine;
+    }).then(
+      () => undefined,
+      (e) => e,
+    ),
+    mine,
+  );
 });
 
 test('an abort ends the watch quietly, events stop', async () => {

@@ -15,7 +15,15 @@ import { jsonLogger } from '../../shim/log.ts';
 import { OperatorMetrics } from '../../shim/metrics.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FakeClock, settledWhen } from '../kit/fake-clock.ts';
-import { createWebhookHandler, ensureServingCertificate, removeWebhookConfiguration, resolveWebhookUrl, servingNames, startWebhook, type CertificateStoreOptions } from '../../shim/webhook/index.ts';
+import {
+  createWebhookHandler,
+  ensureServingCertificate,
+  removeWebhookConfiguration,
+  resolveWebhookUrl,
+  servingNames,
+  startWebhook,
+  type CertificateStoreOptions,
+} from '../../shim/webhook/index.ts';
 
 const NS = 'spiceai-operator-system';
 const SECRET = 'spiceai-operator-webhook-tls';
@@ -120,7 +128,12 @@ test('a certificate for other names (a renamed Service) is re-issued under the s
   const api = new FakeApi();
   await ensureServingCertificate(options(api, T0));
   const ca = api.data()['ca.crt'];
-  const names = servingNames({ serviceName: 'renamed', operatorNamespace: NS, clusterDomain: 'cluster.local', url: 'https://127.0.0.1:0/mutate' });
+  const names = servingNames({
+    serviceName: 'renamed',
+    operatorNamespace: NS,
+    clusterDomain: 'cluster.local',
+    url: 'https://127.0.0.1:0/mutate',
+  });
   await ensureServingCertificate(options(api, T0, names));
   const leaf = await parseCertificate(api.data()['tls.crt']!);
   assert.ok(leaf.dnsNames.includes(`renamed.${NS}.svc`));
@@ -160,7 +173,7 @@ test('an unusable CA is reported and never replaced', async () => {
   assert.equal(api.objects.get(`${NS}/${SECRET}`), before);
 });
 
-test('a Secret without ca.key is someone else\'s certificate: served as it is, never written', async () => {
+test("a Secret without ca.key is someone else's certificate: served as it is, never written", async () => {
   const source = new FakeApi();
   await ensureServingCertificate(options(source, T0));
   const d = source.data();
@@ -169,7 +182,11 @@ test('a Secret without ca.key is someone else\'s certificate: served as it is, n
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: SECRET, namespace: NS },
-    data: { 'ca.crt': Buffer.from(d['ca.crt']!).toString('base64'), 'tls.crt': Buffer.from(d['tls.crt']!).toString('base64'), 'tls.key': Buffer.from(d['tls.key']!).toString('base64') },
+    data: {
+      'ca.crt': Buffer.from(d['ca.crt']!).toString('base64'),
+      'tls.crt': Buffer.from(d['tls.crt']!).toString('base64'),
+      'tls.key': Buffer.from(d['tls.key']!).toString('base64'),
+    },
   });
   const served = await ensureServingCertificate(options(api, new Date(T0.getTime() + 364 * DAY)));
   assert.is(served.managed, false);
@@ -177,7 +194,7 @@ test('a Secret without ca.key is someone else\'s certificate: served as it is, n
   assert.equal(api.writes, []);
 });
 
-test('two replicas creating at once: the loser uses the winner\'s Secret', async () => {
+test("two replicas creating at once: the loser uses the winner's Secret", async () => {
   const api = new FakeApi();
   const other = new FakeApi();
   await ensureServingCertificate(options(other, T0));
@@ -190,7 +207,7 @@ test('two replicas creating at once: the loser uses the winner\'s Secret', async
   assert.equal(api.writes, []);
 });
 
-test('two replicas renewing at once: the loser re-reads and uses the winner\'s certificate', async () => {
+test("two replicas renewing at once: the loser re-reads and uses the winner's certificate", async () => {
   const api = new FakeApi();
   const first = await ensureServingCertificate(options(api, T0));
   const due = new Date(first.renewAt.getTime() + 1000);
@@ -227,7 +244,12 @@ async function peerFingerprint(port: number, ca: string, servername?: string): P
 
 test('the HTTPS server swaps its certificate without a restart; clients verify both against the CA', async () => {
   const api = new FakeApi();
-  const names = servingNames({ serviceName: 'svc', operatorNamespace: NS, clusterDomain: 'cluster.local', url: 'https://127.0.0.1:0/mutate' });
+  const names = servingNames({
+    serviceName: 'svc',
+    operatorNamespace: NS,
+    clusterDomain: 'cluster.local',
+    url: 'https://127.0.0.1:0/mutate',
+  });
   const now = new Date();
   const first = await ensureServingCertificate(options(api, now, names));
   const server = await serveFetchTls(() => new Response('OK'), '127.0.0.1:0', first);
@@ -245,14 +267,22 @@ test('the HTTPS server swaps its certificate without a restart; clients verify b
   }
 });
 
-function post(port: number, ca: string, path: string, body: string): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+function post(
+  port: number,
+  ca: string,
+  path: string,
+  body: string,
+): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
-    });
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -270,14 +300,28 @@ test('as served: POST /mutate on the text route answers exactly what the fetch h
     log: jsonLogger({ verbose: true, write: (l) => lines.push(l) }),
   });
   const api = new FakeApi();
-  const names = servingNames({ serviceName: 'svc', operatorNamespace: NS, clusterDomain: 'cluster.local', url: 'https://127.0.0.1:0/mutate' });
+  const names = servingNames({
+    serviceName: 'svc',
+    operatorNamespace: NS,
+    clusterDomain: 'cluster.local',
+    url: 'https://127.0.0.1:0/mutate',
+  });
   const cert = await ensureServingCertificate(options(api, new Date(), names));
-  const server = await serveFetchTls(injector.fetch, '127.0.0.1:0', cert, { maxBodyBytes: 64 * 1024, textRoutes: { 'POST /mutate': injector.mutate } });
+  const server = await serveFetchTls(injector.fetch, '127.0.0.1:0', cert, {
+    maxBodyBytes: 64 * 1024,
+    textRoutes: { 'POST /mutate': injector.mutate },
+  });
   const review = (annotations: Record<string, string>) =>
     JSON.stringify({
       apiVersion: 'admission.k8s.io/v1',
       kind: 'AdmissionReview',
-      request: { uid: 'u', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace: 'apps', operation: 'CREATE', object: { metadata: { name: 'p', annotations }, spec: { containers: [{ name: 'app' }] } } },
+      request: {
+        uid: 'u',
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        namespace: 'apps',
+        operation: 'CREATE',
+        object: { metadata: { name: 'p', annotations }, spec: { containers: [{ name: 'app' }] } },
+      },
     });
   try {
     for (const body of [review({ 'spice.ai/inject': 'demo' }), review({}), review({ 'spice.ai/inject': 'missing' }), '{broken']) {
@@ -288,7 +332,12 @@ test('as served: POST /mutate on the text route answers exactly what the fetch h
       assert.is(served.headers['content-type'], 'application/json');
     }
     const health = await new Promise<number>((resolve, reject) => {
-      httpsRequest({ host: '127.0.0.1', port: server.port, path: '/health', ca: cert.caPem, agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject).end();
+      httpsRequest(
+        { host: '127.0.0.1', port: server.port, path: '/health', ca: cert.caPem, agent: false },
+        (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+      )
+        .on('error', reject)
+        .end();
     });
     assert.is(health, 200, 'other routes go through the fetch handler');
     assert.is((await post(server.port, cert.caPem, '/mutate', 'x'.repeat(70 * 1024))).status, 413);
@@ -320,7 +369,10 @@ class FakeCluster extends FakeApi {
     this.applies.push(structuredClone(obj));
     const have = this.objects.get(`/${obj.metadata.name}`);
     // server-side apply merges labels: another manager's stay
-    this.put(`/${obj.metadata.name}`, { ...obj, metadata: { ...obj.metadata, labels: { ...have?.metadata.labels, ...obj.metadata.labels } } });
+    this.put(`/${obj.metadata.name}`, {
+      ...obj,
+      metadata: { ...obj.metadata, labels: { ...have?.metadata.labels, ...obj.metadata.labels } },
+    });
     return obj;
   }
   async delete(_apiVersion: string, _kind: string, _namespace: string | undefined, name: string): Promise<boolean> {
@@ -359,9 +411,14 @@ const webhookOptions = (api: FakeCluster, extra: Partial<Parameters<typeof start
   ...extra,
 });
 
-test('a configuration rendered by the Helm chart is kept current but stays Helm\'s: never labelled ours, never removed', async () => {
+test("a configuration rendered by the Helm chart is kept current but stays Helm's: never labelled ours, never removed", async () => {
   const api = new FakeCluster();
-  api.put('/inj', { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'inj', labels: { 'app.kubernetes.io/managed-by': 'Helm' } }, webhooks: [] } as KObject);
+  api.put('/inj', {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'inj', labels: { 'app.kubernetes.io/managed-by': 'Helm' } },
+    webhooks: [],
+  } as KObject);
   const webhook = await startWebhook(webhookOptions(api));
   await webhook.stop();
   const live = api.objects.get('/inj') as any;
@@ -397,7 +454,9 @@ test('the running injector renews its certificate at 2/3 of its lifetime and ser
   const clock = new FakeClock(Date.now());
   const metrics = new OperatorMetrics();
   // Checks only at the renewal time: the fake clock jumps there without running hourly checks on the way.
-  const webhook = await startWebhook(webhookOptions(api, { metrics, url: 'https://127.0.0.1:0/mutate', clock, checkIntervalMs: 400 * DAY }));
+  const webhook = await startWebhook(
+    webhookOptions(api, { metrics, url: 'https://127.0.0.1:0/mutate', clock, checkIntervalMs: 400 * DAY }),
+  );
   try {
     const first = webhook.certificate();
     assert.is(webhook.url, `https://127.0.0.1:${webhook.port}/mutate`);
@@ -420,7 +479,10 @@ test('the running injector renews its certificate at 2/3 of its lifetime and ser
     assert.is(renewed.caPem, first.caPem);
     assert.is(await servedFingerprint(webhook.port), renewed.fingerprint, 'the same server now presents the renewed certificate');
     assert.is(api.applies.length, 1, 'the caBundle did not change, so the configuration is not rewritten');
-    assert.match(await metrics.registry.metrics(), `spiceai_operator_webhook_certificate_expiry_timestamp_seconds ${renewed.notAfter.getTime() / 1000}`);
+    assert.match(
+      await metrics.registry.metrics(),
+      `spiceai_operator_webhook_certificate_expiry_timestamp_seconds ${renewed.notAfter.getTime() / 1000}`,
+    );
   } finally {
     await webhook.stop();
   }
@@ -472,16 +534,25 @@ test('run flags of the injector: defaults, --no-sidecar-injector, and refusals t
   refused({ 'enable-sidecar-injector': true, 'no-sidecar-injector': true }, 'contradict');
   refused({ 'enable-crd-webhooks': true, 'no-crd-webhooks': true }, 'contradict');
   refused({ 'admission-policy': 'strict' }, '--admission-policy strict: expected err, warn or off');
-  refused({ 'sidecar-default-image-pull-policy': 'sometimes' }, '--sidecar-default-image-pull-policy sometimes: expected one of Always, IfNotPresent, Never');
+  refused(
+    { 'sidecar-default-image-pull-policy': 'sometimes' },
+    '--sidecar-default-image-pull-policy sometimes: expected one of Always, IfNotPresent, Never',
+  );
   refused({ 'webhook-url': 'http://127.0.0.1:8443/mutate' }, '--webhook-url');
   refused({ 'webhook-service': 'Bad_Name' }, '--webhook-service Bad_Name');
   refused({ 'sidecar-default-image': 'a b' }, '--sidecar-default-image');
   refused({ 'sidecar-default-memory-limit': '1 GB' }, '--sidecar-default-memory-limit: "1 GB" is not a Kubernetes quantity');
-  refused({ 'sidecar-default-cpu-request': '2', 'sidecar-default-cpu-limit': '500m' }, '--sidecar-default-cpu-request 2 is above --sidecar-default-cpu-limit 500m');
-  assert.equal(parseSidecarInjectorFlags(flags({ 'sidecar-default-cpu-request': '100m', 'sidecar-default-memory-limit': '1Gi' })).defaultResources, {
-    requests: { cpu: '100m' },
-    limits: { memory: '1Gi' },
-  });
+  refused(
+    { 'sidecar-default-cpu-request': '2', 'sidecar-default-cpu-limit': '500m' },
+    '--sidecar-default-cpu-request 2 is above --sidecar-default-cpu-limit 500m',
+  );
+  assert.equal(
+    parseSidecarInjectorFlags(flags({ 'sidecar-default-cpu-request': '100m', 'sidecar-default-memory-limit': '1Gi' })).defaultResources,
+    {
+      requests: { cpu: '100m' },
+      limits: { memory: '1Gi' },
+    },
+  );
 });
 
 test.run();

@@ -22,8 +22,17 @@ export const EXISTING_SPECS: Record<string, Record<string, unknown>> = {
   'legacy volume': { spicepod: SPICEPOD, volume: { storage_class_name: 'slow', storage_requests: '2Gi' }, replicas: 2 },
   'three replicas': { spicepod: SPICEPOD, replicas: 3 },
   'blue-green with volume': { spicepod: SPICEPOD, replicas: 2, volume: { storageRequests: '1Gi' }, updateStrategy: { type: 'BlueGreen' } },
-  'cluster scheduler': { spicepod: SCHEDULER_SPICEPOD, replicas: 1, volume: { storageRequests: '5Gi' }, cluster: { role: 'scheduler', clusterName: 'c' } },
-  'cluster executor': { spicepod: SPICEPOD, replicas: 2, cluster: { role: 'executor', clusterName: 'c', schedulerAddress: 'https://c-scheduler-0.c-scheduler-headless:50052' } },
+  'cluster scheduler': {
+    spicepod: SCHEDULER_SPICEPOD,
+    replicas: 1,
+    volume: { storageRequests: '5Gi' },
+    cluster: { role: 'scheduler', clusterName: 'c' },
+  },
+  'cluster executor': {
+    spicepod: SPICEPOD,
+    replicas: 2,
+    cluster: { role: 'executor', clusterName: 'c', schedulerAddress: 'https://c-scheduler-0.c-scheduler-headless:50052' },
+  },
   'examples/spicepodset-full.yaml': example('spicepodset-full.yaml'),
   'examples/spicepodset-legacy.yaml': example('spicepodset-legacy.yaml'),
   'examples/spicepodset-minimal.yaml': example('spicepodset-minimal.yaml'),
@@ -37,53 +46,56 @@ export function renderedWorkloads(spec: Record<string, unknown>): Record<string,
   if (workloadMode(ctx.spec) === 'Deployment') return { Deployment: contentHash(desiredDeployment(ctx, 1), 16) };
   return {
     StatefulSet: contentHash(desiredStatefulSet(ctx, { ordinal: 0, replicas: 1 }), 16),
-    'StatefulSet (generation)': contentHash(desiredStatefulSet(ctx, { ordinal: 0, replicas: 1, version: 'abcdef0123', ephemeralClaims: true }), 16),
+    'StatefulSet (generation)': contentHash(
+      desiredStatefulSet(ctx, { ordinal: 0, replicas: 1, version: 'abcdef0123', ephemeralClaims: true }),
+      16,
+    ),
   };
 }
 
 const RECORDED: Record<string, Record<string, string>> = {
-  'minimal': {
-    'Deployment': '7d876969abdc88d2'
+  minimal: {
+    Deployment: '7d876969abdc88d2',
   },
   'volume, one replica': {
-    'StatefulSet': 'f046715f93e9ae2f',
-    'StatefulSet (generation)': 'abb5b69625dec3e6'
+    StatefulSet: 'f046715f93e9ae2f',
+    'StatefulSet (generation)': 'abb5b69625dec3e6',
   },
   'volume without size': {
-    'StatefulSet': '35c4c28665d3bb6d',
-    'StatefulSet (generation)': 'e656d4033a918f8d'
+    StatefulSet: '35c4c28665d3bb6d',
+    'StatefulSet (generation)': 'e656d4033a918f8d',
   },
   'legacy volume': {
-    'StatefulSet': 'fd81194bdb6ba78b',
-    'StatefulSet (generation)': '311a25f079bf9bfd'
+    StatefulSet: 'fd81194bdb6ba78b',
+    'StatefulSet (generation)': '311a25f079bf9bfd',
   },
   'three replicas': {
-    'StatefulSet': '8ef4626823b0dcf8',
-    'StatefulSet (generation)': '925899752d684044'
+    StatefulSet: '8ef4626823b0dcf8',
+    'StatefulSet (generation)': '925899752d684044',
   },
   'blue-green with volume': {
-    'StatefulSet': '35c4c28665d3bb6d',
-    'StatefulSet (generation)': 'e656d4033a918f8d'
+    StatefulSet: '35c4c28665d3bb6d',
+    'StatefulSet (generation)': 'e656d4033a918f8d',
   },
   'cluster scheduler': {
-    'StatefulSet': 'a3b46784b1885232',
-    'StatefulSet (generation)': '69927ad3753be807'
+    StatefulSet: 'a3b46784b1885232',
+    'StatefulSet (generation)': '69927ad3753be807',
   },
   'cluster executor': {
-    'StatefulSet': 'e440bcca1c48e7b2',
-    'StatefulSet (generation)': '3e43a56f9fbf29f9'
+    StatefulSet: 'e440bcca1c48e7b2',
+    'StatefulSet (generation)': '3e43a56f9fbf29f9',
   },
   'examples/spicepodset-full.yaml': {
-    'StatefulSet': 'a795de398a8b3561',
-    'StatefulSet (generation)': '404bd5b86939a3d4'
+    StatefulSet: 'a795de398a8b3561',
+    'StatefulSet (generation)': '404bd5b86939a3d4',
   },
   'examples/spicepodset-legacy.yaml': {
-    'StatefulSet': '71fcbe8e858d73dd',
-    'StatefulSet (generation)': 'a4d684a83de0f113'
+    StatefulSet: '71fcbe8e858d73dd',
+    'StatefulSet (generation)': 'a4d684a83de0f113',
   },
   'examples/spicepodset-minimal.yaml': {
-    'Deployment': 'cd8212983e8d2261'
-  }
+    Deployment: 'cd8212983e8d2261',
+  },
 };
 
 test('the workloads of existing specs are byte for byte what the operator rendered before v2 volumes (no rollout on upgrade)', () => {

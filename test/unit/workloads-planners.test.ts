@@ -28,12 +28,41 @@ const parallelBy = (maxUnavailable?: number | string): Strategy => ({ type: 'Rol
 
 const ROLLOUT_CASES: Record<string, { strategy: Strategy; replicas: string; wantUpdate: number[]; wantWaiting?: string }> = {
   'RollingOrdered, nothing outdated: nothing to do': { strategy: ordered, replicas: 'CCC', wantUpdate: [] },
-  'RollingOrdered, an updated replica not Ready and nothing outdated: nothing waits': { strategy: ordered, replicas: 'CCc', wantUpdate: [] },
-  'RollingOrdered starts at the lowest ordinal': { strategy: ordered, replicas: 'OOO', wantUpdate: [0], wantWaiting: 'replica 0 is being updated' },
-  'RollingOrdered takes the next one once the earlier are updated and Ready': { strategy: ordered, replicas: 'COO', wantUpdate: [1], wantWaiting: 'replica 1 is being updated' },
-  'RollingOrdered replaces an outdated replica that is not Ready in its turn': { strategy: ordered, replicas: 'CoO', wantUpdate: [1], wantWaiting: 'replica 1 is being updated' },
-  'RollingOrdered waits for an updated replica to become Ready': { strategy: ordered, replicas: 'cOO', wantUpdate: [], wantWaiting: 'waiting for replica 0 to become Ready' },
-  'RollingOrdered creates missing replicas at once, then goes on in order': { strategy: ordered, replicas: 'MOO', wantUpdate: [0, 1], wantWaiting: 'replica 1 is being updated' },
+  'RollingOrdered, an updated replica not Ready and nothing outdated: nothing waits': {
+    strategy: ordered,
+    replicas: 'CCc',
+    wantUpdate: [],
+  },
+  'RollingOrdered starts at the lowest ordinal': {
+    strategy: ordered,
+    replicas: 'OOO',
+    wantUpdate: [0],
+    wantWaiting: 'replica 0 is being updated',
+  },
+  'RollingOrdered takes the next one once the earlier are updated and Ready': {
+    strategy: ordered,
+    replicas: 'COO',
+    wantUpdate: [1],
+    wantWaiting: 'replica 1 is being updated',
+  },
+  'RollingOrdered replaces an outdated replica that is not Ready in its turn': {
+    strategy: ordered,
+    replicas: 'CoO',
+    wantUpdate: [1],
+    wantWaiting: 'replica 1 is being updated',
+  },
+  'RollingOrdered waits for an updated replica to become Ready': {
+    strategy: ordered,
+    replicas: 'cOO',
+    wantUpdate: [],
+    wantWaiting: 'waiting for replica 0 to become Ready',
+  },
+  'RollingOrdered creates missing replicas at once, then goes on in order': {
+    strategy: ordered,
+    replicas: 'MOO',
+    wantUpdate: [0, 1],
+    wantWaiting: 'replica 1 is being updated',
+  },
   'a missing replica alone is no rollout': { strategy: ordered, replicas: 'CCM', wantUpdate: [2] },
   'RollingParallel: unready outdated replicas first, then healthy ones within maxUnavailable': {
     strategy: parallelBy(2),
@@ -41,12 +70,37 @@ const ROLLOUT_CASES: Record<string, { strategy: Strategy; replicas: string; want
     wantUpdate: [0, 3],
     wantWaiting: '3 replicas wait for at most 2 to be unavailable at once',
   },
-  'RollingParallel: a percentage of the replicas, rounded down': { strategy: parallelBy('50%'), replicas: 'OOOO', wantUpdate: [0, 1], wantWaiting: '2 replicas wait for at most 2 to be unavailable at once' },
-  'RollingParallel defaults to one unavailable replica': { strategy: parallelBy(), replicas: 'OOO', wantUpdate: [0], wantWaiting: '2 replicas wait for at most 1 to be unavailable at once' },
-  'RollingParallel: a replica already unavailable spends the budget': { strategy: parallelBy(1), replicas: 'cOO', wantUpdate: [], wantWaiting: '2 replicas wait for at most 1 to be unavailable at once' },
-  'RollingParallel: a missing replica is unavailable too': { strategy: parallelBy(1), replicas: 'MOO', wantUpdate: [0], wantWaiting: '2 replicas wait for at most 1 to be unavailable at once' },
+  'RollingParallel: a percentage of the replicas, rounded down': {
+    strategy: parallelBy('50%'),
+    replicas: 'OOOO',
+    wantUpdate: [0, 1],
+    wantWaiting: '2 replicas wait for at most 2 to be unavailable at once',
+  },
+  'RollingParallel defaults to one unavailable replica': {
+    strategy: parallelBy(),
+    replicas: 'OOO',
+    wantUpdate: [0],
+    wantWaiting: '2 replicas wait for at most 1 to be unavailable at once',
+  },
+  'RollingParallel: a replica already unavailable spends the budget': {
+    strategy: parallelBy(1),
+    replicas: 'cOO',
+    wantUpdate: [],
+    wantWaiting: '2 replicas wait for at most 1 to be unavailable at once',
+  },
+  'RollingParallel: a missing replica is unavailable too': {
+    strategy: parallelBy(1),
+    replicas: 'MOO',
+    wantUpdate: [0],
+    wantWaiting: '2 replicas wait for at most 1 to be unavailable at once',
+  },
   'RollingParallel: every outdated replica fits the budget': { strategy: parallelBy(3), replicas: 'OOO', wantUpdate: [0, 1, 2] },
-  'RollingParallel: unready outdated replicas go even beyond the budget': { strategy: parallelBy(1), replicas: 'ooO', wantUpdate: [0, 1], wantWaiting: '1 replicas wait for at most 1 to be unavailable at once' },
+  'RollingParallel: unready outdated replicas go even beyond the budget': {
+    strategy: parallelBy(1),
+    replicas: 'ooO',
+    wantUpdate: [0, 1],
+    wantWaiting: '1 replicas wait for at most 1 to be unavailable at once',
+  },
   'Parallel: every replica at once': { strategy: { type: 'Parallel' }, replicas: 'OoMC', wantUpdate: [0, 1, 2] },
   'BlueGreen generations are replaced whole': { strategy: { type: 'BlueGreen' }, replicas: 'OOc', wantUpdate: [0, 1] },
 };
@@ -54,7 +108,10 @@ const ROLLOUT_CASES: Record<string, { strategy: Strategy; replicas: string; want
 for (const [name, c] of Object.entries(ROLLOUT_CASES)) {
   test(`planRollout: ${name}`, () => {
     const plan = planRollout(c.strategy, replicas(c.replicas));
-    assert.equal([...plan.update].sort((a, b) => a - b), c.wantUpdate);
+    assert.equal(
+      [...plan.update].sort((a, b) => a - b),
+      c.wantUpdate,
+    );
     assert.is(plan.waiting, c.wantWaiting);
   });
 }
@@ -99,7 +156,10 @@ function facts(c: BlueGreenCase): BlueGreenFacts {
     unversioned: c.unversioned ?? false,
     readyIn: (v) => c.ready?.[v] ?? 0,
     rollbackRequested: c.rollback ?? false,
-    spec: { updateStrategy: { type: 'BlueGreen' }, instantRollback: { enabled: instant, retentionPeriodSeconds: 600 } } as BlueGreenFacts['spec'],
+    spec: {
+      updateStrategy: { type: 'BlueGreen' },
+      instantRollback: { enabled: instant, retentionPeriodSeconds: 600 },
+    } as BlueGreenFacts['spec'],
   };
 }
 
@@ -112,8 +172,19 @@ const BLUE_GREEN_CASES: Record<string, BlueGreenCase> = {
     ready: { v1: 1 },
     want: { state: {} },
   },
-  'the first generation takes over from legacy StatefulSets once Ready, with no standby': { state: {}, desired: 'v1', unversioned: true, ready: { v1: 2 }, want: { state: { active: 'v1' } } },
-  'a new version waits until every pod is Ready': { state: { active: 'v1' }, desired: 'v2', ready: { v1: 2, v2: 1 }, want: { state: { active: 'v1' } } },
+  'the first generation takes over from legacy StatefulSets once Ready, with no standby': {
+    state: {},
+    desired: 'v1',
+    unversioned: true,
+    ready: { v1: 2 },
+    want: { state: { active: 'v1' } },
+  },
+  'a new version waits until every pod is Ready': {
+    state: { active: 'v1' },
+    desired: 'v2',
+    ready: { v1: 2, v2: 1 },
+    want: { state: { active: 'v1' } },
+  },
   'a new version cuts over when Ready; the old one is the standby for the retention period': {
     state: { active: 'v1' },
     desired: 'v2',
@@ -144,7 +215,12 @@ const BLUE_GREEN_CASES: Record<string, BlueGreenCase> = {
     state: { active: 'v2', standby: 'v1', standbyExpiresAt: T + 100 },
     desired: 'v2',
     rollback: true,
-    want: { state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 600, rolledBack: 'v2' }, target: 'v1', events: ['RolledBack'], requeueAfterSeconds: 600 },
+    want: {
+      state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 600, rolledBack: 'v2' },
+      target: 'v1',
+      events: ['RolledBack'],
+      requeueAfterSeconds: 600,
+    },
   },
   'a rollback request seen again before its annotation goes is not a second rollback': {
     state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 500, rolledBack: 'v2' },
@@ -164,7 +240,12 @@ const BLUE_GREEN_CASES: Record<string, BlueGreenCase> = {
     desired: 'v3',
     want: { state: { active: 'v1', standby: 'v2', standbyExpiresAt: T + 500 }, target: 'v3', requeueAfterSeconds: 500 },
   },
-  'a rollback request with no standby is refused: NoStandby': { state: { active: 'v1' }, desired: 'v1', rollback: true, want: { state: { active: 'v1' }, refusal: 'NoStandby' } },
+  'a rollback request with no standby is refused: NoStandby': {
+    state: { active: 'v1' },
+    desired: 'v1',
+    rollback: true,
+    want: { state: { active: 'v1' }, refusal: 'NoStandby' },
+  },
   'a rollback request after the standby went is refused: StandbyExpired': {
     state: { active: 'v2', standbyExpiresAt: T - 10 },
     desired: 'v2',
@@ -247,9 +328,25 @@ const VOLUME_CASES: [string, Partial<SetOutcome>, string | undefined][] = [
   ['no claim to change: no condition', {}, undefined],
   ['growing', { resizing: 2 }, 'Resizing'],
   ['a shrink beats growing', { resizing: 1, shrinks: ['data-app-0-0 (5Gi)'] }, 'ShrinkNotSupported'],
-  ['a refused resize beats a shrink', { shrinks: ['x'], resizeRefused: [{ target: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', name: 'x' }, verb: 'patch', code: 403, reason: 'Forbidden', message: 'no' }] }, 'ResizeRefused'],
+  [
+    'a refused resize beats a shrink',
+    {
+      shrinks: ['x'],
+      resizeRefused: [
+        {
+          target: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', name: 'x' },
+          verb: 'patch',
+          code: 403,
+          reason: 'Forbidden',
+          message: 'no',
+        },
+      ],
+    },
+    'ResizeRefused',
+  ],
 ];
-for (const [name, o, want] of VOLUME_CASES) test(`VolumeResized: ${name} -> ${want}`, () => assert.is(reasonOf(outcome(o), 'VolumeResized'), want));
+for (const [name, o, want] of VOLUME_CASES)
+  test(`VolumeResized: ${name} -> ${want}`, () => assert.is(reasonOf(outcome(o), 'VolumeResized'), want));
 
 /** The Events of a pass from `before` to `after`. */
 function eventsOf(before: SetOutcome | undefined, after: SetOutcome): string[] {
@@ -261,9 +358,28 @@ const EVENT_CASES: [string, SetOutcome | undefined, SetOutcome, string[]][] = [
   ['a set Ready on its first pass says nothing', undefined, outcome(), []],
   ['a rollout starts', outcome(), outcome({ rolling: true, updatedReady: 0 }), ['Normal RollingUpdate']],
   ['Ready again after a rollout', outcome({ rolling: true, updatedReady: 1 }), outcome(), ['Normal Ready']],
-  ['the same refusal again: no second Warning', outcome({ rolling: true, childRefused: 'a' }), outcome({ rolling: true, childRefused: 'a' }), []],
-  ['a refusal in new words: a new Warning', outcome({ rolling: true, childRefused: 'a' }), outcome({ rolling: true, childRefused: 'b' }), ['Warning ChildRefused']],
-  ['a crashloop pause', outcome(), outcome({ replicas: 0, pauseReason: 'CrashLooping', crashloop: { crashLooping: true, message: 'm', resumePending: false, deaths: 11, clearAnnotation: false } }), ['Warning CrashLooping']],
+  [
+    'the same refusal again: no second Warning',
+    outcome({ rolling: true, childRefused: 'a' }),
+    outcome({ rolling: true, childRefused: 'a' }),
+    [],
+  ],
+  [
+    'a refusal in new words: a new Warning',
+    outcome({ rolling: true, childRefused: 'a' }),
+    outcome({ rolling: true, childRefused: 'b' }),
+    ['Warning ChildRefused'],
+  ],
+  [
+    'a crashloop pause',
+    outcome(),
+    outcome({
+      replicas: 0,
+      pauseReason: 'CrashLooping',
+      crashloop: { crashLooping: true, message: 'm', resumePending: false, deaths: 11, clearAnnotation: false },
+    }),
+    ['Warning CrashLooping'],
+  ],
   ['replicas: 0', outcome(), outcome({ replicas: 0, pauseReason: 'ScaledToZero' }), ['Normal Paused']],
   ['a resize starts, once', outcome(), outcome({ resizing: 1 }), ['Normal Resizing']],
 ];
@@ -282,34 +398,65 @@ interface SetState {
 }
 
 function setFor(s: SetState): KubeObject {
-  const conditions = s.pausedAt ? [{ type: 'Paused', status: 'True', reason: 'CrashLooping', message: s.pausedAt.message, observedGeneration: s.pausedAt.generation }] : [];
+  const conditions = s.pausedAt
+    ? [{ type: 'Paused', status: 'True', reason: 'CrashLooping', message: s.pausedAt.message, observedGeneration: s.pausedAt.generation }]
+    : [];
   return spicepodSet(
     { replicas: s.replicas ?? 2 },
-    { generation: s.generation ?? 1, annotations: s.resume === undefined ? undefined : { 'spice.ai/resume': s.resume }, status: { conditions, resumeHandled: s.resumeHandled } },
+    {
+      generation: s.generation ?? 1,
+      annotations: s.resume === undefined ? undefined : { 'spice.ai/resume': s.resume },
+      status: { conditions, resumeHandled: s.resumeHandled },
+    },
   );
 }
 /** Pods not Ready that restarted this often (since they were last Ready). */
-const crashing = (...restarts: number[]) => restarts.map((r, i) => pod({ name: `app-${i}-0`, app: 'app', ready: false, restarts: r, waiting: { reason: 'CrashLoopBackOff' } }));
+const crashing = (...restarts: number[]) =>
+  restarts.map((r, i) => pod({ name: `app-${i}-0`, app: 'app', ready: false, restarts: r, waiting: { reason: 'CrashLoopBackOff' } }));
 
 const CRASHLOOP_CASES: Record<
   string,
-  { set: SetState; pods: KubeObject[]; threshold?: number; want: { crashLooping: boolean; resumedBy?: 'annotation' | 'spec'; resumePending: boolean; message?: RegExp } }
+  {
+    set: SetState;
+    pods: KubeObject[];
+    threshold?: number;
+    want: { crashLooping: boolean; resumedBy?: 'annotation' | 'spec'; resumePending: boolean; message?: RegExp };
+  }
 > = {
   'deaths up to the threshold: running': { set: {}, pods: crashing(6, 4), want: { crashLooping: false, resumePending: false } },
   'deaths above the threshold: paused, saying how to resume': {
     set: {},
     pods: crashing(6, 5),
-    want: { crashLooping: true, resumePending: false, message: /^11 pod deaths since the pods were last Ready exceed the threshold of 10; fix the cause, then resume with: kubectl annotate spicepodset app -n ns spice\.ai\/resume=true/ },
+    want: {
+      crashLooping: true,
+      resumePending: false,
+      message:
+        /^11 pod deaths since the pods were last Ready exceed the threshold of 10; fix the cause, then resume with: kubectl annotate spicepodset app -n ns spice\.ai\/resume=true/,
+    },
   },
-  'a threshold of 0 disables protection': { set: {}, pods: crashing(500), threshold: 0, want: { crashLooping: false, resumePending: false } },
-  'a resume with protection disabled is still acted on': { set: { resume: 'true' }, pods: [], threshold: 0, want: { crashLooping: false, resumedBy: 'annotation', resumePending: true } },
+  'a threshold of 0 disables protection': {
+    set: {},
+    pods: crashing(500),
+    threshold: 0,
+    want: { crashLooping: false, resumePending: false },
+  },
+  'a resume with protection disabled is still acted on': {
+    set: { resume: 'true' },
+    pods: [],
+    threshold: 0,
+    want: { crashLooping: false, resumedBy: 'annotation', resumePending: true },
+  },
   'a set at zero replicas is not paused': { set: { replicas: 0 }, pods: crashing(30), want: { crashLooping: false, resumePending: false } },
   'a pause holds with its message while nothing changes, even with no deaths left': {
     set: { pausedAt: { generation: 1, message: 'before' } },
     pods: [],
     want: { crashLooping: true, resumePending: false, message: /^before$/ },
   },
-  'a new spec lifts the pause': { set: { generation: 2, pausedAt: { generation: 1, message: 'before' } }, pods: crashing(30), want: { crashLooping: false, resumedBy: 'spec', resumePending: false } },
+  'a new spec lifts the pause': {
+    set: { generation: 2, pausedAt: { generation: 1, message: 'before' } },
+    pods: crashing(30),
+    want: { crashLooping: false, resumedBy: 'spec', resumePending: false },
+  },
   'the resume annotation lifts the pause and counts the deaths so far as seen': {
     set: { resume: 'true', pausedAt: { generation: 1, message: 'before' } },
     pods: crashing(30),
@@ -320,7 +467,11 @@ const CRASHLOOP_CASES: Record<
     pods: [],
     want: { crashLooping: true, resumePending: false, message: /^again$/ },
   },
-  'a resume on a running set is acknowledged': { set: { resume: 'yes' }, pods: [], want: { crashLooping: false, resumedBy: 'annotation', resumePending: true } },
+  'a resume on a running set is acknowledged': {
+    set: { resume: 'yes' },
+    pods: [],
+    want: { crashLooping: false, resumedBy: 'annotation', resumePending: true },
+  },
 };
 
 for (const [name, c] of Object.entries(CRASHLOOP_CASES)) {

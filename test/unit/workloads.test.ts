@@ -12,7 +12,8 @@ import { SetWorld } from '../kit/set-world.ts';
 const spicepod = SPICEPOD;
 
 /** A pod in CrashLoopBackOff after this many restarts. */
-const crash = (w: SetWorld, name: string, restarts: number) => w.setPods({ ready: false, restarts, waiting: { reason: 'CrashLoopBackOff' } }, name);
+const crash = (w: SetWorld, name: string, restarts: number) =>
+  w.setPods({ ready: false, restarts, waiting: { reason: 'CrashLoopBackOff' } }, name);
 
 test('revisions are SHA-256 of canonical JSON, as in earlier releases, so an upgrade of the operator rolls no pods', () => {
   const template = { spec: { containers: [{ name: 'spiced', image: 'x' }] }, metadata: { labels: { b: '1', a: '2' } } };
@@ -22,8 +23,20 @@ test('revisions are SHA-256 of canonical JSON, as in earlier releases, so an upg
   assert.is(canonicalJson(template), '{"metadata":{"labels":{"a":"2","b":"1"}},"spec":{"containers":[{"image":"x","name":"spiced"}]}}');
   // The corners, as the first release wrote them: keys in code-unit order (integer-like ones too),
   // undefined members dropped and undefined array items left as empty slots, JSON.stringify's scalars.
-  const corners = { z: [1, 'two', null, undefined, { b: undefined, a: [[]] }, true], '10': 'ten', '2': 'two', é: { ß: 1.5e-7, A: -0, a: '"quoted"\n' }, empty: {}, arr: [], n: null, u: undefined };
-  assert.is(canonicalJson(corners), '{"10":"ten","2":"two","arr":[],"empty":{},"n":null,"z":[1,"two",null,,{"a":[[]]},true],"é":{"A":0,"a":"\\"quoted\\"\\n","ß":1.5e-7}}');
+  const corners = {
+    z: [1, 'two', null, undefined, { b: undefined, a: [[]] }, true],
+    '10': 'ten',
+    '2': 'two',
+    é: { ß: 1.5e-7, A: -0, a: '"quoted"\n' },
+    empty: {},
+    arr: [],
+    n: null,
+    u: undefined,
+  };
+  assert.is(
+    canonicalJson(corners),
+    '{"10":"ten","2":"two","arr":[],"empty":{},"n":null,"z":[1,"two",null,,{"a":[[]]},true],"é":{"A":0,"a":"\\"quoted\\"\\n","ß":1.5e-7}}',
+  );
 });
 
 test('a minimal set gets a ConfigMap, a Service and a Deployment, and becomes Ready', async () => {
@@ -46,7 +59,12 @@ test('the ConfigMap holds the Spicepod and the pods mount it', async () => {
   assert.match(w.object('ConfigMap', 'app-spicepod').data['spicepod.yaml'], /name: app/);
   const pod = w.object('Deployment', 'app').spec.template.spec;
   assert.equal(pod.volumes[0].configMap.name, 'app-spicepod');
-  assert.equal(pod.containers[0].volumeMounts[0], { name: 'spicepod', mountPath: '/app/spicepod.yaml', subPath: 'spicepod.yaml', readOnly: true });
+  assert.equal(pod.containers[0].volumeMounts[0], {
+    name: 'spicepod',
+    mountPath: '/app/spicepod.yaml',
+    subPath: 'spicepod.yaml',
+    readOnly: true,
+  });
 });
 
 test('a changed Spicepod is rendered anew into the ConfigMap and rolls the pod; the same one renders the same', async () => {
@@ -82,20 +100,39 @@ test('the spiced container: args, ports, probes with the user timings, schedulin
   await w.pass();
   const pod = w.object('Deployment', 'app').spec.template.spec;
   const c = pod.containers[0];
-  assert.equal(c.args, ['--http', '0.0.0.0:8000', '--flight', '0.0.0.0:50051', '--metrics', '0.0.0.0:9090', '--set-runtime', 'telemetry.properties.env=prod']);
+  assert.equal(c.args, [
+    '--http',
+    '0.0.0.0:8000',
+    '--flight',
+    '0.0.0.0:50051',
+    '--metrics',
+    '0.0.0.0:9090',
+    '--set-runtime',
+    'telemetry.properties.env=prod',
+  ]);
   assert.is(c.image, 'registry.example/spice/spiced:1.2.3');
   assert.is(c.imagePullPolicy, 'IfNotPresent');
   assert.equal(pod.imagePullSecrets, [{ name: 'regcred' }]);
   assert.equal(c.livenessProbe, { httpGet: { path: '/health', port: 'http' }, timeoutSeconds: 1, periodSeconds: 30, failureThreshold: 5 });
   assert.is(c.readinessProbe.httpGet.path, '/v1/ready');
-  assert.equal(c.ports.map((p: any) => p.containerPort), [8000, 50051, 9090]);
+  assert.equal(
+    c.ports.map((p: any) => p.containerPort),
+    [8000, 50051, 9090],
+  );
   assert.equal(pod.nodeSelector, { disk: 'ssd' });
   assert.is(pod.tolerations.length, 1);
   assert.is(pod.terminationGracePeriodSeconds, 45);
   assert.equal(c.env, [{ name: 'SPICED_LOG', value: 'DEBUG' }]);
   assert.is(pod.dnsPolicy, 'None');
   const svc = w.object('Service', 'app').spec;
-  assert.equal(svc.ports.map((p: any) => [p.port, p.targetPort]), [[8090, 8000], [50051, 50051], [9090, 9090]]);
+  assert.equal(
+    svc.ports.map((p: any) => [p.port, p.targetPort]),
+    [
+      [8090, 8000],
+      [50051, 50051],
+      [9090, 9090],
+    ],
+  );
 });
 
 test('enableService: false creates no Service', async () => {
@@ -105,7 +142,10 @@ test('enableService: false creates no Service', async () => {
 });
 
 test('serviceAccount: create makes a ServiceAccount (annotations only there), a Role and a RoleBinding', async () => {
-  const w = new SetWorld({ spicepod, serviceAccount: { enabled: true, create: true, annotations: { 'eks.amazonaws.com/role-arn': 'arn' } } });
+  const w = new SetWorld({
+    spicepod,
+    serviceAccount: { enabled: true, create: true, annotations: { 'eks.amazonaws.com/role-arn': 'arn' } },
+  });
   await w.pass();
   assert.ok(w.kinds().includes('ServiceAccount/app'));
   assert.ok(w.kinds().includes('Role/app-spicepod'));
@@ -129,7 +169,10 @@ test('an invalid spec sets Ready=False InvalidSpec naming the field, records one
   assert.equal(w.kinds(), before, 'every child is kept as it was');
   assert.is(w.condition('Ready')?.reason, 'InvalidSpec');
   assert.match(w.condition('Ready')!.message, /spec\.serviceAccount\.name/);
-  assert.equal(desired.events?.map((e) => [e.type, e.reason]), [['Warning', 'InvalidSpec']]);
+  assert.equal(
+    desired.events?.map((e) => [e.type, e.reason]),
+    [['Warning', 'InvalidSpec']],
+  );
   const again = await w.pass();
   assert.equal(again.events, [], 'the same problem is not reported twice');
 });
@@ -140,7 +183,8 @@ test('1 -> 3 replicas switches to per-replica StatefulSets; the Deployment stays
   w.setSpec({ spicepod, replicas: 3 });
   await w.pass();
   assert.ok(w.kinds().includes('Deployment/app'), 'old pods keep serving');
-  for (const name of ['StatefulSet/app-0', 'StatefulSet/app-1', 'StatefulSet/app-2', 'Service/app-headless']) assert.ok(w.kinds().includes(name), name);
+  for (const name of ['StatefulSet/app-0', 'StatefulSet/app-1', 'StatefulSet/app-2', 'Service/app-headless'])
+    assert.ok(w.kinds().includes(name), name);
   w.ready('app-0-0', 'app-1-0');
   await w.pass();
   assert.ok(w.kinds().includes('Deployment/app'), 'still one replica short');
@@ -228,14 +272,25 @@ test('changing spec.annotations or spec.labels rolls every pod; reserved keys ar
   const w = new SetWorld({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' } });
   await w.converge();
   const old = w.revisionOf('app-0');
-  w.setSpec({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' }, annotations: { 'rollout-trigger': 'now', 'spice.ai/version': 'x' } });
+  w.setSpec({
+    spicepod,
+    replicas: 2,
+    updateStrategy: { type: 'Parallel' },
+    annotations: { 'rollout-trigger': 'now', 'spice.ai/version': 'x' },
+  });
   await w.pass();
   assert.is.not(w.revisionOf('app-0'), old);
   const template = w.object('StatefulSet', 'app-1').spec.template.metadata;
   assert.is(template.annotations['rollout-trigger'], 'now');
   assert.is(template.annotations['spice.ai/version'], undefined);
   const afterAnnotation = w.revisionOf('app-0');
-  w.setSpec({ spicepod, replicas: 2, updateStrategy: { type: 'Parallel' }, annotations: { 'rollout-trigger': 'now' }, labels: { team: 'a', 'spice.ai/app': 'evil' } });
+  w.setSpec({
+    spicepod,
+    replicas: 2,
+    updateStrategy: { type: 'Parallel' },
+    annotations: { 'rollout-trigger': 'now' },
+    labels: { team: 'a', 'spice.ai/app': 'evil' },
+  });
   await w.pass();
   assert.is.not(w.revisionOf('app-0'), afterAnnotation);
   assert.is(w.object('StatefulSet', 'app-0').spec.template.metadata.labels['spice.ai/app'], 'app');
@@ -261,11 +316,27 @@ test('replicas 0 pauses: workloads at zero, supporting objects kept, pauseReason
 test('raising storageRequests resizes existing claims; lowering it changes nothing and says so', async () => {
   const w = new SetWorld({ spicepod, volume: { storageRequests: '10Gi' }, replicas: 2 });
   await w.converge();
-  for (const i of [0, 1]) w.putRelated({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `data-app-${i}-0`, namespace: 'ns' }, spec: { resources: { requests: { storage: '10Gi' } } } });
+  for (const i of [0, 1])
+    w.putRelated({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: `data-app-${i}-0`, namespace: 'ns' },
+      spec: { resources: { requests: { storage: '10Gi' } } },
+    });
   w.setSpec({ spicepod, volume: { storageRequests: '20Gi' }, replicas: 2 });
   const grow = await w.pass();
-  assert.equal(grow.patch?.map((p) => [p.target.name, (p.patch as any).spec.resources.requests.storage]), [['data-app-0-0', '20Gi'], ['data-app-1-0', '20Gi']]);
-  assert.equal(w.object('StatefulSet', 'app-0').spec.volumeClaimTemplates[0].spec.resources.requests.storage, '10Gi', 'claim templates are immutable');
+  assert.equal(
+    grow.patch?.map((p) => [p.target.name, (p.patch as any).spec.resources.requests.storage]),
+    [
+      ['data-app-0-0', '20Gi'],
+      ['data-app-1-0', '20Gi'],
+    ],
+  );
+  assert.equal(
+    w.object('StatefulSet', 'app-0').spec.volumeClaimTemplates[0].spec.resources.requests.storage,
+    '10Gi',
+    'claim templates are immutable',
+  );
   w.setSpec({ spicepod, volume: { storageRequests: '5Gi' }, replicas: 2 });
   const shrink = await w.pass();
   assert.equal(shrink.patch, []);
@@ -318,7 +389,11 @@ const bg = (extra: Record<string, unknown> = {}) => ({
   instantRollback: { enabled: true, retentionPeriodSeconds: 900 },
   ...extra,
 });
-const stsNames = (w: SetWorld) => w.kinds().filter((k) => k.startsWith('StatefulSet/')).map((k) => k.slice('StatefulSet/'.length));
+const stsNames = (w: SetWorld) =>
+  w
+    .kinds()
+    .filter((k) => k.startsWith('StatefulSet/'))
+    .map((k) => k.slice('StatefulSet/'.length));
 const serviceVersion = (w: SetWorld) => w.object('Service', 'app').spec.selector['spice.ai/version'];
 const status = (w: SetWorld) => w.status;
 
@@ -376,7 +451,9 @@ test('instant rollback: the annotation switches back at once, is cleared, and th
   const back = await w.pass();
   assert.is(serviceVersion(w), v1);
   assert.equal([status(w).activeVersion, status(w).standbyVersion, status(w).rolledBackVersion], [v1, v2, v2]);
-  assert.equal(back.patch?.find((p) => p.target.kind === 'SpicepodSet')?.patch, { metadata: { annotations: { 'spice.ai/rollback': null } } });
+  assert.equal(back.patch?.find((p) => p.target.kind === 'SpicepodSet')?.patch, {
+    metadata: { annotations: { 'spice.ai/rollback': null } },
+  });
   assert.ok(back.events?.some((e) => e.reason === 'RolledBack'));
   // The annotation is still there (its removal has not reached this pass): no second switch.
   const seenAgain = await w.pass();
@@ -452,7 +529,8 @@ test('moving from RollingOrdered to BlueGreen keeps the old StatefulSets serving
 // ---- rollback requests the set cannot honour ----------------------------------------------
 
 const parentPatch = (d: Desired) => d.patch?.find((p) => p.target.kind === 'SpicepodSet')?.patch;
-const clearsRollback = (d: Desired) => JSON.stringify(parentPatch(d)) === JSON.stringify({ metadata: { annotations: { 'spice.ai/rollback': null } } });
+const clearsRollback = (d: Desired) =>
+  JSON.stringify(parentPatch(d)) === JSON.stringify({ metadata: { annotations: { 'spice.ai/rollback': null } } });
 
 test('rollback on a set that cannot roll back: cleared, a Warning and a RolledBack condition say why, in check order', async () => {
   const cases: [Record<string, unknown>, string, RegExp][] = [
@@ -520,7 +598,14 @@ test('crashloop: long-lived pods with old restarts that blip unready together do
   readyWith(w, 'app-0-0', 6);
   readyWith(w, 'app-1-0', 5);
   await w.pass();
-  assert.equal(status(w).crashloopBaselines.map((b: any) => [b.pod, b.deaths]), [['app-0-0', 6], ['app-1-0', 5]], 'deaths seen while Ready are accounted for');
+  assert.equal(
+    status(w).crashloopBaselines.map((b: any) => [b.pod, b.deaths]),
+    [
+      ['app-0-0', 6],
+      ['app-1-0', 5],
+    ],
+    'deaths seen while Ready are accounted for',
+  );
   unready(w, 'app-0-0', 6);
   unready(w, 'app-1-0', 5);
   await w.pass();
@@ -542,7 +627,9 @@ test('crashloop: a pod that died long ago (an evicted Deployment pod) stops coun
   const w = new SetWorld({ spicepod, replicas: 1 });
   await w.converge();
   const at = (ms: number) => new Date(ms).toISOString();
-  const evicted = Array.from({ length: 11 }, (_, i) => w.addPod(pod({ name: `evicted-${i}`, uid: `e${i}`, app: 'app', phase: 'Failed', readySince: at(w.now - 601_000) })));
+  const evicted = Array.from({ length: 11 }, (_, i) =>
+    w.addPod(pod({ name: `evicted-${i}`, uid: `e${i}`, app: 'app', phase: 'Failed', readySince: at(w.now - 601_000) })),
+  );
   await w.pass();
   assert.is(w.condition('Paused')?.status, 'False', 'eleven pods that died over ten minutes ago');
   for (const p of evicted) {
@@ -566,7 +653,13 @@ test('crashloop: spice.ai/resume resumes a paused set at once, is removed after 
   assert.is(status(w).pauseReason, 'CrashLooping');
   w.parent.metadata.annotations = { 'spice.ai/resume': 'true' };
   // Removing the annotation fails (a webhook forbids it, say) until said otherwise.
-  w.refuse({ target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', namespace: 'ns', name: 'app' }, verb: 'patch', code: 403, reason: 'Forbidden', message: 'denied' });
+  w.refuse({
+    target: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', namespace: 'ns', name: 'app' },
+    verb: 'patch',
+    code: 403,
+    reason: 'Forbidden',
+    message: 'denied',
+  });
   const resumed = await w.pass();
   assert.is(status(w).pauseReason, undefined);
   assert.is(w.object('StatefulSet', 'app-0').spec.replicas, 1);
@@ -594,7 +687,8 @@ test('crashloop: spice.ai/resume resumes a paused set at once, is removed after 
 test('crashloop: a resume accounts for the deaths so far, so the pods that caused the pause do not pause it again', async () => {
   const w = new SetWorld({ spicepod, replicas: 1 });
   await w.converge();
-  for (let i = 0; i < 11; i++) w.addPod(pod({ name: `app-dead-${i}`, uid: `d${i}`, app: 'app', phase: 'Failed', readySince: new Date(w.now).toISOString() }));
+  for (let i = 0; i < 11; i++)
+    w.addPod(pod({ name: `app-dead-${i}`, uid: `d${i}`, app: 'app', phase: 'Failed', readySince: new Date(w.now).toISOString() }));
   await w.pass();
   assert.is(status(w).pauseReason, 'CrashLooping');
   w.parent.metadata.annotations = { 'spice.ai/resume': 'yes' };
@@ -611,16 +705,31 @@ test('crashloop: a resume accounts for the deaths so far, so the pods that cause
 test('a child the API server refuses: Ready=False ChildRefused with its message and a Warning; it clears once written', async () => {
   const w = new SetWorld({ spicepod, replicas: 2 });
   await w.converge();
-  w.refuse({ target: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'ns', name: 'app-1' }, verb: 'apply', code: 422, reason: 'Invalid', message: 'StatefulSet.apps "app-1" is invalid: spec.template.spec.containers[0].image: Required value' });
+  w.refuse({
+    target: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'ns', name: 'app-1' },
+    verb: 'apply',
+    code: 422,
+    reason: 'Invalid',
+    message: 'StatefulSet.apps "app-1" is invalid: spec.template.spec.containers[0].image: Required value',
+  });
   await w.pass(); // the write is refused; the next pass is told
   const d = await w.pass();
   assert.is(w.condition('Ready')?.reason, 'ChildRefused');
   assert.match(w.condition('Ready')!.message, /the API server refused StatefulSet app-1: StatefulSet\.apps "app-1" is invalid/);
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'ChildRefused'));
   const again = await w.pass();
-  assert.not.ok(again.events?.some((e) => e.reason === 'ChildRefused'), 'one Warning while the message stays the same');
+  assert.not.ok(
+    again.events?.some((e) => e.reason === 'ChildRefused'),
+    'one Warning while the message stays the same',
+  );
   w.accept();
-  w.refuse({ target: { apiVersion: 'v1', kind: 'Service', namespace: 'ns', name: 'app' }, verb: 'apply', code: 500, reason: 'InternalError', message: 'etcd' });
+  w.refuse({
+    target: { apiVersion: 'v1', kind: 'Service', namespace: 'ns', name: 'app' },
+    verb: 'apply',
+    code: 500,
+    reason: 'InternalError',
+    message: 'etcd',
+  });
   await w.pass(); // told of the StatefulSet's refusal one last time; the StatefulSet is written, the Service fails
   await w.pass();
   assert.is(w.condition('Ready')?.status, 'True', 'a server failure is not a refusal: it is retried');
@@ -632,13 +741,19 @@ test('a child the API server refuses: Ready=False ChildRefused with its message 
 test('a resize the API server refuses: VolumeResized=False ResizeRefused naming the claim and the reason, and a Warning', async () => {
   const w = new SetWorld({ spicepod, volume: { storageRequests: '1Gi' }, replicas: 1 });
   await w.converge();
-  w.putRelated({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-app-0-0', namespace: 'ns' }, spec: { resources: { requests: { storage: '1Gi' } } } });
+  w.putRelated({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'data-app-0-0', namespace: 'ns' },
+    spec: { resources: { requests: { storage: '1Gi' } } },
+  });
   w.refuse({
     target: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'ns', name: 'data-app-0-0' },
     verb: 'patch',
     code: 403,
     reason: 'Forbidden',
-    message: 'persistentvolumeclaims "data-app-0-0" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
+    message:
+      'persistentvolumeclaims "data-app-0-0" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
   });
   w.setSpec({ spicepod, volume: { storageRequests: '2Gi' }, replicas: 1 });
   await w.pass(); // the resize is refused; the next pass is told
@@ -648,14 +763,26 @@ test('a resize the API server refuses: VolumeResized=False ResizeRefused naming 
   assert.is(w.condition('VolumeResized')?.reason, 'ResizeRefused');
   assert.match(w.condition('VolumeResized')!.message, /data-app-0-0 to 2Gi: .*storageclass that provisions the pvc must support resize/);
   assert.ok(d.events?.some((e) => e.type === 'Warning' && e.reason === 'ResizeRefused'));
-  assert.ok(d.patch?.some((p) => p.target.kind === 'PersistentVolumeClaim'), 'the resize is still asked for, so the condition holds while it is refused');
+  assert.ok(
+    d.patch?.some((p) => p.target.kind === 'PersistentVolumeClaim'),
+    'the resize is still asked for, so the condition holds while it is refused',
+  );
 });
 
-test('pods the cluster refuses to create: the Deployment\'s ReplicaFailure or the StatefulSet\'s FailedCreate Event become Ready=False PodsRefused', async () => {
+test("pods the cluster refuses to create: the Deployment's ReplicaFailure or the StatefulSet's FailedCreate Event become Ready=False PodsRefused", async () => {
   const d = new SetWorld({ spicepod, replicas: 1 });
   await d.pass();
   const deployment = d.object('Deployment', 'app');
-  deployment.status = { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "app-5d9c-x" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1' }] };
+  deployment.status = {
+    conditions: [
+      {
+        type: 'ReplicaFailure',
+        status: 'True',
+        reason: 'FailedCreate',
+        message: 'pods "app-5d9c-x" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1',
+      },
+    ],
+  };
   d.removePods();
   const first = await d.pass();
   assert.is(d.condition('Ready')?.reason, 'PodsRefused');
@@ -667,9 +794,26 @@ test('pods the cluster refuses to create: the Deployment\'s ReplicaFailure or th
   const sts = s.object('StatefulSet', 'app-1');
   sts.metadata.uid = 'sts-1';
   s.removePods('app-1-0');
-  const message = 'create Pod app-1-0 in StatefulSet app-1 failed error: pods "app-1-0" is forbidden: violates PodSecurity "restricted:latest": seccompProfile';
-  s.putRelated({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'ns' }, reason: 'FailedCreate', message: 'an older one', involvedObject: { uid: 'sts-1' }, lastTimestamp: '2025-12-31T23:00:00Z' });
-  s.putRelated({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e2', namespace: 'ns' }, reason: 'FailedCreate', message, involvedObject: { uid: 'sts-1' }, lastTimestamp: '2025-12-31T23:59:00Z' });
+  const message =
+    'create Pod app-1-0 in StatefulSet app-1 failed error: pods "app-1-0" is forbidden: violates PodSecurity "restricted:latest": seccompProfile';
+  s.putRelated({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'e1', namespace: 'ns' },
+    reason: 'FailedCreate',
+    message: 'an older one',
+    involvedObject: { uid: 'sts-1' },
+    lastTimestamp: '2025-12-31T23:00:00Z',
+  });
+  s.putRelated({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'e2', namespace: 'ns' },
+    reason: 'FailedCreate',
+    message,
+    involvedObject: { uid: 'sts-1' },
+    lastTimestamp: '2025-12-31T23:59:00Z',
+  });
   const refused = await s.pass();
   assert.is(s.condition('Ready')?.reason, 'PodsRefused');
   assert.ok(refused.events?.some((e) => e.type === 'Warning' && e.reason === 'PodsRefused' && e.message.includes('violates PodSecurity')));
@@ -677,7 +821,12 @@ test('pods the cluster refuses to create: the Deployment\'s ReplicaFailure or th
   // The pod gets created after all: the Event (which outlives the problem) no longer counts.
   const sts1 = s.object('StatefulSet', 'app-1');
   sts1.metadata.uid = 'sts-1';
-  s.putWorkloadPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app-1-0', namespace: 'ns', uid: 'p1' }, status: { phase: 'Pending' } });
+  s.putWorkloadPod({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'app-1-0', namespace: 'ns', uid: 'p1' },
+    status: { phase: 'Pending' },
+  });
   await s.pass();
   assert.is(s.condition('Ready')?.reason, 'RolloutInProgress', 'a pod that exists is on its way');
   s.ready();
@@ -699,11 +848,17 @@ test('a set name too long for the names derived from it is InvalidSpec naming me
   assert.is.not((await named(fits, { replicas: 2 })).ready?.reason, 'InvalidSpec');
   const long = await named('a'.repeat(51), { replicas: 2 });
   assert.is(long.ready?.reason, 'InvalidSpec');
-  assert.match(long.ready!.message, /metadata\.name is too long for its StatefulSets: "a{51}-1" must fit in 52 characters .* at most 50 characters/);
+  assert.match(
+    long.ready!.message,
+    /metadata\.name is too long for its StatefulSets: "a{51}-1" must fit in 52 characters .* at most 50 characters/,
+  );
   assert.equal(long.d.apply, [], 'nothing written');
   const bgLong = await named('a'.repeat(40), { replicas: 2, updateStrategy: { type: 'BlueGreen' } });
   assert.match(bgLong.ready!.message, /<set>-<version>-<ordinal>.*at most 39 characters/);
-  assert.match((await named('a'.repeat(64), { replicas: 1 })).ready!.message, /metadata\.name .*spice\.ai\/app label, which allows at most 63 characters/);
+  assert.match(
+    (await named('a'.repeat(64), { replicas: 1 })).ready!.message,
+    /metadata\.name .*spice\.ai\/app label, which allows at most 63 characters/,
+  );
   assert.is.not((await named('a'.repeat(63), { replicas: 1 })).ready?.reason, 'InvalidSpec', 'a Deployment and a Service take 63');
   assert.match((await named('1app', { replicas: 1 })).ready!.message, /Service, so it must be a DNS-1035 label/);
   assert.match((await named('my.app', { replicas: 2, enableService: false })).ready!.message, /headless Service "my\.app-headless"/);
@@ -724,7 +879,13 @@ test('the pods pass the restricted Pod Security Standard: non-root, no privilege
       assert.equal(c.securityContext.seccompProfile, { type: 'RuntimeDefault' });
     }
     const allowed = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
-    for (const v of pod.volumes) assert.ok(Object.keys(v).filter((k) => k !== 'name').every((k) => allowed.has(k)), JSON.stringify(v));
+    for (const v of pod.volumes)
+      assert.ok(
+        Object.keys(v)
+          .filter((k) => k !== 'name')
+          .every((k) => allowed.has(k)),
+        JSON.stringify(v),
+      );
   }
 });
 

@@ -3,7 +3,9 @@ import { UsageError, type Command } from '../usage.ts';
 
 export async function crdsYaml(): Promise<string> {
   const [{ stringify }, { allCrds }] = await Promise.all([import('yaml'), import('../../../core/spec/crds.ts')]);
-  return allCrds().map((crd) => stringify(crd, { lineWidth: 0 })).join('---\n');
+  return allCrds()
+    .map((crd) => stringify(crd, { lineWidth: 0 }))
+    .join('---\n');
 }
 
 export const crdCommand: Command = {

@@ -6,7 +6,7 @@ const KINDS: CrdKind[] = ['SpicepodSet', 'SpicepodCluster'];
 
 export const jsonSchemaCommand: Command = {
   name: 'json-schema',
-  summary: 'Print the OpenAPI v3 JSON schema of a CRD\'s spec (SpicepodSet by default), e.g. for editor validation.',
+  summary: "Print the OpenAPI v3 JSON schema of a CRD's spec (SpicepodSet by default), e.g. for editor validation.",
   usage: 'spiceai-operator json-schema [--kind SpicepodSet|SpicepodCluster] [--output FILE]',
   options: { kind: { type: 'string', default: 'SpicepodSet' }, output: { type: 'string', short: 'o' } },
   flags: [

@@ -18,7 +18,10 @@ function prepareDir(dir: string): void {
 
 function refuseOverwrite(paths: string[], force: boolean, consequence: string): void {
   const existing = paths.filter((p) => existsSync(p));
-  if (existing.length && !force) throw new UsageError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}: pass --force to replace (${consequence})`);
+  if (existing.length && !force)
+    throw new UsageError(
+      `${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}: pass --force to replace (${consequence})`,
+    );
 }
 
 function writeSecretFile(path: string, text: string, mode: number): void {
@@ -69,7 +72,8 @@ export const pkiCommand: Command = {
       if (!NAME.test(name)) throw new UsageError(`invalid NAME ${JSON.stringify(name)}: use letters, digits, hyphens and underscores only`);
       const days = wholeNumberFlag(values, 'days', { min: 1, unit: 'days' });
       const [caCrt, caKey] = [join(dir, 'ca.crt'), join(dir, 'ca.key')];
-      if (!existsSync(caCrt) || !existsSync(caKey)) throw new UsageError(`no CA in ${dir}: run spiceai-operator pki init${values.dir ? ` --dir ${values.dir}` : ''} first`);
+      if (!existsSync(caCrt) || !existsSync(caKey))
+        throw new UsageError(`no CA in ${dir}: run spiceai-operator pki init${values.dir ? ` --dir ${values.dir}` : ''} first`);
       const [crt, key] = [join(dir, `${name}.crt`), join(dir, `${name}.key`)];
       refuseOverwrite([crt, key], force, `the node using ${name}.crt needs the new files`);
       const hosts = (values.host as string[] | undefined) ?? [];
@@ -77,7 +81,13 @@ export const pkiCommand: Command = {
       const ipAddresses = ['127.0.0.1', ...hosts.filter((h) => isIP(h))];
       let leaf: Awaited<ReturnType<typeof issueLeaf>>;
       try {
-        leaf = await issueLeaf({ ca: { certPem: readFileSync(caCrt, 'utf8'), keyPem: readFileSync(caKey, 'utf8') }, commonName: name, dnsNames, ipAddresses, validityDays: days });
+        leaf = await issueLeaf({
+          ca: { certPem: readFileSync(caCrt, 'utf8'), keyPem: readFileSync(caKey, 'utf8') },
+          commonName: name,
+          dnsNames,
+          ipAddresses,
+          validityDays: days,
+        });
       } catch (error) {
         throw new UsageError(`cannot issue ${name}: ${(error as Error).message}`);
       }

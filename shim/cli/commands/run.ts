@@ -2,7 +2,12 @@ import { PULL_POLICIES } from '../../../core/spec/kubernetes.ts';
 import { isDns1123Label, isDns1123Subdomain } from '../../../core/spec/kubernetes-names.ts';
 import { HANDLER_NAMES } from '../../handler-names.ts';
 import { UsageError, type Command } from '../usage.ts';
-import { RESOURCE_SETTINGS, requestAboveLimit, resourceQuantityError, type SidecarResources } from '../../../functions/injection/annotations.ts';
+import {
+  RESOURCE_SETTINGS,
+  requestAboveLimit,
+  resourceQuantityError,
+  type SidecarResources,
+} from '../../../functions/injection/annotations.ts';
 import { telemetryPropertyKeyProblem } from '../../../core/manifests/spiced.ts';
 import { labelKeyProblem, labelValueProblem } from '../../../core/spec/network.ts';
 import { runHelpLines, runOptions, RUN_FLAGS } from './run-flags.ts';
@@ -12,7 +17,11 @@ import { parseHookFlags } from '../hook-flags.ts';
 import { endpointFlag, wholeNumberFlag } from '../flag-values.ts';
 import { runUntilSignal } from '../until-signal.ts';
 
-const list = (value: unknown) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: unknown) =>
+  String(value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function parseTelemetryProperties(values: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -37,10 +46,12 @@ export function parseOperatorPodLabels(value: string): Record<string, string> {
     if (problem) throw new UsageError(`--operator-pod-labels ${value}: ${problem}`);
     labels[key] = pair.slice(eq + 1);
   }
-  if (!Object.keys(labels).length) throw new UsageError('--operator-pod-labels: expected at least one KEY=VALUE (an empty selector would admit every pod of the operator namespace)');
+  if (!Object.keys(labels).length)
+    throw new UsageError(
+      '--operator-pod-labels: expected at least one KEY=VALUE (an empty selector would admit every pod of the operator namespace)',
+    );
   return labels;
 }
-
 
 export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   if (values['enable-sidecar-injector'] && values['no-sidecar-injector']) {
@@ -65,10 +76,13 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
   }
   const tooHigh = requestAboveLimit(resources);
   if (tooHigh) {
-    throw new UsageError(`--sidecar-default-${tooHigh.resource}-request ${tooHigh.request} is above --sidecar-default-${tooHigh.resource}-limit ${tooHigh.limit}: lower the request or raise the limit`);
+    throw new UsageError(
+      `--sidecar-default-${tooHigh.resource}-request ${tooHigh.request} is above --sidecar-default-${tooHigh.resource}-limit ${tooHigh.limit}: lower the request or raise the limit`,
+    );
   }
   const admissionPolicy = String(values['admission-policy']);
-  if (!['err', 'warn', 'off'].includes(admissionPolicy)) throw new UsageError(`--admission-policy ${admissionPolicy}: expected err, warn or off`);
+  if (!['err', 'warn', 'off'].includes(admissionPolicy))
+    throw new UsageError(`--admission-policy ${admissionPolicy}: expected err, warn or off`);
   for (const flag of ['webhook-service', 'webhook-configuration', 'webhook-secret', 'validating-webhook-configuration']) {
     const name = String(values[flag]);
     if (!(flag === 'webhook-service' ? isDns1123Label(name) : isDns1123Subdomain(name))) {
@@ -84,7 +98,9 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
       parsed = undefined;
     }
     if (parsed?.protocol !== 'https:' || parsed.username || parsed.password || parsed.search || parsed.hash) {
-      throw new UsageError(`--webhook-url ${url}: expected https://HOST[:PORT]/PATH without user, query or fragment (the API server calls webhooks over TLS only)`);
+      throw new UsageError(
+        `--webhook-url ${url}: expected https://HOST[:PORT]/PATH without user, query or fragment (the API server calls webhooks over TLS only)`,
+      );
     }
   }
   return {
@@ -106,16 +122,20 @@ export function parseSidecarInjectorFlags(values: Record<string, unknown>) {
 /** --log-level/--zap-log-level, --verbose and --zap-encoder. */
 export function parseLoggingFlags(values: Record<string, unknown>): { level: Level; encoder: Encoder } {
   const given = values['log-level'] as string | undefined;
-  if (given !== undefined && !(LEVELS as readonly string[]).includes(given)) throw new UsageError(`--log-level ${given}: expected one of ${LEVELS.join(', ')}`);
-  if (given !== undefined && given !== 'debug' && values.verbose) throw new UsageError(`--verbose and --log-level ${given} contradict each other: pass one`);
+  if (given !== undefined && !(LEVELS as readonly string[]).includes(given))
+    throw new UsageError(`--log-level ${given}: expected one of ${LEVELS.join(', ')}`);
+  if (given !== undefined && given !== 'debug' && values.verbose)
+    throw new UsageError(`--verbose and --log-level ${given} contradict each other: pass one`);
   const encoder = String(values['zap-encoder'] ?? 'json');
-  if (!(ENCODERS as readonly string[]).includes(encoder)) throw new UsageError(`--zap-encoder ${encoder}: expected one of ${ENCODERS.join(', ')}`);
+  if (!(ENCODERS as readonly string[]).includes(encoder))
+    throw new UsageError(`--zap-encoder ${encoder}: expected one of ${ENCODERS.join(', ')}`);
   return { level: (given as Level | undefined) ?? (values.verbose ? 'debug' : 'info'), encoder: encoder as Encoder };
 }
 
 /** Everything `run` is given, checked: the options of startOperator but the kubeconfig and the logger. */
 export async function parseRunFlags(values: Record<string, unknown>) {
-  if (values['leader-elect'] && values['no-leader-elect']) throw new UsageError('--leader-elect and --no-leader-elect contradict each other: pass one');
+  if (values['leader-elect'] && values['no-leader-elect'])
+    throw new UsageError('--leader-elect and --no-leader-elect contradict each other: pass one');
   const handlers = values.handlers ? list(values.handlers) : [...HANDLER_NAMES];
   const unknown = handlers.filter((h) => !(HANDLER_NAMES as readonly string[]).includes(h));
   if (unknown.length) throw new UsageError(`--handlers: unknown ${unknown.join(', ')} (known: ${HANDLER_NAMES.join(', ')})`);

@@ -13,14 +13,17 @@ function readFlagFile(flag: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`--${flag} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UsageError(
+      `--${flag} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
 }
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve one handler as a hook (POST /reconcile) for run --handler-url.',
-  usage: 'spiceai-operator serve <handler> [--listen ADDR] [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--reload-seconds N]] [--token-file FILE]',
+  usage:
+    'spiceai-operator serve <handler> [--listen ADDR] [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--reload-seconds N]] [--token-file FILE]',
   allowPositionals: true,
   options: {
     listen: { type: 'string', default: '0.0.0.0:8443' },
@@ -36,9 +39,12 @@ export const serveCommand: Command = {
     ['--listen ADDR', 'bind address (default 0.0.0.0:8443); without TLS only a loopback address is accepted'],
     ['--tls-cert FILE', 'serving certificate (PEM); with --tls-key, serve HTTPS'],
     ['--tls-key FILE', 'its private key (PEM)'],
-    ['--client-ca FILE', 'require a client certificate issued by this CA (mutual TLS: the operator\'s)'],
-    ['--token-file FILE', 'require Authorization: Bearer <the file\'s content>'],
-    ['--reload-seconds N', 're-read --tls-cert, --tls-key and --client-ca this often and serve what changed (a renewed certificate in a mounted Secret) without a restart; 0: never (default 30)'],
+    ['--client-ca FILE', "require a client certificate issued by this CA (mutual TLS: the operator's)"],
+    ['--token-file FILE', "require Authorization: Bearer <the file's content>"],
+    [
+      '--reload-seconds N',
+      're-read --tls-cert, --tls-key and --client-ca this often and serve what changed (a renewed certificate in a mounted Secret) without a restart; 0: never (default 30)',
+    ],
     ['--verbose', 'debug-level logs'],
     ['-h, --help', 'show this help'],
   ],
@@ -57,7 +63,8 @@ type ServeFlags = ReturnType<typeof parseServeFlags>;
 export function parseServeFlags(values: Record<string, unknown>, positionals: string[]) {
   if (positionals.length !== 1) throw new UsageError(`expected one handler to serve (${HANDLER_NAMES.join(', ')})`);
   const name = positionals[0]!;
-  if (!(HANDLER_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown handler ${name} (known: ${HANDLER_NAMES.join(', ')})`);
+  if (!(HANDLER_NAMES as readonly string[]).includes(name))
+    throw new UsageError(`unknown handler ${name} (known: ${HANDLER_NAMES.join(', ')})`);
   const listen = String(values.listen);
   const host = endpointFlag(values, 'listen');
   const certPath = values['tls-cert'] as string | undefined;
@@ -66,7 +73,9 @@ export function parseServeFlags(values: Record<string, unknown>, positionals: st
   if (!!certPath !== !!keyPath) throw new UsageError('--tls-cert and --tls-key go together');
   if (clientCaPath && !certPath) throw new UsageError('--client-ca needs --tls-cert and --tls-key (mutual TLS)');
   if (!certPath && !isLoopbackHost(host)) {
-    throw new UsageError(`--listen ${listen}: without --tls-cert/--tls-key a hook is served on a loopback address only (its requests carry cluster state, the pki handler's CA keys)`);
+    throw new UsageError(
+      `--listen ${listen}: without --tls-cert/--tls-key a hook is served on a loopback address only (its requests carry cluster state, the pki handler's CA keys)`,
+    );
   }
   const reloadSeconds = wholeNumberFlag(values, 'reload-seconds', { min: 0, unit: 'seconds' });
   const files = certPath ? { certPath, keyPath: keyPath!, clientCaPath } : undefined;
@@ -95,8 +104,13 @@ async function serveHook(flags: ServeFlags, log: Logger): Promise<{ stop(): Prom
   }
   const options = { maxBodyBytes: DEFAULT_MAX_REQUEST_BYTES, tooLarge };
   const { tls, clientCaPem, host } = flags;
-  const server = tls ? await serveFetchTls(fetch, flags.listen, tls, { ...options, clientCaPem }) : await serveFetch(fetch, flags.listen, options);
-  const reload = flags.files && tls && flags.reloadSeconds > 0 && 'setCertificate' in server ? reloadCertificateFiles(server, flags.files, { ...tls, clientCaPem }, flags.reloadSeconds, log) : undefined;
+  const server = tls
+    ? await serveFetchTls(fetch, flags.listen, tls, { ...options, clientCaPem })
+    : await serveFetch(fetch, flags.listen, options);
+  const reload =
+    flags.files && tls && flags.reloadSeconds > 0 && 'setCertificate' in server
+      ? reloadCertificateFiles(server, flags.files, { ...tls, clientCaPem }, flags.reloadSeconds, log)
+      : undefined;
   log.info('serving hook', {
     handler: flags.name,
     address: `${host.includes(':') ? `[${host}]` : host}:${server.port}`,
@@ -121,12 +135,22 @@ interface Certificate {
  * A Secret mounted as files is updated in place by the kubelet (a renewal by the operator): re-reads
  * the files every `seconds` and serves what changed; a half-written set is left for the next look.
  */
-function reloadCertificateFiles(server: { setCertificate(c: Certificate): void }, files: { certPath: string; keyPath: string; clientCaPath?: string }, loaded: Certificate, seconds: number, log: Logger) {
+function reloadCertificateFiles(
+  server: { setCertificate(c: Certificate): void },
+  files: { certPath: string; keyPath: string; clientCaPath?: string },
+  loaded: Certificate,
+  seconds: number,
+  log: Logger,
+) {
   let current = loaded;
   const timer = setInterval(() => {
     let next: Certificate;
     try {
-      next = { certPem: readFileSync(files.certPath, 'utf8'), keyPem: readFileSync(files.keyPath, 'utf8'), clientCaPem: files.clientCaPath ? readFileSync(files.clientCaPath, 'utf8') : loaded.clientCaPem };
+      next = {
+        certPem: readFileSync(files.certPath, 'utf8'),
+        keyPem: readFileSync(files.keyPath, 'utf8'),
+        clientCaPem: files.clientCaPath ? readFileSync(files.clientCaPath, 'utf8') : loaded.clientCaPem,
+      };
     } catch (error) {
       log.warn('could not re-read the certificate files; serving the ones loaded', { error: (error as Error).message });
       return;
