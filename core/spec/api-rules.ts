@@ -66,75 +66,92 @@ function mapProblems(map: Record<string, string> | undefined, field: string, kin
 }
 
 function envProblems(spec: SpicepodSetSpec): SpecProblem[] {
+  return [
+    ...(spec.env ?? []).flatMap((env, i) => envVarProblems(env, `spec.env.${i}`)),
+    ...(spec.envFromSource ?? []).flatMap((source, i) => envFromSourceProblems(source, `spec.envFromSource.${i}`)),
+  ];
+}
+
+type EnvVar = NonNullable<SpicepodSetSpec['env']>[number];
+
+/** One env entry: its name, and a valueFrom with exactly one source whose references are valid. */
+function envVarProblems(env: EnvVar, field: string): SpecProblem[] {
   const problems: SpecProblem[] = [];
-  (spec.env ?? []).forEach((env, i) => {
-    const field = `spec.env.${i}`;
-    const name = envVarNameProblem(env.name);
-    if (name) problems.push({ field: `${field}.name`, message: name });
-    const from = env.valueFrom;
-    if (!from) return;
-    const sources = (['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const).filter((k) => from[k] !== undefined);
-    if (sources.length === 0) {
+  const name = envVarNameProblem(env.name);
+  if (name) problems.push({ field: `${field}.name`, message: name });
+  const from = env.valueFrom;
+  if (!from) return problems;
+  const sources = (['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const).filter((k) => from[k] !== undefined);
+  if (sources.length === 0) {
+    problems.push({
+      field: `${field}.valueFrom`,
+      message: 'must set one of fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef',
+    });
+  } else if (env.value) {
+    problems.push({
+      field: `${field}.valueFrom`,
+      message: 'may not be set together with value: give either a literal value or where it comes from',
+    });
+  } else if (sources.length > 1) {
+    problems.push({ field: `${field}.valueFrom`, message: `sets ${sources.join(' and ')}: only one source at a time` });
+  }
+  for (const which of ['configMapKeyRef', 'secretKeyRef'] as const) {
+    const ref = from[which];
+    if (!ref) continue;
+    const refName = dnsSubdomainProblem(ref.name);
+    if (refName) problems.push({ field: `${field}.valueFrom.${which}.name`, message: refName });
+    const key = configMapKeyProblem(ref.key);
+    if (key) problems.push({ field: `${field}.valueFrom.${which}.key`, message: key });
+  }
+  problems.push(...sourceFieldProblems(from, `${field}.valueFrom`));
+  return problems;
+}
+
+/** The Pod field or resource a valueFrom reads, when it reads one. */
+function sourceFieldProblems(from: NonNullable<EnvVar['valueFrom']>, field: string): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  if (from.fieldRef) {
+    const path = from.fieldRef.fieldPath;
+    const subscripted = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
+    if (subscripted) {
+      const keyProblem = qualifiedNameProblem(subscripted[1] === 'annotations' ? subscripted[2]!.toLowerCase() : subscripted[2]!);
+      if (keyProblem) problems.push({ field: `${field}.fieldRef.fieldPath`, message: keyProblem });
+    } else if (!ENV_FIELD_PATHS.has(path)) {
       problems.push({
-        field: `${field}.valueFrom`,
-        message: 'must set one of fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef',
+        field: `${field}.fieldRef.fieldPath`,
+        message: `${JSON.stringify(path)} is not a Pod field an environment variable can read: one of ${[...ENV_FIELD_PATHS].join(', ')}, metadata.labels['<key>'] or metadata.annotations['<key>']`,
       });
-    } else if (env.value) {
+    }
+  }
+  if (from.resourceFieldRef) {
+    const resource = from.resourceFieldRef.resource;
+    if (!ENV_RESOURCE_FIELDS.has(resource) && !resource.startsWith('requests.hugepages-') && !resource.startsWith('limits.hugepages-')) {
       problems.push({
-        field: `${field}.valueFrom`,
-        message: 'may not be set together with value: give either a literal value or where it comes from',
+        field: `${field}.resourceFieldRef.resource`,
+        message: `${JSON.stringify(resource)} is not one of ${[...ENV_RESOURCE_FIELDS].join(', ')}`,
       });
-    } else if (sources.length > 1) {
-      problems.push({ field: `${field}.valueFrom`, message: `sets ${sources.join(' and ')}: only one source at a time` });
     }
-    for (const which of ['configMapKeyRef', 'secretKeyRef'] as const) {
-      const ref = from[which];
-      if (!ref) continue;
-      const refName = dnsSubdomainProblem(ref.name);
-      if (refName) problems.push({ field: `${field}.valueFrom.${which}.name`, message: refName });
-      const key = configMapKeyProblem(ref.key);
-      if (key) problems.push({ field: `${field}.valueFrom.${which}.key`, message: key });
-    }
-    if (from.fieldRef) {
-      const path = from.fieldRef.fieldPath;
-      const subscripted = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-      if (subscripted) {
-        const keyProblem = qualifiedNameProblem(subscripted[1] === 'annotations' ? subscripted[2]!.toLowerCase() : subscripted[2]!);
-        if (keyProblem) problems.push({ field: `${field}.valueFrom.fieldRef.fieldPath`, message: keyProblem });
-      } else if (!ENV_FIELD_PATHS.has(path)) {
-        problems.push({
-          field: `${field}.valueFrom.fieldRef.fieldPath`,
-          message: `${JSON.stringify(path)} is not a Pod field an environment variable can read: one of ${[...ENV_FIELD_PATHS].join(', ')}, metadata.labels['<key>'] or metadata.annotations['<key>']`,
-        });
-      }
-    }
-    if (from.resourceFieldRef) {
-      const resource = from.resourceFieldRef.resource;
-      if (!ENV_RESOURCE_FIELDS.has(resource) && !resource.startsWith('requests.hugepages-') && !resource.startsWith('limits.hugepages-')) {
-        problems.push({
-          field: `${field}.valueFrom.resourceFieldRef.resource`,
-          message: `${JSON.stringify(resource)} is not one of ${[...ENV_RESOURCE_FIELDS].join(', ')}`,
-        });
-      }
-    }
-  });
-  (spec.envFromSource ?? []).forEach((source, i) => {
-    const field = `spec.envFromSource.${i}`;
-    if (source.prefix) {
-      const prefix = envVarNameProblem(source.prefix);
-      if (prefix) problems.push({ field: `${field}.prefix`, message: prefix });
-    }
-    const refs = (['configMapRef', 'secretRef'] as const).filter((k) => source[k] !== undefined);
-    if (refs.length !== 1)
-      problems.push({
-        field,
-        message: refs.length ? 'sets both configMapRef and secretRef: one per entry' : 'must set configMapRef or secretRef',
-      });
-    for (const which of refs) {
-      const refName = dnsSubdomainProblem(source[which]!.name);
-      if (refName) problems.push({ field: `${field}.${which}.name`, message: refName });
-    }
-  });
+  }
+  return problems;
+}
+
+/** One envFromSource entry: one ConfigMap or Secret, with a valid name and prefix. */
+function envFromSourceProblems(source: NonNullable<SpicepodSetSpec['envFromSource']>[number], field: string): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  if (source.prefix) {
+    const prefix = envVarNameProblem(source.prefix);
+    if (prefix) problems.push({ field: `${field}.prefix`, message: prefix });
+  }
+  const refs = (['configMapRef', 'secretRef'] as const).filter((k) => source[k] !== undefined);
+  if (refs.length !== 1)
+    problems.push({
+      field,
+      message: refs.length ? 'sets both configMapRef and secretRef: one per entry' : 'must set configMapRef or secretRef',
+    });
+  for (const which of refs) {
+    const refName = dnsSubdomainProblem(source[which]!.name);
+    if (refName) problems.push({ field: `${field}.${which}.name`, message: refName });
+  }
   return problems;
 }
 

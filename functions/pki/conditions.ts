@@ -121,6 +121,34 @@ export function pkiConditions(o: PkiOutcome): ConditionInput[] {
 }
 
 /** The Events of this pass, from the outcome and the conditions before it. */
+/** The CA is in use: where it came from, said the first time it is. */
+function firstUseEvent(
+  o: Extract<PkiOutcome, { phase: 'active' }>,
+  previous: SpicepodClusterStatus,
+  wasReady: ReturnType<typeof findCondition>,
+): RecordedEvent | undefined {
+  if (previous.rootCertificateReady === true && wasReady?.reason !== PkiReason.CreatingCA) return undefined;
+  if (o.origin === 'this-cluster') {
+    return {
+      type: 'Normal',
+      reason: PkiReason.CACreated,
+      message: `created the cluster root CA "${o.caSubject}" in Secret ${o.secret} (valid until ${iso(o.caNotAfter.getTime())})`,
+    };
+  }
+  if (o.origin === 'foreign') {
+    return {
+      type: 'Normal',
+      reason: PkiReason.CAAdopted,
+      message: `using the CA "${o.caSubject}" in Secret ${o.secret}, which the operator did not create, as it is (valid until ${iso(o.caNotAfter.getTime())}); the operator never writes it`,
+    };
+  }
+  return {
+    type: 'Normal',
+    reason: PkiReason.CAReused,
+    message: `using the cluster root CA "${o.caSubject}" left in Secret ${o.secret} by an earlier cluster of this name`,
+  };
+}
+
 export function pkiEvents(o: PkiOutcome, previous: SpicepodClusterStatus, conditions: ConditionInput[]): RecordedEvent[] {
   const events: RecordedEvent[] = [];
   const before = (type: string) => findCondition(previous.conditions, type);
@@ -143,27 +171,8 @@ export function pkiEvents(o: PkiOutcome, previous: SpicepodClusterStatus, condit
   }
   if (o.phase !== 'active') return events;
 
-  // The CA is in use: say where it came from the first time it is.
-  const firstUse = previous.rootCertificateReady !== true || wasReady?.reason === PkiReason.CreatingCA;
-  if (firstUse && o.origin === 'this-cluster') {
-    events.push({
-      type: 'Normal',
-      reason: PkiReason.CACreated,
-      message: `created the cluster root CA "${o.caSubject}" in Secret ${o.secret} (valid until ${iso(o.caNotAfter.getTime())})`,
-    });
-  } else if (firstUse && o.origin === 'foreign') {
-    events.push({
-      type: 'Normal',
-      reason: PkiReason.CAAdopted,
-      message: `using the CA "${o.caSubject}" in Secret ${o.secret}, which the operator did not create, as it is (valid until ${iso(o.caNotAfter.getTime())}); the operator never writes it`,
-    });
-  } else if (firstUse) {
-    events.push({
-      type: 'Normal',
-      reason: PkiReason.CAReused,
-      message: `using the cluster root CA "${o.caSubject}" left in Secret ${o.secret} by an earlier cluster of this name`,
-    });
-  }
+  const firstUse = firstUseEvent(o, previous, wasReady);
+  if (firstUse) events.push(firstUse);
   if (o.adoptedExpiring && before('Degraded')?.reason !== PkiReason.AdoptedCAExpiring) {
     events.push({ type: 'Warning', reason: PkiReason.AdoptedCAExpiring, message: now('Degraded').message });
   }

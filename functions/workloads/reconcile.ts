@@ -114,6 +114,34 @@ function requests(observed: Observed, spec: SpicepodSetSpec) {
   };
 }
 
+type BuiltWorkload = Awaited<ReturnType<typeof buildWorkload>>['workload'];
+
+/** The set's conditions, and this pass's Events: the workload's, a refused rollback, condition changes, a resume. */
+function conditionsAndEvents(
+  observed: Observed,
+  previous: SpicepodSetStatus,
+  outcome: SetOutcome,
+  workload: BuiltWorkload,
+  rollbackRefused: Parameters<typeof rolledBackCondition>[2],
+) {
+  const generation = observed.parent.metadata.generation;
+  const rolledBack = rolledBackCondition(previous, workload.status, rollbackRefused, generation);
+  const conditions = setConditions(
+    previous.conditions,
+    [...setConditionsOf(outcome), ...(rolledBack ? [rolledBack] : [])],
+    observed.now,
+    generation,
+  );
+  const resumed = resumedEvent(outcome.crashloop.resumedBy);
+  const events: RecordedEvent[] = [
+    ...(workload.events ?? []),
+    ...(rollbackRefused ? [{ type: 'Warning' as const, reason: EVENT_ROLLBACK_UNAVAILABLE, message: rollbackRefused.message }] : []),
+    ...conditionEvents(previous.conditions, conditions, outcome),
+    ...(resumed ? [resumed] : []),
+  ];
+  return { conditions, events };
+}
+
 /** The set's status: counts, the scale subresource's selector, what the workload reports, the crashloop bookkeeping. */
 function setStatus(
   name: string,
@@ -178,20 +206,7 @@ export async function reconcileSpicepodSet(observed: Observed): Promise<Desired>
     sizes,
     resizing: patches.length,
   };
-  const rolledBack = rolledBackCondition(previous, workload.status, rollbackRefused, parent.metadata.generation);
-  const conditions = setConditions(
-    previous.conditions,
-    [...setConditionsOf(outcome), ...(rolledBack ? [rolledBack] : [])],
-    observed.now,
-    parent.metadata.generation,
-  );
-  const resumed = resumedEvent(crashloop.resumedBy);
-  const events: RecordedEvent[] = [
-    ...(workload.events ?? []),
-    ...(rollbackRefused ? [{ type: 'Warning' as const, reason: EVENT_ROLLBACK_UNAVAILABLE, message: rollbackRefused.message }] : []),
-    ...conditionEvents(previous.conditions, conditions, outcome),
-    ...(resumed ? [resumed] : []),
-  ];
+  const { conditions, events } = conditionsAndEvents(observed, previous, outcome, workload, rollbackRefused);
 
   const status = setStatus(parent.metadata.name, outcome, workload, conditions);
   const requeues = [workload.requeueAfterSeconds, rolling || workload.keep.length ? PROGRESS_RECHECK_SECONDS : undefined].filter(
