@@ -3,7 +3,7 @@
 // names. functions/conversion translates it to and from v1alpha1.
 import { z } from 'zod';
 import { conditions } from './kubernetes.ts';
-import { executorSpicepodField, executorSpicepodRule } from './spicepodcluster.ts';
+import { executorSpicepodField, executorSpicepodRule, spicepodClusterStatusSchema } from './spicepodcluster.ts';
 import { nodeClusterConfig } from './spicepodset.ts';
 import { spicepodFieldV2, workloadFieldsV2 } from './spicepodset-v2.ts';
 
@@ -39,32 +39,31 @@ export const spicepodClusterSpecSchemaV2 = z
   })
   .describe('Desired state of a SpicepodCluster.');
 
+/** v1alpha1's names that v2 spells otherwise (functions/conversion/status-rules.ts renames the values). */
+const RENAMED_STATUS_FIELDS: Record<string, string> = {
+  rootSecretName: 'rootCertificateSecretName',
+  rootExpiresAt: 'rootCertificateExpiresAt',
+};
+
+/** What v2 says differently about a field it shares with v1alpha1. */
+const V2_STATUS_DESCRIPTIONS: Record<string, string> = {
+  executorSelector: 'Label selector of the executor pods, for the scale subresource (which scales executorSpec.replicas).',
+  error: "Deprecated, kept for v1alpha1 clients: the Ready condition's message when something keeps the cluster from working.",
+};
+
+/** v1alpha1's status with v2's names, in the same order (so the CRD lists the fields as before). */
 export const spicepodClusterStatusSchemaV2 = z
-  .object({
-    rootCertificateReady: z.boolean().optional().describe("Whether the cluster's root CA exists."),
-    rootCertificateSecretName: z
-      .string()
-      .optional()
-      .describe('Secret (in the operator namespace) holding the root CA certificate and key.'),
-    rootCertificateExpiresAt: z.string().optional().describe('Expiry of the root CA (RFC 3339).'),
-    schedulerSpicepodsetName: z.string().optional().describe('Name of the child scheduler SpicepodSet.'),
-    executorSpicepodsetName: z.string().optional().describe('Name of the child executor SpicepodSet.'),
-    schedulerReadyReplicas: z.int().optional().describe('Ready scheduler pods.'),
-    executorReadyReplicas: z.int().optional().describe('Ready executor pods.'),
-    executorSelector: z
-      .string()
-      .optional()
-      .describe('Label selector of the executor pods, for the scale subresource (which scales executorSpec.replicas).'),
-    schedulers: z.string().optional().describe('Scheduler readiness for kubectl, ready/total.'),
-    executors: z.string().optional().describe('Executor readiness for kubectl, ready/total.'),
-    error: z
-      .string()
-      .optional()
-      .describe("Deprecated, kept for v1alpha1 clients: the Ready condition's message when something keeps the cluster from working."),
-    lastUpdated: z.string().optional().describe("When the operator last changed this cluster's child sets or status (RFC 3339)."),
-    observedGeneration: z.int().optional().describe('The .metadata.generation this status reflects.'),
-    conditions: conditions().optional(),
-  })
+  .object(
+    Object.fromEntries(
+      Object.entries(spicepodClusterStatusSchema.shape).map(([name, field]) => [
+        RENAMED_STATUS_FIELDS[name] ?? name,
+        V2_STATUS_DESCRIPTIONS[name] ? field.describe(V2_STATUS_DESCRIPTIONS[name]) : field,
+      ]),
+    ) as Omit<typeof spicepodClusterStatusSchema.shape, 'rootSecretName' | 'rootExpiresAt'> & {
+      rootCertificateSecretName: typeof spicepodClusterStatusSchema.shape.rootSecretName;
+      rootCertificateExpiresAt: typeof spicepodClusterStatusSchema.shape.rootExpiresAt;
+    },
+  )
   .describe('Observed state of a SpicepodCluster.');
 
 export type SpicepodClusterSpecV2 = z.input<typeof spicepodClusterSpecSchemaV2>;
