@@ -1,8 +1,7 @@
 // The SpicepodCluster spice.ai/v2 schema (facts §2.1, §2.5 v2 column):
 // schedulerSpec/executorSpec with the v2 workload fields, and the v2 status
-// names. functions/conversion translates it to and from v1alpha1.
+// names. core/conversion translates it to and from v1alpha1.
 import { z } from 'zod';
-import { conditions } from './kubernetes.ts';
 import { executorSpicepodField, executorSpicepodRule, spicepodClusterStatusSchema } from './spicepodcluster.ts';
 import { nodeClusterConfig } from './spicepodset.ts';
 import { spicepodFieldV2, workloadFieldsV2 } from './spicepodset-v2.ts';
@@ -39,7 +38,7 @@ export const spicepodClusterSpecSchemaV2 = z
   })
   .describe('Desired state of a SpicepodCluster.');
 
-/** v1alpha1's names that v2 spells otherwise (functions/conversion/status-rules.ts renames the values). */
+/** v1alpha1's names that v2 spells otherwise (core/conversion/status-rules.ts renames the values). */
 const RENAMED_STATUS_FIELDS: Record<string, string> = {
   rootSecretName: 'rootCertificateSecretName',
   rootExpiresAt: 'rootCertificateExpiresAt',
