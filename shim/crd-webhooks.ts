@@ -121,6 +121,7 @@ export function validationRoute(o: {
     onDecision: (d) => {
       if (!d.allowed)
         o.log.info('admission denied', {
+          apiVersion: d.apiVersion,
           kind: d.kind,
           namespace: d.namespace,
           name: d.name,
@@ -128,7 +129,15 @@ export function validationRoute(o: {
           level: d.level,
           dryRun: d.dryRun,
         });
-      else o.log.debug('admitted', { kind: d.kind, namespace: d.namespace, name: d.name, reasons: d.reasons, level: d.level });
+      else
+        o.log.debug('admitted', {
+          apiVersion: d.apiVersion,
+          kind: d.kind,
+          namespace: d.namespace,
+          name: d.name,
+          reasons: d.reasons,
+          level: d.level,
+        });
     },
   });
   return {

@@ -1,6 +1,6 @@
 // The SpicepodSet spice.ai/v2 schema: the field set of the newest product
 // docs (facts §1.2 G3 column, §10.4). Served next to v1; the API server keeps
-// objects in one storage version and functions/conversion translates between
+// objects in one storage version and core/conversion translates between
 // the two without loss. Handlers never see this shape: they work on the
 // normalized v1 form (core/spec/normalize.ts).
 import { z } from 'zod';

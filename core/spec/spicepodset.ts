@@ -206,7 +206,7 @@ export const workloadFields = {
   env: z.array(envVar).optional().describe('Environment variables of the spiced container.'),
   envFromSource: z.array(envFromSource).optional().describe('ConfigMaps and Secrets imported as environment variables.'),
   volume: volumeSpec.optional(),
-  // spice.ai/v2's volume fields, stored here as written (functions/conversion): v1 had one volume.
+  // spice.ai/v2's volume fields, stored here as written (core/conversion): v1 had one volume.
   ...volumeFields,
   serviceAccount: serviceAccountSpec.optional(),
   updateStrategy: updateStrategySpec.optional(),

@@ -3,7 +3,7 @@
 // naming the object it could not convert (the API server then fails the
 // request that needed it, so nothing is stored half-converted).
 import { CONVERT_PATH } from '../../core/spec/crds.ts';
-import { ConversionError, convertObject, type KubeObject } from './convert.ts';
+import { ConversionError, convertObject, type KubeObject } from '../../core/conversion/convert.ts';
 
 export { CONVERT_PATH };
 

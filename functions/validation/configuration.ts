@@ -1,9 +1,10 @@
 // The ValidatingWebhookConfiguration that sends SpicepodSet and
 // SpicepodCluster writes to the operator's /validate.
 //
-// - rules name only the storage versions (v1, v1alpha1) with matchPolicy
-//   Equivalent: a v2 write is converted before the call, so the rules see
-//   one form.
+// - rules name every served version: a v2 write comes as written and is
+//   converted in-process to the storage version (functions/validation/review.ts),
+//   so the rules see one form and the API server makes no conversion call for
+//   the webhook (matchPolicy Equivalent still covers a version added later).
 // - failurePolicy Ignore: while no operator answers, writes are admitted and
 //   the reconcile-time check (the same rules: InvalidSpec condition and Event)
 //   reports what is wrong. Fail would make an operator outage stop every
@@ -52,14 +53,14 @@ export function validatingWebhookConfiguration(o: ValidatingConfigurationOptions
           {
             operations: ['CREATE', 'UPDATE'],
             apiGroups: ['spice.ai'],
-            apiVersions: ['v1'],
+            apiVersions: ['v1', 'v2'],
             resources: ['spicepodsets'],
             scope: 'Namespaced',
           },
           {
             operations: ['CREATE', 'UPDATE'],
             apiGroups: ['spice.ai'],
-            apiVersions: ['v1alpha1'],
+            apiVersions: ['v1alpha1', 'v2'],
             resources: ['spicepodclusters'],
             scope: 'Namespaced',
           },

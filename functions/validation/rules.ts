@@ -1,7 +1,7 @@
 // The checks admission runs on a SpicepodSet or SpicepodCluster, in order,
-// each a small named rule with a reason a user can see. Objects arrive in the
-// storage version (v1 / v1alpha1): the API server converts v2 requests before
-// calling (matchPolicy: Equivalent), so no rule knows about API versions.
+// each a small named rule with a reason a user can see. Objects reach the
+// rules in the storage version (v1 / v1alpha1): review.ts converts a v2 object
+// in-process, so no rule knows about API versions.
 // `reject` findings deny the request under the `err` level; `warn` findings
 // become the AdmissionReview warnings kubectl prints.
 import { RESERVED_KEYS } from '../../core/labels.ts';

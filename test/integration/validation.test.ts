@@ -43,7 +43,7 @@ test.after(async () => {
   restoreShippedWebhooks();
 });
 
-test('a reserved label is refused, in v1 and in v2, and kubectl prints the field and why', () => {
+test('a reserved label is refused, in v1 and in v2, and kubectl prints the field and why; a v2 write reaches the webhook as v2 (no conversion call for it)', async () => {
   const v1 = apply(set('reserved', { labels: { 'spice.ai/app': 'other' } }));
   assert.is(v1.code, 1);
   assert.match(
@@ -54,6 +54,11 @@ test('a reserved label is refused, in v1 and in v2, and kubectl prints the field
   assert.is(v2.code, 1);
   assert.match(v2.err, /spec.annotations\[spice.ai\/sidecar-injected\] is reserved/);
   assert.is(kubectl(['get', 'spicepodset', 'reserved', '-n', ns]).code, 1, 'nothing stored');
+  // The configuration names v2: the API server sends the object as written, and the webhook converts it itself.
+  const denied = (version: string) =>
+    operator!.waitForLog((l) => l.msg === 'admission denied' && l.name === 'reserved' && l.apiVersion === version, 10_000);
+  await denied('spice.ai/v1');
+  await denied('spice.ai/v2');
 });
 
 test('names that break a child, a Spicepod spiced refuses, and a missing StorageClass are refused with the reason', () => {

@@ -22,6 +22,7 @@ import {
   type AdmittedObject,
 } from '../../functions/validation/index.ts';
 import { VENDORED_SCHEMA_PATH, spicepodProblems } from '../conformance/spicepod-schema.ts';
+import { convertObject, type KubeObject } from '../../core/conversion/convert.ts';
 
 const pod = { version: 'v1', kind: 'Spicepod', name: 'p' };
 const set = (spec: Record<string, unknown>, annotations?: Record<string, string>, name = 'web'): AdmittedObject => ({
@@ -259,15 +260,36 @@ test("the AdmissionReview: denial naming every problem, warnings, the annotation
   assert.is(del.response.allowed, true);
 });
 
-test('the configuration: storage versions only (Equivalent), Ignore, 5 s, /validate', () => {
+test('a v2 write is checked as the same object in its storage version: the same answer, and an update ratcheted across versions', async () => {
+  const validate = createValidation({ level: 'err' });
+  const v1 = (o: AdmittedObject) => ({ ...o, apiVersion: 'spice.ai/v1' });
+  const v2 = (o: AdmittedObject) => convertObject(v1(o) as unknown as KubeObject, 'spice.ai/v2') as unknown as AdmittedObject;
+  const bad = set({
+    labels: { 'spice.ai/app': 'x' },
+    image: { tag: 'latest' },
+    volume: { storageClassName: 'fast', storage_requests: '2Gi' },
+  });
+  const good = set({ replicas: 2 });
+  for (const object of [bad, good]) {
+    assert.ok(v2(object).spec !== v1(object).spec && (v2(object) as any).apiVersion === 'spice.ai/v2');
+    assert.equal((await validate(admissionReview(v2(object)))).body, (await validate(admissionReview(v1(object)))).body);
+  }
+  // An old problem does not refuse an update, whichever version each side came in.
+  const old = set({ labels: { 'spice.ai/app': 'x' } });
+  const updated = set({ labels: { 'spice.ai/app': 'x' }, replicas: 3 });
+  const answer = (await validate(admissionReview(v2(updated), 'UPDATE', v1(old)))).body as any;
+  assert.is(answer.response.allowed, true, JSON.stringify(answer));
+});
+
+test('the configuration: every served version (a v2 write costs no conversion call), Ignore, 5 s, /validate', () => {
   const c = validatingWebhookConfiguration({ name: 'v', caBundlePem: 'PEM', url: 'https://127.0.0.1:9443/mutate' }) as any;
   const w = c.webhooks[0];
   assert.is(w.clientConfig.url, 'https://127.0.0.1:9443/validate');
   assert.equal(
     w.rules.map((r: any) => [r.apiVersions, r.resources]),
     [
-      [['v1'], ['spicepodsets']],
-      [['v1alpha1'], ['spicepodclusters']],
+      [['v1', 'v2'], ['spicepodsets']],
+      [['v1alpha1', 'v2'], ['spicepodclusters']],
     ],
   );
   assert.equal([w.matchPolicy, w.failurePolicy, w.timeoutSeconds], ['Equivalent', 'Ignore', 5]);

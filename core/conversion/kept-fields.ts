@@ -9,7 +9,7 @@
 // so an unedited round trip returns the identical object; after an edit
 // through the other version the edited value wins, translated afresh.
 import { z } from 'zod';
-import { canonicallyEqual, contentHash } from '../../core/manifests/hash.ts';
+import { canonicallyEqual, contentHash } from '../manifests/hash.ts';
 
 export type Json = Record<string, unknown>;
 

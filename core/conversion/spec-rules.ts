@@ -4,8 +4,8 @@
 // does with the v1 form is what v2 means. Fields spelled the same in both
 // versions are not listed: they pass through unchanged.
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_IMAGE } from '../../core/spec/spicepodset.ts';
-import { DATA_VOLUME } from '../../core/spec/volumes.ts';
+import { DEFAULT_IMAGE } from '../spec/spicepodset.ts';
+import { DATA_VOLUME } from '../spec/volumes.ts';
 import { defined, type FieldRule, type Json } from './kept-fields.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a spec of either version as decoded JSON; each rule reads its own fields (the schemas check them)

@@ -2,10 +2,10 @@
 // v1alpha1) and v2 differ in spec and status; metadata is untouched except
 // for the kept-fields annotations (the only metadata a conversion webhook may
 // change besides labels). Pure: the same object in gives the same object out.
-import { spicepodClusterSpecSchema, schedulerSetSpecSchema, spicepodClusterStatusSchema } from '../../core/spec/spicepodcluster.ts';
-import { spicepodClusterSpecSchemaV2, schedulerSpecSchemaV2, spicepodClusterStatusSchemaV2 } from '../../core/spec/spicepodcluster-v2.ts';
-import { spicepodSetSpecSchema, spicepodSetStatusSchema } from '../../core/spec/spicepodset.ts';
-import { spicepodSetSpecSchemaV2, spicepodSetStatusSchemaV2 } from '../../core/spec/spicepodset-v2.ts';
+import { spicepodClusterSpecSchema, schedulerSetSpecSchema, spicepodClusterStatusSchema } from '../spec/spicepodcluster.ts';
+import { spicepodClusterSpecSchemaV2, schedulerSpecSchemaV2, spicepodClusterStatusSchemaV2 } from '../spec/spicepodcluster-v2.ts';
+import { spicepodSetSpecSchema, spicepodSetStatusSchema } from '../spec/spicepodset.ts';
+import { spicepodSetSpecSchemaV2, spicepodSetStatusSchemaV2 } from '../spec/spicepodset-v2.ts';
 import { translate, type Direction, type Json, type KeptFields, type Rule, type Shapes } from './kept-fields.ts';
 import { WORKLOAD_RULES } from './spec-rules.ts';
 import { CLUSTER_STATUS_RULES, SET_STATUS_RULES } from './status-rules.ts';
@@ -103,4 +103,14 @@ export function convertObject(object: KubeObject, desiredApiVersion: string): Ku
   else delete metadata.annotations;
   out.metadata = metadata;
   return out;
+}
+
+/**
+ * A SpicepodSet or SpicepodCluster in its storage version (v1, v1alpha1), as the API server stores
+ * it: converted when it came as v2, as it is otherwise (other kinds and versions included).
+ */
+export function inStorageVersion<T extends { apiVersion?: string; kind?: string }>(object: T): T {
+  const kind = object.kind ? KINDS[object.kind] : undefined;
+  if (!kind || object.apiVersion !== `${GROUP}/${HUB_VERSION}`) return object;
+  return convertObject(object as unknown as KubeObject, `${GROUP}/${kind.older}`) as unknown as T;
 }
