@@ -140,39 +140,44 @@ async function statusAndProbeServers(
   });
 }
 
-export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
-  const metrics = new OperatorMetrics();
-  const clock = o.clock ?? realClock;
-  const identity = o.identity ?? `${hostname()}-${process.pid}`;
-  // The identity in the user agent tells the API server's audit log which copy wrote what.
-  const client = new KubeClient(o.kubeConfig, { onRequest: metrics.onRequest, userAgent: `spiceai-operator (${identity})` });
-  const handlers = await servedHandlers(client, o.handlers as HandlerName[], o.log);
-  const scans = Boolean(o.webhook) && o.sidecarScanSeconds !== 0;
-  // The electors exist before any controller does: from their first reconcile on, only a Lease
-  // holder writes (they are started, and may lead, only once the controllers have).
-  const leases = o.leaderElection
-    ? leasesFor([...handlers, ...(scans ? [SIDECAR_SCAN_LEASE] : [])], {
-        client,
-        namespace: o.config.operatorNamespace,
-        leaseName: o.leaseName,
-        identity,
-        log: o.log,
-        clock,
-        metrics,
-        onStartedLeading: (part) => controllers[handlers.indexOf(part as HandlerName)]?.enqueueAll(),
-      })
-    : NO_LEASES;
-  // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
-  // cluster and pki) share one cache of it.
-  const informers = new SharedInformers(client, clock);
-  const hooked = await hookedHandlers({
+/** The parts every piece of the operator is built with. */
+interface Parts {
+  client: KubeClient;
+  metrics: OperatorMetrics;
+  clock: Clock;
+}
+
+/**
+ * The Lease electors, one per handler and one for the sidecar scan (or none without leader
+ * election). They exist before any controller does: from their first reconcile on, only a Lease
+ * holder writes (they are started, and may lead, only once the controllers have).
+ */
+function electors(o: OperatorOptions, parts: Parts, identity: string, leased: string[], onStartedLeading: (part: string) => void) {
+  if (!o.leaderElection) return NO_LEASES;
+  const { client, clock, metrics } = parts;
+  return leasesFor(leased, {
+    client,
+    namespace: o.config.operatorNamespace,
+    leaseName: o.leaseName,
+    identity,
+    log: o.log,
+    clock,
+    metrics,
+    onStartedLeading,
+  });
+}
+
+/** The handlers, each in process or behind its hook (with the hooks' certificates); the client is closed if this fails. */
+async function startHandlers(o: OperatorOptions, parts: Parts, handlers: HandlerName[], canWriteFor: (part: string) => () => boolean) {
+  const { client, metrics, clock } = parts;
+  return hookedHandlers({
     hooks: o.hooks,
     handlers,
     client,
     log: o.log,
     metrics,
     clock,
-    canWriteFor: leases.canWriteFor,
+    canWriteFor,
     operatorNamespace: o.config.operatorNamespace,
     clusterDomain: o.config.clusterDomain,
     webhook: { serviceName: o.webhook?.serviceName ?? 'spiceai-operator-webhook', secretName: o.webhook?.secretName, url: o.webhook?.url },
@@ -181,19 +186,44 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     client.close();
     throw error;
   });
+}
+
+/** The OTLP push of the metrics, when OTEL_* asks for it. */
+function otlpExport(o: OperatorOptions, parts: Parts) {
+  if (!o.otlp) return undefined;
+  const { metrics, clock } = parts;
+  return startOtlpExport({
+    config: o.otlp,
+    registry: metrics.registry,
+    log: o.log.child({ component: 'otlp' }),
+    onExport: metrics.onOtlpExport,
+    clock,
+  });
+}
+
+export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
+  const metrics = new OperatorMetrics();
+  const clock = o.clock ?? realClock;
+  const identity = o.identity ?? `${hostname()}-${process.pid}`;
+  // The identity in the user agent tells the API server's audit log which copy wrote what.
+  const client = new KubeClient(o.kubeConfig, { onRequest: metrics.onRequest, userAgent: `spiceai-operator (${identity})` });
+  const parts: Parts = { client, metrics, clock };
+  const handlers = await servedHandlers(client, o.handlers as HandlerName[], o.log);
+  const scans = Boolean(o.webhook) && o.sidecarScanSeconds !== 0;
+  const leased = [...handlers, ...(scans ? [SIDECAR_SCAN_LEASE] : [])];
+  const leases = electors(o, parts, identity, leased, (part) => controllers[handlers.indexOf(part as HandlerName)]?.enqueueAll());
+  // Handlers that watch the same kind (SpicepodSets: workloads and network-policy; SpicepodClusters:
+  // cluster and pki) share one cache of it.
+  const informers = new SharedInformers(client, clock);
+  const hooked = await startHandlers(o, parts, handlers, leases.canWriteFor);
+  const shared = { client, clock, informers, config: o.config, log: o.log, namespaces: o.namespaces, workers: o.workers };
   const controllers = handlers.map(
     (name) =>
       new Controller({
-        client,
+        ...shared,
         handler: hooked.handlerOf(name),
-        config: o.config,
-        log: o.log,
-        namespaces: o.namespaces,
         canWrite: leases.canWriteFor(name),
         metrics: metrics.forController(name),
-        workers: o.workers,
-        informers,
-        clock,
       }),
   );
   let ready = false;
@@ -202,18 +232,17 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   await Promise.all(controllers.map((c) => c.start()));
   let webhook: RunningWebhook | undefined;
   try {
-    webhook =
-      o.webhook &&
-      (await startSidecarInjector({
-        ...o.webhook,
-        kubeConfig: o.kubeConfig,
-        client,
-        log: o.log,
-        metrics,
-        config: o.config,
-        namespaces: o.namespaces,
-        clock,
-      }));
+    const injector = o.webhook && {
+      ...o.webhook,
+      kubeConfig: o.kubeConfig,
+      client,
+      log: o.log,
+      metrics,
+      config: o.config,
+      namespaces: o.namespaces,
+      clock,
+    };
+    webhook = injector && (await startSidecarInjector(injector));
   } catch (error) {
     // Nothing may keep the process alive once start has failed.
     await Promise.all(controllers.map((c) => c.stop()));
@@ -224,15 +253,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   }
   leases.start();
   ready = true;
-  const otlp =
-    o.otlp &&
-    startOtlpExport({
-      config: o.otlp,
-      registry: metrics.registry,
-      log: o.log.child({ component: 'otlp' }),
-      onExport: metrics.onOtlpExport,
-      clock,
-    });
+  const otlp = otlpExport(o, parts);
   const scan = scans ? sidecarScan(o, client, metrics, clock, leases.canWriteFor(SIDECAR_SCAN_LEASE)) : undefined;
 
   return {
