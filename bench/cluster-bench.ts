@@ -4,7 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { KObject, KubeClient } from '../shim/kube/client.ts';
+import { KubeClient, type KObject } from '../shim/kube/client.ts';
+import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
+import { startControlPlane } from '../test/controlplane/cluster.ts';
 import type { AuditEntry } from '../test/harness/kube.ts';
 
 export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
@@ -220,4 +222,16 @@ export function median(xs: number[]): number {
 export function orderBalancedRatio(ratios: number[]): number {
   const even = ratios.slice(0, ratios.length - (ratios.length % 2));
   return even.length ? Math.exp(even.reduce((sum, r) => sum + Math.log(r), 0) / even.length) : NaN;
+}
+
+/**
+ * The benches' control plane (kept in `stateDir`, attached to this process), the test harness pointed
+ * at it (operators started through it, audit-log reads), and a client whose requests the audit log
+ * names `bench`.
+ */
+export async function startBenchControlPlane(stateDir: string, extraApiServerFlags: string[] = []) {
+  const cp = await startControlPlane({ stateDir, attached: true, log: () => {}, extraApiServerFlags });
+  process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
+  process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
+  return { cp, client: new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'bench' }) };
 }

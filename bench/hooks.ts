@@ -18,18 +18,17 @@
 //   node --import tsx bench/hooks.ts [--sets 200] [--rounds 4]   (an even number: each order as often)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { startOperator, type OperatorProcess } from '../test/harness/operator.ts';
 import { startNodeHook } from '../test/hooks/servers.ts';
 import { hookTlsFiles } from '../test/hooks/tls-files.ts';
-import { KubeClient, type KObject } from '../shim/kube/client.ts';
-import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
+import type { KObject } from '../shim/kube/client.ts';
 import {
   agentOf,
   controlPlanePids,
   createNamespace,
   dropNamespace,
   installCrds,
+  startBenchControlPlane,
   median,
   names,
   orderBalancedRatio,
@@ -51,14 +50,7 @@ const OPERATOR_NS = 'spiceai-operator-system';
 const HISTOGRAM = 'spiceai_operator_hook_request_duration_seconds';
 
 useShippedOperator();
-const cp = await startControlPlane({
-  stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname,
-  attached: true,
-  log: () => {},
-});
-process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
-process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
-const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'bench' });
+const { cp, client } = await startBenchControlPlane(new URL('../.cache/bench-cluster', import.meta.url).pathname);
 const spicepod = { version: 'v1', kind: 'Spicepod', name: 'bench' };
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 

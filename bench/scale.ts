@@ -39,7 +39,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../core/handler.ts';
 import { workloadsHandler } from '../functions/workloads/index.ts';
-import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { startOperator, type OperatorProcess } from '../test/harness/operator.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
@@ -50,6 +49,7 @@ import {
   createNamespace,
   dropNamespace,
   installCrds,
+  startBenchControlPlane,
   memoryOf,
   names,
   pool,
@@ -226,16 +226,8 @@ rules:
 - level: None
 `,
 );
-const cp = await startControlPlane({
-  stateDir: join(root, '.cache/bench-scale-cluster'),
-  attached: true,
-  log: () => {},
-  extraApiServerFlags: [`--audit-policy-file=${auditPolicy}`],
-});
+const { cp, client } = await startBenchControlPlane(join(root, '.cache/bench-scale-cluster'), [`--audit-policy-file=${auditPolicy}`]);
 if (cp.reused) console.log('  (a control plane was already running in .cache/bench-scale-cluster: reads may not be audited)');
-process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
-process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
-const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'bench' });
 
 interface Process {
   pid: number;

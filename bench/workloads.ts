@@ -24,10 +24,8 @@ import { desiredConfigMap, desiredDeployment, desiredService } from '../core/man
 import { normalizeSpicepodSetSpec } from '../core/spec/normalize.ts';
 import type { KubeObject } from '../core/handler.ts';
 import { workloadsHandler } from '../functions/workloads/index.ts';
-import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { startOperator } from '../test/harness/operator.ts';
-import { KubeClient, type KObject } from '../shim/kube/client.ts';
-import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
+import type { KObject } from '../shim/kube/client.ts';
 import { registerResource } from '../shim/kube/resources.ts';
 import { auditWrites } from '../test/harness/kube.ts';
 import {
@@ -36,6 +34,7 @@ import {
   createNamespace,
   dropNamespace as dropNs,
   installCrds,
+  startBenchControlPlane,
   median,
   names,
   orderBalancedRatio,
@@ -70,14 +69,7 @@ const WORKERS = 4; // the operator's default --workers; the baseline gets the sa
 // The operator runs as the image ships it (its bundle, the ENTRYPOINT's node flags).
 useShippedOperator();
 
-const cp = await startControlPlane({
-  stateDir: new URL('../.cache/bench-cluster', import.meta.url).pathname,
-  attached: true,
-  log: () => {},
-});
-process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
-process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
-const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'bench' });
+const { cp, client } = await startBenchControlPlane(new URL('../.cache/bench-cluster', import.meta.url).pathname);
 const config = {
   operatorNamespace: 'default',
   clusterDomain: 'cluster.local',
