@@ -24,6 +24,12 @@ import { startServers } from './operator-servers.ts';
 import type { OtlpConfig } from './otlp-config.ts';
 import { startOtlpExport } from './otlp-export.ts';
 
+/**
+ * Workers of a hooked handler's controller: a reconcile there is mostly waiting for the hook's answer,
+ * so the in-process default (4) would leave the operator idle while the hook servers wait for work.
+ */
+export const DEFAULT_HOOK_WORKERS = 16;
+
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
   config: HandlerConfig;
@@ -45,6 +51,8 @@ export interface OperatorOptions {
   sidecarScanSeconds?: number;
   /** Keys each controller reconciles at once. */
   workers?: number;
+  /** Keys each controller of a hooked handler reconciles at once (default 16): its work happens in the hook. */
+  hookWorkers?: number;
   /** The sidecar injector (`run` always passes it); undefined leaves injection alone. */
   webhook?: SidecarInjectorOptions;
   identity?: string;
@@ -222,6 +230,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       new Controller({
         ...shared,
         handler: hooked.handlerOf(name),
+        ...(o.hooks?.[name] ? { workers: o.hookWorkers ?? DEFAULT_HOOK_WORKERS } : {}),
         canWrite: leases.canWriteFor(name),
         metrics: metrics.forController(name),
       }),

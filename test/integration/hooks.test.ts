@@ -90,6 +90,13 @@ async function reconcileCount(op: OperatorProcess, controller: string): Promise<
   return n;
 }
 
+/** controller_runtime_max_concurrent_reconciles of one controller: its workers. */
+async function workersOf(op: OperatorProcess, controller: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${op.metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`controller_runtime_max_concurrent_reconciles{controller="${controller}"}`));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
 /** Every parent current (observedGeneration) and then no writes by the operator for 4 s. */
 async function converged(op: OperatorProcess, prefix: string) {
   await eventually(
@@ -215,6 +222,7 @@ test('in-process, then all hooked: the hooked operator finds nothing to change i
   inProcess = await start(['--handlers', ALL]);
   kubectlOk(['apply', '--server-side', '--field-manager', 'hooks-test', '-f', '-'], examples(''));
   await converged(inProcess, '');
+  const inProcessWorkers = await workersOf(inProcess, 'workloads');
   await stop(inProcess);
   const built = state();
   assert.ok(Object.keys(built.objects).length >= 20, Object.keys(built.objects).join());
@@ -229,6 +237,7 @@ test('in-process, then all hooked: the hooked operator finds nothing to change i
     .map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`);
   const failures = JSON.stringify(hooked.logs.filter((l) => l.msg === 'reconcile failed').slice(0, 3));
   const calls = await proxy.calls();
+  const hookedWorkers = await workersOf(hooked, 'workloads');
 
   // What the hooks build anew (checked after, so a difference above does not stop the scenarios below).
   kubectlOk(['apply', '--server-side', '--field-manager', 'hooks-test', '-f', '-'], examples('hk-'));
@@ -236,6 +245,8 @@ test('in-process, then all hooked: the hooked operator finds nothing to change i
   const made = writesBy(hooked, since);
 
   assert.ok(calls > 0, 'the workloads hook was called');
+  // A hooked reconcile mostly waits for its hook: --handler-workers (16), not --workers (4).
+  assert.equal([inProcessWorkers, hookedWorkers], [4, 16], 'workers of the workloads controller, in process and hooked');
   assert.equal(rewrites, [], `the hooked operator rewrites nothing in-process built; failed calls: ${failures}`);
   const mine = (s: ReturnType<typeof state>) => ({
     objects: Object.fromEntries(Object.entries(s.objects).filter(([k]) => !k.includes('/hk-') && !k.includes('/two'))),

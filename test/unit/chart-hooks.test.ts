@@ -50,6 +50,7 @@ test('a split install: the operator runs what is not off and calls each hook by 
   const docs = render(SPLIT);
   const args = operatorArgs(docs);
   assert.equal(flagValues(args, 'handlers'), ['workloads,network-policy,cluster,pki'], 'pod-monitor is off');
+  assert.equal(flagValues(args, 'handler-workers'), ['16'], 'hooked handlers reconcile handlerWorkers objects at once');
   // What `run` makes of the chart's flags: its own parser.
   const hooks = parseHookFlags(
     { 'handler-timeout-seconds': '10', 'handler-service': flagValues(args, 'handler-service') },

@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCommand } from '../../shim/cli/commands/run.ts';
+import { parseRunFlags, runCommand } from '../../shim/cli/commands/run.ts';
 import { RUN_FLAGS } from '../../shim/cli/commands/run-flags.ts';
-import { helpText, parseCommandArgs } from '../../shim/cli/usage.ts';
+import { helpText, parseCommandArgs, UsageError } from '../../shim/cli/usage.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -47,6 +47,26 @@ test("the parser and --help use the table's defaults", () => {
     const line = help.split('\n').find((l) => l.trimStart().startsWith(`--${flag.name}${flag.value ? ` ${flag.value}` : ''} `));
     assert.ok(line, `--${flag.name} in --help`);
     if (flag.default !== undefined) assert.ok(line!.endsWith(`(default ${flag.default})`), line);
+  }
+});
+
+test('--workers and --handler-workers: a whole number in range, or a usage error naming the flag and the range', async () => {
+  const parse = (args: string[]) => parseRunFlags(parseCommandArgs(runCommand, args).values as Record<string, unknown>);
+  const parsed = await parse([]);
+  assert.equal([parsed.workers, parsed.hookWorkers], [4, 16]);
+  assert.is((await parse(['--handler-workers', '64'])).hookWorkers, 64);
+  for (const [args, message] of [
+    [['--handler-workers', '0'], /--handler-workers 0: expected a whole number from 1 to 256/],
+    [['--handler-workers', '2.5'], /--handler-workers 2\.5: expected a whole number from 1 to 256/],
+    [['--workers', '65'], /--workers 65: expected a whole number from 1 to 64/],
+  ] as [string[], RegExp][]) {
+    try {
+      await parse(args);
+      assert.unreachable(args.join(' '));
+    } catch (error) {
+      assert.instance(error, UsageError);
+      assert.match((error as Error).message, message);
+    }
   }
 });
 

@@ -299,6 +299,13 @@ export const RUN_FLAGS: readonly RunFlag[] = [
   { name: 'handler-client-key', type: 'string', value: 'FILE', help: 'its private key (PEM)' },
   { name: 'handler-token-file', type: 'string', value: 'FILE', help: "send Authorization: Bearer <the file's content> to the hooks" },
   { name: 'handler-timeout-seconds', type: 'string', value: 'N', default: '10', help: 'deadline of each hook call' },
+  {
+    name: 'handler-workers',
+    type: 'string',
+    value: 'N',
+    default: '16',
+    help: 'objects each hooked handler reconciles at once (--workers is for those in process): its work happens in the hook, so the operator mostly waits; each hook then sees up to N calls at once from the operator',
+  },
 ];
 
 /** The parser's options (node:util parseArgs); an alias has the flag's type and no default. */

@@ -168,6 +168,7 @@ export async function parseRunFlags(values: Record<string, unknown>) {
     leaderElection: !values['no-leader-elect'],
     leaseName: String(values['lease-name']),
     workers: wholeNumberFlag(values, 'workers', { min: 1, max: 64 }),
+    hookWorkers: wholeNumberFlag(values, 'handler-workers', { min: 1, max: 256 }),
     sidecarScanSeconds: wholeNumberFlag(values, 'sidecar-scan-seconds', { min: 0, unit: 'seconds' }),
     webhook: parseSidecarInjectorFlags(values),
     hooks: parseHookFlags(values, handlers, String(values['operator-namespace'])),
