@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
 import { startControlPlane } from '../test/controlplane/cluster.ts';
-import type { AuditEntry } from '../test/harness/kube.ts';
+import { kubectlOk, type AuditEntry } from '../test/harness/kube.ts';
 
 export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
   const queue = [...items];
@@ -234,4 +234,41 @@ export async function startBenchControlPlane(stateDir: string, extraApiServerFla
   process.env.SPICEAI_TEST_KUBECONFIG = cp.kubeconfigPath;
   process.env.SPICEAI_TEST_AUDIT_LOG = cp.auditLogPath;
   return { cp, client: new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: 'bench' }) };
+}
+
+/** The API server's own count and total seconds of its calls to webhooks, from its /metrics: CRD conversion and admission. */
+export interface WebhookCalls {
+  conversion: { calls: number; seconds: number };
+  admission: { calls: number; seconds: number };
+}
+
+/**
+ * apiserver_crd_conversion_webhook_duration_seconds and apiserver_admission_webhook_admission_duration_seconds,
+ * summed over their labels: how many webhook calls the API server made and how long it waited for them.
+ */
+export function apiServerWebhookCalls(): WebhookCalls {
+  const text = kubectlOk(['get', '--raw', '/metrics']);
+  const total = (metric: string) => {
+    let calls = 0;
+    let seconds = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`${metric}_count`)) calls += Number(line.split(' ').pop());
+      else if (line.startsWith(`${metric}_sum`)) seconds += Number(line.split(' ').pop());
+    }
+    return { calls, seconds };
+  };
+  return {
+    conversion: total('apiserver_crd_conversion_webhook_duration_seconds'),
+    admission: total('apiserver_admission_webhook_admission_duration_seconds'),
+  };
+}
+
+/** What the API server spent on webhook calls between two snapshots, as a line. */
+export function webhookCallsReport(before: WebhookCalls, after: WebhookCalls): string {
+  const part = (name: keyof WebhookCalls) => {
+    const calls = after[name].calls - before[name].calls;
+    const seconds = after[name].seconds - before[name].seconds;
+    return `${name} ${calls} calls, ${seconds.toFixed(2)} s waited${calls ? ` (mean ${((1000 * seconds) / calls).toFixed(2)} ms)` : ''}`;
+  };
+  return `API server's webhook calls: ${part('conversion')}; ${part('admission')}`;
 }

@@ -13,7 +13,8 @@
 //     With --api-version v2 the operator run creates its sets as spice.ai/v2 (the API server converts
 //     each through the operator's conversion webhook to the v1 storage version), and with both, each round
 //     has a v1 and a v2 operator run (alternating which goes first) and prints v2 / v1 (target <= 1.05);
-//     with v2 in play the operator serves its CRD webhooks (conversion and validation) in every run, v1's too;
+//     with v2 in play the operator serves its CRD webhooks (conversion and validation) in every run, v1's too,
+//     and each operator run prints the API server's calls to them (count, and time waited, from its metrics);
 //  2. memory: the operator's RSS with 1,000 more SpicepodSets and their children cached (target <= 150 MiB);
 //  3. steady state: writes the operator issues over 60 s with all those sets unchanged (target 0).
 //
@@ -30,6 +31,8 @@ import { registerResource } from '../shim/kube/resources.ts';
 import { auditWrites } from '../test/harness/kube.ts';
 import {
   agentOf,
+  apiServerWebhookCalls,
+  webhookCallsReport,
   controlPlanePids,
   createNamespace,
   dropNamespace as dropNs,
@@ -254,6 +257,7 @@ try {
     const versions = round % 2 ? API_VERSIONS : [...API_VERSIONS].reverse();
     for (const [i, apiVersion] of versions.entries()) {
       const ns = operatorNs(round, apiVersion);
+      const webhooksBefore = WITH_V2 ? apiServerWebhookCalls() : undefined;
       await namespace(ns);
       const opWall = Date.now();
       const operatorRun = await timed(
@@ -282,6 +286,7 @@ try {
         console.log(`  CPU seconds, baseline "end state": ${endStateRun.cpu}`);
       }
       console.log(`  CPU seconds, operator (spice.ai/${apiVersion}): ${operatorRun.cpu}`);
+      if (webhooksBefore) console.log(`  ${webhookCallsReport(webhooksBefore, apiServerWebhookCalls())}`);
       await new Promise((r) => setTimeout(r, 3000));
       const byWriter = new Map<string, number>();
       for (const e of auditWrites(
