@@ -146,7 +146,10 @@ export function useShippedOperator(): void {
     /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))![1]!,
   ) as string[];
   process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? ''].join(' ').trim();
-  console.log(`operator: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`);
+  const node = process.env.SPICEAI_OPERATOR_NODE
+    ? `${process.env.SPICEAI_OPERATOR_NODE} (SPICEAI_OPERATOR_NODE)`
+    : `node ${process.version}`;
+  console.log(`operator: ${node} ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`);
 }
 
 /**

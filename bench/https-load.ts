@@ -5,7 +5,7 @@
 // a closed-loop saturation run; percentiles and the machine's load average.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -89,7 +89,8 @@ export async function serveUntilKilled(server: Server, port: number): Promise<ne
 
 /**
  * Starts `script --serve KIND --cert .. --key ..` in a new Node process (with BENCH_SERVER_NODE_FLAGS,
- * e.g. --cpu-prof) and waits for the port it prints.
+ * e.g. --cpu-prof; on the Node binary BENCH_SERVER_NODE names, e.g. the image's Node 24, default this
+ * one's) and waits for the port it prints.
  */
 export function startServerProcess(
   script: string,
@@ -98,7 +99,7 @@ export function startServerProcess(
   extraArgs: string[] = [],
 ): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
-    process.execPath,
+    process.env.BENCH_SERVER_NODE || process.execPath,
     [
       ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       '--import',
@@ -151,13 +152,17 @@ export async function serverReport(child: ChildProcess): Promise<ServerReport> {
   return reported;
 }
 
-/** A pool of kept-alive TLS connections, like the API server's webhook client. */
-export const keepAliveAgent = (ca: string, maxSockets = 16) => new Agent({ keepAlive: true, maxSockets, ca });
+/**
+ * A pool of kept-alive TLS connections, like the API server's webhook client; `plain`: of plain HTTP
+ * connections (a server that cannot be timed fairly over TLS, see bench/injection-deno.ts).
+ */
+export const keepAliveAgent = (ca: string, maxSockets = 16, plain = false): Agent | HttpAgent =>
+  plain ? new HttpAgent({ keepAlive: true, maxSockets }) : new Agent({ keepAlive: true, maxSockets, ca });
 
-/** One POST; resolves when a 200 answer with a body has been read. */
-export function send(agent: Agent, port: number, r: LoadRequest): Promise<void> {
+/** One POST (over TLS or not, as the agent connects); resolves when a 200 answer with a body has been read. */
+export function send(agent: Agent | HttpAgent, port: number, r: LoadRequest): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(
+    const req = (agent instanceof Agent ? request : httpRequest)(
       {
         host: '127.0.0.1',
         port,
@@ -196,7 +201,7 @@ export interface FixedRateResult {
 
 /** Open loop at `rate`/s for `seconds`: request i is `next(i)`, latencies measured from its scheduled send time. */
 export async function fixedRate(
-  agent: Agent,
+  agent: Agent | HttpAgent,
   port: number,
   rate: number,
   seconds: number,
@@ -245,8 +250,9 @@ export async function saturation(
   concurrency: number,
   seconds: number,
   next: (i: number) => LoadRequest,
+  plain = false,
 ): Promise<number> {
-  const agent = keepAliveAgent(ca, concurrency);
+  const agent = keepAliveAgent(ca, concurrency, plain);
   let done = 0;
   const end = performance.now() + seconds * 1000;
   const start = performance.now();

@@ -10,7 +10,12 @@
 //    bytes the injector answers, so responses are equal in size);
 //  - go-bare: the same in Go (net/http, bench/peer/webhookbare, built and cached by
 //    bench/peer/build.sh): what a webhook with no work to do costs in the language a Go team
-//    would write it in.
+//    would write it in;
+//  - deno-fetch: the fetch route on Deno (bench/injection-deno.ts: functions/injection's fetch handler
+//    unchanged under Deno.serve, the edge path as an edge runtime runs it), and deno-bare: Deno.serve
+//    answering the constant; both over plain HTTP (Deno.serve's TLS leaves Nagle's algorithm on: about
+//    40 ms per request), so deno-fetch is compared with deno-bare, the same runtime with no work to do.
+// The Node servers run on this Node, or on BENCH_SERVER_NODE (e.g. the image's Node 24).
 // The load generator (this process) replays a realistic Pod CREATE AdmissionReview
 // (an annotated ReplicaSet Pod, ~4 KB) that the injector injects.
 //  1. fixed rate: --rate requests/s, open loop, for --seconds, latency measured from the
@@ -22,7 +27,7 @@
 // Rounds alternate the servers to spread drift; the machine's load is printed, as the
 // figures mean little on a busy machine.
 //
-//   node --import tsx bench/injection.ts [--rate 500] [--seconds 10] [--rounds 2] [--concurrency 16] [--kinds bare,go-bare,served,fetch]
+//   node --import tsx bench/injection.ts [--rate 500] [--seconds 10] [--rounds 2] [--concurrency 16] [--kinds bare,go-bare,served,fetch,deno-fetch,deno-bare]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -31,6 +36,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createCA, issueLeaf } from '../core/pki/index.ts';
+import { denoBin, denoEnv } from '../test/hooks/servers.ts';
 import { serveFetchTls } from '../shim/http.ts';
 import { jsonLogger } from '../shim/log.ts';
 import { OperatorMetrics } from '../shim/metrics.ts';
@@ -54,7 +60,7 @@ import {
   loadBenchArgs,
 } from './https-load.ts';
 
-const values = loadBenchArgs({ rate: '500' }, { kinds: { type: 'string', default: 'bare,go-bare,served,fetch' } });
+const values = loadBenchArgs({ rate: '500' }, { kinds: { type: 'string', default: 'bare,go-bare,served,fetch,deno-fetch,deno-bare' } });
 
 /** A Pod as the ReplicaSet controller creates it, after the API server's defaulting and built-in admission. */
 function admissionReview(i: number) {
@@ -247,7 +253,7 @@ const ca = await createCA({ commonName: 'bench-ca' });
 const leaf = await issueLeaf({ ca, commonName: 'injector', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
 const bodies = Array.from({ length: 64 }, (_, i) => Buffer.from(JSON.stringify(admissionReview(i))));
 
-type Kind = 'bare' | 'go-bare' | 'served' | 'fetch';
+type Kind = 'bare' | 'go-bare' | 'served' | 'fetch' | 'deno-fetch' | 'deno-bare';
 
 const KINDS = values.kinds!.split(',') as Kind[];
 // The Go server reads its certificate, key and constant answer (the injector's, as bare answers) from files.
@@ -266,11 +272,29 @@ const goBin = !KINDS.includes('go-bare')
 const goFiles = mkdtempSync(join(tmpdir(), 'bench-injection-'));
 writeFileSync(join(goFiles, 'tls.crt'), leaf.certPem);
 writeFileSync(join(goFiles, 'tls.key'), leaf.keyPem!);
-writeFileSync(join(goFiles, 'answer.json'), (await webhookHandler().mutate(JSON.stringify(admissionReview(0)))).body);
+/** What the injector answers to the bench's request: the constant the bare servers answer. */
+const answerBytes = (await webhookHandler().mutate(JSON.stringify(admissionReview(0)))).body;
+writeFileSync(join(goFiles, 'answer.json'), answerBytes);
 
 const tls = { certPem: leaf.certPem, keyPem: leaf.keyPem! };
 const script = new URL(import.meta.url).pathname;
 function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }> {
+  if (kind === 'deno-fetch' || kind === 'deno-bare') {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    const child = spawn(
+      denoBin,
+      [
+        'run',
+        '--no-prompt',
+        '--allow-net=127.0.0.1',
+        new URL('./injection-deno.ts', import.meta.url).pathname,
+        kind === 'deno-fetch' ? 'fetch' : 'bare',
+        b64(answerBytes),
+      ],
+      { cwd: new URL('..', import.meta.url).pathname, env: denoEnv(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    return waitForPort(child, kind);
+  }
   if (kind !== 'go-bare') return startServerProcess(script, kind, tls);
   const child = spawn(
     goBin,
@@ -281,7 +305,7 @@ function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }>
 }
 const mutate = (i: number): LoadRequest => ({ path: '/mutate', body: bodies[i % bodies.length]! });
 
-const ALL_KINDS: Kind[] = ['bare', 'go-bare', 'served', 'fetch'];
+const ALL_KINDS: Kind[] = ['bare', 'go-bare', 'served', 'fetch', 'deno-fetch', 'deno-bare'];
 const results = Object.fromEntries(
   ALL_KINDS.map((k) => [
     k,
@@ -312,7 +336,9 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const kind of KINDS) {
     const { port, child } = await startServer(kind);
     // Like the API server's webhook client: a pool of kept-alive TLS connections.
-    const agent = keepAliveAgent(ca.certPem);
+    // Deno's servers over plain HTTP (bench/injection-deno.ts says why).
+    const plain = kind.startsWith('deno-');
+    const agent = keepAliveAgent(ca.certPem, 16, plain);
     try {
       await fixedRate(agent, port, RATE, 2, mutate); // warm-up: JIT, TLS handshakes, connection pool
       resetInServer(child);
@@ -325,7 +351,7 @@ for (let round = 0; round < ROUNDS; round++) {
       results[kind].service.push(...r.service);
       results[kind].throughput.push(r.throughput);
       results[kind].errors += r.errors;
-      results[kind].saturation.push(await saturation(ca.certPem, port, CONCURRENCY, Math.max(3, SECONDS / 2), mutate));
+      results[kind].saturation.push(await saturation(ca.certPem, port, CONCURRENCY, Math.max(3, SECONDS / 2), mutate, plain));
     } finally {
       agent.destroy();
       child.kill();
@@ -358,10 +384,10 @@ console.log(
 console.log(`fixed rate ${RATE}/s, ${SECONDS}s x ${ROUNDS} rounds:`);
 for (const k of KINDS) {
   console.log(
-    `  ${k.padEnd(7)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)}; server CPU ${ms(s[k].cpuPerRequest)}/request)  errors ${s[k].errors}`,
+    `  ${k.padEnd(10)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)}; server CPU ${ms(s[k].cpuPerRequest)}/request)  errors ${s[k].errors}`,
   );
 }
-for (const k of (['served', 'fetch'] as const).filter((k) => KINDS.includes(k))) {
+for (const k of (['served', 'fetch', 'deno-fetch'] as const).filter((k) => KINDS.includes(k))) {
   console.log(
     `  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}; bare's server CPU per request / ${k}'s ${(s.bare.cpuPerRequest / s[k].cpuPerRequest).toFixed(3)} (the saturation ratio a CPU-bound server would reach on a quiet machine)`,
   );
@@ -372,5 +398,6 @@ console.log(
 console.log(
   `saturation (${CONCURRENCY} in flight): ${KINDS.map((k) => `${k} ${s[k].saturation.toFixed(0)}/s`).join(', ')}; ` +
     `served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}, fetch/bare ${(s.fetch.saturation / s.bare.saturation).toFixed(3)}, ` +
-    `served/go-bare ${(s.served.saturation / s['go-bare'].saturation).toFixed(3)}, bare/go-bare ${(s.bare.saturation / s['go-bare'].saturation).toFixed(3)}`,
+    `served/go-bare ${(s.served.saturation / s['go-bare'].saturation).toFixed(3)}, bare/go-bare ${(s.bare.saturation / s['go-bare'].saturation).toFixed(3)}, ` +
+    `deno-fetch/bare ${(s['deno-fetch'].saturation / s.bare.saturation).toFixed(3)}, deno-fetch/deno-bare ${(s['deno-fetch'].saturation / s['deno-bare'].saturation).toFixed(3)}`,
 );

@@ -202,7 +202,7 @@ const peerBin = CONTENDERS.includes('peer')
     )
   : '';
 console.log(
-  `ours: node ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN} run ${OURS_ARGS.join(' ')} (--workers ${WORKERS})`,
+  `ours: ${process.env.SPICEAI_OPERATOR_NODE || `node ${process.version}`} ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN} run ${OURS_ARGS.join(' ')} (--workers ${WORKERS})`,
 );
 if (peerBin) console.log(`peer: ${peerBin} --max-concurrent-reconciles ${WORKERS}`);
 console.log(

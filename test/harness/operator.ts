@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { testKubeconfig } from './kube.ts';
 
 // SPICEAI_OPERATOR_BIN runs another build, e.g. the bundle (dist/spiceai-operator.mjs);
-// SPICEAI_OPERATOR_NODE_FLAGS adds flags to its node command line (e.g. --cpu-prof).
+// SPICEAI_OPERATOR_NODE_FLAGS adds flags to its node command line (e.g. --cpu-prof);
+// SPICEAI_OPERATOR_NODE runs it on another Node binary (e.g. the image's Node 24; default this one).
 export const LOOPBACK_GUARD = new URL('./loopback-fetch-guard.mjs', import.meta.url).href;
 // Both are read when an operator starts, so a script may set them after importing this module.
 const operatorBin = () => process.env.SPICEAI_OPERATOR_BIN ?? new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname;
@@ -27,7 +28,7 @@ export interface OperatorProcess {
 
 export async function startOperator(args: string[] = []): Promise<OperatorProcess> {
   const child = spawn(
-    process.execPath,
+    process.env.SPICEAI_OPERATOR_NODE || process.execPath,
     [
       ...(process.env.SPICEAI_OPERATOR_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       // SPICEAI_TEST_OPERATOR_KUBECONFIG: the operator acts with other credentials (the chart's ServiceAccount).
