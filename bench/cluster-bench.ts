@@ -52,10 +52,15 @@ export function cpuReport(before: Record<string, number>, after: Record<string, 
 }
 
 /** Resident and peak resident memory of a process, in MiB (VmRSS, VmHWM). */
-export function memoryOf(pid: number): { rss: number; peak: number } {
+/**
+ * A process's resident memory in MiB: all of it, its peak, and the two parts of it (/proc/PID/status):
+ * anonymous (heaps, stacks: the process's own) and file-backed (its executable and libraries mapped
+ * from disk, which the kernel can drop and read again, and share between processes).
+ */
+export function memoryOf(pid: number): { rss: number; peak: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024, anon: kib('RssAnon') / 1024, file: kib('RssFile') / 1024 };
 }
 
 export type Entry = AuditEntry & { stage: string; stageTimestamp: string; responseStatus?: { code?: number } };

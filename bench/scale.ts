@@ -13,13 +13,13 @@
 // Each run is timed by the API server's clock, from its audit log: from the first set's create to
 // the first successful write of the last object the end state needs (every child and every set's
 // status). Per run it prints the contender's CPU seconds (until the control plane is quiet again),
-// peak and settled RSS, and its API requests by verb (the audit log records every request the
-// benchmark's user sends; contenders are told apart by user agent; Lease requests aside); then,
-// for the operators, --steady-seconds with nothing changing: writes (target 0) and CPU. Runs are
-// separated as in bench/workloads.ts: the namespace is deleted and the control plane left to go
-// quiet. Ratios ours/peer and ours/floor per N, the medians of --rounds, end the output; the
-// figures go to OUT/scale.json and the plot (convergence, CPU and RSS against N) to OUT/scale.svg
-// and OUT/scale.png.
+// peak and settled RSS (and the settled RSS's anonymous and file-backed parts), and its API requests
+// by verb (the audit log records every request the benchmark's user sends; contenders are told
+// apart by user agent; Lease requests aside); then, for the operators, --steady-seconds with nothing
+// changing: writes (target 0) and CPU. Runs are separated as in bench/workloads.ts: the namespace
+// is deleted and the control plane left to go quiet. Ratios ours/peer and ours/floor per N, the
+// medians of --rounds, end the output; the figures go to OUT/scale.json and the plot (convergence,
+// CPU and RSS against N) to OUT/scale.svg and OUT/scale.png.
 //
 //   node --import tsx bench/scale.ts [--sizes 100,200,400,800] [--rounds 1] [--steady-seconds 60]
 //     [--contenders ours,peer,floor] [--shape paused|minimal|replicas3] [--workers 4]
@@ -349,6 +349,9 @@ interface RunResult {
   cpuSeconds: number;
   peakRssMiB: number;
   settledRssMiB: number;
+  /** Of the settled RSS: anonymous memory (the process's own) and file-backed (its executable and libraries). */
+  settledAnonMiB: number;
+  settledFileMiB: number;
   requests: Record<string, number>;
   requestsByResource: Record<string, number>;
   steady?: { seconds: number; writes: number; cpuSeconds: number; writesBy: Record<string, number> };
@@ -419,7 +422,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   take();
   const cpu = cpuOf(proc.pid) - cpu0;
   const { byVerb, byResource } = countRequests(entries, agent);
-  let memory = { rss: NaN, peak: NaN };
+  let memory = { rss: NaN, peak: NaN, anon: NaN, file: NaN };
   let steady: RunResult['steady'];
   if (contender === 'floor') {
     memory = memoryOf(proc.pid); // a tsx process: its memory is not an operator's, and is not plotted
@@ -453,6 +456,8 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
     cpuSeconds: cpu,
     peakRssMiB: memory.peak,
     settledRssMiB: memory.rss,
+    settledAnonMiB: memory.anon,
+    settledFileMiB: memory.file,
     requests: byVerb,
     requestsByResource: byResource,
     steady,
@@ -470,7 +475,7 @@ function printRun(r: RunResult) {
     .map((v) => `${v} ${r.requests[v]}`)
     .join(', ');
   console.log(
-    `  ${r.contender.padEnd(5)} N=${String(r.n).padEnd(5)} converged ${fmt(r.convergenceSeconds)}s; CPU ${fmt(r.cpuSecondsToConverge)}s to converge, ${fmt(r.cpuSeconds)}s until quiet; RSS peak ${fmt(r.peakRssMiB, 0)} MiB, settled ${fmt(r.settledRssMiB, 0)} MiB; requests: ${verbs}` +
+    `  ${r.contender.padEnd(5)} N=${String(r.n).padEnd(5)} converged ${fmt(r.convergenceSeconds)}s; CPU ${fmt(r.cpuSecondsToConverge)}s to converge, ${fmt(r.cpuSeconds)}s until quiet; RSS peak ${fmt(r.peakRssMiB, 0)} MiB, settled ${fmt(r.settledRssMiB, 0)} MiB (anonymous ${fmt(r.settledAnonMiB, 0)}, file-backed ${fmt(r.settledFileMiB, 0)}); requests: ${verbs}` +
       (r.steady
         ? `; steady ${r.steady.seconds}s: ${r.steady.writes} writes${
             r.steady.writes

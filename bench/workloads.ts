@@ -110,6 +110,19 @@ try {
   const operatorNamespaces = Array.from({ length: ROUNDS }, (_, r) => API_VERSIONS.map((v) => operatorNs(r + 1, v))).flat();
   // v2 objects reach the v1 storage version through the operator's conversion webhook, served as `run` serves it.
   const webhooks = WITH_V2 ? ['--enable-crd-webhooks', '--webhook-url', 'https://127.0.0.1:0/mutate'] : [];
+  /**
+   * The operator's event-loop delay since the last scrape (prom-client's nodejs_eventloop_lag_* gauges,
+   * whose histogram each scrape resets): how long a webhook request could wait behind other work.
+   */
+  const eventLoopLag = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+    const gauge = (name: string) => (1000 * Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN)).toFixed(1);
+    return {
+      p50: gauge('nodejs_eventloop_lag_p50_seconds'),
+      p99: gauge('nodejs_eventloop_lag_p99_seconds'),
+      max: gauge('nodejs_eventloop_lag_max_seconds'),
+    };
+  };
   const operator = await startOperator([
     '--namespaces',
     [...operatorNamespaces, 'memory'].join(','),
@@ -258,6 +271,7 @@ try {
     for (const [i, apiVersion] of versions.entries()) {
       const ns = operatorNs(round, apiVersion);
       const webhooksBefore = WITH_V2 ? apiServerWebhookCalls() : undefined;
+      if (WITH_V2) await eventLoopLag(); // resets the operator's event-loop delay histogram
       await namespace(ns);
       const opWall = Date.now();
       const operatorRun = await timed(
@@ -286,7 +300,13 @@ try {
         console.log(`  CPU seconds, baseline "end state": ${endStateRun.cpu}`);
       }
       console.log(`  CPU seconds, operator (spice.ai/${apiVersion}): ${operatorRun.cpu}`);
-      if (webhooksBefore) console.log(`  ${webhookCallsReport(webhooksBefore, apiServerWebhookCalls())}`);
+      if (webhooksBefore) {
+        console.log(`  ${webhookCallsReport(webhooksBefore, apiServerWebhookCalls())}`);
+        const lag = await eventLoopLag();
+        console.log(
+          `  the operator's event-loop delay during the run (nodejs_eventloop_lag_*): p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 3000));
       const byWriter = new Map<string, number>();
       for (const e of auditWrites(
