@@ -9,6 +9,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
 
 export interface Tls {
   certPem: string;
@@ -89,8 +90,9 @@ export async function serveUntilKilled(server: Server, port: number): Promise<ne
 
 /**
  * Starts `script --serve KIND --cert .. --key ..` in a new Node process (with BENCH_SERVER_NODE_FLAGS,
- * e.g. --cpu-prof; on the Node binary BENCH_SERVER_NODE names, e.g. the image's Node 24, default this
- * one's) and waits for the port it prints.
+ * e.g. --cpu-prof) and waits for the port it prints. The process runs on the image's Node
+ * (scripts/image/runtime.json, fetched from npm once and cached), as `run` would serve the route;
+ * BENCH_SERVER_NODE names another (`node`: PATH's).
  */
 export function startServerProcess(
   script: string,
@@ -99,7 +101,7 @@ export function startServerProcess(
   extraArgs: string[] = [],
 ): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
-    process.env.BENCH_SERVER_NODE || process.execPath,
+    process.env.BENCH_SERVER_NODE || nodeRuntime(hostArch()).node,
     [
       ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       '--import',

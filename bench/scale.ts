@@ -51,6 +51,7 @@ import {
   installCrds,
   startBenchControlPlane,
   memoryOf,
+  useShippedOperator,
   names,
   pool,
   quiet,
@@ -181,16 +182,10 @@ const PROFILES = join(OUT, 'profiles');
 mkdirSync(PROFILES, { recursive: true });
 const root = new URL('..', import.meta.url).pathname;
 
-// Ours as the image runs it (the bundle with the ENTRYPOINT's node flags), as bench/workloads.ts does.
-if (!process.env.SPICEAI_OPERATOR_BIN) {
-  execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs')], { cwd: root, stdio: 'ignore' });
-  process.env.SPICEAI_OPERATOR_BIN = join(root, 'dist/spiceai-operator.mjs');
-}
-const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))![1]!) as string[];
+// Ours as the image runs it (the bundle on the image's Node with the ENTRYPOINT's node flags), as bench/workloads.ts does.
 const profileFlags = values.profile ? `--cpu-prof --diagnostic-dir=${PROFILES} --heapsnapshot-signal=SIGUSR2` : '';
-process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? '', profileFlags]
-  .join(' ')
-  .trim();
+process.env.SPICEAI_OPERATOR_NODE_FLAGS = [process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? '', profileFlags].join(' ').trim();
+useShippedOperator();
 const OURS_ARGS = String(values['ours-args']).split(' ').filter(Boolean);
 const peerBin = CONTENDERS.includes('peer')
   ? join(
@@ -202,7 +197,7 @@ const peerBin = CONTENDERS.includes('peer')
     )
   : '';
 console.log(
-  `ours: ${process.env.SPICEAI_OPERATOR_NODE || `node ${process.version}`} ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN} run ${OURS_ARGS.join(' ')} (--workers ${WORKERS})`,
+  `ours: ${process.env.SPICEAI_OPERATOR_NODE} ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN} run ${OURS_ARGS.join(' ')} (--workers ${WORKERS})`,
 );
 if (peerBin) console.log(`peer: ${peerBin} --max-concurrent-reconciles ${WORKERS}`);
 console.log(
