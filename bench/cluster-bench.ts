@@ -235,6 +235,14 @@ export function orderBalancedRatio(ratios: number[]): number {
   return even.length ? Math.exp(even.reduce((sum, r) => sum + Math.log(r), 0) / even.length) : NaN;
 }
 
+/** orderBalancedRatio as the benches print it: "order-balanced (geometric mean of rounds 1-N) R", or why there is none. */
+export function orderBalancedText(ratios: number[]): string {
+  const even = ratios.length - (ratios.length % 2);
+  return even
+    ? `order-balanced (geometric mean of rounds 1-${even}) ${orderBalancedRatio(ratios).toFixed(3)}`
+    : 'no order-balanced ratio (it needs 2 rounds or more)';
+}
+
 /**
  * The benches' control plane (kept in `stateDir`, attached to this process), the test harness pointed
  * at it (operators started through it, audit-log reads), and a client whose requests the audit log

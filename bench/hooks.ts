@@ -31,7 +31,7 @@ import {
   startBenchControlPlane,
   median,
   names,
-  orderBalancedRatio,
+  orderBalancedText,
   pool,
   quiet,
   timedByAudit,
@@ -169,7 +169,7 @@ try {
     `hooks, ${SETS} SpicepodSets, load average ${loadBefore} before / ${load()} after (2 shared cores: the figures mean little on a busy machine)`,
   );
   console.log(
-    `  hooked / in-process, order-balanced (geometric mean of rounds 1-${ratios.length - (ratios.length % 2)}): ${orderBalancedRatio(ratios).toFixed(3)} (target <= 1.15); median of ${ROUNDS} rounds ${median(ratios).toFixed(3)} (rounds ${ratios.map((r) => r.toFixed(3)).join(', ')}); ` +
+    `  hooked / in-process, ${orderBalancedText(ratios)} (target <= 1.15); median of ${ROUNDS} rounds ${median(ratios).toFixed(3)} (rounds ${ratios.map((r) => r.toFixed(3)).join(', ')}); ` +
       `medians in-process ${(median(times['in-process']) / 1000).toFixed(2)}s, hooked ${(median(times.hooked) / 1000).toFixed(2)}s`,
   );
   const p50 = quantile(hookBefore, hookAfter, 0.5);

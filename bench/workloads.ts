@@ -40,7 +40,7 @@ import {
   startBenchControlPlane,
   median,
   names,
-  orderBalancedRatio,
+  orderBalancedText,
   pool,
   quiet as quietControlPlane,
   timedByAudit,
@@ -353,7 +353,7 @@ try {
   if (API_VERSIONS.length > 1) {
     const v2v1 = rounds.map((r) => r.v2! / r.v1!);
     console.log(
-      `convergence: spice.ai/v2 / spice.ai/v1, order-balanced (geometric mean of rounds 1-${v2v1.length - (v2v1.length % 2)}) ${orderBalancedRatio(v2v1).toFixed(3)} (target <= 1.05); median of ${ROUNDS} rounds ${median(v2v1).toFixed(3)} (rounds ${v2v1.map((x) => x.toFixed(3)).join(', ')}); medians v1 ${(median(rounds.map((r) => r.v1!)) / 1000).toFixed(2)}s, v2 ${(median(rounds.map((r) => r.v2!)) / 1000).toFixed(2)}s`,
+      `convergence: spice.ai/v2 / spice.ai/v1, ${orderBalancedText(v2v1)} (target <= 1.05); median of ${ROUNDS} rounds ${median(v2v1).toFixed(3)} (rounds ${v2v1.map((x) => x.toFixed(3)).join(', ')}); medians v1 ${(median(rounds.map((r) => r.v1!)) / 1000).toFixed(2)}s, v2 ${(median(rounds.map((r) => r.v2!)) / 1000).toFixed(2)}s`,
     );
   }
 
