@@ -4,6 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { parse } from 'yaml';
+import type { HandlerConfig, KubeObject } from '../core/handler.ts';
+import { workloadsHandler } from '../functions/workloads/index.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
 import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
@@ -290,4 +292,71 @@ export function webhookCallsReport(before: WebhookCalls, after: WebhookCalls): s
     return `${name} ${calls} calls, ${seconds.toFixed(2)} s waited${calls ? ` (mean ${((1000 * seconds) / calls).toFixed(2)} ms)` : ''}`;
   };
   return `API server's webhook calls: ${part('conversion')}; ${part('admission')}`;
+}
+
+/**
+ * The floor the benches measure the operator against: one set's end state written directly, with the
+ * workloads handler run inline. The set is created, then the handler's children applied (owned by the
+ * set), its status applied and its Events created: what the operator ends with, without the watch,
+ * caches and queue between. `planned` is told how many writes the set takes (the create included)
+ * before the children are written, so a run's end can be known by counting them.
+ */
+export async function writeEndState(
+  client: KubeClient,
+  o: {
+    set: string;
+    namespace: string;
+    spec: Record<string, unknown>;
+    config: HandlerConfig;
+    fieldManager: string;
+    planned?: (writes: number) => void;
+  },
+): Promise<void> {
+  const { set, namespace, fieldManager } = o;
+  const parent = await client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace }, spec: o.spec });
+  const desired = await workloadsHandler.reconcile({
+    parent: parent as KubeObject,
+    children: [],
+    related: {},
+    now: Date.now(),
+    config: o.config,
+  });
+  const owner = {
+    apiVersion: 'spice.ai/v1',
+    kind: 'SpicepodSet',
+    name: set,
+    uid: parent.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+  const events = desired.events ?? [];
+  o.planned?.(2 + desired.apply.length + events.length);
+  await Promise.all(
+    desired.apply.map((obj) =>
+      client.apply({ ...obj, metadata: { ...obj.metadata, namespace, ownerReferences: [owner] } } as KObject, { fieldManager }),
+    ),
+  );
+  await client.applyStatus(
+    {
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      metadata: { name: set, namespace },
+      status: { ...desired.status, observedGeneration: 1 },
+    },
+    { fieldManager },
+  );
+  for (const [i, event] of events.entries()) {
+    const now = new Date().toISOString();
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${set}.${i}`, namespace },
+      involvedObject: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, namespace, uid: parent.metadata.uid },
+      ...event,
+      source: { component: fieldManager },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    } as KObject);
+  }
 }

@@ -37,10 +37,8 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { KubeObject } from '../core/handler.ts';
-import { workloadsHandler } from '../functions/workloads/index.ts';
 import { startOperator, type OperatorProcess } from '../test/harness/operator.ts';
-import { KubeClient, type KObject } from '../shim/kube/client.ts';
+import { KubeClient } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
 import {
   AuditTail,
@@ -52,6 +50,7 @@ import {
   startBenchControlPlane,
   memoryOf,
   useShippedOperator,
+  writeEndState,
   names,
   pool,
   quiet,
@@ -116,53 +115,9 @@ if (values['floor-namespace']) {
   const namespace = String(values['floor-namespace']);
   const client = new KubeClient(loadKubeConfig(String(values.kubeconfig)), { userAgent: AGENTS.floor });
   await new Promise<void>((r) => process.once('message', () => r()));
-  await pool(names('set', Number(values['floor-sets'])), WORKERS, async (set) => {
-    const parent = await client.create({
-      apiVersion: 'spice.ai/v1',
-      kind: 'SpicepodSet',
-      metadata: { name: set, namespace },
-      spec: setSpec(),
-    });
-    const desired = await workloadsHandler.reconcile({ parent: parent as KubeObject, children: [], related: {}, now: Date.now(), config });
-    const owner = {
-      apiVersion: 'spice.ai/v1',
-      kind: 'SpicepodSet',
-      name: set,
-      uid: parent.metadata.uid!,
-      controller: true,
-      blockOwnerDeletion: true,
-    };
-    await Promise.all(
-      desired.apply.map((obj) =>
-        client.apply({ ...obj, metadata: { ...obj.metadata, namespace, ownerReferences: [owner] } } as KObject, {
-          fieldManager: AGENTS.floor,
-        }),
-      ),
-    );
-    await client.applyStatus(
-      {
-        apiVersion: 'spice.ai/v1',
-        kind: 'SpicepodSet',
-        metadata: { name: set, namespace },
-        status: { ...desired.status, observedGeneration: 1 },
-      },
-      { fieldManager: AGENTS.floor },
-    );
-    for (const [i, event] of (desired.events ?? []).entries()) {
-      const now = new Date().toISOString();
-      await client.create({
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name: `${set}.${i}`, namespace },
-        involvedObject: { apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', name: set, namespace, uid: parent.metadata.uid },
-        ...event,
-        source: { component: AGENTS.floor },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      } as KObject);
-    }
-  });
+  await pool(names('set', Number(values['floor-sets'])), WORKERS, (set) =>
+    writeEndState(client, { set, namespace, spec: setSpec(), config, fieldManager: AGENTS.floor }),
+  );
   client.close();
   // Stays until told, so that its CPU and memory can be read after the run.
   process.once('message', () => process.exit(0));

@@ -23,8 +23,6 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { desiredConfigMap, desiredDeployment, desiredService } from '../core/manifests/spicepodset.ts';
 import { normalizeSpicepodSetSpec } from '../core/spec/normalize.ts';
-import type { KubeObject } from '../core/handler.ts';
-import { workloadsHandler } from '../functions/workloads/index.ts';
 import { startOperator } from '../test/harness/operator.ts';
 import type { KObject } from '../shim/kube/client.ts';
 import { registerResource } from '../shim/kube/resources.ts';
@@ -46,6 +44,7 @@ import {
   timedByAudit,
   useShippedOperator,
   waitFor,
+  writeEndState,
   type Entry,
 } from './cluster-bench.ts';
 
@@ -197,66 +196,16 @@ try {
     const endStateRun = await timed(
       pids,
       () =>
-        pool(names('set', SETS), WORKERS, async (set) => {
-          const parent = await client.create({
-            apiVersion: 'spice.ai/v1',
-            kind: 'SpicepodSet',
-            metadata: { name: set, namespace: endStateNs },
+        pool(names('set', SETS), WORKERS, (set) =>
+          writeEndState(client, {
+            set,
+            namespace: endStateNs,
             spec: { spicepod, replicas: 0 },
-          });
-          const desired = await workloadsHandler.reconcile({
-            parent: parent as KubeObject,
-            children: [],
-            related: {},
-            now: Date.now(),
             config,
-          });
-          const owner = {
-            apiVersion: 'spice.ai/v1',
-            kind: 'SpicepodSet',
-            name: set,
-            uid: parent.metadata.uid!,
-            controller: true,
-            blockOwnerDeletion: true,
-          };
-          endStateWrites += 2 + desired.apply.length + (desired.events ?? []).length;
-          await Promise.all(
-            desired.apply.map((obj) =>
-              client.apply({ ...obj, metadata: { ...obj.metadata, namespace: endStateNs, ownerReferences: [owner] } } as KObject, {
-                fieldManager: 'bench-baseline',
-              }),
-            ),
-          );
-          await client.applyStatus(
-            {
-              apiVersion: 'spice.ai/v1',
-              kind: 'SpicepodSet',
-              metadata: { name: set, namespace: endStateNs },
-              status: { ...desired.status, observedGeneration: 1 },
-            },
-            { fieldManager: 'bench-baseline' },
-          );
-          for (const [i, event] of (desired.events ?? []).entries()) {
-            const now = new Date().toISOString();
-            await client.create({
-              apiVersion: 'v1',
-              kind: 'Event',
-              metadata: { name: `${set}.${i}`, namespace: endStateNs },
-              involvedObject: {
-                apiVersion: 'spice.ai/v1',
-                kind: 'SpicepodSet',
-                name: set,
-                namespace: endStateNs,
-                uid: parent.metadata.uid,
-              },
-              ...event,
-              source: { component: 'bench-baseline' },
-              firstTimestamp: now,
-              lastTimestamp: now,
-              count: 1,
-            } as KObject);
-          }
-        }),
+            fieldManager: 'bench-baseline',
+            planned: (writes) => (endStateWrites += writes),
+          }),
+        ),
       (e) => agentOf(e) === 'bench' && e.objectRef?.namespace === endStateNs,
       (writes) => writes.length >= endStateWrites,
     );
