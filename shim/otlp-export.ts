@@ -38,6 +38,50 @@ export interface RunningOtlpExport {
 
 const CONTENT_TYPES = { 'http/protobuf': 'application/x-protobuf', 'http/json': 'application/json' } as const;
 
+type Serializer = typeof JsonMetricsSerializer | typeof ProtobufMetricsSerializer;
+
+/** The registry's metrics as one OTLP request body (gzipped when asked); the names of metrics with no OTLP form. */
+async function encodedMetrics(
+  o: OtlpExportOptions,
+  serializer: Serializer,
+  times: { startMs: number; nowMs: number },
+): Promise<{ body: Uint8Array; skipped: string[] }> {
+  const { metrics, skipped } = toResourceMetrics((await o.registry.getMetricsAsJSON()) as Parameters<typeof toResourceMetrics>[0], {
+    resource: o.config.resource,
+    ...times,
+  });
+  const encoded = serializer.serializeRequest(metrics);
+  if (!encoded) throw new Error('the OTLP serializer produced nothing');
+  return { body: o.config.compression === 'gzip' ? gzipSync(encoded) : encoded, skipped };
+}
+
+/** POSTs one body; throws on an HTTP error; returns the data points the receiver said it rejected (partial_success). */
+async function post(config: OtlpConfig, serializer: Serializer, body: Uint8Array): Promise<number> {
+  const response = await fetch(config.url, {
+    method: 'POST',
+    headers: {
+      ...config.headers,
+      'content-type': CONTENT_TYPES[config.protocol],
+      ...(config.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+    },
+    body,
+    signal: AbortSignal.timeout(config.timeoutMs),
+  });
+  const answer = new Uint8Array(await response.arrayBuffer());
+  if (!response.ok) {
+    throw new Error(`HTTP ${response.status}${answer.length ? `: ${new TextDecoder().decode(answer.slice(0, 200)).trim()}` : ''}`);
+  }
+  // A receiver may keep part of a push and say how much it dropped (ExportMetricsServiceResponse.partial_success).
+  return answer.length ? Number(safely(() => serializer.deserializeResponse(answer))?.partialSuccess?.rejectedDataPoints ?? 0) : 0;
+}
+
+/** Why a push failed, for the log: a timeout names the variable that sets it; otherwise the error and its cause. */
+function failureMessage(error: unknown, config: OtlpConfig): string {
+  if ((error as Error).name === 'TimeoutError') return `no answer within ${config.timeoutMs} ms (OTEL_EXPORTER_OTLP_TIMEOUT)`;
+  const cause = (error as { cause?: unknown }).cause;
+  return `${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}`;
+}
+
 export function startOtlpExport(o: OtlpExportOptions): RunningOtlpExport {
   const clock = o.clock ?? realClock;
   const { config } = o;
@@ -48,48 +92,17 @@ export function startOtlpExport(o: OtlpExportOptions): RunningOtlpExport {
 
   async function push(): Promise<OtlpExportResult> {
     try {
-      const { metrics, skipped } = toResourceMetrics((await o.registry.getMetricsAsJSON()) as Parameters<typeof toResourceMetrics>[0], {
-        resource: config.resource,
-        startMs,
-        nowMs: clock.now(),
-      });
+      const { body, skipped } = await encodedMetrics(o, serializer, { startMs, nowMs: clock.now() });
       for (const name of skipped.filter((n) => !skippedLogged.has(n))) {
         skippedLogged.add(name);
         o.log.debug('metric not pushed over OTLP: summaries have no OTLP counterpart here', { metric: name });
       }
-      const encoded = serializer.serializeRequest(metrics);
-      if (!encoded) throw new Error('the OTLP serializer produced nothing');
-      const body = config.compression === 'gzip' ? gzipSync(encoded) : encoded;
-      const response = await fetch(config.url, {
-        method: 'POST',
-        headers: {
-          ...config.headers,
-          'content-type': CONTENT_TYPES[config.protocol],
-          ...(config.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
-        },
-        body,
-        signal: AbortSignal.timeout(config.timeoutMs),
-      });
-      const answer = new Uint8Array(await response.arrayBuffer());
-      if (!response.ok) {
-        throw new Error(`HTTP ${response.status}${answer.length ? `: ${new TextDecoder().decode(answer.slice(0, 200)).trim()}` : ''}`);
-      }
-      // A receiver may keep part of a push and say how much it dropped (ExportMetricsServiceResponse.partial_success).
-      const rejected = answer.length
-        ? Number(safely(() => serializer.deserializeResponse(answer))?.partialSuccess?.rejectedDataPoints ?? 0)
-        : 0;
+      const rejected = await post(config, serializer, body);
       if (rejected > 0) o.log.warn('OTLP receiver rejected part of a push', { url: config.url, rejectedDataPoints: rejected });
       o.onExport?.('success');
       return 'success';
     } catch (error) {
-      const cause = (error as { cause?: unknown }).cause;
-      o.log.warn('OTLP push failed; the next one carries the same totals', {
-        url: config.url,
-        error:
-          (error as Error).name === 'TimeoutError'
-            ? `no answer within ${config.timeoutMs} ms (OTEL_EXPORTER_OTLP_TIMEOUT)`
-            : `${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}`,
-      });
+      o.log.warn('OTLP push failed; the next one carries the same totals', { url: config.url, error: failureMessage(error, config) });
       o.onExport?.('failure');
       return 'failure';
     }
