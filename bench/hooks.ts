@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startOperator, type OperatorProcess } from '../test/harness/operator.ts';
 import { startNodeHook } from '../test/hooks/servers.ts';
-import { hookTlsFiles } from '../test/hooks/tls-files.ts';
+import { hookClientArgs, hookTlsFiles } from '../test/hooks/tls-files.ts';
 import type { KObject } from '../shim/kube/client.ts';
 import {
   agentOf,
@@ -93,19 +93,7 @@ try {
   await createNamespace(client, OPERATOR_NS);
   const namespaces = (mode: string) => Array.from({ length: ROUNDS }, (_, r) => `${mode}-${r + 1}`).join(',');
   const common = ['--operator-namespace', OPERATOR_NS];
-  // Well above a call's time on a busy 2-core machine, as the hooks test sets it.
-  const hookArgs = [
-    '--handler-url',
-    `workloads=${hook.url}`,
-    '--handler-ca',
-    tls.caCert,
-    '--handler-client-cert',
-    tls.clientCert,
-    '--handler-client-key',
-    tls.clientKey,
-    '--handler-timeout-seconds',
-    '20',
-  ];
+  const hookArgs = ['--handler-url', `workloads=${hook.url}`, ...hookClientArgs(tls)];
   const operators = {
     'in-process': await startOperator(['--namespaces', namespaces('in-process'), '--lease-name', 'bench-in-process', ...common]),
     hooked: await startOperator(['--namespaces', namespaces('hooked'), '--lease-name', 'bench-hooked', ...common, ...hookArgs]),

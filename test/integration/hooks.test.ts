@@ -14,7 +14,7 @@ import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlO
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 import { FaultProxyProcess } from '../hooks/fault-proxy.ts';
 import { startDenoHook, startNodeHook, type HookServer } from '../hooks/servers.ts';
-import { hookTlsFiles, type HookTlsFiles } from '../hooks/tls-files.ts';
+import { hookClientArgs, hookTlsFiles, type HookTlsFiles } from '../hooks/tls-files.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
 const LEASE = `hooks-test-${Math.random().toString(36).slice(2, 7)}`;
@@ -195,16 +195,8 @@ test.before(async () => {
     `pki=${pki.url}`,
     '--handler-url',
     `network-policy=${netpol.url}`,
-    '--handler-ca',
-    tls.caCert,
-    '--handler-client-cert',
-    tls.clientCert,
-    '--handler-client-key',
-    tls.clientKey,
-    // Well above a call's time on a busy 2-core machine (first calls to a fresh hook server took over
-    // 8 s at a load average of 27); the 'sleep' fault sleeps past it.
-    '--handler-timeout-seconds',
-    '20',
+    // The 'sleep' fault sleeps past the deadline these set.
+    ...hookClientArgs(tls),
   ];
 });
 
