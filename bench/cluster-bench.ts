@@ -8,6 +8,7 @@ import type { HandlerConfig, KubeObject } from '../core/handler.ts';
 import { workloadsHandler } from '../functions/workloads/index.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
+import { readDockerfile } from '../scripts/image/dockerfile.ts';
 import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
 import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { kubectlOk, type AuditEntry } from '../test/harness/kube.ts';
@@ -140,7 +141,7 @@ export async function dropNamespace(client: KubeClient, name: string, timeoutMs 
 /**
  * The operator as the image ships it: its bundled build (tsx's transpiler would inflate its memory),
  * unless SPICEAI_OPERATOR_BIN names another build, with the node flags of the image's ENTRYPOINT
- * (["node", ...flags, script]); test/harness/operator.ts reads both when it starts an operator.
+ * (["node", ...flags, script]) and its ENV; test/harness/operator.ts reads them when it starts an operator.
  */
 export function useShippedOperator(): void {
   if (!process.env.SPICEAI_OPERATOR_BIN) {
@@ -150,15 +151,19 @@ export function useShippedOperator(): void {
     });
     process.env.SPICEAI_OPERATOR_BIN = new URL('../dist/spiceai-operator.mjs', import.meta.url).pathname;
   }
-  const entrypoint = JSON.parse(
-    /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))![1]!,
-  ) as string[];
-  process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? ''].join(' ').trim();
+  const image = readDockerfile();
+  process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...image.entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? '']
+    .join(' ')
+    .trim();
+  // The image's ENV (the malloc settings), unless the caller set SPICEAI_OPERATOR_ENV (empty: none).
+  process.env.SPICEAI_OPERATOR_ENV ??= Object.entries(image.env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   // The image's Node (scripts/image/runtime.json, fetched from npm once and cached), not this one:
   // Node 24 uses less CPU and more memory than Node 20 here. SPICEAI_OPERATOR_NODE=node runs PATH's.
   process.env.SPICEAI_OPERATOR_NODE ||= nodeRuntime(hostArch()).node;
   console.log(
-    `operator: ${process.env.SPICEAI_OPERATOR_NODE} ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`,
+    `operator: ${process.env.SPICEAI_OPERATOR_ENV} ${process.env.SPICEAI_OPERATOR_NODE} ${process.env.SPICEAI_OPERATOR_NODE_FLAGS} ${process.env.SPICEAI_OPERATOR_BIN}`,
   );
 }
 

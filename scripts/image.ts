@@ -29,6 +29,7 @@ import {
   BUNDLE_PATH,
   CMD,
   ENTRYPOINT,
+  ENV,
   IMAGE_NAME,
   PORTS,
   RUNTIME,
@@ -41,8 +42,11 @@ import {
 import type { TarEntry } from './image/tar.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-/** distroless's PATH; nothing in the image needs more. */
-const ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+/** distroless's PATH (nothing in the image needs more) and the malloc settings (spec.ts ENV). */
+const IMAGE_ENV = [
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  ...Object.entries(ENV).map(([k, v]) => `${k}=${v}`),
+];
 
 export interface BuildOptions {
   arches?: Arch[];
@@ -130,7 +134,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuiltImage> {
       workdir: WORKDIR,
       entrypoint: ENTRYPOINT,
       cmd: CMD,
-      env: ENV,
+      env: IMAGE_ENV,
       ports: PORTS,
       labels: imageLabels,
       history: [

@@ -11,6 +11,8 @@ export interface DockerfileImage {
   entrypoint: string[];
   cmd: string[];
   exposed: number[];
+  /** ENV of the runtime stage. */
+  env: Record<string, string>;
   /** Labels with ARG defaults substituted (build args not given). */
   labels: Record<string, string>;
   /** Files copied into the image: destination paths. */
@@ -67,6 +69,7 @@ export function readDockerfile(path = `${root}Dockerfile`): DockerfileImage {
     entrypoint: [],
     cmd: [],
     exposed: [],
+    env: {},
     labels: {},
     files: [],
     buildRuns: build.steps.filter((s) => s.op === 'RUN').map((s) => s.args),
@@ -81,6 +84,9 @@ export function readDockerfile(path = `${root}Dockerfile`): DockerfileImage {
       }
       case 'LABEL':
         for (const [k, v] of Object.entries(pairs(a))) image.labels[k] = substitute(v);
+        break;
+      case 'ENV':
+        Object.assign(image.env, pairs(a));
         break;
       case 'WORKDIR':
         image.workdir = a;

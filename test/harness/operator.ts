@@ -5,7 +5,8 @@ import { testKubeconfig } from './kube.ts';
 
 // SPICEAI_OPERATOR_BIN runs another build, e.g. the bundle (dist/spiceai-operator.mjs);
 // SPICEAI_OPERATOR_NODE_FLAGS adds flags to its node command line (e.g. --cpu-prof);
-// SPICEAI_OPERATOR_NODE runs it on another Node binary (e.g. the image's Node 24; default this one).
+// SPICEAI_OPERATOR_NODE runs it on another Node binary (e.g. the image's Node 24; default this one);
+// SPICEAI_OPERATOR_ENV ("NAME=value ...") adds to its environment (e.g. the image's ENV).
 export const LOOPBACK_GUARD = new URL('./loopback-fetch-guard.mjs', import.meta.url).href;
 // Both are read when an operator starts, so a script may set them after importing this module.
 const operatorBin = () => process.env.SPICEAI_OPERATOR_BIN ?? new URL('../../bin/spiceai-operator.mjs', import.meta.url).pathname;
@@ -51,7 +52,13 @@ export async function startOperator(args: string[] = []): Promise<OperatorProces
     // on this machine, and the status API's probes must not leave it (harness/loopback-fetch-guard.mjs).
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${LOOPBACK_GUARD}`].filter(Boolean).join(' ') },
+      env: {
+        ...process.env,
+        ...Object.fromEntries(
+          (process.env.SPICEAI_OPERATOR_ENV?.split(' ').filter(Boolean) ?? []).map((p) => p.split(/=(.*)/s).slice(0, 2)),
+        ),
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${LOOPBACK_GUARD}`].filter(Boolean).join(' '),
+      },
     },
   );
   const logs: Record<string, any>[] = [];

@@ -5,7 +5,19 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDockerfile } from '../../scripts/image/dockerfile.ts';
-import { BUNDLE_PATH, CMD, ENTRYPOINT, NODE_PATH, PORTS, RUNTIME, USER_ID, VERSION, WORKDIR, labels } from '../../scripts/image/spec.ts';
+import {
+  BUNDLE_PATH,
+  CMD,
+  ENTRYPOINT,
+  ENV,
+  NODE_PATH,
+  PORTS,
+  RUNTIME,
+  USER_ID,
+  VERSION,
+  WORKDIR,
+  labels,
+} from '../../scripts/image/spec.ts';
 
 const dockerfile = readDockerfile();
 const major = RUNTIME.node.version.split('.')[0]!;
@@ -24,6 +36,11 @@ test('same entrypoint, command, user, working directory and ports', () => {
   assert.is(dockerfile.user, `${USER_ID}:${USER_ID}`);
   assert.is(dockerfile.workdir, WORKDIR);
   assert.equal(dockerfile.exposed, PORTS);
+});
+
+test('same environment: the malloc settings', () => {
+  assert.equal(dockerfile.env, ENV);
+  assert.is(dockerfile.env.MALLOC_ARENA_MAX, '2');
 });
 
 test('same files and labels', () => {
