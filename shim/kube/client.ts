@@ -13,6 +13,7 @@ import * as https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../core/handler.ts';
+import { KubeAccessError } from './access-error.ts';
 import { objectPath, toResourceRef, type ResourceLike, type ResourceRef } from './resources.ts';
 import { type ApiError, apiErrorFrom, isApiError, readBody, transportError, type Verb } from './transport.ts';
 import { streamWatch, watchQuery } from './watch-stream.ts';
@@ -438,7 +439,7 @@ export class KubeClient {
     } catch (error) {
       // For http:// servers (kubectl proxy) client-node refuses to build an agent
       // unless skipTLSVerify is set; credentials were already applied by then.
-      if (isHttps || !/HTTP protocol is not allowed/.test((error as Error).message)) throw error;
+      if (isHttps || !/HTTP protocol is not allowed/.test((error as Error).message)) throw credentialsError(this.kc, error);
     }
     const agent = this.agentFor(opts, isHttps);
     // Our own agent holds the TLS material (as one SecureContext); a proxy agent takes it per request.
@@ -504,4 +505,18 @@ function withType<T>(obj: T, ref: ResourceRef): T {
     o.kind ??= ref.kind;
   }
   return obj;
+}
+
+/**
+ * A failure to get the kubeconfig user's credentials, said as such. client-node rejects a failed exec
+ * plugin with its stderr as the message, which is empty when the plugin printed nothing.
+ */
+function credentialsError(kc: KubeConfig, error: unknown): Error {
+  const user = kc.getCurrentUser();
+  const detail = (error as Error).message?.trim().split('\n')[0] || 'it failed and printed nothing';
+  const exec = user?.exec as { command?: string } | undefined;
+  const source = exec?.command
+    ? `the exec plugin ${exec.command} of kubeconfig user ${user!.name}`
+    : `kubeconfig user ${user?.name ?? '(none)'}`;
+  return new KubeAccessError(`cannot get credentials from ${source}: ${detail}`);
 }

@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+// The KubeConfig module alone: the package's index also loads every generated API client and model,
+// which the operator does not use (shim/kube/client.ts speaks to the API server; scripts/bundle.mjs).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeAccessError } from './access-error.ts';
 
 export function loadKubeConfig(path?: string, context?: string): KubeConfig {

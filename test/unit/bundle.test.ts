@@ -3,12 +3,12 @@
 // on this machine's Node and on the Node LTS the image ships (the pinned
 // build from npm, scripts/image/runtime.json).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { hostArch, nodeRuntime } from '../../scripts/image/node-runtime.ts';
 import { RUNTIME } from '../../scripts/image/spec.ts';
 
@@ -64,6 +64,56 @@ test('a user error is one line on stderr and exit code 2, with no runtime warnin
     assert.is(r.status, 2, node.name);
     assert.is(r.stderr, `spiceai-operator: kubeconfig not found: ${join(dir, 'no-such-kubeconfig')}\n`, node.name);
   }
+});
+
+/** A kubeconfig for a closed loopback port whose user's token comes from an exec plugin (node -e SCRIPT). */
+function execKubeconfig(name: string, script: string): string {
+  const path = join(dir, name);
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
+      users: [
+        {
+          name: 'plugin-user',
+          user: {
+            exec: {
+              apiVersion: 'client.authentication.k8s.io/v1',
+              command: process.execPath,
+              args: ['-e', script],
+              interactiveMode: 'Never',
+            },
+          },
+        },
+      ],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'plugin-user' } }],
+      'current-context': 'x',
+    }),
+  );
+  return path;
+}
+
+test("the bundle reads a kubeconfig and runs its exec plugin (client-node's KubeConfig, without its generated API clients)", () => {
+  const token = `console.log(JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1', status: { token: 't' } }))`;
+  const good = execKubeconfig('exec-ok.yaml', token);
+  const silent = execKubeconfig('exec-fails.yaml', 'process.exit(3)');
+  for (const node of nodes) {
+    // The plugin's token applied, the request reached the (closed) port.
+    const ok = run(node.path, 'crd', '--apply', '--kubeconfig', good);
+    assert.is(ok.stderr, 'spiceai-operator: cannot reach the API server at https://127.0.0.1:1 (ECONNREFUSED)\n', node.name);
+    assert.is(ok.status, 2);
+    const failed = run(node.path, 'crd', '--apply', '--kubeconfig', silent);
+    assert.is(
+      failed.stderr,
+      `spiceai-operator: cannot get credentials from the exec plugin ${process.execPath} of kubeconfig user plugin-user: it failed and printed nothing\n`,
+      node.name,
+    );
+    assert.is(failed.status, 2);
+  }
+  // makeApiClient's models are left out (scripts/bundle.mjs): the operator does not load them.
+  assert.not.match(readFileSync(bundle, 'utf8'), /V1PodSpec|ObjectSerializer/);
 });
 
 test('the bundle issues certificates (pkijs on WebCrypto, bundled)', () => {
