@@ -22,7 +22,6 @@ import { hookedHandlers, type HookOptions } from './hooked-handlers.ts';
 import { leasesFor, NO_LEASES, SIDECAR_SCAN_LEASE } from './leases.ts';
 import { startServers } from './operator-servers.ts';
 import type { OtlpConfig } from './otlp-config.ts';
-import { startOtlpExport } from './otlp-export.ts';
 
 /**
  * Workers of a hooked handler's controller: a reconcile there is mostly waiting for the hook's answer,
@@ -196,10 +195,14 @@ async function startHandlers(o: OperatorOptions, parts: Parts, handlers: Handler
   });
 }
 
-/** The OTLP push of the metrics, when OTEL_* asks for it. */
-function otlpExport(o: OperatorOptions, parts: Parts) {
+/**
+ * The OTLP push of the metrics, when OTEL_* asks for it. The OpenTelemetry packages are loaded only
+ * then: otherwise they would hold about 2 MiB of heap in every operator for nothing.
+ */
+async function otlpExport(o: OperatorOptions, parts: Parts) {
   if (!o.otlp) return undefined;
   const { metrics, clock } = parts;
+  const { startOtlpExport } = await import('./otlp-export.ts');
   return startOtlpExport({
     config: o.otlp,
     registry: metrics.registry,
@@ -262,7 +265,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   }
   leases.start();
   ready = true;
-  const otlp = otlpExport(o, parts);
+  const otlp = await otlpExport(o, parts);
   const scan = scans ? sidecarScan(o, client, metrics, clock, leases.canWriteFor(SIDECAR_SCAN_LEASE)) : undefined;
 
   return {
