@@ -44,7 +44,7 @@ export const ENTRYPOINT = [NODE_PATH, '--optimize-for-size', BUNDLE_PATH];
  * threshold for mmap'ed blocks that rises to 32 MiB after the first large free, after which large
  * buffers come from the heap and stay there. Two arenas, and both thresholds pinned at glibc's
  * initial 128 KiB (large blocks mmap'ed and returned on free, the heap's top trimmed), took the
- * settled RSS with 1,000 SpicepodSets cached from 135 to 122 MiB (bench/scale.ts; README, "Memory").
+ * settled RSS with 1,000 SpicepodSets cached from 135 to 122 MiB (bench/scale.ts; README, "Helm chart").
  */
 export const ENV: Record<string, string> = {
   MALLOC_ARENA_MAX: '2',
