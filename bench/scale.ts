@@ -2,7 +2,7 @@
 // instead and with the floor (prints figures, asserts nothing). On one control plane, for each N
 // of --sizes and each of --rounds, each contender converges N SpicepodSets from empty in a fresh
 // namespace:
-//  - ours: the operator's bundle with the image's node flags (as bench/workloads.ts runs it),
+//  - ours: the operator's bundle with the image's node flags and ENV (as bench/workloads.ts runs it),
 //    watching every namespace, as the chart installs it;
 //  - peer: bench/peer, a controller-runtime operator (default cache, For/Owns watches, server-side
 //    apply, status update), built by bench/peer/build.sh, with as many concurrent reconciles as ours

@@ -107,6 +107,8 @@ test("the assembled image is the Dockerfile's: entrypoint, command, user, workin
   assert.is(config.process.cwd, dockerfile.workdir);
   // umoci read HOME from the image's /etc/passwd: the nonroot user of distroless.
   assert.ok(config.process.env.includes('HOME=/home/nonroot'), config.process.env.join(' '));
+  // The malloc settings (scripts/image/spec.ts ENV), which the Dockerfile sets too.
+  assert.ok(Object.keys(dockerfile.env).length > 0, 'the Dockerfile sets ENV');
   for (const [key, value] of Object.entries(dockerfile.env)) assert.ok(config.process.env.includes(`${key}=${value}`), key);
   const imageConfig = JSON.parse(blob(image.layout, built.config.digest).toString('utf8'));
   assert.equal(
