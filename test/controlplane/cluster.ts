@@ -642,6 +642,15 @@ async function launch(
     `--secure-port=${schedPort}`,
     '--bind-address=127.0.0.1',
     `--cert-dir=${join(p.run, 'kube-scheduler')}`,
+    // A pod the scheduler found unschedulable waits for a cluster event (here:
+    // its claim bound) to be tried again; when the event is missed, only the
+    // periodic flush retries it, after 5 minutes by default. Sig-scheduling
+    // keeps that flush because such misses still happen ("we still see some
+    // bugs where we fail to move pods due to misconfigured QHints or event
+    // handling races", kubernetes/kubernetes#134999). A CI run once waited
+    // past a test's 2-minute timeout for a StatefulSet pod whose claim had
+    // bound; 30 s bounds that wait without hiding anything of ours.
+    '--pod-max-in-unschedulable-pods-duration=30s',
   ]);
   // kwok's HTTP server (logs/exec/port-forward) stays off: it only starts
   // with --server-address or --node-port, and nothing here can reach the fake

@@ -10,7 +10,16 @@ import { stringify } from 'yaml';
 import { Informer } from '../../shim/informer.ts';
 import { KubeClient } from '../../shim/kube/client.ts';
 import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
-import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
+import {
+  auditWrites,
+  eventually,
+  freshNamespace,
+  kubectl,
+  kubectlJson,
+  kubectlOk,
+  namespaceState,
+  testKubeconfig,
+} from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 import { ANNOTATION_REVISION } from '../../core/annotations.ts';
 
@@ -35,15 +44,23 @@ const owned = (kind: string, set: string) =>
     .sort();
 
 async function waitReady(name: string, timeoutMs = 90_000) {
-  return eventually(
-    `${name} Ready`,
-    () => {
-      const set = getSet(name);
-      return set.status?.observedGeneration === set.metadata.generation && condition(set, 'Ready')?.status === 'True' ? set : undefined;
-    },
-    timeoutMs,
-    500,
-  );
+  try {
+    return await eventually(
+      `${name} Ready`,
+      () => {
+        const set = getSet(name);
+        if (set.status?.observedGeneration === set.metadata.generation && condition(set, 'Ready')?.status === 'True') return set;
+        const ready = condition(set, 'Ready');
+        throw new Error(
+          `generation ${set.metadata.generation}, observed ${set.status?.observedGeneration}; Ready=${ready?.status} ${ready?.reason}: ${ready?.message}`,
+        );
+      },
+      timeoutMs,
+      500,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message} | ${namespaceState(ns)}`);
+  }
 }
 
 test.before(async () => {
