@@ -115,19 +115,20 @@ export function freshNamespace(prefix: string): string {
 
 /**
  * What a failed wait needs to be diagnosed from CI output alone: each pod's
- * phase and why it is not scheduled or not ready, each claim's phase, and the
- * namespace's last Warning events.
+ * phase and why it is not scheduled or not ready, each claim's phase (of
+ * those `selector` picks, e.g. one set's), and the namespace's last Warning
+ * events.
  */
-export function namespaceState(namespace: string): string {
+export function namespaceState(namespace: string, selector?: string): string {
   const lines: string[] = [];
   const reasonOf = (o: any, type: string) => {
     const c = o.status?.conditions?.find((x: any) => x.type === type);
     return c && c.status !== 'True' ? ` ${type}=${c.status} ${c.reason ?? ''} ${c.message ?? ''}`.trimEnd() : '';
   };
   try {
-    for (const p of kubectlJson(['get', 'pods', '-n', namespace]).items)
+    for (const p of kubectlJson(['get', 'pods', '-n', namespace, ...(selector ? ['-l', selector] : [])]).items)
       lines.push(`pod ${p.metadata.name}: ${p.status?.phase}${reasonOf(p, 'PodScheduled')}${reasonOf(p, 'Ready')}`);
-    for (const c of kubectlJson(['get', 'pvc', '-n', namespace]).items)
+    for (const c of kubectlJson(['get', 'pvc', '-n', namespace, ...(selector ? ['-l', selector] : [])]).items)
       lines.push(`pvc ${c.metadata.name}: ${c.status?.phase} volume=${c.spec.volumeName ?? '-'}`);
     const warnings = kubectlJson(['get', 'events', '-n', namespace, '--field-selector', 'type=Warning']).items.slice(-8);
     for (const e of warnings) lines.push(`event ${e.involvedObject?.name} ${e.reason}: ${e.message}`);

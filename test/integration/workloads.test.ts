@@ -59,7 +59,7 @@ async function waitReady(name: string, timeoutMs = 90_000) {
       500,
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message} | ${namespaceState(ns)}`);
+    throw new Error(`${(error as Error).message} | ${namespaceState(ns, `spice.ai/app=${name}`)}`);
   }
 }
 
