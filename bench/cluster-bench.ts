@@ -9,6 +9,7 @@ import { workloadsHandler } from '../functions/workloads/index.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
 import { readDockerfile } from '../scripts/image/dockerfile.ts';
+import { envAssignments } from '../scripts/image/spec.ts';
 import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
 import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { kubectlOk, type AuditEntry } from '../test/harness/kube.ts';
@@ -156,9 +157,7 @@ export function useShippedOperator(): void {
     .join(' ')
     .trim();
   // The image's ENV (the malloc settings), unless the caller set SPICEAI_OPERATOR_ENV (empty: none).
-  process.env.SPICEAI_OPERATOR_ENV ??= Object.entries(image.env)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
+  process.env.SPICEAI_OPERATOR_ENV ??= envAssignments(image.env).join(' ');
   // The image's Node (scripts/image/runtime.json, fetched from npm once and cached), not this one:
   // Node 24 uses less CPU and more memory than Node 20 here. SPICEAI_OPERATOR_NODE=node runs PATH's.
   process.env.SPICEAI_OPERATOR_NODE ||= nodeRuntime(hostArch()).node;

@@ -30,6 +30,7 @@ import {
   CMD,
   ENTRYPOINT,
   ENV,
+  envAssignments,
   IMAGE_NAME,
   PORTS,
   RUNTIME,
@@ -43,10 +44,7 @@ import type { TarEntry } from './image/tar.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 /** distroless's PATH (nothing in the image needs more) and the malloc settings (spec.ts ENV). */
-const IMAGE_ENV = [
-  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-  ...Object.entries(ENV).map(([k, v]) => `${k}=${v}`),
-];
+const IMAGE_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...envAssignments(ENV)];
 
 export interface BuildOptions {
   arches?: Arch[];

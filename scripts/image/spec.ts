@@ -51,6 +51,8 @@ export const ENV: Record<string, string> = {
   MALLOC_MMAP_THRESHOLD_: '131072',
   MALLOC_TRIM_THRESHOLD_: '131072',
 };
+/** An environment as the OCI config and `env` write it: NAME=value. */
+export const envAssignments = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
 export const CMD = ['run'];
 /** http (status API, /health, /ready), metrics, webhook. */
 export const PORTS = [8090, 9090, 8443];
