@@ -35,5 +35,7 @@ EXPOSE 8090 9090 8443
 # glibc malloc: two arenas, and large blocks mmap'ed and returned on free (glibc's initial 128 KiB
 # thresholds, pinned): 122 MiB settled RSS with 1,000 SpicepodSets instead of 135 (scripts/image/spec.ts).
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
-ENTRYPOINT ["/nodejs/bin/node", "--optimize-for-size", "/app/spiceai-operator.mjs"]
+# --max-opt=2: Maglev is V8's highest compiler tier, Turbofan never runs: 106 MiB settled RSS with
+# 1,000 SpicepodSets instead of 118, for 5% more CPU while converging them (scripts/image/spec.ts).
+ENTRYPOINT ["/nodejs/bin/node", "--optimize-for-size", "--max-opt=2", "/app/spiceai-operator.mjs"]
 CMD ["run"]

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments, stringify } from 'yaml';
 import { hostArch, nodeRuntime } from '../../scripts/image/node-runtime.ts';
-import { RUNTIME } from '../../scripts/image/spec.ts';
+import { ENTRYPOINT, RUNTIME } from '../../scripts/image/spec.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
@@ -25,8 +25,13 @@ test.before(() => {
   nodes.push({ name: `the image's Node ${lts.version}`, path: lts.node });
 });
 
+// With the image's node flags (its ENTRYPOINT between node and the bundle), which both Nodes must accept.
 const run = (node: string, ...args: string[]) =>
-  spawnSync(node, ['--optimize-for-size', bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir } });
+  spawnSync(node, [...ENTRYPOINT.slice(1, -1), bundle, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: dir },
+  });
 
 test("the image's Node is the pinned LTS and this test runs the bundle on it", () => {
   assert.is(nodes.length, 2);
