@@ -10,6 +10,7 @@ import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
+import { ENTRYPOINT } from '../scripts/image/spec.ts';
 
 export interface Tls {
   certPem: string;
@@ -89,10 +90,10 @@ export async function serveUntilKilled(server: Server, port: number): Promise<ne
 // ---------------------------------------------------------------- load generator side
 
 /**
- * Starts `script --serve KIND --cert .. --key ..` in a new Node process (with BENCH_SERVER_NODE_FLAGS,
- * e.g. --cpu-prof) and waits for the port it prints. The process runs on the image's Node
- * (scripts/image/runtime.json, fetched from npm once and cached), as `run` would serve the route;
- * BENCH_SERVER_NODE names another (`node`: PATH's).
+ * Starts `script --serve KIND --cert .. --key ..` in a new Node process (with the image's node flags,
+ * then BENCH_SERVER_NODE_FLAGS, e.g. --cpu-prof) and waits for the port it prints. The process runs on
+ * the image's Node (scripts/image/runtime.json, fetched from npm once and cached) with the flags its
+ * ENTRYPOINT gives node, as `run` would serve the route; BENCH_SERVER_NODE names another (`node`: PATH's).
  */
 export function startServerProcess(
   script: string,
@@ -103,6 +104,7 @@ export function startServerProcess(
   const child = spawn(
     process.env.BENCH_SERVER_NODE || nodeRuntime(hostArch()).node,
     [
+      ...ENTRYPOINT.slice(1, -1),
       ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       'tsx',

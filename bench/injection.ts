@@ -15,7 +15,7 @@
 //    unchanged under Deno.serve, the edge path as an edge runtime runs it), and deno-bare: Deno.serve
 //    answering the constant; both over plain HTTP (Deno.serve's TLS leaves Nagle's algorithm on: about
 //    40 ms per request), so deno-fetch is compared with deno-bare, the same runtime with no work to do.
-// The Node servers run on the image's Node (bench/https-load.ts), or on BENCH_SERVER_NODE.
+// The Node servers run on the image's Node with its node flags (bench/https-load.ts), or on BENCH_SERVER_NODE.
 // The load generator (this process) replays a realistic Pod CREATE AdmissionReview
 // (an annotated ReplicaSet Pod, ~4 KB) that the injector injects.
 //  1. fixed rate: --rate requests/s, open loop, for --seconds, latency measured from the
