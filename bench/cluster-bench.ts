@@ -8,8 +8,7 @@ import type { HandlerConfig, KubeObject } from '../core/handler.ts';
 import { workloadsHandler } from '../functions/workloads/index.ts';
 import { KubeClient, type KObject } from '../shim/kube/client.ts';
 import { loadKubeConfig } from '../shim/kube/kubeconfig.ts';
-import { readDockerfile } from '../scripts/image/dockerfile.ts';
-import { envAssignments } from '../scripts/image/spec.ts';
+import { ENV, envAssignments, NODE_FLAGS } from '../scripts/image/spec.ts';
 import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
 import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { kubectlOk, type AuditEntry } from '../test/harness/kube.ts';
@@ -152,12 +151,10 @@ export function useShippedOperator(): void {
     });
     process.env.SPICEAI_OPERATOR_BIN = new URL('../dist/spiceai-operator.mjs', import.meta.url).pathname;
   }
-  const image = readDockerfile();
-  process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...image.entrypoint.slice(1, -1), process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? '']
-    .join(' ')
-    .trim();
+  // The image's node flags and ENV (scripts/image/spec.ts; test/unit/image-spec.test.ts holds the Dockerfile to them).
+  process.env.SPICEAI_OPERATOR_NODE_FLAGS = [...NODE_FLAGS, process.env.SPICEAI_OPERATOR_NODE_FLAGS ?? ''].join(' ').trim();
   // The image's ENV (the malloc settings), unless the caller set SPICEAI_OPERATOR_ENV (empty: none).
-  process.env.SPICEAI_OPERATOR_ENV ??= envAssignments(image.env).join(' ');
+  process.env.SPICEAI_OPERATOR_ENV ??= envAssignments(ENV).join(' ');
   // The image's Node (scripts/image/runtime.json, fetched from npm once and cached), not this one:
   // Node 24 uses less CPU and more memory than Node 20 here. SPICEAI_OPERATOR_NODE=node runs PATH's.
   process.env.SPICEAI_OPERATOR_NODE ||= nodeRuntime(hostArch()).node;

@@ -10,7 +10,7 @@ import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
-import { ENTRYPOINT } from '../scripts/image/spec.ts';
+import { NODE_FLAGS } from '../scripts/image/spec.ts';
 
 export interface Tls {
   certPem: string;
@@ -104,7 +104,7 @@ export function startServerProcess(
   const child = spawn(
     process.env.BENCH_SERVER_NODE || nodeRuntime(hostArch()).node,
     [
-      ...ENTRYPOINT.slice(1, -1),
+      ...NODE_FLAGS,
       ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       'tsx',

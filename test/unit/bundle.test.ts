@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments, stringify } from 'yaml';
 import { hostArch, nodeRuntime } from '../../scripts/image/node-runtime.ts';
-import { ENTRYPOINT, RUNTIME } from '../../scripts/image/spec.ts';
+import { NODE_FLAGS, RUNTIME } from '../../scripts/image/spec.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
@@ -25,9 +25,9 @@ test.before(() => {
   nodes.push({ name: `the image's Node ${lts.version}`, path: lts.node });
 });
 
-// With the image's node flags (its ENTRYPOINT between node and the bundle), which both Nodes must accept.
+// With the image's node flags, which both Nodes must accept.
 const run = (node: string, ...args: string[]) =>
-  spawnSync(node, [...ENTRYPOINT.slice(1, -1), bundle, ...args], {
+  spawnSync(node, [...NODE_FLAGS, bundle, ...args], {
     cwd: dir,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: dir },
