@@ -24,6 +24,9 @@
 //  2. saturation: --concurrency requests in flight, closed loop: the most each sustains.
 // Each Node server also reports the CPU its process used per request at the fixed rate: on a busy
 // machine the saturation figures swing with the other processes, the CPU per request much less.
+// At saturation each reports its CPU per request again, with V8's collections in it (pauses and
+// scavenges): the image's --optimize-for-size holds V8's young generation at 1 MiB, so a server
+// that allocates more per request collects more often.
 // Rounds alternate the servers to spread drift; the machine's load is printed, as the
 // figures mean little on a busy machine.
 //
@@ -316,6 +319,9 @@ const results = Object.fromEntries(
       throughput: [] as number[],
       saturation: [] as number[],
       cpuPerRequest: [] as number[],
+      busyCpuPerRequest: [] as number[],
+      busyGcPerRequest: [] as number[],
+      scavengesPer1000: [] as number[],
       errors: 0,
     },
   ]),
@@ -328,6 +334,10 @@ const results = Object.fromEntries(
     throughput: number[];
     saturation: number[];
     cpuPerRequest: number[];
+    /** At saturation: the server's CPU per request, its GC pauses per request (ms), its scavenges per 1,000 requests. */
+    busyCpuPerRequest: number[];
+    busyGcPerRequest: number[];
+    scavengesPer1000: number[];
     errors: number;
   }
 >;
@@ -351,7 +361,13 @@ for (let round = 0; round < ROUNDS; round++) {
       results[kind].service.push(...r.service);
       results[kind].throughput.push(r.throughput);
       results[kind].errors += r.errors;
+      resetInServer(child);
       results[kind].saturation.push(await saturation(ca.certPem, port, CONCURRENCY, Math.max(3, SECONDS / 2), mutate, plain));
+      // What each request cost the server at saturation, and how much of it was V8's collections.
+      const busy = await serverReport(child);
+      results[kind].busyCpuPerRequest.push(busy.cpuMs / busy.times.length);
+      results[kind].busyGcPerRequest.push(busy.gc.ms / busy.times.length);
+      results[kind].scavengesPer1000.push((1000 * busy.gc.scavenges) / busy.times.length);
     } finally {
       agent.destroy();
       child.kill();
@@ -373,6 +389,9 @@ const summary = (kind: Kind) => {
     throughput: mean(results[kind].throughput),
     saturation: mean(results[kind].saturation),
     cpuPerRequest: mean(results[kind].cpuPerRequest),
+    busyCpuPerRequest: mean(results[kind].busyCpuPerRequest),
+    busyGcPerRequest: mean(results[kind].busyGcPerRequest),
+    scavengesPer1000: mean(results[kind].scavengesPer1000),
     errors: results[kind].errors,
   };
 };
@@ -400,4 +419,13 @@ console.log(
     `served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}, fetch/bare ${(s.fetch.saturation / s.bare.saturation).toFixed(3)}, ` +
     `served/go-bare ${(s.served.saturation / s['go-bare'].saturation).toFixed(3)}, bare/go-bare ${(s.bare.saturation / s['go-bare'].saturation).toFixed(3)}, ` +
     `deno-fetch/bare ${(s['deno-fetch'].saturation / s.bare.saturation).toFixed(3)}, deno-fetch/deno-bare ${(s['deno-fetch'].saturation / s['deno-bare'].saturation).toFixed(3)}`,
+);
+const timesUs = (x: number) => (Number.isFinite(x) ? `${(x * 1000).toFixed(0)} µs` : '-');
+console.log(
+  `at saturation, per request in the server (Node servers): ${KINDS.filter((k) => Number.isFinite(s[k].busyCpuPerRequest))
+    .map(
+      (k) =>
+        `${k} CPU ${timesUs(s[k].busyCpuPerRequest)}, GC ${timesUs(s[k].busyGcPerRequest)} (${s[k].scavengesPer1000.toFixed(0)} scavenges per 1,000)`,
+    )
+    .join('; ')}`,
 );

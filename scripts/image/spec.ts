@@ -37,9 +37,13 @@ export const NODE_PATH = '/nodejs/bin/node';
 export const BUNDLE_PATH = '/app/spiceai-operator.mjs';
 export const WORKDIR = '/app';
 /**
- * The flags the image gives node. --optimize-for-size: V8 grows its heap less eagerly. --max-opt=2: V8's
- * mid-tier compiler (Maglev) is its highest, so its top tier (Turbofan) never runs: neither its
- * compiled code and working memory nor the pages of the node binary that hold it are resident.
+ * The flags the image gives node. --optimize-for-size: V8 grows its heap less eagerly, and holds its
+ * young generation at 1 MiB (V8 implies --max-semi-space-size=1; a larger value is overridden), so a
+ * busy process collects often. Without it, 1,000 SpicepodSets converge with 13–23% less CPU and the
+ * injector answers about 30% more admissions a second, for 10–14 MiB more settled RSS: kept, since
+ * memory limits are what evict operators. --max-opt=2: V8's mid-tier compiler (Maglev) is its
+ * highest, so its top tier (Turbofan) never runs: neither its compiled code and working memory nor
+ * the pages of the node binary that hold it are resident.
  * With 1,000 SpicepodSets cached, 106 MiB settled RSS instead of 118, for 5% more CPU while
  * converging them; the injector's admission decision takes 30–34 µs instead of 27 (bench/scale.ts,
  * README "Helm chart"). Sparkplug or the interpreter alone (--max-opt=1, 0) saved 2–6 MiB more and
