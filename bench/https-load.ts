@@ -60,14 +60,13 @@ export async function serveUntilKilled(server: Server, port: number): Promise<ne
   let handler: number[] = [];
   let cpu = process.cpuUsage();
   // V8's pauses: a young-generation collection (scavenge) each time the young generation fills.
-  let gc = { ms: 0, scavenges: 0, full: 0 };
+  let gc = { ms: 0, scavenges: 0 };
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gc.ms += e.duration;
       // Node's gc entries say which collection in detail.kind (lib.dom's PerformanceEntry type has no detail).
       const { detail } = e as unknown as { detail?: { kind?: number } };
       if (detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.scavenges++;
-      else gc.full++;
     }
   }).observe({ entryTypes: ['gc'] });
   server.prependListener('request', (req, res) => {
@@ -88,7 +87,7 @@ export async function serveUntilKilled(server: Server, port: number): Promise<ne
       inServer = [];
       handler = [];
       cpu = process.cpuUsage();
-      gc = { ms: 0, scavenges: 0, full: 0 };
+      gc = { ms: 0, scavenges: 0 };
     }
     if (m === 'report') {
       const used = process.cpuUsage(cpu);
@@ -156,8 +155,8 @@ export interface ServerReport {
   handlerTimes: number[];
   /** The CPU time the whole process used (user + system), ms: the load-robust figure on a busy machine. */
   cpuMs: number;
-  /** V8's garbage collections: their pauses in all (ms), young-generation ones (scavenges) and full ones. */
-  gc: { ms: number; scavenges: number; full: number };
+  /** V8's garbage collections: their pauses in all (ms), and how many were young-generation ones (scavenges). */
+  gc: { ms: number; scavenges: number };
 }
 
 /** Forgets what a server process has measured so far. */
@@ -165,7 +164,7 @@ export const resetInServer = (child: ChildProcess) => child.send?.('reset');
 
 /** What a server process measured since the last reset; nothing for one that does not time itself. */
 export async function serverReport(child: ChildProcess): Promise<ServerReport> {
-  if (!child.send) return { times: [], handlerTimes: [], cpuMs: NaN, gc: { ms: NaN, scavenges: NaN, full: NaN } };
+  if (!child.send) return { times: [], handlerTimes: [], cpuMs: NaN, gc: { ms: NaN, scavenges: NaN } };
   const reported = new Promise<ServerReport>((resolve) => child.once('message', (m) => resolve(m as ServerReport)));
   child.send('report');
   return reported;
