@@ -1,6 +1,7 @@
 // npm run build: one file, dist/spiceai-operator.mjs, that `node` runs with no node_modules.
 // Needs only the production dependencies (`npm ci --omit=dev`): the Dockerfile builds it that way.
 import { build } from 'esbuild';
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -30,6 +31,33 @@ export class ServerConfiguration { constructor() { absent(); } }`,
   },
 };
 
+const nodeBuiltins = new Set(builtinModules);
+
+/**
+ * Node's built-in modules by require(), not by ESM import. An ESM import of a built-in builds its
+ * ESM facade, which reads every export once, lazy getters included: `import ... from 'node:http'`
+ * loads undici (http's WebSocket, CloseEvent and MessageEvent), and with it http2, assert, readline
+ * and web streams, which nothing here uses unless a Request or fetch is made (the status API, OTLP,
+ * hooks; the probes and /metrics build none). On Node 24 that is 14 MiB of RSS in a process that
+ * does nothing else, 3-4 MiB of the operator's with 1,000 SpicepodSets cached (bench/scale.ts).
+ * test/unit/bundle.test.ts checks that loading the bundle leaves them out, and
+ * test/integration/footprint.test.ts that `run` does.
+ */
+export const builtinsByRequire = {
+  name: 'node-builtins-by-require',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?[a-z_0-9/]+$/ }, (args) => {
+      if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
+      const id = args.path.replace(/^node:/, '');
+      return nodeBuiltins.has(id) ? { path: id, namespace: 'node-builtin' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+      loader: 'js',
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+    }));
+  },
+};
+
 /** @type {import('esbuild').BuildOptions} */
 export const bundleOptions = {
   absWorkingDir: root,
@@ -52,7 +80,7 @@ export const bundleOptions = {
   charset: 'ascii',
   sourcemap: false,
   legalComments: 'none',
-  plugins: [withoutGeneratedApiClients],
+  plugins: [withoutGeneratedApiClients, builtinsByRequire],
   logLevel: 'warning',
 };
 

@@ -121,6 +121,25 @@ test("the bundle reads a kubeconfig and runs its exec plugin (client-node's Kube
   assert.not.match(readFileSync(bundle, 'utf8'), /V1PodSpec|ObjectSerializer/);
 });
 
+const LOADED_BUILTINS = new URL('../harness/loaded-builtins.mjs', import.meta.url).pathname;
+
+test("loading the bundle loads neither undici (fetch, Request, Response) nor what comes with it: Node's built-ins are required, not ESM-imported", () => {
+  for (const [i, node] of nodes.entries()) {
+    const out = join(dir, `builtins-${i}.txt`);
+    // --help evaluates every module the bundle holds (the lazy imports aside), as `run` does at start.
+    const r = spawnSync(node.path, [...NODE_FLAGS, '--import', LOADED_BUILTINS, bundle, '--help'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: dir, SPICEAI_TEST_LOADED_BUILTINS: out },
+    });
+    assert.is(r.status, 0, `${node.name}: ${r.stderr}`);
+    const loaded = readFileSync(out, 'utf8').trim().split('\n');
+    for (const id of ['https', 'tls', 'crypto']) assert.ok(loaded.includes(id), `${node.name}: ${id} is loaded (the check sees what is)`);
+    for (const id of ['internal/deps/undici/undici', 'http2', 'assert', 'internal/repl/history'])
+      assert.not.ok(loaded.includes(id), `${node.name}: ${id} is loaded`);
+  }
+});
+
 test('the bundle issues certificates (pkijs on WebCrypto, bundled)', () => {
   for (const [i, node] of nodes.entries()) {
     const pki = join(dir, `pki-${i}`);
