@@ -1,6 +1,13 @@
 // Serves a fetch-style handler (Request -> Response) on node:http, so the
 // handlers in functions/ run unchanged here and on any fetch runtime.
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -35,20 +42,51 @@ async function toRequest(req: IncomingMessage, base: string, maxBodyBytes: numbe
 /** A route answered from the body text without building Request/Response objects (see serveFetchTls). */
 export type TextRoute = (body: string) => Promise<{ status: number; body: string }>;
 
+/** What a plain route answers: the status, the headers (content-type included) and the body. */
+export interface PlainAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Answers a request from its method, path (without the query) and headers, or returns undefined to
+ * pass it on to the fetch handler; its body is not read. No Request or Response is built: Node's are
+ * undici's, which loads with the first one built (and with it http2, assert, worker_threads and web
+ * streams: about 8 MiB of RSS on Node 24), and the probes and /metrics are all that most operators
+ * are ever asked.
+ */
+export type PlainRoute = (
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+) => PlainAnswer | undefined | Promise<PlainAnswer | undefined>;
+
+/** The answer to a path nothing serves, when there is no fetch handler to pass it on to. */
+const NOT_FOUND: PlainAnswer = { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found\n' };
+
 /** The 413 answer to a body over the limit, when the served module has its own (a hook's JSON error). */
 export interface TooLargeAnswer {
   contentType: string;
   body: string;
 }
 
-/** Adapts a fetch handler to node:http(s); requests over `maxBodyBytes` get 413 without reaching it. */
+function send(res: ServerResponse, answer: PlainAnswer): void {
+  const body = Buffer.from(answer.body);
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': body.length });
+  res.end(body);
+}
+
+/**
+ * Adapts a fetch handler to node:http(s); requests over `maxBodyBytes` get 413 without reaching it.
+ * `plain` answers first; what it passes on goes to the handler, or is 404 without one.
+ */
 function fetchListener(
-  handler: FetchHandler,
+  handler: FetchHandler | undefined,
   scheme: 'http' | 'https',
-  maxBodyBytes = Infinity,
-  textRoutes: Record<string, TextRoute> = {},
-  tooLarge?: TooLargeAnswer,
+  options: ServeOptions & { textRoutes?: Record<string, TextRoute> },
 ): RequestListener {
+  const { maxBodyBytes = Infinity, textRoutes = {}, tooLarge, plain } = options;
   const refuse = (req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(413, { 'content-type': tooLarge?.contentType ?? 'text/plain', connection: 'close' });
     res.end(tooLarge?.body ?? `request body over ${maxBodyBytes} bytes\n`);
@@ -59,7 +97,8 @@ function fetchListener(
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > maxBodyBytes) return refuse(req, res);
       const q = req.url?.indexOf('?') ?? -1;
-      const route = textRoutes[`${req.method} ${q === -1 ? req.url : req.url!.slice(0, q)}`];
+      const path = q === -1 ? (req.url ?? '/') : req.url!.slice(0, q);
+      const route = textRoutes[`${req.method} ${path}`];
       if (route) {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -77,12 +116,14 @@ function fetchListener(
           return;
         }
         const answer = await route(Buffer.concat(chunks).toString('utf8'));
-        const body = Buffer.from(answer.body);
-        res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': body.length });
-        res.end(body);
-        return;
+        return send(res, { status: answer.status, headers: { 'content-type': 'application/json' }, body: answer.body });
       }
-      const response = await handler(await toRequest(req, `${scheme}://${req.headers.host ?? 'localhost'}`, maxBodyBytes));
+      const answer = (await plain?.(req.method ?? 'GET', path, req.headers)) ?? (handler ? undefined : NOT_FOUND);
+      if (answer) {
+        req.resume();
+        return send(res, answer);
+      }
+      const response = await handler!(await toRequest(req, `${scheme}://${req.headers.host ?? 'localhost'}`, maxBodyBytes));
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));
     } catch (error) {
@@ -137,14 +178,17 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** What a body over maxBodyBytes is answered (default: a text/plain line). */
   tooLarge?: TooLargeAnswer;
+  /** Asked before the fetch handler, without a Request (PlainRoute). */
+  plain?: PlainRoute;
 }
 
+/** Serves `plain` and then the fetch handler; with no handler, what `plain` passes on is 404. */
 export async function serveFetch(
-  handler: FetchHandler,
+  handler: FetchHandler | undefined,
   endpoint: string,
   options: ServeOptions = {},
 ): Promise<{ server: Server; port: number; close(graceMs?: number): Promise<void> }> {
-  return listen(createServer(fetchListener(handler, 'http', options.maxBodyBytes, {}, options.tooLarge)), endpoint);
+  return listen(createServer(fetchListener(handler, 'http', options)), endpoint);
 }
 
 export interface TlsCertificate {
@@ -162,7 +206,7 @@ export interface TlsCertificate {
  * them costs more than the rest of an admission (bench/injection.ts).
  */
 export async function serveFetchTls(
-  handler: FetchHandler,
+  handler: FetchHandler | undefined,
   endpoint: string,
   tls: TlsCertificate,
   options: ServeOptions & { textRoutes?: Record<string, TextRoute>; clientCaPem?: string } = {},
@@ -176,7 +220,7 @@ export async function serveFetchTls(
   const clientAuth = options.clientCaPem ? { ca: options.clientCaPem, requestCert: true, rejectUnauthorized: true } : {};
   const server = createTlsServer(
     { cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2', ...clientAuth },
-    fetchListener(handler, 'https', options.maxBodyBytes, options.textRoutes, options.tooLarge),
+    fetchListener(handler, 'https', options),
   );
   const served = await listen(server, endpoint);
   // A new client CA (a renewal) replaces the one given at start; mutual TLS stays on or off as started.

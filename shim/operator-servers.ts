@@ -1,7 +1,7 @@
 // The operator's HTTP endpoints: the status API (with the probes), the probes
 // on a port of their own (--health-probe-bind-address), and /metrics (plain,
 // or HTTPS for callers the API server authenticates and authorizes).
-import { serveFetch, serveFetchTls } from './http.ts';
+import { type PlainRoute, serveFetch, serveFetchTls } from './http.ts';
 import type { KubeClient } from './kube/client.ts';
 import type { Logger } from './log.ts';
 import { metricsAuthorizer, metricsCertificate } from './metrics-auth.ts';
@@ -19,7 +19,7 @@ export interface ServersOptions {
   metrics: OperatorMetrics;
   log: Logger;
   /** /healthz and /readyz; undefined for any other path. */
-  probes(request: Request): Response | undefined;
+  probes: PlainRoute;
   /** The status API, with /health and /ready. */
   status: FetchHandler;
 }
@@ -34,46 +34,43 @@ export interface Servers {
 
 const bound = (endpoint: string, port: number) => `${endpoint.replace(/:\d+$/, '')}:${port}`;
 
-function metricsHandler(metrics: OperatorMetrics): FetchHandler {
-  return async (request) => {
-    if (new URL(request.url).pathname !== '/metrics') return new Response('not found\n', { status: 404 });
-    return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
-  };
+/** /metrics, answered without a Request (PlainRoute): Prometheus's scrapes do not load undici. Other paths are 404. */
+function metricsRoute(metrics: OperatorMetrics): PlainRoute {
+  return async (_method, path) =>
+    path === '/metrics'
+      ? { status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await metrics.registry.metrics() }
+      : undefined;
 }
 
 /** --metrics-secure: HTTPS, and only for callers the API server authenticates and authorizes. */
 async function serveMetrics(o: ServersOptions) {
-  const serve = metricsHandler(o.metrics);
-  if (!o.metricsSecure) return serveFetch(serve, o.metricsEndpoint);
+  const serve = metricsRoute(o.metrics);
+  if (!o.metricsSecure) return serveFetch(undefined, o.metricsEndpoint, { plain: serve });
   const authorize = metricsAuthorizer({ client: o.client });
-  return serveFetchTls(
-    async (request) => {
-      const verdict = await authorize(request.headers.get('authorization'), new URL(request.url).pathname);
-      return verdict.status === 200
-        ? serve(request)
-        : new Response(`${verdict.reason}\n`, { status: verdict.status, headers: { 'content-type': 'text/plain' } });
-    },
-    o.metricsEndpoint,
-    await metricsCertificate(o.metricsCertDir),
-  );
+  const plain: PlainRoute = async (method, path, headers) => {
+    const verdict = await authorize(headers.authorization ?? null, path);
+    return verdict.status === 200
+      ? serve(method, path, headers)
+      : { status: verdict.status, headers: { 'content-type': 'text/plain' }, body: `${verdict.reason}\n` };
+  };
+  return serveFetchTls(undefined, o.metricsEndpoint, await metricsCertificate(o.metricsCertDir), { plain });
 }
 
 /** The probes on their own port unless it is the status API's address (port 0 is any free port: a second one). */
 async function serveProbes(o: ServersOptions) {
   if (!o.healthProbeEndpoint || (o.healthProbeEndpoint === o.httpEndpoint && !o.httpEndpoint.endsWith(':0'))) return undefined;
   const productNames = ['/health', '/ready'];
-  return serveFetch(
-    (request) =>
-      o.probes(request) ??
-      (productNames.includes(new URL(request.url).pathname)
-        ? o.status(request)
-        : new Response('not found: GET /healthz, /readyz, /health, /ready\n', { status: 404 })),
-    o.healthProbeEndpoint,
-  );
+  // The product's names are the status API's; anything else is not found.
+  const plain: PlainRoute = (method, path, headers) =>
+    o.probes(method, path, headers) ??
+    (productNames.includes(path)
+      ? undefined
+      : { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found: GET /healthz, /readyz, /health, /ready\n' });
+  return serveFetch(o.status, o.healthProbeEndpoint, { plain });
 }
 
 export async function startServers(o: ServersOptions): Promise<Servers> {
-  const http = await serveFetch((request) => o.probes(request) ?? o.status(request), o.httpEndpoint);
+  const http = await serveFetch(o.status, o.httpEndpoint, { plain: o.probes });
   const probes = await serveProbes(o);
   const metrics = await serveMetrics(o);
   o.log.info('serving', {

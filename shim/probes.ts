@@ -2,6 +2,7 @@
 // --health-probe-bind-address), and /health and /ready (the product's). Readiness
 // is an ordered list of named checks; the answer lists each, as the Kubernetes
 // API server's own /readyz?verbose does ("[+]name ok", "[-]name failed: why").
+import type { PlainAnswer } from './http.ts';
 import type { Informer } from './informer.ts';
 import type { InformerHealth } from './metrics.ts';
 
@@ -78,20 +79,27 @@ export function readinessOf(input: ReadinessInput): { ready: boolean; checks: Ch
   return { ready: checks.every((c) => !c.failure), checks };
 }
 
+/** A text/plain answer. */
+const text = (status: number, body: string, headers: Record<string, string> = {}): PlainAnswer => ({
+  status,
+  headers: { 'content-type': 'text/plain', ...headers },
+  body,
+});
+
 /**
- * Answers the probe paths, or undefined for any other request (to be passed on).
- * /healthz and /health: the process serves; /readyz and /ready: every readiness check passes.
+ * Answers the probe paths, or undefined for any other request (to be passed on), without building a
+ * Request (shim/http.ts, PlainRoute). /healthz: the process serves; /readyz: every readiness check passes.
  */
-export function probeHandler(readiness: () => { ready: boolean; checks: CheckResult[] }): (request: Request) => Response | undefined {
-  return (request) => {
-    const path = new URL(request.url).pathname;
+export function probeHandler(
+  readiness: () => { ready: boolean; checks: CheckResult[] },
+): (method: string, path: string) => PlainAnswer | undefined {
+  return (method, path) => {
     if (path !== '/healthz' && path !== '/readyz') return undefined;
-    if (request.method !== 'GET' && request.method !== 'HEAD')
-      return new Response('method not allowed\n', { status: 405, headers: { allow: 'GET, HEAD' } });
-    if (path === '/healthz') return new Response('[+]ping ok\nhealthz check passed\n', { headers: { 'content-type': 'text/plain' } });
+    if (method !== 'GET' && method !== 'HEAD') return text(405, 'method not allowed\n', { allow: 'GET, HEAD' });
+    if (path === '/healthz') return text(200, '[+]ping ok\nhealthz check passed\n');
     const { ready, checks } = readiness();
     const lines = checks.map((c) => (c.failure ? `[-]${c.name} failed: ${c.failure}` : `[+]${c.name} ok`));
     lines.push(ready ? 'readyz check passed' : 'readyz check failed');
-    return new Response(`${lines.join('\n')}\n`, { status: ready ? 200 : 503, headers: { 'content-type': 'text/plain' } });
+    return text(ready ? 200 : 503, `${lines.join('\n')}\n`);
   };
 }

@@ -1,6 +1,7 @@
 // The fetch adapter of node:http (shim/http.ts): a body over the limit is
 // refused with 413 before the handler sees it, whether its size was declared
-// (content-length) or not (chunked, read until it goes over).
+// (content-length) or not (chunked, read until it goes over); plain routes
+// answer before the fetch handler, from method, path and headers.
 import { request } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -51,6 +52,68 @@ test('a chunked body over the limit gets 413 in the served answer, and the handl
     const declared = await post(server.port, ['d'.repeat(2 * LIMIT)], true);
     assert.is(declared.status, 413, 'declared over the limit');
     assert.is(calls, 1, 'the handler saw only the body under the limit');
+  } finally {
+    await server.close();
+  }
+});
+
+/** One request; the answer's status, the headers named in `keep`, and the body. */
+function call(port: number, method: string, path: string, headers: Record<string, string> = {}, keep = ['content-type']) {
+  return new Promise<{ status: number; headers: Record<string, string>; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: Object.fromEntries(keep.map((k) => [k, String(res.headers[k])])), body }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a plain route answers from method, path and headers before the fetch handler; what it passes on reaches the handler', async () => {
+  const seen: string[] = [];
+  const server = await serveFetch(async (r) => new Response(`fetch ${new URL(r.url).pathname}`), '127.0.0.1:0', {
+    plain: (method, path, headers) => {
+      seen.push(`${method} ${path}`);
+      return path === '/plain'
+        ? { status: 203, headers: { 'content-type': 'text/x-plain', 'x-who': String(headers['x-who']) }, body: 'plain é\n' }
+        : undefined;
+    },
+  });
+  try {
+    const plain = await call(server.port, 'GET', '/plain?q=1', { 'x-who': 'me' }, ['content-type', 'x-who', 'content-length']);
+    assert.equal(plain, {
+      status: 203,
+      headers: { 'content-type': 'text/x-plain', 'x-who': 'me', 'content-length': '9' },
+      body: 'plain é\n',
+    });
+    assert.equal(await call(server.port, 'HEAD', '/plain'), { status: 203, headers: { 'content-type': 'text/x-plain' }, body: '' });
+    assert.equal(await call(server.port, 'GET', '/other'), {
+      status: 200,
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: 'fetch /other',
+    });
+    assert.equal(seen, ['GET /plain', 'HEAD /plain', 'GET /other'], 'the path without its query');
+  } finally {
+    await server.close();
+  }
+});
+
+test('with no fetch handler, what the plain route passes on is 404', async () => {
+  const server = await serveFetch(undefined, '127.0.0.1:0', {
+    plain: async (_method, path) =>
+      path === '/metrics' ? { status: 200, headers: { 'content-type': 'text/plain' }, body: 'm 1\n' } : undefined,
+  });
+  try {
+    assert.equal(await call(server.port, 'GET', '/metrics'), { status: 200, headers: { 'content-type': 'text/plain' }, body: 'm 1\n' });
+    assert.equal(await call(server.port, 'GET', '/nothing'), {
+      status: 404,
+      headers: { 'content-type': 'text/plain' },
+      body: 'not found\n',
+    });
   } finally {
     await server.close();
   }

@@ -69,21 +69,26 @@ test('a cache without a watch and without success for longer than STALE_CACHE_MS
   );
 });
 
-test("/healthz and /readyz answer in the API server's verbose format; other paths are passed on", async () => {
+test("/healthz and /readyz answer in the API server's verbose format, without a Request; other paths are passed on", () => {
   let ready = readinessOf({ started: true, synced: true, caches: [cache()], now: NOW });
   const probes = probeHandler(() => ready);
-  const get = (path: string, method = 'GET') => probes(new Request(`http://x${path}`, { method }));
-  const healthz = get('/healthz')!;
-  assert.is(healthz.status, 200);
-  assert.is(await healthz.text(), '[+]ping ok\nhealthz check passed\n');
-  let readyz = get('/readyz')!;
-  assert.is(readyz.status, 200);
-  assert.is(await readyz.text(), '[+]started ok\n[+]informer-sync ok\n[+]informer-fresh ok\nreadyz check passed\n');
+  const get = (path: string, method = 'GET') => probes(method, path);
+  assert.equal(get('/healthz'), { status: 200, headers: { 'content-type': 'text/plain' }, body: '[+]ping ok\nhealthz check passed\n' });
+  assert.equal(get('/readyz'), {
+    status: 200,
+    headers: { 'content-type': 'text/plain' },
+    body: '[+]started ok\n[+]informer-sync ok\n[+]informer-fresh ok\nreadyz check passed\n',
+  });
+  assert.is(get('/readyz', 'HEAD')!.status, 200);
   ready = readinessOf({ started: false, synced: true, caches: [cache()], now: NOW });
-  readyz = get('/readyz')!;
+  const readyz = get('/readyz')!;
   assert.is(readyz.status, 503);
-  assert.match(await readyz.text(), /^\[-\]started failed: the operator is still starting\n[\s\S]*readyz check failed\n$/);
-  assert.is(get('/readyz', 'POST')!.status, 405);
+  assert.match(readyz.body, /^\[-\]started failed: the operator is still starting\n[\s\S]*readyz check failed\n$/);
+  assert.equal(get('/readyz', 'POST'), {
+    status: 405,
+    headers: { 'content-type': 'text/plain', allow: 'GET, HEAD' },
+    body: 'method not allowed\n',
+  });
   assert.is(get('/default/app'), undefined);
   assert.is(get('/ready'), undefined, 'the status API answers /ready itself');
 });
