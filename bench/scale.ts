@@ -16,7 +16,9 @@
 // peak and settled RSS (and the settled RSS's anonymous and file-backed parts), and its API requests
 // by verb (the audit log records every request the benchmark's user sends; contenders are told
 // apart by user agent; Lease requests aside); then, for the operators, --steady-seconds with nothing
-// changing: writes (target 0) and CPU. Runs are separated as in bench/workloads.ts: the namespace
+// changing: writes (target 0) and CPU. While an operator runs, the bench calls its probes and scrapes
+// its /metrics as a cluster would (the kubelet every 10 s and 5 s, Prometheus every 30 s, each once
+// at start), so that what only those paths load is in its memory too. Runs are separated as in bench/workloads.ts: the namespace
 // is deleted and the control plane left to go quiet. Ratios ours/peer and ours/floor per N, the
 // medians of --rounds, end the output; the figures go to OUT/scale.json and the plot (convergence,
 // CPU and RSS against N) to OUT/scale.svg and OUT/scale.png.
@@ -34,6 +36,7 @@
 // --heapsnapshot-signal), the peer with a CPU profile and a pprof heap profile at the same point;
 // all go to OUT/profiles, summarized by bench/profile-summary.ts.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -181,6 +184,8 @@ if (cp.reused) console.log('  (a control plane was already running in .cache/ben
 
 interface Process {
   pid: number;
+  /** What a cluster calls: the liveness and readiness probes, and /metrics (none for the floor). */
+  endpoints?: { healthz: string; readyz: string; metrics: string };
   stop(): Promise<unknown>;
   /** At the settled point of a --profile run: a heap snapshot or profile to PROFILES. */
   snapshot?(label: string): Promise<void>;
@@ -195,8 +200,10 @@ async function startOurs(): Promise<Process> {
     ...OURS_ARGS,
   ]);
   await op.waitForLog((l) => l.msg === 'became leader', 60_000);
+  const probes = `http://127.0.0.1:${op.probePort ?? op.httpPort}`;
   return {
     pid: op.child.pid!,
+    endpoints: { healthz: `${probes}/healthz`, readyz: `${probes}/readyz`, metrics: `http://127.0.0.1:${op.metricsPort}/metrics` },
     stop: () => op.stop(),
     async snapshot() {
       op.child.kill('SIGUSR2');
@@ -205,10 +212,55 @@ async function startOurs(): Promise<Process> {
   };
 }
 
+/** A loopback port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Calls an operator's probes and scrapes its /metrics as a cluster does while it runs: the kubelet's
+ * liveness and readiness probes (the chart's periods, 10 s and 5 s) and Prometheus (the chart's
+ * ServiceMonitor interval, 30 s), each once at start. Returns how to stop, which gives the calls made
+ * and those not answered 200.
+ */
+function callLikeACluster(endpoints: NonNullable<Process['endpoints']>): () => { calls: number; failed: number } {
+  let calls = 0;
+  let failed = 0;
+  const get = (url: string) => {
+    calls++;
+    fetch(url, { signal: AbortSignal.timeout(5_000) }).then(
+      async (response) => {
+        await response.arrayBuffer();
+        if (response.status !== 200) failed++;
+      },
+      () => failed++,
+    );
+  };
+  const timers = (
+    [
+      [endpoints.healthz, 10_000],
+      [endpoints.readyz, 5_000],
+      [endpoints.metrics, 30_000],
+    ] as const
+  ).map(([url, ms]) => {
+    get(url);
+    return setInterval(() => get(url), ms);
+  });
+  return () => {
+    for (const timer of timers) clearInterval(timer);
+    return { calls, failed };
+  };
+}
+
 async function startPeer(label: string): Promise<Process> {
   const profiling = values.profile
     ? ['--cpu-profile', join(PROFILES, `peer-${label}.cpu.pprof`), '--pprof-bind-address', '127.0.0.1:0']
     : [];
+  const [metricsPort, probePort] = [await freePort(), await freePort()];
   const child = spawn(
     peerBin,
     [
@@ -217,9 +269,9 @@ async function startPeer(label: string): Promise<Process> {
       '--max-concurrent-reconciles',
       String(WORKERS),
       '--metrics-bind-address',
-      '127.0.0.1:0',
+      `127.0.0.1:${metricsPort}`,
       '--health-probe-bind-address',
-      '127.0.0.1:0',
+      `127.0.0.1:${probePort}`,
       ...profiling,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: cp.kubeconfigPath } },
@@ -239,6 +291,11 @@ async function startPeer(label: string): Promise<Process> {
   const exited = new Promise((r) => child.on('exit', r));
   return {
     pid: child.pid!,
+    endpoints: {
+      healthz: `http://127.0.0.1:${probePort}/healthz`,
+      readyz: `http://127.0.0.1:${probePort}/readyz`,
+      metrics: `http://127.0.0.1:${metricsPort}/metrics`,
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -305,6 +362,8 @@ interface RunResult {
   requests: Record<string, number>;
   requestsByResource: Record<string, number>;
   steady?: { seconds: number; writes: number; cpuSeconds: number; writesBy: Record<string, number> };
+  /** Probes and scrapes made while it ran (callLikeACluster), and how many were not answered 200. */
+  clusterCalls?: { calls: number; failed: number };
 }
 
 /** Requests of one user agent by verb (a watch counts when it starts), Lease requests aside. */
@@ -341,6 +400,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
         client.create({ apiVersion: 'spice.ai/v1', kind: 'SpicepodSet', metadata: { name: set, namespace }, spec: setSpec() }),
       );
   }
+  const stopCalls = proc.endpoints ? callLikeACluster(proc.endpoints) : undefined;
   await quiet(cp.auditLogPath);
 
   const required = new Set(names('set', n).flatMap((set) => [...SHAPES[SHAPE].children(set), `spicepodsets/status/${set}`]));
@@ -374,6 +434,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   const { byVerb, byResource } = countRequests(entries, agent);
   let memory = { rss: NaN, peak: NaN, anon: NaN, file: NaN };
   let steady: RunResult['steady'];
+  let clusterCalls: RunResult['clusterCalls'];
   if (contender === 'floor') {
     memory = memoryOf(proc.pid); // a tsx process: its memory is not an operator's, and is not plotted
     await proc.stop();
@@ -392,6 +453,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
       for (const e of writes) writesBy[`${e.verb} ${e.objectRef?.resource}`] = (writesBy[`${e.verb} ${e.objectRef?.resource}`] ?? 0) + 1;
       steady = { seconds: STEADY_SECONDS, writes: writes.length, cpuSeconds: cpuOf(proc.pid) - c0, writesBy };
     }
+    clusterCalls = stopCalls?.();
     await proc.stop();
   }
   await quiet(cp.auditLogPath);
@@ -411,6 +473,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
     requests: byVerb,
     requestsByResource: byResource,
     steady,
+    clusterCalls,
   };
 }
 
@@ -434,7 +497,8 @@ function printRun(r: RunResult) {
                   .join(', ')})`
               : ''
           }, CPU ${fmt(r.steady.cpuSeconds)}s`
-        : ''),
+        : '') +
+      (r.clusterCalls ? `; probes and scrapes: ${r.clusterCalls.calls} (${r.clusterCalls.failed} not answered 200)` : ''),
   );
 }
 
