@@ -52,9 +52,9 @@ export interface PlainAnswer {
 /**
  * Answers a request from its method, path (without the query) and headers, or returns undefined to
  * pass it on to the fetch handler; its body is not read. No Request or Response is built: Node's are
- * undici's, which loads with the first one built (and with it http2, assert, worker_threads and web
- * streams: about 8 MiB of RSS on Node 24), and the probes and /metrics are all that most operators
- * are ever asked.
+ * undici's, which loads with the first one built (and with it http2, assert, readline and web
+ * streams: about 8 MiB of RSS on Node 24 in a process that does nothing else), and the probes and
+ * /metrics are all that most operators are ever asked.
  */
 export type PlainRoute = (
   method: string,
