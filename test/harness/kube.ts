@@ -2,6 +2,7 @@
 // polling. The cluster comes from the test runner (SPICEAI_TEST_KUBECONFIG).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { kubectlPath } from './tools.ts';
 
 export function testKubeconfig(): string {
@@ -104,6 +105,24 @@ export async function eventually<T>(
       );
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Applies the minimal SpicepodSet `app` (spice.ai/v1) in NAMESPACE and waits for the Deployment the
+ * workloads handler makes of it. The Spicepod stays a literal: unit/conformance-spicepod-schema.test.ts
+ * checks every fixture by spiced's schema.
+ */
+export async function applyMinimalSetAndWait(namespace: string): Promise<void> {
+  kubectlOk(
+    ['apply', '--server-side', '-n', namespace, '-f', '-'],
+    stringify({
+      apiVersion: 'spice.ai/v1',
+      kind: 'SpicepodSet',
+      metadata: { name: 'app' },
+      spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } },
+    }),
+  );
+  await eventually('the Deployment app', () => kubectl(['get', 'deployment', 'app', '-n', namespace]).code === 0 || undefined);
 }
 
 /** A fresh namespace for one test file. */

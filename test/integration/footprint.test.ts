@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { stringify } from 'yaml';
 import { bundleOptions } from '../../scripts/bundle.mjs';
 import { hostArch, nodeRuntime } from '../../scripts/image/node-runtime.ts';
 import { NODE_FLAGS } from '../../scripts/image/spec.ts';
-import { eventually, freshNamespace, kubectl, kubectlOk } from '../harness/kube.ts';
+import { applyMinimalSetAndWait, eventually, freshNamespace, kubectl, kubectlOk } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const UNDICI = 'internal/deps/undici/undici';
@@ -76,16 +75,7 @@ async function loadedBuiltins(): Promise<string[]> {
 }
 
 test('reconciling a set, answering its probes and a scrape, the operator loads no undici (nor http2 or assert)', async () => {
-  kubectlOk(
-    ['apply', '--server-side', '-n', ns, '-f', '-'],
-    stringify({
-      apiVersion: 'spice.ai/v1',
-      kind: 'SpicepodSet',
-      metadata: { name: 'app' },
-      spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } },
-    }),
-  );
-  await eventually('the Deployment', () => kubectl(['get', 'deployment', 'app', '-n', ns]).code === 0 || undefined);
+  await applyMinimalSetAndWait(ns);
   const probes = `http://127.0.0.1:${operator!.probePort}`;
   assert.is((await fetch(`${probes}/healthz`)).status, 200);
   await eventually('/readyz 200', async () => (await fetch(`${probes}/readyz`)).status === 200 || undefined);

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { KUBEBUILDER_DASHBOARD_QUERIES } from '../harness/dashboards.ts';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { applyMinimalSetAndWait, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 import { checkMetrics, parsePromql, sampleValue, selectorMatches } from '../harness/prometheus.ts';
 
@@ -82,16 +82,7 @@ test('the Leases named by --leader-election-id (one per handler, one for the sid
 });
 
 test("a reconcile shows in controller-runtime's families, and every selector of kubebuilder's dashboard finds a series", async () => {
-  kubectlOk(
-    ['apply', '--server-side', '-n', ns, '-f', '-'],
-    stringify({
-      apiVersion: 'spice.ai/v1',
-      kind: 'SpicepodSet',
-      metadata: { name: 'app' },
-      spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } },
-    }),
-  );
-  await eventually('the Deployment', () => kubectl(['get', 'deployment', 'app', '-n', ns]).code === 0 || undefined);
+  await applyMinimalSetAndWait(ns);
   const families = await eventually('a successful reconcile counted', async () => {
     const f = await metrics();
     return (sampleValue(f, 'controller_runtime_reconcile_total', { controller: 'workloads', result: 'success' }) ?? 0) > 0 ? f : undefined;

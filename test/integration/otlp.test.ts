@@ -9,8 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { stringify } from 'yaml';
-import { eventually, freshNamespace, kubectl, kubectlOk, testKubeconfig } from '../harness/kube.ts';
+import { applyMinimalSetAndWait, eventually, freshNamespace, kubectl, kubectlOk, testKubeconfig } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 import { attributesOf, metricsOf, pointOf, startOtlpReceiver, type OtlpReceiver, type ReceivedPush } from '../harness/otlp-receiver.ts';
 
@@ -48,16 +47,7 @@ test('after a reconcile, the receiver has it: service.name, the reconcile counte
   const start = await operator!.waitForLog((l) => l.msg === 'pushing metrics over OTLP');
   assert.is(start.url, `${receiver.base}/v1/metrics`);
   assert.not.match(JSON.stringify(operator!.logs), /otlp-token/, 'the headers never reach a log line');
-  kubectlOk(
-    ['apply', '--server-side', '-n', ns, '-f', '-'],
-    stringify({
-      apiVersion: 'spice.ai/v1',
-      kind: 'SpicepodSet',
-      metadata: { name: 'app' },
-      spec: { spicepod: { version: 'v1', kind: 'Spicepod', name: 'app' } },
-    }),
-  );
-  await eventually('the Deployment', () => kubectl(['get', 'deployment', 'app', '-n', ns]).code === 0 || undefined);
+  await applyMinimalSetAndWait(ns);
   const push = await receiver.waitFor((p) => successes(p) > 0, 60_000);
 
   assert.is(push.error, undefined);
