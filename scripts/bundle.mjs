@@ -42,6 +42,13 @@ const nodeBuiltins = new Set(builtinModules);
  * does nothing else, 3-4 MiB of the operator's with 1,000 SpicepodSets cached (bench/scale.ts).
  * test/unit/bundle.test.ts checks that loading the bundle leaves them out, and
  * test/integration/footprint.test.ts that `run` does.
+ *
+ * A module object is handed on as a view, each export a getter that reads it from the module when
+ * used. esbuild's ESM interop (__toESM) reads the property descriptor of every export, and on
+ * Node 24 that materializes node:util's lazy exports (diff, parseArgs, setTraceSigInt), which
+ * load worker_threads, the worker's messaging and assert's diff: 14 modules more than the operator
+ * loads otherwise (0.5 MiB of RSS at start). A module that is a function (events' EventEmitter) is
+ * handed on as is.
  */
 export const builtinsByRequire = {
   name: 'node-builtins-by-require',
@@ -53,7 +60,13 @@ export const builtinsByRequire = {
     });
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
       loader: 'js',
-      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+      contents: `const m = require(${JSON.stringify(`node:${args.path}`)});
+if (typeof m === 'function') module.exports = m;
+else {
+  const view = {};
+  for (const key of Object.getOwnPropertyNames(m)) Object.defineProperty(view, key, { get: () => m[key], enumerable: true });
+  module.exports = view;
+}`,
     }));
   },
 };

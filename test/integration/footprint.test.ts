@@ -74,7 +74,7 @@ async function loadedBuiltins(): Promise<string[]> {
   return readFileSync(loadedFile, 'utf8').trim().split('\n');
 }
 
-test('reconciling a set, answering its probes and a scrape, the operator loads no undici (nor http2 or assert)', async () => {
+test('reconciling a set, answering its probes and a scrape, the operator loads no undici (nor http2 or assert), nor worker_threads', async () => {
   await applyMinimalSetAndWait(ns);
   const probes = `http://127.0.0.1:${operator!.probePort}`;
   assert.is((await fetch(`${probes}/healthz`)).status, 200);
@@ -85,7 +85,7 @@ test('reconciling a set, answering its probes and a scrape, the operator loads n
   assert.match(await scrape.text(), /controller_runtime_reconcile_total\{controller="workloads",result="success"\} [1-9]/);
   const loaded = await loadedBuiltins();
   for (const id of ['https', 'tls', 'net']) assert.ok(loaded.includes(id), `${id} is loaded (the list is the operator's)`);
-  for (const id of [UNDICI, 'http2', 'assert']) assert.not.ok(loaded.includes(id), `${id} is loaded`);
+  for (const id of [UNDICI, 'http2', 'assert', 'worker_threads']) assert.not.ok(loaded.includes(id), `${id} is loaded`);
 });
 
 test("the status API's first request builds a Request, and undici is loaded then", async () => {

@@ -123,7 +123,7 @@ test("the bundle reads a kubeconfig and runs its exec plugin (client-node's Kube
 
 const LOADED_BUILTINS = new URL('../harness/loaded-builtins.mjs', import.meta.url).pathname;
 
-test("loading the bundle loads neither undici (fetch, Request, Response) nor what comes with it: Node's built-ins are required, not ESM-imported", () => {
+test("loading the bundle loads neither undici (fetch, Request, Response) nor what comes with it, nor node:util's lazy exports (worker_threads): Node's built-ins are required, not ESM-imported, and handed on as views", () => {
   for (const [i, node] of nodes.entries()) {
     const out = join(dir, `builtins-${i}.txt`);
     // --help evaluates every module the bundle holds (the lazy imports aside), as `run` does at start.
@@ -135,7 +135,7 @@ test("loading the bundle loads neither undici (fetch, Request, Response) nor wha
     assert.is(r.status, 0, `${node.name}: ${r.stderr}`);
     const loaded = readFileSync(out, 'utf8').trim().split('\n');
     for (const id of ['https', 'tls', 'crypto']) assert.ok(loaded.includes(id), `${node.name}: ${id} is loaded (the check sees what is)`);
-    for (const id of ['internal/deps/undici/undici', 'http2', 'assert', 'internal/repl/history'])
+    for (const id of ['internal/deps/undici/undici', 'http2', 'assert', 'internal/repl/history', 'worker_threads'])
       assert.not.ok(loaded.includes(id), `${node.name}: ${id} is loaded`);
   }
 });
