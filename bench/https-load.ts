@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
-import { NODE_FLAGS } from '../scripts/image/spec.ts';
+import { ENV, NODE_FLAGS } from '../scripts/image/spec.ts';
 
 export interface Tls {
   certPem: string;
@@ -105,7 +105,7 @@ export async function serveUntilKilled(server: Server, port: number): Promise<ne
  * Starts `script --serve KIND --cert .. --key ..` in a new Node process (with the image's node flags,
  * then BENCH_SERVER_NODE_FLAGS, e.g. --cpu-prof) and waits for the port it prints. The process runs on
  * the image's Node (scripts/image/runtime.json, fetched from npm once and cached) with the flags its
- * ENTRYPOINT gives node, as `run` would serve the route; BENCH_SERVER_NODE names another (`node`: PATH's).
+ * ENTRYPOINT gives node and its ENV, as `run` would serve the route; BENCH_SERVER_NODE names another (`node`: PATH's).
  */
 export function startServerProcess(
   script: string,
@@ -129,7 +129,8 @@ export function startServerProcess(
       Buffer.from(tls.keyPem).toString('base64'),
       ...extraArgs,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+    // The image's ENV too (its malloc settings), as the container runs node.
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, ...ENV } },
   );
   return waitForPort(child, kind);
 }

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments, stringify } from 'yaml';
 import { hostArch, nodeRuntime } from '../../scripts/image/node-runtime.ts';
-import { NODE_FLAGS, RUNTIME } from '../../scripts/image/spec.ts';
+import { ENV, NODE_FLAGS, RUNTIME } from '../../scripts/image/spec.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
@@ -138,6 +138,31 @@ test("loading the bundle loads neither undici (fetch, Request, Response) nor wha
     for (const id of ['internal/deps/undici/undici', 'http2', 'assert', 'internal/repl/history', 'worker_threads'])
       assert.not.ok(loaded.includes(id), `${node.name}: ${id} is loaded`);
   }
+});
+
+const MALLOC_HEAP = new URL('../harness/malloc-heap.mjs', import.meta.url).pathname;
+
+test("on the image's Node and malloc settings, compiling the bundle leaves no freed compiler memory in malloc's heap", () => {
+  const lts = nodes[1]!;
+  /** KiB resident in malloc's heap once the bundle is loaded (--help evaluates every module it holds). */
+  const heapAfterLoad = (env: Record<string, string>, i: number) => {
+    const out = join(dir, `malloc-heap-${i}.txt`);
+    const r = spawnSync(lts.path, [...NODE_FLAGS, '--import', MALLOC_HEAP, bundle, '--help'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: dir, SPICEAI_TEST_MALLOC_HEAP: out, ...env },
+    });
+    assert.is(r.status, 0, r.stderr);
+    return Number(readFileSync(out, 'utf8'));
+  };
+  // The image's ENV, and the same without its mmap threshold (glibc's default, 128 KiB): V8's
+  // zone segments (32 KiB) then come from the heap, and what a compilation freed stays resident.
+  const { MALLOC_MMAP_THRESHOLD_, ...withoutThreshold } = ENV;
+  assert.ok(MALLOC_MMAP_THRESHOLD_);
+  const image = heapAfterLoad(ENV, 0);
+  const glibcDefault = heapAfterLoad(withoutThreshold, 1);
+  assert.ok(glibcDefault > 0, 'the [heap] mapping is read');
+  assert.ok(image * 2 < glibcDefault, `malloc's heap: ${image} KiB with the image's ENV, ${glibcDefault} KiB without its mmap threshold`);
 });
 
 test('the bundle issues certificates (pkijs on WebCrypto, bundled)', () => {
