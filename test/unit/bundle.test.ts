@@ -121,6 +121,13 @@ test("the bundle reads a kubeconfig and runs its exec plugin (client-node's Kube
   assert.not.match(readFileSync(bundle, 'utf8'), /V1PodSpec|ObjectSerializer/);
 });
 
+test("neither whatwg-url's IDNA table (node-fetch's, unused on Node) nor zod's 63 other locales are in the bundle", () => {
+  const source = readFileSync(bundle, 'utf8');
+  assert.not.ok(source.includes('disallowed_STD3_valid'), "tr46's mapping table");
+  assert.not.ok(source.includes('Ung\\xFCltige Eingabe'), "zod's German locale");
+  assert.ok(source.includes('Invalid input: expected'), "zod's English locale");
+});
+
 const LOADED_BUILTINS = new URL('../harness/loaded-builtins.mjs', import.meta.url).pathname;
 
 test("loading the bundle loads neither undici (fetch, Request, Response) nor what comes with it, nor node:util's lazy exports (worker_threads): Node's built-ins are required, not ESM-imported, and handed on as views", () => {
