@@ -15,9 +15,11 @@
 // - resourceVersions are opaque: compared only for equality.
 // Events are delivered synchronously in the order the server sent them; the
 // objects are the cache's own (treat them as read-only), without
-// metadata.managedFields. Backoff, resync and watch-liveness times read the
+// metadata.managedFields, and with their repeated string values shared
+// (shim/intern.ts). Backoff, resync and watch-liveness times read the
 // injected clock (shim/clock.ts).
 import { realClock, type Clock, type Timer } from './clock.ts';
+import { StringInterner } from './intern.ts';
 import { isApiError, type KObject, type KubeClient, type WatchEvent } from './kube/client.ts';
 import { resourceFor, type ResourceRef } from './kube/resources.ts';
 
@@ -499,9 +501,13 @@ export class Informer {
   }
 }
 
+/** Shared by every informer in the process: the same values recur across kinds (namespaces, owner references). */
+const cacheStrings = new StringInterner();
+
+/** The object as the cache keeps it: without managedFields, its repeated strings shared (shim/intern.ts). */
 function strip(obj: KObject): KObject {
   if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata.managedFields;
-  return obj;
+  return cacheStrings.internValues(obj);
 }
 
 /** 410 Gone/Expired, or a resourceVersion the server has not reached (504 "Too large resource version"). */

@@ -9,6 +9,7 @@ import { Informer, type InformerEventType, type InformerOptions } from '../../sh
 import { SharedInformers, type InformerListener } from '../../shim/informers.ts';
 import { KubeClient, type KObject } from '../../shim/kube/client.ts';
 import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
+import { copiesInHeap } from '../harness/heap.ts';
 import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
 
 const client = new KubeClient(loadKubeConfig(testKubeconfig()));
@@ -106,6 +107,20 @@ test('create, update and delete arrive as add, update (with the old object) and 
   assert.is((update.old as any).data.v, '1', 'update carries the previous object');
   assert.is(update.obj.metadata.managedFields, undefined);
   assert.equal(errors, []);
+  await informer.stop();
+});
+
+test('a value the cached objects repeat, listed or watched, is one string in memory', async () => {
+  const shared = `shared-value-${process.pid}-${Date.now()}`;
+  for (const name of ['intern-1', 'intern-2', 'intern-3']) applyCm(name, { t: 'intern' }, { shared });
+  const { informer } = record({ labelSelector: 't=intern' });
+  await informer.start();
+  await eventually('the watch to connect', () => informer.watchConnected);
+  for (const name of ['intern-4', 'intern-5', 'intern-6']) applyCm(name, { t: 'intern' }, { shared });
+  await eventually('six cached', () => informer.list().length === 6);
+  assert.ok(informer.list().every((o) => (o as any).data.shared === shared));
+  // The test's own `shared`, and the cache's one copy for all six.
+  assert.is(copiesInHeap(shared), 2);
   await informer.stop();
 });
 
