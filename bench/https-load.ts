@@ -129,8 +129,9 @@ export function startServerProcess(
       Buffer.from(tls.keyPem).toString('base64'),
       ...extraArgs,
     ],
-    // The image's ENV too (its malloc settings), as the container runs node.
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, ...ENV } },
+    // The image's ENV too (its malloc settings), as the container runs node; a variable set in this
+    // process's environment wins (to compare another setting).
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...ENV, ...process.env } },
   );
   return waitForPort(child, kind);
 }
