@@ -61,13 +61,14 @@ export const ENTRYPOINT = [NODE_PATH, ...NODE_FLAGS, BUNDLE_PATH];
  * initial 128 KiB (the heap's top trimmed), took the settled RSS with 1,000 SpicepodSets cached
  * from 135 to 122 MiB (bench/scale.ts; README, "Helm chart").
  * The mmap threshold is now lower: V8's zone segment as malloc sees it, 32 KiB and malloc's 16-byte
- * header (32,768 alone gives the same). V8's parser and compilers take their working memory in zone segments of up to 32 KiB (v8
- * src/zone/zone.h, kMaximumSegmentSize), malloc'ed and freed when a compilation ends (zone-segment.h).
- * Compiling the bundle's 2.2 MB at start leaves 11-19 MiB of them freed inside malloc's heap, which
- * free() never returns while anything lives above them; from this size on each segment is mmap'ed
- * and unmapped on free. The bundle's start holds 22 MiB of anonymous memory instead of 36, and the
- * operator with 1,000 SpicepodSets cached settles at 99 MiB RSS instead of 108, for no measurable
- * CPU (bench/scale.ts, two rounds each; test/unit/bundle.test.ts checks the heap after the start).
+ * header (32,768 alone gives the same). V8's parser and compilers take their working memory in
+ * zone segments of up to 32 KiB (v8 src/zone/zone.h, kMaximumSegmentSize), malloc'ed and freed
+ * when a compilation ends (zone-segment.h). Compiling the bundle at start (2.2 MB when measured)
+ * left 11-19 MiB of them freed in malloc's heap, which free() never returns while anything lives
+ * above them; from this size on each segment is mmap'ed and unmapped on free. The bundle's start
+ * holds 22 MiB of anonymous memory instead of 36, and the operator with 1,000 SpicepodSets cached
+ * settles at 99 MiB RSS instead of 108, for no measurable CPU (bench/scale.ts, two rounds each;
+ * test/unit/bundle.test.ts checks the heap after the start).
  */
 export const ENV: Record<string, string> = {
   MALLOC_ARENA_MAX: '2',
