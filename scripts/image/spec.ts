@@ -67,8 +67,10 @@ export const ENTRYPOINT = [NODE_PATH, ...NODE_FLAGS, BUNDLE_PATH];
  * left 11-19 MiB of them freed in malloc's heap, which free() never returns while anything lives
  * above them; from this size on each segment is mmap'ed and unmapped on free. The bundle's start
  * holds 22 MiB of anonymous memory instead of 36, and the operator with 1,000 SpicepodSets cached
- * settles at 99 MiB RSS instead of 108, for no measurable CPU (bench/scale.ts, two rounds each;
- * test/unit/bundle.test.ts checks the heap after the start).
+ * settles at 99 MiB RSS instead of 108 (83 instead of 87-88 with 100). The cost is CPU while V8
+ * compiles most, in the first seconds: an mmap and its page faults per segment. With 100
+ * SpicepodSets, 1.70-1.79 s of CPU until quiet instead of 1.41-1.52; with 1,000, no difference
+ * measured (bench/scale.ts, two rounds each; test/unit/bundle.test.ts checks the heap after start).
  */
 export const ENV: Record<string, string> = {
   MALLOC_ARENA_MAX: '2',
