@@ -12,15 +12,6 @@ export const VALIDATING_CONFIGURATION = 'spiceai-operator-validation';
 
 const shippedCrd = (crd: string) => parse(readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'));
 
-/** Applies both CRDs as the files ship them (taking over fields an earlier file's operator set). */
-export function applyShippedCrds(): void {
-  for (const crd of CRDS)
-    kubectlOk(
-      ['apply', '--server-side', '--force-conflicts', '-f', '-'],
-      readFileSync(new URL(`../../crds/${crd}.yaml`, import.meta.url), 'utf8'),
-    );
-}
-
 /**
  * Starts an operator serving the CRD webhooks (with `args`), once its webhook server serves; with
  * `validating`, also once the API server's ValidatingWebhookConfiguration calls this operator.

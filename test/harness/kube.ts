@@ -65,6 +65,18 @@ export function kubectlOk(args: string[], input?: string): string {
   return r.out;
 }
 
+/**
+ * Applies both CRDs as crds/ ships them (server-side), so that a test file run first or alone has them;
+ * with forceConflicts, taking over fields an earlier file's operator set.
+ */
+export function applyShippedCrds(o: { forceConflicts?: boolean } = {}): void {
+  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml'])
+    kubectlOk(
+      ['apply', '--server-side', ...(o.forceConflicts ? ['--force-conflicts'] : []), '-f', '-'],
+      readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'),
+    );
+}
+
 /** Watches the API server is serving now, of a resource (plural) in one namespace (`apiserver_longrunning_requests`). */
 export function namespacedWatches(resource: string): number {
   const line = kubectlOk(['get', '--raw', '/metrics'])

@@ -2,11 +2,10 @@
 // does not: namespaces enforcing the restricted and baseline Pod Security
 // Standards (the API server's built-in PodSecurity admission), and
 // ResourceQuotas that refuse the pods or a child.
-import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { applyShippedCrds, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
@@ -36,9 +35,7 @@ const condition = (o: any, type: string) => o.status?.conditions?.find((c: any) 
 const pods = (ns: string, selector: string) => kubectlJson(['get', 'pods', '-n', ns, '-l', selector]).items;
 
 test.before(async () => {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
-  }
+  applyShippedCrds();
   kubectl(['create', 'namespace', OPERATOR_NS]);
   kubectlOk(['label', 'namespace', restricted, 'pod-security.kubernetes.io/enforce=restricted']);
   kubectlOk(['label', 'namespace', baseline, 'pod-security.kubernetes.io/enforce=baseline']);

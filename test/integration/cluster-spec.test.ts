@@ -3,13 +3,13 @@
 // refusal at apply time), and the node overrides carried all the way
 // through to pods, Services and certificates.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { applyShippedCrds, eventually, freshNamespace, kubectl, kubectlJson } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
@@ -51,9 +51,7 @@ async function invalidSpec(kind: string, name: string, message: RegExp) {
 }
 
 test.before(async () => {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
-  }
+  applyShippedCrds();
   kubectl(['create', 'namespace', OPERATOR_NS]);
   ns = freshNamespace('cls');
   operator = await startOperator([

@@ -10,7 +10,7 @@ import { KubeClient, type WatchEvent, type WatchOptions } from '../../shim/kube/
 import type { ResourceLike } from '../../shim/kube/resources.ts';
 import { loadKubeConfig } from '../../shim/kube/kubeconfig.ts';
 import { jsonLogger } from '../../shim/log.ts';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
+import { applyShippedCrds, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, testKubeconfig } from '../harness/kube.ts';
 
 const LAG_MS = 2000;
 
@@ -27,6 +27,7 @@ const client = new LaggingClient(loadKubeConfig(testKubeconfig()), { userAgent: 
 let controller: Controller;
 
 test.before(async () => {
+  applyShippedCrds();
   ns = freshNamespace('shim-controller');
   controller = new Controller({
     client,

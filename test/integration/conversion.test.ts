@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
-import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
-import { applyShippedCrds, restoreShippedWebhooks, startWithCrdWebhooks, webhookPort } from '../harness/crd-webhooks.ts';
+import { applyShippedCrds, auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { restoreShippedWebhooks, startWithCrdWebhooks, webhookPort } from '../harness/crd-webhooks.ts';
 import type { OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
@@ -75,7 +75,7 @@ test.before(async () => {
         spec: { replicas: 0, spicepod: { version: 'v1', kind: 'Spicepod', name: 'old' } },
       });
     upgradedAt = Date.now();
-    applyShippedCrds();
+    applyShippedCrds({ forceConflicts: true });
     // The webhook server starts after the controllers; the CRDs name it once it serves.
     operator = await startWithCrdWebhooks(['--namespaces', ns, '--handlers', 'workloads,cluster,pki', '--operator-namespace', OPERATOR_NS]);
   } catch (error) {

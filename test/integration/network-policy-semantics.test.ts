@@ -4,11 +4,10 @@
 // API server; the pods are the real pods (kwok runs them, with IPs, labels and
 // container ports), plus a few stand-ins the test cluster has no use for
 // running: a kube-dns pod, an operator pod, and hosts outside the cluster.
-import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { applyShippedCrds, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
 import { evaluate, netpolEvaluator, type ModelPod, type Query, type Verdict } from '../harness/netpol.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
@@ -74,9 +73,7 @@ let namespaces: Record<string, Record<string, string>> = {};
 test.before(async () => {
   // Built before anything else, so a first build (minutes) does not eat into the waits below.
   netpolEvaluator();
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
-  }
+  applyShippedCrds();
   kubectl(['create', 'namespace', OPERATOR_NS]);
   ns = freshNamespace('nps');
   monitoring = freshNamespace('npm');

@@ -3,11 +3,19 @@
 // API server accepts them with strict field validation, they follow the spec,
 // and the garbage collector (kube-controller-manager) deletes them with their
 // parents. What the policies mean is checked in network-policy-semantics.test.ts.
-import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { auditWrites, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk, namespacedWatches } from '../harness/kube.ts';
+import {
+  applyShippedCrds,
+  auditWrites,
+  eventually,
+  freshNamespace,
+  kubectl,
+  kubectlJson,
+  kubectlOk,
+  namespacedWatches,
+} from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
@@ -77,9 +85,7 @@ const PUBLIC = {
 };
 
 test.before(async () => {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
-  }
+  applyShippedCrds();
   kubectl(['create', 'namespace', OPERATOR_NS]);
   ns = freshNamespace('np');
   setWatchesBefore = namespacedWatches('spicepodsets');

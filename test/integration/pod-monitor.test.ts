@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments, stringify } from 'yaml';
 import { CHART_DIR, helm } from '../harness/chart.ts';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { applyShippedCrds, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 // A scheduler's Spicepod needs runtime.scheduler.state_location (spiced refuses to start without it).
@@ -30,9 +30,7 @@ let operator: OperatorProcess | undefined;
 let crdFiles: string[] = [];
 
 test.before(() => {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
-  }
+  applyShippedCrds();
   const mod = spawnSync('go', ['mod', 'download', '-json', PROMETHEUS_OPERATOR], {
     encoding: 'utf8',
     cwd: mkdtempSync(join(tmpdir(), 'promop-')),

@@ -4,7 +4,6 @@
 // (harness/loopback-fetch-guard.mjs), so those pods are reported unreachable
 // without any traffic leaving the machine. Pods this test wants probed for
 // real get a loopback IP (a status patch) where a fake spiced listens.
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'uvu';
@@ -12,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import type { ClusterStatus, SetStatus } from '../../functions/status/index.ts';
 import { HANDLERS } from '../../shim/handlers.ts';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { applyShippedCrds, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 import { checkMetrics, histogramCount, problemsOf, sampleValue, sumValues } from '../harness/prometheus.ts';
 
@@ -98,9 +97,7 @@ async function waitRunning(selector: string, count: number) {
 }
 
 test.before(async () => {
-  for (const crd of ['spicepodsets.spice.ai.yaml', 'spicepodclusters.spice.ai.yaml']) {
-    kubectlOk(['apply', '--server-side', '-f', '-'], readFileSync(new URL(`../../crds/${crd}`, import.meta.url), 'utf8'));
-  }
+  applyShippedCrds();
   kubectl(['create', 'namespace', OPERATOR_NS]);
   ns = freshNamespace('status');
 

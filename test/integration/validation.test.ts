@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
-import { applyShippedCrds, restoreShippedWebhooks, startWithCrdWebhooks } from '../harness/crd-webhooks.ts';
+import { applyShippedCrds, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { restoreShippedWebhooks, startWithCrdWebhooks } from '../harness/crd-webhooks.ts';
 import { startOperator, type OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
@@ -27,7 +27,7 @@ const set = (name: string, spec: Record<string, unknown>, annotations?: Record<s
 const apply = (manifest: string) => kubectl(['apply', '--server-side', '-n', ns, '-f', '-'], manifest);
 
 test.before(async () => {
-  applyShippedCrds();
+  applyShippedCrds({ forceConflicts: true });
   kubectl(['create', 'namespace', OPERATOR_NS]);
   ns = freshNamespace('adm');
   try {

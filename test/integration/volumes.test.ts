@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
-import { applyShippedCrds, restoreShippedWebhooks, startWithCrdWebhooks } from '../harness/crd-webhooks.ts';
+import { applyShippedCrds, eventually, freshNamespace, kubectl, kubectlJson, kubectlOk } from '../harness/kube.ts';
+import { restoreShippedWebhooks, startWithCrdWebhooks } from '../harness/crd-webhooks.ts';
 import type { OperatorProcess } from '../harness/operator.ts';
 
 const OPERATOR_NS = 'spiceai-operator-system';
@@ -26,7 +26,7 @@ const apply = (manifest: string) => kubectl(['apply', '--server-side', '-n', ns,
 
 test.before(async () => {
   try {
-    applyShippedCrds();
+    applyShippedCrds({ forceConflicts: true });
     kubectl(['create', 'namespace', OPERATOR_NS]);
     ns = freshNamespace('vol');
     operator = await startWithCrdWebhooks(['--namespaces', ns, '--handlers', 'workloads', '--operator-namespace', OPERATOR_NS], {
