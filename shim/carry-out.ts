@@ -24,6 +24,7 @@ import { LABEL_HANDLER, LABEL_MANAGED_BY, OPERATOR_NAME } from '../core/labels.t
 import type { Clock } from './clock.ts';
 import type { EventInfo } from './events.ts';
 import { isApiError, type KObject, type KubeClient } from './kube/client.ts';
+import { withoutManagedFields } from './kube/managed-fields.ts';
 import type { Logger } from './log.ts';
 
 /** After a guarded write lost a race, or a parent patch waits for its status: look again this soon. */
@@ -208,8 +209,7 @@ async function patchObject(ctx: CarryOutContext, pass: Pass, { target, patch }: 
     else if (updated?.metadata) {
       // Like a status write: until the cache catches up, the next pass sees the parent as patched
       // (a request annotation already cleared is not acted on twice).
-      delete updated.metadata.managedFields;
-      ctx.written.set(pass.key, updated);
+      ctx.written.set(pass.key, withoutManagedFields(updated));
     }
     pass.log.info('patched', { kind: target.kind, object: target.name });
   } catch (error) {
@@ -279,8 +279,7 @@ async function writeStatus(ctx: CarryOutContext, pass: Pass): Promise<boolean> {
     );
     ctx.writes.status++;
     if (updated?.metadata) {
-      delete updated.metadata.managedFields; // as the cache keeps objects
-      ctx.written.set(pass.key, updated);
+      ctx.written.set(pass.key, withoutManagedFields(updated)); // as the cache keeps objects
     }
     return true;
   } catch (error) {

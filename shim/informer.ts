@@ -21,6 +21,7 @@
 import { realClock, type Clock, type Timer } from './clock.ts';
 import { StringInterner } from './intern.ts';
 import { isApiError, type KObject, type KubeClient, type WatchEvent } from './kube/client.ts';
+import { withoutManagedFields } from './kube/managed-fields.ts';
 import { resourceFor, type ResourceRef } from './kube/resources.ts';
 
 export type InformerEventType = 'add' | 'update' | 'delete' | 'resync';
@@ -506,8 +507,7 @@ const cacheStrings = new StringInterner();
 
 /** The object as the cache keeps it: without managedFields, its repeated strings shared (shim/intern.ts). */
 function strip(obj: KObject): KObject {
-  if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata.managedFields;
-  return cacheStrings.internValues(obj);
+  return cacheStrings.internValues(withoutManagedFields(obj));
 }
 
 /** 410 Gone/Expired, or a resourceVersion the server has not reached (504 "Too large resource version"). */

@@ -2,7 +2,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeHeapSnapshot } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** How many strings with exactly this value the process's heap holds. */
 export function copiesInHeap(value: string): number {
@@ -20,4 +21,21 @@ export function copiesInHeap(value: string): number {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The process's used V8 heap, in bytes, after a full GC. */
+export function heapUsedAfterGc(): number {
+  fullGc();
+  return process.memoryUsage().heapUsed;
+}
+
+let gcFunction: (() => void) | undefined;
+function fullGc(): void {
+  if (!gcFunction) {
+    // gc() as --expose-gc gives it, without the flag on the test's command line: a context created
+    // after the flag is set has it.
+    setFlagsFromString('--expose-gc');
+    gcFunction = runInNewContext('gc') as () => void;
+  }
+  gcFunction();
 }
