@@ -68,9 +68,12 @@ export const ENTRYPOINT = [NODE_PATH, ...NODE_FLAGS, BUNDLE_PATH];
  * above them; from this size on each segment is mmap'ed and unmapped on free. The bundle's start
  * holds 22 MiB of anonymous memory instead of 36, and the operator with 1,000 SpicepodSets cached
  * settles at 99 MiB RSS instead of 108 (83 instead of 87-88 with 100). The cost is CPU while V8
- * compiles most, in the first seconds: an mmap and its page faults per segment. With 100
- * SpicepodSets, 1.70-1.79 s of CPU until quiet instead of 1.41-1.52; with 1,000, no difference
- * measured (bench/scale.ts, two rounds each; test/unit/bundle.test.ts checks the heap after start).
+ * compiles most, in the first seconds: an mmap, its page faults and an munmap per segment. With 100
+ * SpicepodSets, about 1,200 segments and 10,800 more page faults (0.04 s of system time), and
+ * 1.63 s of CPU until quiet instead of 1.51 (means of five runs each; single runs spread by
+ * ±0.2 s); with 1,000, no difference measured (bench/scale.ts; test/unit/bundle.test.ts checks the
+ * heap after start). Node's 64 KiB socket read buffers are mmap'ed too: the injector at saturation
+ * answered 0.34 and 0.41 of a bare server's rate, against 0.33 and 0.36 with 128 KiB (bench/injection.ts).
  */
 export const ENV: Record<string, string> = {
   MALLOC_ARENA_MAX: '2',
