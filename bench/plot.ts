@@ -81,8 +81,19 @@ function panelSpec(panel: Panel, index: number, contenders: string[]): vega.Grou
   } as unknown as vega.GroupMark;
 }
 
-/** The figure as SVG text. */
-export async function renderSvg(title: string, panels: Panel[], contenders: string[]): Promise<string> {
+/** bench/scale.ts's title, in lines; `n` when the run had one size only. */
+export function scaleTitle(n: number | undefined, shape: string): string[] {
+  return [
+    `${n === undefined ? '' : `N=${n}: `}SpicepodSets converged from empty (shape ${shape})`,
+    'ours, a controller-runtime peer, the raw-client floor',
+  ];
+}
+
+/**
+ * The figure as SVG text. The title's lines are each kept short: without a canvas, Vega estimates
+ * text widths generously, and one long line widened the figure by half its panels' width.
+ */
+export async function renderSvg(title: string | string[], panels: Panel[], contenders: string[]): Promise<string> {
   const spec: vega.Spec = {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     padding: 16,

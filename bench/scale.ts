@@ -63,7 +63,7 @@ import {
   WRITE_VERBS,
   type Entry,
 } from './cluster-bench.ts';
-import { renderSvg, svgToPng, type Panel } from './plot.ts';
+import { renderSvg, scaleTitle, svgToPng, type Panel } from './plot.ts';
 
 const { values } = parseArgs({
   options: {
@@ -608,11 +608,7 @@ const panels: Panel[] = [
   { title: 'Peak RSS', unit: 'MiB', points: points('peakRssMiB', operators) },
   { title: 'Settled RSS', unit: 'MiB', points: points('settledRssMiB', operators) },
 ];
-const svg = await renderSvg(
-  `${SIZES.length > 1 ? '' : `N=${SIZES[0]}: `}SpicepodSets converged from empty (shape ${SHAPE}): ours, a controller-runtime peer, the raw-client floor`,
-  panels,
-  CONTENDERS,
-);
+const svg = await renderSvg(scaleTitle(SIZES.length > 1 ? undefined : SIZES[0], SHAPE), panels, CONTENDERS);
 writeFileSync(join(OUT, 'scale.svg'), svg);
 writeFileSync(join(OUT, 'scale.png'), await svgToPng(svg));
 console.log(`figures: ${json}; plot: ${join(OUT, 'scale.svg')}, ${join(OUT, 'scale.png')}`);
