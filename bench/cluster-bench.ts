@@ -55,7 +55,6 @@ export function cpuReport(before: Record<string, number>, after: Record<string, 
     .join(', ');
 }
 
-/** Resident and peak resident memory of a process, in MiB (VmRSS, VmHWM). */
 /**
  * A process's resident memory in MiB: all of it, its peak, and the two parts of it (/proc/PID/status):
  * anonymous (heaps, stacks: the process's own) and file-backed (its executable and libraries mapped

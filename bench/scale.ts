@@ -64,6 +64,7 @@ import {
   type Entry,
 } from './cluster-bench.ts';
 import { renderSvg, scaleTitle, svgToPng, type Panel } from './plot.ts';
+import { rssByMappingOf, type RssByMapping } from './rss-by-mapping.ts';
 
 const { values } = parseArgs({
   options: {
@@ -360,6 +361,8 @@ interface RunResult {
   /** Of the settled RSS: anonymous memory (the process's own) and file-backed (its executable and libraries). */
   settledAnonMiB: number;
   settledFileMiB: number;
+  /** The same by mapping: the executable's file pages apart from other files', malloc's heap apart from other anonymous memory. */
+  settledByMapping?: RssByMapping;
   requests: Record<string, number>;
   requestsByResource: Record<string, number>;
   steady?: { seconds: number; writes: number; cpuSeconds: number; writesBy: Record<string, number> };
@@ -434,6 +437,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   const cpu = cpuOf(proc.pid) - cpu0;
   const { byVerb, byResource } = countRequests(entries, agent);
   let memory = { rss: NaN, peak: NaN, anon: NaN, file: NaN };
+  let byMapping: RssByMapping | undefined;
   let steady: RunResult['steady'];
   let clusterCalls: RunResult['clusterCalls'];
   if (contender === 'floor') {
@@ -442,6 +446,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   } else {
     await sleep(5000);
     memory = memoryOf(proc.pid);
+    byMapping = rssByMappingOf(proc.pid);
     if (values.profile) await proc.snapshot?.(label);
     if (STEADY_SECONDS > 0) {
       const steadyTail = new AuditTail(cp.auditLogPath);
@@ -471,6 +476,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
     settledRssMiB: memory.rss,
     settledAnonMiB: memory.anon,
     settledFileMiB: memory.file,
+    ...(byMapping ? { settledByMapping: byMapping } : {}),
     requests: byVerb,
     requestsByResource: byResource,
     steady,
@@ -484,12 +490,21 @@ const median = (xs: number[]) => {
   return s.length ? s[Math.floor(s.length / 2)]! : NaN;
 };
 const VERBS = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
+/** The settled RSS's parts: anonymous and file-backed, and what each holds when the mappings were read. */
+function settledParts(r: RunResult): string {
+  const m = r.settledByMapping;
+  if (!m) return `anonymous ${fmt(r.settledAnonMiB, 0)}, file-backed ${fmt(r.settledFileMiB, 0)}`;
+  return (
+    `anonymous ${fmt(r.settledAnonMiB, 0)}: malloc heap ${fmt(m.mallocHeap, 0)}, other ${fmt(m.otherAnonymous, 0)}; ` +
+    `file-backed ${fmt(r.settledFileMiB, 0)}: executable ${fmt(m.executable, 0)}, other files ${fmt(m.otherFiles, 0)}`
+  );
+}
 function printRun(r: RunResult) {
   const verbs = VERBS.filter((v) => r.requests[v])
     .map((v) => `${v} ${r.requests[v]}`)
     .join(', ');
   console.log(
-    `  ${r.contender.padEnd(5)} N=${String(r.n).padEnd(5)} converged ${fmt(r.convergenceSeconds)}s; CPU ${fmt(r.cpuSecondsToConverge)}s to converge, ${fmt(r.cpuSeconds)}s until quiet; RSS peak ${fmt(r.peakRssMiB, 0)} MiB, settled ${fmt(r.settledRssMiB, 0)} MiB (anonymous ${fmt(r.settledAnonMiB, 0)}, file-backed ${fmt(r.settledFileMiB, 0)}); requests: ${verbs}` +
+    `  ${r.contender.padEnd(5)} N=${String(r.n).padEnd(5)} converged ${fmt(r.convergenceSeconds)}s; CPU ${fmt(r.cpuSecondsToConverge)}s to converge, ${fmt(r.cpuSeconds)}s until quiet; RSS peak ${fmt(r.peakRssMiB, 0)} MiB, settled ${fmt(r.settledRssMiB, 0)} MiB (${settledParts(r)}); requests: ${verbs}` +
       (r.steady
         ? `; steady ${r.steady.seconds}s: ${r.steady.writes} writes${
             r.steady.writes
