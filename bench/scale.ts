@@ -13,16 +13,17 @@
 // Each run is timed by the API server's clock, from its audit log: from the first set's create to
 // the first successful write of the last object the end state needs (every child and every set's
 // status). Per run it prints the contender's CPU seconds (until the control plane is quiet again),
-// peak and settled RSS (and the settled RSS's anonymous and file-backed parts), and its API requests
-// by verb (the audit log records every request the benchmark's user sends; contenders are told
-// apart by user agent; Lease requests aside); then, for the operators, --steady-seconds with nothing
-// changing: writes (target 0) and CPU. While an operator runs, the bench calls its probes and scrapes
-// its /metrics as a cluster would (the kubelet every 10 s and 5 s, Prometheus every 30 s, each once
-// at start), so that what only those paths load is in its memory too. Runs are separated as in
-// bench/workloads.ts: the namespace is deleted and the control plane left to go quiet. Ratios
-// ours/peer and ours/floor per N, the medians of --rounds, end the output; the figures go to
-// OUT/scale.json and the plot (convergence, CPU and RSS against N) to OUT/scale.svg and
-// OUT/scale.png.
+// peak and settled RSS (and the settled RSS's anonymous and file-backed parts, each by mapping:
+// malloc's heap and the rest; the executable's file pages and other files', rss-by-mapping.ts), and
+// its API requests by verb (the audit log records every request the benchmark's user sends;
+// contenders are told apart by user agent; Lease requests aside); then, for the operators,
+// --steady-seconds with nothing changing: writes (target 0) and CPU. While an operator runs, the
+// bench calls its probes and scrapes its /metrics as a cluster would (the kubelet every 10 s and
+// 5 s, Prometheus every 30 s, each once at start), so that what only those paths load is in its
+// memory too. Runs are separated as in bench/workloads.ts: the namespace is deleted and the control
+// plane left to go quiet. Ratios ours/peer and ours/floor per N, the medians of --rounds, end the
+// output; the figures go to OUT/scale.json and the plot (convergence, CPU and RSS against N) to
+// OUT/scale.svg and OUT/scale.png.
 //
 //   node --import tsx bench/scale.ts [--sizes 100,200,400,800] [--rounds 1] [--steady-seconds 60]
 //     [--contenders ours,peer,floor] [--shape paused|minimal|replicas3] [--workers 4]
