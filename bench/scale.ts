@@ -66,6 +66,7 @@ import {
 } from './cluster-bench.ts';
 import { renderSvg, scaleTitle, svgToPng, type Panel } from './plot.ts';
 import { rssByMappingOf, type RssByMapping } from './rss-by-mapping.ts';
+import { describeWriteTimes, writeTimes, type WriteTime } from './write-times.ts';
 
 const { values } = parseArgs({
   options: {
@@ -366,6 +367,8 @@ interface RunResult {
   settledByMapping?: RssByMapping;
   requests: Record<string, number>;
   requestsByResource: Record<string, number>;
+  /** The API server's time over its writes (write-times.ts), by kind. */
+  writeTimes: Record<string, WriteTime>;
   steady?: { seconds: number; writes: number; cpuSeconds: number; writesBy: Record<string, number> };
   /** Probes and scrapes made while it ran (callLikeACluster), and how many were not answered 200. */
   clusterCalls?: { calls: number; failed: number };
@@ -437,6 +440,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   take();
   const cpu = cpuOf(proc.pid) - cpu0;
   const { byVerb, byResource } = countRequests(entries, agent);
+  const apiWriteTimes = writeTimes(entries.filter((e) => agentOf(e) === agent && e.objectRef?.resource !== 'leases'));
   let memory = { rss: NaN, peak: NaN, anon: NaN, file: NaN };
   let byMapping: RssByMapping | undefined;
   let steady: RunResult['steady'];
@@ -480,6 +484,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
     ...(byMapping ? { settledByMapping: byMapping } : {}),
     requests: byVerb,
     requestsByResource: byResource,
+    writeTimes: apiWriteTimes,
     steady,
     clusterCalls,
   };
@@ -517,6 +522,7 @@ function printRun(r: RunResult) {
         : '') +
       (r.clusterCalls ? `; probes and scrapes: ${r.clusterCalls.calls} (${r.clusterCalls.failed} not answered 200)` : ''),
   );
+  console.log(`        the API server's time over its writes, the most in all first: ${describeWriteTimes(r.writeTimes)}`);
 }
 
 const results: RunResult[] = [];
