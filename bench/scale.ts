@@ -16,7 +16,8 @@
 // peak and settled RSS (and the settled RSS's anonymous and file-backed parts, each by mapping:
 // malloc's heap and the rest; the executable's file pages and other files', rss-by-mapping.ts), and
 // its API requests by verb (the audit log records every request the benchmark's user sends;
-// contenders are told apart by user agent; Lease requests aside); then, for the operators,
+// contenders are told apart by user agent; Lease requests aside) and the API server's time over
+// its writes by kind (write-times.ts: where a set's reconcile waits); then, for the operators,
 // --steady-seconds with nothing changing: writes (target 0) and CPU. While an operator runs, the
 // bench calls its probes and scrapes its /metrics as a cluster would (the kubelet every 10 s and
 // 5 s, Prometheus every 30 s, each once at start), so that what only those paths load is in its
