@@ -67,7 +67,7 @@ import {
 } from './cluster-bench.ts';
 import { renderSvg, scaleTitle, svgToPng, type Panel } from './plot.ts';
 import { rssByMappingOf, type RssByMapping } from './rss-by-mapping.ts';
-import { describeWriteTimes, writeTimes, type WriteTime } from './write-times.ts';
+import { describeWriteTimes, requestKind, writeTimes, type WriteTime } from './write-times.ts';
 
 const { values } = parseArgs({
   options: {
@@ -383,7 +383,7 @@ function countRequests(entries: Entry[], agent: string) {
     if (agentOf(e) !== agent || e.objectRef?.resource === 'leases') continue;
     if (e.stage !== (e.verb === 'watch' ? 'ResponseStarted' : 'ResponseComplete')) continue;
     byVerb[e.verb] = (byVerb[e.verb] ?? 0) + 1;
-    const key = `${e.verb} ${e.objectRef?.resource ?? '(non-resource)'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+    const key = requestKind(e);
     byResource[key] = (byResource[key] ?? 0) + 1;
   }
   return { byVerb, byResource };

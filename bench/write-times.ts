@@ -18,12 +18,16 @@ export interface WriteTime {
   p90Ms: number;
 }
 
-/** By "verb resource[/subresource]" (as the bench counts requests): how many, and their mean and 90th percentile. */
+/** A request's kind as the bench counts requests and times writes: "verb resource[/subresource]". */
+export const requestKind = (e: Pick<TimedEntry, 'verb' | 'objectRef'>): string =>
+  `${e.verb} ${e.objectRef?.resource ?? '(non-resource)'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+
+/** By requestKind: how many, and their mean and 90th percentile. */
 export function writeTimes(entries: TimedEntry[]): Record<string, WriteTime> {
   const byKind = new Map<string, number[]>();
   for (const e of entries) {
     if (e.stage !== 'ResponseComplete' || !WRITES.has(e.verb)) continue;
-    const key = `${e.verb} ${e.objectRef?.resource ?? '(non-resource)'}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+    const key = requestKind(e);
     // The audit log's timestamps have microseconds; Date.parse keeps milliseconds.
     const ms = Date.parse(e.stageTimestamp) - Date.parse(e.requestReceivedTimestamp);
     const list = byKind.get(key);
