@@ -12,6 +12,7 @@ import { ENV, envAssignments, NODE_FLAGS } from '../scripts/image/spec.ts';
 import { hostArch, nodeRuntime } from '../scripts/image/node-runtime.ts';
 import { startControlPlane } from '../test/controlplane/cluster.ts';
 import { kubectlOk, type AuditEntry } from '../test/harness/kube.ts';
+import { WRITE_VERBS } from './write-times.ts';
 
 export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>) {
   const queue = [...items];
@@ -97,7 +98,7 @@ export class AuditTail {
 
 export const agentOf = (e: Entry) => (e.userAgent ?? '').split(' ')[0]!.split('/')[0]!;
 export const succeeded = (e: Entry) => (e.responseStatus?.code ?? 0) < 300;
-export const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+export { WRITE_VERBS };
 
 /**
  * Waits until the control plane has written nothing for 3 s (Lease renewals aside). Each of the

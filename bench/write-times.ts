@@ -2,7 +2,10 @@
 // entry at stage ResponseComplete, from requestReceivedTimestamp to stageTimestamp. On this machine
 // both operators converge at the API server's pace, so where a set's reconcile waits is read here:
 // e.g. a Service's first apply allocates its ClusterIP and takes several times a ConfigMap's.
-const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/** The verbs that write (the benches count and time them). */
+export const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+const WRITES = new Set(WRITE_VERBS);
 
 export interface TimedEntry {
   verb: string;
