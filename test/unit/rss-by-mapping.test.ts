@@ -40,13 +40,14 @@ test("a live process: the parts add up to /proc/PID/status' RssAnon and RssFile"
   // This test runs under node: its binary's pages are most of the file-backed memory.
   assert.ok(parts.executable > 10, `node's file pages: ${parts.executable} MiB`);
   assert.ok(parts.executable > parts.otherFiles);
-  // status' counters are kept per thread and summed lazily: they may lag smaps by a little.
+  // Read just after status, smaps differs from it by a few KiB here (the memory read between the two);
+  // leaving out malloc's heap (3 MiB here) or a file's pages would not.
   assert.ok(
-    Math.abs(parts.executable + parts.otherFiles - mib('RssFile')) < 4,
+    Math.abs(parts.executable + parts.otherFiles - mib('RssFile')) < 1,
     `file-backed ${JSON.stringify(parts)} against ${mib('RssFile')}`,
   );
   assert.ok(
-    Math.abs(parts.mallocHeap + parts.otherAnonymous - mib('RssAnon')) < 4,
+    Math.abs(parts.mallocHeap + parts.otherAnonymous - mib('RssAnon')) < 1,
     `anonymous ${JSON.stringify(parts)} against ${mib('RssAnon')}`,
   );
 });
