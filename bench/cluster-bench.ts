@@ -46,6 +46,12 @@ export function cpuOf(pid: number): number {
     return NaN;
   }
 }
+/** The CPU seconds the whole machine has been busy (all cores; /proc/stat: everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const t = ticks.map(Number);
+  return (t.reduce((a, b) => a + b, 0) - t[3]! - t[4]!) / CLK_TCK;
+}
 export function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
   const self = process.cpuUsage();
   return { ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuOf(pid)])), bench: (self.user + self.system) / 1e6 };

@@ -17,13 +17,19 @@
 // malloc's heap and the rest; the executable's file pages and other files', rss-by-mapping.ts), and
 // its API requests by verb (the audit log records every request the benchmark's user sends;
 // contenders are told apart by user agent; Lease requests aside) and the API server's time over
-// its writes by kind (write-times.ts: where a set's reconcile waits); then, for the operators,
-// --steady-seconds with nothing changing: writes (target 0) and CPU. While an operator runs, the
-// bench calls its probes and scrapes its /metrics as a cluster would (the kubelet every 10 s and
-// 5 s, Prometheus every 30 s, each once at start), so that what only those paths load is in its
-// memory too. Runs are separated as in bench/workloads.ts: the namespace is deleted and the control
-// plane left to go quiet. Ratios ours/peer and ours/floor per N, the medians of --rounds, end the
-// output; the figures go to OUT/scale.json and the plot (convergence, CPU and RSS against N) to
+// its writes by kind (write-times.ts: where a set's reconcile waits), and the CPU seconds of the
+// contender, of each control-plane process and of the whole machine from the start until the bench
+// saw it converged (on 2 cores the machine is busy all along, so convergence is the CPU it all took
+// over 2, and a contender is slowed by the API server's work for it as much as by its own); then,
+// for the operators, --steady-seconds with nothing changing: writes (target 0) and CPU. While an
+// operator runs, the bench calls its probes and scrapes its /metrics as a cluster would (the
+// kubelet every 10 s and 5 s, Prometheus every 30 s, each once at start), so that what only those
+// paths load is in its memory too. Runs are separated as in bench/workloads.ts: the namespace is
+// deleted and the control plane left to go quiet; over every two rounds each pair of contenders
+// runs once in each order (round-order.ts). Ratios ours/peer and ours/floor per N, the medians of
+// --rounds, end the output, and with 2 rounds or more each round's ours/peer ratio and their
+// order-balanced geometric mean (cluster-bench.ts, orderBalancedRatio), for convergence and CPU;
+// the figures go to OUT/scale.json and the plot (convergence, CPU and RSS against N) to
 // OUT/scale.svg and OUT/scale.png.
 //
 //   node --import tsx bench/scale.ts [--sizes 100,200,400,800] [--rounds 1] [--steady-seconds 60]
@@ -41,6 +47,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startOperator, type OperatorProcess } from '../test/harness/operator.ts';
@@ -50,10 +57,16 @@ import {
   AuditTail,
   agentOf,
   cpuOf,
+  cpuSnapshot,
+  controlPlanePids,
   createNamespace,
   dropNamespace,
   installCrds,
   startBenchControlPlane,
+  machineBusySeconds,
+  median as medianOf,
+  orderBalancedRatio,
+  orderBalancedText,
   memoryOf,
   useShippedOperator,
   writeEndState,
@@ -66,6 +79,7 @@ import {
   type Entry,
 } from './cluster-bench.ts';
 import { renderSvg, scaleTitle, svgToPng, type Panel } from './plot.ts';
+import { roundOrder } from './round-order.ts';
 import { rssByMappingOf, type RssByMapping } from './rss-by-mapping.ts';
 import { describeWriteTimes, requestKind, writeTimes, type WriteTime } from './write-times.ts';
 
@@ -371,6 +385,12 @@ interface RunResult {
   /** The API server's time over its writes (write-times.ts), by kind. */
   writeTimes: Record<string, WriteTime>;
   steady?: { seconds: number; writes: number; cpuSeconds: number; writesBy: Record<string, number> };
+  /**
+   * From the start until the bench saw it converged (a little after the convergence time's end): the
+   * CPU seconds of the contender, of each control-plane process and of the bench, and of the whole
+   * machine, which has 2 cores.
+   */
+  converging: { seconds: number; machineCpuSeconds: number; cpuSeconds: Record<string, number> };
   /** Probes and scrapes made while it ran (callLikeACluster), and how many were not answered 200. */
   clusterCalls?: { calls: number; failed: number };
 }
@@ -428,6 +448,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
     }
   };
   const cpu0 = cpuOf(proc.pid);
+  const window0 = { at: Date.now(), machine: machineBusySeconds(), processes: cpuSnapshot(controlPlanePids(cp.stateDir)) };
   await go();
   const deadline = Date.now() + 30 * 60_000;
   for (take(); firstWrite.size < required.size; take()) {
@@ -436,6 +457,15 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
     await sleep(250);
   }
   const cpuConverged = cpuOf(proc.pid) - cpu0;
+  const processes = cpuSnapshot(controlPlanePids(cp.stateDir));
+  const converging = {
+    seconds: (Date.now() - window0.at) / 1000,
+    machineCpuSeconds: machineBusySeconds() - window0.machine,
+    cpuSeconds: {
+      [contender]: cpuConverged,
+      ...Object.fromEntries(Object.entries(processes).map(([name, s]) => [name, s - (window0.processes[name] ?? 0)])),
+    },
+  };
   const convergence = (Math.max(...firstWrite.values()) - start) / 1000;
   await quiet(cp.auditLogPath);
   take();
@@ -477,6 +507,7 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
     round,
     convergenceSeconds: convergence,
     cpuSecondsToConverge: cpuConverged,
+    converging,
     cpuSeconds: cpu,
     peakRssMiB: memory.peak,
     settledRssMiB: memory.rss,
@@ -491,10 +522,11 @@ async function run(contender: Contender, n: number, round: number): Promise<RunR
   };
 }
 
+const cores = availableParallelism();
 const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 const median = (xs: number[]) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+  const finite = xs.filter(Number.isFinite);
+  return finite.length ? medianOf(finite) : NaN;
 };
 const VERBS = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
 /** The settled RSS's parts: anonymous and file-backed, and what each holds when the mappings were read. */
@@ -523,6 +555,13 @@ function printRun(r: RunResult) {
         : '') +
       (r.clusterCalls ? `; probes and scrapes: ${r.clusterCalls.calls} (${r.clusterCalls.failed} not answered 200)` : ''),
   );
+  const c = r.converging;
+  console.log(
+    `        CPU s while converging (${fmt(c.seconds)}s until the bench saw it): ${Object.entries(c.cpuSeconds)
+      .sort(([, a], [, b]) => b - a)
+      .map(([name, s]) => `${name} ${fmt(s)}`)
+      .join(', ')}; the machine ${fmt(c.machineCpuSeconds)} of ${fmt(c.seconds * cores)}`,
+  );
   console.log(`        the API server's time over its writes, the most in all first: ${describeWriteTimes(r.writeTimes)}`);
 }
 
@@ -535,8 +574,8 @@ try {
   await createNamespace(client, config.operatorNamespace);
   for (const n of SIZES) {
     for (let round = 1; round <= ROUNDS; round++) {
-      // The order rotates each round, to spread the machine's drift over the contenders.
-      const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round - 1) % CONTENDERS.length]!);
+      // Over every two rounds each pair of contenders runs once in each order (round-order.ts).
+      const order = roundOrder(CONTENDERS, round);
       for (const contender of order) {
         const r = await run(contender, n, round);
         results.push(r);
@@ -608,6 +647,31 @@ for (const r of ratios) {
     `       ${String(r.n).padStart(6)} |            ${fmt(r.oursOverPeer.convergence).padStart(8)} ${fmt(r.oursOverPeer.cpu).padStart(4)} ${fmt(r.oursOverPeer.peakRss).padStart(9)} ${fmt(r.oursOverPeer.settledRss).padStart(12)} |             ${fmt(r.oursOverFloor.convergence).padStart(8)} ${fmt(r.oursOverFloor.cpu).padStart(4)}`,
   );
 }
+// With 2 rounds or more: each round's ours/peer ratio, and their geometric mean over as many rounds
+// with ours first as with the peer first (the run's place in its round moves its time as much as
+// the contenders differ).
+const perRound = (n: number, measure: Measure) =>
+  Array.from({ length: ROUNDS }, (_, i) => {
+    const of = (c: Contender) => results.find((r) => r.contender === c && r.n === n && r.round === i + 1)?.[measure];
+    return ratio(of('ours'), of('peer'));
+  });
+const roundRatios =
+  ROUNDS > 1 && CONTENDERS.includes('ours') && CONTENDERS.includes('peer')
+    ? summary.map(({ n }) => {
+        const convergence = perRound(n, 'convergenceSeconds');
+        const cpu = perRound(n, 'cpuSeconds');
+        console.log(
+          `ours/peer at N=${n}, converge: by round ${convergence.map((r) => fmt(r)).join(', ')}; ${orderBalancedText(convergence)}`,
+        );
+        console.log(`ours/peer at N=${n}, CPU: by round ${cpu.map((r) => fmt(r)).join(', ')}; ${orderBalancedText(cpu)}`);
+        return {
+          n,
+          convergence,
+          cpu,
+          orderBalanced: { convergence: orderBalancedRatio(convergence), cpu: orderBalancedRatio(cpu) },
+        };
+      })
+    : undefined;
 const first = summary[0]?.ours?.cpuMsPerSet;
 const last = summary.at(-1)?.ours?.cpuMsPerSet;
 if (summary.length > 1 && first && last)
@@ -617,7 +681,18 @@ const json = join(OUT, 'scale.json');
 writeFileSync(
   json,
   JSON.stringify(
-    { shape: SHAPE, spec: setSpec(), workers: WORKERS, oursArgs: OURS_ARGS, rounds: ROUNDS, loadBefore, summary, ratios, results },
+    {
+      shape: SHAPE,
+      spec: setSpec(),
+      workers: WORKERS,
+      oursArgs: OURS_ARGS,
+      rounds: ROUNDS,
+      loadBefore,
+      summary,
+      ratios,
+      roundRatios,
+      results,
+    },
     null,
     2,
   ),
