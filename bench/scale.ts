@@ -19,18 +19,18 @@
 // contenders are told apart by user agent; Lease requests aside) and the API server's time over
 // its writes by kind (write-times.ts: where a set's reconcile waits), and the CPU seconds of the
 // contender, of each control-plane process and of the whole machine from the start until the bench
-// saw it converged (on 2 cores the machine is busy all along, so convergence is the CPU it all took
-// over 2, and a contender is slowed by the API server's work for it as much as by its own); then,
-// for the operators, --steady-seconds with nothing changing: writes (target 0) and CPU. While an
-// operator runs, the bench calls its probes and scrapes its /metrics as a cluster would (the
-// kubelet every 10 s and 5 s, Prometheus every 30 s, each once at start), so that what only those
-// paths load is in its memory too. Runs are separated as in bench/workloads.ts: the namespace is
-// deleted and the control plane left to go quiet; over every two rounds each pair of contenders
-// runs once in each order (round-order.ts). Ratios ours/peer and ours/floor per N, the medians of
-// --rounds, end the output, and with 2 rounds or more each round's ours/peer ratio and their
-// order-balanced geometric mean (cluster-bench.ts, orderBalancedRatio), for convergence and CPU;
-// the figures go to OUT/scale.json and the plot (convergence, CPU and RSS against N) to
-// OUT/scale.svg and OUT/scale.png.
+// saw it converged (at 400 sets and more the 2 cores are busy 95% of that time or more, so
+// convergence is about the CPU it all took over 2, and the API server's work for a contender slows
+// it as much as the contender's own); then, for the operators, --steady-seconds with nothing
+// changing: writes (target 0) and CPU. While an operator runs, the bench calls its probes and
+// scrapes its /metrics as a cluster would (the kubelet every 10 s and 5 s, Prometheus every 30 s,
+// each once at start), so that what only those paths load is in its memory too. Runs are
+// separated as in bench/workloads.ts: the namespace is deleted and the control plane left to go
+// quiet; over every two rounds each pair of contenders runs once in each order (round-order.ts).
+// Ratios ours/peer and ours/floor per N, the medians of --rounds, end the output, and with 2 rounds
+// or more each round's ours/peer ratio and their order-balanced geometric mean (cluster-bench.ts,
+// orderBalancedRatio), for convergence and CPU; the figures go to OUT/scale.json and the plot
+// (convergence, CPU and RSS against N) to OUT/scale.svg and OUT/scale.png.
 //
 //   node --import tsx bench/scale.ts [--sizes 100,200,400,800] [--rounds 1] [--steady-seconds 60]
 //     [--contenders ours,peer,floor] [--shape paused|minimal|replicas3] [--workers 4]
