@@ -38,6 +38,7 @@ import {
   useShippedOperator,
   type Entry,
 } from './cluster-bench.ts';
+import { roundOrder } from './round-order.ts';
 
 const { values } = parseArgs({
   options: { sets: { type: 'string', default: '200' }, rounds: { type: 'string', default: '4' } },
@@ -115,7 +116,7 @@ try {
   let hookBefore = new Map<number, number>();
   let hookAfter = new Map<number, number>();
   for (let round = 1; round <= ROUNDS; round++) {
-    const order = (round % 2 ? ['in-process', 'hooked'] : ['hooked', 'in-process']) as (keyof typeof operators)[];
+    const order = roundOrder<keyof typeof operators>(['in-process', 'hooked'], round);
     const line: string[] = [];
     for (const mode of order) {
       const ns = `${mode}-${round}`;

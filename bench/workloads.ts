@@ -47,6 +47,7 @@ import {
   writeEndState,
   type Entry,
 } from './cluster-bench.ts';
+import { roundOrder } from './round-order.ts';
 
 const { values } = parseArgs({
   options: {
@@ -216,7 +217,7 @@ try {
     // 1c. The operator: create the sets (in each API version asked for, alternating which goes first);
     // done when the operator has created every child.
     const byVersion: Partial<Record<'v1' | 'v2', number>> = {};
-    const versions = round % 2 ? API_VERSIONS : [...API_VERSIONS].reverse();
+    const versions = roundOrder(API_VERSIONS, round);
     for (const [i, apiVersion] of versions.entries()) {
       const ns = operatorNs(round, apiVersion);
       const webhooksBefore = WITH_V2 ? apiServerWebhookCalls() : undefined;

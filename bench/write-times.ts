@@ -3,7 +3,7 @@
 // both operators converge at the API server's pace, so where a set's reconcile waits is read here:
 // e.g. a Service's first apply allocates its ClusterIP and takes several times a ConfigMap's.
 
-/** The verbs that write (the benches count and time them). */
+/** The verbs that write (the benches count and time them; the test harness reads writes from the audit log by them). */
 export const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 const WRITES = new Set(WRITE_VERBS);
 

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import { WRITE_VERBS } from '../../bench/write-times.ts';
 import { kubectlPath } from './tools.ts';
 
 export function testKubeconfig(): string {
@@ -185,7 +186,7 @@ export function auditWrites(sinceMs: number, filter: (e: AuditEntry) => boolean 
     if (!line) continue;
     const e = JSON.parse(line) as AuditEntry & { stage?: string };
     if (e.stage !== 'ResponseComplete' || Date.parse(e.requestReceivedTimestamp) < sinceMs) continue;
-    if (['create', 'update', 'patch', 'delete', 'deletecollection'].includes(e.verb) && filter(e)) out.push(e);
+    if (WRITE_VERBS.includes(e.verb) && filter(e)) out.push(e);
   }
   return out;
 }
