@@ -300,7 +300,8 @@ async function patchParent(ctx: CarryOutContext, pass: Pass, statusWritten: bool
 function recordEvents(ctx: CarryOutContext, pass: Pass): void {
   for (const event of pass.desired.events ?? []) {
     ctx.recordEvent(pass.parent, event);
-    pass.log.info('event', { type: event.type, reason: event.reason, message: event.message });
+    // At debug, as controller-runtime's recorder logs events (V(1)): the Event itself is the record.
+    pass.log.debug('event', { type: event.type, reason: event.reason, message: event.message });
   }
 }
 

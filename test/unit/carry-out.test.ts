@@ -114,6 +114,25 @@ test("the order of one pass: children, pruning, other patches, guarded writes, s
   assert.ok(w.ctx.written.has('apps/demo'), 'the parent as written is kept until the cache catches up');
 });
 
+test('at info a pass that applied logs one line, what it applied; the Events it records are logged at debug only', async () => {
+  const pass = async (level: 'info' | 'debug') => {
+    const w = world();
+    const lines: { level: string; msg: string; objects?: string[]; reason?: string }[] = [];
+    const log = jsonLogger({ level, write: (l) => lines.push(JSON.parse(l)) });
+    await carryOut(
+      w.ctx,
+      w.parent,
+      w.children(),
+      { apply: [cm('b'), cm('a')], events: [{ type: 'Normal', reason: 'Updated', message: 'm' }] },
+      log,
+    );
+    assert.equal(w.events, ['demo Normal Updated'], 'the Event is recorded whatever the level');
+    return lines.map((l) => `${l.level} ${l.msg} ${l.objects?.join(',') ?? l.reason}`);
+  };
+  assert.equal(await pass('info'), ['info applied ConfigMap/a,ConfigMap/b']);
+  assert.equal(await pass('debug'), ['info applied ConfigMap/a,ConfigMap/b', 'debug event Updated']);
+});
+
 test("status is written only when it differs; the last-updated time moves only when something changed, to the clock's second", async () => {
   const w = world({ lastUpdatedField: 'lastUpdated' });
   await w.pass({ apply: [cm('a')], status: { phase: 'Ready' } });
