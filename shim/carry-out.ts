@@ -89,7 +89,7 @@ export interface WriteCounts {
 
 /** What carrying out needs from the controller around it. */
 export interface CarryOutContext {
-  client: Pick<KubeClient, 'apply' | 'delete' | 'mergePatch' | 'create' | 'update' | 'applyStatus'>;
+  client: Pick<KubeClient, 'apply' | 'applyUnread' | 'delete' | 'mergePatch' | 'create' | 'update' | 'applyStatus'>;
   handler: Pick<Handler, 'name' | 'lastUpdatedField' | 'conditionTypes'>;
   fieldManager: string;
   clock: Clock;
@@ -169,7 +169,7 @@ async function applyChildren(ctx: CarryOutContext, pass: Pass, children: KObject
       pass.wanted.add(key);
       if (satisfies(owned, observedByRef.get(key))) return;
       try {
-        await ctx.client.apply(owned, { fieldManager: ctx.fieldManager, force: true });
+        await ctx.client.applyUnread(owned, { fieldManager: ctx.fieldManager, force: true });
         ctx.writes.apply++;
         pass.wrote = true;
         applied.push(`${owned.kind}/${owned.metadata.name}`);

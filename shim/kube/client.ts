@@ -15,7 +15,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../core/handler.ts';
 import { KubeAccessError } from './access-error.ts';
 import { objectPath, toResourceRef, type ResourceLike, type ResourceRef } from './resources.ts';
-import { type ApiError, apiErrorFrom, isApiError, readBody, transportError, type Verb } from './transport.ts';
+import { type ApiError, apiErrorFrom, discardBody, isApiError, readBody, transportError, type Verb } from './transport.ts';
 import { streamWatch, watchQuery } from './watch-stream.ts';
 
 export { ApiError, isApiError, type Verb, written } from './transport.ts';
@@ -92,6 +92,8 @@ const CREDENTIALS_TTL_MS = 1000;
 
 // biome-ignore lint/suspicious/noExplicitAny: a decoded JSON body, narrowed by each caller
 type Response = { status: number; headers: http.IncomingHttpHeaders; body: any };
+/** What becomes of a successful answer's body: decoded from JSON, or read off the connection and dropped (body undefined). */
+type Answer = 'decoded' | 'unread';
 
 export class KubeClient {
   readonly server: string;
@@ -212,19 +214,29 @@ export class KubeClient {
 
   /** Server-side apply (force defaults to true): the object as the field manager's full intent. */
   async apply(obj: KObject, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<KObject> {
-    return this.applyTo(obj, undefined, options);
+    return (await this.applyTo(obj, undefined, options, 'decoded'))!;
+  }
+
+  /**
+   * apply, for a caller that never reads the object the server answers with: the answer (the whole
+   * object, managedFields and status included) is read off the connection but not decoded. A refusal
+   * is decoded and thrown as apply's is.
+   */
+  async applyUnread(obj: KObject, options: { fieldManager: string; force?: boolean }): Promise<void> {
+    await this.applyTo(obj, undefined, options, 'unread');
   }
 
   /** Server-side apply to the status subresource. */
   async applyStatus(obj: KObject, options: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<KObject> {
-    return this.applyTo(obj, 'status', options);
+    return (await this.applyTo(obj, 'status', options, 'decoded'))!;
   }
 
   private async applyTo(
     obj: KObject,
     subresource: string | undefined,
     options: { fieldManager: string; force?: boolean; dryRun?: boolean },
-  ): Promise<KObject> {
+    answer: Answer,
+  ): Promise<KObject | undefined> {
     const ref = toResourceRef(obj);
     const res = await this.request(
       'apply',
@@ -239,8 +251,10 @@ export class KubeClient {
       },
       obj,
       'application/apply-patch+yaml',
+      undefined,
+      answer,
     );
-    return withType(res.body, ref);
+    return answer === 'decoded' ? withType(res.body, ref) : undefined;
   }
 
   /** JSON merge patch (RFC 7386) of an object or one of its subresources. */
@@ -350,6 +364,7 @@ export class KubeClient {
     body?: unknown,
     contentType = 'application/json',
     signal?: AbortSignal,
+    answer: Answer = 'decoded',
   ): Promise<Response> {
     const started = performance.now();
     let code = 0;
@@ -383,10 +398,11 @@ export class KubeClient {
         throw transportError(verb, ref, error);
       });
       code = res.statusCode ?? 0;
-      const text = await readBody(res).catch((error) => {
+      const ok = code >= 200 && code < 300;
+      const text = await (ok && answer === 'unread' ? discardBody(res).then(() => '') : readBody(res)).catch((error) => {
         throw transportError(verb, ref, error);
       });
-      if (code < 200 || code >= 300) throw this.apiError(verb, path, code, res.headers, text);
+      if (!ok) throw this.apiError(verb, path, code, res.headers, text);
       let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;

@@ -66,6 +66,16 @@ export function readBody(res: http.IncomingMessage): Promise<string> {
   });
 }
 
+/** Reads a body to its end and keeps none of it (the connection is then free for the next request). */
+export function discardBody(res: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    res.on('end', resolve);
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('connection closed before the answer was complete')));
+    res.resume();
+  });
+}
+
 export function apiErrorFrom(verb: Verb, path: string, status: number, headers: http.IncomingHttpHeaders, text: string): ApiError {
   let s: { reason?: string; message?: string; details?: Record<string, unknown> & { retryAfterSeconds?: number } } = {};
   try {

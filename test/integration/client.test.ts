@@ -81,6 +81,24 @@ test('apply forces ownership of fields another manager set, and strict validatio
   assert.is(await client.get('v1', 'ConfigMap', ns, 'bad'), undefined);
 });
 
+test('applyUnread applies as apply does and answers nothing; a refusal is the same ApiError; the connection serves the next request', async () => {
+  const answer = await client.applyUnread(configMap('unread', { a: '1' }), { fieldManager: FM });
+  assert.is(answer, undefined);
+  const stored = (await client.get('v1', 'ConfigMap', ns, 'unread')) as any;
+  assert.is(stored.data.a, '1');
+  assert.ok(stored.metadata.managedFields.some((m: { manager: string; operation: string }) => m.manager === FM && m.operation === 'Apply'));
+  await client.applyUnread(configMap('unread', { a: '2' }), { fieldManager: FM, force: true });
+  assert.is(((await client.get('v1', 'ConfigMap', ns, 'unread')) as any).data.a, '2');
+  const refused = await rejection(client.applyUnread(configMap('unread', { a: 'x' }), { fieldManager: 'other', force: false }));
+  assert.is(refused.status, 409, 'conflict without force, decoded from the answer');
+  assert.match(refused.message, /conflict/i);
+  const unknown = await rejection(client.applyUnread({ ...configMap('bad-unread', {}), spec: { nope: true } }, { fieldManager: FM }));
+  assert.match(unknown.message, /\.spec: field not declared in schema/);
+  // Many in a row on the pooled connections: each answer was read to its end, or the next would stall.
+  for (let i = 0; i < 20; i++) await client.applyUnread(configMap(`unread-${i}`, { i: String(i) }), { fieldManager: FM });
+  assert.is(((await client.get('v1', 'ConfigMap', ns, 'unread-19')) as any).data.i, '19');
+});
+
 test('applyStatus writes the status subresource; apply of the main resource cannot', async () => {
   const widget: KObject = { apiVersion: WIDGET_API, kind: 'Widget', metadata: { name: 'w1', namespace: ns }, spec: { size: 3 } };
   const created = await client.apply(widget, { fieldManager: FM });

@@ -109,6 +109,11 @@ export class FakeKube {
     return this.put({ ...have, ...obj, metadata: { ...have?.metadata, ...obj.metadata } } as KObject);
   }
 
+  /** apply, logged as one; the answer is dropped, as the real client's is. */
+  async applyUnread(obj: KObject): Promise<void> {
+    await this.apply(obj);
+  }
+
   async applyStatus(obj: KObject): Promise<KObject> {
     this.check('applyStatus', obj.kind, obj.metadata.name);
     const have = this.find(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
