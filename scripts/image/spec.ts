@@ -41,7 +41,14 @@ export const WORKDIR = '/app';
  * young generation at 1 MiB (V8 implies --max-semi-space-size=1; a larger value is overridden), so a
  * busy process collects often. Without it, 1,000 SpicepodSets converge with 13–23% less CPU and the
  * injector answers about 30% more admissions a second, for 10–14 MiB more settled RSS: kept, since
- * memory limits are what evict operators. --max-opt=2: V8's mid-tier compiler (Maglev) is its
+ * memory limits are what evict operators. Measured again with 1,000 sets (bench/scale.ts, ours alone,
+ * its share of the machine's CPU while converging, which the machine's speed from run to run moves
+ * less than seconds): these flags 14.0–15.0% (6 runs), 90–94 MiB settled; without
+ * --optimize-for-size 12.0%, 109 MiB; without it and with --max-semi-space-size=1 or 2, 9.1–13.0%,
+ * 101 MiB; --memory-saver-mode (V8's frugal heap growth without the young generation held at 1 MiB)
+ * with --max-semi-space-size=2, 12.5–13.7%, 96–98 MiB, and with =1, 13.5–13.8%, 91–92 MiB. Only a
+ * larger young generation saves CPU, and only for memory; Node 20 has no --memory-saver-mode.
+ * --max-opt=2: V8's mid-tier compiler (Maglev) is its
  * highest, so its top tier (Turbofan) never runs: neither its compiled code and working memory nor
  * the pages of the node binary that hold it are resident.
  * With 1,000 SpicepodSets cached, 106 MiB settled RSS instead of 118, for 5% more CPU while
