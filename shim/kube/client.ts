@@ -15,7 +15,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../core/handler.ts';
 import { KubeAccessError } from './access-error.ts';
 import { objectPath, toResourceRef, type ResourceLike, type ResourceRef } from './resources.ts';
-import { type ApiError, apiErrorFrom, discardBody, isApiError, readBody, transportError, type Verb } from './transport.ts';
+import { type ApiError, apiErrorFrom, isApiError, readBody, transportError, type Verb } from './transport.ts';
 import { streamWatch, watchQuery } from './watch-stream.ts';
 
 export { ApiError, isApiError, type Verb, written } from './transport.ts';
@@ -399,7 +399,7 @@ export class KubeClient {
       });
       code = res.statusCode ?? 0;
       const ok = code >= 200 && code < 300;
-      const text = await (ok && answer === 'unread' ? discardBody(res).then(() => '') : readBody(res)).catch((error) => {
+      const text = await readBody(res, !ok || answer === 'decoded').catch((error) => {
         throw transportError(verb, ref, error);
       });
       if (!ok) throw this.apiError(verb, path, code, res.headers, text);

@@ -56,23 +56,17 @@ export async function written(write: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-export function readBody(res: http.IncomingMessage): Promise<string> {
+/**
+ * Reads a body to its end: its text, or with `keep` false none of it ('': read off the connection,
+ * which is then free for the next request, and dropped).
+ */
+export function readBody(res: http.IncomingMessage, keep = true): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('data', (c: Buffer) => keep && chunks.push(c));
+    res.on('end', () => resolve(keep ? Buffer.concat(chunks).toString('utf8') : ''));
     res.on('error', reject);
     res.on('aborted', () => reject(new Error('connection closed before the answer was complete')));
-  });
-}
-
-/** Reads a body to its end and keeps none of it (the connection is then free for the next request). */
-export function discardBody(res: http.IncomingMessage): Promise<void> {
-  return new Promise((resolve, reject) => {
-    res.on('end', resolve);
-    res.on('error', reject);
-    res.on('aborted', () => reject(new Error('connection closed before the answer was complete')));
-    res.resume();
   });
 }
 
