@@ -33,12 +33,22 @@ export const tlsFromArgs = (values: Record<string, string | undefined>): Tls => 
   keyPem: Buffer.from(values.key!, 'base64').toString(),
 });
 
-/** node:https reading the body and answering `answer(req)`: bytes fixed before the run, no parsing. */
-export async function bareServer(tls: Tls, answer: (req: IncomingMessage) => Buffer): Promise<{ server: Server; port: number }> {
+/**
+ * node:https reading the body and answering `answer(req)`: bytes fixed before the run. With `read`,
+ * the body is kept and handed to it before answering (a server that parses what it is sent and
+ * does nothing else); without, it is dropped unread.
+ */
+export async function bareServer(
+  tls: Tls,
+  answer: (req: IncomingMessage) => Buffer,
+  read?: (body: Buffer) => void,
+): Promise<{ server: Server; port: number }> {
   const server = createServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
     const bytes = answer(req);
-    req.on('data', () => {});
+    const chunks: Buffer[] = [];
+    req.on('data', read ? (c: Buffer) => chunks.push(c) : () => {});
     req.on('end', () => {
+      read?.(Buffer.concat(chunks));
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
       res.end(bytes);
     });

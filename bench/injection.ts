@@ -8,6 +8,10 @@
 //    as on a fetch runtime;
 //  - bare: node:https reading the body and answering a constant AdmissionReview (the same
 //    bytes the injector answers, so responses are equal in size);
+//  - parse: bare, but the body is kept and parsed (JSON.parse) before the constant is answered:
+//    the least any injector does, since the API server sends the whole Pod and the decision
+//    needs it read. served/parse is how much the injector's own work costs on top of that, and
+//    parse/bare what reading the Pod alone costs on this machine;
 //  - go-bare: the same in Go (net/http, bench/peer/webhookbare, built and cached by
 //    bench/peer/build.sh): what a webhook with no work to do costs in the language a Go team
 //    would write it in;
@@ -30,7 +34,7 @@
 // Rounds alternate the servers to spread drift; the machine's load is printed, as the
 // figures mean little on a busy machine.
 //
-//   node --import tsx bench/injection.ts [--rate 500] [--seconds 10] [--rounds 2] [--concurrency 16] [--kinds bare,go-bare,served,fetch,deno-fetch,deno-bare]
+//   node --import tsx bench/injection.ts [--rate 500] [--seconds 10] [--rounds 2] [--concurrency 16] [--kinds bare,parse,go-bare,served,fetch,deno-fetch,deno-bare]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -63,7 +67,10 @@ import {
   loadBenchArgs,
 } from './https-load.ts';
 
-const values = loadBenchArgs({ rate: '500' }, { kinds: { type: 'string', default: 'bare,go-bare,served,fetch,deno-fetch,deno-bare' } });
+const values = loadBenchArgs(
+  { rate: '500' },
+  { kinds: { type: 'string', default: 'bare,parse,go-bare,served,fetch,deno-fetch,deno-bare' } },
+);
 
 /** A Pod as the ReplicaSet controller creates it, after the API server's defaulting and built-in admission. */
 function admissionReview(i: number) {
@@ -240,7 +247,15 @@ if (values.serve) {
   } else {
     // The constant answer: what the injector answers to the same request.
     const answer = Buffer.from((await injector.mutate(JSON.stringify(admissionReview(0)))).body);
-    ({ port, server } = await bareServer(tls, () => answer));
+    // parse reads the uid, as every answer must carry it back.
+    const read =
+      values.serve === 'parse'
+        ? (body: Buffer) => {
+            if (typeof (JSON.parse(body.toString('utf8')) as { request?: { uid?: unknown } }).request?.uid !== 'string')
+              throw new Error('not an AdmissionReview');
+          }
+        : undefined;
+    ({ port, server } = await bareServer(tls, () => answer, read));
   }
   await serveUntilKilled(server, port);
 }
@@ -256,7 +271,7 @@ const ca = await createCA({ commonName: 'bench-ca' });
 const leaf = await issueLeaf({ ca, commonName: 'injector', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
 const bodies = Array.from({ length: 64 }, (_, i) => Buffer.from(JSON.stringify(admissionReview(i))));
 
-type Kind = 'bare' | 'go-bare' | 'served' | 'fetch' | 'deno-fetch' | 'deno-bare';
+type Kind = 'bare' | 'parse' | 'go-bare' | 'served' | 'fetch' | 'deno-fetch' | 'deno-bare';
 
 const KINDS = values.kinds!.split(',') as Kind[];
 // The Go server reads its certificate, key and constant answer (the injector's, as bare answers) from files.
@@ -308,7 +323,7 @@ function startServer(kind: Kind): Promise<{ port: number; child: ChildProcess }>
 }
 const mutate = (i: number): LoadRequest => ({ path: '/mutate', body: bodies[i % bodies.length]! });
 
-const ALL_KINDS: Kind[] = ['bare', 'go-bare', 'served', 'fetch', 'deno-fetch', 'deno-bare'];
+const ALL_KINDS: Kind[] = ['bare', 'parse', 'go-bare', 'served', 'fetch', 'deno-fetch', 'deno-bare'];
 const results = Object.fromEntries(
   ALL_KINDS.map((k) => [
     k,
@@ -398,7 +413,7 @@ const summary = (kind: Kind) => {
 const s = Object.fromEntries(ALL_KINDS.map((k) => [k, summary(k)])) as Record<Kind, ReturnType<typeof summary>>;
 console.log(`injector admission over loopback HTTPS, ${availableParallelism()} CPUs, load average ${loadBefore} before / ${load()} after`);
 console.log(
-  `  served = the injector as run serves it, fetch = the same through Request/Response objects (both with an in-memory getConfigMap: no API server read), bare = node:https answering a constant AdmissionReview, go-bare = Go net/http answering the same`,
+  `  served = the injector as run serves it, fetch = the same through Request/Response objects (both with an in-memory getConfigMap: no API server read), bare = node:https answering a constant AdmissionReview, parse = bare that parses the body first, go-bare = Go net/http answering the same`,
 );
 console.log(`fixed rate ${RATE}/s, ${SECONDS}s x ${ROUNDS} rounds:`);
 for (const k of KINDS) {
@@ -406,7 +421,7 @@ for (const k of KINDS) {
     `  ${k.padEnd(10)} ${s[k].throughput.toFixed(1)}/s  p50 ${ms(s[k].p50)}  p99 ${ms(s[k].p99)}  max ${ms(s[k].max)}  (p99 from the actual send ${ms(s[k].serviceP99)}; in the server p50 ${ms(s[k].inServerP50)} p99 ${ms(s[k].inServerP99)}; server CPU ${ms(s[k].cpuPerRequest)}/request)  errors ${s[k].errors}`,
   );
 }
-for (const k of (['served', 'fetch', 'deno-fetch'] as const).filter((k) => KINDS.includes(k))) {
+for (const k of (['parse', 'served', 'fetch', 'deno-fetch'] as const).filter((k) => KINDS.includes(k))) {
   console.log(
     `  ${k}/bare: throughput ratio ${(s[k].throughput / s.bare.throughput).toFixed(3)} (target >= 0.9); p99 ${ms(s[k].p99)} (target < 2ms), p99 ratio ${(s[k].p99 / s.bare.p99).toFixed(2)}; bare's server CPU per request / ${k}'s ${(s.bare.cpuPerRequest / s[k].cpuPerRequest).toFixed(3)} (the saturation ratio a CPU-bound server would reach on a quiet machine)`,
   );
@@ -416,7 +431,7 @@ console.log(
 );
 console.log(
   `saturation (${CONCURRENCY} in flight): ${KINDS.map((k) => `${k} ${s[k].saturation.toFixed(0)}/s`).join(', ')}; ` +
-    `served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}, fetch/bare ${(s.fetch.saturation / s.bare.saturation).toFixed(3)}, ` +
+    `served/bare ${(s.served.saturation / s.bare.saturation).toFixed(3)}, parse/bare ${(s.parse.saturation / s.bare.saturation).toFixed(3)}, served/parse ${(s.served.saturation / s.parse.saturation).toFixed(3)}, fetch/bare ${(s.fetch.saturation / s.bare.saturation).toFixed(3)}, ` +
     `served/go-bare ${(s.served.saturation / s['go-bare'].saturation).toFixed(3)}, bare/go-bare ${(s.bare.saturation / s['go-bare'].saturation).toFixed(3)}, ` +
     `deno-fetch/bare ${(s['deno-fetch'].saturation / s.bare.saturation).toFixed(3)}, deno-fetch/deno-bare ${(s['deno-fetch'].saturation / s['deno-bare'].saturation).toFixed(3)}`,
 );
