@@ -104,13 +104,14 @@ function describePort(p: ContainerPort, c: { container: Container; init: boolean
  */
 export function portCollisions(spec: PodSpec, ports: SpicedPorts, annotations: Record<string, string>): string[] {
   const out: string[] = [];
+  const containers = allContainers(spec);
   for (const which of Object.keys(PORT_ANNOTATIONS) as (keyof SpicedPorts)[]) {
     const annotation = PORT_ANNOTATIONS[which];
-    const source = annotations[annotation] === undefined ? `${annotation} (default ${ports[which]})` : `${annotation} ${ports[which]}`;
-    for (const c of allContainers(spec)) {
+    for (const c of containers) {
       if (c.container.name === SIDECAR_CONTAINER) continue;
       for (const p of c.container.ports ?? []) {
         if (p.containerPort !== ports[which] || !isTcp(p)) continue;
+        const source = annotations[annotation] === undefined ? `${annotation} (default ${ports[which]})` : `${annotation} ${ports[which]}`;
         out.push(`${source} collides with ${describePort(p, c)}: set ${annotation} to a port no container of the Pod uses`);
       }
     }
